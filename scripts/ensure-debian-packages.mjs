@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+// Installs the Debian packages the lab fleet and the integration tests need, when missing.
+// Called by `npm test`, `npm run demo` and .ci/run, so a fresh Debian machine needs nothing by hand.
+import { execFileSync, spawnSync } from 'node:child_process';
+
+// package -> a file it provides (checked instead of asking dpkg, which is slower)
+const NEEDED = {
+  'openssh-server': '/usr/sbin/sshd',
+  'openssh-client': '/usr/bin/ssh-keygen',
+  iproute2: '/usr/sbin/ip',
+  xfsprogs: '/usr/sbin/mkfs.xfs',
+  sysstat: '/usr/bin/iostat',
+  'util-linux': '/usr/sbin/losetup',
+  fio: '/usr/bin/fio',
+  sudo: '/usr/bin/sudo',
+  procps: '/usr/sbin/sysctl',
+};
+
+import { existsSync } from 'node:fs';
+const missing = Object.entries(NEEDED).filter(([, file]) => !existsSync(file)).map(([pkg]) => pkg);
+if (missing.length === 0) process.exit(0);
+if (process.platform !== 'linux' || process.getuid?.() !== 0) {
+  console.error(`mtafleet: missing Debian packages: ${missing.join(' ')} — install them as root: apt-get install ${missing.join(' ')}`);
+  process.exit(1);
+}
+console.error(`mtafleet: installing Debian packages: ${missing.join(' ')}`);
+const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+const update = spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+if (update.status !== 0) console.error('mtafleet: apt-get update failed; trying the install anyway');
+execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env });

@@ -1,0 +1,51 @@
+import { Option, type Command } from 'commander';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+/** Flags every command that talks to hosts accepts (DESIGN.md "Common flags"). */
+export interface CommonOptions {
+  stateDir: string;
+  knownHosts?: string;
+  acceptNewHostKeys: boolean;
+  sshConfig?: string;
+  verbose: number;
+}
+
+export function defaultStateDir(): string {
+  const xdg = process.env.XDG_STATE_HOME;
+  return process.env.MTAFLEET_STATE_DIR ?? join(xdg && xdg.length > 0 ? xdg : join(homedir(), '.local', 'state'), 'mtafleet');
+}
+
+export function addCommonOptions(cmd: Command): Command {
+  return cmd
+    .option('--state-dir <dir>', 'journal and run history directory', defaultStateDir())
+    .option('--known-hosts <file>', 'known_hosts file (default ~/.ssh/known_hosts)')
+    .option('--accept-new-host-keys', 'record unknown host keys (changed keys are still refused)', false)
+    .option('--ssh-config <file>', 'ssh_config file (default ~/.ssh/config)')
+    .option('-v, --verbose', 'more output (repeatable)', (_v: string, prev: number) => prev + 1, 0);
+}
+
+export function addInventoryOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption('-i, --inventory <file>', 'inventory file (Ansible YAML or INI)')
+    .option('-l, --limit <pattern>', 'host pattern, as Ansible --limit (a:b, a:&b, a:!b, globs)');
+}
+
+export function forksOption(): Option {
+  return new Option('-f, --forks <n>', 'hosts worked on at once').default(50).argParser(parsePositiveInt);
+}
+
+export function parsePositiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new Error(`expected a whole number of at least 1, got "${value}"`);
+  }
+  return n;
+}
+
+/** -e k=v (repeatable) -> object; later wins, as in Ansible. */
+export function collectExtraVar(value: string, previous: Record<string, string>): Record<string, string> {
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw new Error(`-e expects key=value, got "${value}"`);
+  return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
+}

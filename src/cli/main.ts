@@ -1,0 +1,39 @@
+import { Command, CommanderError } from 'commander';
+import { MtafleetError, ExitCode, InputError } from '../util/errors.js';
+import { registerCommands } from './commands.js';
+
+/**
+ * Builds the program, runs it, and maps every error to an exit code in one place.
+ * Returns the exit code instead of calling process.exit so tests can call it in-process.
+ */
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('mtafleet')
+    .description('Agentless SSH remediation runner for fleets of PowerMTA mail servers')
+    .version('0.1.0')
+    .showHelpAfterError(false)
+    .exitOverride();
+  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  registerCommands(program);
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
+  } catch (err) {
+    return handleError(err);
+  }
+}
+
+export function handleError(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // --help and --version exit through here with code 0.
+    if (err.exitCode === 0) return 0;
+    return ExitCode.badInput;
+  }
+  if (err instanceof MtafleetError) {
+    process.stderr.write(`mtafleet: ${err.message}\n`);
+    return err.exitCode;
+  }
+  if (err instanceof InputError) return ExitCode.badInput;
+  const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  process.stderr.write(`mtafleet: internal error: ${message}\n`);
+  return 70;
+}
