@@ -14,6 +14,8 @@ const NEEDED = {
   fio: '/usr/bin/fio',
   sudo: '/usr/bin/sudo',
   procps: '/usr/sbin/sysctl',
+  // headless rendering test of the HTML audit report
+  chromium: '/usr/bin/chromium',
 };
 
 import { existsSync } from 'node:fs';

@@ -1,5 +1,14 @@
 import type { Command } from 'commander';
 import { NotImplementedError } from '../util/errors.js';
+import { register as registerAudit } from './audit.js';
+import { register as registerExec } from './exec.js';
+import { register as registerInventory } from './inventory.js';
+import { register as registerLab } from './lab.js';
+import { register as registerPlan } from './plan.js';
+import { register as registerApply } from './apply.js';
+import { register as registerRun } from './run.js';
+import { register as registerRollback } from './rollback.js';
+import { register as registerRuns } from './runs.js';
 
 type Register = (program: Command) => void;
 
@@ -8,18 +17,18 @@ type Register = (program: Command) => void;
  * register(program). To add one: import it here, put it in BUILT, and remove its PENDING line.
  */
 const BUILT: Register[] = [
+  registerAudit,
+  registerPlan,
+  registerApply,
+  registerRun,
+  registerRollback,
+  registerRuns,
+  registerExec,
+  registerInventory,
+  registerLab,
 ];
 
 const PENDING: Array<[string, string]> = [
-  ['audit', 'probe hosts, find the layer that caps each host\'s delivery rate'],
-  ['plan', 'observe hosts and write a plan file for approval'],
-  ['apply', 'apply an approved plan file'],
-  ['run', 'plan and apply a playbook (--check for a dry-run)'],
-  ['rollback', 'undo a run from its journal'],
-  ['runs', 'list runs, or show one'],
-  ['inventory', 'show the resolved inventory (--list | --graph)'],
-  ['exec', 'run an ad-hoc command on hosts'],
-  ['lab', 'manage the rehearsal fleet (up | down | status | inventory)'],
 ];
 
 export function registerCommands(program: Command): void {

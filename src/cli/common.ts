@@ -49,3 +49,12 @@ export function collectExtraVar(value: string, previous: Record<string, string>)
   if (eq <= 0) throw new Error(`-e expects key=value, got "${value}"`);
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
 }
+
+/** Connection settings from the common flags (added for plan/apply/run/rollback). */
+export function connectionOptionsFrom(opts: CommonOptions): { knownHostsFile?: string; acceptNewHostKeys: boolean; sshConfigFile?: string } {
+  return {
+    ...(opts.knownHosts !== undefined ? { knownHostsFile: opts.knownHosts } : {}),
+    acceptNewHostKeys: opts.acceptNewHostKeys,
+    ...(opts.sshConfig !== undefined ? { sshConfigFile: opts.sshConfig } : {}),
+  };
+}

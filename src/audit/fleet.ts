@@ -1,0 +1,93 @@
+/**
+ * auditFleet(): one connection per host, all probes over it, then the pure diagnosis.
+ * Read-only by construction: it only calls runProbes(), which only runs probe commands.
+ * A host that cannot be reached or probed becomes an entry with its error; the others go on.
+ */
+import { isSecretVar } from '../inventory/index.js';
+import type { InventoryHost } from '../inventory/types.js';
+import { forEachHost, resolveConnectionSpec, type FleetHooks, type HostOutcome } from '../transport/index.js';
+import type { HostConnection } from '../transport/types.js';
+import { summarize } from './summary.js';
+import type { AuditHost, AuditReport, Finding, HostFacts } from './types.js';
+
+export interface AuditProgress {
+  /** Hosts finished so far (reachable or not). */
+  done: number;
+  total: number;
+  host: string;
+  status: HostOutcome<unknown>['status'];
+}
+
+export interface AuditOptions {
+  forks: number;
+  /** Accounting window in hours (DESIGN.md: 24 by default). */
+  windowHours?: number;
+  /** Run the fio benchmark of the spool disk (writes load: off by default). */
+  benchmarkDisk?: boolean;
+  connection: { knownHostsFile?: string; acceptNewHostKeys?: boolean; sshConfigFile?: string };
+  onProgress?: (progress: AuditProgress) => void;
+}
+
+/** What auditFleet needs from the layers below; tests replace them, the CLI uses the real ones. */
+export interface AuditDeps {
+  runProbes: (conn: HostConnection, options?: { windowHours?: number; benchmarkDisk?: boolean }) => Promise<HostFacts>;
+  diagnose: (facts: HostFacts, options: { hostVars: Record<string, string> }) => Finding[];
+  connect?: FleetHooks<unknown>['connect'];
+}
+
+/** auditFleet with its probes and diagnosis passed in (src/audit/index.ts wires the real ones). */
+export async function auditFleetWith(deps: AuditDeps, hosts: InventoryHost[], options: AuditOptions): Promise<AuditReport> {
+  const specs = hosts.map((h) => resolveConnectionSpec(h, options.connection));
+  const probeOptions = {
+    ...(options.windowHours !== undefined ? { windowHours: options.windowHours } : {}),
+    ...(options.benchmarkDisk ? { benchmarkDisk: true } : {}),
+  };
+  let done = 0;
+  const hooks: FleetHooks<HostFacts> = {
+    onDone: (outcome) => {
+      done += 1;
+      options.onProgress?.({ done, total: specs.length, host: outcome.name, status: outcome.status });
+    },
+  };
+  if (deps.connect) hooks.connect = deps.connect;
+  const outcomes = await forEachHost(specs, options.forks, (conn) => deps.runProbes(conn, probeOptions), hooks);
+  const auditHosts = outcomes.map((outcome, i) => toAuditHost(outcome, (facts) => deps.diagnose(facts, { hostVars: scalarVars(hosts[i]!) })));
+  return { hosts: auditHosts, summary: summarize(auditHosts) };
+}
+
+/**
+ * The host's scalar inventory variables, for remedy variables (e.g. lab_nvme_device).
+ * Secrets are left out: findings end up in reports.
+ */
+export function scalarVars(host: InventoryHost): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(host.vars)) {
+    if (isSecretVar(key)) continue;
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out[key] = String(value);
+  }
+  return out;
+}
+
+function toAuditHost(outcome: HostOutcome<HostFacts>, diagnose: (facts: HostFacts) => Finding[]): AuditHost {
+  if (outcome.status !== 'ok' || !outcome.value) {
+    return {
+      name: outcome.name,
+      reachable: outcome.status !== 'unreachable',
+      error: outcome.error?.message ?? `${outcome.name}: ${outcome.status}`,
+      facts: {},
+      findings: [],
+      unavailable: {},
+      warnings: [],
+    };
+  }
+  const hostFacts = outcome.value;
+  const probed = { facts: hostFacts.facts, unavailable: hostFacts.unavailable, warnings: hostFacts.warnings };
+  try {
+    return { name: outcome.name, reachable: true, error: null, ...probed, findings: diagnose(hostFacts) };
+  } catch (err) {
+    // Diagnosis is pure, but a bug in one rule must neither hide the other hosts nor make
+    // this host look healthy: it counts as a failed host (exit 2), facts kept.
+    const why = err instanceof Error ? err.message : String(err);
+    return { name: outcome.name, reachable: true, error: `${outcome.name}: diagnosis failed: ${why}`, ...probed, findings: [] };
+  }
+}

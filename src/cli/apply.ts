@@ -1,0 +1,55 @@
+/** `mtafleet apply PLANFILE [--yes]`: verify the plan, confirm, refuse drifted hosts, apply the rest. */
+import { Option, type Command } from 'commander';
+import { createInterface } from 'node:readline/promises';
+import { applyPlan, countChanges, progressPrinter, readPlanFile, renderRunText, runJson } from '../engine/index.js';
+import { loadInventory } from '../inventory/index.js';
+import { InputError, exitCodeFor } from '../util/errors.js';
+import { addCommonOptions, connectionOptionsFrom, forksOption, type CommonOptions } from './common.js';
+
+interface ApplyCliOptions extends CommonOptions {
+  yes: boolean;
+  forks: number;
+  format: 'text' | 'json';
+  autoRollback: boolean;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('apply')
+    .description('apply an approved plan file: hosts that drifted since the plan are refused (exit 3)')
+    .argument('<planfile>', 'plan file written by `mtafleet plan --out`')
+    .option('-y, --yes', 'do not ask for confirmation', false)
+    .addOption(forksOption())
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .option('--no-auto-rollback', 'leave a failed host as it is instead of undoing its changes of this run');
+  addCommonOptions(cmd);
+  cmd.action(async (planFile: string, opts: ApplyCliOptions) => {
+    const doc = readPlanFile(planFile);
+    const inventory = await loadInventory(doc.inventory.path);
+    const n = countChanges(doc);
+    process.stderr.write(
+      `plan ${planFile}: ${n.changes} change(s) on ${n.hostsChanging} of ${n.hosts} host(s), made ${doc.created} by ${doc.user}\nplan digest (sha256): ${doc.digest}\n`,
+    );
+    if (!opts.yes) await confirm(`Apply ${n.changes} change(s) on ${n.hostsChanging} host(s)? [y/N] `);
+    const result = await applyPlan(
+      doc,
+      { planFile, inventory, forks: opts.forks, stateDir: opts.stateDir, autoRollback: opts.autoRollback, resolve: connectionOptionsFrom(opts) },
+      opts.format === 'text' ? { emit: progressPrinter() } : {},
+    );
+    process.stdout.write(opts.format === 'json' ? runJson(result) : renderRunText(result));
+    process.exitCode = exitCodeFor(result.summary);
+  });
+}
+
+async function confirm(question: string): Promise<void> {
+  if (!process.stdin.isTTY) {
+    throw new InputError('refusing to apply without confirmation: no terminal to ask on; review the plan and pass --yes');
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = (await rl.question(question)).trim().toLowerCase();
+    if (answer !== 'y' && answer !== 'yes') throw new InputError('not applied: the plan was not confirmed');
+  } finally {
+    rl.close();
+  }
+}

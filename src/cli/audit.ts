@@ -1,0 +1,130 @@
+/**
+ * `mtafleet audit`: probe hosts read-only, diagnose, render. stdout carries only the report
+ * (or nothing, with --out); progress goes to stderr, and only on a TTY in table format.
+ * Exit code from auditExitCode(): findings alone exit 0 unless --fail-on asks otherwise.
+ */
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Listr, ListrLogger, ProcessOutput } from 'listr2';
+import { auditExitCode, auditFleet, type AuditProgress, type FailOn } from '../audit/index.js';
+import { loadInventory, selectHosts } from '../inventory/index.js';
+import { AUDIT_FORMATS, renderAudit, summaryLine, writeReportFile, type AuditFormat } from '../report/index.js';
+import { addCommonOptions, addInventoryOptions, forksOption, type CommonOptions } from './common.js';
+
+interface AuditCliOptions extends CommonOptions {
+  inventory: string;
+  limit?: string;
+  forks: number;
+  format: AuditFormat;
+  out?: string;
+  window?: number;
+  benchmarkDisk: boolean;
+  failOn?: FailOn;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('audit')
+    .description("probe hosts (read-only), find the layer that caps each host's delivery rate, and say what to do")
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 every host probed; 4 a host unreachable; 2 a host reachable but not fully probed\n' +
+        '(2|4 = 6). Findings do not change the exit code unless --fail-on is given.',
+    );
+  addInventoryOptions(cmd);
+  cmd
+    .addOption(forksOption())
+    .addOption(new Option('--format <format>', 'report format').choices(AUDIT_FORMATS).default('table'))
+    .option('-o, --out <file>', 'write the report to FILE (mode 0644) and print a one-line summary')
+    .option('--window <hours>', 'accounting window in hours, ending at the newest record (default 24)', parseHours)
+    .option('--benchmark-disk', 'also run an fio benchmark of the spool disk (puts write load on the host)', false)
+    .addOption(new Option('--fail-on <level>', 'exit 2 when a finding of this severity or worse exists').choices(['warn', 'critical']));
+  addCommonOptions(cmd);
+  cmd.action(async (opts: AuditCliOptions) => {
+    process.exitCode = await runAudit(opts);
+  });
+}
+
+export async function runAudit(opts: AuditCliOptions): Promise<number> {
+  const inventory = await loadInventory(opts.inventory);
+  const hosts = selectHosts(inventory, opts.limit);
+  const showProgress = opts.format === 'table' && process.stderr.isTTY === true;
+  const audit = (onProgress?: (p: AuditProgress) => void) =>
+    auditFleet(hosts, {
+      forks: opts.forks,
+      ...(opts.window !== undefined ? { windowHours: opts.window } : {}),
+      benchmarkDisk: opts.benchmarkDisk,
+      connection: {
+        ...(opts.knownHosts !== undefined ? { knownHostsFile: opts.knownHosts } : {}),
+        acceptNewHostKeys: opts.acceptNewHostKeys,
+        ...(opts.sshConfig !== undefined ? { sshConfigFile: opts.sshConfig } : {}),
+      },
+      ...(onProgress ? { onProgress } : {}),
+    });
+  const report = showProgress ? await withFleetProgress(hosts.length, audit) : await audit();
+
+  const text = renderAudit(report, opts.format, {
+    color: opts.out === undefined && process.stdout.isTTY === true && !noColor(),
+    inventoryFile: opts.inventory,
+    generatedAt: new Date().toISOString(),
+  });
+  if (opts.out !== undefined) {
+    await writeReportFile(opts.out, text);
+    // JSON mode keeps stdout for JSON only, so the note goes to stderr there.
+    const note = `${opts.format} report written to ${opts.out}: ${summaryLine(report)}\n`;
+    (opts.format === 'json' ? process.stderr : process.stdout).write(note);
+  } else {
+    process.stdout.write(text);
+  }
+  return auditExitCode(report, opts.failOn);
+}
+
+/** https://no-color.org: set and not empty disables colour. */
+function noColor(): boolean {
+  return (process.env.NO_COLOR ?? '') !== '';
+}
+
+function parseHours(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 24 * 366) throw new InvalidArgumentError(`expected whole hours from 1 to 8784, got "${value}"`);
+  return n;
+}
+
+/**
+ * Progress on stderr: one listr2 line counting hosts ("probing 12/50 hosts"), not a row per
+ * host, so a fleet of 1000 stays one line.
+ */
+async function withFleetProgress<T>(total: number, work: (onProgress: (p: AuditProgress) => void) => Promise<T>): Promise<T> {
+  let result: T | undefined;
+  const output = new ProcessOutput(process.stderr, process.stderr);
+  const list = new Listr(
+    [
+      {
+        title: progressTitle({ done: 0, total, unreachable: 0, failed: 0 }),
+        task: async (_ctx, task): Promise<void> => {
+          const counts = { done: 0, total, unreachable: 0, failed: 0 };
+          result = await work((p) => {
+            counts.done = p.done;
+            if (p.status === 'unreachable') counts.unreachable += 1;
+            if (p.status === 'failed') counts.failed += 1;
+            task.title = progressTitle(counts);
+          });
+          task.title = progressTitle(counts).replace(/^probing/, 'probed');
+        },
+      },
+    ],
+    {
+      renderer: 'default',
+      rendererOptions: { logger: new ListrLogger({ processOutput: output }) },
+      fallbackRenderer: 'silent',
+      registerSignalListeners: false,
+      exitOnError: true,
+    },
+  );
+  await list.run();
+  return result as T;
+}
+
+export function progressTitle(c: { done: number; total: number; unreachable: number; failed: number }): string {
+  const trouble = [c.unreachable > 0 ? `${c.unreachable} unreachable` : '', c.failed > 0 ? `${c.failed} failed` : ''].filter(Boolean);
+  return `probing ${c.done}/${c.total} hosts${trouble.length > 0 ? ` (${trouble.join(', ')})` : ''}`;
+}

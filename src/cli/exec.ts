@@ -1,0 +1,127 @@
+/**
+ * `mtafleet exec -i INV [--limit PAT] [--become] [--forks N] [--format text|json]
+ *  [--timeout SECONDS] -- COMMAND [ARG...]`: an ad-hoc command on every selected host.
+ *
+ * One argument after `--` is shell text, run with `sh -c` (like `ansible -m shell`):
+ *   mtafleet exec -i inv.yaml -- 'df -h /var/spool/pmta | tail -1'
+ * Several arguments are an argv, each quoted, with no shell interpretation:
+ *   mtafleet exec -i inv.yaml -- grep -c 'max-smtp-out' /etc/pmta/config
+ */
+import { Option, type Command as Program } from 'commander';
+import { loadInventory, selectHosts } from '../inventory/index.js';
+import { argv, type Command } from '../transport/quote.js';
+import { forEachHost, resolveConnectionSpec, type HostOutcome } from '../transport/index.js';
+import type { ExecResult } from '../transport/types.js';
+import { exitCodeFor, InputError } from '../util/errors.js';
+import { addCommonOptions, addInventoryOptions, forksOption, type CommonOptions } from './common.js';
+
+interface ExecCommandOptions extends CommonOptions {
+  inventory: string;
+  limit?: string;
+  become?: boolean;
+  forks: number;
+  format: 'text' | 'json';
+  timeout?: number;
+}
+
+export interface ExecJsonHost {
+  name: string;
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+  error: string | null;
+}
+
+export function register(program: Program): void {
+  const cmd = program
+    .command('exec')
+    .description('run an ad-hoc command on hosts (one argument: shell text for sh -c; several: an argv)')
+    .argument('<command...>', 'after --: one argument = shell command line, several = program and arguments')
+    .option('--become', 'run through sudo (ansible_become_user, default root)')
+    .addOption(forksOption())
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addOption(new Option('--timeout <seconds>', 'per-command timeout in seconds').argParser(parseSeconds));
+  addInventoryOptions(cmd);
+  addCommonOptions(cmd);
+  cmd.addHelpText(
+    'after',
+    `
+One argument after -- is a shell command line, run with sh -c (like ansible -m shell):
+  mtafleet exec -i inventory.yaml -- 'df -h /var/spool/pmta | tail -1'
+Several arguments are a program and its arguments, each passed as is (no shell):
+  mtafleet exec -i inventory.yaml --limit gmail -- grep -c max-smtp-out /etc/pmta/config
+
+Exit codes: 0 all hosts ok, 2 a command failed somewhere, 4 a host was unreachable, 6 both.`,
+  );
+  cmd.action(async (words: string[], opts: ExecCommandOptions) => {
+    process.exitCode = await runExec(words, opts);
+  });
+}
+
+/** One word: the operator's shell text, handed to sh -c as one quoted argument. */
+export function commandFromWords(words: string[]): Command {
+  if (words.length === 0 || (words.length === 1 && words[0]!.trim() === '')) {
+    throw new InputError('exec needs a command after --');
+  }
+  return words.length === 1 ? argv('sh', '-c', words[0]!) : argv(...words);
+}
+
+async function runExec(words: string[], opts: ExecCommandOptions): Promise<number> {
+  const command = commandFromWords(words);
+  const inventory = await loadInventory(opts.inventory);
+  const hosts = selectHosts(inventory, opts.limit);
+  if (hosts.length === 0) throw new InputError(`no hosts match ${opts.limit ? `--limit ${opts.limit}` : 'the inventory'}`);
+  const specs = hosts.map((host) =>
+    resolveConnectionSpec(host, {
+      inventory,
+      knownHostsFile: opts.knownHosts,
+      acceptNewHostKeys: opts.acceptNewHostKeys,
+      sshConfigFile: opts.sshConfig,
+      commandTimeoutMs: opts.timeout,
+    }),
+  );
+  const become = opts.become ? true : undefined;
+  const outcomes = await forEachHost(specs, opts.forks, (conn) => conn.exec(command, { become }), {
+    onDone: (outcome) => {
+      if (opts.format === 'text') process.stdout.write(renderText(outcome));
+    },
+  });
+  if (opts.format === 'json') process.stdout.write(`${JSON.stringify(outcomes.map(toJson), null, 2)}\n`);
+  return exitCodeFor({
+    failed: outcomes.filter((o) => o.status === 'failed' || (o.status === 'ok' && o.value!.exitCode !== 0)).length,
+    unreachable: outcomes.filter((o) => o.status === 'unreachable').length,
+  });
+}
+
+/** Like ansible's ad-hoc output: `mta01 | rc=0 >>` then the output. */
+export function renderText(o: HostOutcome<ExecResult>): string {
+  if (o.status === 'unreachable') return `${o.name} | UNREACHABLE! => ${o.error?.message ?? 'unreachable'}\n`;
+  if (o.status === 'failed') return `${o.name} | FAILED! => ${o.error?.message ?? 'failed'}\n`;
+  const r = o.value!;
+  const status = r.exitCode === null ? `signal=${r.signal ?? '?'}` : `rc=${r.exitCode}`;
+  const label = r.exitCode === 0 ? '' : ' FAILED |';
+  let text = `${o.name} |${label} ${status} >>\n`;
+  if (r.stdout) text += ensureNewline(r.stdout);
+  if (r.stderr) text += ensureNewline(r.stderr);
+  return text;
+}
+
+export function toJson(o: HostOutcome<ExecResult>): ExecJsonHost {
+  return {
+    name: o.name,
+    exitCode: o.value?.exitCode ?? null,
+    stdout: o.value?.stdout ?? '',
+    stderr: o.value?.stderr ?? '',
+    error: o.error?.message ?? (o.value && o.value.exitCode === null ? `killed by ${o.value.signal ?? 'a signal'}` : null),
+  };
+}
+
+function ensureNewline(s: string): string {
+  return s.endsWith('\n') ? s : `${s}\n`;
+}
+
+function parseSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InputError(`--timeout expects seconds (> 0), got "${value}"`);
+  return Math.round(n * 1000);
+}

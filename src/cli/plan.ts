@@ -1,0 +1,52 @@
+/** `mtafleet plan PLAYBOOK -i INV [--out PLANFILE]`: observe + plan, print, optionally write a plan file. */
+import { Option, type Command } from 'commander';
+import { outcomesOfPlan, planPlaybook, progressPrinter, renderPlanMarkdown, renderPlanText, writePlanFile, planDigest } from '../engine/index.js';
+import { loadInventory } from '../inventory/index.js';
+import { loadPlaybook } from '../playbook/index.js';
+import { exitCodeFor } from '../util/errors.js';
+import { addCommonOptions, addInventoryOptions, collectExtraVar, connectionOptionsFrom, forksOption, type CommonOptions } from './common.js';
+
+interface PlanCliOptions extends CommonOptions {
+  inventory: string;
+  limit?: string;
+  extraVars: Record<string, string>;
+  out?: string;
+  format: 'text' | 'markdown' | 'json';
+  forks: number;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('plan')
+    .description('observe hosts (read-only) and show or write the plan of changes, for approval')
+    .argument('<playbook>', 'playbook file (YAML)');
+  addInventoryOptions(cmd);
+  cmd
+    .option('-e, --extra-vars <key=value>', 'extra variable (repeatable; highest precedence)', collectExtraVar, {})
+    .option('-o, --out <planfile>', 'write the plan file (mode 0600) for `mtafleet apply`')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'markdown', 'json']).default('text'))
+    .addOption(forksOption());
+  addCommonOptions(cmd);
+  cmd.action(async (playbookFile: string, opts: PlanCliOptions) => {
+    const playbook = loadPlaybook(playbookFile);
+    const inventory = await loadInventory(opts.inventory);
+    const body = await planPlaybook(
+      { playbook, inventory, limit: opts.limit, extraVars: opts.extraVars, forks: opts.forks, resolve: connectionOptionsFrom(opts) },
+      opts.format === 'text' && process.stderr.isTTY ? { emit: progressPrinter() } : {},
+    );
+    const digest = opts.out ? writePlanFile(opts.out, body) : planDigest(body);
+    if (opts.format === 'json') process.stdout.write(JSON.stringify({ ...body, digest }, null, 2) + '\n');
+    else if (opts.format === 'markdown') process.stdout.write(renderPlanMarkdown(body, digest));
+    else process.stdout.write(renderPlanText(body, { diff: true }));
+    if (opts.out) {
+      const note = `plan written to ${opts.out}\nplan digest (sha256): ${digest}\napply it with: mtafleet apply ${opts.out}\n`;
+      (opts.format === 'json' ? process.stderr : process.stdout).write(note);
+    }
+    const outcomes = outcomesOfPlan(body);
+    process.exitCode = exitCodeFor({
+      failed: outcomes.filter((o) => o.status === 'failed').length,
+      unreachable: outcomes.filter((o) => o.status === 'unreachable').length,
+      refused: outcomes.filter((o) => o.status === 'refused').length,
+    });
+  });
+}

@@ -1,0 +1,46 @@
+/** `mtafleet rollback RUN_ID [--limit PAT]`: undo a run from its journal, newest change first. */
+import { Option, type Command } from 'commander';
+import { progressPrinter, readRunRecord, renderRunText, rollbackRun, runJson } from '../engine/index.js';
+import { loadInventory } from '../inventory/index.js';
+import { InputError, exitCodeFor } from '../util/errors.js';
+import { addCommonOptions, connectionOptionsFrom, forksOption, type CommonOptions } from './common.js';
+
+interface RollbackCliOptions extends CommonOptions {
+  inventory?: string;
+  limit?: string;
+  forks: number;
+  format: 'text' | 'json';
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('rollback')
+    .description("undo a run's changes from its journal, newest first, per host")
+    .argument('<run-id>', 'run id (see `mtafleet runs`)')
+    .option('-i, --inventory <file>', "inventory (default: the run's own)")
+    .option('-l, --limit <pattern>', 'only these hosts')
+    .addOption(forksOption())
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'));
+  addCommonOptions(cmd);
+  cmd.action(async (runId: string, opts: RollbackCliOptions) => {
+    const record = readRunRecord(opts.stateDir, runId);
+    const inventoryFile = opts.inventory ?? record.inventory;
+    if (!inventoryFile) throw new InputError(`run ${runId} has no inventory recorded; give one with -i`);
+    const inventory = await loadInventory(inventoryFile);
+    const result = await rollbackRun(
+      { runId, stateDir: opts.stateDir, inventory, limit: opts.limit, forks: opts.forks, resolve: connectionOptionsFrom(opts) },
+      opts.format === 'text' ? { emit: progressPrinter() } : {},
+    );
+    if (opts.format === 'json') {
+      process.stdout.write(runJson(result));
+    } else {
+      process.stdout.write(renderRunText(result));
+      for (const p of result.problems) {
+        process.stdout.write(`NOT RESTORED on ${p.host}: ${p.change}: ${p.reason}\n`);
+        for (const m of p.manual) process.stdout.write(`  to restore by hand: ${m}\n`);
+      }
+      if (result.hosts.length === 0) process.stdout.write(`nothing to undo in run ${runId}\n`);
+    }
+    process.exitCode = exitCodeFor(result.summary);
+  });
+}

@@ -1,0 +1,53 @@
+/** `mtafleet run PLAYBOOK -i INV [--check [--diff]]`: plan and apply (or, with --check, only plan). */
+import { Option, type Command } from 'commander';
+import { outcomesOfPlan, planPlaybook, progressPrinter, renderPlanText, renderRunText, runJson, runPlaybook, type RunResult } from '../engine/index.js';
+import { summarize } from '../engine/run-record.js';
+import { newRunId } from '../engine/run-record.js';
+import { loadInventory } from '../inventory/index.js';
+import { loadPlaybook } from '../playbook/index.js';
+import { exitCodeFor } from '../util/errors.js';
+import { addCommonOptions, addInventoryOptions, collectExtraVar, connectionOptionsFrom, forksOption, type CommonOptions } from './common.js';
+
+interface RunCliOptions extends CommonOptions {
+  inventory: string;
+  limit?: string;
+  extraVars: Record<string, string>;
+  check: boolean;
+  diff: boolean;
+  forks: number;
+  format: 'text' | 'json';
+  autoRollback: boolean;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('run')
+    .description('plan and apply a playbook, rolling in batches (--check: observe and plan only, change nothing)')
+    .argument('<playbook>', 'playbook file (YAML)');
+  addInventoryOptions(cmd);
+  cmd
+    .option('-e, --extra-vars <key=value>', 'extra variable (repeatable; highest precedence)', collectExtraVar, {})
+    .option('-C, --check', 'dry-run: observe and plan, print each change, change nothing', false)
+    .option('-D, --diff', 'show the diff of each change', false)
+    .addOption(forksOption())
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .option('--no-auto-rollback', 'leave a failed host as it is instead of undoing its changes of this run');
+  addCommonOptions(cmd);
+  cmd.action(async (playbookFile: string, opts: RunCliOptions) => {
+    const playbook = loadPlaybook(playbookFile);
+    const inventory = await loadInventory(opts.inventory);
+    const base = { playbook, inventory, limit: opts.limit, extraVars: opts.extraVars, forks: opts.forks, resolve: connectionOptionsFrom(opts) };
+    const deps = opts.format === 'text' ? { emit: progressPrinter() } : {};
+    let result: RunResult;
+    if (opts.check) {
+      const body = await planPlaybook(base, {});
+      const hosts = outcomesOfPlan(body);
+      result = { runId: newRunId(), check: true, hosts, summary: summarize(hosts), notRun: [] };
+      if (opts.format === 'text') process.stdout.write(renderPlanText(body, { diff: opts.diff }));
+    } else {
+      result = await runPlaybook({ ...base, stateDir: opts.stateDir, autoRollback: opts.autoRollback }, deps);
+    }
+    process.stdout.write(opts.format === 'json' ? runJson(result) : renderRunText(result));
+    process.exitCode = exitCodeFor(result.summary);
+  });
+}

@@ -1,0 +1,62 @@
+/** `mtafleet runs [RUN_ID]`: the run history, or one run's details. */
+import { Option, type Command } from 'commander';
+import { listRuns, readRunRecord, type RunRecord } from '../engine/index.js';
+import { defaultStateDir } from './common.js';
+
+interface RunsCliOptions {
+  stateDir: string;
+  format: 'text' | 'json';
+}
+
+export function register(program: Command): void {
+  program
+    .command('runs')
+    .description('list runs (when, who, playbook, outcome), or show one')
+    .argument('[run-id]', 'show this run')
+    .option('--state-dir <dir>', 'journal and run history directory', defaultStateDir())
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action((runId: string | undefined, opts: RunsCliOptions) => {
+      if (runId) {
+        const r = readRunRecord(opts.stateDir, runId);
+        process.stdout.write(opts.format === 'json' ? JSON.stringify(r, null, 2) + '\n' : renderOne(r));
+        return;
+      }
+      const runs = listRuns(opts.stateDir);
+      if (opts.format === 'json') {
+        process.stdout.write(JSON.stringify(runs, null, 2) + '\n');
+        return;
+      }
+      if (runs.length === 0) process.stdout.write(`no runs in ${opts.stateDir}\n`);
+      for (const r of runs) process.stdout.write(`${line(r)}\n`);
+    });
+}
+
+function outcome(r: RunRecord): string {
+  if (r.finishedAt === null) return 'UNFINISHED (runner stopped or killed; see `mtafleet rollback`)';
+  return Object.entries(r.summary)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k}=${n}`)
+    .join(' ');
+}
+
+function line(r: RunRecord): string {
+  return `${r.runId}  ${r.startedAt}  ${r.user}  ${r.command}  ${r.playbook ?? '-'}  ${r.hosts.length} host(s)  ${outcome(r)}`;
+}
+
+function renderOne(r: RunRecord): string {
+  const out = [
+    `run ${r.runId} (${r.command})`,
+    `  started  ${r.startedAt} by ${r.user}`,
+    `  finished ${r.finishedAt ?? '(never: the runner stopped or was killed)'}`,
+    `  playbook ${r.playbook ?? '-'}`,
+    `  inventory ${r.inventory ?? '-'}`,
+    ...(r.planFile ? [`  plan file ${r.planFile}`] : []),
+    `  outcome  ${outcome(r)}`,
+  ];
+  for (const h of r.hosts) out.push(`    ${h.name.padEnd(20)} ${h.status.padEnd(11)} ${h.changes} change(s)${h.error ? `  ${h.error}` : ''}`);
+  if (r.notRun.length > 0) out.push(`  not run: ${r.notRun.join(', ')}`);
+  if (r.stopped) out.push(`  stopped: ${r.stopped}`);
+  const rb = (r as { rollbacks?: Array<{ at: string; user: string; hosts: Array<{ name: string; status: string }> }> }).rollbacks ?? [];
+  for (const x of rb) out.push(`  rolled back ${x.at} by ${x.user}: ${x.hosts.map((h) => `${h.name} ${h.status}`).join(', ')}`);
+  return out.join('\n') + '\n';
+}

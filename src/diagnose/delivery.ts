@@ -1,0 +1,217 @@
+import type { EffectiveSettings } from '../pmta/config.js';
+import type { AccountingFacts, Facts } from '../probes/index.js';
+import { fmt, median, pct } from './format.js';
+import { ispLimit } from './profiles.js';
+import type { DiagnoseOptions, Finding } from './types.js';
+
+/** Seed FAQ: over 5 % at one ISP warrants investigation, over 15 % needs volume reduced now. */
+export const DEFERRAL_WARN = 0.05;
+export const DEFERRAL_CRITICAL = 0.15;
+/** Fewer d/t/b records than this say nothing reliable about a rate. */
+export const MIN_RECORDS = 50;
+/** Connections at or above this share of the configured maximum count as "at max". */
+export const AT_MAX_SHARE = 0.9;
+/** PowerMTA's default max-smtp-out (UG). */
+const DEFAULT_MAX_SMTP_OUT = 20;
+
+const total = (c: { delivered: number; deferred: number; bounced: number }): number => c.delivered + c.deferred + c.bounced;
+
+function deferralSeverity(rate: number): Finding['severity'] | null {
+  return rate > DEFERRAL_CRITICAL ? 'critical' : rate > DEFERRAL_WARN ? 'warn' : null;
+}
+
+/** Per-IP rates compared to the median of the OTHER IPs, so two bad IPs of four cannot hide each other. */
+export function reputationOutliers(acc: AccountingFacts): {
+  outliers: Array<{ ip: string; rate: number; baseline: number; records: number; deferred: number }>;
+  rates: Array<{ ip: string; rate: number }>;
+} {
+  const ips = Object.entries(acc.bySourceIp)
+    .filter(([ip, c]) => ip !== '(none)' && total(c) >= MIN_RECORDS)
+    .map(([ip, c]) => ({ ip, rate: c.deferred / total(c), records: total(c), deferred: c.deferred }));
+  if (ips.length < 2) return { outliers: [], rates: ips };
+  const outliers = ips
+    .map((entry) => ({ ...entry, baseline: median(ips.filter((o) => o.ip !== entry.ip).map((o) => o.rate)) }))
+    .filter((e) => e.rate > DEFERRAL_WARN && e.rate >= 2 * e.baseline && e.rate - e.baseline >= DEFERRAL_WARN);
+  // "One or a few" IPs: when most of the pool is affected the pool-wide cause is not the IPs.
+  if (outliers.length > Math.floor(ips.length / 2)) return { outliers: [], rates: ips };
+  return { outliers: outliers.sort((a, b) => b.rate - a.rate), rates: ips };
+}
+
+function domainLines(acc: AccountingFacts, domain: string): string[] {
+  const c = acc.byDomain[domain];
+  const lines = [`${domain} deferral rate ${pct(c.deferralRate)} (${fmt(c.deferred, 0)} t of ${fmt(total(c), 0)} d/t/b records, accounting ${acc.windowHours} h)`];
+  for (const d of acc.topDiagnostics.filter((t) => t.domain === domain).slice(0, 2)) {
+    lines.push(`${domain} dsnDiag ×${fmt(d.count, 0)}: ${d.pattern}`);
+  }
+  return lines;
+}
+
+function ipSpread(rates: Array<{ ip: string; rate: number }>): string | null {
+  if (rates.length < 2) return null;
+  const values = rates.map((r) => r.rate);
+  return `per-IP deferral rates ${pct(Math.min(...values))} to ${pct(Math.max(...values))} across ${rates.length} source IPs: uniform, so not an IP reputation problem (accounting dlvSourceIp)`;
+}
+
+function domainMax(settings: EffectiveSettings | undefined, domain: string): { value: number; source: string } {
+  const own = settings?.domains[domain]?.maxSmtpOut;
+  if (own !== undefined) return { value: own, source: `<domain ${domain}> max-smtp-out` };
+  for (const pool of Object.values(settings?.pools ?? {})) {
+    const star = pool.domains['*']?.maxSmtpOut;
+    if (star !== undefined) return { value: star, source: '<domain *> max-smtp-out' };
+  }
+  const star = settings?.domains['*']?.maxSmtpOut;
+  if (star !== undefined) return { value: star, source: '<domain *> max-smtp-out' };
+  return { value: DEFAULT_MAX_SMTP_OUT, source: 'PowerMTA default max-smtp-out' };
+}
+
+function sourceIpCount(facts: Facts): { value: number; source: string } {
+  const fromConfig = facts.config?.settings.virtualMtas.filter((v) => v.sourceIp).length ?? 0;
+  if (fromConfig > 0) return { value: fromConfig, source: 'virtual-mta smtp-source-host' };
+  const vmtas = facts.pmtaStatus?.vmtas.length ?? 0;
+  if (vmtas > 0) return { value: vmtas, source: 'pmta show vmtas' };
+  const ips = Object.keys(facts.accounting?.bySourceIp ?? {}).filter((ip) => ip !== '(none)').length;
+  return { value: Math.max(1, ips), source: 'accounting dlvSourceIp' };
+}
+
+function windowSpanHours(acc: AccountingFacts | undefined): number {
+  return Math.max(1, Math.min(acc?.windowHours ?? 24, acc?.hourly.length ?? 1));
+}
+
+interface IspLimitResult {
+  finding: Finding;
+  domain: string;
+}
+
+/** Seed: "All connections full, low rate"; ceiling = connections × msgs/session × IPs per cycle. */
+function ispLimits(facts: Facts, options: DiagnoseOptions): IspLimitResult[] {
+  const status = facts.pmtaStatus;
+  if (!status) return [];
+  const acc = facts.accounting;
+  const settings = facts.config?.settings;
+  const profile = options.profile ?? 'medium';
+  const ips = sourceIpCount(facts);
+  const out: IspLimitResult[] = [];
+  for (const row of status.domains) {
+    const max = domainMax(settings, row.domain);
+    const cap = max.value * ips.value;
+    if (row.connections === 0 || row.connections < AT_MAX_SHARE * cap) continue;
+    // "On all source IPs": no virtual MTA may have fewer connections than one domain's share.
+    if (status.vmtas.some((v) => v.connections < AT_MAX_SHARE * max.value)) continue;
+    const limit = ispLimit(profile, row.domain, options.ispLimits);
+    const configured = settings?.domains[row.domain]?.maxMsgPerConnection;
+    const perSession = configured && configured > 0 ? configured : limit.maxMsgPerConnection;
+    const perCycle = max.value * perSession * ips.value;
+    const ceilingPerHour = perCycle * 60;
+    const delivered = acc?.byDomain[row.domain]?.delivered;
+    const ratePerHour = delivered !== undefined ? delivered / windowSpanHours(acc) : undefined;
+    const lowRate = ratePerHour === undefined || ratePerHour < 0.5 * ceilingPerHour;
+    const evidence = [
+      `${row.domain}: ${fmt(row.connections, 0)} connections open = ${max.source} ${max.value} × ${ips.value} source IPs (pmta show domains, ${ips.source})`,
+      `ceiling ${max.value} connections × ${perSession} msgs/session × ${ips.value} IPs = ${fmt(perCycle, 0)} msgs/cycle = ${fmt(ceilingPerHour, 0)} msgs/h at one cycle per minute`,
+    ];
+    if (ratePerHour !== undefined) {
+      evidence.push(`delivered ${fmt(ratePerHour, 0)} msgs/h to ${row.domain} (accounting, ${windowSpanHours(acc)} h average) = ${pct(ratePerHour / ceilingPerHour)} of that ceiling`);
+    }
+    const target = options.targetPerHour?.[row.domain] ?? (ratePerHour ?? 0) + row.rcpts;
+    const perIp = ratePerHour && ratePerHour > 0 ? ratePerHour / ips.value : (limit.maxSmtpOut * limit.maxMsgPerConnection * 60);
+    const needed = Math.max(ips.value, Math.ceil(target / perIp));
+    evidence.push(
+      `target ${fmt(target, 0)} msgs/h (${options.targetPerHour?.[row.domain] !== undefined ? 'given' : `delivered + ${fmt(row.rcpts, 0)} queued`}) needs ${needed} warmed IPs at ${fmt(perIp, 0)} msgs/h per IP (${ips.value} now)`,
+    );
+    evidence.push(`${profile} reputation profile for ${row.domain}: ${limit.maxSmtpOut} connections × ${limit.maxMsgPerConnection} msgs/session per IP`);
+    out.push({
+      domain: row.domain,
+      finding: {
+        kind: 'isp-limit',
+        severity: lowRate ? 'warn' : 'info',
+        title: `${row.domain} connections are full on every IP with a low rate: the ISP caps throughput, add warmed IPs`,
+        evidence,
+        remedy: 'playbooks/isp-limits.yaml',
+        remedyVars: {
+          domain: row.domain,
+          profile,
+          max_smtp_out: String(limit.maxSmtpOut),
+          max_msg_per_connection: String(limit.maxMsgPerConnection),
+          ips_needed: String(needed),
+        },
+        strength: row.connections / cap,
+      },
+    });
+  }
+  return out;
+}
+
+/**
+ * isp-limit, ip-reputation and deferrals, layered: deferrals concentrated on a few IPs are
+ * an ip-reputation finding; uniform deferrals at a domain whose connections are full are
+ * part of its isp-limit finding; only what is left is a plain `deferrals` finding.
+ */
+export function deliveryFindings(facts: Facts, options: DiagnoseOptions): Finding[] {
+  const acc = facts.accounting;
+  const limits = ispLimits(facts, options);
+  if (!acc) return limits.map((l) => l.finding);
+  if (!acc.hasTransientRecords && acc.records > 0) {
+    return [
+      ...limits.map((l) => l.finding),
+      {
+        kind: 'deferrals',
+        severity: 'info',
+        title: 'Deferral rate unknown: the accounting file has no t records',
+        evidence: [`${fmt(acc.records, 0)} d/b records and no t records in ${acc.file} (${acc.windowHours} h); add t to the acct-file "records" directive`],
+        remedy: null,
+        strength: 0,
+      },
+    ];
+  }
+  const domains = Object.entries(acc.byDomain)
+    .filter(([domain, c]) => domain !== '(none)' && total(c) >= MIN_RECORDS && deferralSeverity(c.deferralRate))
+    .sort((a, b) => b[1].deferralRate - a[1].deferralRate)
+    .map(([domain]) => domain);
+  const { outliers, rates } = reputationOutliers(acc);
+  const findings: Finding[] = [];
+  if (outliers.length > 0) {
+    const worst = outliers[0];
+    findings.push({
+      kind: 'ip-reputation',
+      severity: deferralSeverity(worst.rate) ?? 'warn',
+      title: `Deferrals concentrate on ${outliers.length} of ${rates.length} source IPs: an IP reputation problem, not configuration`,
+      evidence: [
+        ...outliers.map(
+          (o) => `${o.ip} deferral rate ${pct(o.rate)} (${fmt(o.deferred, 0)} of ${fmt(o.records, 0)} records) vs ${pct(o.baseline)} median of the other IPs (accounting dlvSourceIp)`,
+        ),
+        ...domains.flatMap((d) => domainLines(acc, d).slice(0, 2)),
+      ],
+      remedy: null,
+      strength: worst.rate / DEFERRAL_WARN,
+    });
+  }
+  for (const { domain, finding } of limits) {
+    const c = acc.byDomain[domain];
+    if (c && total(c) >= MIN_RECORDS && outliers.length === 0) {
+      const severity = deferralSeverity(c.deferralRate);
+      if (severity) {
+        finding.evidence.push(...domainLines(acc, domain));
+        const spread = ipSpread(rates);
+        if (spread) finding.evidence.push(spread);
+        if (severity === 'critical' || finding.severity === 'info') finding.severity = severity;
+      }
+    }
+    findings.push(finding);
+  }
+  if (outliers.length === 0) {
+    const limited = new Set(limits.map((l) => l.domain));
+    for (const domain of domains.filter((d) => !limited.has(d))) {
+      const rate = acc.byDomain[domain].deferralRate;
+      const spread = ipSpread(rates);
+      findings.push({
+        kind: 'deferrals',
+        severity: deferralSeverity(rate) ?? 'warn',
+        title: `${domain} defers ${pct(rate)} of messages: ${rate > DEFERRAL_CRITICAL ? 'reduce volume now and review' : 'investigate'} the ${domain} configuration`,
+        evidence: [...domainLines(acc, domain), ...(spread ? [spread] : [])],
+        remedy: null,
+        strength: rate / DEFERRAL_WARN,
+      });
+    }
+  }
+  return findings;
+}

@@ -1,0 +1,182 @@
+import type { Facts } from '../probes/index.js';
+import { fmt, pct } from './format.js';
+import type { DiagnoseOptions, Finding } from './types.js';
+
+/** Seed: "HDD storage becomes a bottleneck above approximately 100,000 messages per hour". */
+export const HDD_MSGS_PER_HOUR = 100_000;
+export const UTIL_WARN = 80;
+export const UTIL_CRITICAL = 90;
+
+/** Delivered messages in the last hour: PowerMTA's own counter, else the busiest accounting hour. */
+export function hourlyRate(facts: Facts): { value: number; source: string } | null {
+  const status = facts.pmtaStatus?.deliveredLastHour;
+  if (status !== undefined) return { value: status, source: 'pmta show status, last hour outbound' };
+  const hours = facts.accounting?.hourly ?? [];
+  if (hours.length === 0) return null;
+  return { value: Math.max(...hours.map((h) => h.delivered)), source: 'accounting, busiest hour' };
+}
+
+export function spoolIo(facts: Facts, options: DiagnoseOptions): Finding[] {
+  const spool = facts.spool;
+  if (!spool) return [];
+  const out: Finding[] = [];
+  const rate = hourlyRate(facts);
+  for (const s of spool.spools) {
+    if (!s.device) continue;
+    const io = spool.io[s.device];
+    const evidence: string[] = [];
+    let severity: Finding['severity'] | null = null;
+    let strength = 0;
+    if (io?.util !== undefined && io.util >= UTIL_WARN) {
+      severity = io.util >= UTIL_CRITICAL ? 'critical' : 'warn';
+      strength = io.util / UTIL_WARN;
+      evidence.push(`${s.device} %util ${fmt(io.util)} (${io.source}) holding spool ${s.dir}`);
+      const ops = [
+        io.writesPerSec !== undefined ? `w/s ${fmt(io.writesPerSec)}` : null,
+        io.readsPerSec !== undefined ? `r/s ${fmt(io.readsPerSec)}` : null,
+        io.writeAwaitMs !== undefined ? `w_await ${fmt(io.writeAwaitMs)} ms` : io.awaitMs !== undefined ? `await ${fmt(io.awaitMs)} ms` : null,
+        io.queueSize !== undefined ? `aqu-sz ${fmt(io.queueSize, 2)}` : null,
+      ].filter(Boolean);
+      if (ops.length > 0) evidence.push(`${s.device} ${ops.join(', ')} (${io.source})`);
+    }
+    if (s.rotational && rate && rate.value > HDD_MSGS_PER_HOUR) {
+      const hddStrength = rate.value / HDD_MSGS_PER_HOUR;
+      if (!severity) severity = 'warn';
+      strength = Math.max(strength, hddStrength);
+      evidence.push(`${fmt(rate.value, 0)} msgs/h (${rate.source}) on a rotational spool disk; HDD spools cap near ${fmt(HDD_MSGS_PER_HOUR, 0)} msgs/h`);
+    }
+    if (!severity) continue;
+    if (s.rotational !== undefined) evidence.push(`${s.device} rotational=${s.rotational ? 1 : 0} (/sys/block/${s.device}/queue/rotational)`);
+    if (facts.cpu?.iowaitPercent !== undefined) evidence.push(`iowait ${fmt(facts.cpu.iowaitPercent)} % (/proc/stat)`);
+    if (spool.benchmark) {
+      evidence.push(`fio 4k randrw: ${fmt(spool.benchmark.readIops, 0)} read + ${fmt(spool.benchmark.writeIops, 0)} write IOPS (target > 10,000 medium, > 50,000 high volume)`);
+    }
+    out.push({
+      kind: 'spool-io',
+      severity,
+      title: `Spool disk ${s.device} is saturated: move the spool to NVMe`,
+      evidence,
+      remedy: 'playbooks/spool-migrate-nvme.yaml',
+      remedyVars: { device: options.hostVars?.lab_nvme_device ?? options.hostVars?.nvme_device ?? '?', spool_dir: s.dir },
+      strength,
+    });
+  }
+  return out;
+}
+
+export function fdLimit(facts: Facts): Finding[] {
+  const fd = facts.fd;
+  if (!fd) return [];
+  const evidence: string[] = [];
+  let severity: Finding['severity'] | null = null;
+  let strength = 0;
+  const errors = fd.logs.reduce((a, l) => a + l.tooManyOpenFiles, 0);
+  for (const log of fd.logs.filter((l) => l.tooManyOpenFiles > 0)) {
+    evidence.push(`${fmt(log.tooManyOpenFiles, 0)} "Too many open files" lines in recent ${log.file}`);
+    if (log.lastLines.length > 0) evidence.push(`last: ${log.lastLines[log.lastLines.length - 1].slice(0, 160)}`);
+  }
+  if (errors > 0) {
+    severity = 'critical';
+    strength = 1 + Math.log10(errors);
+  }
+  if (fd.softLimit !== undefined && Number.isFinite(fd.softLimit) && fd.openFds !== undefined && fd.softLimit > 0) {
+    const ratio = fd.openFds / fd.softLimit;
+    const line = `pmtad (pid ${fd.pid}) has ${fmt(fd.openFds, 0)} open files of soft limit ${fmt(fd.softLimit, 0)} (${pct(ratio)}; /proc/${fd.pid}/fd, /proc/${fd.pid}/limits)`;
+    if (ratio >= 0.8) {
+      severity = ratio >= 0.95 || severity === 'critical' ? 'critical' : 'warn';
+      strength = Math.max(strength, ratio / 0.8);
+      evidence.push(line);
+    } else if (severity) {
+      evidence.push(line);
+    }
+  } else if (severity && fd.softLimit !== undefined) {
+    evidence.push(`pmtad soft limit ${Number.isFinite(fd.softLimit) ? fmt(fd.softLimit, 0) : 'unlimited'} (/proc/${fd.pid}/limits)`);
+  }
+  if (!severity) return [];
+  return [
+    {
+      kind: 'fd-limit',
+      severity,
+      title: 'PowerMTA runs out of file descriptors: raise LimitNOFILE',
+      evidence,
+      remedy: 'playbooks/fd-limit.yaml',
+      remedyVars: { nofile: '65535' },
+      strength,
+    },
+  ];
+}
+
+/** Seed: TIME-WAIT "should be low (<5000) after tuning"; sockets tying up half the port range is a pile. */
+export const TIME_WAIT_LIMIT = 5000;
+export const PORT_SHARE_WARN = 0.5;
+export const PORT_SHARE_CRITICAL = 0.8;
+
+export function portExhaustion(facts: Facts): Finding[] {
+  const ports = facts.ports;
+  if (!ports) return [];
+  const timeWait = ports.timeWait ?? 0;
+  const closeWait = ports.closeWait ?? 0;
+  const estab = ports.summary.estab ?? 0;
+  const held = timeWait + closeWait + estab;
+  const share = ports.localPorts ? held / ports.localPorts : 0;
+  let severity: Finding['severity'] | null = null;
+  let strength = 0;
+  if (ports.localPorts && share >= PORT_SHARE_WARN) {
+    severity = share >= PORT_SHARE_CRITICAL ? 'critical' : 'warn';
+    strength = share / PORT_SHARE_WARN;
+  }
+  if (timeWait > TIME_WAIT_LIMIT) {
+    severity ??= 'warn';
+    strength = Math.max(strength, timeWait / TIME_WAIT_LIMIT);
+  }
+  if (!severity) return [];
+  const range = ports.sysctl.ipLocalPortRange;
+  const evidence = [
+    `TIME-WAIT ${fmt(timeWait, 0)}, CLOSE-WAIT ${fmt(closeWait, 0)}, established ${fmt(estab, 0)} (${ports.source === 'ss' ? 'ss -s, ss -tan state' : ports.source})`,
+  ];
+  if (range && ports.localPorts) {
+    evidence.push(`ip_local_port_range ${range[0]} ${range[1]} = ${fmt(ports.localPorts, 0)} ports; sockets hold ${pct(share)} of them (sysctl)`);
+  }
+  if (ports.sysctl.tcpFinTimeout !== undefined) evidence.push(`tcp_fin_timeout ${ports.sysctl.tcpFinTimeout}, tcp_tw_reuse ${ports.sysctl.tcpTwReuse ?? '?'}, somaxconn ${ports.sysctl.somaxconn ?? '?'} (sysctl)`);
+  return [
+    {
+      kind: 'port-exhaustion',
+      severity,
+      title: 'Local ports are running out: widen the port range and recycle TIME-WAIT faster',
+      evidence,
+      remedy: 'playbooks/network-tuning.yaml',
+      remedyVars: { port_range: '10240 65535' },
+      strength,
+    },
+  ];
+}
+
+/** "One CPU at 100 %": the daemon using about one full core, not more (it would be spreading). */
+export const DAEMON_ONE_CORE_MIN = 85;
+export const DAEMON_ONE_CORE_MAX = 130;
+
+export function threadContention(facts: Facts): Finding[] {
+  const cpu = facts.cpu;
+  if (!cpu || cpu.daemonCpuPercent === undefined || cpu.cores < 2) return [];
+  const used = cpu.daemonCpuPercent;
+  if (used < DAEMON_ONE_CORE_MIN || used > DAEMON_ONE_CORE_MAX) return [];
+  const threads = facts.config?.settings.threads.queueProcessingThreads;
+  if (threads !== undefined && threads >= cpu.cores) return [];
+  const cores = cpu.perCore.map((c) => `${c.cpu} ${fmt(c.busyPercent)} %`).join(', ');
+  return [
+    {
+      kind: 'thread-contention',
+      severity: used >= 95 ? 'critical' : 'warn',
+      title: `PowerMTA is bound to one core of ${cpu.cores}: raise queue-processing-threads`,
+      evidence: [
+        `pmtad uses ${fmt(used)} % of one core (/proc/PID/stat over ${fmt(cpu.sampleSeconds ?? 1)} s)`,
+        `queue-processing-threads ${threads ?? 'not set'} < ${cpu.cores} cores (/etc/pmta/config, nproc)`,
+        ...(cores ? [`per core: ${cores} (/proc/stat, machine-wide)`] : []),
+        ...(cpu.daemonThreads !== undefined ? [`pmtad threads ${cpu.daemonThreads} (/proc/PID/status)`] : []),
+      ],
+      remedy: 'playbooks/pmta-threads.yaml',
+      remedyVars: { threads: String(cpu.cores) },
+      strength: used / DAEMON_ONE_CORE_MIN,
+    },
+  ];
+}

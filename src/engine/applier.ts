@@ -1,0 +1,98 @@
+/**
+ * Applying changes on one host: journal the intent (with its undo) before the action, run
+ * `do`, then `verify`, journal done/failed. On failure the host's changes of this run can be
+ * undone newest first; what cannot be undone is reported by name with the command that would.
+ */
+import type { Change } from '../steps/types.js';
+import type { HostConnection } from '../transport/types.js';
+import type { EngineListener } from './events.js';
+import { describeAction, manualCommand, runAction } from './execute.js';
+import type { Journal } from './journal.js';
+
+export interface AppliedChange {
+  changeId: string;
+  task: string;
+  change: Change;
+}
+
+export interface UndoProblem {
+  host: string;
+  change: string;
+  reason: string;
+  /** Shell text that would restore it by hand, when there is one. */
+  manual: string[];
+}
+
+export class HostApplier {
+  readonly applied: AppliedChange[] = [];
+  /** Changes whose do + verify completed in this run (rolled back or not). */
+  doneCount = 0;
+  constructor(
+    private readonly conn: HostConnection,
+    private readonly journal: Journal,
+    private readonly emit: EngineListener,
+  ) {}
+
+  get host(): string {
+    return this.conn.name;
+  }
+
+  /** Applies one change; throws after journaling `failed` (the change stays undoable). */
+  async apply(changeId: string, task: string, change: Change): Promise<void> {
+    this.journal.write({ type: 'intent', host: this.host, changeId, task, summary: change.summary, do: change.do, undo: change.undo });
+    this.applied.push({ changeId, task, change });
+    try {
+      for (const action of change.do) await runAction(this.conn, action);
+      for (const action of change.verify ?? []) await runAction(this.conn, action);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.journal.write({ type: 'failed', host: this.host, changeId, error: message });
+      this.emit({ type: 'change-applied', host: this.host, task, summary: change.summary, ok: false, error: message });
+      throw err;
+    }
+    this.journal.write({ type: 'done', host: this.host, changeId });
+    this.doneCount++;
+    this.emit({ type: 'change-applied', host: this.host, task, summary: change.summary, ok: true });
+  }
+
+  /** Undoes every change applied by this applier, newest first. */
+  async rollback(): Promise<UndoProblem[]> {
+    const problems: UndoProblem[] = [];
+    for (const a of [...this.applied].reverse()) {
+      const p = await undoChange(this.conn, this.journal, a.changeId, a.change.summary, a.change.undo, this.emit);
+      if (p) problems.push(p);
+    }
+    this.applied.length = 0;
+    return problems;
+  }
+}
+
+/** Runs one change's undo actions and journals the outcome. Returns a problem or null. */
+export async function undoChange(
+  conn: HostConnection,
+  journal: Journal,
+  changeId: string,
+  summary: string,
+  undo: Change['undo'],
+  emit: EngineListener,
+): Promise<UndoProblem | null> {
+  if (undo.length === 0) {
+    const reason = 'has no undo (a command step cannot be reversed by mtafleet)';
+    journal.write({ type: 'undo-failed', host: conn.name, changeId, error: reason });
+    emit({ type: 'rollback', host: conn.name, summary, ok: false, error: reason });
+    return { host: conn.name, change: summary, reason, manual: [] };
+  }
+  for (let i = 0; i < undo.length; i++) {
+    try {
+      await runAction(conn, undo[i]);
+    } catch (err) {
+      const reason = `${describeAction(undo[i])} failed: ${err instanceof Error ? err.message : String(err)}`;
+      journal.write({ type: 'undo-failed', host: conn.name, changeId, error: reason });
+      emit({ type: 'rollback', host: conn.name, summary, ok: false, error: reason });
+      return { host: conn.name, change: summary, reason, manual: undo.slice(i).map(manualCommand) };
+    }
+  }
+  journal.write({ type: 'undone', host: conn.name, changeId });
+  emit({ type: 'rollback', host: conn.name, summary, ok: true });
+  return null;
+}

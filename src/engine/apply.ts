@@ -1,0 +1,121 @@
+/**
+ * `apply PLANFILE`: the plan's integrity was checked by readPlanFile; here the inventory must
+ * be the one the plan was made with, each host is re-observed and refused when it drifted,
+ * and the others get exactly the planned changes, rolled in the plan's batches.
+ */
+import { readFileSync } from 'node:fs';
+import type { Inventory } from '../inventory/types.js';
+import { PlanFileError } from '../util/errors.js';
+import { sha256Hex } from './canonical.js';
+import { silent } from './events.js';
+import { eachHost, mergeOutcome, specsFor, type EngineDeps } from './fleet.js';
+import { applyHost } from './host-work.js';
+import { Journal } from './journal.js';
+import type { PlanDocument } from './planfile.js';
+import { rollBatches } from './rolling.js';
+import { currentUser, newRunId, summarize, writeRunRecord, type HostOutcome, type RunRecord, type RunResult } from './run-record.js';
+
+export interface ApplyOptions {
+  planFile: string;
+  inventory: Inventory;
+  forks: number;
+  stateDir: string;
+  autoRollback: boolean;
+  resolve?: import('../transport/spec.js').ResolveOptions;
+  runId?: string;
+}
+
+export function checkInventoryMatches(doc: PlanDocument, inventory: Inventory): void {
+  let actual: string;
+  try {
+    actual = sha256Hex(readFileSync(inventory.file));
+  } catch (err) {
+    throw new PlanFileError(`cannot read the plan's inventory ${inventory.file}: ${(err as Error).message}`);
+  }
+  if (actual !== doc.inventory.sha256) {
+    throw new PlanFileError(`the inventory ${inventory.file} changed since the plan was made (sha256 ${doc.inventory.sha256.slice(0, 12)} -> ${actual.slice(0, 12)}); make a new plan`);
+  }
+}
+
+export async function applyPlan(doc: PlanDocument, opts: ApplyOptions, deps: EngineDeps = {}): Promise<RunResult> {
+  checkInventoryMatches(doc, opts.inventory);
+  for (const play of doc.plays) {
+    for (const h of play.hosts) {
+      if (!opts.inventory.hosts.has(h.host)) throw new PlanFileError(`host ${h.host} of the plan is not in ${opts.inventory.file}`);
+    }
+  }
+  const runId = opts.runId ?? newRunId();
+  const user = currentUser();
+  const emit = deps.emit ?? silent;
+  const record: RunRecord = {
+    runId,
+    command: 'apply',
+    check: false,
+    startedAt: new Date().toISOString(),
+    finishedAt: null,
+    user,
+    playbook: doc.playbook.path,
+    inventory: opts.inventory.file,
+    planFile: opts.planFile,
+    hosts: [],
+    summary: summarize([]),
+    notRun: [],
+  };
+  writeRunRecord(opts.stateDir, record);
+  const journal = Journal.open(opts.stateDir, runId);
+  const merged = new Map<string, HostOutcome>();
+  const notRun = new Set<string>();
+  const excluded = new Set<string>();
+  const stops: string[] = [];
+  try {
+    for (const play of doc.plays) {
+      // Hosts unreachable at plan time have no plan: they are reported, not guessed at.
+      for (const u of play.unreachable) {
+        merged.set(u.host, mergeOutcome(merged.get(u.host), { name: u.host, status: 'unreachable', changes: 0, error: `no plan for this host (at plan time: ${u.error})` }));
+      }
+      const hosts = play.hosts.filter((h) => !excluded.has(h.host));
+      if (stops.length > 0) {
+        hosts.forEach((h) => notRun.add(h.host));
+        continue;
+      }
+      const byName = new Map(hosts.map((h) => [h.host, h]));
+      const specs = specsFor(hosts.map((h) => opts.inventory.hosts.get(h.host)!), { inventory: opts.inventory, forks: opts.forks, resolve: opts.resolve });
+      const rolled = await rollBatches(play.name, specs, play.rolling, opts.forks, { ...deps, emit }, (batch) =>
+        eachHost(batch, opts.forks, { ...deps, emit }, (conn) => {
+          const plan = byName.get(conn.name)!;
+          return applyHost(conn, plan, {
+            runId,
+            user,
+            journal,
+            autoRollback: opts.autoRollback,
+            emit,
+            kinds: deps.kinds,
+            lock: deps.lock,
+            lockPath: plan.lockPath,
+            become: plan.become,
+            playIndex: play.index,
+          });
+        }).then((rs) => rs.map(({ name, status, changes, error }) => ({ name, status, changes, error }))),
+      );
+      for (const o of rolled.outcomes) {
+        merged.set(o.name, mergeOutcome(merged.get(o.name), o));
+        if (o.status !== 'ok' && o.status !== 'changed') excluded.add(o.name);
+      }
+      rolled.notRun.forEach((n) => notRun.add(n));
+      if (rolled.stopped) stops.push(rolled.stopped);
+    }
+  } finally {
+    journal.close();
+  }
+  const hosts = [...merged.values()];
+  const result: RunResult = {
+    runId,
+    check: false,
+    hosts,
+    summary: summarize(hosts),
+    notRun: [...notRun].filter((n) => !merged.has(n)),
+    ...(stops.length > 0 ? { stopped: stops.join('; ') } : {}),
+  };
+  writeRunRecord(opts.stateDir, { ...record, ...result, finishedAt: new Date().toISOString() });
+  return result;
+}

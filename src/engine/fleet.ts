@@ -1,0 +1,100 @@
+/** Helpers shared by run, apply and rollback: host selection, connections, outcomes, gates. */
+import type { Inventory, InventoryHost } from '../inventory/types.js';
+import { selectHosts } from '../inventory/pattern.js';
+import type { HealthGate } from '../playbook/types.js';
+import { forEachHost, type FleetHooks } from '../transport/fleet.js';
+import { resolveConnectionSpec, type ResolveOptions } from '../transport/spec.js';
+import { argv } from '../transport/quote.js';
+import type { ConnectionSpec, HostConnection } from '../transport/types.js';
+import type { EngineListener } from './events.js';
+import { RefusedError } from '../util/errors.js';
+import type { HostLock } from './lock.js';
+import type { StepKinds } from './plan-host.js';
+import type { HostOutcome, HostStatus } from './run-record.js';
+
+/** What tests (and callers holding connections) may replace. */
+export interface EngineDeps {
+  connect?: (spec: ConnectionSpec) => Promise<HostConnection>;
+  kinds?: StepKinds;
+  lock?: HostLock;
+  emit?: EngineListener;
+}
+
+export interface FleetOptions {
+  inventory: Inventory;
+  limit?: string;
+  forks: number;
+  resolve?: ResolveOptions;
+}
+
+/** The play's hosts, narrowed by --limit, in inventory order. */
+export function playHosts(inventory: Inventory, pattern: string, limit?: string): InventoryHost[] {
+  const hosts = selectHosts(inventory, pattern);
+  if (limit === undefined) return hosts;
+  const allowed = new Set(selectHosts(inventory, limit).map((h) => h.name));
+  return hosts.filter((h) => allowed.has(h.name));
+}
+
+export function specsFor(hosts: InventoryHost[], fleet: FleetOptions): ConnectionSpec[] {
+  return hosts.map((h) => resolveConnectionSpec(h, { ...(fleet.resolve ?? {}), inventory: fleet.inventory }));
+}
+
+/** forEachHost where the work returns a HostOutcome; connection failures become outcomes. */
+export async function eachHost<T extends HostOutcome>(
+  specs: ConnectionSpec[],
+  forks: number,
+  deps: EngineDeps,
+  work: (conn: HostConnection, spec: ConnectionSpec) => Promise<T>,
+): Promise<Array<T | HostOutcome>> {
+  const hooks: FleetHooks<T> = deps.connect ? { connect: deps.connect } : {};
+  const results = await forEachHost(specs, forks, work, hooks);
+  return results.map((r) => {
+    if (r.status === 'ok' && r.value) return r.value;
+    const status = r.status === 'unreachable' ? 'unreachable' : r.error instanceof RefusedError ? 'refused' : 'failed';
+    const outcome: HostOutcome = { name: r.name, status, changes: 0, error: r.error?.message ?? 'failed' };
+    deps.emit?.({ type: 'host-done', host: r.name, outcome });
+    return outcome;
+  });
+}
+
+const RANK: Record<HostStatus, number> = { ok: 0, changed: 1, refused: 2, failed: 3, unreachable: 4 };
+
+/** A host seen in several plays: changes add up, the worst status wins. */
+export function mergeOutcome(a: HostOutcome | undefined, b: HostOutcome): HostOutcome {
+  if (!a) return { ...b };
+  const worse = RANK[b.status] > RANK[a.status] ? b : a;
+  return { name: a.name, status: worse.status, changes: a.changes + b.changes, error: worse.error ?? a.error ?? b.error };
+}
+
+export function isFailure(o: HostOutcome): boolean {
+  return o.status === 'failed' || o.status === 'unreachable' || o.status === 'refused';
+}
+
+/** Runs the health gate on hosts that finished well; a failing gate fails that host. */
+export async function runHealthGate(
+  gate: HealthGate,
+  outcomes: HostOutcome[],
+  specs: ConnectionSpec[],
+  forks: number,
+  deps: EngineDeps,
+): Promise<HostOutcome[]> {
+  const healthy = new Set(outcomes.filter((o) => !isFailure(o)).map((o) => o.name));
+  const targets = specs.filter((s) => healthy.has(s.name));
+  if (targets.length === 0) return outcomes;
+  const command = gate.argv ? argv(...(gate.argv as [string, ...string[]])) : argv('sh', '-c', gate.cmd as string);
+  const hooks = deps.connect ? { connect: deps.connect } : {};
+  const results = await forEachHost(
+    targets,
+    forks,
+    async (conn) => {
+      const r = await conn.exec(command, { timeoutMs: gate.timeoutSeconds ? gate.timeoutSeconds * 1000 : undefined });
+      return r.exitCode === 0 ? null : `health gate failed (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join('; ')}`;
+    },
+    hooks,
+  );
+  const problems = new Map(results.map((r) => [r.name, r.status === 'ok' ? r.value : `health gate could not run: ${r.error?.message}`]));
+  return outcomes.map((o) => {
+    const problem = problems.get(o.name);
+    return problem ? { ...o, status: 'failed' as const, error: problem } : o;
+  });
+}

@@ -1,0 +1,17 @@
+/** The change engine: planning, applying, journal, rollback, batches, locks, plan files. */
+export { planPlaybook, runPlaybook, preparePlays, outcomesOfPlan, type PlaybookRunOptions, type LiveRunOptions } from './run.js';
+export { applyPlan, type ApplyOptions } from './apply.js';
+export { rollbackRun, type RollbackOptions, type RollbackResult } from './rollback.js';
+export { planHost, planTask, reobserve, type HostPlan, type PlannedTask, type StepKinds } from './plan-host.js';
+export { prepareHost, type PreparedHost } from './prepare.js';
+export { writePlanFile, readPlanFile, planDigest, redactVars, type PlanBody, type PlanDocument } from './planfile.js';
+export { batchSizes, splitBatches, shouldStop } from './batches.js';
+export { describeDrift } from './drift.js';
+export { fingerprint, canonicalJson } from './canonical.js';
+export { Journal, readJournal, pendingUndos, type JournalRecord } from './journal.js';
+export { listRuns, readRunRecord, type RunResult, type RunRecord, type HostOutcome } from './run-record.js';
+export { remoteLock, DEFAULT_LOCK_PATH, type HostLock } from './lock.js';
+export type { EngineEvent, EngineListener } from './events.js';
+export type { EngineDeps } from './fleet.js';
+export { renderPlanText, renderPlanMarkdown, renderRunText, runJson, countChanges } from './render.js';
+export { progressPrinter } from './progress.js';

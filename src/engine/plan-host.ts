@@ -1,0 +1,148 @@
+/**
+ * Planning one host: each task observes (read-only) and plans (pure). Used by `plan`,
+ * `run --check`, and by `run` one task at a time right before applying it.
+ */
+import { whenHolds } from '../playbook/when.js';
+import { WhenError } from '../playbook/when.js';
+import type { Vars } from '../playbook/template.js';
+import { STEP_KINDS } from '../steps/registry.js';
+import type { StepKind, StepPlan } from '../steps/types.js';
+import type { HostConnection } from '../transport/types.js';
+import { PlaybookError } from '../util/errors.js';
+import { canonicalJson, fingerprint } from './canonical.js';
+import { taskVars, type PreparedHost, type PreparedTask } from './prepare.js';
+
+export type StepKinds = Record<string, StepKind<any, any>>;
+
+export interface PlannedTask {
+  name: string;
+  kind: string;
+  handler: boolean;
+  params: unknown;
+  notify: string[];
+  become?: boolean;
+  /** Set when `when` was false: the task was not observed. */
+  skipped?: string;
+  observations: Record<string, unknown>;
+  plan: StepPlan;
+}
+
+export interface HostPlan {
+  host: string;
+  /** sha256 over the canonical JSON of every observation (drift detection). */
+  fingerprint: string;
+  observations: Record<string, unknown>;
+  tasks: PlannedTask[];
+}
+
+export interface RegisteredResult {
+  changed: boolean;
+  skipped: boolean;
+  failed: boolean;
+  refused: boolean;
+}
+
+/** Evaluates `when`; a bad condition or variable becomes a PlaybookError naming the task. */
+export function conditionHolds(host: PreparedHost, task: PreparedTask, registered: Vars): boolean {
+  if (task.def.when.length === 0) return true;
+  try {
+    return whenHolds(task.def.when, taskVars(host, task.def, registered));
+  } catch (err) {
+    if (err instanceof WhenError) {
+      throw new PlaybookError(`task "${task.def.name}" (line ${task.def.line}) on ${host.name}: when: ${err.message}`);
+    }
+    throw err;
+  }
+}
+
+/** Observe + plan one task whose condition holds. */
+export async function planTask(conn: HostConnection, host: PreparedHost, task: PreparedTask, kinds: StepKinds = STEP_KINDS): Promise<PlannedTask> {
+  if (task.deferredError) throw task.deferredError;
+  const step = kinds[task.def.kind];
+  const become = task.def.become ?? host.become;
+  const observations = (await step.observe(conn, task.params, { become })) as Record<string, unknown>;
+  return {
+    name: task.def.name,
+    kind: task.def.kind,
+    handler: task.handler,
+    params: task.params,
+    notify: task.def.notify,
+    ...(task.def.become !== undefined ? { become: task.def.become } : {}),
+    observations,
+    plan: step.plan(observations, task.params),
+  };
+}
+
+export function skippedTask(task: PreparedTask): PlannedTask {
+  const reason = `skipped: when ${task.def.whenText.join(' and ')} is false`;
+  return {
+    name: task.def.name,
+    kind: task.def.kind,
+    handler: task.handler,
+    params: task.params ?? null,
+    notify: task.def.notify,
+    skipped: reason,
+    observations: {},
+    plan: { kind: 'noop', reason },
+  };
+}
+
+export function registeredFrom(t: PlannedTask): RegisteredResult {
+  return { changed: t.plan.kind === 'changes', skipped: t.skipped !== undefined, failed: false, refused: t.plan.kind === 'refused' };
+}
+
+/**
+ * Plans every task of a host against the state observed now (nothing is applied). Handlers
+ * notified by a task with changes are planned after the tasks. A task whose observation
+ * overlaps an earlier task that changes the same thing is refused: its plan would be stale
+ * once the earlier change is applied (use `run`, which re-plans each task before applying).
+ */
+export async function planHost(conn: HostConnection, host: PreparedHost, kinds: StepKinds = STEP_KINDS): Promise<HostPlan> {
+  const tasks: PlannedTask[] = [];
+  const registered: Vars = {};
+  const changedKeys = new Map<string, string>();
+  const notified = new Set<string>();
+  const observations: Record<string, unknown> = {};
+
+  const planOne = async (task: PreparedTask): Promise<void> => {
+    if (!conditionHolds(host, task, registered)) {
+      const skipped = skippedTask(task);
+      tasks.push(skipped);
+      if (task.def.register) registered[task.def.register] = registeredFrom(skipped);
+      return;
+    }
+    const planned = await planTask(conn, host, task, kinds);
+    const overlap = Object.keys(planned.observations).find((k) => changedKeys.has(k));
+    if (overlap && planned.plan.kind === 'changes') {
+      planned.plan = {
+        kind: 'refused',
+        reason: `depends on task "${changedKeys.get(overlap)}", which changes ${overlap} earlier in this plan; merge the two tasks or use \`mtafleet run\` (it re-plans each task after the previous one)`,
+      };
+    }
+    for (const [k, v] of Object.entries(planned.observations)) {
+      if (k in observations && canonicalJson(observations[k]) !== canonicalJson(v)) continue;
+      observations[k] = v;
+    }
+    if (planned.plan.kind === 'changes') {
+      for (const k of Object.keys(planned.observations)) if (!changedKeys.has(k)) changedKeys.set(k, planned.name);
+      for (const n of planned.notify) notified.add(n);
+    }
+    tasks.push(planned);
+    if (task.def.register) registered[task.def.register] = registeredFrom(planned);
+  };
+
+  for (const task of host.tasks) await planOne(task);
+  for (const handler of host.handlers) if (notified.has(handler.def.name)) await planOne(handler);
+  return { host: host.name, fingerprint: fingerprint(observations), observations, tasks };
+}
+
+/** Re-observes what a plan observed (same params), for drift detection on apply. */
+export async function reobserve(conn: HostConnection, plan: HostPlan, hostBecome: boolean, kinds: StepKinds = STEP_KINDS): Promise<Record<string, unknown>> {
+  const observations: Record<string, unknown> = {};
+  for (const t of plan.tasks) {
+    if (t.skipped) continue;
+    const obs = (await kinds[t.kind].observe(conn, t.params, { become: t.become ?? hostBecome })) as Record<string, unknown>;
+    for (const [k, v] of Object.entries(obs)) if (!(k in observations)) observations[k] = v;
+  }
+  return observations;
+}

@@ -1,0 +1,161 @@
+/**
+ * Plan files (`mtafleet plan --out`): what was observed and what will change, per host, with
+ * the playbook's and inventory's digests and a content digest over the canonical body. `apply`
+ * refuses a file whose digest does not match (modified, truncated, or not a plan at all).
+ */
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { z } from 'zod';
+import { isSecretName, Secret } from '../util/secret.js';
+import { PlanFileError } from '../util/errors.js';
+import { canonicalJson, sha256Hex } from './canonical.js';
+import type { HostPlan } from './plan-host.js';
+import type { HealthGate, SerialRule } from '../playbook/types.js';
+
+export const PLAN_FORMAT = 'mtafleet-plan';
+export const PLAN_VERSION = 1;
+
+export interface PlannedHost extends HostPlan {
+  lockPath: string;
+  become: boolean;
+}
+
+/** How a play's hosts are rolled: kept in the plan so `apply` rolls exactly as `run` would. */
+export interface Rolling {
+  serial: SerialRule[];
+  maxFailPercentage?: number;
+  healthGate?: HealthGate;
+}
+
+export interface PlanBody {
+  format: typeof PLAN_FORMAT;
+  version: typeof PLAN_VERSION;
+  created: string;
+  user: string;
+  playbook: { path: string; sha256: string };
+  inventory: { path: string; sha256: string };
+  limit: string | null;
+  extraVars: Record<string, unknown>;
+  plays: Array<{
+    index: number;
+    name: string;
+    rolling: Rolling;
+    hosts: PlannedHost[];
+    unreachable: Array<{ host: string; error: string }>;
+  }>;
+}
+
+export interface PlanDocument extends PlanBody {
+  digest: string;
+}
+
+/** Extra vars as they may be stored: secret-looking names and Secret values become ***. */
+export function redactVars(vars: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, v instanceof Secret || isSecretName(k) ? '***' : v]));
+}
+
+export function planDigest(body: PlanBody): string {
+  return sha256Hex(canonicalJson(body));
+}
+
+/** Writes the plan (mode 0600) and returns its digest. */
+export function writePlanFile(path: string, body: PlanBody): string {
+  const digest = planDigest(body);
+  const doc: PlanDocument = { ...body, digest };
+  writeFileSync(path, JSON.stringify(doc, null, 2) + '\n', { mode: 0o600 });
+  chmodSync(path, 0o600);
+  return digest;
+}
+
+const action = z.looseObject({ type: z.enum(['exec', 'write-file', 'remove-file']) });
+const change = z.looseObject({
+  summary: z.string(),
+  label: z.enum(['exact', 'predicted']),
+  diff: z.looseObject({ type: z.string() }),
+  do: z.array(action),
+  undo: z.array(action),
+  verify: z.array(action).optional(),
+});
+const stepPlan = z.union([
+  z.strictObject({ kind: z.literal('changes'), changes: z.array(change) }),
+  z.strictObject({ kind: z.literal('noop'), reason: z.string() }),
+  z.strictObject({ kind: z.literal('refused'), reason: z.string() }),
+]);
+const plannedTask = z.looseObject({
+  name: z.string(),
+  kind: z.string(),
+  handler: z.boolean(),
+  params: z.unknown(),
+  notify: z.array(z.string()),
+  observations: z.record(z.string(), z.unknown()),
+  plan: stepPlan,
+});
+const planDocument = z.strictObject({
+  format: z.literal(PLAN_FORMAT),
+  version: z.literal(PLAN_VERSION),
+  created: z.string(),
+  user: z.string(),
+  playbook: z.strictObject({ path: z.string(), sha256: z.string() }),
+  inventory: z.strictObject({ path: z.string(), sha256: z.string() }),
+  limit: z.string().nullable(),
+  extraVars: z.record(z.string(), z.unknown()),
+  plays: z.array(
+    z.strictObject({
+      index: z.number().int(),
+      name: z.string(),
+      rolling: z.strictObject({
+        serial: z.array(z.union([z.strictObject({ count: z.number() }), z.strictObject({ percent: z.number() })])),
+        maxFailPercentage: z.number().optional(),
+        healthGate: z
+          .strictObject({ cmd: z.string().optional(), argv: z.array(z.string()).optional(), timeoutSeconds: z.number().optional() })
+          .optional(),
+      }),
+      hosts: z.array(
+        z.looseObject({
+          host: z.string(),
+          fingerprint: z.string(),
+          observations: z.record(z.string(), z.unknown()),
+          tasks: z.array(plannedTask),
+          lockPath: z.string(),
+          become: z.boolean(),
+        }),
+      ),
+      unreachable: z.array(z.strictObject({ host: z.string(), error: z.string() })),
+    }),
+  ),
+  digest: z.string().regex(/^[0-9a-f]{64}$/),
+});
+
+/** Reads and verifies a plan file; every problem is a PlanFileError naming it. */
+export function readPlanFile(path: string): PlanDocument {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new PlanFileError(`cannot read plan file ${path}: ${(err as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new PlanFileError(`${path} is not a plan file: not valid JSON (truncated or damaged?): ${(err as Error).message}`);
+  }
+  if (data === null || typeof data !== 'object' || (data as { format?: unknown }).format !== PLAN_FORMAT) {
+    throw new PlanFileError(`${path} is not an mtafleet plan file (no "format": "${PLAN_FORMAT}")`);
+  }
+  if ((data as { version?: unknown }).version !== PLAN_VERSION) {
+    throw new PlanFileError(`${path} is plan format version ${String((data as { version?: unknown }).version)}; this mtafleet reads version ${PLAN_VERSION}`);
+  }
+  const parsed = planDocument.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new PlanFileError(`${path} is damaged: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
+  }
+  const { digest, ...body } = data as PlanDocument;
+  const actual = planDigest(body as PlanBody);
+  if (actual !== digest) {
+    throw new PlanFileError(
+      `${path} was modified after it was written: its content hashes to ${actual.slice(0, 16)}..., the recorded digest is ${digest.slice(0, 16)}...; make a new plan`,
+    );
+  }
+  return data as PlanDocument;
+}

@@ -1,0 +1,137 @@
+/**
+ * Text and Markdown renderings of plans and run results. Plans and diffs are data; these
+ * functions only format them.
+ */
+import type { Change, Diff } from '../steps/types.js';
+import { describeAction } from './execute.js';
+import type { PlanBody } from './planfile.js';
+import type { RunResult } from './run-record.js';
+
+export interface PlanRenderOptions {
+  /** Show diffs (text format); Markdown always shows them. */
+  diff: boolean;
+}
+
+function diffText(d: Diff): string {
+  switch (d.type) {
+    case 'file':
+      return d.unified
+        .split('\n')
+        .filter((l) => !l.startsWith('====') && l !== '')
+        .join('\n');
+    case 'value':
+      return `${d.name}: ${d.before ?? '(unset)'} -> ${d.after ?? '(unset)'}`;
+    case 'text':
+      return d.text;
+  }
+}
+
+function rollbackText(c: Change): string {
+  return c.undo.length === 0 ? 'cannot be undone by mtafleet' : c.undo.map(describeAction).join('; ');
+}
+
+function indent(text: string, pad: string): string {
+  return text
+    .split('\n')
+    .map((l) => pad + l)
+    .join('\n');
+}
+
+export function countChanges(body: PlanBody): { changes: number; hostsChanging: number; hosts: number; refused: number } {
+  let changes = 0;
+  let hostsChanging = 0;
+  let hosts = 0;
+  let refused = 0;
+  for (const play of body.plays) {
+    for (const h of play.hosts) {
+      hosts++;
+      const n = h.tasks.reduce((s, t) => s + (t.plan.kind === 'changes' ? t.plan.changes.length : 0), 0);
+      changes += n;
+      if (n > 0) hostsChanging++;
+      if (h.tasks.some((t) => t.plan.kind === 'refused')) refused++;
+    }
+  }
+  return { changes, hostsChanging, hosts, refused };
+}
+
+export function renderPlanText(body: PlanBody, opts: PlanRenderOptions): string {
+  const out: string[] = [];
+  for (const play of body.plays) {
+    out.push(`PLAY ${play.name}`);
+    for (const h of play.hosts) {
+      out.push(`  ${h.host}  (observed ${h.fingerprint.slice(0, 12)})`);
+      for (const t of h.tasks) {
+        const who = `${t.handler ? 'handler' : 'task'} "${t.name}" [${t.kind}]`;
+        if (t.plan.kind === 'noop') out.push(`    = ${who}: no change: ${t.plan.reason}`);
+        else if (t.plan.kind === 'refused') out.push(`    ! ${who}: REFUSED: ${t.plan.reason}`);
+        else {
+          out.push(`    ~ ${who}`);
+          for (const c of t.plan.changes) {
+            out.push(`      * ${c.summary}  (${c.label})`);
+            if (opts.diff) out.push(indent(diffText(c.diff), '          '));
+            out.push(`        rollback: ${rollbackText(c)}`);
+          }
+        }
+      }
+    }
+    for (const u of play.unreachable) out.push(`  ${u.host}  UNREACHABLE: ${u.error}`);
+  }
+  const n = countChanges(body);
+  out.push('');
+  out.push(`${n.changes} change(s) on ${n.hostsChanging} of ${n.hosts} host(s)${n.refused ? `, ${n.refused} host(s) refused` : ''}`);
+  return out.join('\n') + '\n';
+}
+
+export function renderPlanMarkdown(body: PlanBody, digest?: string): string {
+  const n = countChanges(body);
+  const out: string[] = [
+    `# Change plan: ${body.playbook.path}`,
+    '',
+    `- created ${body.created} by ${body.user}`,
+    `- playbook sha256 \`${body.playbook.sha256}\``,
+    `- inventory ${body.inventory.path}, sha256 \`${body.inventory.sha256}\``,
+    ...(body.limit ? [`- limit \`${body.limit}\``] : []),
+    ...(digest ? [`- plan digest \`${digest}\``] : []),
+    `- ${n.changes} change(s) on ${n.hostsChanging} of ${n.hosts} host(s)${n.refused ? `, ${n.refused} refused` : ''}`,
+    '',
+  ];
+  for (const play of body.plays) {
+    out.push(`## Play: ${play.name}`, '');
+    for (const h of play.hosts) {
+      out.push(`### ${h.host}`, '', `Observed fingerprint \`${h.fingerprint.slice(0, 16)}\`.`, '');
+      out.push('| task | change | label |', '|---|---|---|');
+      for (const t of h.tasks) {
+        const name = `${t.handler ? '(handler) ' : ''}${t.name}`.replace(/\|/g, '\\|');
+        if (t.plan.kind === 'changes') for (const c of t.plan.changes) out.push(`| ${name} | ${c.summary.replace(/\|/g, '\\|')} | ${c.label} |`);
+        else if (t.plan.kind === 'noop') out.push(`| ${name} | no change: ${t.plan.reason.replace(/\|/g, '\\|')} | |`);
+        else out.push(`| ${name} | **refused**: ${t.plan.reason.replace(/\|/g, '\\|')} | |`);
+      }
+      out.push('');
+      for (const t of h.tasks) {
+        if (t.plan.kind !== 'changes') continue;
+        for (const c of t.plan.changes) {
+          out.push(`#### ${c.summary} (${c.label})`, '', '```diff', diffText(c.diff), '```', '', `Rollback: ${rollbackText(c)}`, '');
+        }
+      }
+    }
+    for (const u of play.unreachable) out.push(`### ${u.host}`, '', `**Unreachable**: ${u.error}`, '');
+  }
+  return out.join('\n');
+}
+
+export function renderRunText(result: RunResult): string {
+  const out: string[] = [];
+  for (const h of result.hosts) {
+    out.push(`${h.name.padEnd(20)} ${h.status.padEnd(11)} ${String(h.changes).padStart(3)} change(s)${h.error ? `  ${h.error}` : ''}`);
+  }
+  if (result.notRun.length > 0) out.push(`not run: ${result.notRun.join(', ')}`);
+  if (result.stopped) out.push(`stopped: ${result.stopped}`);
+  const s = result.summary;
+  out.push(`run ${result.runId}${result.check ? ' (check: nothing changed)' : ''}: ok=${s.ok} changed=${s.changed} failed=${s.failed} unreachable=${s.unreachable} refused=${s.refused}`);
+  return out.join('\n') + '\n';
+}
+
+/** The run JSON of DESIGN.md (notRun and stopped added). */
+export function runJson(result: RunResult): string {
+  return JSON.stringify(result, null, 2) + '\n';
+}

@@ -1,0 +1,82 @@
+/** run.json: the run history entry `mtafleet runs` shows (when, who, playbook, hosts, outcome). */
+import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import { InputError } from '../util/errors.js';
+import { ensureRunDir, runDir, runsDir } from './journal.js';
+
+export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable' | 'refused';
+
+export interface HostOutcome {
+  name: string;
+  status: HostStatus;
+  changes: number;
+  error: string | null;
+}
+
+/** The run JSON of DESIGN.md, plus `notRun` (hosts never started because the run stopped). */
+export interface RunResult {
+  runId: string;
+  check: boolean;
+  hosts: HostOutcome[];
+  summary: Record<HostStatus, number>;
+  notRun: string[];
+  stopped?: string;
+}
+
+export interface RunRecord extends RunResult {
+  command: 'run' | 'apply' | 'rollback';
+  startedAt: string;
+  finishedAt: string | null;
+  user: string;
+  playbook: string | null;
+  inventory: string | null;
+  planFile?: string | null;
+}
+
+export function newRunId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${stamp}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+export function currentUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? 'unknown';
+  }
+}
+
+export function summarize(hosts: HostOutcome[]): Record<HostStatus, number> {
+  const s: Record<HostStatus, number> = { ok: 0, changed: 0, failed: 0, unreachable: 0, refused: 0 };
+  for (const h of hosts) s[h.status]++;
+  return s;
+}
+
+export function writeRunRecord(stateDir: string, record: RunRecord): void {
+  const dir = ensureRunDir(stateDir, record.runId);
+  const file = join(dir, 'run.json');
+  const tmp = `${file}.tmp`;
+  writeFileSync(tmp, JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
+  renameSync(tmp, file);
+}
+
+export function readRunRecord(stateDir: string, runId: string): RunRecord {
+  const file = join(runDir(stateDir, runId), 'run.json');
+  if (!existsSync(file)) throw new InputError(`no run "${runId}" in ${runsDir(stateDir)}`);
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as RunRecord;
+  } catch (err) {
+    throw new InputError(`${file} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** All runs, newest first. */
+export function listRuns(stateDir: string): RunRecord[] {
+  const dir = runsDir(stateDir);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((id) => existsSync(join(dir, id, 'run.json')))
+    .map((id) => readRunRecord(stateDir, id))
+    .sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+}

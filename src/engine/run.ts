@@ -1,0 +1,169 @@
+/**
+ * `plan` and `run`: prepare every host (all input errors first), then per play either plan
+ * (observe + plan, nothing applied) or roll through batches applying task by task.
+ */
+import type { InventoryHost } from '../inventory/types.js';
+import type { Playbook } from '../playbook/types.js';
+import type { Vars } from '../playbook/template.js';
+import type { HostConnection } from '../transport/types.js';
+import { eachHost, mergeOutcome, playHosts, specsFor, type EngineDeps, type FleetOptions } from './fleet.js';
+import { runHost } from './host-work.js';
+import { Journal } from './journal.js';
+import { planHost } from './plan-host.js';
+import type { PlanBody, PlannedHost, Rolling } from './planfile.js';
+import { prepareHost, type PreparedHost } from './prepare.js';
+import { redactVars } from './planfile.js';
+import { rollBatches } from './rolling.js';
+import { currentUser, newRunId, summarize, writeRunRecord, type HostOutcome, type RunRecord, type RunResult } from './run-record.js';
+import { sha256Hex } from './canonical.js';
+import { readFileSync } from 'node:fs';
+import { silent } from './events.js';
+
+export interface PlaybookRunOptions extends FleetOptions {
+  playbook: Playbook;
+  extraVars: Vars;
+}
+
+interface PreparedPlay {
+  index: number;
+  name: string;
+  rolling: Rolling;
+  hosts: Array<{ inv: InventoryHost; prepared: PreparedHost }>;
+}
+
+/** All input checks, before any connection: host selection, templates, params. */
+export function preparePlays(opts: PlaybookRunOptions): PreparedPlay[] {
+  return opts.playbook.plays.map((play, index) => ({
+    index,
+    name: play.name,
+    rolling: { serial: play.serial, maxFailPercentage: play.maxFailPercentage, healthGate: play.healthGate },
+    hosts: playHosts(opts.inventory, play.hosts, opts.limit).map((inv) => ({ inv, prepared: prepareHost(opts.playbook, index, inv, opts.extraVars) })),
+  }));
+}
+
+/** Observe + plan every host of every play; nothing is changed. */
+export async function planPlaybook(opts: PlaybookRunOptions, deps: EngineDeps = {}): Promise<PlanBody> {
+  const plays = preparePlays(opts);
+  const body: PlanBody = {
+    format: 'mtafleet-plan',
+    version: 1,
+    created: new Date().toISOString(),
+    user: currentUser(),
+    playbook: { path: opts.playbook.file, sha256: opts.playbook.sha256 },
+    inventory: { path: opts.inventory.file, sha256: fileSha(opts.inventory.file) },
+    limit: opts.limit ?? null,
+    extraVars: redactVars(opts.extraVars),
+    plays: [],
+  };
+  for (const play of plays) {
+    const byName = new Map(play.hosts.map((h) => [h.inv.name, h.prepared]));
+    const planned: PlannedHost[] = [];
+    const unreachable: Array<{ host: string; error: string }> = [];
+    const specs = specsFor(play.hosts.map((h) => h.inv), opts);
+    const results = await eachHost(specs, opts.forks, deps, async (conn: HostConnection) => {
+      const prepared = byName.get(conn.name)!;
+      const plan = await planHost(conn, prepared, deps.kinds);
+      for (const t of plan.tasks) deps.emit?.({ type: 'task-planned', host: conn.name, task: t.name, plan: t.plan });
+      planned.push({ ...plan, lockPath: prepared.lockPath, become: prepared.become });
+      return { name: conn.name, status: 'ok' as const, changes: 0, error: null };
+    });
+    for (const r of results) if (r.status !== 'ok') unreachable.push({ host: r.name, error: r.error ?? r.status });
+    const order = new Map(play.hosts.map((h, i) => [h.inv.name, i]));
+    planned.sort((a, b) => order.get(a.host)! - order.get(b.host)!);
+    body.plays.push({ index: play.index, name: play.name, rolling: play.rolling, hosts: planned, unreachable });
+  }
+  return body;
+}
+
+/** Per host: how many changes a plan holds and whether something was refused. */
+export function outcomesOfPlan(body: PlanBody): HostOutcome[] {
+  const merged = new Map<string, HostOutcome>();
+  for (const play of body.plays) {
+    for (const h of play.hosts) {
+      const changes = h.tasks.reduce((n, t) => n + (t.plan.kind === 'changes' ? t.plan.changes.length : 0), 0);
+      const refused = h.tasks.find((t) => t.plan.kind === 'refused');
+      const outcome: HostOutcome = refused
+        ? { name: h.host, status: 'refused', changes, error: `task "${refused.name}": ${(refused.plan as { reason: string }).reason}` }
+        : { name: h.host, status: changes > 0 ? 'changed' : 'ok', changes, error: null };
+      merged.set(h.host, mergeOutcome(merged.get(h.host), outcome));
+    }
+    for (const u of play.unreachable) {
+      const status = /unreachable|connect|timed out|host key/i.test(u.error) ? 'unreachable' : 'failed';
+      merged.set(u.host, mergeOutcome(merged.get(u.host), { name: u.host, status, changes: 0, error: u.error }));
+    }
+  }
+  return [...merged.values()];
+}
+
+export interface LiveRunOptions extends PlaybookRunOptions {
+  stateDir: string;
+  autoRollback: boolean;
+  runId?: string;
+}
+
+/** `run` without --check: every play, batch by batch, task by task. */
+export async function runPlaybook(opts: LiveRunOptions, deps: EngineDeps = {}): Promise<RunResult> {
+  const plays = preparePlays(opts);
+  const runId = opts.runId ?? newRunId();
+  const user = currentUser();
+  const record: RunRecord = {
+    runId,
+    command: 'run',
+    check: false,
+    startedAt: new Date().toISOString(),
+    finishedAt: null,
+    user,
+    playbook: opts.playbook.file,
+    inventory: opts.inventory.file,
+    hosts: [],
+    summary: summarize([]),
+    notRun: [],
+  };
+  // Written first, so a runner killed mid-run still leaves a run that `rollback` can find.
+  writeRunRecord(opts.stateDir, record);
+  const journal = Journal.open(opts.stateDir, runId);
+  const emit = deps.emit ?? silent;
+  const merged = new Map<string, HostOutcome>();
+  const excluded = new Set<string>();
+  const notRun = new Set<string>();
+  const stops: string[] = [];
+  try {
+    for (const play of plays) {
+      const hosts = play.hosts.filter((h) => !excluded.has(h.inv.name));
+      if (stops.length > 0) {
+        hosts.forEach((h) => notRun.add(h.inv.name));
+        continue;
+      }
+      const byName = new Map(hosts.map((h) => [h.inv.name, h.prepared]));
+      const specs = specsFor(hosts.map((h) => h.inv), opts);
+      const rolled = await rollBatches(play.name, specs, play.rolling, opts.forks, { ...deps, emit }, (batch) =>
+        eachHost(batch, opts.forks, { ...deps, emit }, (conn) =>
+          runHost(conn, byName.get(conn.name)!, play.index, { runId, user, journal, autoRollback: opts.autoRollback, emit, kinds: deps.kinds, lock: deps.lock }),
+        ).then((rs) => rs.map(({ name, status, changes, error }) => ({ name, status, changes, error }))),
+      );
+      for (const o of rolled.outcomes) {
+        merged.set(o.name, mergeOutcome(merged.get(o.name), o));
+        if (o.status !== 'ok' && o.status !== 'changed') excluded.add(o.name);
+      }
+      rolled.notRun.forEach((n) => notRun.add(n));
+      if (rolled.stopped) stops.push(rolled.stopped);
+    }
+  } finally {
+    journal.close();
+  }
+  const hosts = [...merged.values()];
+  const result: RunResult = {
+    runId,
+    check: false,
+    hosts,
+    summary: summarize(hosts),
+    notRun: [...notRun].filter((n) => !merged.has(n)),
+    ...(stops.length > 0 ? { stopped: stops.join('; ') } : {}),
+  };
+  writeRunRecord(opts.stateDir, { ...record, ...result, finishedAt: new Date().toISOString() });
+  return result;
+}
+
+function fileSha(path: string): string {
+  return sha256Hex(readFileSync(path));
+}

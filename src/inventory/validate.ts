@@ -1,0 +1,80 @@
+/**
+ * Checks every name and variable of the raw definitions (zod for the known connection
+ * variables), types them (port a number, become a boolean, paths absolute) and wraps secrets.
+ * Works in place on the raw definitions and reports every problem with its line and path.
+ */
+import { homedir } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import { Secret } from '../util/secret.js';
+import type { Problem, RawGroup, RawVar } from './raw.js';
+import { PATH_VARS, VAR_ALIASES, checkKnownVar, isSecretVar, nameProblem, varNameProblem } from './schema.js';
+
+export function validateDefinitions(groups: RawGroup[], baseDir: string): Problem[] {
+  const problems: Problem[] = [];
+  const checkVars = varChecker(baseDir, problems);
+  for (const group of groups) {
+    const groupProblem = nameProblem('group', group.name);
+    if (groupProblem) problems.push({ ...group.at, message: groupProblem });
+    checkVars(group.vars);
+    for (const host of group.hosts) {
+      const hostProblem = nameProblem('host', host.name);
+      if (hostProblem) problems.push({ ...host.at, message: hostProblem });
+      checkVars(host.vars);
+    }
+  }
+  return problems;
+}
+
+/** Checks lists of variables (each list and variable once), pushing problems as found. */
+export function varChecker(baseDir: string, problems: Problem[]): (vars: RawVar[]) => void {
+  const seenVars = new WeakSet<RawVar>();
+  const seenLists = new WeakSet<RawVar[]>();
+  return (vars) => {
+    if (seenLists.has(vars)) return; // expanded hosts share the variables of their line
+    seenLists.add(vars);
+    for (const v of vars) {
+      if (seenVars.has(v)) continue;
+      seenVars.add(v);
+      const problem = checkVar(v, baseDir);
+      if (problem) problems.push({ ...v.at, message: problem });
+    }
+    addCanonicalNames(vars);
+  };
+}
+
+/** `ansible_ssh_host: x` also sets ansible_host, unless the same mapping sets it itself. */
+function addCanonicalNames(vars: RawVar[]): void {
+  const names = new Set(vars.map((v) => v.name));
+  for (const v of [...vars]) {
+    const canonical = VAR_ALIASES[v.name];
+    if (canonical && !names.has(canonical)) vars.push({ name: canonical, value: v.value, at: v.at });
+  }
+}
+
+function checkVar(v: RawVar, baseDir: string): string | undefined {
+  const nameIssue = varNameProblem(v.name);
+  if (nameIssue) return nameIssue;
+  const checked = checkKnownVar(v.name, v.value);
+  if (!checked.ok) return checked.message;
+  let value = checked.value;
+  if (PATH_VARS.has(v.name) && typeof value === 'string') value = absolutePath(value, baseDir);
+  v.value = wrapSecrets(v.name, value);
+  return undefined;
+}
+
+function absolutePath(path: string, baseDir: string): string {
+  if (path === '~') return homedir();
+  if (path.startsWith('~/')) return resolve(homedir(), path.slice(2));
+  return isAbsolute(path) ? path : resolve(baseDir, path);
+}
+
+/** Secret-named values become Secret, also inside mappings and lists (e.g. smtp: { password: ... }). */
+export function wrapSecrets(name: string, value: unknown, inSecret = false): unknown {
+  const secret = inSecret || isSecretVar(name);
+  if (value instanceof Secret || value === null || value === undefined) return value;
+  if (Array.isArray(value)) return value.map((item) => wrapSecrets(name, item, secret));
+  if (typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([k, item]) => [k, wrapSecrets(k, item, secret)]));
+  }
+  return secret ? new Secret(String(value)) : value;
+}

@@ -1,0 +1,60 @@
+// Daemon side of the `pmta` commands (control socket).
+import { loadConfig, ConfigError } from './config.mjs';
+import { PATHS } from './paths.mjs';
+import { renderStatus, renderVmtas, renderDomains, renderQueues, envelope } from './render.mjs';
+import { statusView, statusData, mtaData, vmtasData, domainsData, queuesData } from './snapshot.mjs';
+import { injectMessages } from './inbound.mjs';
+
+const ok = (out = '') => ({ code: 0, out, err: '' });
+
+export function makeCommands(ctx) {
+  const { engine } = ctx;
+  const handlers = {
+    status: ({ json }) => ok(json ? envelope({ mta: mtaData(ctx), status: statusData(ctx) }) + '\n' : renderStatus(statusView(ctx))),
+    vmtas: ({ json }) => ok(json ? envelope(vmtasData(ctx)) + '\n' : renderVmtas(engine.vmtaRows())),
+    domains: ({ json }) => ok(json ? envelope(domainsData(ctx)) + '\n' : renderDomains(engine.domainRows().sort((a, b) => a.name.localeCompare(b.name)))),
+    topdomains: ({ json }) => {
+      const rows = engine.domainRows().sort((a, b) => b.rcpt - a.rcpt);
+      return ok(json ? envelope({ domain: domainsData(ctx).domain.sort((a, b) => b.rcp - a.rcp) }) + '\n' : renderDomains(rows, { shown: Math.min(20, rows.length), total: rows.length }));
+    },
+    queues: ({ json }) => ok(json ? envelope(queuesData(ctx)) + '\n' : renderQueues(engine.queueRows())),
+    reload: () => {
+      try {
+        const model = loadConfig(PATHS.config);
+        engine.applyModel(model);
+        ctx.log('Configuration reloaded');
+        return ok('Configuration reloaded.\n');
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        ctx.log(`${err.message}; configuration not reloaded`);
+        return { code: 1, out: '', err: `${err.message}\n` };
+      }
+    },
+    pause: ({ queue }) => {
+      engine.paused.add(queue.includes('/') ? queue : `${queue}/*`);
+      return ok('Queue(s) paused.\n');
+    },
+    resume: ({ queue }) => {
+      const key = queue.includes('/') ? queue : `${queue}/*`;
+      const [d, v] = key.split('/');
+      for (const p of [...engine.paused]) {
+        const [pd, pv] = p.split('/');
+        if ((d === '*' || d === pd) && (v === '*' || v === pv)) engine.paused.delete(p);
+      }
+      return ok('Queue(s) resumed.\n');
+    },
+    inject: async ({ count, domain }) => {
+      await injectMessages(ctx, count, domain ?? null, { jobId: 'inject' });
+      return ok(`${count} messages injected.\n`);
+    },
+    rotate: () => {
+      ctx.accounting.rotate();
+      return ok();
+    },
+  };
+  return async (cmd, args) => {
+    const h = handlers[cmd];
+    if (!h) return { code: 1, out: '', err: `unknown command "${cmd}"\n` };
+    return h(args);
+  };
+}

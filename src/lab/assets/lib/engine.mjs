@@ -1,0 +1,219 @@
+// The delivery engine: queues per domain/vmta, connections limited by max-smtp-out per source IP,
+// processing threads and file descriptors; outcomes from the world; accounting per attempt.
+import fs from 'node:fs';
+import os from 'node:os';
+import { domainSettings } from './config.mjs';
+import { acctRecord } from './acct.mjs';
+import { attemptOutcome } from './outcome.mjs';
+import { ispOf, mxOf } from './world.mjs';
+import { Traffic } from './traffic.mjs';
+import { shownPath } from './paths.mjs';
+
+const FD_RESERVE = 24;
+
+export class Engine {
+  /** deps: { log(line), acct(type, line), world, model, hostName, defaultSourceIp, burner } */
+  constructor(deps) {
+    Object.assign(this, deps);
+    this.messages = new Map(); // id -> message
+    this.active = new Map(); // id -> { msg, fd, doneAt, queue }
+    this.paused = new Set();
+    this.traffic = new Traffic();
+    this.lastError = new Map(); // queue key -> text
+    this.topConn = 0;
+    this.fdCeiling = Infinity;
+    this.fdRetryAt = 0;
+    this.busyMs = 0;
+    this.rr = 0;
+    this.applyModel(this.model);
+  }
+
+  applyModel(model) {
+    this.model = model;
+    const withIp = model.vmtas.filter((v) => v.sourceIp);
+    this.vmtas = withIp.length > 0 ? withIp : [{ name: 'pmta-default', sourceIp: model.globalSourceHost ?? this.defaultSourceIp, domains: {} }];
+    const names = new Set(this.vmtas.map((v) => v.name));
+    for (const m of this.messages.values()) if (!names.has(m.vmta)) m.vmta = this.nextVmta();
+    this.threads = model.queueProcessingThreads ?? Math.max(2, os.cpus().length);
+  }
+
+  nextVmta() {
+    return this.vmtas[this.rr++ % this.vmtas.length].name;
+  }
+
+  poolOf(vmta) {
+    return this.model.pools.find((p) => p.vmtas.includes(vmta))?.name ?? '';
+  }
+
+  add(msg, { inbound = true } = {}) {
+    if (!msg.vmta || !this.vmtas.some((v) => v.name === msg.vmta)) msg.vmta = this.nextVmta();
+    msg.nextAttempt = msg.nextAttempt ?? 0;
+    this.messages.set(msg.id, msg);
+    if (inbound) this.traffic.record('in', msg.size);
+  }
+
+  isPaused(domain, vmta) {
+    const match = (pat, v) => pat === '*' || pat === v;
+    for (const p of this.paused) {
+      const [d, v = '*'] = p.split('/');
+      if (match(d, domain) && match(v, vmta)) return true;
+    }
+    return false;
+  }
+
+  /** One scheduling round; dtMs since the last one. */
+  tick(now, dtMs) {
+    const capacity = Math.max(1, Math.round((this.threads * 1000 * dtMs) / 1000 / this.world.cpuMsPerMsg));
+    let processed = 0;
+    // Finish deliveries whose time has come, as far as the processing threads allow.
+    for (const [id, a] of this.active) {
+      if (a.doneAt > now) continue;
+      if (processed >= capacity) break;
+      processed += 1;
+      this.finish(id, a, now);
+    }
+    // Open new deliveries on free connections.
+    const queues = this.readyQueues(now);
+    let activeTotal = this.active.size;
+    for (const q of queues) {
+      let conns = q.conn;
+      while (conns < q.max && q.ready.length > 0 && activeTotal < this.model.totalMaxSmtpOut && this.active.size < this.fdCeiling) {
+        if (processed >= capacity) break;
+        const msg = q.ready.shift();
+        let fd;
+        try {
+          fd = fs.openSync(msg.file, 'r');
+        } catch (err) {
+          if (err.code === 'EMFILE' || err.code === 'ENFILE') {
+            this.outOfFds(msg, now);
+            break;
+          }
+          if (err.code === 'ENOENT') {
+            this.messages.delete(msg.id);
+            continue;
+          }
+          throw err;
+        }
+        processed += 1;
+        const secs = ispOf(this.world, q.domain).secondsPerMsg;
+        this.active.set(msg.id, { msg, fd, doneAt: now + secs * 1000 * (0.8 + 0.4 * Math.random()), queue: q.key });
+        conns += 1;
+        activeTotal += 1;
+      }
+    }
+    if (this.fdCeiling !== Infinity && now >= this.fdRetryAt) this.fdCeiling = Infinity;
+    this.topConn = Math.max(this.topConn, this.active.size);
+    this.burn(processed, capacity, dtMs);
+  }
+
+  /** CPU for the processing work. A saturated single thread spins for the whole round (bounded). */
+  burn(processed, capacity, dtMs) {
+    if (!this.burner || this.busyMs >= this.world.maxBusySeconds * 1000) return;
+    const saturated = processed >= capacity && this.backlog() > 0;
+    const ms = saturated ? dtMs * 0.95 : Math.min(dtMs * 0.95, (processed * this.world.cpuMsPerMsg) / this.threads);
+    if (ms >= 5) {
+      this.busyMs += ms;
+      this.burner.burn(ms);
+    }
+  }
+
+  backlog() {
+    return this.messages.size - this.active.size;
+  }
+
+  outOfFds(msg, now) {
+    this.log(`Error opening spool file ${shownPath(msg.file)}: Too many open files`);
+    // Give descriptors back so the daemon can still log, account and accept, then retry later.
+    const victims = [...this.active.entries()].slice(-FD_RESERVE);
+    for (const [id, a] of victims) {
+      fs.closeSync(a.fd);
+      this.active.delete(id);
+    }
+    this.fdCeiling = Math.max(1, this.active.size);
+    this.fdRetryAt = now + 15_000;
+  }
+
+  readyQueues(now) {
+    const byKey = new Map();
+    for (const m of this.messages.values()) {
+      const key = `${m.domain}/${m.vmta}`;
+      if (!byKey.has(key)) byKey.set(key, { key, domain: m.domain, vmta: m.vmta, ready: [], conn: 0 });
+      const q = byKey.get(key);
+      if (this.active.has(m.id)) q.conn += 1;
+      else if (m.nextAttempt <= now) q.ready.push(m);
+    }
+    const out = [];
+    for (const q of byKey.values()) {
+      if (this.isPaused(q.domain, q.vmta)) continue;
+      q.max = domainSettings(this.model, q.domain, q.vmta).maxSmtpOut;
+      out.push(q);
+    }
+    // Fair start: rotate which queue goes first.
+    const shift = out.length ? this.rr++ % out.length : 0;
+    return [...out.slice(shift), ...out.slice(0, shift)];
+  }
+
+  finish(id, a, now) {
+    const { msg } = a;
+    this.active.delete(id);
+    fs.closeSync(a.fd);
+    const vmta = this.vmtas.find((v) => v.name === msg.vmta) ?? this.vmtas[0];
+    const o = attemptOutcome(this.world, msg.domain, vmta.sourceIp, msg.rcpt);
+    const [mxHost, mxIp] = mxOf(msg.domain);
+    this.acct(o.type, acctRecord({ ...o, timeLogged: now, timeQueued: msg.queuedAt, orig: msg.orig, rcpt: msg.rcpt, mxHost, mxIp, sourceIp: vmta.sourceIp, size: msg.size, vmta: vmta.name, jobId: msg.jobId, domain: msg.domain, pool: this.poolOf(vmta.name), hostName: this.hostName }));
+    if (o.type === 't') {
+      this.lastError.set(`${msg.domain}/${msg.vmta}`, o.diag.replace(/^smtp;/, ''));
+      const retry = Math.min(domainSettings(this.model, msg.domain, msg.vmta).retryAfterSec, this.world.retrySeconds);
+      msg.nextAttempt = now + retry * 1000;
+      return;
+    }
+    if (o.type === 'd') this.traffic.record('out', msg.size, now);
+    this.messages.delete(id);
+    try {
+      fs.unlinkSync(msg.file);
+    } catch (err) {
+      if (err.code !== 'ENOENT') throw err;
+    }
+  }
+
+  closeAll() {
+    for (const a of this.active.values()) fs.closeSync(a.fd);
+    this.active.clear();
+  }
+
+  // ---- views for show commands / HTTP ----
+
+  queueRows() {
+    const rows = new Map();
+    for (const m of this.messages.values()) {
+      const key = `${m.domain}/${m.vmta}`;
+      if (!rows.has(key)) rows.set(key, { domain: m.domain, vmta: m.vmta, rcpt: 0, kb: 0, conn: 0, paused: this.isPaused(m.domain, m.vmta), lastError: this.lastError.get(key) ?? '' });
+      const r = rows.get(key);
+      r.rcpt += 1;
+      r.kb += m.size / 1024;
+      if (this.active.has(m.id)) r.conn += 1;
+    }
+    return [...rows.values()].sort((a, b) => a.domain.localeCompare(b.domain) || a.vmta.localeCompare(b.vmta));
+  }
+
+  domainRows() {
+    const rows = new Map();
+    for (const q of this.queueRows()) {
+      if (!rows.has(q.domain)) rows.set(q.domain, { name: q.domain, rcpt: 0, kb: 0, conn: 0, lastError: '' });
+      const r = rows.get(q.domain);
+      r.rcpt += q.rcpt;
+      r.kb += q.kb;
+      r.conn += q.conn;
+      r.lastError = r.lastError || q.lastError;
+    }
+    return [...rows.values()];
+  }
+
+  vmtaRows() {
+    const qs = this.queueRows();
+    return this.vmtas.map((v) => {
+      const mine = qs.filter((q) => q.vmta === v.name);
+      return { name: v.name, sourceIp: v.sourceIp, domains: mine.length, rcpt: mine.reduce((a, q) => a + q.rcpt, 0), kb: mine.reduce((a, q) => a + q.kb, 0), conn: mine.reduce((a, q) => a + q.conn, 0) };
+    });
+  }
+}

@@ -1,0 +1,75 @@
+// `pmta`: the command-line tool. Talks to pmtad over its control socket; `test config`,
+// `show version` and `inject` (when the daemon is down) work without it.
+import { hostPath, PATHS, VERSION_LINE } from './paths.mjs';
+import { loadConfig, ConfigError } from './config.mjs';
+import { request } from './control.mjs';
+import { writeMessageSync, newMessageId, randomRcpt, pickDomain } from './spool.mjs';
+import { DEFAULT_WORLD, loadWorld } from './world.mjs';
+
+const USAGE = 'usage: pmta show status|vmtas|domains|topdomains|queues|version | reload | test config | pause queue D/V | resume queue D/V | inject N [--domain D] | rotate acct\n';
+
+async function daemon(cmd, args = {}) {
+  try {
+    return await request(hostPath(PATHS.socket), cmd, args);
+  } catch (err) {
+    const why = err.code === 'ENOENT' || err.code === 'ECONNREFUSED' ? 'Connection refused' : err.message;
+    return { code: 1, out: '', err: `Error connecting to PowerMTA management service: ${why} (is pmtad running?)\n` };
+  }
+}
+
+function injectOffline(count, domain) {
+  const model = loadConfig(PATHS.config);
+  let world = DEFAULT_WORLD;
+  try {
+    world = loadWorld();
+  } catch {
+    /* default mix */
+  }
+  const spool = hostPath(model.spoolDir);
+  for (let i = 0; i < count; i += 1) {
+    const d = domain ?? pickDomain(world.mix);
+    writeMessageSync(spool, { id: newMessageId(), rcpt: randomRcpt(d), domain: d, orig: 'bounce@news.example.org', vmta: '', queuedAt: Date.now(), jobId: 'inject' });
+  }
+  return { code: 0, out: `${count} messages injected.\n`, err: '' };
+}
+
+/** Runs one pmta command line; returns { code, out, err }. */
+export async function runPmta(argv) {
+  const json = argv.includes('--json');
+  const args = argv.filter((a) => a !== '--json');
+  const [verb, what, ...rest] = args;
+  if (verb === 'show') {
+    if (what === 'version') return { code: 0, out: `${VERSION_LINE}\n`, err: '' };
+    if (['status', 'vmtas', 'domains', 'topdomains', 'queues'].includes(what)) return daemon(what, { json });
+    return { code: 1, out: '', err: `pmta: unknown object "${what ?? ''}" for show\n${USAGE}` };
+  }
+  if (verb === 'reload') return daemon('reload');
+  if (verb === 'test' && what === 'config') {
+    try {
+      loadConfig(PATHS.config);
+      return { code: 0, out: '', err: '' };
+    } catch (err) {
+      if (err instanceof ConfigError) return { code: 1, out: '', err: `${err.message}\n` };
+      throw err;
+    }
+  }
+  if ((verb === 'pause' || verb === 'resume') && what === 'queue' && rest[0]) return daemon(verb, { queue: rest[0] });
+  if (verb === 'inject') {
+    const count = Number(what);
+    const i = rest.indexOf('--domain');
+    const domain = i >= 0 ? rest[i + 1]?.toLowerCase() : undefined;
+    if (!Number.isInteger(count) || count < 1 || (i >= 0 && !domain)) return { code: 1, out: '', err: `pmta: inject needs a positive count\n${USAGE}` };
+    const reply = await daemon('inject', { count, domain });
+    if (reply.code !== 0 && /Connection refused/.test(reply.err)) return injectOffline(count, domain);
+    return reply;
+  }
+  if (verb === 'rotate' && what === 'acct') return daemon('rotate');
+  return { code: 1, out: '', err: USAGE };
+}
+
+export async function main(argv) {
+  const { code, out, err } = await runPmta(argv);
+  process.stdout.write(out);
+  process.stderr.write(err);
+  process.exitCode = code;
+}

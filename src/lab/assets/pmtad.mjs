@@ -1,0 +1,173 @@
+#!/usr/bin/env node
+// pmtad: the PowerMTA simulator daemon. Started by the systemctl shim (detached, LimitNOFILE
+// applied); talks to `pmta` over a unix socket and serves the HTTP management port.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { hostPath, PATHS, shownPath } from './lib/paths.mjs';
+import { loadConfig, ConfigError } from './lib/config.mjs';
+import { loadWorld } from './lib/world.mjs';
+import { acctHeaderLine, isoTime } from './lib/acct.mjs';
+import { historyLines } from './lib/history.mjs';
+import { Engine } from './lib/engine.mjs';
+import { CpuBurner } from './lib/cpu.mjs';
+import { MxSockets } from './lib/mxsockets.mjs';
+import { scanSpool, readMessage } from './lib/spool.mjs';
+import { serve } from './lib/control.mjs';
+import { startHttp } from './lib/http.mjs';
+import { makeCommands } from './lib/commands.mjs';
+import { startInbound, seedBacklog } from './lib/inbound.mjs';
+
+process.title = 'pmtad';
+const TICK_MS = 500;
+
+let logFd = null;
+function log(line) {
+  const text = `${isoTime(Date.now()).slice(0, 19)} ${line}\n`;
+  try {
+    if (logFd === null) logFd = fs.openSync(hostPath(PATHS.log), 'a');
+    fs.writeSync(logFd, text);
+  } catch {
+    process.stderr.write(text);
+  }
+}
+
+function fail(message) {
+  log(message);
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
+
+function hostAddress() {
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+function checkSpool(dir) {
+  const real = hostPath(dir);
+  if (!fs.existsSync(real) || !fs.statSync(real).isDirectory()) fail(`Error: spool directory ${dir} does not exist; exiting`);
+  const probe = path.join(real, `.pmtad-write-test-${process.pid}`);
+  try {
+    fs.writeFileSync(probe, 'x');
+    fs.unlinkSync(probe);
+  } catch (err) {
+    fail(`Error: spool directory ${dir} is not writable (${err.code ?? err.message}); exiting`);
+  }
+}
+
+class Accounting {
+  constructor(file, records) {
+    this.file = file;
+    this.records = records;
+    this.fd = null;
+  }
+  open(history) {
+    const real = hostPath(this.file);
+    fs.mkdirSync(path.dirname(real), { recursive: true });
+    const fresh = !fs.existsSync(real);
+    this.fd = fs.openSync(real, 'a');
+    if (fresh) {
+      fs.writeSync(this.fd, acctHeaderLine());
+      const lines = history();
+      for (let i = 0; i < lines.length; i += 2000) fs.writeSync(this.fd, lines.slice(i, i + 2000).join(''));
+    }
+  }
+  write(type, line) {
+    if (this.records.includes(type)) fs.writeSync(this.fd, line);
+  }
+  rotate() {
+    const real = hostPath(this.file);
+    const stamp = isoTime(Date.now()).slice(0, 16).replace(' ', '-').replace(':', '');
+    fs.closeSync(this.fd);
+    fs.renameSync(real, path.join(path.dirname(real), `acct-${stamp}.csv`));
+    this.fd = fs.openSync(real, 'a');
+    fs.writeSync(this.fd, acctHeaderLine());
+  }
+}
+
+function main() {
+  fs.mkdirSync(hostPath(PATHS.logDir), { recursive: true });
+  let model;
+  try {
+    model = loadConfig(PATHS.config);
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.message);
+    throw err;
+  }
+  if (model.logFile && model.logFile !== PATHS.log) {
+    fs.mkdirSync(path.dirname(hostPath(model.logFile)), { recursive: true });
+    logFd = fs.openSync(hostPath(model.logFile), 'a');
+  }
+  checkSpool(model.spoolDir);
+  const world = loadWorld();
+  const hostName = model.hostName ?? os.hostname();
+  const spoolDir = hostPath(model.spoolDir);
+  const acctSpec = model.acctFiles[0] ?? { path: PATHS.acct, records: ['d', 'b'] };
+  const accounting = new Accounting(acctSpec.path, acctSpec.records);
+  const burner = new CpuBurner();
+  const engine = new Engine({ log, acct: (t, line) => accounting.write(t, line), world, model, hostName, defaultSourceIp: hostAddress(), burner });
+  accounting.open(() => historyLines(world, engine.vmtas, { now: Date.now(), hostName, records: acctSpec.records, pool: engine.poolOf(engine.vmtas[0].name) }));
+
+  let recovered = 0;
+  for (const file of scanSpool(spoolDir)) {
+    const msg = readMessage(file);
+    if (msg) {
+      engine.add(msg, { inbound: false });
+      recovered += 1;
+    }
+  }
+  fs.mkdirSync(hostPath(PATHS.stateDir), { recursive: true });
+  const startedAt = Date.now();
+  const ctx = { engine, model, world, spoolDir, hostName, startedAt, log, accounting };
+
+  const socketPath = hostPath(PATHS.socket);
+  fs.rmSync(socketPath, { force: true });
+  const commands = makeCommands(ctx);
+  const control = serve(socketPath, commands);
+  const http = startHttp(ctx, log);
+  const mx = world.mxSockets ? new MxSockets(world.mxSockets, log, hostAddress()) : null;
+  mx?.start();
+  seedBacklog(ctx).catch((err) => log(`backlog: ${err.message}`));
+  const inbound = startInbound(ctx);
+
+  let last = Date.now();
+  const timer = setInterval(() => {
+    const now = Date.now();
+    try {
+      engine.tick(now, now - last);
+    } catch (err) {
+      log(`scheduler: ${err.message}`);
+    }
+    last = now;
+  }, TICK_MS);
+
+  fs.writeFileSync(hostPath(PATHS.pidFile), `${process.pid}\n`);
+  log(`PowerMTA v5.0r1 starting (pid ${process.pid}); config ${PATHS.config}; spool ${shownPath(spoolDir)}: ${recovered} messages recovered`);
+
+  let stopping = false;
+  const shutdown = () => {
+    if (stopping) return;
+    stopping = true;
+    log('Shutting down');
+    clearInterval(timer);
+    inbound.stop();
+    mx?.stop();
+    burner.stop();
+    http?.close();
+    control.close();
+    engine.closeAll();
+    // A real MTA takes a moment to flush; the shim's stop must wait for it.
+    setTimeout(() => {
+      fs.rmSync(hostPath(PATHS.pidFile), { force: true });
+      fs.rmSync(socketPath, { force: true });
+      log('Shutdown complete');
+      process.exit(0);
+    }, 400);
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+}
+
+main();

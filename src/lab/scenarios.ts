@@ -1,0 +1,163 @@
+/**
+ * Lab scenarios: what each lab host is set up with so that the REAL diagnostic commands see a
+ * bottleneck (iostat, /proc/PID/limits, ss -s, /proc/stat, pmta show ..., the accounting file).
+ * Nothing here is a flag a probe could read: the config and drop-ins are what an operator would
+ * have; /etc/pmta-sim/world.json is the simulated outside world (remote ISPs, IP reputation,
+ * inbound mail) and only the simulator daemon reads it.
+ */
+import { InputError } from '../util/errors.js';
+
+export const SCENARIO_NAMES = ['healthy', 'spool-io', 'fd-limit', 'port-exhaustion', 'thread-contention', 'isp-limit', 'ip-reputation'] as const;
+export type ScenarioName = (typeof SCENARIO_NAMES)[number];
+
+export interface ScenarioSetup {
+  /** Files to write inside the host (absolute in-host path -> content). */
+  files: Record<string, string>;
+  /** sysctls to set inside the host's network namespace (sysctl -w). */
+  sysctls: Record<string, string>;
+  /** true: the spool lives on its own XFS loop device presented as rotational, mounted at /var/spool/pmta. */
+  spoolOnOwnDevice: boolean;
+}
+
+export interface ScenarioContext {
+  hostIndex: number;
+  hostName: string;
+  address: string;
+  cores: number;
+}
+
+export function isScenarioName(name: string): name is ScenarioName {
+  return (SCENARIO_NAMES as readonly string[]).includes(name);
+}
+
+/** "healthy,fd-limit" -> names; throws InputError naming the unknown ones. */
+export function parseScenarioList(csv: string): ScenarioName[] {
+  const names = csv.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const unknown = names.filter((n) => !isScenarioName(n));
+  if (unknown.length > 0) {
+    throw new InputError(`unknown scenario${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')}; known: ${SCENARIO_NAMES.join(', ')}`);
+  }
+  return names as ScenarioName[];
+}
+
+/** Four source IPs per host from 203.0.113.0/24 (TEST-NET-3), distinct for up to 63 hosts. */
+export function sourceIps(hostIndex: number): string[] {
+  const base = (hostIndex % 63) * 4 + 1;
+  return [0, 1, 2, 3].map((k) => `203.0.113.${base + k}`);
+}
+
+interface DomainLimits {
+  gmail: number;
+  outlook: number;
+  yahoo: number;
+  other: number;
+}
+
+const NORMAL_LIMITS: DomainLimits = { gmail: 8, outlook: 10, yahoo: 10, other: 20 };
+
+function lanCidr(address: string): string {
+  const parts = address.split('/')[0].split('.');
+  return parts.length === 4 ? `${parts.slice(0, 3).join('.')}.0/24` : '127.0.0.1/32';
+}
+
+/** The operator's /etc/pmta/config for a host. */
+export function renderConfig(ctx: ScenarioContext, opts: { limits?: DomainLimits; processingThreads?: number } = {}): string {
+  const limits = opts.limits ?? NORMAL_LIMITS;
+  const fqdn = `${ctx.hostName}.lab.example`;
+  const ips = sourceIps(ctx.hostIndex);
+  const vmtas = ips.map((ip, i) => `<virtual-mta vmta${i + 1}>\n    smtp-source-host ${ip} mta${i + 1}.${fqdn}\n</virtual-mta>`);
+  const domain = (name: string, max: number, extra = '') => `<domain ${name}>\n    max-smtp-out ${max}\n    max-msg-per-connection 150\n    retry-after 10m\n${extra}</domain>`;
+  return [
+    `# PowerMTA configuration for ${fqdn}`,
+    `host-name ${fqdn}`,
+    'http-mgmt-port 8080',
+    'http-access 127.0.0.1 monitor',
+    `http-access ${lanCidr(ctx.address)} monitor`,
+    'run-as-root no',
+    'log-file /var/log/pmta/pmta.log',
+    'total-max-smtp-out 10000',
+    ...(opts.processingThreads !== undefined ? [`queue-processing-threads ${opts.processingThreads}`] : []),
+    '',
+    '<acct-file /var/log/pmta/acct.csv>',
+    '    records d,b,t',
+    '    max-size 50M',
+    '    delete-after 8d',
+    '</acct-file>',
+    '',
+    '<spool /var/spool/pmta>',
+    '    deliver-only no',
+    '</spool>',
+    '',
+    '<source 127.0.0.1>',
+    '    always-allow-relaying yes',
+    '    process-x-virtual-mta yes',
+    '</source>',
+    '',
+    ...vmtas,
+    '',
+    '<virtual-mta-pool default>',
+    ...ips.map((_, i) => `    virtual-mta vmta${i + 1}`),
+    '    <domain *>',
+    `        max-smtp-out ${limits.other}`,
+    '        retry-after 10m',
+    '    </domain>',
+    '</virtual-mta-pool>',
+    '',
+    domain('gmail.com', limits.gmail),
+    domain('outlook.com', limits.outlook),
+    domain('yahoo.com', limits.yahoo),
+    domain('hold.test', 2, '    bounce-after 4d12h\n'),
+    '',
+  ].join('\n');
+}
+
+type World = Record<string, unknown>;
+
+function worldFor(name: ScenarioName, ctx: ScenarioContext): World {
+  const ips = sourceIps(ctx.hostIndex);
+  switch (name) {
+    case 'healthy':
+      return { inbound: { perMinute: 60 } };
+    case 'spool-io':
+      // One writer, back to back, 4 KiB blocks each fsynced: the spool device runs near saturation.
+      return { inbound: { perMinute: 'continuous', sizeBytes: 16384, maxQueued: 3000 }, isps: { '*': { secondsPerMsg: 0.5 } } };
+    case 'fd-limit':
+      // A backlog wanting far more open spool files than LimitNOFILE allows; slow remote answers keep them open.
+      // Inbound outpaces what ~230 descriptors can carry, so the backlog (and the EMFILEs) persist.
+      return { backlog: { 'gmail.com': 800, 'outlook.com': 600, 'yahoo.com': 600 }, inbound: { perMinute: 480, maxQueued: 3000 }, isps: { '*': { secondsPerMsg: 30 } } };
+    case 'port-exhaustion':
+      return { inbound: { perMinute: 60 }, mxSockets: { listen: 'host', port: 25, closeWait: 300, timeWaitPerSec: 6 } };
+    case 'thread-contention':
+      // Processing costs 40 ms CPU per message: one thread manages ~12 msg/s and stays busy (bounded).
+      return { backlog: { 'gmail.com': 1500, 'outlook.com': 1000, 'yahoo.com': 1000, 'example.net': 500 }, inbound: { perMinute: 30 }, cpuMsPerMsg: 40, maxBusySeconds: 240 };
+    case 'isp-limit':
+      // Gmail throttles every IP alike: slow sessions and many 421 4.7.0 deferrals.
+      return {
+        backlog: { 'gmail.com': 2000 },
+        inbound: { perMinute: 90, domains: { 'gmail.com': 0.7, 'outlook.com': 0.15, 'yahoo.com': 0.15 } },
+        mix: { 'gmail.com': 0.6, 'outlook.com': 0.2, 'yahoo.com': 0.15, 'example.net': 0.05 },
+        isps: { 'gmail.com': { deferRate: 0.35, secondsPerMsg: 4 } },
+      };
+    case 'ip-reputation':
+      // Two of the four source IPs have a poor reputation: their deferrals dominate.
+      return { inbound: { perMinute: 90 }, backlog: { 'gmail.com': 200, 'outlook.com': 150, 'yahoo.com': 150 }, ipReputation: { [ips[2]]: 0.45, [ips[3]]: 0.25 } };
+  }
+}
+
+export function scenarioSetup(name: ScenarioName, ctx: ScenarioContext): ScenarioSetup {
+  const files: Record<string, string> = {};
+  const sysctls: Record<string, string> = {};
+  const config =
+    name === 'thread-contention'
+      ? renderConfig(ctx, { processingThreads: 1 })
+      : name === 'isp-limit'
+        ? renderConfig(ctx, { limits: { ...NORMAL_LIMITS, gmail: 2 } })
+        : name === 'fd-limit'
+          ? renderConfig(ctx, { limits: { gmail: 60, outlook: 60, yahoo: 60, other: 60 } })
+          : renderConfig(ctx);
+  files['/etc/pmta/config'] = config;
+  files['/etc/pmta-sim/world.json'] = `${JSON.stringify(worldFor(name, ctx), null, 2)}\n`;
+  if (name === 'fd-limit') files['/etc/systemd/system/pmta.service.d/limits.conf'] = '[Service]\nLimitNOFILE=256\n';
+  if (name === 'port-exhaustion') sysctls['net.ipv4.ip_local_port_range'] = '40000 40500';
+  return { files, sysctls, spoolOnOwnDevice: name === 'spool-io' };
+}

@@ -1,0 +1,202 @@
+/**
+ * Loading a playbook: YAML -> zod-validated plays and tasks. Every problem (unknown key,
+ * unknown step kind, bad value, bad `when`) is collected with file, line and path, and the
+ * whole list is thrown as one PlaybookError before any host is contacted.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { STEP_KINDS } from '../steps/registry.js';
+import { PlaybookError } from '../util/errors.js';
+import { YamlSource, playbookError, zodProblems, type PlaybookProblem, type YamlPath } from './source.js';
+import { hasTemplate } from './template.js';
+import type { HealthGate, PlayDef, Playbook, SerialRule, TaskDef } from './types.js';
+import { WhenError, parseWhen, type Expr } from './when.js';
+
+const serialItem = z.union([
+  z.number().int().min(1),
+  z.string().regex(/^\s*\d+(\.\d+)?\s*%?\s*$/, 'must be a number of hosts or a percentage such as "30%"'),
+]);
+
+const playSchema = z.strictObject({
+  name: z.string().optional(),
+  hosts: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+  vars: z.record(z.string(), z.unknown()).default({}),
+  serial: z.union([serialItem, z.array(serialItem).min(1)]).optional(),
+  max_fail_percentage: z.number().min(0).max(100).optional(),
+  health_gate: z
+    .strictObject({
+      cmd: z.string().min(1).optional(),
+      argv: z.array(z.string()).min(1).optional(),
+      timeout_seconds: z.number().int().positive().optional(),
+    })
+    .refine((g) => (g.cmd === undefined) !== (g.argv === undefined), 'health_gate needs exactly one of cmd or argv')
+    .optional(),
+  become: z.boolean().optional(),
+  /** Accepted for Ansible compatibility; mtafleet gathers no facts for plays. */
+  gather_facts: z.boolean().optional(),
+  tasks: z.array(z.unknown()).default([]),
+  handlers: z.array(z.unknown()).default([]),
+});
+
+const stringList = z.union([z.string().min(1), z.array(z.string().min(1))]).transform((v) => (Array.isArray(v) ? v : [v]));
+
+const taskMeta = z.strictObject({
+  name: z.string().optional(),
+  when: z.union([z.string().min(1), z.boolean(), z.array(z.union([z.string().min(1), z.boolean()]))]).optional(),
+  tags: stringList.optional(),
+  notify: stringList.optional(),
+  register: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a variable name').optional(),
+  vars: z.record(z.string(), z.unknown()).optional(),
+  become: z.boolean().optional(),
+});
+
+const META_KEYS = new Set(Object.keys(taskMeta.shape));
+
+export function loadPlaybook(file: string): Playbook {
+  const abs = resolve(file);
+  let text: string;
+  try {
+    text = readFileSync(abs, 'utf8');
+  } catch (err) {
+    throw new PlaybookError(`cannot read playbook ${file}: ${(err as Error).message}`);
+  }
+  return parsePlaybook(abs, text);
+}
+
+export function parsePlaybook(file: string, text: string): Playbook {
+  const src = YamlSource.parse(file, text);
+  const problems: PlaybookProblem[] = [];
+  const data = src.data;
+  if (!Array.isArray(data)) {
+    throw playbookError([{ ...src.locate([]), message: 'a playbook is a list of plays (each with hosts and tasks)' }]);
+  }
+  const plays: PlayDef[] = [];
+  data.forEach((raw, i) => {
+    const play = parsePlay(src, raw, [i], problems);
+    if (play) plays.push(play);
+  });
+  if (problems.length > 0) throw playbookError(problems);
+  return { file, sha256: createHash('sha256').update(text).digest('hex'), plays, source: src };
+}
+
+function parsePlay(src: YamlSource, raw: unknown, at: YamlPath, problems: PlaybookProblem[]): PlayDef | undefined {
+  const parsed = playSchema.safeParse(raw);
+  if (!parsed.success) {
+    problems.push(...zodProblems(src, at, parsed.error));
+    // Still check the tasks, so one run of the command shows every problem.
+    const r = (raw ?? {}) as { tasks?: unknown; handlers?: unknown };
+    for (const key of ['tasks', 'handlers'] as const) {
+      const list = r[key];
+      if (Array.isArray(list)) list.forEach((t, i) => parseTask(src, t, [...at, key, i], problems));
+    }
+    return undefined;
+  }
+  const p = parsed.data;
+  const hosts = Array.isArray(p.hosts) ? p.hosts.join(':') : p.hosts;
+  const tasks = p.tasks.map((t, i) => parseTask(src, t, [...at, 'tasks', i], problems)).filter((t): t is TaskDef => t !== undefined);
+  const handlers = p.handlers
+    .map((t, i) => parseTask(src, t, [...at, 'handlers', i], problems))
+    .filter((t): t is TaskDef => t !== undefined);
+  const handlerNames = new Set(handlers.map((h) => h.name));
+  for (const task of tasks) {
+    task.notify.forEach((n, j) => {
+      if (!handlerNames.has(n)) {
+        problems.push({ ...src.locate([...task.at, 'notify', ...(task.notify.length > 1 ? [j] : [])]), message: `notifies "${n}", but the play has no handler of that name` });
+      }
+    });
+  }
+  const healthGate: HealthGate | undefined = p.health_gate
+    ? { cmd: p.health_gate.cmd, argv: p.health_gate.argv, timeoutSeconds: p.health_gate.timeout_seconds }
+    : undefined;
+  return {
+    name: p.name ?? hosts,
+    hosts,
+    vars: p.vars,
+    serial: serialRules(p.serial),
+    maxFailPercentage: p.max_fail_percentage,
+    healthGate,
+    become: p.become,
+    tasks,
+    handlers,
+    line: src.lineOf(at),
+  };
+}
+
+export function serialRules(serial: number | string | Array<number | string> | undefined): SerialRule[] {
+  if (serial === undefined) return [];
+  const items = Array.isArray(serial) ? serial : [serial];
+  return items.map((item) => {
+    if (typeof item === 'number') return { count: item };
+    const s = item.trim();
+    if (s.endsWith('%')) return { percent: Number(s.slice(0, -1).trim()) };
+    return { count: Math.max(1, Math.floor(Number(s))) };
+  });
+}
+
+function parseTask(src: YamlSource, raw: unknown, at: YamlPath, problems: PlaybookProblem[]): TaskDef | undefined {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    problems.push({ ...src.locate(at), message: 'a task is a mapping with a name and one step kind' });
+    return undefined;
+  }
+  const record = raw as Record<string, unknown>;
+  const meta: Record<string, unknown> = {};
+  const stepKeys: string[] = [];
+  for (const [k, v] of Object.entries(record)) {
+    if (META_KEYS.has(k)) meta[k] = v;
+    else stepKeys.push(k);
+  }
+  const known = stepKeys.filter((k) => k in STEP_KINDS);
+  const unknown = stepKeys.filter((k) => !(k in STEP_KINDS));
+  const before = problems.length;
+  for (const k of unknown) {
+    const what = known.length > 0 ? `unknown key "${k}"` : `unknown step kind or key "${k}" (step kinds: ${Object.keys(STEP_KINDS).sort().join(', ')})`;
+    problems.push({ ...src.locate([...at, k]), message: what });
+  }
+  if (known.length === 0 && unknown.length === 0) {
+    problems.push({ ...src.locate(at), message: `names no step kind (one of: ${Object.keys(STEP_KINDS).sort().join(', ')})` });
+  }
+  if (known.length > 1) {
+    problems.push({ ...src.locate([...at, known[1]]), message: `a task names exactly one step kind, found ${known.join(' and ')}` });
+  }
+  const parsedMeta = taskMeta.safeParse(meta);
+  if (!parsedMeta.success) problems.push(...zodProblems(src, at, parsedMeta.error));
+  if (problems.length > before || !parsedMeta.success) return undefined;
+
+  const kind = known[0];
+  const params = record[kind];
+  // Params without templates are checked now; templated ones after per-host rendering.
+  if (!hasTemplate(params)) {
+    const checked = STEP_KINDS[kind].params.safeParse(params);
+    if (!checked.success) problems.push(...zodProblems(src, [...at, kind], checked.error));
+  }
+  const m = parsedMeta.data;
+  const whenList = m.when === undefined ? [] : Array.isArray(m.when) ? m.when : [m.when];
+  const when: Expr[] = [];
+  const whenText: string[] = [];
+  whenList.forEach((w, j) => {
+    const text = String(w);
+    try {
+      when.push(typeof w === 'boolean' ? { t: 'lit', v: w } : parseWhen(text.replace(/^\s*\{\{\s*|\s*\}\}\s*$/g, '')));
+      whenText.push(text);
+    } catch (err) {
+      if (!(err instanceof WhenError)) throw err;
+      problems.push({ ...src.locate([...at, 'when', ...(Array.isArray(m.when) ? [j] : [])]), message: `invalid condition: ${err.message}` });
+    }
+  });
+  return {
+    name: m.name ?? `${kind}`,
+    kind,
+    params,
+    when,
+    whenText,
+    tags: m.tags ?? [],
+    notify: m.notify ?? [],
+    register: m.register,
+    vars: m.vars ?? {},
+    become: m.become,
+    at,
+    line: src.lineOf(at),
+  };
+}

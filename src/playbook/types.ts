@@ -1,0 +1,51 @@
+import type { Expr } from './when.js';
+import type { YamlPath, YamlSource } from './source.js';
+
+/** One batch size rule of `serial`: a host count or a percentage of the play's hosts. */
+export type SerialRule = { count: number } | { percent: number };
+
+export interface TaskDef {
+  name: string;
+  /** The step kind key (a key of STEP_KINDS). */
+  kind: string;
+  /** Raw params, templates not yet resolved. */
+  params: unknown;
+  when: Expr[];
+  whenText: string[];
+  tags: string[];
+  notify: string[];
+  register?: string;
+  vars: Record<string, unknown>;
+  become?: boolean;
+  /** Where the task is, for errors: YAML path and line. */
+  at: YamlPath;
+  line: number;
+}
+
+export interface HealthGate {
+  cmd?: string;
+  argv?: string[];
+  timeoutSeconds?: number;
+}
+
+export interface PlayDef {
+  name: string;
+  hosts: string;
+  vars: Record<string, unknown>;
+  /** Empty: one batch with every host. The last rule repeats (Ansible). */
+  serial: SerialRule[];
+  maxFailPercentage?: number;
+  healthGate?: HealthGate;
+  become?: boolean;
+  tasks: TaskDef[];
+  handlers: TaskDef[];
+  line: number;
+}
+
+export interface Playbook {
+  /** Absolute path. */
+  file: string;
+  sha256: string;
+  plays: PlayDef[];
+  source: YamlSource;
+}

@@ -1,0 +1,312 @@
+/**
+ * PowerMTA config parser (UG §3.1–3.3). Keeps the file and 1-based line of every node so the
+ * same tree serves the audit (effective settings) and the pmta-config editing step (which
+ * rewrites exact lines). Comments and blank lines produce no nodes; line numbers stay exact.
+ */
+
+export type ConfigNode =
+  | { type: 'directive'; name: string; value: string; line: number; file: string }
+  | {
+      type: 'block';
+      name: string;
+      arg: string;
+      line: number;
+      /** Line of the closing tag (the last line when the block is left open). */
+      endLine: number;
+      file: string;
+      children: ConfigNode[];
+    }
+  | { type: 'include'; pattern: string; line: number; file: string };
+
+export type BlockNode = Extract<ConfigNode, { type: 'block' }>;
+export type DirectiveNode = Extract<ConfigNode, { type: 'directive' }>;
+
+export interface ConfigParseError {
+  line: number;
+  message: string;
+}
+
+export interface ParsedConfig {
+  nodes: ConfigNode[];
+  errors: ConfigParseError[];
+}
+
+/** `#` starts a comment at the start of a line or after whitespace (values like `#1` stay). */
+export function stripComment(line: string): string {
+  const m = /(^|\s)#/.exec(line);
+  return (m ? line.slice(0, m.index) : line).trim();
+}
+
+const OPEN_TAG = /^<\s*([A-Za-z][\w-]*)\s*([^>]*?)\s*>$/;
+const CLOSE_TAG = /^<\/\s*([A-Za-z][\w-]*)\s*>$/;
+
+export function parsePmtaConfig(text: string, file: string): ParsedConfig {
+  const root: ConfigNode[] = [];
+  const errors: ConfigParseError[] = [];
+  const stack: BlockNode[] = [];
+  const lines = text.split(/\r?\n/);
+  const current = (): ConfigNode[] => (stack.length > 0 ? stack[stack.length - 1].children : root);
+
+  lines.forEach((raw, index) => {
+    const line = index + 1;
+    const content = stripComment(raw);
+    if (content === '') return;
+    const close = CLOSE_TAG.exec(content);
+    if (close) {
+      const name = close[1].toLowerCase();
+      const open = stack[stack.length - 1];
+      if (!open) {
+        errors.push({ line, message: `closing tag </${name}> without an open block` });
+      } else if (open.name !== name) {
+        errors.push({ line, message: `closing tag </${name}> does not match <${open.name}> opened at line ${open.line}` });
+      } else {
+        open.endLine = line;
+        stack.pop();
+      }
+      return;
+    }
+    const open = OPEN_TAG.exec(content);
+    if (open) {
+      const block: BlockNode = {
+        type: 'block',
+        name: open[1].toLowerCase(),
+        arg: open[2],
+        line,
+        endLine: line,
+        file,
+        children: [],
+      };
+      current().push(block);
+      stack.push(block);
+      return;
+    }
+    if (content.startsWith('<')) {
+      errors.push({ line, message: `malformed tag: ${content}` });
+      return;
+    }
+    const m = /^(\S+)(?:\s+(.*))?$/.exec(content);
+    const name = (m?.[1] ?? content).toLowerCase();
+    const value = (m?.[2] ?? '').trim();
+    if (name === 'include') {
+      if (value === '') errors.push({ line, message: 'include without a file name' });
+      else current().push({ type: 'include', pattern: value, line, file });
+      return;
+    }
+    current().push({ type: 'directive', name, value, line, file });
+  });
+  for (const open of stack) {
+    open.endLine = lines.length;
+    errors.push({ line: open.line, message: `block <${open.name}${open.arg ? ' ' + open.arg : ''}> is never closed` });
+  }
+  return { nodes: root, errors };
+}
+
+/**
+ * Directives named `name` (case-insensitive). Without blockPath only global ones; with a
+ * path like [['domain', 'gmail.com']] the directives directly inside that (nested) block.
+ * An arg of '*' in the path matches any block of that name.
+ */
+export function findDirectives(
+  nodes: ConfigNode[],
+  name: string,
+  blockPath: Array<[string, string]> = [],
+): DirectiveNode[] {
+  let level: ConfigNode[][] = [nodes];
+  for (const [blockName, arg] of blockPath) {
+    const next: ConfigNode[][] = [];
+    for (const list of level) {
+      for (const node of list) {
+        if (node.type === 'block' && node.name === blockName.toLowerCase() && (arg === '*' || sameArg(node.arg, arg))) {
+          next.push(node.children);
+        }
+      }
+    }
+    level = next;
+  }
+  const wanted = name.toLowerCase();
+  return level.flat().filter((n): n is DirectiveNode => n.type === 'directive' && n.name === wanted);
+}
+
+/** Blocks named `name` at any depth, in file order. */
+export function findBlocks(nodes: ConfigNode[], name: string): BlockNode[] {
+  const out: BlockNode[] = [];
+  const walk = (list: ConfigNode[]): void => {
+    for (const node of list) {
+      if (node.type !== 'block') continue;
+      if (node.name === name) out.push(node);
+      walk(node.children);
+    }
+  };
+  walk(nodes);
+  return out;
+}
+
+function sameArg(a: string, b: string): boolean {
+  return a.trim().toLowerCase() === b.trim().toLowerCase();
+}
+
+export interface DomainSettings {
+  maxSmtpOut?: number;
+  maxMsgPerConnection?: number;
+  maxMsgRate?: string;
+  maxConnectRate?: string;
+  retryAfter?: string;
+  bounceAfter?: string;
+  backoffMaxSmtpOut?: number;
+  /** Every directive of the block, last one wins. */
+  raw: Record<string, string>;
+}
+
+export interface EffectiveSettings {
+  threads: { queueProcessingThreads?: number; smtpServiceThreads?: number; numHosts?: number };
+  /** From `<spool DIR>` blocks, the deprecated `spool DIR`, and the article's non-UG `spool-dir`. */
+  spoolDirs: string[];
+  /** From `<acct-file PATH>` blocks (empty when the config names none: PowerMTA's default applies). */
+  acctFiles: string[];
+  /** `records` of each acct file, e.g. { "/var/log/pmta/acct.csv": ["d","b","t"] }. */
+  acctRecords: Record<string, string[]>;
+  logFile?: string;
+  httpMgmtPort?: number;
+  totalMaxSmtpOut?: number;
+  /** Global `<domain NAME>` blocks by lower-cased name (`*` included). */
+  domains: Record<string, DomainSettings>;
+  virtualMtas: Array<{ name: string; sourceIp?: string; sourceHost?: string; domains: Record<string, DomainSettings> }>;
+  pools: Record<string, { virtualMtas: string[]; domains: Record<string, DomainSettings> }>;
+  warnings: string[];
+}
+
+function toInt(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const m = /^\s*(\d+)\b/.exec(value);
+  return m ? Number(m[1]) : undefined;
+}
+
+function domainSettings(block: BlockNode): DomainSettings {
+  const raw: Record<string, string> = {};
+  for (const child of block.children) if (child.type === 'directive') raw[child.name] = child.value;
+  return {
+    maxSmtpOut: toInt(raw['max-smtp-out']),
+    maxMsgPerConnection: toInt(raw['max-msg-per-connection']),
+    maxMsgRate: raw['max-msg-rate'],
+    maxConnectRate: raw['max-connect-rate'],
+    retryAfter: raw['retry-after'],
+    bounceAfter: raw['bounce-after'],
+    backoffMaxSmtpOut: toInt(raw['backoff-max-smtp-out']),
+    raw,
+  };
+}
+
+function domainsIn(children: ConfigNode[]): Record<string, DomainSettings> {
+  const out: Record<string, DomainSettings> = {};
+  for (const node of children) {
+    if (node.type === 'block' && node.name === 'domain') out[node.arg.toLowerCase()] = domainSettings(node);
+  }
+  return out;
+}
+
+function lastValue(nodes: ConfigNode[], name: string): DirectiveNode | undefined {
+  const found = findDirectives(nodes, name);
+  return found[found.length - 1];
+}
+
+/** The settings the audit needs, from an already include-resolved node list. */
+export function effectiveSettings(nodes: ConfigNode[]): EffectiveSettings {
+  const warnings: string[] = [];
+  const spoolDirs: string[] = [];
+  for (const block of nodes) {
+    if (block.type === 'block' && block.name === 'spool' && block.arg) spoolDirs.push(block.arg);
+  }
+  for (const d of findDirectives(nodes, 'spool')) {
+    spoolDirs.push(d.value);
+    warnings.push(`${d.file}:${d.line}: one-line "spool ${d.value}" is deprecated; use a <spool ${d.value}> block`);
+  }
+  for (const d of findDirectives(nodes, 'spool-dir')) {
+    // The source article writes `spool-dir`; the UG has no such directive. Read it so the
+    // audit can see where the operator meant the spool to be, and say it is not real.
+    spoolDirs.push(d.value);
+    warnings.push(`${d.file}:${d.line}: "spool-dir" is not a PowerMTA directive (the UG uses <spool ${d.value}>); PowerMTA will reject or ignore it`);
+  }
+  const acctFiles: string[] = [];
+  const acctRecords: Record<string, string[]> = {};
+  for (const block of nodes) {
+    if (block.type !== 'block' || block.name !== 'acct-file' || !block.arg) continue;
+    acctFiles.push(block.arg);
+    const records = findDirectives(block.children, 'records').pop();
+    if (records) acctRecords[block.arg] = records.value.split(/[\s,]+/).filter(Boolean);
+  }
+  const virtualMtas: EffectiveSettings['virtualMtas'] = [];
+  for (const block of findBlocks(nodes, 'virtual-mta')) {
+    const source = findDirectives(block.children, 'smtp-source-host').pop();
+    const [ip, host] = source ? source.value.split(/\s+/) : [];
+    virtualMtas.push({ name: block.arg, sourceIp: ip, sourceHost: host, domains: domainsIn(block.children) });
+  }
+  const pools: EffectiveSettings['pools'] = {};
+  for (const block of findBlocks(nodes, 'virtual-mta-pool')) {
+    pools[block.arg] = {
+      virtualMtas: findDirectives(block.children, 'virtual-mta').map((d) => d.value.split(/\s+/)[0]),
+      domains: domainsIn(block.children),
+    };
+  }
+  const port = lastValue(nodes, 'http-mgmt-port');
+  return {
+    threads: {
+      queueProcessingThreads: toInt(lastValue(nodes, 'queue-processing-threads')?.value),
+      smtpServiceThreads: toInt(lastValue(nodes, 'smtp-service-threads')?.value),
+      numHosts: toInt(lastValue(nodes, 'num-hosts')?.value),
+    },
+    spoolDirs,
+    acctFiles,
+    acctRecords,
+    logFile: lastValue(nodes, 'log-file')?.value,
+    httpMgmtPort: port ? toInt(port.value) : undefined,
+    totalMaxSmtpOut: toInt(lastValue(nodes, 'total-max-smtp-out')?.value),
+    domains: domainsIn(nodes),
+    virtualMtas,
+    pools,
+    warnings,
+  };
+}
+
+/**
+ * Replace include nodes by the parsed nodes of the files they name. `files` maps a path
+ * to its text; `expand` turns an include pattern into paths (the remote side resolved
+ * wildcards already). Cycles and missing files become errors, not exceptions.
+ */
+export function resolveIncludes(
+  nodes: ConfigNode[],
+  files: Map<string, string>,
+  /** Paths an include pattern names, relative patterns taken from the including file. */
+  expand: (pattern: string, fromFile: string) => string[],
+  errors: Array<ConfigParseError & { file: string }> = [],
+  seen: Set<string> = new Set(),
+): { nodes: ConfigNode[]; errors: Array<ConfigParseError & { file: string }> } {
+  const out: ConfigNode[] = [];
+  for (const node of nodes) {
+    if (node.type === 'block') {
+      out.push({ ...node, children: resolveIncludes(node.children, files, expand, errors, seen).nodes });
+      continue;
+    }
+    if (node.type !== 'include') {
+      out.push(node);
+      continue;
+    }
+    const paths = expand(node.pattern, node.file);
+    if (paths.length === 0 && !/[*?[]/.test(node.pattern)) {
+      errors.push({ file: node.file, line: node.line, message: `included file ${node.pattern} not found` });
+    }
+    for (const path of paths) {
+      const text = files.get(path);
+      if (text === undefined || seen.has(path)) {
+        if (seen.has(path)) errors.push({ file: node.file, line: node.line, message: `include cycle through ${path}` });
+        else errors.push({ file: node.file, line: node.line, message: `included file ${path} not readable` });
+        continue;
+      }
+      const parsed = parsePmtaConfig(text, path);
+      for (const e of parsed.errors) errors.push({ ...e, file: path });
+      seen.add(path);
+      out.push(...resolveIncludes(parsed.nodes, files, expand, errors, seen).nodes);
+      seen.delete(path);
+    }
+  }
+  return { nodes: out, errors };
+}

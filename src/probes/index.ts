@@ -1,0 +1,91 @@
+import type { HostConnection } from '../transport/types.js';
+import { accountingProbe, type AccountingFacts } from './accounting.js';
+import { buildProbeScript, splitProbeOutput, type BatchOptions } from './batch.js';
+import { configProbe, type ConfigFacts } from './config.js';
+import { cpuProbe, type CpuFacts } from './cpu.js';
+import { fdProbe, type FdFacts } from './fd.js';
+import { pmtaStatusProbe, type PmtaStatusFacts } from './pmta-status.js';
+import { portsProbe, type PortsFacts } from './ports.js';
+import { spoolDiskProbe, type SpoolDiskFacts } from './spool-disk.js';
+import type { Probe } from './types.js';
+
+export type { AccountingFacts, ConfigFacts, CpuFacts, FdFacts, PmtaStatusFacts, PortsFacts, SpoolDiskFacts };
+export { buildProbeScript, splitProbeOutput };
+export type { BatchOptions };
+
+export interface Facts {
+  pmtaStatus?: PmtaStatusFacts;
+  accounting?: AccountingFacts;
+  spool?: SpoolDiskFacts;
+  fd?: FdFacts;
+  ports?: PortsFacts;
+  cpu?: CpuFacts;
+  config?: ConfigFacts;
+}
+
+export interface HostFacts {
+  facts: Facts;
+  /** Probe name -> why it could not run (tool missing, file absent, ...). */
+  unavailable: Record<string, string>;
+  warnings: string[];
+}
+
+/** Probe name (as in the batch and in `unavailable`) -> key under `facts`. */
+const PROBES = {
+  'pmta-status': { probe: pmtaStatusProbe, key: 'pmtaStatus' },
+  accounting: { probe: accountingProbe, key: 'accounting' },
+  'spool-disk': { probe: spoolDiskProbe, key: 'spool' },
+  fd: { probe: fdProbe, key: 'fd' },
+  ports: { probe: portsProbe, key: 'ports' },
+  cpu: { probe: cpuProbe, key: 'cpu' },
+  config: { probe: configProbe, key: 'config' },
+} as const satisfies Record<string, { probe: Probe<unknown>; key: keyof Facts }>;
+
+export const ALL_PROBES: ReadonlyArray<Probe<unknown>> = Object.values(PROBES).map((p) => p.probe as Probe<unknown>);
+
+export interface RunProbesOptions extends Omit<BatchOptions, 'nonce'> {
+  /** Run the batch through sudo (needed for /proc/PID/fd of another user). */
+  become?: boolean;
+  /** Whole-batch timeout; the accounting scan of a large log dominates. Default 10 min. */
+  timeoutMs?: number;
+}
+
+/** Turn one batch's stdout into facts: each probe's parser on its own section. */
+export function collectFacts(stdout: string, probes: ReadonlyArray<Probe<unknown>> = ALL_PROBES): HostFacts {
+  const outputs = splitProbeOutput(stdout);
+  const result: HostFacts = { facts: {}, unavailable: {}, warnings: [] };
+  for (const probe of probes) {
+    const output = outputs.get(probe.name);
+    if (!output) {
+      result.unavailable[probe.name] = 'no output from the probe batch';
+      continue;
+    }
+    let parsed;
+    try {
+      parsed = probe.parse(output);
+    } catch (error) {
+      // Parsers are written not to throw; if one does, the audit goes on without it.
+      result.unavailable[probe.name] = `parser failed: ${(error as Error).message}`;
+      continue;
+    }
+    if (parsed.status === 'unavailable') {
+      result.unavailable[probe.name] = parsed.reason;
+      continue;
+    }
+    const entry = Object.values(PROBES).find((p) => p.probe.name === probe.name);
+    if (entry) (result.facts as Record<string, unknown>)[entry.key] = parsed.facts;
+    result.warnings.push(...parsed.warnings);
+  }
+  return result;
+}
+
+/** All probes of one host in one round trip. */
+export async function runProbes(conn: HostConnection, options: RunProbesOptions = {}): Promise<HostFacts> {
+  const command = buildProbeScript(ALL_PROBES, options);
+  const result = await conn.exec(command, { become: options.become, timeoutMs: options.timeoutMs ?? 600_000 });
+  const facts = collectFacts(result.stdout);
+  if (result.exitCode !== 0) {
+    facts.warnings.push(`probe batch exited with ${result.exitCode ?? result.signal}: ${result.stderr.trim().slice(0, 200)}`);
+  }
+  return facts;
+}

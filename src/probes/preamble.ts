@@ -1,0 +1,59 @@
+import { script } from '../transport/quote.js';
+
+/**
+ * Shell run once at the top of a probe batch (POSIX sh: dash and bash). It finds what
+ * several probes share — the config files with includes expanded, the acct/log/spool paths
+ * and HTTP port named in them, the daemon's pid — into MTAF_* variables, and defines the
+ * marker helpers of sections.ts. Per-batch options (window, config path, benchmark) are set
+ * before it by batch.ts with quoted values.
+ */
+export const PREAMBLE = script(String.raw`LC_ALL=C; export LC_ALL
+PATH="$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"; export PATH
+mtaf_has() { command -v "$1" >/dev/null 2>&1; }
+mtaf_sub() {
+  mtaf_n=$1; shift
+  printf '@@mtafleet-sub %s\n' "$mtaf_n"
+  "$@" 2>&1
+  mtaf_rc=$?
+  printf '\n@@mtafleet-rc %s %s\n' "$mtaf_n" "$mtaf_rc"
+}
+# Config file plus included files, depth-first, one per line (include patterns may glob).
+mtaf_list_config() {
+  [ -r "$1" ] || return 0
+  printf '%s\n' "$1"
+  [ "$2" -gt 8 ] && return 0
+  for mtaf_pat in $(sed -n 's/^[[:space:]]*[Ii][Nn][Cc][Ll][Uu][Dd][Ee][[:space:]][[:space:]]*\([^#[:space:]]*\).*/\1/p' "$1"); do
+    case $mtaf_pat in /*) ;; *) mtaf_pat="$(dirname "$1")/$mtaf_pat" ;; esac
+    for mtaf_g in $mtaf_pat; do
+      [ -f "$mtaf_g" ] && mtaf_list_config "$mtaf_g" $(($2 + 1))
+    done
+  done
+}
+MTAF_CFG_FILES=$(mtaf_list_config "$MTAF_CONFIG" 0)
+MTAF_CFG_VALUES=
+if [ -n "$MTAF_CFG_FILES" ]; then
+  MTAF_CFG_VALUES=$(awk '
+    { sub(/(^|[ \t])#.*/, ""); sub(/^[ \t]+/, ""); sub(/[ \t\r]+$/, "") }
+    tolower($0) ~ /^<acct-file[ \t]/ { v = $0; sub(/^<[^ \t]*[ \t]+/, "", v); sub(/[ \t]*>$/, "", v); print "A\t" v }
+    tolower($0) ~ /^<spool[ \t]/ { v = $0; sub(/^<[^ \t]*[ \t]+/, "", v); sub(/[ \t]*>$/, "", v); print "S\t" v }
+    tolower($1) == "spool" || tolower($1) == "spool-dir" { print "S\t" $2 }
+    tolower($1) == "log-file" { print "L\t" $2 }
+    tolower($1) == "http-mgmt-port" { print "P\t" $2 }
+  ' $MTAF_CFG_FILES 2>/dev/null)
+fi
+mtaf_cfg() { printf '%s\n' "$MTAF_CFG_VALUES" | awk -F '\t' -v k="$1" '$1 == k { print $2 }'; }
+MTAF_ACCT_FILES=$(mtaf_cfg A); [ -n "$MTAF_ACCT_FILES" ] || MTAF_ACCT_FILES=/var/log/pmta/acct.csv
+MTAF_SPOOL_DIRS=$(mtaf_cfg S); [ -n "$MTAF_SPOOL_DIRS" ] || MTAF_SPOOL_DIRS=/var/spool/pmta
+MTAF_LOG_FILES=$(mtaf_cfg L); [ -n "$MTAF_LOG_FILES" ] || MTAF_LOG_FILES="/var/log/pmta/pmta.log
+/var/log/pmta/log"
+MTAF_HTTP_PORT=$(mtaf_cfg P | tail -n 1); [ -n "$MTAF_HTTP_PORT" ] || MTAF_HTTP_PORT=8080
+# The daemon: pmtad in this host's network namespace (lab hosts share one pid namespace).
+MTAF_PID=
+mtaf_netns=$(readlink /proc/$$/ns/net 2>/dev/null)
+for mtaf_p in $( (pgrep -x pmtad || pidof pmtad) 2>/dev/null); do
+  if [ "$(readlink /proc/$mtaf_p/ns/net 2>/dev/null)" = "$mtaf_netns" ]; then MTAF_PID=$mtaf_p; break; fi
+done
+MTAF_TMP=$(mktemp -d 2>/dev/null || { d=/tmp/mtafleet-probe.$$; mkdir -m 700 "$d" && echo "$d"; })
+trap 'rm -rf "$MTAF_TMP"' EXIT
+trap 'exit 130' INT TERM
+`);

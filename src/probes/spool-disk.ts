@@ -1,0 +1,226 @@
+import { script } from '../transport/quote.js';
+import { looseValues, num, parseMarkers } from './sections.js';
+import type { Probe, ProbeOutput, ProbeResult } from './types.js';
+
+export interface IostatRow {
+  device: string;
+  util?: number;
+  readsPerSec?: number;
+  writesPerSec?: number;
+  readAwaitMs?: number;
+  writeAwaitMs?: number;
+  /** Old sysstat's single `await` column (reads and writes together). */
+  awaitMs?: number;
+  queueSize?: number;
+}
+
+export interface SpoolDiskFacts {
+  spools: Array<{
+    dir: string;
+    exists: boolean;
+    source?: string;
+    /** Kernel name of the device holding it (partition resolved to its disk). */
+    device?: string;
+    partition?: string;
+    rotational?: boolean;
+    loopBackingFile?: string;
+    sizeKb?: number;
+    availableKb?: number;
+    usedPercent?: number;
+  }>;
+  /** Utilisation of each spool device over a ~1 s sample; source says which tool measured it. */
+  io: Record<string, IostatRow & { source: 'iostat -x' | '/proc/diskstats' }>;
+  benchmark?: { readIops: number; writeIops: number };
+}
+
+/** Device of each spool dir, its rotational flag and free space, then one utilisation sample. */
+export const spoolDiskProbe: Probe<SpoolDiskFacts> = {
+  name: 'spool-disk',
+  command: script(`mtaf_devs=
+for mtaf_s in $MTAF_SPOOL_DIRS; do
+  if [ ! -d "$mtaf_s" ]; then printf 'nodir\\t%s\\n' "$mtaf_s"; continue; fi
+  printf 'df\\t%s\\t%s\\n' "$mtaf_s" "$(df -P "$mtaf_s" 2>/dev/null | tail -n 1)"
+  mtaf_src=$(findmnt -n -o SOURCE -T "$mtaf_s" 2>/dev/null | head -n 1)
+  [ -n "$mtaf_src" ] || mtaf_src=$(df -P "$mtaf_s" 2>/dev/null | awk 'NR == 2 { print $1 }')
+  # The block device by its numbers: bind mounts ("/dev/vda[/sub/dir]"), /dev/root and
+  # /dev/mapper names all resolve through /sys/dev/block/MAJ:MIN.
+  mtaf_mm=$(findmnt -n -o MAJ:MIN -T "$mtaf_s" 2>/dev/null | head -n 1 | tr -d ' ')
+  if [ -z "$mtaf_mm" ]; then
+    mtaf_d=$(stat -c %d "$mtaf_s" 2>/dev/null || echo 0)
+    mtaf_mm="$(( (mtaf_d >> 8) & 4095 )):$(( (mtaf_d & 255) | ((mtaf_d >> 12) & 1048320) ))"
+  fi
+  mtaf_dev=
+  [ -e "/sys/dev/block/$mtaf_mm" ] && mtaf_dev=$(basename "$(readlink -f "/sys/dev/block/$mtaf_mm")")
+  [ -n "$mtaf_dev" ] || mtaf_dev=$(basename "$(readlink -f "\${mtaf_src%%[[]*}" 2>/dev/null || echo "$mtaf_src")")
+  mtaf_disk=$mtaf_dev
+  if [ -e "/sys/class/block/$mtaf_dev/partition" ]; then
+    mtaf_disk=$(basename "$(dirname "$(readlink -f "/sys/class/block/$mtaf_dev")")")
+  fi
+  printf 'device\\t%s\\t%s\\t%s\\t%s\\n' "$mtaf_s" "$mtaf_src" "$mtaf_dev" "$mtaf_disk"
+  if [ -e "/sys/block/$mtaf_disk" ]; then
+    printf 'rotational\\t%s\\t%s\\n' "$mtaf_disk" "$(cat "/sys/block/$mtaf_disk/queue/rotational" 2>/dev/null)"
+    [ -r "/sys/block/$mtaf_disk/loop/backing_file" ] && printf 'backing\\t%s\\t%s\\n' "$mtaf_disk" "$(cat "/sys/block/$mtaf_disk/loop/backing_file")"
+    case " $mtaf_devs " in *" $mtaf_disk "*) ;; *) mtaf_devs="$mtaf_devs $mtaf_disk" ;; esac
+  fi
+done
+if [ -n "$mtaf_devs" ]; then
+  if mtaf_has iostat; then
+    mtaf_sub iostat sh -c 'iostat -dxy "$@" 1 1 2>/dev/null || iostat -dx "$@" 1 2' sh $mtaf_devs
+  else
+    printf 'noiostat\\n'
+    mtaf_sub diskstats sh -c 'cat /proc/uptime; for d in "$@"; do grep " $d " /proc/diskstats; done; sleep 1; cat /proc/uptime; for d in "$@"; do grep " $d " /proc/diskstats; done' sh $mtaf_devs
+  fi
+fi
+if [ "$MTAF_BENCH" = 1 ]; then
+  mtaf_s=$(printf '%s\\n' $MTAF_SPOOL_DIRS | head -n 1)
+  if mtaf_has fio; then
+    mtaf_sub fio fio --name=mtafleet-spool --filename="$mtaf_s/mtafleet-fio-test" --size=256M --rw=randrw --bs=4k --iodepth=32 --ioengine=libaio --direct=1 --runtime=10 --time_based --output-format=json
+    rm -f "$mtaf_s/mtafleet-fio-test"
+  else
+    printf 'nofio\\n'
+  fi
+fi`),
+  parse: parseSpoolDisk,
+};
+
+export function parseSpoolDisk(output: ProbeOutput): ProbeResult<SpoolDiskFacts> {
+  const markers = parseMarkers(output.stdout);
+  const values = looseValues(markers.loose);
+  const warnings: string[] = [];
+  const facts: SpoolDiskFacts = { spools: [], io: {} };
+  for (const dir of values.get('nodir') ?? []) {
+    facts.spools.push({ dir, exists: false });
+    warnings.push(`spool directory ${dir} does not exist`);
+  }
+  const rotational = new Map((values.get('rotational') ?? []).map((v) => v.split('\t') as [string, string]));
+  const backing = new Map((values.get('backing') ?? []).map((v) => v.split('\t') as [string, string]));
+  const df = new Map((values.get('df') ?? []).map((v) => v.split('\t') as [string, string]));
+  for (const line of values.get('device') ?? []) {
+    const [dir, source, partition, device] = line.split('\t');
+    const dfRow = (df.get(dir) ?? '').trim().split(/\s+/);
+    const rot = rotational.get(device)?.trim();
+    facts.spools.push({
+      dir,
+      exists: true,
+      source,
+      device,
+      partition: partition !== device ? partition : undefined,
+      rotational: rot === '1' ? true : rot === '0' ? false : undefined,
+      loopBackingFile: backing.get(device),
+      sizeKb: num(dfRow[1]),
+      availableKb: num(dfRow[3]),
+      usedPercent: num(dfRow[4]?.replace('%', '')),
+    });
+  }
+  const iostat = markers.subs.get('iostat');
+  if (iostat) {
+    const result = parseIostat(iostat.text);
+    warnings.push(...result.warnings);
+    for (const row of result.rows) facts.io[row.device] = { ...row, source: 'iostat -x' };
+  }
+  const diskstats = markers.subs.get('diskstats');
+  if (diskstats) {
+    warnings.push('iostat (sysstat) not installed: utilisation computed from /proc/diskstats');
+    for (const row of parseDiskstatsSamples(diskstats.text)) facts.io[row.device] = { ...row, source: '/proc/diskstats' };
+  }
+  const fio = markers.subs.get('fio');
+  if (fio) {
+    const bench = parseFioJson(fio.text);
+    if (bench) facts.benchmark = bench;
+    else warnings.push(`fio benchmark gave no result: ${fio.text.trim().slice(0, 120)}`);
+  }
+  if (values.has('nofio')) warnings.push('fio not installed: disk benchmark skipped');
+  for (const spool of facts.spools) {
+    if (spool.device && !facts.io[spool.device]) warnings.push(`no utilisation sample for ${spool.device} (spool ${spool.dir})`);
+  }
+  if (facts.spools.length === 0) return { status: 'unavailable', reason: 'no spool directory found' };
+  return { status: 'ok', facts, warnings };
+}
+
+/** Column name aliases across sysstat versions (old: await, avgqu-sz, rrqm/s...; new: r_await, aqu-sz). */
+const COLUMNS: Record<string, keyof IostatRow> = {
+  '%util': 'util',
+  'r/s': 'readsPerSec',
+  'w/s': 'writesPerSec',
+  r_await: 'readAwaitMs',
+  w_await: 'writeAwaitMs',
+  await: 'awaitMs',
+  'aqu-sz': 'queueSize',
+  'avgqu-sz': 'queueSize',
+};
+
+/**
+ * `iostat -x` device reports. With several reports (no -y), the last one is the interval
+ * sample and wins. Header-driven: columns are found by name, never by position.
+ */
+export function parseIostat(text: string): { rows: IostatRow[]; warnings: string[] } {
+  const warnings: string[] = [];
+  const rows = new Map<string, IostatRow>();
+  let header: string[] | null = null;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line === '') {
+      header = null;
+      continue;
+    }
+    const f = line.split(/\s+/);
+    if (/^Device:?$/.test(f[0])) {
+      header = f;
+      continue;
+    }
+    if (/^Linux\s/.test(line) || /^avg-cpu/.test(line)) continue;
+    if (!header) {
+      if (!/^\s*[\d.]+(\s+[\d.]+)*$/.test(line)) warnings.push(`iostat: unrecognised line: ${line.slice(0, 100)}`);
+      continue;
+    }
+    if (f.length !== header.length) {
+      warnings.push(`iostat: row with ${f.length} columns under a ${header.length}-column header: ${line.slice(0, 100)}`);
+      continue;
+    }
+    const row: IostatRow = { device: f[0] };
+    header.forEach((name, i) => {
+      const key = COLUMNS[name];
+      if (key && key !== 'device') (row as unknown as Record<string, number | undefined>)[key] = num(f[i]);
+    });
+    rows.set(row.device, row);
+  }
+  return { rows: [...rows.values()], warnings };
+}
+
+/** Two samples of /proc/uptime + /proc/diskstats lines: %util from io_ticks (field 13). */
+export function parseDiskstatsSamples(text: string): IostatRow[] {
+  const samples: Array<{ uptime: number; disks: Map<string, number[]> }> = [];
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length === 2 && num(f[0]) !== undefined) samples.push({ uptime: Number(f[0]), disks: new Map() });
+    else if (f.length >= 14 && samples.length > 0) samples[samples.length - 1].disks.set(f[2], f.slice(3).map(Number));
+  }
+  if (samples.length < 2) return [];
+  const [a, b] = samples;
+  const ms = (b.uptime - a.uptime) * 1000;
+  const rows: IostatRow[] = [];
+  for (const [device, after] of b.disks) {
+    const before = a.disks.get(device);
+    if (!before || ms <= 0) continue;
+    rows.push({
+      device,
+      util: Math.min(100, ((after[9] - before[9]) / ms) * 100),
+      readsPerSec: ((after[0] - before[0]) * 1000) / ms,
+      writesPerSec: ((after[4] - before[4]) * 1000) / ms,
+    });
+  }
+  return rows;
+}
+
+export function parseFioJson(text: string): { readIops: number; writeIops: number } | null {
+  try {
+    const json = JSON.parse(text.slice(text.indexOf('{'), text.lastIndexOf('}') + 1)) as {
+      jobs?: Array<{ read?: { iops?: number }; write?: { iops?: number } }>;
+    };
+    const job = json.jobs?.[0];
+    if (!job) return null;
+    return { readIops: job.read?.iops ?? 0, writeIops: job.write?.iops ?? 0 };
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,39 @@
+/** Renderings of an audit report. Pure: report (+ options) in, string out. */
+import type { AuditReport } from '../audit/types.js';
+import { renderHtml } from './html.js';
+import { renderJson } from './json.js';
+import { renderMarkdown } from './markdown.js';
+import { renderTable } from './table.js';
+
+export const AUDIT_FORMATS = ['table', 'json', 'markdown', 'html'] as const;
+export type AuditFormat = (typeof AUDIT_FORMATS)[number];
+
+export interface RenderOptions {
+  /** Terminal colour for the table (the caller checks TTY and NO_COLOR). */
+  color?: boolean;
+  inventoryFile?: string;
+  generatedAt?: string;
+}
+
+export function renderAudit(report: AuditReport, format: AuditFormat, options: RenderOptions = {}): string {
+  switch (format) {
+    case 'table':
+      return renderTable(report, options.color !== undefined ? { color: options.color } : {});
+    case 'json':
+      return renderJson(report);
+    case 'markdown':
+      return renderMarkdown(report, pick(options, 'inventoryFile'));
+    case 'html':
+      return renderHtml(report, { ...pick(options, 'inventoryFile'), ...pick(options, 'generatedAt') });
+  }
+}
+
+function pick<K extends keyof RenderOptions>(options: RenderOptions, key: K): Pick<RenderOptions, K> {
+  return options[key] !== undefined ? ({ [key]: options[key] } as Pick<RenderOptions, K>) : ({} as Pick<RenderOptions, K>);
+}
+
+export { renderHtml, renderJson, renderMarkdown, renderTable };
+export { summaryLine } from './summary-line.js';
+export { remedyCommand } from './remedy.js';
+export { hostView, hourSlots, ipDeferrals, CHART_HOURS, type HostView, type HostState } from './view.js';
+export { writeReportFile } from './write.js';

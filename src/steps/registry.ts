@@ -1,0 +1,25 @@
+import type { StepKind } from './types.js';
+import { fileStep } from './file.js';
+import { commandStep } from './command.js';
+import { sysctlStep } from './sysctl.js';
+import { pmtaConfigStep } from './pmta-config.js';
+import { systemdLimitStep } from './systemd-limit.js';
+import { serviceStep } from './service.js';
+import { spoolMigrateStep } from './spool-migrate.js';
+import { spoolFinalizeStep } from './spool/finalize.js';
+
+/**
+ * Every step kind a playbook task may name, by its task key. Other step files add their
+ * kind here (one import + one line each).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const STEP_KINDS: Record<string, StepKind<any, any>> = {
+  file: fileStep,
+  command: commandStep,
+  sysctl: sysctlStep,
+  'pmta-config': pmtaConfigStep,
+  'systemd-limit': systemdLimitStep,
+  service: serviceStep,
+  'spool-migrate': spoolMigrateStep,
+  'spool-finalize': spoolFinalizeStep,
+};

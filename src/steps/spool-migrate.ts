@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { absolutePath, devicePath, serviceName } from './guards/params.js';
+import { observeSpoolMigrate, type SpoolMigrateState } from './spool/observe.js';
+import { planSpoolMigrate } from './spool/plan.js';
+import type { StepKind } from './types.js';
+
+/**
+ * spool-migrate: moves the PowerMTA spool to a new disk (the source article's five steps, made
+ * safe). Changes, in order, each with its undo:
+ *   1. mkfs.xfs (never -f) with a UUID fixed in the plan — only after the preflight refusals
+ *      (not a block device, mounted, root/boot disk, any filesystem / partition table / LVM /
+ *      RAID signature, smaller than minFreeFactor x the spool's used bytes);
+ *   2. mount with noatime (repoint: at `mountpoint`, fstab entry by UUID checked with
+ *      findmnt --verify; mount-at-old-path: temporarily, for the copy);
+ *   3. stop the service (waiting until the daemon exited), cp -a, compare sha256 manifests;
+ *   4. rename the old spool aside (kept until spool-finalize), point `<spool>` at the new place
+ *      (validated with pmta test config) or mount the disk at the old path, start the service.
+ * Undo of 4 carries back any mail PowerMTA wrote into the new spool before the old one is used
+ * again. The finalize behaviour is the separate `spool-finalize` kind (src/steps/spool/finalize.ts).
+ */
+export const spoolMigrateParams = z
+  .object({
+    device: devicePath,
+    mountpoint: absolutePath.default('/var/spool/pmta-nvme'),
+    mode: z.enum(['repoint', 'mount-at-old-path']).default('repoint'),
+    spool: absolutePath.optional(),
+    service: serviceName.default('pmta'),
+    minFreeFactor: z.number().min(1).max(100).default(2),
+    config: absolutePath.default('/etc/pmta/config'),
+  })
+  .strict()
+  .refine((p) => p.mountpoint !== '/' && !p.mountpoint.startsWith('/dev/') && !p.mountpoint.startsWith('/proc/'), {
+    message: 'mountpoint must be a new directory (not /, /dev or /proc)',
+    path: ['mountpoint'],
+  });
+export type SpoolMigrateParams = z.infer<typeof spoolMigrateParams>;
+
+export const spoolMigrateStep: StepKind<SpoolMigrateParams, SpoolMigrateState> = {
+  kind: 'spool-migrate',
+  params: spoolMigrateParams as unknown as z.ZodType<SpoolMigrateParams>,
+  observe: (host, params, ctx) => observeSpoolMigrate(host, params, ctx.become),
+  plan: (state, params) => planSpoolMigrate(state, params),
+};

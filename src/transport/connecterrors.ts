@@ -1,0 +1,75 @@
+/** ssh2 connection failures -> ConnectError with a reason and a message an operator can act on. */
+import { ConnectError } from '../util/errors.js';
+import type { HostKeyVerdict } from './knownhosts.js';
+import type { ConnectionSpec } from './types.js';
+
+export interface HostKeyProblem {
+  verdict: Exclude<HostKeyVerdict, { status: 'ok' }>;
+  file: string;
+  writeError?: string;
+}
+
+/** `mta01 (root@10.0.0.1:22)`: inventory name plus where we actually connected. */
+export function describeTarget(spec: ConnectionSpec): string {
+  return `${spec.name} (${spec.user}@${spec.host}:${spec.port})`;
+}
+
+const UNREACHABLE_CODES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  EHOSTUNREACH: 'no route to host',
+  ENETUNREACH: 'network unreachable',
+  ENOTFOUND: 'host name not found',
+  EAI_AGAIN: 'host name lookup failed',
+  ECONNRESET: 'connection reset',
+  EPIPE: 'connection closed',
+};
+
+export function connectErrorFor(
+  spec: ConnectionSpec,
+  err: Error & { level?: string; code?: string },
+  hostKey: HostKeyProblem | undefined,
+  triedAuth: string[],
+): ConnectError {
+  const where = describeTarget(spec);
+  if (hostKey) return hostKeyError(spec, hostKey);
+  if (err.level === 'client-authentication') {
+    return new ConnectError(spec.name, 'auth', `${where}: authentication failed (tried ${triedAuth.join(', ')})`, { cause: err });
+  }
+  if (err.level === 'client-timeout' || err.code === 'ETIMEDOUT') {
+    return new ConnectError(spec.name, 'timeout', `${where}: no SSH handshake within ${spec.connectTimeoutMs / 1000}s`, { cause: err });
+  }
+  const code = err.code ?? '';
+  if (code in UNREACHABLE_CODES) {
+    return new ConnectError(spec.name, 'unreachable', `${where}: unreachable (${UNREACHABLE_CODES[code]})`, { cause: err });
+  }
+  return new ConnectError(spec.name, 'other', `${where}: ${err.message}`, { cause: err });
+}
+
+function hostKeyError(spec: ConnectionSpec, problem: HostKeyProblem): ConnectError {
+  const where = describeTarget(spec);
+  const v = problem.verdict;
+  const key = `${v.keyType} key ${v.fingerprint}`;
+  if (problem.writeError) {
+    return new ConnectError(spec.name, 'host-key-unknown', `${where}: cannot record new host key (${key}) in ${problem.file}: ${problem.writeError}`);
+  }
+  switch (v.status) {
+    case 'unknown':
+      return new ConnectError(
+        spec.name,
+        'host-key-unknown',
+        `${where}: host key is not known (${key}); not in ${problem.file}. Check the fingerprint, then add it or use --accept-new-host-keys`,
+      );
+    case 'changed':
+      return new ConnectError(
+        spec.name,
+        'host-key-changed',
+        `${where}: HOST KEY CHANGED — server offered ${key}, which differs from ${problem.file} line ${v.knownLine}; refused (possible man-in-the-middle)`,
+      );
+    case 'revoked':
+      return new ConnectError(
+        spec.name,
+        'host-key-changed',
+        `${where}: host key ${key} is marked @revoked in ${problem.file} line ${v.knownLine}; refused`,
+      );
+  }
+}

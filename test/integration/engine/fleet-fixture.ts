@@ -1,0 +1,104 @@
+/**
+ * Two inventory hosts (h1, h2) on one real sshd at 127.0.0.1, each with its own directory
+ * and lock path, and a CLI runner (`node bin/mtafleet.js`) with a private state dir.
+ */
+import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { startSshd, type Sshd } from '../../helpers/sshd.js';
+
+export const ROOT = resolve(__dirname, '../../..');
+
+export interface Fixture {
+  dir: string;
+  stateDir: string;
+  inventory: string;
+  hostDir(name: string): string;
+  write(name: string, text: string): string;
+  cli(args: string[], opts?: { input?: string }): { code: number; stdout: string; stderr: string };
+  spawnCli(args: string[]): ChildProcess;
+  cleanup(): Promise<void>;
+}
+
+let built = false;
+export function buildOnce(): void {
+  if (built) return;
+  // Other parts of the tree may have type errors while in progress; tsc still emits.
+  spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.json')], { stdio: 'ignore' });
+  if (!existsSync(join(ROOT, 'dist/cli/main.js'))) throw new Error('build produced no dist/cli/main.js');
+  built = true;
+}
+
+export async function startFixture(): Promise<Fixture> {
+  buildOnce();
+  const dir = mkdtempSync(join(tmpdir(), 'mtaf-eng-'));
+  let sshd: Sshd | undefined;
+  try {
+    sshd = await startSshd({ prefix: 'mtaf-eng-sshd-' });
+    const knownHosts = join(dir, 'known_hosts');
+    writeFileSync(knownHosts, sshd.knownHostsLine + '\n');
+    const hostDir = (name: string) => join(dir, 'hosts', name);
+    const hosts = ['h1', 'h2'];
+    for (const h of hosts) mkdirSync(hostDir(h), { recursive: true });
+    const inventory = join(dir, 'inventory.yaml');
+    const lines = ['all:', '  children:', '    mta:', '      hosts:'];
+    for (const h of hosts) {
+      lines.push(
+        `        ${h}:`,
+        `          ansible_host: 127.0.0.1`,
+        `          ansible_port: ${sshd.port}`,
+        `          ansible_user: root`,
+        `          ansible_ssh_private_key_file: ${sshd.clientKeyPath}`,
+        `          mtafleet_known_hosts: ${knownHosts}`,
+        `          mtafleet_lock_path: ${join(dir, `lock-${h}`)}`,
+        `          target_dir: ${hostDir(h)}`,
+      );
+    }
+    writeFileSync(inventory, lines.join('\n') + '\n');
+    const stateDir = join(dir, 'state');
+    const env = { ...process.env, HOME: dir, NO_COLOR: '1' };
+    const s = sshd;
+    return {
+      dir,
+      stateDir,
+      inventory,
+      hostDir,
+      write(name, text) {
+        const p = join(dir, name);
+        writeFileSync(p, text);
+        return p;
+      },
+      cli(args, opts = {}) {
+        const r = spawnSync(process.execPath, [join(ROOT, 'bin/mtafleet.js'), ...args, '--state-dir', stateDir], {
+          env,
+          input: opts.input ?? '',
+          encoding: 'utf8',
+          timeout: 60_000,
+        });
+        return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+      },
+      spawnCli(args) {
+        return spawn(process.execPath, [join(ROOT, 'bin/mtafleet.js'), ...args, '--state-dir', stateDir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      },
+      async cleanup() {
+        await s.stop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await sshd?.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** sha256 of every file under a directory, by relative name (missing dir -> {}). */
+export function hashTree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!existsSync(dir)) return out;
+  const list = execFileSync('find', [dir, '-type', 'f'], { encoding: 'utf8' }).split('\n').filter(Boolean).sort();
+  for (const f of list) out[f.slice(dir.length)] = createHash('sha256').update(readFileSync(f)).digest('hex');
+  return out;
+}

@@ -1,0 +1,116 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ACCOUNTING_AWK } from '../../../src/probes/accounting-awk.js';
+import { parseAccounting, parseAggregate } from '../../../src/probes/accounting.js';
+import { generateAcct } from './accounting-generate.js';
+import { referenceAggregate } from './accounting-reference.js';
+
+const AWKS: Array<[string, string[]]> = [
+  ['mawk', []],
+  ['gawk', []],
+  ['gawk', ['--posix']],
+].filter(([bin]) => existsSync(`/usr/bin/${bin}`)) as Array<[string, string[]]>;
+
+const dir = mkdtempSync(join(tmpdir(), 'mtaf-probes-acct-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function runAwk(bin: string, flags: string[], files: string[], windowHours: number): string {
+  return execFileSync(bin, [...flags, '-v', `W=${windowHours}`, '-v', 'TOPN=25', ACCOUNTING_AWK, 'pass=1', ...files, 'pass=2', ...files], {
+    env: { ...process.env, LC_ALL: 'C' },
+    maxBuffer: 64 * 1024 * 1024,
+  }).toString('utf8');
+}
+
+const START = 1795800000; // 2026-11-27 ~
+
+const CASES = [
+  { name: 'one LF file, ISO times', seed: 1, windowHours: 24, files: [{ records: 3000, start: START, step: 40 }] },
+  { name: 'CRLF file with Unix times', seed: 2, windowHours: 24, files: [{ records: 3000, start: START, step: 60, crlf: true, unix: true }] },
+  {
+    name: 'rotated + current file, 6 h window, different column orders',
+    seed: 3,
+    windowHours: 6,
+    files: [
+      { records: 2000, start: START - 86400, step: 40 },
+      { records: 2000, start: START, step: 20, crlf: true },
+    ],
+  },
+  { name: 'stale log (window ends at the newest record, not now)', seed: 4, windowHours: 24, files: [{ records: 1500, start: 1500000000, step: 200 }] },
+];
+
+describe.each(AWKS)('accounting awk in %s %s', (bin, flags) => {
+  it.each(CASES)('matches the csv-parse reference: $name', ({ seed, windowHours, files }) => {
+    const paths = files.map((options, i) => {
+      const path = join(dir, `acct-${seed}-${i}.csv`);
+      writeFileSync(path, generateAcct(seed * 10 + i, options));
+      return path;
+    });
+    const stdout = runAwk(bin, flags, paths, windowHours);
+    const { facts, warnings } = parseAggregate(stdout, paths, windowHours);
+    const reference = referenceAggregate(paths, windowHours, 25);
+    expect(facts.records).toBeGreaterThan(100);
+    expect(facts.records).toBe(reference.facts.records);
+    expect(facts.since).toBe(reference.facts.since);
+    expect(facts.until).toBe(reference.facts.until);
+    expect(facts.hourly).toEqual(reference.facts.hourly);
+    expect(facts.bySourceIp).toEqual(reference.facts.bySourceIp);
+    expect(facts.byDomain).toEqual(reference.facts.byDomain);
+    expect(facts.topDiagnostics).toEqual(reference.facts.topDiagnostics);
+    expect(facts.hasTransientRecords).toBe(reference.facts.hasTransientRecords);
+    const badTime = /^E\tbadtime\t(\d+)$/m.exec(stdout)?.[1];
+    expect(Number(badTime ?? 0)).toBe(reference.badTime);
+    expect(warnings.filter((w) => !w.includes('unreadable timeLogged'))).toEqual([]);
+  });
+
+  it('reads the UG sample records, where the article\'s $15 would count the wrong column', () => {
+    const path = join(dir, 'ug-sample.csv');
+    writeFileSync(
+      path,
+      [
+        'type,timeLogged,timeQueued,orig,rcpt,orcpt,dsnAction,dsnStatus,dsnDiag,dsnMta,bounceCat,srcType,srcMta,dlvType,dlvSourceIp,dlvDestinationIp,dlvEsmtpAvailable,dlvSize,vmta,jobId,envId,queue,vmtaPool',
+        'd,2019-02-08 21:54:05+0000,2019-02-08 21:54:05+0000,AA-D=1181.com@bounce.bar.com,D@1181.com,,relayed,2.0.0 (success),smtp;250 DATA ok,foo.int.port25.com (10.1.2.3),,api,foo.int.port25.com (127.0.0.1),smtp,10.1.2.3,10.1.2.3,"ENHANCEDSTATUSCODES,8BITMIME,SMTPUTF8",41159,vmta48,JoBID29546016861868,,1181.com/vmta48',
+        't,2019-02-08 21:53:54+0000,2019-02-08 21:53:54+0000,DB.AD.G.AA.AB-DA=yahoo.fr@bounce.bar.com,DA@yahoo.fr,,delayed,4.7.0 (other or undefined security status),smtp;421 4.7.0 mx002.roc2.bluetie.com Error: too many errors,foo.int.bar.com (10.1.2.165),policy-related,api,foo.int.bar.com (127.0.0.1),smtp,10.59.14.69,10.1.2.165,"ENHANCEDSTATUSCODES,8BITMIME,SMTPUTF8",,vmta21,,,yahoo.rollup/vmta21,',
+        'r,2019-02-08 21:50:00+0000,,x@y,z@w',
+        '',
+      ].join('\n'),
+    );
+    const { facts } = parseAggregate(runAwk(bin, flags, [path], 24), [path], 24);
+    expect(facts.records).toBe(2);
+    expect(facts.bySourceIp).toEqual({
+      '10.1.2.3': { delivered: 1, deferred: 0, bounced: 0 },
+      '10.59.14.69': { delivered: 0, deferred: 1, bounced: 0 },
+    });
+    expect(facts.byDomain['yahoo.fr']).toEqual({ delivered: 0, deferred: 1, bounced: 0, deferralRate: 1 });
+    expect(facts.topDiagnostics).toEqual([
+      { domain: 'yahoo.fr', count: 1, pattern: 'smtp;421 4.7.0 mx002.roc2.bluetie.com Error: too many errors' },
+    ]);
+    expect(facts.since).toBe('2019-02-08 21:53:54+0000');
+    expect(facts.until).toBe('2019-02-08 21:54:05+0000');
+    expect(facts.hourly).toEqual([{ hour: '2019-02-08 21', delivered: 1, deferred: 1, bounced: 0 }]);
+  });
+});
+
+describe('parseAccounting', () => {
+  it('says the probe is unavailable when no acct file exists', () => {
+    const result = parseAccounting({ stdout: '@@mtafleet-missing accounting file /var/log/pmta/acct.csv\n', stderr: '', exitCode: 0 });
+    expect(result).toEqual({ status: 'unavailable', reason: 'accounting file /var/log/pmta/acct.csv not found' });
+  });
+
+  it('warns that deferral rates are unknown when the window has no t records', () => {
+    const stdout = 'V\t1\nW\t24\nR\t10\nT\t0\nD\tgmail.com\t10\t0\t0\n';
+    const result = parseAccounting({ stdout, stderr: 'file\t/var/log/pmta/acct.csv\n', exitCode: 0 });
+    expect(result.status).toBe('ok');
+    if (result.status !== 'ok') return;
+    expect(result.facts.hasTransientRecords).toBe(false);
+    expect(result.facts.file).toBe('/var/log/pmta/acct.csv');
+    expect(result.warnings.join('\n')).toMatch(/deferral rates are unknown/);
+  });
+
+  it('turns unknown output lines into warnings instead of throwing', () => {
+    const result = parseAccounting({ stdout: 'V\t1\nsomething odd\n', stderr: '', exitCode: 0 });
+    expect(result.status === 'ok' && result.warnings.some((w) => w.includes('something odd'))).toBe(true);
+  });
+});

@@ -1,0 +1,40 @@
+/** DESIGN.md's audit JSON contract as a zod schema, written from the document (not the code). */
+import { z } from 'zod';
+
+const Counts = z.object({ delivered: z.number().int().nonnegative(), deferred: z.number().int().nonnegative(), bounced: z.number().int().nonnegative() });
+
+export const AccountingContract = z.object({
+  file: z.string(),
+  records: z.number().int().nonnegative(),
+  // null when the window holds no records
+  since: z.string().nullable(),
+  until: z.string().nullable(),
+  hourly: z.array(z.object({ hour: z.string(), delivered: z.number(), deferred: z.number(), bounced: z.number() })),
+  bySourceIp: z.record(z.string(), Counts),
+  byDomain: z.record(z.string(), Counts.extend({ deferralRate: z.number().min(0).max(1) })),
+  topDiagnostics: z.array(z.object({ domain: z.string(), pattern: z.string(), count: z.number().int() })),
+});
+
+const FindingContract = z.looseObject({
+  kind: z.string().min(1),
+  severity: z.enum(['info', 'warn', 'critical']),
+  evidence: z.array(z.string()),
+  remedy: z.string().nullable(),
+});
+
+const HostContract = z.looseObject({
+  name: z.string().min(1),
+  reachable: z.boolean(),
+  error: z.string().nullable(),
+  facts: z.looseObject({ accounting: AccountingContract.optional() }),
+  findings: z.array(FindingContract),
+});
+
+export const AuditContract = z.strictObject({
+  hosts: z.array(HostContract),
+  summary: z.strictObject({
+    hosts: z.number().int().nonnegative(),
+    reachable: z.number().int().nonnegative(),
+    byKind: z.record(z.string(), z.number().int().positive()),
+  }),
+});

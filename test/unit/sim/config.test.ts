@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+// @ts-expect-error plain .mjs asset without type declarations
+import { loadConfig, parseTree, domainSettings, parseInterval, ConfigError } from '../../../src/lab/assets/lib/config.mjs';
+
+/** In-memory files for the parser's io adapter. */
+function memFs(files: Record<string, string>) {
+  return {
+    read: (p: string) => {
+      if (!(p in files)) throw Object.assign(new Error('nope'), { code: 'ENOENT' });
+      return files[p];
+    },
+    list: (dir: string) => Object.keys(files).filter((f) => f.startsWith(`${dir}/`) && !f.slice(dir.length + 1).includes('/')).map((f) => f.slice(dir.length + 1)),
+    exists: (p: string) => p in files || Object.keys(files).some((f) => f.startsWith(`${p}/`)),
+  };
+}
+
+const CONFIG = `# lab config
+http-mgmt-port 8080
+http-access 127.0.0.1 monitor
+http-access 10.0.0.0/8 admin
+queue-processing-threads 4   # from the article
+smtp-service-threads 8
+num-hosts 2
+<acct-file /var/log/pmta/acct.csv>
+    records d,b,t
+    max-size 50M
+</acct-file>
+<spool /var/spool/pmta>
+    deliver-only no
+</spool>
+<virtual-mta vmta1>
+    smtp-source-host 203.0.113.1 mta1.example.com
+    <domain gmail.com>
+        max-smtp-out 3
+    </domain>
+</virtual-mta>
+<virtual-mta vmta2>
+    smtp-source-host 203.0.113.2 mta2.example.com
+</virtual-mta>
+<virtual-mta-pool default>
+    virtual-mta vmta1
+    virtual-mta vmta2
+    <domain *>
+        max-smtp-out 20
+        retry-after 10m
+    </domain>
+</virtual-mta-pool>
+<domain gmail.com>
+    max-smtp-out 8
+</domain>
+include /etc/pmta/conf.d/*.conf
+`;
+
+describe('config parser', () => {
+  it('reads directives, nested blocks, wildcard includes and the article thread directives', () => {
+    const io = memFs({
+      '/etc/pmta/config': CONFIG,
+      '/etc/pmta/conf.d/10-yahoo.conf': '<domain yahoo.com>\n  max-smtp-out 5\n</domain>\n',
+      '/etc/pmta/conf.d/20-outlook.conf': '<domain outlook.com>\n  max-smtp-out 6\n  retry-after 1h30m\n</domain>\n',
+      '/etc/pmta/conf.d/readme.txt': 'not a config',
+    });
+    const model = loadConfig('/etc/pmta/config', io);
+    expect(model.httpMgmtPort).toBe(8080);
+    expect(model.httpAccess).toEqual([{ cidr: '127.0.0.1', level: 'monitor' }, { cidr: '10.0.0.0/8', level: 'admin' }]);
+    expect(model.queueProcessingThreads).toBe(4);
+    expect(model.smtpServiceThreads).toBe(8);
+    expect(model.spoolDir).toBe('/var/spool/pmta');
+    expect(model.acctFiles).toEqual([{ path: '/var/log/pmta/acct.csv', records: ['d', 'b', 't'], recordFields: null }]);
+    expect(model.vmtas.map((v: { name: string; sourceIp: string }) => [v.name, v.sourceIp])).toEqual([['vmta1', '203.0.113.1'], ['vmta2', '203.0.113.2']]);
+    expect(model.pools[0].vmtas).toEqual(['vmta1', 'vmta2']);
+    expect(Object.keys(model.domains).sort()).toEqual(['gmail.com', 'outlook.com', 'yahoo.com']);
+    // vmta block beats global domain block beats the pool's <domain *> beats the default.
+    expect(domainSettings(model, 'gmail.com', 'vmta1').maxSmtpOut).toBe(3);
+    expect(domainSettings(model, 'gmail.com', 'vmta2').maxSmtpOut).toBe(8);
+    expect(domainSettings(model, 'example.net', 'vmta2').maxSmtpOut).toBe(20);
+    expect(domainSettings(model, 'outlook.com', 'vmta2').retryAfterSec).toBe(5400);
+  });
+
+  it.each([
+    ['unknown directive', 'http-mgmt-port 8080\nmax-smtp-outt 5\n', 2, 'unknown directive "max-smtp-outt"'],
+    ['missing argument', '<domain gmail.com>\n  max-smtp-out\n</domain>\n', 2, 'argument missing'],
+    ['bad integer', '<domain gmail.com>\n  max-smtp-out lots\n</domain>\n', 2, 'invalid value "lots" for "max-smtp-out"'],
+    ['unclosed block', '\n<domain gmail.com>\n  max-smtp-out 5\n', 3, 'missing "</domain>" for block opened in line 2'],
+    ['stray close', 'http-mgmt-port 8080\n</domain>\n', 2, 'unexpected "</domain>"'],
+    ['directive in the wrong block', '<spool /var/spool/pmta>\n  max-smtp-out 5\n</spool>\n', 2, 'directive "max-smtp-out" not allowed here'],
+    ['block in the wrong place', '<domain a.com>\n<spool /x>\n</spool>\n</domain>\n', 2, 'block "<spool>" not allowed here'],
+    ['article spool-dir', 'spool-dir /var/spool/pmta\n', 1, 'unknown directive "spool-dir"'],
+  ])('rejects %s naming the line', (_name, text, line, what) => {
+    const io = memFs({ '/etc/pmta/config': text });
+    expect(() => loadConfig('/etc/pmta/config', io)).toThrow(`Error in line ${line} of /etc/pmta/config: ${what}`);
+  });
+
+  it('names the included file and its own line numbers', () => {
+    const io = memFs({
+      '/etc/pmta/config': 'http-mgmt-port 8080\ninclude /etc/pmta/extra.conf\n',
+      '/etc/pmta/extra.conf': '# extra\n\nfrobnicate yes\n',
+    });
+    expect(() => loadConfig('/etc/pmta/config', io)).toThrow('Error in line 3 of /etc/pmta/extra.conf: unknown directive "frobnicate"');
+  });
+
+  it('errors on a missing non-wildcard include, not on an empty wildcard', () => {
+    expect(() => loadConfig('/etc/pmta/config', memFs({ '/etc/pmta/config': 'include missing.conf\n' }))).toThrow(ConfigError);
+    expect(() => loadConfig('/etc/pmta/config', memFs({ '/etc/pmta/config': 'include /etc/pmta/conf.d/*.conf\n' }))).not.toThrow();
+  });
+
+  it('includes inside a block apply to that block', () => {
+    const io = memFs({ '/etc/pmta/config': '<domain gmail.com>\n  include /etc/pmta/gmail.inc\n</domain>\n', '/etc/pmta/gmail.inc': 'max-smtp-out 2\n' });
+    expect(domainSettings(loadConfig('/etc/pmta/config', io), 'gmail.com', 'x').maxSmtpOut).toBe(2);
+    expect(parseTree('/etc/pmta/config', io).children[0].children[0]).toMatchObject({ key: 'max-smtp-out', value: '2', line: 1, file: '/etc/pmta/gmail.inc' });
+  });
+
+  it('parses PowerMTA intervals', () => {
+    expect(parseInterval('1w2d12h')).toBe(604800 + 2 * 86400 + 12 * 3600);
+    expect(parseInterval('10m')).toBe(600);
+    expect(parseInterval('90')).toBe(90);
+  });
+});

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { SCENARIO_NAMES, parseScenarioList, scenarioSetup, sourceIps } from '../../../src/lab/scenarios.js';
+import { InputError } from '../../../src/util/errors.js';
+// @ts-expect-error plain .mjs asset without type declarations
+import { loadConfig, domainSettings } from '../../../src/lab/assets/lib/config.mjs';
+
+const ctx = { hostIndex: 2, hostName: 'lab-h3', address: '198.18.7.13', cores: 2 };
+
+function modelOf(text: string) {
+  return loadConfig('/etc/pmta/config', { read: () => text, list: () => [], exists: () => true });
+}
+
+describe('scenarios', () => {
+  it('parses scenario lists and rejects unknown names with InputError', () => {
+    expect(parseScenarioList('healthy, fd-limit,isp-limit')).toEqual(['healthy', 'fd-limit', 'isp-limit']);
+    expect(() => parseScenarioList('healthy,disk-full')).toThrow(InputError);
+    expect(() => parseScenarioList('healthy,disk-full')).toThrow(/"disk-full"/);
+  });
+
+  it.each(SCENARIO_NAMES)('%s: a config the simulator accepts, 4 source IPs, real domain blocks, a world file', (name) => {
+    const setup = scenarioSetup(name, ctx);
+    const model = modelOf(setup.files['/etc/pmta/config']);
+    expect(model.vmtas.map((v: { sourceIp: string }) => v.sourceIp)).toEqual(sourceIps(2));
+    expect(Object.keys(model.domains)).toEqual(expect.arrayContaining(['gmail.com', 'outlook.com', 'yahoo.com', 'hold.test']));
+    expect(model.httpAccess).toContainEqual({ cidr: '198.18.7.0/24', level: 'monitor' });
+    expect(JSON.parse(setup.files['/etc/pmta-sim/world.json'])).toBeTypeOf('object');
+    // No scenario name leaks into what a probe reads.
+    expect(setup.files['/etc/pmta/config']).not.toContain(name === 'healthy' ? 'scenario' : name);
+  });
+
+  it('sets each bottleneck up through real state', () => {
+    expect(scenarioSetup('spool-io', ctx).spoolOnOwnDevice).toBe(true);
+    expect(scenarioSetup('healthy', ctx).spoolOnOwnDevice).toBe(false);
+    expect(scenarioSetup('fd-limit', ctx).files['/etc/systemd/system/pmta.service.d/limits.conf']).toMatch(/^\[Service\]\nLimitNOFILE=256\n/);
+    expect(scenarioSetup('port-exhaustion', ctx).sysctls).toEqual({ 'net.ipv4.ip_local_port_range': '40000 40500' });
+    expect(modelOf(scenarioSetup('thread-contention', ctx).files['/etc/pmta/config']).queueProcessingThreads).toBe(1);
+    expect(modelOf(scenarioSetup('healthy', ctx).files['/etc/pmta/config']).queueProcessingThreads).toBeNull();
+    const isp = modelOf(scenarioSetup('isp-limit', ctx).files['/etc/pmta/config']);
+    expect(domainSettings(isp, 'gmail.com', 'vmta1').maxSmtpOut).toBe(2);
+    const rep = JSON.parse(scenarioSetup('ip-reputation', ctx).files['/etc/pmta-sim/world.json']);
+    expect(Object.keys(rep.ipReputation)).toHaveLength(2);
+  });
+
+  it('gives hosts distinct source IPs', () => {
+    expect(new Set([0, 1, 2, 3].flatMap(sourceIps)).size).toBe(16);
+  });
+});
