@@ -1,7 +1,7 @@
 /** `mtafleet apply PLANFILE [--yes]`: verify the plan, confirm, refuse drifted hosts, apply the rest. */
 import { Option, type Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
-import { applyPlan, countChanges, progressPrinter, readPlanFile, renderRunText, runJson } from '../engine/index.js';
+import { applyPlan, countChanges, withProgress, readPlanFile, renderRunText, runJson } from '../engine/index.js';
 import { loadInventory } from '../inventory/index.js';
 import { InputError, exitCodeFor } from '../util/errors.js';
 import { addCommonOptions, connectionOptionsFrom, forksOption, type CommonOptions } from './common.js';
@@ -31,10 +31,12 @@ export function register(program: Command): void {
       `plan ${planFile}: ${n.changes} change(s) on ${n.hostsChanging} of ${n.hosts} host(s), made ${doc.created} by ${doc.user}\nplan digest (sha256): ${doc.digest}\n`,
     );
     if (!opts.yes) await confirm(`Apply ${n.changes} change(s) on ${n.hostsChanging} host(s)? [y/N] `);
-    const result = await applyPlan(
-      doc,
-      { planFile, inventory, forks: opts.forks, stateDir: opts.stateDir, autoRollback: opts.autoRollback, resolve: connectionOptionsFrom(opts) },
-      opts.format === 'text' ? { emit: progressPrinter() } : {},
+    const result = await withProgress('apply', opts.format, (emit) =>
+      applyPlan(
+        doc,
+        { planFile, inventory, forks: opts.forks, stateDir: opts.stateDir, autoRollback: opts.autoRollback, resolve: connectionOptionsFrom(opts) },
+        emit ? { emit } : {},
+      ),
     );
     process.stdout.write(opts.format === 'json' ? runJson(result) : renderRunText(result));
     process.exitCode = exitCodeFor(result.summary);

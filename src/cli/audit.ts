@@ -116,6 +116,8 @@ async function withFleetProgress<T>(total: number, work: (onProgress: (p: AuditP
       renderer: 'default',
       rendererOptions: { logger: new ListrLogger({ processOutput: output }) },
       fallbackRenderer: 'silent',
+      // listr2 judges TTY by stdout; we draw on stderr, already checked to be a TTY.
+      forceTTY: true,
       registerSignalListeners: false,
       exitOnError: true,
     },

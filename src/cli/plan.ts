@@ -1,6 +1,6 @@
 /** `mtafleet plan PLAYBOOK -i INV [--out PLANFILE]`: observe + plan, print, optionally write a plan file. */
 import { Option, type Command } from 'commander';
-import { outcomesOfPlan, planPlaybook, progressPrinter, renderPlanMarkdown, renderPlanText, writePlanFile, planDigest } from '../engine/index.js';
+import { outcomesOfPlan, planPlaybook, renderPlanMarkdown, renderPlanText, writePlanFile, planDigest } from '../engine/index.js';
 import { loadInventory } from '../inventory/index.js';
 import { loadPlaybook } from '../playbook/index.js';
 import { exitCodeFor } from '../util/errors.js';
@@ -32,7 +32,7 @@ export function register(program: Command): void {
     const inventory = await loadInventory(opts.inventory);
     const body = await planPlaybook(
       { playbook, inventory, limit: opts.limit, extraVars: opts.extraVars, forks: opts.forks, resolve: connectionOptionsFrom(opts) },
-      opts.format === 'text' && process.stderr.isTTY ? { emit: progressPrinter() } : {},
+      {},
     );
     const digest = opts.out ? writePlanFile(opts.out, body) : planDigest(body);
     if (opts.format === 'json') process.stdout.write(JSON.stringify({ ...body, digest }, null, 2) + '\n');

@@ -1,6 +1,6 @@
 /** `mtafleet rollback RUN_ID [--limit PAT]`: undo a run from its journal, newest change first. */
 import { Option, type Command } from 'commander';
-import { progressPrinter, readRunRecord, renderRunText, rollbackRun, runJson } from '../engine/index.js';
+import { withProgress, readRunRecord, renderRunText, rollbackRun, runJson } from '../engine/index.js';
 import { loadInventory } from '../inventory/index.js';
 import { InputError, exitCodeFor } from '../util/errors.js';
 import { addCommonOptions, connectionOptionsFrom, forksOption, type CommonOptions } from './common.js';
@@ -27,16 +27,16 @@ export function register(program: Command): void {
     const inventoryFile = opts.inventory ?? record.inventory;
     if (!inventoryFile) throw new InputError(`run ${runId} has no inventory recorded; give one with -i`);
     const inventory = await loadInventory(inventoryFile);
-    const result = await rollbackRun(
-      { runId, stateDir: opts.stateDir, inventory, limit: opts.limit, forks: opts.forks, resolve: connectionOptionsFrom(opts) },
-      opts.format === 'text' ? { emit: progressPrinter() } : {},
+    const result = await withProgress('rollback', opts.format, (emit) =>
+      rollbackRun({ runId, stateDir: opts.stateDir, inventory, limit: opts.limit, forks: opts.forks, resolve: connectionOptionsFrom(opts) }, emit ? { emit } : {}),
     );
     if (opts.format === 'json') {
       process.stdout.write(runJson(result));
     } else {
       process.stdout.write(renderRunText(result));
       for (const p of result.problems) {
-        process.stdout.write(`NOT RESTORED on ${p.host}: ${p.change}: ${p.reason}\n`);
+        const what = p.kind === 'failed' ? 'NOT RESTORED' : 'not reversible (left as it is)';
+        process.stdout.write(`${what} on ${p.host}: ${p.change}: ${p.reason}\n`);
         for (const m of p.manual) process.stdout.write(`  to restore by hand: ${m}\n`);
       }
       if (result.hosts.length === 0) process.stdout.write(`nothing to undo in run ${runId}\n`);

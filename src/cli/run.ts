@@ -1,6 +1,6 @@
 /** `mtafleet run PLAYBOOK -i INV [--check [--diff]]`: plan and apply (or, with --check, only plan). */
 import { Option, type Command } from 'commander';
-import { outcomesOfPlan, planPlaybook, progressPrinter, renderPlanText, renderRunText, runJson, runPlaybook, type RunResult } from '../engine/index.js';
+import { outcomesOfPlan, planPlaybook, withProgress, renderPlanText, renderRunText, runJson, runPlaybook, type RunResult } from '../engine/index.js';
 import { summarize } from '../engine/run-record.js';
 import { newRunId } from '../engine/run-record.js';
 import { loadInventory } from '../inventory/index.js';
@@ -37,7 +37,6 @@ export function register(program: Command): void {
     const playbook = loadPlaybook(playbookFile);
     const inventory = await loadInventory(opts.inventory);
     const base = { playbook, inventory, limit: opts.limit, extraVars: opts.extraVars, forks: opts.forks, resolve: connectionOptionsFrom(opts) };
-    const deps = opts.format === 'text' ? { emit: progressPrinter() } : {};
     let result: RunResult;
     if (opts.check) {
       const body = await planPlaybook(base, {});
@@ -45,7 +44,9 @@ export function register(program: Command): void {
       result = { runId: newRunId(), check: true, hosts, summary: summarize(hosts), notRun: [] };
       if (opts.format === 'text') process.stdout.write(renderPlanText(body, { diff: opts.diff }));
     } else {
-      result = await runPlaybook({ ...base, stateDir: opts.stateDir, autoRollback: opts.autoRollback }, deps);
+      result = await withProgress('run', opts.format, (emit) =>
+        runPlaybook({ ...base, stateDir: opts.stateDir, autoRollback: opts.autoRollback }, emit ? { emit } : {}),
+      );
     }
     process.stdout.write(opts.format === 'json' ? runJson(result) : renderRunText(result));
     process.exitCode = exitCodeFor(result.summary);

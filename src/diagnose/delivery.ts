@@ -105,6 +105,12 @@ function ispLimits(facts: Facts, options: DiagnoseOptions): IspLimitResult[] {
     const delivered = acc?.byDomain[row.domain]?.delivered;
     const ratePerHour = delivered !== undefined ? delivered / windowSpanHours(acc) : undefined;
     const lowRate = ratePerHour === undefined || ratePerHour < 0.5 * ceilingPerHour;
+    // The ISP pushing back (deferrals) is what tells an ISP limit from connections kept
+    // busy by a slow layer below (a saturated spool makes every session slow, too).
+    const byDomain = acc?.byDomain[row.domain];
+    const pushback = acc?.hasTransientRecords && byDomain && total(byDomain) >= MIN_RECORDS ? byDomain.deferralRate : undefined;
+    const severity: Finding['severity'] =
+      pushback === undefined ? (lowRate ? 'warn' : 'info') : (deferralSeverity(pushback) ?? 'info');
     const evidence = [
       `${row.domain}: ${fmt(row.connections, 0)} connections open = ${max.source} ${max.value} × ${ips.value} source IPs (pmta show domains, ${ips.source})`,
       `ceiling ${max.value} connections × ${perSession} msgs/session × ${ips.value} IPs = ${fmt(perCycle, 0)} msgs/cycle = ${fmt(ceilingPerHour, 0)} msgs/h at one cycle per minute`,
@@ -123,8 +129,11 @@ function ispLimits(facts: Facts, options: DiagnoseOptions): IspLimitResult[] {
       domain: row.domain,
       finding: {
         kind: 'isp-limit',
-        severity: lowRate ? 'warn' : 'info',
-        title: `${row.domain} connections are full on every IP with a low rate: the ISP caps throughput, add warmed IPs`,
+        severity,
+        title:
+          severity === 'info'
+            ? `${row.domain} connections are full on every IP but ${row.domain} is not pushing back: look at the layers below first`
+            : `${row.domain} connections are full on every IP with a low rate: the ISP caps throughput, add warmed IPs`,
         evidence,
         remedy: 'playbooks/isp-limits.yaml',
         remedyVars: {
@@ -188,12 +197,10 @@ export function deliveryFindings(facts: Facts, options: DiagnoseOptions): Findin
   for (const { domain, finding } of limits) {
     const c = acc.byDomain[domain];
     if (c && total(c) >= MIN_RECORDS && outliers.length === 0) {
-      const severity = deferralSeverity(c.deferralRate);
-      if (severity) {
+      if (deferralSeverity(c.deferralRate)) {
         finding.evidence.push(...domainLines(acc, domain));
         const spread = ipSpread(rates);
         if (spread) finding.evidence.push(spread);
-        if (severity === 'critical' || finding.severity === 'info') finding.severity = severity;
       }
     }
     findings.push(finding);

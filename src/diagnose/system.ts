@@ -6,6 +6,9 @@ import type { DiagnoseOptions, Finding } from './types.js';
 export const HDD_MSGS_PER_HOUR = 100_000;
 export const UTIL_WARN = 80;
 export const UTIL_CRITICAL = 90;
+/** With the daemon blocked on disk this often, a device busy above UTIL_BUSY is the constraint. */
+export const UTIL_BUSY = 50;
+export const BLOCKED_SHARE = 0.5;
 
 /** Delivered messages in the last hour: PowerMTA's own counter, else the busiest accounting hour. */
 export function hourlyRate(facts: Facts): { value: number; source: string } | null {
@@ -38,6 +41,16 @@ export function spoolIo(facts: Facts, options: DiagnoseOptions): Finding[] {
         io.queueSize !== undefined ? `aqu-sz ${fmt(io.queueSize, 2)}` : null,
       ].filter(Boolean);
       if (ops.length > 0) evidence.push(`${s.device} ${ops.join(', ')} (${io.source})`);
+    }
+    const blocked = facts.cpu?.ioBlockedShare;
+    if (!severity && io?.util !== undefined && io.util >= UTIL_BUSY && blocked !== undefined && blocked >= BLOCKED_SHARE) {
+      // A busy device the daemon keeps waiting on: on a loaded machine %util alone reads low.
+      severity = 'warn';
+      strength = Math.max(io.util / UTIL_WARN, blocked);
+      evidence.push(`${s.device} %util ${fmt(io.util)} (${io.source}) holding spool ${s.dir}`);
+    }
+    if (severity && blocked !== undefined) {
+      evidence.push(`pmtad threads in disk sleep (state D) in ${pct(blocked)} of looks over ~1 s (/proc/PID/task/*/stat)`);
     }
     if (s.rotational && rate && rate.value > HDD_MSGS_PER_HOUR) {
       const hddStrength = rate.value / HDD_MSGS_PER_HOUR;
@@ -155,28 +168,38 @@ export function portExhaustion(facts: Facts): Finding[] {
 export const DAEMON_ONE_CORE_MIN = 85;
 export const DAEMON_ONE_CORE_MAX = 130;
 
+/** A thread runnable this much of the time wants a whole core, whatever a busy machine gives it. */
+export const THREAD_RUNNABLE_MIN = 90;
+
 export function threadContention(facts: Facts): Finding[] {
   const cpu = facts.cpu;
-  if (!cpu || cpu.daemonCpuPercent === undefined || cpu.cores < 2) return [];
-  const used = cpu.daemonCpuPercent;
-  if (used < DAEMON_ONE_CORE_MIN || used > DAEMON_ONE_CORE_MAX) return [];
+  if (!cpu || cpu.cores < 2) return [];
+  const used = cpu.daemonCpuPercent ?? 0;
+  if (used > DAEMON_ONE_CORE_MAX) return [];
+  const hot = cpu.hottestThread;
+  const oneCore = used >= DAEMON_ONE_CORE_MIN;
+  const threadBound = hot !== undefined && hot.runnablePercent >= THREAD_RUNNABLE_MIN;
+  if (!oneCore && !threadBound) return [];
   const threads = facts.config?.settings.threads.queueProcessingThreads;
   if (threads !== undefined && threads >= cpu.cores) return [];
   const cores = cpu.perCore.map((c) => `${c.cpu} ${fmt(c.busyPercent)} %`).join(', ');
   return [
     {
       kind: 'thread-contention',
-      severity: used >= 95 ? 'critical' : 'warn',
+      severity: used >= 95 || (hot?.runnablePercent ?? 0) >= 97 ? 'critical' : 'warn',
       title: `PowerMTA is bound to one core of ${cpu.cores}: raise queue-processing-threads`,
       evidence: [
         `pmtad uses ${fmt(used)} % of one core (/proc/PID/stat over ${fmt(cpu.sampleSeconds ?? 1)} s)`,
+        ...(hot && threadBound
+          ? [`pmtad thread ${hot.tid} runnable ${fmt(hot.runnablePercent)} % of the time, on a CPU ${fmt(hot.onCpuPercent)} % (/proc/PID/task/${hot.tid}/schedstat)`]
+          : []),
         `queue-processing-threads ${threads ?? 'not set'} < ${cpu.cores} cores (/etc/pmta/config, nproc)`,
         ...(cores ? [`per core: ${cores} (/proc/stat, machine-wide)`] : []),
         ...(cpu.daemonThreads !== undefined ? [`pmtad threads ${cpu.daemonThreads} (/proc/PID/status)`] : []),
       ],
       remedy: 'playbooks/pmta-threads.yaml',
       remedyVars: { threads: String(cpu.cores) },
-      strength: used / DAEMON_ONE_CORE_MIN,
+      strength: Math.max(used / DAEMON_ONE_CORE_MIN, (hot?.runnablePercent ?? 0) / THREAD_RUNNABLE_MIN),
     },
   ];
 }

@@ -16,6 +16,8 @@ export interface AppliedChange {
 }
 
 export interface UndoProblem {
+  /** irreversible: the change has no undo (a command); failed: its undo ran and failed. */
+  kind: 'irreversible' | 'failed';
   host: string;
   change: string;
   reason: string;
@@ -80,7 +82,7 @@ export async function undoChange(
     const reason = 'has no undo (a command step cannot be reversed by mtafleet)';
     journal.write({ type: 'undo-failed', host: conn.name, changeId, error: reason });
     emit({ type: 'rollback', host: conn.name, summary, ok: false, error: reason });
-    return { host: conn.name, change: summary, reason, manual: [] };
+    return { kind: 'irreversible', host: conn.name, change: summary, reason, manual: [] };
   }
   for (let i = 0; i < undo.length; i++) {
     try {
@@ -89,7 +91,7 @@ export async function undoChange(
       const reason = `${describeAction(undo[i])} failed: ${err instanceof Error ? err.message : String(err)}`;
       journal.write({ type: 'undo-failed', host: conn.name, changeId, error: reason });
       emit({ type: 'rollback', host: conn.name, summary, ok: false, error: reason });
-      return { host: conn.name, change: summary, reason, manual: undo.slice(i).map(manualCommand) };
+      return { kind: 'failed', host: conn.name, change: summary, reason, manual: undo.slice(i).map(manualCommand) };
     }
   }
   journal.write({ type: 'undone', host: conn.name, changeId });

@@ -78,7 +78,8 @@ async function withLock(
       failure ??= failureOf(err);
     });
   }
-  const undoNote = undoProblems.length > 0 ? `; could not undo: ${undoProblems.map((p) => `${p.change} (${p.reason})`).join('; ')}` : '';
+  const failedUndo = undoProblems.filter((p) => p.kind === 'failed');
+  const undoNote = failedUndo.length > 0 ? `; could not undo: ${failedUndo.map((p) => `${p.change} (${p.reason})`).join('; ')}` : '';
   if (failure) {
     return {
       name: conn.name,

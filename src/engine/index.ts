@@ -14,4 +14,4 @@ export { remoteLock, DEFAULT_LOCK_PATH, type HostLock } from './lock.js';
 export type { EngineEvent, EngineListener } from './events.js';
 export type { EngineDeps } from './fleet.js';
 export { renderPlanText, renderPlanMarkdown, renderRunText, runJson, countChanges } from './render.js';
-export { progressPrinter } from './progress.js';
+export { progressPrinter, withProgress, BatchView } from './progress.js';

@@ -37,3 +37,97 @@ export function progressPrinter(write: (line: string) => void = (l) => process.s
     }
   };
 }
+
+/** Per-batch state for the live (listr2) view: a title line plus one line per host. */
+export class BatchView {
+  title = 'connecting';
+  private hosts = new Map<string, string>();
+  private compact = false;
+  private finished: string[] = [];
+
+  apply(e: EngineEvent): void {
+    switch (e.type) {
+      case 'batch-start':
+        this.compact = e.hosts.length > COMPACT_AFTER;
+        this.hosts = new Map(e.hosts.map((h) => [h, 'waiting']));
+        this.title = `${e.play}: batch ${e.batch}/${e.batches}`;
+        return;
+      case 'host-start':
+        this.hosts.set(e.host, 'working');
+        return;
+      case 'change-applied':
+        this.hosts.set(e.host, `${e.ok ? 'applied' : 'FAILED'} ${e.summary}`);
+        return;
+      case 'rollback':
+        this.hosts.set(e.host, `${e.ok ? 'undone' : 'NOT UNDONE'} ${e.summary}`);
+        return;
+      case 'host-done':
+        this.hosts.set(e.host, e.outcome.status + (e.outcome.error ? `: ${e.outcome.error}` : ''));
+        return;
+      case 'batch-done': {
+        const counts: Record<string, number> = {};
+        for (const o of e.outcomes) counts[o.status] = (counts[o.status] ?? 0) + 1;
+        this.finished.push(`${e.play}: batch ${e.batch} done: ${Object.entries(counts).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+        return;
+      }
+      case 'run-stopped':
+        this.finished.push(`stopped: ${e.reason}`);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /** The lines under the title: finished batches, then this batch (one summary line when compact). */
+  output(): string {
+    const states = [...this.hosts.entries()];
+    const done = states.filter(([, s]) => !['waiting', 'working'].includes(s) && !/^(applied|undone)/.test(s)).length;
+    const current = this.compact
+      ? [`${done}/${states.length} hosts done, ${states.filter(([, s]) => /^(failed|refused|unreachable)/.test(s)).length} in trouble`]
+      : states.map(([h, s]) => `${h}: ${s}`);
+    return [...this.finished, ...current].join('\n');
+  }
+}
+
+/**
+ * Runs `work` under a listr2 view on stderr (for a terminal). The engine's events update the
+ * view; stdout stays free for the result.
+ */
+export async function withLiveProgress<T>(label: string, work: (emit: EngineListener) => Promise<T>): Promise<T> {
+  const { Listr, ListrLogger, ProcessOutput } = await import('listr2');
+  const view = new BatchView();
+  let result: T | undefined;
+  const output = new ProcessOutput(process.stderr, process.stderr);
+  const list = new Listr(
+    [
+      {
+        title: label,
+        task: async (_ctx, task): Promise<void> => {
+          result = await work((e) => {
+            view.apply(e);
+            task.title = `${label}: ${view.title}`;
+            task.output = view.output();
+          });
+          task.title = `${label}: done`;
+        },
+        rendererOptions: { persistentOutput: true, bottomBar: Infinity },
+      },
+    ],
+    {
+      renderer: 'default',
+      rendererOptions: { logger: new ListrLogger({ processOutput: output }) },
+      fallbackRenderer: 'silent',
+      registerSignalListeners: false,
+      exitOnError: true,
+    },
+  );
+  await list.run();
+  return result as T;
+}
+
+/** Progress for a CLI command: listr2 on a terminal, plain lines otherwise, none for JSON. */
+export async function withProgress<T>(label: string, format: string, work: (emit?: EngineListener) => Promise<T>): Promise<T> {
+  if (format !== 'text') return work(undefined);
+  if (process.stderr.isTTY) return withLiveProgress(label, work);
+  return work(progressPrinter());
+}

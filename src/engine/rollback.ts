@@ -66,8 +66,10 @@ export async function rollbackRun(opts: RollbackOptions, deps: EngineDeps = {}):
         await lock.release(conn, lockPath, opts.runId);
       }
       problems.push(...mine);
-      const outcome: HostOutcome = mine.length
-        ? { name: conn.name, status: 'failed', changes: undone, error: mine.map((m) => `could not undo "${m.change}": ${m.reason}`).join('; ') }
+      // A change without undo (a command) is reported, but only a failed undo fails the host.
+      const failed = mine.filter((m) => m.kind === 'failed');
+      const outcome: HostOutcome = failed.length
+        ? { name: conn.name, status: 'failed', changes: undone, error: failed.map((m) => `could not undo "${m.change}": ${m.reason}`).join('; ') }
         : { name: conn.name, status: undone > 0 ? 'changed' : 'ok', changes: undone, error: null };
       emit({ type: 'host-done', host: conn.name, outcome });
       return outcome;

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertLabHost } from './preflight.js';
 import { bridgeName, validateLabName } from './names.js';
@@ -62,10 +62,12 @@ export async function labDown(opts: { name?: string; labDir?: string }): Promise
   if (br) problems.push(br);
 
   if (existsSync(labDir)) {
-    if (problems.length === 0) {
-      rmSync(labDir, { recursive: true, force: true });
-    } else {
+    if (problems.length > 0) {
       problems.push(`kept ${labDir} (holds the state needed to retry "mtafleet lab down --name ${name}")`);
+    } else if (state !== null) {
+      rmSync(labDir, { recursive: true, force: true }); // `up` made it, empty, for this lab
+    } else {
+      problems.push(...removeLabEntries(labDir));
     }
   }
   return { name, found, removed: { hosts: hosts.length, processes }, problems };
@@ -119,3 +121,14 @@ function orphanHosts(name: string): HostRecord[] {
   });
 }
 
+
+/** What `up` writes into a lab dir. Without a state file only these go, never a whole unknown dir. */
+const LAB_ENTRIES = ['hosts', 'client_key', 'client_key.pub', 'known_hosts', 'inventory.yaml', 'state.json', 'state.json.tmp'];
+
+function removeLabEntries(labDir: string): string[] {
+  for (const entry of LAB_ENTRIES) rmSync(join(labDir, entry), { recursive: true, force: true });
+  const left = readdirSync(labDir);
+  if (left.length > 0) return [`kept ${labDir}: it holds files the lab did not write (${left.slice(0, 5).join(', ')})`];
+  rmdirSync(labDir);
+  return [];
+}

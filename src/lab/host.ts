@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostPaths, hostPath } from './paths.js';
 import { renderProfileSnippet, renderSetupScript, renderSshdConfig, STOCK_BASHRC, STOCK_PROFILE } from './hostsetup.js';
@@ -27,8 +27,11 @@ export interface HostDevices {
 
 export async function buildHost(ctx: HostBuildContext, host: HostRecord, devices: HostDevices): Promise<void> {
   const p = hostPaths(ctx.labDir, host.name);
-  for (const d of [p.dir, p.etcUpper, p.etcWork, p.spool, p.log, p.simState, p.home, p.mnt, join(p.home, '.ssh'), join(p.etcUpper, 'profile.d')]) {
-    mkdirSync(d, { recursive: true, mode: 0o700 });
+  // Modes as on a stock server: the overlay's upper dir gives the host's /etc its mode.
+  for (const d of [p.dir, p.etcWork, p.home, join(p.home, '.ssh')]) mkdirSync(d, { recursive: true, mode: 0o700 });
+  for (const d of [p.etcUpper, join(p.etcUpper, 'profile.d'), p.spool, p.log, p.simState, p.mnt]) {
+    mkdirSync(d, { recursive: true });
+    chmodSync(d, 0o755);
   }
   const clientKey = readFileSync(ctx.clientPublicKeyFile, 'utf8');
   writeFileSync(join(p.home, '.ssh', 'authorized_keys'), clientKey, { mode: 0o600 });

@@ -43,6 +43,9 @@ export async function labUp(opts: LabUpOptions): Promise<LabStatus> {
   if (loadState(files.state)) {
     throw new InputError(`lab "${name}" already exists in ${labDir}: run "mtafleet lab down --name ${name}" first`);
   }
+  if (existsSync(labDir) && readdirSync(labDir).length > 0) {
+    throw new InputError(`lab directory ${labDir} is not empty: choose another --lab-dir, or run "mtafleet lab down --name ${name}" if an earlier lab crashed there`);
+  }
   if (listNetns().some((ns) => ns.startsWith(`mtaf-${name}-`))) {
     throw new InputError(`namespaces of an earlier lab "${name}" are still there (mtaf-${name}-NN): run "mtafleet lab down --name ${name}" first`);
   }

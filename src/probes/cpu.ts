@@ -11,6 +11,14 @@ export interface CpuFacts {
   /** The daemon's own CPU (utime+stime) as % of ONE core over the same interval. */
   daemonCpuPercent?: number;
   daemonThreads?: number;
+  /**
+   * The daemon thread that most wanted a CPU: % of the interval on a CPU and % runnable
+   * (on a CPU or waiting in the run queue, /proc/PID/task/TID/schedstat). A thread runnable
+   * ~100 % of the time needs a whole core even when a busy machine gives it less.
+   */
+  hottestThread?: { tid: number; onCpuPercent: number; runnablePercent: number };
+  /** Share of ~10 looks in which some daemon thread was in disk sleep (state D). */
+  ioBlockedShare?: number;
   sampleSeconds?: number;
 }
 
@@ -22,12 +30,28 @@ mtaf_sample() {
   printf '@@mtafleet-sub sample%s\\n' "$1"
   cat /proc/uptime
   grep '^cpu' /proc/stat
-  [ -n "$MTAF_PID" ] && printf 'pidstat %s\\n' "$(cat "/proc/$MTAF_PID/stat" 2>/dev/null)"
+  if [ -n "$MTAF_PID" ]; then
+    printf 'pidstat %s\\n' "$(cat "/proc/$MTAF_PID/stat" 2>/dev/null)"
+    for mtaf_t in /proc/$MTAF_PID/task/*; do
+      [ -r "$mtaf_t/schedstat" ] && printf 'task %s %s\\n' "\${mtaf_t##*/}" "$(cat "$mtaf_t/schedstat")"
+    done
+  fi
   printf '\\n@@mtafleet-rc sample%s 0\\n' "$1"
 }
 mtaf_sample 1
+if [ -n "$MTAF_PID" ]; then
+  # How often some daemon thread is blocked in uninterruptible (disk) sleep, 10 looks in ~1 s.
+  ( mtaf_k=0
+    while [ $mtaf_k -lt 10 ]; do
+      printf 'dstate\\t%s\\n' "$(cat /proc/$MTAF_PID/task/*/stat 2>/dev/null | awk '{ sub(/^.*\\) /, ""); if ($1 == "D") n++ } END { print n + 0 }')"
+      sleep 0.1 2>/dev/null || break
+      mtaf_k=$((mtaf_k + 1))
+    done ) > "$MTAF_TMP/cpu-dstate" &
+fi
 sleep 1
 mtaf_sample 2
+wait
+cat "$MTAF_TMP/cpu-dstate" 2>/dev/null
 [ -n "$MTAF_PID" ] && printf 'threads\\t%s\\n' "$(awk '/^Threads:/ { print $2 }' "/proc/$MTAF_PID/status" 2>/dev/null)"
 printf 'nproc\\t%s\\n' "$(nproc 2>/dev/null || getconf _NPROCESSORS_ONLN)"`),
   parse: parseCpu,
@@ -37,14 +61,17 @@ interface Sample {
   uptime?: number;
   cpus: Map<string, number[]>;
   daemonTicks?: number;
+  /** tid -> [ns on cpu, ns waiting on a run queue]. */
+  tasks: Map<number, [number, number]>;
 }
 
 export function parseSample(text: string): Sample {
-  const sample: Sample = { cpus: new Map() };
+  const sample: Sample = { cpus: new Map(), tasks: new Map() };
   for (const line of text.split('\n')) {
     const f = line.trim().split(/\s+/);
     if (/^cpu\d*$/.test(f[0])) sample.cpus.set(f[0], f.slice(1).map(Number));
     else if (f[0] === 'pidstat') sample.daemonTicks = procStatTicks(line.slice('pidstat '.length));
+    else if (f[0] === 'task' && f.length >= 4) sample.tasks.set(Number(f[1]), [Number(f[2]), Number(f[3])]);
     else if (f.length === 2 && num(f[0]) !== undefined && sample.uptime === undefined) sample.uptime = Number(f[0]);
   }
   return sample;
@@ -103,6 +130,23 @@ export function parseCpu(output: ProbeOutput): ProbeResult<CpuFacts> {
     }
   }
   facts.daemonThreads = num(values.get('threads')?.[0]);
+  if (s1.uptime !== undefined && s2.uptime !== undefined && s2.uptime > s1.uptime) {
+    facts.hottestThread = hottestThread(s1, s2, (s2.uptime - s1.uptime) * 1e9);
+  }
+  const looks = (values.get('dstate') ?? []).map((v) => num(v)).filter((v): v is number => v !== undefined);
+  if (looks.length > 0) facts.ioBlockedShare = looks.filter((n) => n > 0).length / looks.length;
   if (perCore.length === 0) warnings.push('cpu: no per-core lines in /proc/stat');
   return { status: 'ok', facts, warnings };
+}
+
+function hottestThread(a: Sample, b: Sample, wallNs: number): CpuFacts['hottestThread'] {
+  let best: CpuFacts['hottestThread'];
+  for (const [tid, [run2, wait2]] of b.tasks) {
+    const before = a.tasks.get(tid);
+    if (!before) continue;
+    const onCpu = ((run2 - before[0]) / wallNs) * 100;
+    const runnable = ((run2 - before[0] + wait2 - before[1]) / wallNs) * 100;
+    if (!best || runnable > best.runnablePercent) best = { tid, onCpuPercent: round1(onCpu), runnablePercent: round1(Math.min(100, runnable)) };
+  }
+  return best;
 }

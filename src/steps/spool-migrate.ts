@@ -23,9 +23,10 @@ export const spoolMigrateParams = z
     device: devicePath,
     mountpoint: absolutePath.default('/var/spool/pmta-nvme'),
     mode: z.enum(['repoint', 'mount-at-old-path']).default('repoint'),
-    spool: absolutePath.optional(),
+    /** The old spool; null/absent: the `<spool>` the PowerMTA config names (default /var/spool/pmta). */
+    spool: absolutePath.nullable().optional(),
     service: serviceName.default('pmta'),
-    minFreeFactor: z.number().min(1).max(100).default(2),
+    minFreeFactor: z.coerce.number().min(1).max(100).default(2),
     config: absolutePath.default('/etc/pmta/config'),
   })
   .strict()
@@ -38,6 +39,6 @@ export type SpoolMigrateParams = z.infer<typeof spoolMigrateParams>;
 export const spoolMigrateStep: StepKind<SpoolMigrateParams, SpoolMigrateState> = {
   kind: 'spool-migrate',
   params: spoolMigrateParams as unknown as z.ZodType<SpoolMigrateParams>,
-  observe: (host, params, ctx) => observeSpoolMigrate(host, params, ctx.become),
+  observe: (host, params, ctx) => observeSpoolMigrate(host, { ...params, spool: params.spool ?? undefined }, ctx.become),
   plan: (state, params) => planSpoolMigrate(state, params),
 };

@@ -4,7 +4,9 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { labDown, labFiles, labUp, loadState, type LabState } from '../../../src/lab/index.js';
 import { saveState } from '../../../src/lab/state.js';
 
@@ -65,5 +67,18 @@ describe('lab down after a crash', () => {
     await expect(labUp({ name: NAME, hosts: 1 })).rejects.toThrow(/already exists/);
     expect((await labDown({ name: NAME })).problems).toEqual([]);
     await expect(labUp({ name: NAME, hosts: 1, scenarios: ['no-such-scenario'] })).rejects.toThrow(/unknown scenario/);
+  });
+
+  it('never takes over or deletes a --lab-dir holding files of its own', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mtaf-t3-'));
+    try {
+      writeFileSync(join(dir, 'precious.txt'), 'keep me');
+      await expect(labUp({ name: NAME, hosts: 1, labDir: dir })).rejects.toThrow(/not empty/);
+      const down = await labDown({ name: NAME, labDir: dir });
+      expect(down.problems.join(' ')).toMatch(/did not write \(precious.txt\)/);
+      expect(readFileSync(join(dir, 'precious.txt'), 'utf8')).toBe('keep me');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -128,7 +128,6 @@ describe('lab scenarios show their symptom through the real command', () => {
     expect(s.busiest.run + s.busiest.wait).toBeGreaterThanOrEqual(0.85);
     // ...and, unless the machine is so busy that it mostly waits, it gets close to one core.
     if (s.busiest.run / (s.busiest.run + s.busiest.wait) >= 0.8) expect(s.cores).toBeGreaterThanOrEqual(0.7);
-    expect(s.cores).toBeGreaterThan(0.2);
     expect(s.cores).toBeLessThan(1.3); // one processing thread: never much more than one core
   });
 

@@ -11,22 +11,24 @@ parentPort.on('message', (ms) => {
 });
 `;
 
+/** One worker per processing thread that can run at once; each burns its share of the work. */
 export class CpuBurner {
   constructor() {
-    this.worker = null;
+    this.workers = [];
     this.totalMs = 0;
   }
-  burn(ms) {
-    if (ms <= 0) return;
-    if (!this.worker) {
-      this.worker = new Worker(SPIN, { eval: true });
-      this.worker.unref();
+  burn(msPerThread, threads) {
+    if (msPerThread <= 0) return;
+    while (this.workers.length < threads) {
+      const w = new Worker(SPIN, { eval: true });
+      w.unref();
+      this.workers.push(w);
     }
-    this.totalMs += ms;
-    this.worker.postMessage(ms);
+    for (let i = 0; i < threads; i += 1) this.workers[i].postMessage(msPerThread);
+    this.totalMs += msPerThread * threads;
   }
   stop() {
-    this.worker?.terminate();
-    this.worker = null;
+    for (const w of this.workers) w.terminate();
+    this.workers = [];
   }
 }

@@ -106,14 +106,19 @@ export class Engine {
     this.burn(processed, capacity, dtMs);
   }
 
-  /** CPU for the processing work. A saturated single thread spins for the whole round (bounded). */
+  /**
+   * CPU for the processing work, burnt for real so per-process and per-core figures show it.
+   * A saturated thread pool spins each thread for the whole round; otherwise the work is shared
+   * by the threads that can run at once (at most one per core). Total CPU is capped by the world.
+   */
   burn(processed, capacity, dtMs) {
     if (!this.burner || this.busyMs >= this.world.maxBusySeconds * 1000) return;
+    const running = Math.max(1, Math.min(this.threads, os.cpus().length));
     const saturated = processed >= capacity && this.backlog() > 0;
-    const ms = saturated ? dtMs * 0.95 : Math.min(dtMs * 0.95, (processed * this.world.cpuMsPerMsg) / this.threads);
+    const ms = saturated ? dtMs * 0.95 : Math.min(dtMs * 0.95, (processed * this.world.cpuMsPerMsg) / running);
     if (ms >= 5) {
-      this.busyMs += ms;
-      this.burner.burn(ms);
+      this.busyMs += ms * running;
+      this.burner.burn(ms, running);
     }
   }
 
