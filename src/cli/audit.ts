@@ -48,6 +48,8 @@ export async function runAudit(opts: AuditCliOptions): Promise<number> {
   const inventory = await loadInventory(opts.inventory);
   const hosts = selectHosts(inventory, opts.limit);
   const showProgress = opts.format === 'table' && process.stderr.isTTY === true;
+  // Decided before listr2 runs: its forceTTY marks stdout as a TTY too.
+  const color = opts.out === undefined && process.stdout.isTTY === true && !noColor();
   const audit = (onProgress?: (p: AuditProgress) => void) =>
     auditFleet(hosts, {
       forks: opts.forks,
@@ -63,7 +65,7 @@ export async function runAudit(opts: AuditCliOptions): Promise<number> {
   const report = showProgress ? await withFleetProgress(hosts.length, audit) : await audit();
 
   const text = renderAudit(report, opts.format, {
-    color: opts.out === undefined && process.stdout.isTTY === true && !noColor(),
+    color,
     inventoryFile: opts.inventory,
     generatedAt: new Date().toISOString(),
   });
@@ -95,6 +97,8 @@ function parseHours(value: string): number {
  */
 async function withFleetProgress<T>(total: number, work: (onProgress: (p: AuditProgress) => void) => Promise<T>): Promise<T> {
   let result: T | undefined;
+  // forceTTY (below) sets isTTY on both streams for good; put them back once the line is drawn.
+  const wasTTY = { out: process.stdout.isTTY, err: process.stderr.isTTY };
   const output = new ProcessOutput(process.stderr, process.stderr);
   const list = new Listr(
     [
@@ -118,11 +122,15 @@ async function withFleetProgress<T>(total: number, work: (onProgress: (p: AuditP
       fallbackRenderer: 'silent',
       // listr2 judges TTY by stdout; we draw on stderr, already checked to be a TTY.
       forceTTY: true,
-      registerSignalListeners: false,
       exitOnError: true,
     },
   );
-  await list.run();
+  try {
+    await list.run();
+  } finally {
+    process.stdout.isTTY = wasTTY.out;
+    process.stderr.isTTY = wasTTY.err;
+  }
   return result as T;
 }
 

@@ -168,8 +168,8 @@ export function portExhaustion(facts: Facts): Finding[] {
 export const DAEMON_ONE_CORE_MIN = 85;
 export const DAEMON_ONE_CORE_MAX = 130;
 
-/** A thread runnable this much of the time wants a whole core, whatever a busy machine gives it. */
-export const THREAD_RUNNABLE_MIN = 90;
+/** A thread runnable (on a CPU or queued for one) this much of the time is close to needing a whole core, whatever a busy machine gives it. */
+export const THREAD_RUNNABLE_MIN = 75;
 
 export function threadContention(facts: Facts): Finding[] {
   const cpu = facts.cpu;

@@ -6,7 +6,7 @@ import { whenHolds } from '../playbook/when.js';
 import { WhenError } from '../playbook/when.js';
 import type { Vars } from '../playbook/template.js';
 import { STEP_KINDS } from '../steps/registry.js';
-import type { StepKind, StepPlan } from '../steps/types.js';
+import type { Action, StepKind, StepPlan } from '../steps/types.js';
 import type { HostConnection } from '../transport/types.js';
 import { PlaybookError } from '../util/errors.js';
 import { canonicalJson, fingerprint } from './canonical.js';
@@ -69,7 +69,17 @@ export async function planTask(conn: HostConnection, host: PreparedHost, task: P
     notify: task.def.notify,
     ...(task.def.become !== undefined ? { become: task.def.become } : {}),
     observations,
-    plan: step.plan(observations, task.params),
+    plan: task.def.become === undefined ? step.plan(observations, task.params) : withBecome(step.plan(observations, task.params), task.def.become),
+  };
+}
+
+/** A task's `become:` applies to every action of its plan that does not say otherwise. */
+export function withBecome(plan: StepPlan, become: boolean): StepPlan {
+  if (plan.kind !== 'changes') return plan;
+  const set = (actions: Action[]): Action[] => actions.map((a) => (a.become === undefined ? { ...a, become } : a));
+  return {
+    kind: 'changes',
+    changes: plan.changes.map((c) => ({ ...c, do: set(c.do), undo: set(c.undo), ...(c.verify ? { verify: set(c.verify) } : {}) })),
   };
 }
 

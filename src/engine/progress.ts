@@ -38,54 +38,54 @@ export function progressPrinter(write: (line: string) => void = (l) => process.s
   };
 }
 
-/** Per-batch state for the live (listr2) view: a title line plus one line per host. */
+/**
+ * State of the live (listr2) view: a headline per batch ("p: batch 2/5, 3/4 hosts done,
+ * 1 in trouble") and, for batches up to COMPACT_AFTER hosts, the latest host event.
+ */
 export class BatchView {
-  title = 'connecting';
+  private play = '';
+  private batch = '';
   private hosts = new Map<string, string>();
   private compact = false;
-  private finished: string[] = [];
+  private earlier: Record<string, number> = {};
+  lastLine = '';
 
   apply(e: EngineEvent): void {
     switch (e.type) {
       case 'batch-start':
         this.compact = e.hosts.length > COMPACT_AFTER;
         this.hosts = new Map(e.hosts.map((h) => [h, 'waiting']));
-        this.title = `${e.play}: batch ${e.batch}/${e.batches}`;
-        return;
-      case 'host-start':
-        this.hosts.set(e.host, 'working');
+        this.play = e.play;
+        this.batch = `batch ${e.batch}/${e.batches}`;
         return;
       case 'change-applied':
-        this.hosts.set(e.host, `${e.ok ? 'applied' : 'FAILED'} ${e.summary}`);
+        if (!this.compact) this.lastLine = `${e.host}: ${e.ok ? 'applied' : 'FAILED'} ${e.summary}`;
         return;
       case 'rollback':
-        this.hosts.set(e.host, `${e.ok ? 'undone' : 'NOT UNDONE'} ${e.summary}`);
+        if (!this.compact || !e.ok) this.lastLine = `${e.host}: ${e.ok ? 'undone' : 'NOT UNDONE'} ${e.summary}`;
         return;
       case 'host-done':
-        this.hosts.set(e.host, e.outcome.status + (e.outcome.error ? `: ${e.outcome.error}` : ''));
+        this.hosts.set(e.host, e.outcome.status);
+        if (!this.compact) this.lastLine = `${e.host}: ${e.outcome.status}${e.outcome.error ? ` (${e.outcome.error})` : ''}`;
         return;
-      case 'batch-done': {
-        const counts: Record<string, number> = {};
-        for (const o of e.outcomes) counts[o.status] = (counts[o.status] ?? 0) + 1;
-        this.finished.push(`${e.play}: batch ${e.batch} done: ${Object.entries(counts).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+      case 'batch-done':
+        for (const o of e.outcomes) this.earlier[o.status] = (this.earlier[o.status] ?? 0) + 1;
         return;
-      }
       case 'run-stopped':
-        this.finished.push(`stopped: ${e.reason}`);
+        this.lastLine = `stopped: ${e.reason}`;
         return;
       default:
         return;
     }
   }
 
-  /** The lines under the title: finished batches, then this batch (one summary line when compact). */
-  output(): string {
-    const states = [...this.hosts.entries()];
-    const done = states.filter(([, s]) => !['waiting', 'working'].includes(s) && !/^(applied|undone)/.test(s)).length;
-    const current = this.compact
-      ? [`${done}/${states.length} hosts done, ${states.filter(([, s]) => /^(failed|refused|unreachable)/.test(s)).length} in trouble`]
-      : states.map(([h, s]) => `${h}: ${s}`);
-    return [...this.finished, ...current].join('\n');
+  get title(): string {
+    const states = [...this.hosts.values()];
+    const done = states.filter((s) => s !== 'waiting').length;
+    const trouble = states.filter((s) => s === 'failed' || s === 'refused' || s === 'unreachable').length;
+    const before = Object.entries(this.earlier).map(([k, v]) => `${k}=${v}`).join(' ');
+    if (!this.play) return 'connecting';
+    return `${this.play}: ${this.batch}, ${done}/${states.length} hosts done${trouble ? `, ${trouble} in trouble` : ''}${before ? ` (so far: ${before})` : ''}`;
   }
 }
 
@@ -106,11 +106,11 @@ export async function withLiveProgress<T>(label: string, work: (emit: EngineList
           result = await work((e) => {
             view.apply(e);
             task.title = `${label}: ${view.title}`;
-            task.output = view.output();
+            if (view.lastLine) task.output = view.lastLine;
           });
-          task.title = `${label}: done`;
+          task.title = `${label}: ${view.title}`;
         },
-        rendererOptions: { persistentOutput: true, bottomBar: Infinity },
+        rendererOptions: { outputBar: true },
       },
     ],
     {

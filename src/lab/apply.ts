@@ -32,10 +32,10 @@ export function simulatorPresent(assets: string): boolean {
 }
 
 /** `systemctl start pmta`, then waits until `pmta show status` answers. */
-export async function startPmta(host: string, sshdPid: number, timeoutMs = 20_000): Promise<void> {
+export async function startPmta(host: string, sshdPid: number, timeoutMs = 60_000): Promise<void> {
   const start = await runInHost(sshdPid, 'systemctl start pmta', { timeoutMs });
   if (start.exitCode !== 0) {
-    throw new Error(`${host}: systemctl start pmta failed (exit ${start.exitCode}): ${(start.stderr || start.stdout).trim()}\n${await logTail(sshdPid)}`);
+    throw new Error(`${host}: systemctl start pmta failed (exit ${start.exitCode}): ${(start.stderr || start.stdout).trim()}\n/var/log/pmta/pmta.log ends:\n${await logTail(sshdPid)}`);
   }
   const deadline = Date.now() + timeoutMs;
   let last = '';

@@ -123,7 +123,7 @@ function orphanHosts(name: string): HostRecord[] {
 
 
 /** What `up` writes into a lab dir. Without a state file only these go, never a whole unknown dir. */
-const LAB_ENTRIES = ['hosts', 'client_key', 'client_key.pub', 'known_hosts', 'inventory.yaml', 'state.json', 'state.json.tmp'];
+const LAB_ENTRIES = ['hosts', 'client_key', 'client_key.pub', 'known_hosts', 'ssh_config', 'inventory.yaml', 'state.json', 'state.json.tmp'];
 
 function removeLabEntries(labDir: string): string[] {
   for (const entry of LAB_ENTRIES) rmSync(join(labDir, entry), { recursive: true, force: true });

@@ -50,3 +50,10 @@ export function renderKnownHosts(hosts: Array<{ name: string; address: string; p
   }
   return lines.join('\n') + '\n';
 }
+
+/** ssh_config so a person can type `ssh -F <lab>/ssh_config mta01`. */
+export function renderSshConfig(opts: { keyFile: string; knownHostsFile: string; hosts: Array<{ name: string; address: string }> }): string {
+  return opts.hosts
+    .map((h) => [`Host ${h.name}`, `  HostName ${h.address}`, '  User root', `  IdentityFile ${opts.keyFile}`, '  IdentitiesOnly yes', `  UserKnownHostsFile ${opts.knownHostsFile}`, '  StrictHostKeyChecking yes', ''].join('\n'))
+    .join('\n');
+}

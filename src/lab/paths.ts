@@ -50,6 +50,7 @@ export function labFiles(labDir: string) {
     key: join(labDir, 'client_key'),
     knownHosts: join(labDir, 'known_hosts'),
     inventory: join(labDir, 'inventory.yaml'),
+    sshConfig: join(labDir, 'ssh_config'),
   };
 }
 

@@ -30,6 +30,7 @@ export interface LabStatus {
   inventoryFile: string;
   knownHostsFile: string;
   keyFile: string;
+  sshConfigFile: string;
   hosts: LabHostStatus[];
 }
 
@@ -54,6 +55,7 @@ export async function labStatus(opts: { name?: string; labDir?: string }): Promi
     inventoryFile: files.inventory,
     knownHostsFile: files.knownHosts,
     keyFile: files.key,
+    sshConfigFile: files.sshConfig,
     hosts,
   };
 }
@@ -88,6 +90,7 @@ export function renderStatusTable(s: LabStatus): string {
     `lab ${s.name}: ${s.hosts.length} hosts on ${s.subnet} (bridge ${s.bridge}); new disks mount under ${s.hosts[0]?.mountDir ?? '/mnt/nvme'}`,
     ...lines,
     `inventory: ${s.inventoryFile}`,
+    `ssh: ssh -F ${s.sshConfigFile} ${s.hosts[0]?.name ?? 'mta01'}`,
   ].join('\n') + '\n';
 }
 

@@ -12,7 +12,7 @@ import { buildHost } from './host.js';
 import { mapLimit } from './proc.js';
 import { applyScenarioFiles, simulatorPresent, startPmta } from './apply.js';
 import { isScenarioName, scenarioSetup, SCENARIO_NAMES, type ScenarioName, type ScenarioSetup } from './scenarios.js';
-import { renderInventory, renderKnownHosts } from './inventory.js';
+import { renderInventory, renderKnownHosts, renderSshConfig } from './inventory.js';
 import { labDown } from './down.js';
 import { labStatus, type LabStatus } from './status.js';
 
@@ -128,6 +128,7 @@ export function writeLabFiles(state: LabState): void {
     publicKeys: hostPaths(state.labDir, h.name).hostKeys.map((k) => readFileSync(`${k}.pub`, 'utf8')),
   }));
   writeFileSync(files.knownHosts, renderKnownHosts(hosts), { mode: 0o644 });
+  writeFileSync(files.sshConfig, renderSshConfig({ keyFile: files.key, knownHostsFile: files.knownHosts, hosts }), { mode: 0o644 });
   const device = (h: HostRecord, role: string) => h.loops.find((l) => l.role === role)?.device;
   writeFileSync(
     files.inventory,

@@ -13,11 +13,18 @@
  */
 export const ACCOUNTING_AWK = String.raw`
 function nquotes(s) { return gsub(/"/, "\"", s) }
-function parse(line,    np, i, f, n) {
-  if (index(line, "\"") == 0) return split(line, F, ",")
+# Splits line into F[1..]; stops once "need" fields are known (0 = all). Returns the count.
+function parse(line, need,    np, i, f, n, q) {
+  q = index(line, "\"")
+  if (q == 0) return split(line, F, ",")
+  # Fast path: the needed columns all lie before the first quoted field.
+  if (need > 0) {
+    n = split(substr(line, 1, q - 1), F, ",")
+    if (n - 1 >= need) return n - 1
+  }
   np = split(line, P, ",")
   n = 0
-  for (i = 1; i <= np; i++) {
+  for (i = 1; i <= np && (need == 0 || n < need); i++) {
     f = P[i]
     if (substr(f, 1, 1) == "\"") {
       while (nquotes(f) % 2 == 1 && i < np) { i++; f = f "," P[i] }
@@ -39,10 +46,19 @@ function setcols(n,    i, h) {
     else if (h == "dsnDiag") CD = i
     else if (h == "dlvSourceIp") CI = i
   }
+  needs()
+}
+# How many leading fields each pass must split: pass 1 reads type and time only.
+function needs() {
   HAVEHDR = 1
+  NEED1 = CT > CTIME ? CT : CTIME
+  NEED2 = NEED1
+  if (CR > NEED2) NEED2 = CR
+  if (CD > NEED2) NEED2 = CD
+  if (CI > NEED2) NEED2 = CI
 }
 function defaultcols() {
-  CT = 1; CTIME = 2; CR = 5; CD = 9; CI = 15; HAVEHDR = 1
+  CT = 1; CTIME = 2; CR = 5; CD = 9; CI = 15; needs()
 }
 function civil(y, m, d,    era, yoe, doy, doe) {
   y -= (m <= 2)
@@ -108,10 +124,11 @@ FNR == 1 {
   }
   sub(/\r$/, "", line)
   if (line == "") next
-  n = parse(line)
+  n = parse(line, HAVEHDR ? (pass == 1 ? NEED1 : NEED2) : 0)
   # The first record of a file is its header (any column order); a later record whose first
   # field is "type" is a new header (files concatenated).
   if (!HAVEHDR || F[1] == "type") {
+    if (HAVEHDR) n = parse(line, 0)
     for (i = 1; i <= n; i++) if (F[i] == "type") break
     if (i <= n) { setcols(n); next }
     if (!HAVEHDR) { NOHEADER++; defaultcols() }

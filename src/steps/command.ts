@@ -76,9 +76,9 @@ function planCommand(state: CommandState, p: CommandParams): StepPlan {
 export const commandStep: StepKind<CommandParams, CommandState> = {
   kind: 'command',
   params: commandParams as unknown as z.ZodType<CommandParams>,
-  async observe(host, p) {
+  async observe(host, p, ctx) {
     const state: CommandState = {};
-    const become = p.become;
+    const become = p.become ?? (ctx.become || undefined);
     if (p.creates !== undefined) {
       const r = await host.exec(sh`test -e ${p.creates}`, { become });
       state[createsKey(p.creates)] = { exists: r.exitCode === 0 };

@@ -211,8 +211,8 @@ function planFile(state: FileState, p: FileParams): StepPlan {
 export const fileStep: StepKind<FileParams, FileState> = {
   kind: 'file',
   params: fileParams as unknown as z.ZodType<FileParams>,
-  async observe(host, params) {
-    return { [fileKey(params.path)]: await observeFile(host, params.path, params.become) };
+  async observe(host, params, ctx) {
+    return { [fileKey(params.path)]: await observeFile(host, params.path, params.become ?? (ctx.become || undefined)) };
   },
   plan: planFile,
 };

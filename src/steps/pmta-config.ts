@@ -2,63 +2,80 @@ import { z } from 'zod';
 import { argv } from '../transport/quote.js';
 import type { HostConnection } from '../transport/types.js';
 import { absolutePath, blockSelector, directiveName, lineValue, parseBlockSelector } from './guards/params.js';
-import { planDirectiveEdit } from './pmta/edit.js';
+import { planDirectiveEdit, type FileEdit } from './pmta/edit.js';
 import { observeConfig } from './pmta/observe.js';
 import type { ObservedConfig } from './pmta/tree.js';
 import { configFileChange } from './pmta/write.js';
 import type { ObserveContext, StepKind, StepPlan } from './types.js';
 
 /**
- * pmta-config: sets or removes one directive at global level or inside a block
- * (`block: "domain gmail.com"`), in the file where it lives (includes followed). The file is
- * replaced only after `pmta test config` accepted it (see pmta/write.ts); undo restores the
- * old bytes and reloads PowerMTA if it is running.
+ * pmta-config: sets or removes directives at global level or inside a block
+ * (`block: "domain gmail.com"`), each in the file where it lives (includes followed). One
+ * directive (`directive` + `value`) or several at once (`directives: {name: value}`, so one
+ * task — one plan entry — edits a file once). A file is replaced only after
+ * `pmta test config` accepted it (pmta/write.ts); undo restores the old bytes and reloads
+ * PowerMTA if it is running. `valueFrom: cpu-count` fills missing values with the host's nproc.
  */
+const optionalValue = lineValue.nullable().optional();
+
 export const pmtaConfigParams = z
   .object({
-    directive: directiveName,
-    value: lineValue.nullable().optional(),
-    /** Where the value comes from when `value` is not given: the host's CPU count (nproc). */
+    directive: directiveName.optional(),
+    value: optionalValue,
+    directives: z.record(directiveName, optionalValue).optional(),
+    /** Where a value comes from when it is not given: the host's CPU count (nproc). */
     valueFrom: z.enum(['cpu-count']).optional(),
     block: blockSelector.optional(),
     state: z.enum(['present', 'absent']).default('present'),
     file: absolutePath.default('/etc/pmta/config'),
   })
   .strict()
-  .refine((p) => p.state === 'absent' || p.value != null || p.valueFrom !== undefined, {
-    message: 'value (or valueFrom) is required when state is present',
+  .refine((p) => (p.directive === undefined) !== (p.directives === undefined), { message: 'give either directive (+ value) or directives' })
+  .refine((p) => p.directives === undefined || Object.keys(p.directives).length > 0, { message: 'directives is empty', path: ['directives'] })
+  .refine((p) => p.value === undefined || p.directive !== undefined, { message: 'value goes with directive', path: ['value'] })
+  .refine((p) => !Object.keys(p.directives ?? {}).includes('include') && p.directive !== 'include', { message: 'include lines are not edited by pmta-config' })
+  .refine((p) => p.state === 'absent' || p.valueFrom !== undefined || entriesOf(p).every(([, v]) => v != null), {
+    message: 'a value (or valueFrom) is required when state is present',
     path: ['value'],
-  })
-  .refine((p) => p.directive !== 'include', { message: 'include lines are not edited by pmta-config', path: ['directive'] });
+  });
 export type PmtaConfigParams = z.infer<typeof pmtaConfigParams>;
 
-export interface PmtaConfigState extends Record<string, unknown> {
-  'pmta config': ObservedConfig;
-  /** nproc, observed only when valueFrom is cpu-count. */
-  'cpu count'?: number | null;
+function entriesOf(p: { directive?: string; value?: string | null; directives?: Record<string, string | null | undefined> }) {
+  return p.directive !== undefined ? [[p.directive, p.value ?? null] as const] : Object.entries(p.directives ?? {}).map(([k, v]) => [k, v ?? null] as const);
 }
 
-function wantedValue(state: PmtaConfigState, params: PmtaConfigParams): string | null {
-  if (params.value != null) return params.value;
-  if (params.valueFrom === 'cpu-count') return state['cpu count'] ? String(state['cpu count']) : null;
-  return null;
-}
+export const CPU_COUNT_KEY = 'cpu count';
+export const configKey = (file: string) => `pmta config ${file}`;
+export type PmtaConfigState = Record<string, unknown>;
 
 export function planPmtaConfig(state: PmtaConfigState, params: PmtaConfigParams): StepPlan {
-  const value = wantedValue(state, params);
-  if (params.state === 'present' && value === null) return { kind: 'refused', reason: `${params.directive}: the CPU count could not be observed (nproc)` };
-  const edit = planDirectiveEdit(state['pmta config'], {
-    directive: params.directive,
-    value: value ?? undefined,
-    block: params.block ? parseBlockSelector(params.block) : undefined,
-    state: params.state,
-  });
-  if (edit.kind === 'noop') return edit;
-  if (edit.kind === 'error') return { kind: 'refused', reason: edit.reason };
-  const changes = Object.entries(edit.files).map(([file, e]) =>
-    configFileChange(file, e.before, e.after, `${file}: ${e.notes.join('; ')} (validated with pmta test config)`, true),
-  );
-  if (changes.length === 0) return { kind: 'noop', reason: `${params.directive}: nothing to change` };
+  let config = state[configKey(params.file)] as ObservedConfig;
+  const cpus = state[CPU_COUNT_KEY] as number | null | undefined;
+  const block = params.block ? parseBlockSelector(params.block) : undefined;
+  const edited = new Map<string, FileEdit>();
+  const noops: string[] = [];
+  for (const [directive, given] of entriesOf(params)) {
+    const value = given ?? (params.valueFrom === 'cpu-count' && cpus ? String(cpus) : null);
+    if (params.state === 'present' && value === null) return { kind: 'refused', reason: `${directive}: the CPU count could not be observed (nproc)` };
+    const edit = planDirectiveEdit(config, { directive, value: value ?? undefined, block, state: params.state });
+    if (edit.kind === 'error') return { kind: 'refused', reason: edit.reason };
+    if (edit.kind === 'noop') {
+      noops.push(edit.reason);
+      continue;
+    }
+    // Later directives are planned on the text the earlier ones produce.
+    const files = { ...config.files };
+    for (const [file, e] of Object.entries(edit.files)) {
+      const first = edited.get(file);
+      edited.set(file, { before: first?.before ?? e.before, after: e.after, notes: [...(first?.notes ?? []), ...e.notes] });
+      files[file] = e.after;
+    }
+    config = { ...config, files };
+  }
+  const changes = [...edited.entries()]
+    .filter(([, e]) => e.after !== e.before)
+    .map(([file, e]) => configFileChange(file, e.before, e.after, `${file}: ${e.notes.join('; ')} (validated with pmta test config)`, true));
+  if (changes.length === 0) return { kind: 'noop', reason: noops.join('; ') || 'nothing to change' };
   return { kind: 'changes', changes };
 }
 
@@ -66,11 +83,11 @@ export const pmtaConfigStep: StepKind<PmtaConfigParams, PmtaConfigState> = {
   kind: 'pmta-config',
   params: pmtaConfigParams as unknown as z.ZodType<PmtaConfigParams>,
   async observe(host: HostConnection, params: PmtaConfigParams, ctx: ObserveContext) {
-    const state: PmtaConfigState = { 'pmta config': await observeConfig(host, params.file, ctx.become) };
-    if (params.value == null && params.valueFrom === 'cpu-count') {
+    const state: PmtaConfigState = { [configKey(params.file)]: await observeConfig(host, params.file, ctx.become) };
+    if (params.valueFrom === 'cpu-count' && entriesOf(params).some(([, v]) => v == null)) {
       const r = await host.exec(argv('nproc'));
       const n = Number(r.stdout.trim());
-      state['cpu count'] = r.exitCode === 0 && Number.isInteger(n) && n > 0 ? n : null;
+      state[CPU_COUNT_KEY] = r.exitCode === 0 && Number.isInteger(n) && n > 0 ? n : null;
     }
     return state;
   },

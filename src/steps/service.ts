@@ -23,6 +23,7 @@ export const serviceParams = z
 export type ServiceParams = z.infer<typeof serviceParams>;
 
 export type InitSystem = 'systemd' | 'sysv' | 'none';
+/** What one service looks like; stored under the observation key `service NAME`. */
 export interface ServiceState extends Record<string, unknown> {
   'init system': InitSystem;
   /** systemctl is-active wording: active, inactive, failed, activating, ... */
@@ -69,7 +70,11 @@ function isStoppedCheck(init: InitSystem, name: string): Action {
 /** `pmta reload` answers "Configuration reloaded." when the new config was accepted. */
 export const PMTA_RELOADED = 'Configuration reloaded\\.';
 
-export function planService(state: ServiceState, params: ServiceParams): StepPlan {
+export const serviceKey = (name: string) => `service ${name}`;
+
+export function planService(observed: Record<string, unknown>, params: ServiceParams): StepPlan {
+  const state = observed[serviceKey(params.name)] as ServiceState | undefined;
+  if (!state) return { kind: 'refused', reason: `${params.name} was not observed` };
   const init = state['init system'];
   const name = params.name;
   const was = state['service state'];
@@ -109,12 +114,12 @@ export function planService(state: ServiceState, params: ServiceParams): StepPla
   }
 }
 
-export const serviceStep: StepKind<ServiceParams, ServiceState> = {
+export const serviceStep: StepKind<ServiceParams, Record<string, unknown>> = {
   kind: 'service',
   params: serviceParams as unknown as z.ZodType<ServiceParams>,
   async observe(host: HostConnection, params: ServiceParams) {
     const r = await host.exec(sh`sh -c ${OBSERVE_SERVICE} mtafleet-service ${params.name}`);
-    return parseServiceObservation(r.stdout);
+    return { [serviceKey(params.name)]: parseServiceObservation(r.stdout) };
   },
   plan: planService,
 };

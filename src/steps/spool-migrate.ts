@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { absolutePath, devicePath, serviceName } from './guards/params.js';
 import { observeSpoolMigrate, type SpoolMigrateState } from './spool/observe.js';
+import { configKey } from './pmta-config.js';
+import { serviceKey } from './service.js';
 import { planSpoolMigrate } from './spool/plan.js';
 import type { StepKind } from './types.js';
 
@@ -36,9 +38,40 @@ export const spoolMigrateParams = z
   });
 export type SpoolMigrateParams = z.infer<typeof spoolMigrateParams>;
 
-export const spoolMigrateStep: StepKind<SpoolMigrateParams, SpoolMigrateState> = {
+/**
+ * Observation keys name the resources (so the engine sees which tasks touch the same thing and
+ * fingerprints each once): `block device DEV`, `mountpoint DIR`, `pmta config FILE`,
+ * `service NAME` (same shapes as the pmta-config and service steps), `pmta spool`, `fstab`,
+ * `system disks`.
+ */
+export function toObservation(state: SpoolMigrateState, params: SpoolMigrateParams): Record<string, unknown> {
+  return {
+    [`block device ${params.device}`]: state.device,
+    'system disks': state['system disks'],
+    'pmta spool': state.spool,
+    [`mountpoint ${params.mountpoint}`]: state.mountpoint,
+    fstab: state.fstab,
+    [configKey(params.config)]: state['pmta config'],
+    [serviceKey(params.service)]: state.service,
+  };
+}
+
+export function fromObservation(obs: Record<string, unknown>, params: SpoolMigrateParams): SpoolMigrateState {
+  return {
+    device: obs[`block device ${params.device}`],
+    'system disks': obs['system disks'],
+    spool: obs['pmta spool'],
+    mountpoint: obs[`mountpoint ${params.mountpoint}`],
+    fstab: obs.fstab,
+    'pmta config': obs[configKey(params.config)],
+    service: obs[serviceKey(params.service)],
+  } as SpoolMigrateState;
+}
+
+export const spoolMigrateStep: StepKind<SpoolMigrateParams, Record<string, unknown>> = {
   kind: 'spool-migrate',
   params: spoolMigrateParams as unknown as z.ZodType<SpoolMigrateParams>,
-  observe: (host, params, ctx) => observeSpoolMigrate(host, { ...params, spool: params.spool ?? undefined }, ctx.become),
-  plan: (state, params) => planSpoolMigrate(state, params),
+  observe: async (host, params, ctx) =>
+    toObservation(await observeSpoolMigrate(host, { ...params, spool: params.spool ?? undefined }, ctx.become), params),
+  plan: (obs, params) => planSpoolMigrate(fromObservation(obs, params), params),
 };

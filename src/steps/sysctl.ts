@@ -26,11 +26,19 @@ export const sysctlParams = z.union([
 ]);
 export type SysctlParams = z.infer<typeof sysctlParams>;
 
+/**
+ * Observation keys name the resource, so the engine can tell which tasks depend on which
+ * (`sysctl KEY` per runtime value; one key for all config files, since boot precedence makes
+ * every sysctl task depend on all of them).
+ */
+export const CONFIG_FILES_KEY = 'sysctl config files';
+export const runtimeKey = (key: string) => `sysctl ${key}`;
+
 export interface SysctlState extends Record<string, unknown> {
-  'runtime values': Record<string, { value: string | null; error: string | null }>;
-  'sysctl files': SysctlFile[];
-  'target file': string;
+  /** path -> text (null: not readable), every *.conf of the sysctl.d dirs and /etc/sysctl.conf. */
+  [CONFIG_FILES_KEY]: Record<string, string | null>;
 }
+export type RuntimeValue = { value: string | null; error: string | null };
 
 export function sysctlEntries(params: SysctlParams): Array<{ key: string; value: string }> {
   if ('values' in params) return Object.entries(params.values).map(([key, value]) => ({ key, value: normaliseValue(value) }));
@@ -43,79 +51,82 @@ const LIST_FILES = script(`for f in /etc/sysctl.d/*.conf /run/sysctl.d/*.conf /u
   if [ -r "$f" ]; then printf '%s %s\\n' "$(base64 -w0 < "$f")" "$f"; else printf '! %s\\n' "$f"; fi
 done`);
 
-export function parseFileListing(stdout: string, keys: string[], target: string): SysctlFile[] {
-  const files: SysctlFile[] = [];
+export function parseFileListing(stdout: string): Record<string, string | null> {
+  const files: Record<string, string | null> = {};
   for (const line of stdout.split('\n')) {
     const space = line.indexOf(' ');
     if (space < 0) continue;
     const encoded = line.slice(0, space);
-    const filePath = line.slice(space + 1);
-    if (encoded === '!') {
-      files.push({ path: filePath, content: null, settings: [], readable: false });
-      continue;
-    }
-    const text = Buffer.from(encoded, 'base64').toString('utf8');
-    const settings = parseAssignments(text).filter((a) => keys.includes(a.key));
-    const keep = settings.length > 0 || filePath === target;
-    files.push({ path: filePath, content: keep ? text : null, settings, readable: true });
+    files[line.slice(space + 1)] = encoded === '!' ? null : Buffer.from(encoded, 'base64').toString('utf8');
   }
   return files;
 }
 
+/** The files as the planner uses them: assignments of the wanted keys, content kept. */
+function sysctlFiles(state: SysctlState, keys: string[]): SysctlFile[] {
+  return Object.entries(state[CONFIG_FILES_KEY]).map(([path, content]) => ({
+    path,
+    content,
+    settings: content === null ? [] : parseAssignments(content).filter((a) => keys.includes(a.key)),
+    readable: content !== null,
+  }));
+}
+
 async function observe(host: HostConnection, params: SysctlParams): Promise<SysctlState> {
-  const entries = sysctlEntries(params);
-  const target = params.file ?? DEFAULT_FILE;
-  const runtime: SysctlState['runtime values'] = {};
-  for (const { key } of entries) {
+  const state: Record<string, unknown> = {};
+  for (const { key } of sysctlEntries(params)) {
     const r = await host.exec(sh`LC_ALL=C sysctl -n ${key}`);
-    runtime[key] =
+    const value: RuntimeValue =
       r.exitCode === 0 ? { value: normaliseValue(r.stdout), error: null } : { value: null, error: r.stderr.trim() || `exit ${r.exitCode}` };
+    state[runtimeKey(key)] = value;
   }
   const listing = await host.exec(LIST_FILES);
-  const files = parseFileListing(listing.stdout, entries.map((e) => e.key), target);
-  return { 'runtime values': runtime, 'sysctl files': files, 'target file': target };
+  state[CONFIG_FILES_KEY] = parseFileListing(listing.stdout);
+  return state as SysctlState;
 }
 
 /** Working copy of the files during planning: path -> text (null = absent). */
 type Contents = Map<string, string | null>;
 
-function settingsOf(state: SysctlState, contents: Contents, keys: string[]) {
-  const paths = new Set([...state['sysctl files'].map((f) => f.path), ...contents.keys()]);
+function settingsOf(files: SysctlFile[], contents: Contents, keys: string[]) {
+  const paths = new Set([...files.map((f) => f.path), ...contents.keys()]);
   return [...paths].map((p) => {
     if (contents.has(p)) {
       const text = contents.get(p);
       return { path: p, settings: text == null ? [] : parseAssignments(text).filter((a) => keys.includes(a.key)) };
     }
-    return { path: p, settings: state['sysctl files'].find((f) => f.path === p)!.settings };
+    return { path: p, settings: files.find((f) => f.path === p)!.settings };
   });
 }
 
-function originalContent(state: SysctlState, p: string): string | null {
-  return state['sysctl files'].find((f) => f.path === p)?.content ?? null;
+function originalContent(files: SysctlFile[], p: string): string | null {
+  return files.find((f) => f.path === p)?.content ?? null;
 }
 
 export function planSysctl(state: SysctlState, params: SysctlParams): StepPlan {
   const entries = sysctlEntries(params);
   const keys = entries.map((e) => e.key);
-  const target = state['target file'];
+  const target = params.file ?? DEFAULT_FILE;
+  const files = sysctlFiles(state, keys);
+  const runtime = (key: string) => state[runtimeKey(key)] as RuntimeValue | undefined;
   const contents: Contents = new Map();
   const notes = new Map<string, string[]>();
   const note = (p: string, text: string) => notes.set(p, [...(notes.get(p) ?? []), text]);
-  const current = (p: string) => (contents.has(p) ? contents.get(p)! : originalContent(state, p));
+  const current = (p: string) => (contents.has(p) ? contents.get(p)! : originalContent(files, p));
 
   for (const { key } of entries) {
-    const rt = state['runtime values'][key];
+    const rt = runtime(key);
     if (!rt || rt.value === null) return { kind: 'refused', reason: `sysctl ${key} does not exist on this host (${rt?.error ?? 'not observed'})` };
   }
 
   for (const { key, value } of entries) {
-    let winner = persistedWinner(settingsOf(state, contents, keys), key);
+    let winner = persistedWinner(settingsOf(files, contents, keys), key);
     if (winner?.value === value) continue;
     contents.set(target, setAssignment(current(target), key, value));
     note(target, `${key} = ${value}`);
     // A later file can still win at boot: fix it where it lives, bounded by the file count.
-    for (let i = 0; i <= state['sysctl files'].length; i += 1) {
-      winner = persistedWinner(settingsOf(state, contents, keys), key);
+    for (let i = 0; i <= files.length; i += 1) {
+      winner = persistedWinner(settingsOf(files, contents, keys), key);
       if (!winner || winner.value === value) break;
       const overriding = winner.path;
       if (overriding.startsWith('/etc/')) {
@@ -123,7 +134,7 @@ export function planSysctl(state: SysctlState, params: SysctlParams): StepPlan {
         note(overriding, `${key} = ${value} (this file sets ${winner.value} and is read after ${target}, so it would win at boot)`);
       } else {
         const mask = path.join('/etc/sysctl.d', path.basename(overriding));
-        contents.set(mask, setAssignment(current(mask) ?? originalContent(state, overriding), key, value));
+        contents.set(mask, setAssignment(current(mask) ?? originalContent(files, overriding), key, value));
         note(mask, `${key} = ${value} (masks ${overriding}, which sets ${winner.value} after ${target} and would win at boot)`);
       }
     }
@@ -131,7 +142,7 @@ export function planSysctl(state: SysctlState, params: SysctlParams): StepPlan {
 
   const changes: Change[] = [];
   for (const [p, after] of contents) {
-    const before = originalContent(state, p);
+    const before = originalContent(files, p);
     if (after === before || after === null) continue;
     changes.push({
       summary: `${before === null ? 'create' : 'edit'} ${p}: ${notes.get(p)!.join('; ')}`,
@@ -142,7 +153,7 @@ export function planSysctl(state: SysctlState, params: SysctlParams): StepPlan {
     });
   }
   for (const { key, value } of entries) {
-    const old = state['runtime values'][key].value!;
+    const old = runtime(key)!.value!;
     if (old === value) continue;
     changes.push({
       summary: `set ${key} ${old} -> ${value} (runtime)`,
@@ -155,7 +166,7 @@ export function planSysctl(state: SysctlState, params: SysctlParams): StepPlan {
   }
   if (changes.length > 0) return { kind: 'changes', changes };
   const where = entries.map(({ key, value }) => {
-    const w = persistedWinner(settingsOf(state, contents, keys), key);
+    const w = persistedWinner(settingsOf(files, contents, keys), key);
     return `${key} is ${value} at runtime and at boot (${w?.path}:${w?.line})`;
   });
   return { kind: 'noop', reason: where.join('; ') };

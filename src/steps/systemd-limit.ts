@@ -15,10 +15,13 @@ import type { Action, Change, StepKind, StepPlan } from './types.js';
 export const systemdLimitParams = z.object({ unit: serviceName, limits: limitsRecord }).strict();
 export type SystemdLimitParams = z.infer<typeof systemdLimitParams>;
 
-export interface SystemdLimitState extends Record<string, unknown> {
-  'drop-in file': { path: string; content: string | null; dirExists: boolean };
-  /** `systemctl show` of the unit: Limit*, Limit*Soft, MainPID; null when there is no systemctl. */
-  'unit properties': Record<string, string> | null;
+/** Observation keys: `systemd drop-in PATH` -> { content, dirExists }; `systemd unit NAME` ->
+ * `systemctl show` properties (Limit*, Limit*Soft, MainPID), null when there is no systemctl. */
+export type SystemdLimitState = Record<string, unknown>;
+export const dropInKey = (unit: string) => `systemd drop-in ${dropInPath(unit)}`;
+export const unitKey = (unit: string) => `systemd unit ${unit}`;
+export function dropInPath(unit: string): string {
+  return `${dropInDir(unit)}/mtafleet-limits.conf`;
 }
 
 export function dropInDir(unit: string): string {
@@ -39,10 +42,10 @@ function loaded(props: Record<string, string>, limits: Record<string, string>): 
 }
 
 export function planSystemdLimit(state: SystemdLimitState, params: SystemdLimitParams): StepPlan {
-  const props = state['unit properties'];
   const unit = params.unit;
+  const props = state[unitKey(unit)] as Record<string, string> | null;
   if (props === null) return { kind: 'refused', reason: `systemd-limit needs systemd: no systemctl on this host (set the limit in ${unit}'s init script instead)` };
-  const file = state['drop-in file'];
+  const file = { path: dropInPath(unit), ...(state[dropInKey(unit)] as { content: string | null; dirExists: boolean }) };
   const wanted = renderDropIn(params.limits);
   const settings = Object.entries(params.limits).map(([k, v]) => `${k}=${v}`).join(' ');
   const reload = execAction(argv('systemctl', 'daemon-reload'));
@@ -89,7 +92,7 @@ export const systemdLimitStep: StepKind<SystemdLimitParams, SystemdLimitState> =
   params: systemdLimitParams as unknown as z.ZodType<SystemdLimitParams>,
   async observe(host: HostConnection, params: SystemdLimitParams, ctx) {
     const dir = dropInDir(params.unit);
-    const path = `${dir}/mtafleet-limits.conf`;
+    const path = dropInPath(params.unit);
     const content = await host.readFile(path, { become: ctx.become });
     const dirExists = (await host.exec(argv('test', '-d', dir))).exitCode === 0;
     const hasSystemctl = (await host.exec(script('command -v systemctl'))).exitCode === 0;
@@ -101,7 +104,10 @@ export const systemdLimitStep: StepKind<SystemdLimitParams, SystemdLimitState> =
         shown.stdout.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]),
       );
     }
-    return { 'drop-in file': { path, content: content === null ? null : content.toString('utf8'), dirExists }, 'unit properties': properties };
+    return {
+      [dropInKey(params.unit)]: { content: content === null ? null : content.toString('utf8'), dirExists },
+      [unitKey(params.unit)]: properties,
+    };
   },
   plan: planSystemdLimit,
 };

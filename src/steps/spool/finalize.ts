@@ -30,7 +30,8 @@ interface KeptRecord {
 
 export interface SpoolFinalizeState extends Record<string, unknown> {
   'kept spools': KeptRecord[];
-  'pmta config': ObservedConfig;
+  /** The PowerMTA config, under the same key as the pmta-config step uses for it. */
+  [key: `pmta config ${string}`]: ObservedConfig;
 }
 
 /** Prints, for each record file: the path, base64 of its JSON, whether the kept dir exists and its file count. */
@@ -57,10 +58,10 @@ export function parseRecords(stdout: string): KeptRecord[] {
     });
 }
 
-export function planSpoolFinalize(state: SpoolFinalizeState): StepPlan {
+export function planSpoolFinalize(state: SpoolFinalizeState, params: SpoolFinalizeParams): StepPlan {
   const records = state['kept spools'];
   if (records.length === 0) return { kind: 'noop', reason: `no kept spool recorded in ${STATE_DIR}` };
-  const inUse = configuredSpool(state['pmta config']);
+  const inUse = configuredSpool(state[`pmta config ${params.config}`]);
   const changes: Change[] = [];
   for (const r of records) {
     if (r.kept === inUse) return { kind: 'refused', reason: `${r.kept} is still the spool in the PowerMTA config; not deleting it` };
@@ -87,7 +88,9 @@ export const spoolFinalizeStep: StepKind<SpoolFinalizeParams, SpoolFinalizeState
   params: spoolFinalizeParams as unknown as z.ZodType<SpoolFinalizeParams>,
   async observe(host: HostConnection, params: SpoolFinalizeParams, ctx) {
     const listing = await host.exec(sh`sh -c ${LIST_RECORDS} mtafleet-kept ${STATE_DIR}`, { become: ctx.become });
-    return { 'kept spools': parseRecords(listing.stdout), 'pmta config': await observeConfig(host, params.config, ctx.become) };
+    const state: SpoolFinalizeState = { 'kept spools': parseRecords(listing.stdout) };
+    state[`pmta config ${params.config}`] = await observeConfig(host, params.config, ctx.become);
+    return state;
   },
-  plan: (state) => planSpoolFinalize(state),
+  plan: (state, params) => planSpoolFinalize(state, params),
 };

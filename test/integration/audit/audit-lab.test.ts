@@ -4,7 +4,7 @@
  * unreachable host is reported with its error (exit 4), and the audit changes nothing on the
  * hosts (config, sysctls, fstab, systemd drop-ins hashed before and after).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,8 @@ import { parse, stringify } from 'yaml';
 import { cli, startLab, type LabHandle } from '../../helpers/lab.js';
 import { freePort } from '../../helpers/sshd.js';
 import { AuditContract } from '../../unit/report/contract.js';
+import { findAll, hasClass, parseStrict } from '../../unit/report/html-check.js';
+import { dumpDom, hasChromium } from './chromium.js';
 
 const SCENARIOS = ['healthy', 'spool-io', 'fd-limit', 'port-exhaustion', 'thread-contention', 'isp-limit', 'ip-reputation'];
 const RANK: Record<string, number> = { info: 0, warn: 1, critical: 2 };
@@ -101,5 +103,32 @@ describe('mtafleet audit on a lab with one host per scenario', () => {
     expect(table.exitCode).toBe(4);
     expect(table.stdout).toMatch(/^ghost\s+unreachable/m);
     expect(table.stdout).toMatch(/^unreachable: ghost: /m);
+  }, 240_000);
+
+  it('--out writes markdown and HTML files (0644) and prints one summary line', async () => {
+    const md = join(dir, 'audit.md');
+    const mdRun = await cli(['audit', '-i', lab.inventoryFile, '--format', 'markdown', '--out', md]);
+    expect(mdRun.exitCode).toBe(0);
+    expect(mdRun.stdout).toMatch(/^markdown report written to .*audit\.md: 7 hosts, 7 reachable; .*\n$/);
+    expect(statSync(md).mode & 0o777).toBe(0o644);
+    const text = readFileSync(md, 'utf8');
+    for (const h of lab.hosts) expect(text).toContain(`## ${h.name} (`);
+
+    const html = join(dir, 'audit.html');
+    const htmlRun = await cli(['audit', '-i', lab.inventoryFile, '--format', 'html', '--out', html]);
+    expect(htmlRun.exitCode).toBe(0);
+    expect(statSync(html).mode & 0o777).toBe(0o644);
+    const page = readFileSync(html, 'utf8');
+    const doc = parseStrict(page);
+    const charts = findAll(doc, (e) => e.name === 'svg' && hasClass(e, 'hourly-chart'));
+    expect(charts).toHaveLength(lab.hosts.length);
+    for (const chart of charts) expect(findAll(chart, (e) => e.name === 'rect')).toHaveLength(24);
+    if (hasChromium) {
+      const dom = await dumpDom(html, dir);
+      const rendered = parseStrict(dom.slice(dom.indexOf('<html')));
+      const inBrowser = findAll(rendered, (e) => e.name === 'svg' && hasClass(e, 'hourly-chart'));
+      expect(inBrowser.map((c) => findAll(c, (e) => e.name === 'rect').length)).toEqual(lab.hosts.map(() => 24));
+      expect(findAll(rendered, (e) => e.name === 'svg' && hasClass(e, 'ip-chart')).length).toBeGreaterThan(0);
+    }
   }, 240_000);
 });

@@ -3,28 +3,16 @@
  * has an hourly chart with 24 bars per host with data, the per-IP deferral bars, no script
  * element (hostile host strings stayed text), and a screenshot can be taken for a human look.
  */
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderHtml } from '../../../src/report/html.js';
 import { HOSTILE, sampleReport } from '../../unit/report/fixture.js';
 import { findAll, hasClass, parseStrict, type Element } from '../../unit/report/html-check.js';
+import { dumpDom, hasChromium, screenshot } from './chromium.js';
 
-const run = promisify(execFile);
-const CHROMIUM = '/usr/bin/chromium';
-
-function chromiumArgs(profile: string): string[] {
-  return [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-    '--disable-dev-shm-usage', `--user-data-dir=${profile}`,
-  ];
-}
-
-describe.skipIf(!existsSync(CHROMIUM))('HTML report in headless chromium', () => {
+describe.skipIf(!hasChromium)('HTML report in headless chromium', () => {
   let dir: string;
   let page: string;
   let dom: Element;
@@ -34,12 +22,8 @@ describe.skipIf(!existsSync(CHROMIUM))('HTML report in headless chromium', () =>
     dir = mkdtempSync(join(tmpdir(), 'mtaf-rep-chromium-'));
     page = join(dir, 'audit.html');
     writeFileSync(page, renderHtml(sampleReport(), { inventoryFile: 'inv.yaml', generatedAt: '2026-11-28T12:00:00Z' }));
-    const { stdout } = await run(CHROMIUM, [...chromiumArgs(join(dir, 'profile')), '--dump-dom', `file://${page}`], {
-      timeout: 90_000,
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    domText = stdout;
-    dom = parseStrict(stdout.slice(stdout.indexOf('<html')));
+    domText = await dumpDom(page, dir);
+    dom = parseStrict(domText.slice(domText.indexOf('<html')));
   }, 120_000);
 
   afterAll(() => {
@@ -65,8 +49,9 @@ describe.skipIf(!existsSync(CHROMIUM))('HTML report in headless chromium', () =>
 
   it('takes a screenshot', async () => {
     const png = join(dir, 'audit.png');
-    await run(CHROMIUM, [...chromiumArgs(join(dir, 'profile')), `--screenshot=${png}`, '--window-size=1200,2400', `file://${page}`], { timeout: 90_000 });
+    await screenshot(page, png, dir);
     expect(statSync(png).size).toBeGreaterThan(10_000);
-    if (process.env.MTAF_KEEP_SCREENSHOT) writeFileSync(process.env.MTAF_KEEP_SCREENSHOT, (await import('node:fs')).readFileSync(png));
+    // For a look by eye: MTAF_KEEP_SCREENSHOT=/some/file.png
+    if (process.env.MTAF_KEEP_SCREENSHOT) writeFileSync(process.env.MTAF_KEEP_SCREENSHOT, readFileSync(png));
   }, 120_000);
 });

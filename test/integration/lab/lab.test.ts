@@ -10,6 +10,7 @@ import { parse } from 'yaml';
 import { startLab, type LabHandle } from '../../helpers/lab.js';
 import { labDown, loadState, labFiles, type LabState } from '../../../src/lab/index.js';
 import { main } from '../../../src/cli/main.js';
+import { startPmta } from '../../../src/lab/apply.js';
 
 const NAME = 't1';
 let lab: LabHandle;
@@ -66,6 +67,12 @@ describe('lab hosts', () => {
       const login = ssh(h.address, 'bash -lc \'echo "$PATH"\''); // /etc/profile resets PATH
       expect(login.stdout.trim().split(':')[0]).toMatch(/\/src\/lab\/assets\/bin$/);
     }
+  });
+
+  it('writes an ssh_config for people: ssh -F <lab>/ssh_config mta02', () => {
+    const r = spawnSync('ssh', ['-F', `${lab.labDir}/ssh_config`, '-o', 'BatchMode=yes', 'mta02', 'hostname'], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('mta02');
   });
 
   it('refuses a host whose key is not the recorded one', () => {
@@ -188,6 +195,16 @@ describe('lab hosts', () => {
       const r = ssh(h.address, 'pmta show status');
       expect(r.status, r.stderr).toBe(0);
     }
+  });
+});
+
+describe('lab pmta start', () => {
+  it('names the host and shows the end of pmta.log when pmta does not start', async () => {
+    const h = lab.hosts[2]!;
+    await runOk(h.name, 'systemctl stop pmta && echo "bogus-directive 1" >> /etc/pmta/config');
+    const err = await startPmta(h.name, h.sshdPid, 5000).then(() => null, (e: Error) => e);
+    expect(err?.message).toMatch(new RegExp(`^${h.name}: `));
+    expect(err?.message).toMatch(/pmta\.log ends:[\s\S]*bogus-directive/);
   });
 });
 

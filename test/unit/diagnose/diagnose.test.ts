@@ -85,6 +85,27 @@ const TABLE: Array<{ name: string; changes: Change[]; expected: string[] }> = [
   { name: 'pmtad pinned to one core, queue-processing-threads unset', changes: [daemonCpu(99)], expected: ['thread-contention:critical'] },
   { name: 'pmtad at one core but threads already match the cores', changes: [daemonCpu(99), withConfig(`${CONFIG}queue-processing-threads 2\n`)], expected: [] },
   { name: 'pmtad using two cores is not single-thread bound', changes: [daemonCpu(190)], expected: [] },
+  {
+    name: 'loaded machine: pmtad gets 22 % but one thread is runnable 81 % of the time (lab measurement)',
+    changes: [daemonCpu(22), (h) => void (h.facts.cpu!.hottestThread = { tid: 17932, onCpuPercent: 22, runnablePercent: 81.3 })],
+    expected: ['thread-contention:warn'],
+  },
+  {
+    name: 'a thread waiting on disk and run queue half the time is not thread-bound (lab spool-io host)',
+    changes: [(h) => void (h.facts.cpu!.hottestThread = { tid: 17900, onCpuPercent: 4.7, runnablePercent: 47 })],
+    expected: [],
+  },
+  {
+    name: 'loaded machine: spool device 58 % busy and pmtad blocked on disk in 60 % of looks (lab measurement)',
+    changes: [spoolUtil(58.5), (h) => void (h.facts.cpu!.ioBlockedShare = 0.6)],
+    expected: ['spool-io:warn'],
+  },
+  { name: 'a 58 % busy spool device the daemon does not wait on', changes: [spoolUtil(58.5), (h) => void (h.facts.cpu!.ioBlockedShare = 0.1)], expected: [] },
+  {
+    name: 'connections full on every IP but no ISP pushback (1 % deferrals): not an ISP limit',
+    changes: [gmailThrottled, (h) => void (h.facts.accounting = healthy().facts.accounting)],
+    expected: [],
+  },
   { name: 'ISP limit: connections full on every IP, uniform deferrals folded in', changes: [gmailThrottled], expected: ['isp-limit:critical'] },
   { name: 'deferrals concentrated on two IPs: reputation, not configuration', changes: [badIps], expected: ['ip-reputation:critical'] },
   { name: 'uniform 8 % deferrals without full connections', changes: [uniformDeferrals(0.08)], expected: ['deferrals:warn'] },
@@ -165,6 +186,13 @@ describe('finding contents', () => {
     const f = diagnose(facts, { profile: 'high', targetPerHour: { 'gmail.com': 1_000_000 } }).find((x) => x.kind === 'isp-limit')!;
     expect(f.evidence[1]).toBe('ceiling 8 connections × 150 msgs/session × 10 IPs = 12,000 msgs/cycle = 720,000 msgs/h at one cycle per minute');
     expect(f.evidence).toContain('high reputation profile for gmail.com: 8 connections × 150 msgs/session per IP');
+  });
+
+  it('full connections without pushback stay an info finding that points below', () => {
+    const facts = host(gmailThrottled, (h) => void (h.facts.accounting = healthy().facts.accounting));
+    const f = diagnose(facts).find((x) => x.kind === 'isp-limit');
+    expect(f?.severity).toBe('info');
+    expect(f?.title).toMatch(/not pushing back: look at the layers below first/);
   });
 
   it('connections below the max on some IP are not an ISP limit', () => {

@@ -10,6 +10,8 @@ import type { HostLock } from '../../../src/engine/lock.js';
 export class FakeHost implements HostConnection {
   readonly files = new Map<string, string>();
   readonly log: string[] = [];
+  /** Paths whose writes fail (to test failed undo). */
+  readonly failWrites = new Set<string>();
   constructor(readonly name: string) {}
   async exec(command: Command): Promise<ExecResult> {
     this.log.push(`exec ${command.text}`);
@@ -24,6 +26,10 @@ export class FakeHost implements HostConnection {
   }
   async writeFileAtomic(path: string, data: string | Buffer): Promise<void> {
     this.log.push(`write ${path}=${data.toString()}`);
+    if (this.failWrites.has(path)) {
+      const { ExecError } = await import('../../../src/util/errors.js');
+      throw new ExecError(`${this.name}: cannot write ${path}: Read-only file system (exit 1)`);
+    }
     this.files.set(path, data.toString());
   }
   async close(): Promise<void> {}

@@ -112,6 +112,9 @@ describe.each(['dash', 'bash'])('runProbes through %s on this machine', (shell) 
     expect(cpu?.perCore.length).toBe(cpu?.cores);
     expect(cpu?.daemonCpuPercent).toBeLessThan(20);
     expect(cpu?.daemonThreads).toBe(1);
+    expect(cpu?.hottestThread?.tid).toBe(fd?.pid);
+    expect(cpu?.hottestThread?.runnablePercent).toBeLessThan(20);
+    expect(cpu?.ioBlockedShare).toBe(0);
     expect(cpu?.sampleSeconds).toBeGreaterThanOrEqual(0.9);
     expect(ports?.sysctl.ipLocalPortRange?.length).toBe(2);
     expect(ports?.timeWait).toBe(0);

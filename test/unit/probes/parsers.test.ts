@@ -238,6 +238,20 @@ describe('cpu probe output', () => {
     });
   });
 
+  it('finds the daemon thread that most wants a CPU and how often threads sit in disk sleep', () => {
+    const tasks1 = 'task 10 1000000000 0 5\ntask 11 5000000 1000000 3';
+    const tasks2 = 'task 10 1220000000 600000000 9\ntask 11 6000000 1000000 4\ntask 12 1 1 1';
+    const stdout = [
+      sub('sample1', `10.00 1.00\ncpu0 1 0 0 1 0 0 0 0\n${tasks1}`),
+      sub('sample2', `11.00 2.00\ncpu0 2 0 0 2 0 0 0 0\n${tasks2}`),
+      ...['0', '1', '2', '0', '1', '1', '0', '1', '1', '1'].map((n) => `dstate\t${n}`),
+      'nproc\t2',
+    ].join('\n');
+    const result = parseCpu({ stdout, stderr: '', exitCode: 0 });
+    expect(result.status === 'ok' && result.facts.hottestThread).toEqual({ tid: 10, onCpuPercent: 22, runnablePercent: 82 });
+    expect(result.status === 'ok' && result.facts.ioBlockedShare).toBe(0.7);
+  });
+
   it('cpuBusy counts iowait as idle but reports it', () => {
     expect(cpuBusy([0, 0, 0, 0, 0, 0, 0, 0], [10, 0, 10, 60, 20, 0, 0, 0])).toEqual({ busy: 20, iowait: 20 });
   });

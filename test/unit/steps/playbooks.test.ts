@@ -40,31 +40,39 @@ describe('shipped playbooks', () => {
     });
   }
 
-  it('network-tuning carries the article defaults', () => {
+  it('network-tuning carries the article defaults in one task', () => {
     const prepared = prepareHost(loadPlaybook(path.join(dir, 'network-tuning.yaml')), 0, host({}), {});
     expect(prepared.tasks.map((t) => t.params)).toEqual([
-      { name: 'net.ipv4.ip_local_port_range', value: '10240 65535', file: '/etc/sysctl.d/90-mtafleet.conf' },
-      { name: 'net.ipv4.tcp_fin_timeout', value: '10', file: '/etc/sysctl.d/90-mtafleet.conf' },
-      { name: 'net.ipv4.tcp_tw_reuse', value: '1', file: '/etc/sysctl.d/90-mtafleet.conf' },
-      { name: 'net.core.somaxconn', value: '65535', file: '/etc/sysctl.d/90-mtafleet.conf' },
+      {
+        file: '/etc/sysctl.d/90-mtafleet.conf',
+        values: {
+          'net.ipv4.ip_local_port_range': '10240 65535',
+          'net.ipv4.tcp_fin_timeout': '10',
+          'net.ipv4.tcp_tw_reuse': '1',
+          'net.core.somaxconn': '65535',
+        },
+      },
     ]);
   });
 
   it('pmta-threads uses the observed CPU count unless threads is given', () => {
     const pb = loadPlaybook(path.join(dir, 'pmta-threads.yaml'));
-    expect(prepareHost(pb, 0, host({}), {}).tasks[0].params).toMatchObject({ directive: 'queue-processing-threads', value: null, valueFrom: 'cpu-count' });
-    expect(prepareHost(pb, 0, host({}), { threads: '8' }).tasks[0].params).toMatchObject({ value: '8' });
+    expect(prepareHost(pb, 0, host({}), {}).tasks[0].params).toMatchObject({
+      directives: { 'queue-processing-threads': null, 'smtp-service-threads': '32', 'num-hosts': '512' },
+      valueFrom: 'cpu-count',
+    });
+    expect(prepareHost(pb, 0, host({}), { threads: '8' }).tasks[0].params).toMatchObject({ directives: { 'queue-processing-threads': '8' } });
   });
 
   it('isp-limits: profile values, explicit values win', () => {
     const pb = loadPlaybook(path.join(dir, 'isp-limits.yaml'));
-    const medium = prepareHost(pb, 0, host({}), { profile: 'medium', domain: 'yahoo.com' });
-    const byName = Object.fromEntries(medium.tasks.map((t) => [t.def.name, t]));
-    expect(byName['max-smtp-out (medium profile)'].params).toMatchObject({ directive: 'max-smtp-out', value: '5', block: 'domain yahoo.com', state: 'present', file: '/etc/pmta/config' });
-    expect(byName['max-msg-per-connection (high profile)'].params).toMatchObject({ value: '150' });
-    expect(byName['max-smtp-out (explicit)'].deferredError).toBeDefined();
-    const explicit = prepareHost(pb, 0, host({}), { max_smtp_out: '6' });
-    expect(explicit.tasks[0].params).toMatchObject({ value: '6', block: 'domain gmail.com' });
+    const byName = (extra: Record<string, unknown>) => Object.fromEntries(prepareHost(pb, 0, host({}), extra).tasks.map((t) => [t.def.name, t.params]));
+    expect(byName({ profile: 'medium', domain: 'yahoo.com' })['Limits from the medium profile']).toMatchObject({
+      block: 'domain yahoo.com',
+      directives: { 'max-smtp-out': '5', 'max-msg-per-connection': '100' },
+    });
+    expect(byName({})['Limits from the high profile']).toMatchObject({ directives: { 'max-smtp-out': '8', 'max-msg-per-connection': '150' } });
+    expect(byName({ max_smtp_out: '6' })['Limits from the warming profile']).toMatchObject({ block: 'domain gmail.com', directives: { 'max-smtp-out': '6', 'max-msg-per-connection': '20' } });
   });
 
   it('spool-migrate-nvme without a device is an error before any host is touched', () => {

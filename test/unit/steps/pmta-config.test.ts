@@ -27,7 +27,7 @@ describe('pmta-config plan (recorded observations)', () => {
     const plan = pmtaConfigStep.plan(fx.state as never, params);
     if (plan.kind !== 'changes') throw new Error('expected changes');
     const state = structuredClone(fx.state) as any;
-    for (const c of plan.changes) if (c.diff.type === 'file') state['pmta config'].files[c.diff.path] = c.diff.after;
+    for (const c of plan.changes) if (c.diff.type === 'file') state['pmta config /etc/pmta/config'].files[c.diff.path] = c.diff.after;
     expect(pmtaConfigStep.plan(state, params)).toMatchObject({ kind: 'noop' });
   });
 });
@@ -71,6 +71,10 @@ describe('pmta-config params', () => {
     { directive: 'max-smtp-out' },
     { directive: 'include', value: '/etc/passwd' },
     { directive: 'max-smtp-out', value: 1, file: '/etc/pmta/../shadow' },
+    { directives: {} },
+    { directive: 'max-smtp-out', value: 1, directives: { 'num-hosts': 2 } },
+    { directives: { 'num-hosts;x': 2 } },
+    { directives: { 'num-hosts': null } },
   ];
   for (const p of bad) it(`rejects ${JSON.stringify(p)}`, () => expect(pmtaConfigStep.params.safeParse(p).success).toBe(false));
 });
@@ -129,7 +133,7 @@ describe('pmta-config observe follows includes (local files)', () => {
       writeFileSync(path.join(dir, 'domains', 'a.conf.bak'), 'ignored');
       const params = pmtaConfigStep.params.parse({ directive: 'max-smtp-out', value: 5, block: 'domain b.com', file: `${dir}/config` });
       const state = await pmtaConfigStep.observe(localHost(), params, { become: false });
-      const config = state['pmta config'];
+      const config = state[`pmta config ${dir}/config`] as any;
       expect(config.expansions[`${dir}/domains/*.conf`]).toEqual([`${dir}/domains/a.conf`, `${dir}/domains/b.conf`]);
       expect(config.files[`${dir}/missing.conf`]).toBeNull();
       const plan = pmtaConfigStep.plan(state, params);

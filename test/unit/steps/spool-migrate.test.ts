@@ -53,7 +53,7 @@ describe('spool-migrate plan (recorded observations)', () => {
 
   it('a stopped service is neither stopped nor started', () => {
     const state = structuredClone(happy.state) as any;
-    state.service['service state'] = 'inactive';
+    state['service pmta']['service state'] = 'inactive';
     const plan = spoolMigrateStep.plan(state, spoolMigrateStep.params.parse(happy.params));
     if (plan.kind !== 'changes') throw new Error('changes expected');
     const all = plan.changes.flatMap((c) => commands(c.do)).join('\n');
@@ -64,7 +64,7 @@ describe('spool-migrate plan (recorded observations)', () => {
 
   it('a spool that is a mount point (old disk) stays in place in repoint mode', () => {
     const state = structuredClone(happy.state) as any;
-    Object.assign(state.spool, { isMountpoint: true, source: '/dev/sdb' });
+    Object.assign(state['pmta spool'], { isMountpoint: true, source: '/dev/sdb' });
     const plan = spoolMigrateStep.plan(state, spoolMigrateStep.params.parse(happy.params));
     if (plan.kind !== 'changes') throw new Error('changes expected');
     expect(plan.changes[3].summary).toContain('is a mount point: it stays in place unused');
@@ -92,14 +92,15 @@ describe('spool-finalize', () => {
   const record = (kept: string) => ({ record: '/var/lib/mtafleet/spool-migrate/ab12cd34.kept', id: 'ab12cd34', oldSpool: '/var/spool/pmta', kept, newSpool: '/var/spool/pmta-nvme', keptExists: true, keptFiles: 5 });
 
   it('removes the kept spool and its record, saying it cannot be undone', () => {
-    const plan = planSpoolFinalize({ 'kept spools': [record('/var/spool/pmta.mtafleet-ab12cd34')], 'pmta config': config });
+    const plan = planSpoolFinalize({ 'kept spools': [record('/var/spool/pmta.mtafleet-ab12cd34')], 'pmta config /etc/pmta/config': config }, { config: '/etc/pmta/config' });
     if (plan.kind !== 'changes') throw new Error('changes expected');
     expect(plan.changes[0].summary).toContain('cannot be undone');
     expect(commands(plan.changes[0].do)).toEqual(['rm -rf -- /var/spool/pmta.mtafleet-ab12cd34', 'remove-file /var/lib/mtafleet/spool-migrate/ab12cd34.kept']);
   });
   it('noop without records; refuses to delete the spool in use', () => {
-    expect(planSpoolFinalize({ 'kept spools': [], 'pmta config': config }).kind).toBe('noop');
-    expect(planSpoolFinalize({ 'kept spools': [record('/var/spool/pmta-nvme')], 'pmta config': config })).toMatchObject({ kind: 'refused' });
+    const params = { config: '/etc/pmta/config' };
+    expect(planSpoolFinalize({ 'kept spools': [], 'pmta config /etc/pmta/config': config }, params).kind).toBe('noop');
+    expect(planSpoolFinalize({ 'kept spools': [record('/var/spool/pmta-nvme')], 'pmta config /etc/pmta/config': config }, params)).toMatchObject({ kind: 'refused' });
   });
   it('parses record listings and ignores junk', () => {
     const json = Buffer.from(JSON.stringify({ id: 'x1', oldSpool: '/a', kept: '/a.mtafleet-x1', newSpool: '/b' })).toString('base64');

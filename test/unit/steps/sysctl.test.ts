@@ -10,21 +10,15 @@ describe('sysctl plan (recorded observations)', () => {
     });
   }
 
-  it('applying the planned file edits yields a converged plan', () => {
+  it('applying the planned changes yields a converged plan', () => {
     const fx = loadFixtures('sysctl').find((f) => f.file === 'overridden-by-later-dropin.json')!;
     const params = sysctlStep.params.parse(fx.params);
     const plan = sysctlStep.plan(fx.state as never, params);
     if (plan.kind !== 'changes') throw new Error('expected changes');
     const state = structuredClone(fx.state) as any;
     for (const c of plan.changes) {
-      if (c.diff.type === 'file') {
-        const content = c.diff.after!;
-        const settings = parseAssignments(content).filter((a) => a.key === 'net.ipv4.tcp_fin_timeout');
-        state['sysctl files'] = state['sysctl files'].filter((f: any) => f.path !== c.diff.path);
-        state['sysctl files'].push({ path: (c.diff as any).path, content, settings, readable: true });
-      } else if (c.diff.type === 'value') {
-        state['runtime values'][c.diff.name].value = c.diff.after;
-      }
+      if (c.diff.type === 'file') state['sysctl config files'][c.diff.path] = c.diff.after;
+      else if (c.diff.type === 'value') state[`sysctl ${c.diff.name}`].value = c.diff.after;
     }
     expect(sysctlStep.plan(state, params).kind).toBe('noop');
   });
@@ -59,12 +53,12 @@ describe('sysctl files', () => {
 
   it('parses the remote listing (base64 + path, unreadable marked "!")', () => {
     const enc = Buffer.from('net.core.somaxconn = 1\nvm.x = 2\n').toString('base64');
-    const files = parseFileListing(`${enc} /etc/sysctl.d/a b.conf\n! /etc/sysctl.d/secret.conf\n /etc/sysctl.d/empty.conf\n`, ['net.core.somaxconn'], '/x');
-    expect(files.map((f) => [f.path, f.readable, f.settings.length])).toEqual([
-      ['/etc/sysctl.d/a b.conf', true, 1],
-      ['/etc/sysctl.d/secret.conf', false, 0],
-      ['/etc/sysctl.d/empty.conf', true, 0],
-    ]);
+    const files = parseFileListing(`${enc} /etc/sysctl.d/a b.conf\n! /etc/sysctl.d/secret.conf\n /etc/sysctl.d/empty.conf\n`);
+    expect(files).toEqual({
+      '/etc/sysctl.d/a b.conf': 'net.core.somaxconn = 1\nvm.x = 2\n',
+      '/etc/sysctl.d/secret.conf': null,
+      '/etc/sysctl.d/empty.conf': '',
+    });
   });
 });
 
@@ -93,12 +87,12 @@ describe('sysctl observe on this machine (read-only)', () => {
     const params = sysctlStep.params.parse({ name: 'net.ipv4.ip_local_port_range', value: '10240 65535' });
     const state = await sysctlStep.observe(localHost(), params, { become: false });
     const runtime = execFileSync('sysctl', ['-n', 'net.ipv4.ip_local_port_range'], { encoding: 'utf8' }).trim().split(/\s+/).join(' ');
-    expect(state['runtime values']['net.ipv4.ip_local_port_range'].value).toBe(runtime);
+    expect(state['sysctl net.ipv4.ip_local_port_range']).toEqual({ value: runtime, error: null });
     const { readdirSync, existsSync } = await import('node:fs');
     const expected = ['/etc/sysctl.d', '/usr/lib/sysctl.d']
       .filter((d) => existsSync(d))
       .flatMap((d) => readdirSync(d).filter((f) => f.endsWith('.conf')).map((f) => `${d}/${f}`));
-    for (const p of expected) expect(state['sysctl files'].map((f) => f.path)).toContain(p);
+    for (const p of expected) expect(Object.keys(state['sysctl config files'])).toContain(p);
     expect(sysctlStep.plan(state, params).kind).not.toBe('refused');
   });
 });

@@ -63,7 +63,10 @@ export class Engine {
 
   /** One scheduling round; dtMs since the last one. */
   tick(now, dtMs) {
-    const capacity = Math.max(1, Math.round((this.threads * 1000 * dtMs) / 1000 / this.world.cpuMsPerMsg));
+    // Processing steps the threads can do this round; fractions carry over (at most one round banked).
+    const gain = (this.threads * dtMs) / this.world.cpuMsPerMsg;
+    this.credit = Math.min((this.credit ?? 0) + gain, gain + 1);
+    const capacity = Math.floor(this.credit);
     let processed = 0;
     // Finish deliveries whose time has come, as far as the processing threads allow.
     for (const [id, a] of this.active) {
@@ -103,6 +106,8 @@ export class Engine {
     }
     if (this.fdCeiling !== Infinity && now >= this.fdRetryAt) this.fdCeiling = Infinity;
     this.topConn = Math.max(this.topConn, this.active.size);
+    this.credit = Math.max(0, this.credit - processed);
+    if (Math.floor(now / 1000) !== Math.floor((now - dtMs) / 1000)) this.traffic.tick(now);
     this.burn(processed, capacity, dtMs);
   }
 
@@ -114,7 +119,7 @@ export class Engine {
   burn(processed, capacity, dtMs) {
     if (!this.burner || this.busyMs >= this.world.maxBusySeconds * 1000) return;
     const running = Math.max(1, Math.min(this.threads, os.cpus().length));
-    const saturated = processed >= capacity && this.backlog() > 0;
+    const saturated = processed >= Math.max(1, capacity) && this.backlog() > 0;
     const ms = saturated ? dtMs * 0.95 : Math.min(dtMs * 0.95, (processed * this.world.cpuMsPerMsg) / running);
     if (ms >= 5) {
       this.busyMs += ms * running;

@@ -34,6 +34,15 @@ export function startHttp(ctx, log) {
   const port = ctx.engine.model.httpMgmtPort;
   if (!port) return null;
   const server = http.createServer((req, res) => {
+    try {
+      serveOne(req, res);
+    } catch (err) {
+      log(`http: ${err.message}`);
+      res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end('500 Internal Server Error\n');
+    }
+  });
+  function serveOne(req, res) {
     const model = ctx.engine.model;
     const url = new URL(req.url ?? '/', 'http://localhost');
     const keyOk = model.httpApiKey && req.headers['x-api-key'] === model.httpApiKey;
@@ -62,7 +71,7 @@ export function startHttp(ctx, log) {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end(view[1]());
     }
-  });
+  }
   server.on('error', (err) => log(`Error: cannot listen on http-mgmt-port ${port}: ${err.message}`));
   server.listen(port, '0.0.0.0');
   return server;

@@ -1,0 +1,79 @@
+/**
+ * plan-apply: `mtafleet run` of an already converged playbook (a no-op: observe, plan zero
+ * changes, apply nothing) on lab hosts, against `mtafleet audit` of the same hosts at the
+ * same forks, in the same run. The playbook is applied once first (not timed) to converge.
+ */
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FORKS } from './fleet-audit.mjs';
+import { withLab, subInventory } from './lib/lab.mjs';
+import { auditOnce, runOnce } from './lib/mtafleet.mjs';
+import { dist } from './lib/paths.mjs';
+import { tempDir } from './lib/proc.mjs';
+import { compare, measure } from './lib/stats.mjs';
+
+const SIZES = { tiny: 4, full: 50 };
+const TARGET = 1.2;
+
+const PLAYBOOK = `# mtafleet bench: converged after its first run
+- name: Network tuning and a marker file (no-op once applied)
+  hosts: mta
+  tasks:
+    - name: Short FIN timeout
+      sysctl: { name: net.ipv4.tcp_fin_timeout, value: "10" }
+    - name: Wide local port range
+      sysctl: { name: net.ipv4.ip_local_port_range, value: "10240 65535" }
+    - name: Benchmark marker
+      file: { path: /etc/mtaf-bench-noop.conf, content: "converged\\n", mode: "0644" }
+`;
+
+export default async function planApply({ size, runs, log }) {
+  const why = notRunnable();
+  if (why) return { status: 'not-runnable', reason: why };
+  const count = SIZES[size];
+  const dir = tempDir('plan');
+  try {
+    return await withLab('bplan', count, log, async (status) => {
+      const fleet = subInventory(status, count, dir);
+      const playbook = join(dir, 'noop.yaml');
+      writeFileSync(playbook, PLAYBOOK);
+      const stateDir = join(dir, 'state');
+      mkdirSync(stateDir);
+      const first = await runOnce(playbook, fleet.file, FORKS, stateDir);
+      log(`converging run: ${JSON.stringify(first.summary)}`);
+      if (first.code !== 0) throw new Error(`the converging run failed (exit ${first.code}): ${JSON.stringify(first.hosts.filter((h) => h.error).slice(0, 2))}`);
+      const samples = { run: [], audit: [] };
+      for (let i = 0; i < runs; i++) {
+        const order = i % 2 === 0 ? ['run', 'audit'] : ['audit', 'run'];
+        for (const side of order) {
+          if (side === 'audit') samples.audit.push(await auditOnce(fleet.file, FORKS, count));
+          else {
+            const r = await runOnce(playbook, fleet.file, FORKS, stateDir);
+            if (r.code !== 0 || r.summary.changed !== 0 || r.summary.ok !== count) {
+              throw new Error(`the no-op run was not a no-op (exit ${r.code}): ${JSON.stringify(r.summary)} ${JSON.stringify(r.hosts.filter((h) => h.status !== 'ok'))}`);
+            }
+            samples.run.push(r.seconds);
+          }
+          log(`${side}: ${samples[side].at(-1).toFixed(2)} s`);
+        }
+      }
+      const m = [measure(`${count} hosts: mtafleet run (no-op playbook)`, 's', samples.run), measure(`${count} hosts: mtafleet audit`, 's', samples.audit)];
+      return {
+        status: 'ok',
+        measures: m,
+        comparisons: [compare(`${count} hosts: no-op run vs audit`, m[0].median, m[1].median, TARGET)],
+        figures: { forks: FORKS, 'playbook tasks': 3 },
+        notes: ['the playbook (2 sysctl + 1 file task) is applied once before timing; every timed run must report 0 changes'],
+      };
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function notRunnable() {
+  for (const f of ['engine/index.js', 'cli/run.js', 'steps/file.js', 'steps/sysctl.js']) {
+    if (!existsSync(dist(f))) return `dist/${f} is missing (engine or steps not built)`;
+  }
+  return null;
+}

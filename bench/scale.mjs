@@ -1,0 +1,168 @@
+/**
+ * scale: the runner itself at 100 / 500 / 1000 / 2000 hosts (tiny: 20). One child process
+ * (bench/scale-server.mjs) serves every host on its own loopback address with recorded real
+ * probe-batch outputs; the real `mtafleet audit --format json --forks 50` runs against a
+ * generated inventory and known_hosts, under GNU time (wall, CPU, peak RSS of the runner).
+ * A missed target triggers one extra run under `node --cpu-prof`, whose top functions are
+ * written into the result.
+ */
+import { spawn } from 'node:child_process';
+import { readdirSync, writeFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { topFunctions } from './lib/cpuprofile.mjs';
+import { freePort, keygen } from './lib/keys.mjs';
+import { benchRoot, mtafleetBin } from './lib/paths.mjs';
+import { ensureDebianPackage, tempDir, timed } from './lib/proc.mjs';
+import { compare, limit, measure } from './lib/stats.mjs';
+
+const SIZES = { tiny: [20], full: [100, 500, 1000, 2000] };
+const FORKS = 50;
+const TARGETS = { hosts: 1000, wallS: 15, cpuMsPerHost: 10, rssMb: 300, growth: 2.2 };
+
+export function loopbackAddress(i) {
+  return `127.77.${Math.floor(i / 250)}.${1 + (i % 250)}`;
+}
+
+export default async function scale({ size, runs, log }) {
+  const notes = [];
+  const n = ensureDebianPackage('time', '/usr/bin/time', log);
+  if (n) notes.push(n);
+  const sizes = SIZES[size];
+  const fixtures = readdirSync(join(benchRoot, 'fixtures')).filter((f) => /^probe-batch-.*\.json$/.test(f)).sort().map((f) => join(benchRoot, 'fixtures', f));
+  if (fixtures.length === 0) return { status: 'not-runnable', reason: 'no recorded probe batches in bench/fixtures (run node bench/capture-fixtures.mjs)' };
+  const dir = tempDir('scale');
+  let server;
+  try {
+    const hostPub = keygen(join(dir, 'host_key'));
+    keygen(join(dir, 'client_key'));
+    const addresses = Array.from({ length: Math.max(...sizes) }, (_, i) => loopbackAddress(i));
+    const port = await freePort(addresses[0]);
+    writeFileSync(join(dir, 'server.json'), JSON.stringify({ hostKey: join(dir, 'host_key'), clientPub: join(dir, 'client_key.pub'), port, addresses, fixtures }));
+    log(`starting the simulated fleet: ${addresses.length} addresses, port ${port}, ${fixtures.length} recorded batches`);
+    server = await startServer(join(dir, 'server.json'));
+
+    // The runner's fixed cost: process start and module loading (every command loads them all).
+    const startup = [];
+    for (let i = 0; i < runs; i++) startup.push((await timed(process.execPath, [mtafleetBin, '--version'])).cpuMs);
+    const startupCpu = measure('runner start-up CPU (mtafleet --version)', 'ms', startup);
+    const measures = [startupCpu];
+    const perSize = {};
+    for (const count of sizes) {
+      const inv = writeFleet(dir, addresses.slice(0, count), port, hostPub);
+      const s = { wall: [], cpuPerHost: [], rss: [], serverCpuPerHost: [] };
+      for (let i = 0; i < runs; i++) {
+        const before = await server.stats();
+        const r = await timed(process.execPath, [mtafleetBin, 'audit', '-i', inv, '--format', 'json', '--forks', String(FORKS)], { timeoutMs: 600_000 });
+        const after = await server.stats();
+        checkAudit(r, count);
+        s.wall.push(r.wallMs / 1000);
+        s.cpuPerHost.push(r.cpuMs / count);
+        s.rss.push(r.maxRssMb);
+        s.serverCpuPerHost.push((after.cpuMs - before.cpuMs) / count);
+        log(`${count} hosts run ${i + 1}: ${(r.wallMs / 1000).toFixed(2)} s, runner ${(r.cpuMs / count).toFixed(2)} ms CPU/host, ${r.maxRssMb.toFixed(0)} MB`);
+      }
+      perSize[count] = {
+        wall: measure(`${count} hosts: wall`, 's', s.wall),
+        cpu: measure(`${count} hosts: runner CPU per host`, 'ms', s.cpuPerHost),
+        rss: measure(`${count} hosts: runner peak RSS`, 'MB', s.rss),
+        server: measure(`${count} hosts: server CPU per host`, 'ms', s.serverCpuPerHost),
+      };
+      measures.push(...Object.values(perSize[count]));
+    }
+
+    const comparisons = [];
+    const at = perSize[TARGETS.hosts] ?? perSize[Math.max(...sizes)];
+    const atCount = perSize[TARGETS.hosts] ? TARGETS.hosts : Math.max(...sizes);
+    if (perSize[TARGETS.hosts]) comparisons.push(limit(`${atCount} hosts wall (s) vs ${TARGETS.wallS} s`, at.wall.median, TARGETS.wallS, 's'));
+    comparisons.push(limit(`${atCount} hosts runner CPU per host (ms) vs ${TARGETS.cpuMsPerHost} ms`, at.cpu.median, TARGETS.cpuMsPerHost, 'ms'));
+    comparisons.push(limit(`${atCount} hosts runner peak RSS (MB) vs ${TARGETS.rssMb} MB`, at.rss.median, TARGETS.rssMb, 'MB'));
+    if (perSize[2000] && perSize[1000]) {
+      for (const k of ['wall', 'rss']) comparisons.push(compare(`2000 vs 1000 hosts: ${k}`, perSize[2000][k].median, perSize[1000][k].median, TARGETS.growth));
+      comparisons.push(compare('2000 vs 1000 hosts: runner CPU (total)', perSize[2000].cpu.median * 2000, perSize[1000].cpu.median * 1000, TARGETS.growth));
+    }
+    if (!perSize[TARGETS.hosts]) notes.push(`size ${size}: the 1000-host CPU and RSS targets are checked on ${atCount} hosts only, where start-up dominates CPU per host; wall and growth need --size full (MTAF_BENCH_PROFILE=1 profiles a tiny run)`);
+
+    const figures = { 'recorded probe batches (bench/fixtures)': fixtures.length, forks: FORKS };
+    for (const count of sizes) figures[`${count} hosts: runner CPU per host without start-up (ms)`] = (perSize[count].cpu.median * count - startupCpu.median) / count;
+    if (size === 'full' ? comparisons.some((c) => c.pass === false) : process.env.MTAF_BENCH_PROFILE === '1') {
+      const biggest = Math.max(...sizes);
+      log(`a target was missed: profiling one run of ${biggest} hosts with node --cpu-prof`);
+      figures['cpu profile, top self time (one run)'] = await profile(dir, writeFleet(dir, addresses.slice(0, biggest), port, hostPub));
+    }
+    return { status: 'ok', serverPid: server.pid, measures, comparisons, figures, notes };
+  } finally {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Inventory (YAML, Ansible shape) and known_hosts for the first `addresses`. */
+function writeFleet(dir, addresses, port, hostPub) {
+  const kh = join(dir, `known_hosts-${addresses.length}`);
+  writeFileSync(kh, addresses.map((a) => `[${a}]:${port} ${hostPub}`).join('\n') + '\n');
+  const inv = join(dir, `inventory-${addresses.length}.yaml`);
+  const lines = ['all:', '  children:', '    mta:', '      hosts:'];
+  addresses.forEach((a, i) => {
+    lines.push(`        sim${String(i + 1).padStart(4, '0')}:`);
+    lines.push(`          ansible_host: ${a}`, `          ansible_port: ${port}`, '          ansible_user: root');
+    lines.push(`          ansible_ssh_private_key_file: ${join(dir, 'client_key')}`, `          mtafleet_known_hosts: ${kh}`);
+  });
+  writeFileSync(inv, lines.join('\n') + '\n');
+  return inv;
+}
+
+function checkAudit(r, count) {
+  let report;
+  try {
+    report = JSON.parse(r.stdout);
+  } catch {
+    throw new Error(`mtafleet audit (${count} hosts) exited ${r.code} without JSON: ${r.stderr.slice(0, 600)}`);
+  }
+  const reachable = report.summary?.reachable ?? report.hosts.filter((h) => h.reachable).length;
+  const probed = report.hosts.filter((h) => h.reachable && h.error === null).length;
+  if (report.hosts.length !== count || reachable !== count || probed !== count) {
+    const firstError = report.hosts.find((h) => h.error)?.error;
+    throw new Error(`mtafleet audit of ${count} simulated hosts: ${reachable} reachable, ${probed} probed (exit ${r.code}); first error: ${firstError}`);
+  }
+}
+
+async function profile(dir, inv) {
+  const profDir = join(dir, 'prof');
+  await timed(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profDir, mtafleetBin, 'audit', '-i', inv, '--format', 'json', '--forks', String(FORKS)], { timeoutMs: 600_000 });
+  const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+  return file ? topFunctions(join(profDir, file), 15) : 'no profile written';
+}
+
+function startServer(configFile) {
+  const child = spawn(process.execPath, [join(benchRoot, 'scale-server.mjs'), configFile], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout });
+  const waiting = [];
+  let ready;
+  const isReady = new Promise((resolve, reject) => {
+    ready = resolve;
+    child.once('exit', (code) => reject(new Error(`scale server exited (${code}) before it was ready`)));
+    setTimeout(() => reject(new Error('scale server not ready after 120 s')), 120_000).unref();
+  });
+  lines.on('line', (line) => {
+    if (line === 'ready') ready();
+    else waiting.shift()?.(JSON.parse(line));
+  });
+  const handle = {
+    stats: () => new Promise((resolve) => {
+      waiting.push(resolve);
+      child.stdin.write('stats\n');
+    }),
+    pid: child.pid,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+  return isReady.then(() => handle, async (err) => {
+    await handle.stop();
+    throw err;
+  });
+}

@@ -1,0 +1,50 @@
+/**
+ * The lab benchmarks (fleet-audit, plan-apply, migration-downtime) at --size tiny --runs 1:
+ * each brings up its own 4-host lab (namespaces mtaf-bfleet-*, mtaf-bplan-*, ...) and takes
+ * it down. Needs root (network namespaces), like the lab's own integration tests.
+ */
+import { execFileSync } from 'node:child_process';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, benchTempDirs, byName, measureOf, runBench, type BenchResult } from './helpers.js';
+
+const root = process.getuid?.() === 0;
+
+describe.skipIf(!root)('bench smoke: lab benchmarks (tiny)', () => {
+  let results: BenchResult[];
+  let leftover: string[];
+
+  beforeAll(() => {
+    assertBuilt();
+    const before = benchTempDirs();
+    results = runBench(['fleet-audit', 'plan-apply', 'migration-downtime'], 900_000).results;
+    leftover = [...benchTempDirs()].filter((d) => !before.has(d));
+  }, 960_000);
+
+  it('fleet-audit measures mtafleet, plain OpenSSH and both Ansible configurations', () => {
+    const fa = byName(results, 'fleet-audit');
+    expect(fa.status).toBe('ok');
+    for (const tool of ['mtafleet', 'openssh', 'ansible-default', 'ansible-tuned']) expect(measureOf(fa, `4 hosts: ${tool}`).median).toBeGreaterThan(0);
+    expect(fa.comparisons!.map((c) => c.target).sort()).toEqual([0.2, 1]);
+  });
+
+  it('plan-apply compares a no-op run with the audit, or says why it cannot', () => {
+    const pa = byName(results, 'plan-apply');
+    if (pa.status === 'not-runnable') expect(pa.reason).toBeTruthy();
+    else {
+      expect(measureOf(pa, '4 hosts: mtafleet run (no-op playbook)').median).toBeGreaterThan(0);
+      expect(pa.comparisons![0]!.target).toBe(1.2);
+    }
+  });
+
+  it('migration-downtime measures downtime against the naive copy, or says why it cannot', () => {
+    const md = byName(results, 'migration-downtime');
+    if (md.status === 'not-runnable') expect(md.reason).toMatch(/\S{10,}/);
+    else expect(md.comparisons![0]!.target).toBe(0.1);
+  });
+
+  it('leaves no lab namespaces and no temp dirs', () => {
+    const netns = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
+    expect(netns).not.toMatch(/mtaf-b(fleet|plan|migr)-/);
+    expect(leftover).toEqual([]);
+  });
+});

@@ -1,0 +1,57 @@
+/**
+ * The benchmarks that need no lab (accounting, scale) run end to end at --size tiny --runs 1:
+ * their JSON carries the figures, the checks inside them hold, and they leave nothing behind.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { alive, assertBuilt, benchTempDirs, byName, measureOf, runBench, type BenchResult } from './helpers.js';
+
+describe('bench smoke: accounting and scale (tiny)', () => {
+  let results: BenchResult[];
+  let output: string;
+  let leftover: string[];
+
+  beforeAll(() => {
+    assertBuilt();
+    const before = benchTempDirs();
+    const r = runBench(['accounting', 'scale'], 240_000);
+    results = r.results;
+    output = r.stdout;
+    leftover = [...benchTempDirs()].filter((d) => !before.has(d));
+  }, 300_000);
+
+  it('accounting times both sides and shows the one-liner miscount', () => {
+    const acc = byName(results, 'accounting');
+    expect(acc.status).toBe('ok');
+    for (const label of ['analysis (probe awk program, mawk)', 'one-liner (awk -F, hourly count, mawk)']) {
+      const m = measureOf(acc, label);
+      expect(m.samples).toHaveLength(1);
+      expect(m.median).toBeGreaterThan(0);
+    }
+    expect(measureOf(acc, 'analysis peak RSS').median).toBeGreaterThan(0);
+    const [cmp] = acc.comparisons!;
+    expect(cmp.target).toBe(2);
+    expect(cmp.ratio).toBeCloseTo(cmp.measured! / cmp.baseline!, 6);
+    expect(typeof cmp.pass).toBe('boolean');
+    const f = acc.figures!;
+    expect(f['analysis correct (records, per IP, per hour vs truth)']).toBe('yes');
+    expect(f['one-liner hourly counts correct']).toBe('yes');
+    expect(f['one-liner per-IP ($15): d records in a wrong column']).toBeGreaterThan(0);
+    expect(String(f['repeated audit (incremental cursor)'])).not.toBe('');
+  });
+
+  it('scale audits every simulated host and reports wall, CPU per host and RSS', () => {
+    const sc = byName(results, 'scale');
+    expect(sc.status).toBe('ok');
+    expect(measureOf(sc, '20 hosts: wall').median).toBeGreaterThan(0);
+    expect(measureOf(sc, '20 hosts: runner CPU per host').median).toBeGreaterThan(0);
+    expect(measureOf(sc, '20 hosts: runner peak RSS').median).toBeGreaterThan(10);
+    expect(sc.comparisons!.map((c) => c.label)).toEqual(expect.arrayContaining([expect.stringContaining('runner peak RSS')]));
+    expect(alive(sc.serverPid as number)).toBe(false);
+  });
+
+  it('prints a table with verdicts and cleans up its temp dirs', () => {
+    expect(output).toMatch(/== accounting \(size tiny, 1 run/);
+    expect(output).toMatch(/(PASS|MISS) {2}.*target <= 2x/);
+    expect(leftover).toEqual([]);
+  });
+});
