@@ -15,7 +15,7 @@ const { connect, resolveConnectionSpec } = await import(dist('transport/index.js
 const { ALL_PROBES, buildProbeScript } = await import(dist('probes/index.js'));
 
 const SCENARIOS = ['healthy', 'spool-io', 'fd-limit', 'ip-reputation'];
-const LAB = 'bcap';
+const LAB = 'bench';
 
 await labDown({ name: LAB });
 try {

@@ -17,7 +17,8 @@ import { compare, measure } from './lib/stats.mjs';
 
 const SIZES = { tiny: [4], full: [20, 50] };
 export const FORKS = 20;
-const TOOLS = ['mtafleet', 'openssh', 'ansible-default', 'ansible-tuned'];
+// 'on-host' is the floor: the same script run inside each host with nsenter, no ssh at all.
+const TOOLS = ['mtafleet', 'openssh', 'ansible-default', 'ansible-tuned', 'on-host'];
 
 export default async function fleetAudit({ size, runs, log }) {
   const notes = [];
@@ -26,17 +27,18 @@ export default async function fleetAudit({ size, runs, log }) {
     if (n) notes.push(n);
   }
   const { ALL_PROBES, buildProbeScript } = await import(dist('probes/index.js'));
+  const { runInHost } = await import(dist('lab/index.js'));
   const probeScript = buildProbeScript(ALL_PROBES, {}).text;
   const sizes = SIZES[size];
   const dir = tempDir('fleet');
   try {
-    return await withLab('bfleet', Math.max(...sizes), log, async (status) => {
+    return await withLab('bench', Math.max(...sizes), log, async (status) => {
       const measures = [];
       const comparisons = [];
       const figures = {};
       for (const count of sizes) {
         const fleet = subInventory(status, count, dir);
-        const ctx = makeContext(dir, status, fleet, probeScript, count);
+        const ctx = { ...makeContext(dir, status, fleet, probeScript, count), runInHost };
         const samples = Object.fromEntries(TOOLS.map((t) => [t, []]));
         for (let i = 0; i < runs; i++) {
           // Rotate the order so load drift does not favour one tool.
@@ -52,8 +54,10 @@ export default async function fleetAudit({ size, runs, log }) {
         comparisons.push(compare(`${count} hosts: mtafleet vs plain OpenSSH (xargs -P ${FORKS})`, m.mtafleet.median, m.openssh.median, 1.0));
         comparisons.push(compare(`${count} hosts: mtafleet vs Ansible default`, m.mtafleet.median, m['ansible-default'].median, 0.2));
         figures[`${count} hosts: mtafleet vs Ansible tuned (no target)`] = m.mtafleet.median / m['ansible-tuned'].median;
+        figures[`${count} hosts: mtafleet vs the on-host floor (no target)`] = m.mtafleet.median / m['on-host'].median;
       }
       notes.push(`forks ${FORKS} for every tool; probe script ${probeScript.length} bytes, the same text for all`);
+      notes.push('on-host = the probe script run inside each host with nsenter (no ssh): the floor no tool can beat');
       return { status: 'ok', measures, comparisons, figures, notes };
     });
   } finally {
@@ -78,6 +82,19 @@ const RUNNERS = {
     const done = (r.stdout.match(/^@@mtafleet-batch-[0-9a-f]+$/gm) ?? []).length;
     if (r.code !== 0 || done !== ctx.count) throw new Error(`xargs ssh: exit ${r.code}, ${done} of ${ctx.count} batches: ${r.stderr.slice(0, 400)}`);
     return r.wallMs / 1000;
+  },
+
+  async 'on-host'(ctx) {
+    const started = process.hrtime.bigint();
+    const queue = [...ctx.fleet.hosts];
+    const worker = async () => {
+      for (let h = queue.shift(); h; h = queue.shift()) {
+        const r = await ctx.runInHost(h.sshdPid, ctx.probeScript);
+        if (r.exitCode !== 0 || !r.stdout.startsWith('@@mtafleet-batch-')) throw new Error(`probe batch inside ${h.name}: exit ${r.exitCode}: ${r.stderr.slice(0, 300)}`);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(FORKS, queue.length) }, worker));
+    return Number(process.hrtime.bigint() - started) / 1e9;
   },
 
   async 'ansible-default'(ctx) {

@@ -28,7 +28,8 @@ export default async function scale({ size, runs, log }) {
   const notes = [];
   const n = ensureDebianPackage('time', '/usr/bin/time', log);
   if (n) notes.push(n);
-  const sizes = SIZES[size];
+  // MTAF_BENCH_SCALE_SIZES=100,300 overrides the host counts (for trying the harness out).
+  const sizes = process.env.MTAF_BENCH_SCALE_SIZES ? process.env.MTAF_BENCH_SCALE_SIZES.split(',').map(Number) : SIZES[size];
   const fixtures = readdirSync(join(benchRoot, 'fixtures')).filter((f) => /^probe-batch-.*\.json$/.test(f)).sort().map((f) => join(benchRoot, 'fixtures', f));
   if (fixtures.length === 0) return { status: 'not-runnable', reason: 'no recorded probe batches in bench/fixtures (run node bench/capture-fixtures.mjs)' };
   const dir = tempDir('scale');

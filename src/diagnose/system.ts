@@ -7,7 +7,7 @@ export const HDD_MSGS_PER_HOUR = 100_000;
 export const UTIL_WARN = 80;
 export const UTIL_CRITICAL = 90;
 /** With the daemon blocked on disk this often, a device busy above UTIL_BUSY is the constraint. */
-export const UTIL_BUSY = 50;
+export const UTIL_BUSY = 30;
 export const BLOCKED_SHARE = 0.5;
 
 /** Delivered messages in the last hour: PowerMTA's own counter, else the busiest accounting hour. */
@@ -169,7 +169,7 @@ export const DAEMON_ONE_CORE_MIN = 85;
 export const DAEMON_ONE_CORE_MAX = 130;
 
 /** A thread runnable (on a CPU or queued for one) this much of the time is close to needing a whole core, whatever a busy machine gives it. */
-export const THREAD_RUNNABLE_MIN = 75;
+export const THREAD_RUNNABLE_MIN = 70;
 
 export function threadContention(facts: Facts): Finding[] {
   const cpu = facts.cpu;

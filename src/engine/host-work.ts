@@ -155,6 +155,12 @@ export async function applyHost(
   const kinds = opts.kinds ?? STEP_KINDS;
   opts.emit({ type: 'host-start', host: plan.host });
   const result = await withLock(conn, opts.lockPath, opts, async (applier) => {
+    // A plan that refused a task is not applied in part.
+    const refusedTask = plan.tasks.find((t) => t.plan.kind === 'refused');
+    if (refusedTask) {
+      const error = new RefusedError(`${plan.host}: task "${refusedTask.name}" was refused in the plan: ${(refusedTask.plan as { reason: string }).reason}`);
+      return { failure: { error, refused: true }, notifiedHandlers: async () => undefined };
+    }
     const now = await reobserve(conn, plan, opts.become, kinds);
     if (fingerprint(now) !== plan.fingerprint) {
       const drift = describeDrift(plan.observations, now);

@@ -35,7 +35,8 @@ export async function labDown(opts: { name?: string; labDir?: string }): Promise
   let processes = 0;
   const found = state !== null || hosts.length > 0 || existsSync(labDir);
 
-  await mapLimit(hosts, 8, async (host) => {
+  // All hosts at once: stopping is mostly waiting for daemons to exit after SIGTERM.
+  await mapLimit(hosts, 64, async (host) => {
     const killed = await stopHostProcesses(host);
     processes += killed.count;
     problems.push(...killed.problems);

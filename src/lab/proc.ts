@@ -51,13 +51,16 @@ export async function runOk(file: string, args: string[], options: ProcOptions =
   return result;
 }
 
-/** Map with at most `limit` calls in flight; results in input order; all settle before a throw. */
+/**
+ * Map with at most `limit` calls in flight; results in input order. After the first failure
+ * no new item is started; the calls in flight settle, then the first error is thrown.
+ */
 export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   const errors: unknown[] = [];
   let next = 0;
   async function worker(): Promise<void> {
-    while (next < items.length) {
+    while (next < items.length && errors.length === 0) {
       const i = next++;
       try {
         results[i] = await fn(items[i] as T, i);

@@ -17,7 +17,7 @@ export interface CpuFacts {
    * ~100 % of the time needs a whole core even when a busy machine gives it less.
    */
   hottestThread?: { tid: number; onCpuPercent: number; runnablePercent: number };
-  /** Share of ~20 looks over the sample in which some daemon thread was in disk sleep (state D). */
+  /** Share of ~10 looks over the sample in which some daemon thread was in disk sleep (state D). */
   ioBlockedShare?: number;
   sampleSeconds?: number;
 }
@@ -40,11 +40,12 @@ mtaf_sample() {
 }
 mtaf_sample 1
 if [ -n "$MTAF_PID" ]; then
-  # How often some daemon thread is blocked in uninterruptible (disk) sleep, 20 looks in ~1 s.
+  # How often some daemon thread is blocked in uninterruptible (disk) sleep: 10 looks in ~1 s,
+  # one awk per look to disturb a busy machine as little as possible.
   ( mtaf_k=0
-    while [ $mtaf_k -lt 20 ]; do
-      printf 'dstate\\t%s\\n' "$(cat /proc/$MTAF_PID/task/*/stat 2>/dev/null | awk '{ sub(/^.*\\) /, ""); if ($1 == "D") n++ } END { print n + 0 }')"
-      sleep 0.05 2>/dev/null || break
+    while [ $mtaf_k -lt 10 ]; do
+      awk '{ sub(/^.*\\) /, ""); if ($1 == "D") n++ } END { printf "dstate\\t%d\\n", n }' /proc/$MTAF_PID/task/*/stat 2>/dev/null
+      sleep 0.1 2>/dev/null || break
       mtaf_k=$((mtaf_k + 1))
     done ) > "$MTAF_TMP/cpu-dstate" &
 fi

@@ -30,7 +30,18 @@ export interface SpoolMigrateState extends Record<string, unknown> {
   device: DeviceFacts;
   /** Sources of / and /boot and every device they sit on (lsblk -s). */
   'system disks': { sources: string[]; disks: string[] };
-  spool: { path: string; exists: boolean; bytes: number; files: number; isMountpoint: boolean; source: string; uuid: string; kept: string[] };
+  spool: {
+    path: string;
+    exists: boolean;
+    bytes: number;
+    files: number;
+    isMountpoint: boolean;
+    source: string;
+    uuid: string;
+    kept: string[];
+    /** A process named like the daemon (pmtad) is running, whatever the init system says. */
+    daemonRunning: boolean;
+  };
   mountpoint: { path: string; exists: boolean; isDirectory: boolean; isMountpoint: boolean; empty: boolean; source: string; uuid: string };
   fstab: string | null;
   'pmta config': ObservedConfig;
@@ -96,6 +107,7 @@ export function parseSpoolObservation(stdout: string, device: string, spool: str
       source: one('spool.source'),
       uuid: one('spool.uuid'),
       kept: all('spool.kept'),
+      daemonRunning: one('proc.running') === 'yes',
     },
     mountpoint: {
       path: mountpoint,
@@ -109,6 +121,11 @@ export function parseSpoolObservation(stdout: string, device: string, spool: str
   };
 }
 
+/** The daemon's process name: pmtad for the pmta service, else the service name. */
+export function daemonProcess(service: string): string {
+  return service === 'pmta' ? 'pmtad' : service;
+}
+
 export async function observeSpoolMigrate(
   host: HostConnection,
   params: { device: string; mountpoint: string; spool?: string; service: string; config: string },
@@ -116,7 +133,8 @@ export async function observeSpoolMigrate(
 ): Promise<SpoolMigrateState> {
   const config = await observeConfig(host, params.config, become);
   const spool = params.spool ?? configuredSpool(config);
-  const r = await host.exec(sh`sh -c ${OBSERVE_SPOOL_MIGRATE} mtafleet-observe ${params.device} ${spool} ${params.mountpoint}`, { become });
+  const proc = daemonProcess(params.service);
+  const r = await host.exec(sh`sh -c ${OBSERVE_SPOOL_MIGRATE} mtafleet-observe ${params.device} ${spool} ${params.mountpoint} ${proc}`, { become });
   const fstab = await host.readFile('/etc/fstab', { become });
   const svc = await host.exec(sh`sh -c ${OBSERVE_SERVICE} mtafleet-service ${params.service}`, { become });
   return {

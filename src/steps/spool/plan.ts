@@ -5,7 +5,7 @@ import { configuredSpool, planSpoolRepoint } from '../pmta/edit.js';
 import { validatedWrite } from '../pmta/write.js';
 import { serviceCommand } from '../service.js';
 import type { Action, Change, StepPlan } from '../types.js';
-import type { SpoolMigrateState } from './observe.js';
+import { daemonProcess, type SpoolMigrateState } from './observe.js';
 import { deviceRefusal, formatBytes, layoutRefusal } from './preflight.js';
 import {
   CARRY_BACK,
@@ -75,7 +75,7 @@ export function planSpoolMigrate(state: SpoolMigrateState, params: SpoolMigrateP
   const dev = params.device;
   const init = state.service['init system'];
   const svc = params.service;
-  const proc = svc === 'pmta' ? 'pmtad' : svc;
+  const proc = daemonProcess(svc);
   const wasActive = state.service['service state'] === 'active';
   const kept = state.spool.isMountpoint ? spool : `${spool}.mtafleet-${id}`;
   const manifest = `${STATE_DIR}/${id}.manifest`;

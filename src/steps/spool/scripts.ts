@@ -4,9 +4,10 @@
  * POSIX sh only (remote shells may be dash). Tested locally under `sh` (test/unit/steps).
  */
 
-/** Read-only observation. $1 device, $2 spool dir, $3 mountpoint. Prints key=value lines. */
-export const OBSERVE_SPOOL_MIGRATE = `dev=$1; spool=$2; mp=$3
+/** Read-only observation. $1 device, $2 spool dir, $3 mountpoint, $4 daemon process name. Prints key=value lines. */
+export const OBSERVE_SPOOL_MIGRATE = `dev=$1; spool=$2; mp=$3; proc=$4
 export LC_ALL=C
+pgrep -x "$proc" >/dev/null 2>&1 && echo proc.running=yes
 [ -e "$dev" ] && echo dev.exists=yes
 [ -b "$dev" ] && echo dev.block=yes
 real=$(readlink -f -- "$dev" 2>/dev/null || echo "$dev")

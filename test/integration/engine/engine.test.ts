@@ -47,7 +47,7 @@ describe('engine end to end (real sshd)', () => {
     expect(r.stdout).toContain('+nofile = 65536');
     expect(hashTree(join(fx.dir, 'hosts'))).toEqual(before);
     expect(existsSync(join(fx.dir, 'lock-h1'))).toBe(false);
-  });
+  }, 300_000);
 
   it('run applies, then a second run reports 0 changes', () => {
     seed();
@@ -73,7 +73,7 @@ describe('engine end to end (real sshd)', () => {
     const mode = statSync(join(fx.stateDir, 'runs', j1.runId, 'journal.jsonl')).mode & 0o777;
     expect(mode).toBe(0o600);
     expect(statSync(join(fx.stateDir, 'runs')).mode & 0o777).toBe(0o700);
-  });
+  }, 600_000);
 
   it('plan, drift on one host by hand, apply: that host refused with the drift named, the other applied', () => {
     seed();
@@ -102,7 +102,7 @@ describe('engine end to end (real sshd)', () => {
     expect(h2.status).toBe('changed');
     expect(readFileSync(join(fx.hostDir('h1'), 'app.conf'), 'utf8')).toBe('threads = 3\n');
     expect(readFileSync(join(fx.hostDir('h2'), 'app.conf'), 'utf8')).toBe('threads = 32\n');
-  });
+  }, 600_000);
 
   it('serial 1: a refused first batch stops the run, the other host is reported as not run', () => {
     seed();
@@ -118,7 +118,7 @@ describe('engine end to end (real sshd)', () => {
     expect(j.notRun).toEqual(['h2']);
     expect(j.stopped).toMatch(/batch 1 of 2/);
     expect(readFileSync(join(fx.hostDir('h2'), 'app.conf'), 'utf8')).toBe('threads = 2\n');
-  });
+  }, 600_000);
 
   it('a modified or truncated plan file is refused with exit 1', () => {
     seed();
@@ -135,7 +135,7 @@ describe('engine end to end (real sshd)', () => {
     expect(b.code).toBe(1);
     expect(b.stderr).toMatch(/not valid JSON/);
     expect(readFileSync(join(fx.hostDir('h1'), 'app.conf'), 'utf8')).toBe('threads = 2\n');
-  });
+  }, 600_000);
 
   it('a failing command after a file change rolls the host back automatically', () => {
     seed();
@@ -158,7 +158,7 @@ describe('engine end to end (real sshd)', () => {
     expect(readFileSync(join(fx.hostDir('h1'), 'app.conf'), 'utf8')).toBe('threads = 2\n');
     const journal = readFileSync(join(fx.stateDir, 'runs', j.runId, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(journal.map((x: { type: string }) => x.type)).toEqual(['intent', 'done', 'intent', 'failed', 'undo-failed', 'undone']);
-  });
+  }, 300_000);
 
   it('SIGKILL mid-run, then rollback restores the file from the journal', async () => {
     seed();
@@ -170,22 +170,31 @@ describe('engine end to end (real sshd)', () => {
     - name: new config
       file: { path: "{{ target_dir }}/app.conf", content: "threads = 77\\n" }
     - name: slow step
-      command: { cmd: "sleep 30" }
+      command: { cmd: "echo $$ > {{ target_dir }}/sleep.pid; exec sleep 300" }
 `,
     );
     const child = fx.spawnCli(['run', pb, '-i', fx.inventory, '--limit', 'h1']);
     const exited = new Promise((r) => child.once('exit', r));
     try {
-      const deadline = Date.now() + 30_000;
-      while (readFileSync(join(fx.hostDir('h1'), 'app.conf'), 'utf8') !== 'threads = 77\n' || !existsSync(join(fx.dir, 'lock-h1'))) {
-        if (Date.now() > deadline) throw new Error('the run never changed the file');
+      const deadline = Date.now() + 180_000;
+      while (!existsSync(join(fx.hostDir('h1'), 'sleep.pid'))) {
+        if (Date.now() > deadline) throw new Error('the run never reached the slow command');
         await new Promise((r) => setTimeout(r, 100));
       }
-      // Let the command's intent reach the journal, then kill the runner.
-      await new Promise((r) => setTimeout(r, 500));
+      expect(readFileSync(join(fx.hostDir('h1'), 'app.conf'), 'utf8')).toBe('threads = 77\n');
     } finally {
       child.kill('SIGKILL');
       await exited;
+      // The remote command outlives its runner; stop it by its own pid.
+      const pidFile = join(fx.hostDir('h1'), 'sleep.pid');
+      for (let i = 0; i < 50 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 100));
+      if (existsSync(pidFile)) {
+        try {
+          process.kill(Number(readFileSync(pidFile, 'utf8').trim()), 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
     }
     const runs = JSON.parse(fx.cli(['runs', '--format', 'json']).stdout) as Array<{ runId: string; finishedAt: string | null; playbook: string }>;
     const killed = runs.find((r) => r.playbook.endsWith('pb-slow.yaml'))!;
@@ -196,11 +205,13 @@ describe('engine end to end (real sshd)', () => {
     expect(JSON.parse(blocked.stdout).hosts[0].error).toContain(`locked by run ${killed.runId}`);
 
     const rb = fx.cli(['rollback', killed.runId]);
-    expect(rb.stdout).toMatch(/run: sleep 30.*has no undo/s);
+    expect(rb.stdout).toMatch(/run: echo .*sleep 300.*has no undo/s);
     expect(readFileSync(join(fx.hostDir('h1'), 'app.conf'), 'utf8')).toBe('threads = 2\n');
     expect(existsSync(join(fx.dir, 'lock-h1'))).toBe(false);
     // Everything restorable is restored; a second rollback has only the command left to report.
     const again = fx.cli(['rollback', killed.runId, '--format', 'json']);
-    expect(JSON.parse(again.stdout).problems.map((p: { change: string }) => p.change)).toEqual(['run: sleep 30']);
-  }, 90_000);
+    expect(JSON.parse(again.stdout).problems.map((p: { change: string }) => p.change)).toEqual([
+      `run: echo $$ > ${fx.hostDir('h1')}/sleep.pid; exec sleep 300`,
+    ]);
+  }, 900_000);
 });

@@ -75,7 +75,7 @@ export async function startFixture(): Promise<Fixture> {
           env,
           input: opts.input ?? '',
           encoding: 'utf8',
-          timeout: 60_000,
+          timeout: 240_000,
         });
         return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
       },

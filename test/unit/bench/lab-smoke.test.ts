@@ -1,7 +1,7 @@
 /**
  * The lab benchmarks (fleet-audit, plan-apply, migration-downtime) at --size tiny --runs 1:
- * each brings up its own 4-host lab (namespaces mtaf-bfleet-*, mtaf-bplan-*, ...) and takes
- * it down. Needs root (network namespaces), like the lab's own integration tests.
+ * each brings up its own 4-host lab named "bench" (namespaces mtaf-bench-NN) and takes it
+ * down. Needs root (network namespaces), like the lab's own integration tests.
  */
 import { execFileSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -44,7 +44,7 @@ describe.skipIf(!root)('bench smoke: lab benchmarks (tiny)', () => {
 
   it('leaves no lab namespaces and no temp dirs', () => {
     const netns = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
-    expect(netns).not.toMatch(/mtaf-b(fleet|plan|migr)-/);
+    expect(netns).not.toMatch(/mtaf-bench-/);
     expect(leftover).toEqual([]);
   });
 });

@@ -102,6 +102,12 @@ const TABLE: Array<{ name: string; changes: Change[]; expected: string[] }> = [
   },
   { name: 'a 58 % busy spool device the daemon does not wait on', changes: [spoolUtil(58.5), (h) => void (h.facts.cpu!.ioBlockedShare = 0.1)], expected: [] },
   {
+    name: 'heavier machine load: spool device 39.6 % busy, pmtad blocked on disk in 55 % of looks (lab measurement)',
+    changes: [spoolUtil(39.6), (h) => void (h.facts.cpu!.ioBlockedShare = 0.55)],
+    expected: ['spool-io:warn'],
+  },
+  { name: 'daemon blocked on disk but the spool device is nearly idle: not the spool', changes: [spoolUtil(12), (h) => void (h.facts.cpu!.ioBlockedShare = 0.8)], expected: [] },
+  {
     name: 'connections full on every IP but no ISP pushback (1 % deferrals): not an ISP limit',
     changes: [gmailThrottled, (h) => void (h.facts.accounting = healthy().facts.accounting)],
     expected: [],

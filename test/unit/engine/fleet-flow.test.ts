@@ -109,6 +109,23 @@ describe('applyHost', () => {
   });
 });
 
+describe('applyHost with a refused task', () => {
+  it('applies nothing on a host whose plan refused a task', async () => {
+    const { inventory, conns, deps } = fleet(['h1']);
+    const pb = parsePlaybook('/pb.yaml', `- hosts: mta\n  tasks:\n    - { name: one, fake: { key: /a, value: "1" } }\n    - { name: two, fake: { key: /a, value: "2" } }\n`);
+    const body = await planPlaybook({ playbook: pb, inventory: { ...inventory, file: '/dev/null' }, extraVars: {}, forks: 1 }, deps);
+    const h1 = conns.get('h1')!;
+    const journal = new Journal(join(dir, 'refused.jsonl'));
+    const r = await applyHost(h1, body.plays[0].hosts[0], {
+      runId: 'r', user: 'u', journal, autoRollback: true, emit: () => undefined, kinds: KINDS, lock: deps.lock, lockPath: '/l', become: false, playIndex: 0,
+    });
+    journal.close();
+    expect(r.status).toBe('refused');
+    expect(r.error).toContain('task "two" was refused in the plan');
+    expect(h1.files.has('/a')).toBe(false);
+  });
+});
+
 describe('progress view', () => {
   it('shows the latest host event in small batches and only counts past 30 hosts', () => {
     const v = new BatchView();

@@ -1,4 +1,5 @@
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -29,6 +30,7 @@ const rec = (type: string, time: string, rcpt: string, diag: string, ip: string)
 function setUpHost(): string {
   mkdirSync(join(dir, 'conf.d'));
   mkdirSync(join(dir, 'spool'));
+  mkdirSync(join(dir, 'spool-real'));
   copyFileSync('/bin/sleep', join(dir, 'pmtad'));
   writeFileSync(
     join(dir, 'config'),
@@ -65,7 +67,8 @@ describe.each(['dash', 'bash'])('runProbes through %s on this machine', (shell) 
   it('runs every probe in one round trip in about one second', async () => {
     // The fake daemon is a copy of sleep named pmtad, started by the same shell in a fresh
     // network namespace; ( ... & ) detaches it so the batch's `wait` does not wait for it.
-    const host = localHost(shell, { PATH: `${FAKEBIN}:${process.env.PATH}` }, { netns: true, prefix: `( exec ${dir}/pmtad 60 >/dev/null 2>&1 </dev/null & )\nfor i in 1 2 3 4 5 6 7 8 9 10; do for p in $(pgrep -x pmtad); do [ "$(readlink /proc/$p/ns/net)" = "$(readlink /proc/$$/ns/net)" ] && break 2; done; sleep 0.1; done\n` });
+    // The spool is a bind mount (as on lab hosts): findmnt then names "/dev/X[/dir]".
+    const host = localHost(shell, { PATH: `${FAKEBIN}:${process.env.PATH}` }, { netns: true, mountns: true, prefix: `mount --bind ${dir}/spool-real ${dir}/spool\n( exec ${dir}/pmtad 60 >/dev/null 2>&1 </dev/null & )\nfor i in 1 2 3 4 5 6 7 8 9 10; do for p in $(pgrep -x pmtad); do [ "$(readlink /proc/$p/ns/net)" = "$(readlink /proc/$$/ns/net)" ] && break 2; done; sleep 0.1; done\n` });
     let calls = 0;
     const counting = { ...host, exec: (...args: Parameters<typeof host.exec>) => (calls++, host.exec(...args)) };
     const t0 = Date.now();
@@ -119,7 +122,11 @@ describe.each(['dash', 'bash'])('runProbes through %s on this machine', (shell) 
     expect(ports?.sysctl.ipLocalPortRange?.length).toBe(2);
     expect(ports?.timeWait).toBe(0);
     expect(spool?.spools[0].dir).toBe(join(dir, 'spool'));
-    expect(spool?.spools[0].device).toBeTruthy();
+    const device = spool?.spools[0].device ?? '';
+    expect(spool?.spools[0].source).toMatch(/\[.*spool-real\]$/);
+    expect(device).toMatch(/^[\w-]+$/);
+    expect(existsSync(`/sys/block/${device}`)).toBe(true);
+    expect(spool?.io[device]?.source).toBe('iostat -x');
   });
 });
 
@@ -153,7 +160,6 @@ describe('batch script', () => {
   });
 });
 
-import { execFileSync } from 'node:child_process';
 function execLocal(text: string): string {
   return execFileSync('dash', ['-c', text]).toString('utf8');
 }

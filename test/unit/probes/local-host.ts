@@ -9,7 +9,7 @@ import type { ExecOptions, ExecResult, HostConnection } from '../../../src/trans
 export function localHost(
   shell: string,
   env: Record<string, string> = {},
-  hostOptions: { prefix?: string; netns?: boolean } = {},
+  hostOptions: { prefix?: string; netns?: boolean; mountns?: boolean } = {},
 ): HostConnection {
   return {
     name: `local-${shell}`,
@@ -19,7 +19,9 @@ export function localHost(
         const text = `${hostOptions.prefix ?? ''}${command.text}`;
         // unshare -n: a fresh network namespace, so the fake pmtad started by `prefix` is the
         // only one the probes can match (they pick pmtad in their own namespace).
-        const [bin, args] = hostOptions.netns ? ['unshare', ['-n', shell, '-c', text]] : [shell, ['-c', text]];
+        // unshare -m: a private mount namespace for test mounts, gone when the command ends.
+        const flags = [...(hostOptions.netns ? ['-n'] : []), ...(hostOptions.mountns ? ['-m'] : [])];
+        const [bin, args] = flags.length > 0 ? ['unshare', [...flags, shell, '-c', text]] : [shell, ['-c', text]];
         const child = spawn(bin, args, { env: { ...process.env, ...env } });
         let stdout = '';
         let stderr = '';

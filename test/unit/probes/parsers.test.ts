@@ -133,6 +133,18 @@ describe('spool-disk probe output', () => {
     expect(result.status === 'ok' && result.facts.io.loop3).toEqual({ device: 'loop3', util: 95, readsPerSec: 0, writesPerSec: 200, source: '/proc/diskstats' });
   });
 
+  it('reads a real fio 3.33 JSON result (benchmarkDisk), with fio warnings before the JSON', () => {
+    const json = fixture('fio-3.33-randrw.json');
+    const expected = JSON.parse(json).jobs[0];
+    const result = parseSpoolDisk({
+      stdout: ['device\t/var/spool/pmta\t/dev/vda\tvda\tvda', sub('fio', `fio: some warning line\n${json}`)].join('\n'),
+      stderr: '',
+      exitCode: 0,
+    });
+    expect(result.status === 'ok' && result.facts.benchmark).toEqual({ readIops: expected.read.iops, writeIops: expected.write.iops });
+    expect(expected.read.iops).toBeGreaterThan(0);
+  });
+
   it('is unavailable without any spool directory', () => {
     expect(parseSpoolDisk({ stdout: '', stderr: '', exitCode: 0 }).status).toBe('unavailable');
   });
