@@ -16,6 +16,9 @@ const NEEDED = {
   procps: '/usr/sbin/sysctl',
   // headless rendering test of the HTML audit report
   chromium: '/usr/bin/chromium',
+  // the accounting awk program is tested under both of the awks found on stock servers
+  mawk: '/usr/bin/mawk',
+  gawk: '/usr/bin/gawk',
 };
 
 import { existsSync } from 'node:fs';
