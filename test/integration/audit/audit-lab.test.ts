@@ -28,7 +28,7 @@ const SNAPSHOT = [
   'sysctl net.ipv4.ip_local_port_range net.ipv4.tcp_fin_timeout net.ipv4.tcp_tw_reuse net.core.somaxconn',
   // the filesystem holding the spool (the mount table as a whole changes with other tests' namespaces)
   'findmnt -rn -o TARGET,SOURCE,FSTYPE -T /var/spool/pmta',
-  'ls -ld /var/spool/pmta',
+  "stat -c '%U:%G %a' /var/spool/pmta",
 ].join('; ');
 
 describe('mtafleet audit on a lab with one host per scenario', () => {

@@ -54,6 +54,7 @@ describe('spool-migrate plan (recorded observations)', () => {
   it('a stopped service is neither stopped nor started', () => {
     const state = structuredClone(happy.state) as any;
     state['service pmta']['service state'] = 'inactive';
+    state['pmta spool'].daemonRunning = false;
     const plan = spoolMigrateStep.plan(state, spoolMigrateStep.params.parse(happy.params));
     if (plan.kind !== 'changes') throw new Error('changes expected');
     const all = plan.changes.flatMap((c) => commands(c.do)).join('\n');

@@ -56,7 +56,7 @@ describe.skipIf(!canLoop)('spool-migrate remote scripts on a real loop device', 
   });
 
   function observe(): SpoolMigrateState {
-    const r = runLocal(run(OBSERVE_SPOOL_MIGRATE, device, spool, mp));
+    const r = runLocal(run(OBSERVE_SPOOL_MIGRATE, device, spool, mp, "mtaf-st-noproc"));
     expect(r.exitCode, r.stderr).toBe(0);
     const parsed = parseSpoolObservation(r.stdout, device, spool, mp);
     return {

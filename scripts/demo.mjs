@@ -1,0 +1,45 @@
+#!/usr/bin/env node
+// `npm run demo`: bring up a 4-host lab fleet with mixed bottlenecks and audit it — the main
+// job of mtafleet, on hosts that are real sshd servers in network namespaces on this machine.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const cli = join(root, 'bin', 'mtafleet.js');
+const LAB = 'demo';
+const SCENARIOS = 'healthy,spool-io,fd-limit,isp-limit';
+
+function mtafleet(args, { allowFail = false } = {}) {
+  console.log(`\n$ mtafleet ${args.join(' ')}`);
+  const r = spawnSync(process.execPath, [cli, ...args], { stdio: 'inherit' });
+  if (r.status !== 0 && !allowFail) {
+    console.error(`demo: "mtafleet ${args.join(' ')}" exited ${r.status}`);
+    process.exit(r.status ?? 1);
+  }
+  return r.status;
+}
+
+if (process.platform !== 'linux' || process.getuid?.() !== 0) {
+  console.error('demo: the lab fleet needs root on Linux (network namespaces, loop devices).');
+  process.exit(1);
+}
+
+// A previous demo may still be up: start from a clean lab.
+mtafleet(['lab', 'down', '--name', LAB], { allowFail: true });
+mtafleet(['lab', 'up', '4', '--name', LAB, '--scenarios', SCENARIOS]);
+const inventory = `/var/lib/mtafleet-lab/${LAB}/inventory.yaml`;
+mtafleet(['inventory', '-i', inventory, '--graph']);
+// Let the simulated daemons build up their symptoms for a few seconds.
+await new Promise((r) => setTimeout(r, 8000));
+// Audit findings do not change the exit code (no --fail-on), so a non-zero code is a real failure.
+mtafleet(['audit', '-i', inventory]);
+mtafleet(['audit', '-i', inventory, '--format', 'html', '--out', join(root, 'audit-demo.html')]);
+mtafleet(['run', join(root, 'playbooks', 'fd-limit.yaml'), '-i', inventory, '--limit', 'mta03', '--check', '--diff'], { allowFail: true });
+
+console.log(`
+The lab is still up, so you can keep going:
+  npx mtafleet audit -i ${inventory} --format json
+  npx mtafleet run playbooks/fd-limit.yaml -i ${inventory} --limit mta03
+  ssh -F /var/lib/mtafleet-lab/${LAB}/ssh_config mta01
+Take it down with:  npx mtafleet lab down --name ${LAB}`);
