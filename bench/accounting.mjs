@@ -1,11 +1,16 @@
 /**
- * accounting: the on-host accounting analysis (the awk program the accounting probe ships,
- * run locally through mawk with `sh -c`, exactly the probe's command text) against the source
- * article's one-line `awk -F,` hourly count, on the same generated file, in the same run.
- * Also: peak RSS of both (and of the analysis on 1/8 of the file: memory must not grow with
- * the file), the one-liner's miscount of quoted-comma lines, and the repeated-audit figure.
+ * accounting: the on-host accounting analysis (the accounting probe's shipped command text,
+ * run locally with `sh -c`, awk = mawk as on Debian) against the source article's one-line
+ * `awk -F,` hourly count on the same generated file, in the same run, interleaved:
+ *   - analysis with the audit's default 24 h window (what every audit runs),
+ *   - analysis over the whole file (every record aggregated, as the one-liner counts all),
+ *   - the one-liner.
+ * Also: peak RSS of each (and of the analysis on 1/8 of the file: memory must not grow with
+ * the file), correctness against the generator's truth, the one-liner's miscount of
+ * quoted-comma lines, and the repeated audit with the probe's cursor (unchanged file, then
+ * appended records, then a rotation: the incremental result must equal a full analysis).
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, openSync, readSync, closeSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateAccounting } from './lib/acct-gen.mjs';
 import { dist } from './lib/paths.mjs';
@@ -13,10 +18,13 @@ import { dropCaches, ensureDebianPackage, tempDir, timed, run } from './lib/proc
 import { compare, measure } from './lib/stats.mjs';
 
 const SIZES = { tiny: 4 * 2 ** 20, full: 2 ** 30 };
+const DAYS = 5;
 const ONE_LINER = `awk -F, 'NR>1 && $1=="d" {hour=substr($2,1,13); count[hour]++} END { for(h in count) print h, count[h] }' "$1"`;
 // The same naive split, counting per source IP: the article's "$15" per-IP breakdown.
 const ONE_LINER_PER_IP = `awk -F, 'NR>1 && $1=="d" {ip[$15]++} END { for(i in ip) print i, ip[i] }' "$1"`;
 const TARGET = 2.0;
+const REPEAT_TARGET = 0.05;
+const WHOLE_FILE_HOURS = 24 * (DAYS + 2);
 
 export default async function accounting({ size, runs, log }) {
   const notes = [];
@@ -24,61 +32,90 @@ export default async function accounting({ size, runs, log }) {
     const n = ensureDebianPackage(pkg, bin, log);
     if (n) notes.push(n);
   }
-  const { accountingProbe, parseAccounting } = await import(dist('probes/accounting.js'));
+  const probeModule = await import(dist('probes/accounting.js'));
+  if (typeof probeModule.makeAccountingProbe !== 'function') {
+    return { status: 'error', reason: 'dist/probes/accounting.js exports no makeAccountingProbe(cursor): the benchmark needs the cursor-capable probe' };
+  }
   const dir = tempDir('acct');
   try {
     // `awk` on the PATH is mawk, as on a stock Debian host, for both programs.
     const shim = join(dir, 'bin');
     mkdirSync(shim);
     symlinkSync('/usr/bin/mawk', join(shim, 'awk'));
-    const file = join(dir, 'acct.csv');
+    const logDir = join(dir, 'log');
+    mkdirSync(logDir);
+    const file = join(logDir, 'acct.csv');
     log(`generating ${(SIZES[size] / 2 ** 20).toFixed(0)} MiB of accounting CSV in ${dir}`);
     const genStart = Date.now();
-    const truth = generateAccounting(file, SIZES[size]);
+    const truth = generateAccounting(file, SIZES[size], { days: DAYS });
     log(`generated ${truth.lines} lines in ${((Date.now() - genStart) / 1000).toFixed(1)} s`);
-    // The window covers the whole file so the analysis aggregates every record, as the
-    // one-liner counts every record (with the default 24 h window it would do less work).
-    const windowHours = 24 * 7;
-    const env = { ...process.env, PATH: `${shim}:${process.env.PATH}`, LC_ALL: 'C', MTAF_ACCT_FILES: file, MTAF_WINDOW_HOURS: String(windowHours) };
-    const analysis = (f) => timed('sh', ['-c', accountingProbe.command.text], { env: { ...env, MTAF_ACCT_FILES: f } });
+
+    const env = { ...process.env, PATH: `${shim}:${process.env.PATH}`, LC_ALL: 'C', MTAF_ACCT_FILES: file };
+    delete env.MTAF_AWK;
+    // One analysis: the probe's command (with or without a cursor) and its parse.
+    const analyse = async (hours, cursor, target = file) => {
+      const { probe, takeCursor } = probeModule.makeAccountingProbe(cursor);
+      const r = await timed('sh', ['-c', probe.command.text], { env: { ...env, MTAF_ACCT_FILES: target, MTAF_WINDOW_HOURS: String(hours) } });
+      if (r.code !== 0) throw new Error(`analysis exited ${r.code}: ${r.stderr.slice(0, 400)}`);
+      const parsed = probe.parse({ stdout: r.stdout, stderr: r.stderr, exitCode: r.code });
+      if (parsed.status !== 'ok') throw new Error(`analysis output not understood: ${parsed.reason}`);
+      return { ...r, facts: parsed.facts, cursor: takeCursor() };
+    };
     const oneLiner = (f, text = ONE_LINER) => timed('sh', ['-c', text, 'sh', f], { env });
 
     const cold = size === 'full';
     const cache = cold && dropCaches() ? 'cold' : 'warm';
-    if (cold && cache === 'warm') notes.push('could not drop the page cache: both sides measured warm');
-    if (cache === 'warm') await run('cat', [file], { maxOutput: 0 }); // same warm start for both
-    const samples = { analysis: [], oneLiner: [], analysisRss: [], oneLinerRss: [] };
-    let last;
+    if (cold && cache === 'warm') notes.push('could not drop the page cache: every side measured warm');
+    const prepare = async () => (cache === 'cold' ? dropCaches() : run('cat', [file], { maxOutput: 0 }));
+    const sides = {
+      oneLiner: () => oneLiner(file),
+      analysis24: () => analyse(24),
+      analysisAll: () => analyse(WHOLE_FILE_HOURS),
+    };
+    const samples = Object.fromEntries(Object.keys(sides).flatMap((k) => [[k, []], [`${k}Rss`, []]]));
+    const last = {};
     for (let i = 0; i < runs; i++) {
-      // Alternate which side goes first so drift in machine load does not favour one.
-      const order = i % 2 === 0 ? ['oneLiner', 'analysis'] : ['analysis', 'oneLiner'];
-      for (const side of order) {
-        if (cache === 'cold') dropCaches();
-        const r = side === 'analysis' ? await analysis(file) : await oneLiner(file);
+      // Rotate the order so drift in machine load does not favour one side.
+      const names = Object.keys(sides);
+      for (const side of names.map((_, k) => names[(k + i) % names.length])) {
+        await prepare();
+        const r = await sides[side]();
         if (r.code !== 0) throw new Error(`${side} exited ${r.code}: ${r.stderr.slice(0, 400)}`);
         samples[side].push(r.wallMs / 1000);
         samples[`${side}Rss`].push(r.maxRssMb);
-        if (side === 'analysis') last = r;
+        last[side] = r;
       }
     }
-
-    const parsed = parseAccounting({ stdout: last.stdout, stderr: last.stderr, exitCode: last.code });
-    const check = checkAnalysis(parsed, truth);
+    const check = checkAnalysis(last.analysisAll.facts, truth);
     const miscount = await oneLinerMiscount(oneLiner, file, truth);
 
-    // Memory bounded: the same analysis on the first eighth of the file.
-    const small = join(dir, 'acct-eighth.csv');
-    copyPrefixLines(file, small, Math.floor(truth.bytes / 8));
-    const smallRun = await analysis(small);
-    rmSync(small, { force: true });
+    // Memory bounded: the same analysis of a file over the same days with an eighth of the
+    // records (same hour buckets, IPs, domains): peak RSS must not follow the size.
+    const smallDir = join(dir, 'small');
+    mkdirSync(smallDir);
+    const small = join(smallDir, 'acct.csv');
+    generateAccounting(small, Math.floor(truth.bytes / 8), { days: DAYS, seed: 5 });
+    const smallRun = await analyse(WHOLE_FILE_HOURS, undefined, small);
+    rmSync(smallDir, { recursive: true, force: true });
 
     const measures = [
-      measure('analysis (probe awk program, mawk)', 's', samples.analysis),
-      measure('one-liner (awk -F, hourly count, mawk)', 's', samples.oneLiner),
-      measure('analysis peak RSS', 'MB', samples.analysisRss),
+      measure('analysis, 24 h window (audit default)', 's', samples.analysis24),
+      measure('analysis, whole file (every record aggregated)', 's', samples.analysisAll),
+      measure('one-liner (awk -F, hourly count)', 's', samples.oneLiner),
+      measure('analysis 24 h peak RSS', 'MB', samples.analysis24Rss),
+      measure('analysis whole-file peak RSS', 'MB', samples.analysisAllRss),
       measure('one-liner peak RSS', 'MB', samples.oneLinerRss),
     ];
-    const comparisons = [compare(`${cache} analysis time vs one-liner`, measures[0].median, measures[1].median, TARGET)];
+    const [a24, aAll, one] = measures;
+    const comparisons = [
+      compare(`${cache} analysis (24 h window) vs one-liner`, a24.median, one.median, TARGET),
+      compare(`${cache} analysis (whole file) vs one-liner`, aAll.median, one.median, TARGET),
+    ];
+
+    const repeated = await repeatedAudit({ analyse, prepare, runs, last, file, truth, log });
+    measures.push(repeated.measure);
+    comparisons.push(compare(`repeated audit, unchanged file, vs the ${cache} 24 h analysis`, repeated.measure.median, a24.median, REPEAT_TARGET));
+
     return {
       status: 'ok',
       cache,
@@ -86,21 +123,23 @@ export default async function accounting({ size, runs, log }) {
       measures,
       comparisons,
       figures: {
-        'analysis MB/s (median)': truth.bytes / 2 ** 20 / measures[0].median,
-        'one-liner MB/s (median)': truth.bytes / 2 ** 20 / measures[1].median,
-        'analysis peak RSS on 1/8 of the file (MB)': smallRun.maxRssMb,
+        'analysis 24 h MB/s (median)': truth.bytes / 2 ** 20 / a24.median,
+        'analysis whole-file MB/s (median)': truth.bytes / 2 ** 20 / aAll.median,
+        'one-liner MB/s (median)': truth.bytes / 2 ** 20 / one.median,
+        'analysis peak RSS, file of 1/8 the size, same days (MB)': smallRun.maxRssMb,
+        'analysis peak RSS, whole file / 1/8-size file (bounded: about 1)': measures[4].median / smallRun.maxRssMb,
         'analysis correct (records, per IP, per hour vs truth)': check.ok ? 'yes' : `NO: ${check.problems.join('; ')}`,
+        'analysis 24 h: records in the window': last.analysis24.facts.records,
         'one-liner hourly counts correct': miscount.hourlyCorrect ? 'yes' : 'no',
         'one-liner per-IP ($15): d records in a wrong column': miscount.wrongColumn,
         'one-liner per-IP ($15): share of d records misattributed': miscount.wrongShare,
         'one-liner per-IP ($15): keys that are not IPs': miscount.bogusKeys,
         'lines with a quoted field (commas inside)': truth.quotedCommaRecords,
-        'repeated audit (incremental cursor)': repeatedAuditStatus(),
+        ...repeated.figures,
       },
       notes: [
         ...notes,
-        `analysis window ${windowHours} h (whole file); the one-liner computes hourly d counts only, the analysis hourly/per-IP/per-domain d/t/b and deferral patterns`,
-        'the shipped analysis reads the file twice (pass 1: newest record, pass 2: the window); the one-liner reads it once',
+        `the one-liner computes hourly d counts only; the analysis hourly/per-IP/per-domain d/t/b and deferral patterns (whole-file window: ${WHOLE_FILE_HOURS} h)`,
       ],
     };
   } finally {
@@ -108,10 +147,49 @@ export default async function accounting({ size, runs, log }) {
   }
 }
 
-function checkAnalysis(parsed, truth) {
+/**
+ * The cursor at work: the unchanged file again (timed, `runs` times), then 1 % more records
+ * appended, then a rotation (acct.csv renamed to acct-YYYY-MM-DD-HHMM.csv, a new acct.csv):
+ * after each, the incremental result must equal a full analysis of the same files.
+ */
+async function repeatedAudit({ analyse, prepare, runs, last, file, truth, log }) {
+  const cursor = last.analysis24.cursor;
+  if (!cursor) throw new Error('the cold analysis returned no cursor');
+  const times = [];
+  let again;
+  for (let i = 0; i < runs; i++) {
+    await prepare();
+    again = await analyse(24, cursor);
+    times.push(again.wallMs / 1000);
+  }
+  const figures = { 'repeated audit, unchanged file: same facts as the cold analysis': sameFacts(again.facts, last.analysis24.facts) };
+
+  const appended = generateAccounting(file, Math.max(64 * 1024, Math.floor(truth.bytes / 100)), { days: 0.05, start: truth.lastEpoch + 1, seed: 11, append: true });
+  const incremental = await analyse(24, again.cursor);
+  const full = await analyse(24);
+  figures['after appending 1 % (s, incremental)'] = incremental.wallMs / 1000;
+  figures['after appending 1 %: incremental equals a full analysis'] = sameFacts(incremental.facts, full.facts);
+  log(`appended ${appended.lines} records: incremental ${(incremental.wallMs / 1000).toFixed(2)} s`);
+
+  // Rotation as PowerMTA does it: the file moves aside under a dated name, a new one starts.
+  renameSync(file, file.replace(/acct\.csv$/, 'acct-2026-11-28-0000.csv'));
+  generateAccounting(file, 64 * 1024, { days: 0.02, start: appended.lastEpoch + 1, seed: 13 });
+  const rotatedIncremental = await analyse(24, incremental.cursor);
+  const rotatedFull = await analyse(24);
+  figures['after a rotation: incremental equals a full analysis'] = sameFacts(rotatedIncremental.facts, rotatedFull.facts);
+  return { measure: measure('repeated audit (cursor), unchanged file', 's', times), figures };
+}
+
+/** Equal facts, whatever the order of object keys (hash order of awk and of merges). */
+function sameFacts(a, b) {
+  const canonical = (v) =>
+    Array.isArray(v) ? v.map(canonical) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical(v[k])])) : v;
+  const pick = (f) => JSON.stringify(canonical({ records: f.records, since: f.since, until: f.until, hourly: f.hourly, bySourceIp: f.bySourceIp, byDomain: f.byDomain, files: [...f.files].sort() }));
+  return pick(a) === pick(b) ? 'yes' : 'NO';
+}
+
+function checkAnalysis(f, truth) {
   const problems = [];
-  if (parsed.status !== 'ok') return { ok: false, problems: [`probe parser: ${parsed.reason}`] };
-  const f = parsed.facts;
   const want = truth.byType.d + truth.byType.t + truth.byType.b;
   if (f.records !== want) problems.push(`records ${f.records} != ${want}`);
   for (const [ip, n] of Object.entries(truth.deliveredByIp)) {
@@ -124,44 +202,19 @@ function checkAnalysis(parsed, truth) {
 
 /** The naive split's per-IP counts against the truth (run once, not timed). */
 async function oneLinerMiscount(oneLiner, file, truth) {
-  const hourly = await oneLiner(file);
-  const hours = Object.fromEntries(hourly.stdout.trim().split('\n').map((l) => { const i = l.lastIndexOf(' '); return [l.slice(0, i), Number(l.slice(i + 1))]; }));
+  const pairs = (text) => text.trim().split('\n').filter(Boolean).map((l) => { const i = l.lastIndexOf(' '); return [l.slice(0, i), Number(l.slice(i + 1))]; });
+  const hours = Object.fromEntries(pairs((await oneLiner(file)).stdout));
   const hourlyCorrect = Object.entries(truth.deliveredByHour).every(([h, n]) => hours[h] === n) && Object.keys(hours).length === Object.keys(truth.deliveredByHour).length;
-  const perIp = await oneLiner(file, ONE_LINER_PER_IP);
-  const counts = new Map();
-  for (const l of perIp.stdout.trim().split('\n')) {
-    const i = l.lastIndexOf(' ');
-    counts.set(l.slice(0, i), Number(l.slice(i + 1)));
-  }
   let wrong = 0;
   let bogusKeys = 0;
-  for (const [key, n] of counts) {
+  for (const [key, n] of pairs((await oneLiner(file, ONE_LINER_PER_IP)).stdout)) {
     if (!(key in truth.deliveredByIp)) {
       wrong += n;
       bogusKeys++;
     }
   }
-  // A right key can only lose records (a shifted line never lands on a real IP column value
-  // of its own IP), so the records outside real IPs are exactly the misattributed ones.
-  const totalD = truth.byType.d;
+  // A shifted line never lands on a source IP (column 15 then holds a later field), so the
+  // records under keys that are not IPs are exactly the misattributed ones.
   if (wrong !== truth.naiveWrongIpColumn) throw new Error(`one-liner miscount ${wrong} disagrees with the generator's ${truth.naiveWrongIpColumn}`);
-  return { hourlyCorrect, wrongColumn: wrong, wrongShare: totalD > 0 ? wrong / totalD : 0, bogusKeys };
-}
-
-/** The probe has no cursor: say so rather than invent a figure. Re-checked on every run. */
-function repeatedAuditStatus() {
-  const sources = ['probes/accounting.js', 'probes/accounting-awk.js'].map((f) => dist(f)).filter(existsSync).map((f) => readFileSync(f, 'utf8')).join('\n');
-  return /cursor|offset|inode/i.test(sources)
-    ? 'the probe mentions a cursor: extend bench/accounting.mjs to drive it (not measured yet)'
-    : 'not implemented: the accounting probe keeps no cursor (src/probes/accounting.ts reads the whole window on every audit)';
-}
-
-/** Copies whole lines from the start of src up to about `bytes`. */
-function copyPrefixLines(src, dest, bytes) {
-  const buf = Buffer.alloc(bytes);
-  const fd = openSync(src, 'r');
-  const n = readSync(fd, buf, 0, bytes, 0);
-  closeSync(fd);
-  const end = buf.lastIndexOf(0x0a, n - 1) + 1;
-  writeFileSync(dest, buf.subarray(0, end));
+  return { hourlyCorrect, wrongColumn: wrong, wrongShare: truth.byType.d > 0 ? wrong / truth.byType.d : 0, bogusKeys };
 }

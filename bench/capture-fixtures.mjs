@@ -7,7 +7,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dist, benchRoot } from './lib/paths.mjs';
+import { dist } from './lib/paths.mjs';
+import { currentProbeStamp, fixturesDir } from './lib/fixtures.mjs';
 
 const { labUp, labDown } = await import(dist('lab/index.js'));
 const { loadInventory, selectHosts } = await import(dist('inventory/index.js'));
@@ -15,6 +16,8 @@ const { connect, resolveConnectionSpec } = await import(dist('transport/index.js
 const { ALL_PROBES, buildProbeScript } = await import(dist('probes/index.js'));
 
 const SCENARIOS = ['healthy', 'spool-io', 'fd-limit', 'ip-reputation'];
+// Each capture carries a stamp of the probe batch it came from, so `scale` can tell a stale one.
+const stamp = await currentProbeStamp();
 const LAB = 'bench';
 
 await labDown({ name: LAB });
@@ -30,10 +33,11 @@ try {
       const command = buildProbeScript(ALL_PROBES, {});
       const r = await conn.exec(command, { timeoutMs: 120_000 });
       const scenario = status.hosts.find((h) => h.name === host.name)?.scenario ?? 'unknown';
-      const file = join(benchRoot, 'fixtures', `probe-batch-${scenario}.json`);
+      const file = join(fixturesDir, `probe-batch-${scenario}.json`);
       const record = {
         capturedAt: new Date().toISOString(),
         source: `lab host ${host.name} (scenario ${scenario}), probe batch over ssh`,
+        probeBatch: stamp,
         stdout: r.stdout,
         stderr: r.stderr,
         exitCode: r.exitCode,

@@ -13,6 +13,7 @@ import { createInterface } from 'node:readline';
 import { topFunctions } from './lib/cpuprofile.mjs';
 import { freePort, keygen } from './lib/keys.mjs';
 import { benchRoot, mtafleetBin } from './lib/paths.mjs';
+import { fixtureFiles, staleFixturesNote } from './lib/fixtures.mjs';
 import { ensureDebianPackage, tempDir, timed } from './lib/proc.mjs';
 import { compare, limit, measure } from './lib/stats.mjs';
 
@@ -30,8 +31,10 @@ export default async function scale({ size, runs, log }) {
   if (n) notes.push(n);
   // MTAF_BENCH_SCALE_SIZES=100,300 overrides the host counts (for trying the harness out).
   const sizes = process.env.MTAF_BENCH_SCALE_SIZES ? process.env.MTAF_BENCH_SCALE_SIZES.split(',').map(Number) : SIZES[size];
-  const fixtures = readdirSync(join(benchRoot, 'fixtures')).filter((f) => /^probe-batch-.*\.json$/.test(f)).sort().map((f) => join(benchRoot, 'fixtures', f));
+  const fixtures = fixtureFiles();
   if (fixtures.length === 0) return { status: 'not-runnable', reason: 'no recorded probe batches in bench/fixtures (run node bench/capture-fixtures.mjs)' };
+  const stale = await staleFixturesNote(fixtures);
+  if (stale) notes.push(stale);
   const dir = tempDir('scale');
   let server;
   try {

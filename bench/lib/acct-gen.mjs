@@ -89,14 +89,15 @@ function iso(epochSec) {
  * delivered per source IP and per hour, and how many d records the naive `-F,` split gives a
  * wrong 15th column (dlvSourceIp).
  */
-export function generateAccounting(file, targetBytes, { seed = 7, days = 5, start = Date.UTC(2026, 10, 23) / 1000 } = {}) {
+export function generateAccounting(file, targetBytes, { seed = 7, days = 5, start = Date.UTC(2026, 10, 23) / 1000, append = false } = {}) {
   const rand = mulberry32(seed);
   const r = (n) => Math.floor(rand() * n);
   const weighted = DOMAINS.flatMap(([d, w, mx]) => Array.from({ length: w }, () => [d, mx]));
-  const truth = { bytes: 0, lines: 1, byType: { d: 0, t: 0, b: 0, r: 0, f: 0 }, deliveredByIp: {}, deliveredByHour: {}, naiveWrongIpColumn: 0, quotedCommaRecords: 0, first: null, last: null };
+  const truth = { bytes: 0, lines: append ? 0 : 1, byType: { d: 0, t: 0, b: 0, r: 0, f: 0 }, deliveredByIp: {}, deliveredByHour: {}, naiveWrongIpColumn: 0, quotedCommaRecords: 0, first: null, last: null };
   const span = days * 86400;
-  const fd = openSync(file, 'w');
-  let chunk = HEADER + '\n';
+  // append: more records at the end of an existing file (no header), as PowerMTA writes them.
+  const fd = openSync(file, append ? 'a' : 'w');
+  let chunk = append ? '' : HEADER + '\n';
   let written = 0;
   let lastSec = -1;
   let lastIso = '';
@@ -144,6 +145,7 @@ export function generateAccounting(file, targetBytes, { seed = 7, days = 5, star
       }
       truth.first ??= lastIso;
       truth.last = lastIso;
+      truth.lastEpoch = sec;
       truth.lines++;
       chunk += line + '\n';
       if (chunk.length >= 4 << 20) {

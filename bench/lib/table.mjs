@@ -16,7 +16,8 @@ export function renderResult(r) {
   const lines = [`\n== ${r.name} (size ${r.size}, ${r.runs} run${r.runs === 1 ? '' : 's'}${r.cache ? `, ${r.cache} cache` : ''}) ==`];
   if (r.status !== 'ok') {
     lines.push(`  ${r.status === 'not-runnable' ? 'not runnable' : 'ERROR'}: ${r.reason}`);
-    return lines.join('\n') + '\n';
+    // A benchmark that cannot compare may still have measured its baseline.
+    if (!r.measures?.length) return lines.join('\n') + '\n';
   }
   for (const m of r.measures ?? []) {
     lines.push(`  ${pad(m.label, 52)} ${pad(m.unit, 6)} min ${pad(num(m.min), 8)} median ${pad(num(m.median), 8)} max ${num(m.max)}`);

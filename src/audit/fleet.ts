@@ -82,6 +82,11 @@ function toAuditHost(outcome: HostOutcome<HostFacts>, diagnose: (facts: HostFact
   }
   const hostFacts = outcome.value;
   const probed = { facts: hostFacts.facts, unavailable: hostFacts.unavailable, warnings: hostFacts.warnings };
+  if (Object.keys(hostFacts.facts).length === 0) {
+    // Nothing measured must not read as "healthy": the host counts as failed (exit 2).
+    const why = Object.entries(hostFacts.unavailable).map(([p, r]) => `${p}: ${r}`).join('; ') || 'no probe output';
+    return { name: outcome.name, reachable: true, error: `${outcome.name}: no probe produced facts (${why})`, ...probed, findings: [] };
+  }
   try {
     return { name: outcome.name, reachable: true, error: null, ...probed, findings: diagnose(hostFacts) };
   } catch (err) {

@@ -8,7 +8,7 @@ import { Listr, ListrLogger, ProcessOutput } from 'listr2';
 import { auditExitCode, auditFleet, type AuditProgress, type FailOn } from '../audit/index.js';
 import { loadInventory, selectHosts } from '../inventory/index.js';
 import { AUDIT_FORMATS, renderAudit, summaryLine, writeReportFile, type AuditFormat } from '../report/index.js';
-import { addCommonOptions, addInventoryOptions, forksOption, type CommonOptions } from './common.js';
+import { addCommonOptions, addInventoryOptions, forksOption, parsePositiveInt, type CommonOptions } from './common.js';
 
 interface AuditCliOptions extends CommonOptions {
   inventory: string;
@@ -32,7 +32,7 @@ export function register(program: Command): void {
     );
   addInventoryOptions(cmd);
   cmd
-    .addOption(forksOption())
+    .addOption(forksOption().argParser(asArgumentError(parsePositiveInt)))
     .addOption(new Option('--format <format>', 'report format').choices(AUDIT_FORMATS).default('table'))
     .option('-o, --out <file>', 'write the report to FILE (mode 0644) and print a one-line summary')
     .option('--window <hours>', 'accounting window in hours, ending at the newest record (default 24)', parseHours)
@@ -85,6 +85,17 @@ function noColor(): boolean {
   return (process.env.NO_COLOR ?? '') !== '';
 }
 
+/** commander reports InvalidArgumentError as bad input (exit 1); any other throw is a crash (70). */
+function asArgumentError<T>(parse: (value: string) => T): (value: string) => T {
+  return (value) => {
+    try {
+      return parse(value);
+    } catch (err) {
+      throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
+    }
+  };
+}
+
 function parseHours(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 24 * 366) throw new InvalidArgumentError(`expected whole hours from 1 to 8784, got "${value}"`);
@@ -134,7 +145,7 @@ async function withFleetProgress<T>(total: number, work: (onProgress: (p: AuditP
   return result as T;
 }
 
-export function progressTitle(c: { done: number; total: number; unreachable: number; failed: number }): string {
+function progressTitle(c: { done: number; total: number; unreachable: number; failed: number }): string {
   const trouble = [c.unreachable > 0 ? `${c.unreachable} unreachable` : '', c.failed > 0 ? `${c.failed} failed` : ''].filter(Boolean);
   return `probing ${c.done}/${c.total} hosts${trouble.length > 0 ? ` (${trouble.join(', ')})` : ''}`;
 }

@@ -1,6 +1,6 @@
 /** `mtafleet run PLAYBOOK -i INV [--check [--diff]]`: plan and apply (or, with --check, only plan). */
 import { Option, type Command } from 'commander';
-import { outcomesOfPlan, planPlaybook, withProgress, renderPlanText, renderRunText, runJson, runPlaybook, type RunResult } from '../engine/index.js';
+import { outcomesOfPlan, planPlaybook, withProgress, renderPlanText, renderChangesText, type EngineListener, renderRunText, runJson, runPlaybook, type RunResult } from '../engine/index.js';
 import { summarize } from '../engine/run-record.js';
 import { newRunId } from '../engine/run-record.js';
 import { loadInventory } from '../inventory/index.js';
@@ -44,9 +44,17 @@ export function register(program: Command): void {
       result = { runId: newRunId(), check: true, hosts, summary: summarize(hosts), notRun: [] };
       if (opts.format === 'text') process.stdout.write(renderPlanText(body, { diff: opts.diff }));
     } else {
-      result = await withProgress('run', opts.format, (emit) =>
-        runPlaybook({ ...base, stateDir: opts.stateDir, autoRollback: opts.autoRollback }, emit ? { emit } : {}),
-      );
+      result = await withProgress('run', opts.format, (emit) => {
+        // --diff: print each planned change's diff as it is about to be applied.
+        const listener: EngineListener | undefined =
+          opts.diff && opts.format === 'text'
+            ? (e) => {
+                emit?.(e);
+                if (e.type === 'task-planned' && e.plan.kind === 'changes') process.stdout.write(renderChangesText(e.host, e.task, e.plan.changes));
+              }
+            : emit;
+        return runPlaybook({ ...base, stateDir: opts.stateDir, autoRollback: opts.autoRollback }, listener ? { emit: listener } : {});
+      });
     }
     process.stdout.write(opts.format === 'json' ? runJson(result) : renderRunText(result));
     process.exitCode = exitCodeFor(result.summary);

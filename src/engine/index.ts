@@ -13,5 +13,5 @@ export { listRuns, readRunRecord, type RunResult, type RunRecord, type HostOutco
 export { remoteLock, DEFAULT_LOCK_PATH, type HostLock } from './lock.js';
 export type { EngineEvent, EngineListener } from './events.js';
 export type { EngineDeps } from './fleet.js';
-export { renderPlanText, renderPlanMarkdown, renderRunText, runJson, countChanges } from './render.js';
+export { renderPlanText, renderChangesText, renderPlanMarkdown, renderRunText, runJson, countChanges } from './render.js';
 export { progressPrinter, withProgress, BatchView } from './progress.js';

@@ -82,6 +82,13 @@ export function renderPlanText(body: PlanBody, opts: PlanRenderOptions): string 
   return out.join('\n') + '\n';
 }
 
+/** One task's changes with their diffs (run --diff). */
+export function renderChangesText(host: string, task: string, changes: Change[]): string {
+  const out = [`${host}: task "${task}"`];
+  for (const c of changes) out.push(`  * ${c.summary}  (${c.label})`, indent(diffText(c.diff), '      '));
+  return out.join('\n') + '\n';
+}
+
 export function renderPlanMarkdown(body: PlanBody, digest?: string): string {
   const n = countChanges(body);
   const out: string[] = [

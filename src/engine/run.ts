@@ -17,6 +17,7 @@ import { rollBatches } from './rolling.js';
 import { currentUser, newRunId, summarize, writeRunRecord, type HostOutcome, type RunRecord, type RunResult } from './run-record.js';
 import { sha256Hex } from './canonical.js';
 import { readFileSync } from 'node:fs';
+import { PlaybookError } from '../util/errors.js';
 import { silent } from './events.js';
 
 export interface PlaybookRunOptions extends FleetOptions {
@@ -60,13 +61,20 @@ export async function planPlaybook(opts: PlaybookRunOptions, deps: EngineDeps = 
     const planned: PlannedHost[] = [];
     const unreachable: Array<{ host: string; error: string }> = [];
     const specs = specsFor(play.hosts.map((h) => h.inv), opts);
+    const inputErrors: PlaybookError[] = [];
     const results = await eachHost(specs, opts.forks, deps, async (conn: HostConnection) => {
       const prepared = byName.get(conn.name)!;
-      const plan = await planHost(conn, prepared, deps.kinds);
+      const plan = await planHost(conn, prepared, deps.kinds).catch((err: unknown) => {
+        // A playbook problem only visible on the host (a `when` on an undefined variable)
+        // is bad input, reported as such once every host is planned.
+        if (err instanceof PlaybookError) inputErrors.push(err);
+        throw err;
+      });
       for (const t of plan.tasks) deps.emit?.({ type: 'task-planned', host: conn.name, task: t.name, plan: t.plan });
       planned.push({ ...plan, lockPath: prepared.lockPath, become: prepared.become });
       return { name: conn.name, status: 'ok' as const, changes: 0, error: null };
     });
+    if (inputErrors.length > 0) throw inputErrors[0];
     for (const r of results) if (r.status !== 'ok') unreachable.push({ host: r.name, error: r.error ?? r.status });
     const order = new Map(play.hosts.map((h, i) => [h.inv.name, i]));
     planned.sort((a, b) => order.get(a.host)! - order.get(b.host)!);

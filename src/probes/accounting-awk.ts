@@ -1,38 +1,69 @@
 /**
  * The accounting aggregation that runs ON the host: POSIX awk only (mawk is Debian's awk;
- * also gawk and busybox), no interval expressions, no gawk functions, no asort. Memory is the
- * aggregate maps only. Invoked as
- *   awk -v W=HOURS -v TOPN=N PROGRAM pass=1 FILES... pass=2 FILES...
- * Pass 1 finds the newest d/t/b instant; pass 2 aggregates the window (newest-W*3600, newest].
- * Output: tab-separated lines, one kind per first field (see accounting.ts parseAggregate).
+ * also gawk and busybox), no interval expressions, no gawk functions. One pass per file.
  *
- * CSV per RFC 4180: a record continues on the next line while its quote count is odd
- * (CRLF inside quotes); fields are split on commas and re-joined while a quoted field is
- * open; "" inside quotes is one quote. Columns come from the header line (a record whose
- * first field is "type"), never fixed positions.
+ * Records are aggregated per UTC hour of their instant (a "bucket", epoch / 3600), so the
+ * runner can merge the partials of several files or of several audits (the incremental
+ * cursor) and take any window: buckets wholly inside the window add up, and the one bucket
+ * the window start cuts through is re-read exactly by MODE=edge over the byte ranges that
+ * MODE=scan reports per bucket. See accounting-merge.ts for the other side.
+ *
+ * Variables (-v): MODE scan|edge; BASE byte offset of the first input byte in the file;
+ * LIMIT file size at start (bytes past it are a record still being written: not read);
+ * COLS "type time rcpt diag ip" column numbers when the input does not start with the header
+ * (a tail of the file); MINB skip records of buckets below it (they cannot be in the window);
+ * for MODE=edge also EDGEB, START, TOP (only bucket EDGEB, START < e <= NEWEST).
+ *
+ * Output (tab-separated, first field the kind): N newest e and text; m bucket min-e text;
+ * h/i/d bucket key d t b (written hour, source IP, domain); g bucket domain count pattern;
+ * o bucket first-offset end-offset; C columns; L end offset of the last complete record;
+ * E kind count (warnings).
+ *
+ * CSV per RFC 4180: a record continues on the next line while its quote count is odd (line
+ * breaks inside quotes); quoted fields are decoded by splitting on the quote character, so
+ * a line with quotes costs a few splits, not a loop over characters.
  */
 export const ACCOUNTING_AWK = String.raw`
-function nquotes(s) { return gsub(/"/, "\"", s) }
-# Splits line into F[1..]; stops once "need" fields are known (0 = all). Returns the count.
-function parse(line, need,    np, i, f, n, q) {
-  q = index(line, "\"")
-  if (q == 0) return split(line, F, ",")
-  # Fast path: the needed columns all lie before the first quoted field.
-  if (need > 0) {
-    n = split(substr(line, 1, q - 1), F, ",")
-    if (n - 1 >= need) return n - 1
-  }
-  np = split(line, P, ",")
-  n = 0
-  for (i = 1; i <= np && (need == 0 || n < need); i++) {
-    f = P[i]
-    if (substr(f, 1, 1) == "\"") {
-      while (nquotes(f) % 2 == 1 && i < np) { i++; f = f "," P[i] }
-      f = substr(f, 2)
-      if (substr(f, length(f)) == "\"") f = substr(f, 1, length(f) - 1)
-      gsub(/""/, "\"", f)
+# Quote-aware split of the line already split on quotes into Q[1..nq] (odd pieces outside
+# quotes, even inside): fields into F[1..]; stops once need fields are known.
+function parseq(need, nq,    i, k, m, n, cur) {
+  m = split(Q[1], F, ",")
+  # Fast path: the needed fields all lie before the first quote.
+  if (m - 1 >= need) return m - 1
+  # Usual slow path: join the pieces with the commas inside quotes masked, split once.
+  if (!index(Q[1] Q[2] Q[3], "\002")) return parsej(nq)
+  n = m - 1; cur = m ? F[m] : ""
+  if (n < 0) n = 0
+  for (i = 2; i <= nq; i++) {
+    if (i % 2 == 0) { cur = cur Q[i]; continue }
+    # Outside quotes: an empty piece between two quoted pieces is a doubled quote.
+    if (Q[i] == "") { if (i < nq) cur = cur "\""; continue }
+    m = split(Q[i], S, ",")
+    cur = cur S[1]
+    for (k = 2; k <= m; k++) {
+      F[++n] = cur; cur = S[k]
+      if (n >= need) return n
     }
-    F[++n] = f
+  }
+  F[++n] = cur
+  return n
+}
+function parsej(nq,    i, j, r, n) {
+  r = Q[1]
+  for (i = 2; i <= nq; i++) {
+    j = Q[i]
+    if (i % 2 == 0) { if (index(j, ",")) gsub(/,/, "\002", j) }
+    else if (j == "" && i < nq) j = "\""
+    r = r j
+  }
+  n = split(r, F, ",")
+  if (index(r, "\002")) {
+    if (CT <= n) gsub(/\002/, ",", F[CT])
+    if (CTIME <= n) gsub(/\002/, ",", F[CTIME])
+    if (CR <= n) gsub(/\002/, ",", F[CR])
+    if (CD <= n) gsub(/\002/, ",", F[CD])
+    if (CI <= n) gsub(/\002/, ",", F[CI])
+    if (!HAVEHDR) for (i = 1; i <= n; i++) gsub(/\002/, ",", F[i])
   }
   return n
 }
@@ -48,17 +79,12 @@ function setcols(n,    i, h) {
   }
   needs()
 }
-# How many leading fields each pass must split: pass 1 reads type and time only.
 function needs() {
   HAVEHDR = 1
-  NEED1 = CT > CTIME ? CT : CTIME
-  NEED2 = NEED1
-  if (CR > NEED2) NEED2 = CR
-  if (CD > NEED2) NEED2 = CD
-  if (CI > NEED2) NEED2 = CI
-}
-function defaultcols() {
-  CT = 1; CTIME = 2; CR = 5; CD = 9; CI = 15; needs()
+  NEED = CT > CTIME ? CT : CTIME
+  if (CR > NEED) NEED = CR
+  if (CD > NEED) NEED = CD
+  if (CI > NEED) NEED = CI
 }
 function civil(y, m, d,    era, yoe, doy, doe) {
   y -= (m <= 2)
@@ -68,7 +94,7 @@ function civil(y, m, d,    era, yoe, doy, doe) {
   doe = yoe * 365 + int(yoe / 4) - int(yoe / 100) + doy
   return era * 146097 + doe - 719468
 }
-function fmtdays(z, hh,    era, doe, yoe, y, doy, mp, d, m) {
+function fmtdays(z,    era, doe, yoe, y, doy, mp, d, m) {
   z += 719468
   era = int(z / 146097)
   doe = z - era * 146097
@@ -85,15 +111,18 @@ function isotext(e,    days, s) {
   days = int(e / 86400); s = e - days * 86400
   return fmtdays(days) sprintf(" %02d:%02d:%02d+0000", int(s / 3600), int((s % 3600) / 60), s % 60)
 }
-# Epoch seconds of a timeLogged value; -1 when unreadable. Sets HOUR to the written hour.
-function epoch(s,    rest, sign, off, e) {
+# Slow path of the time cache: sets E, HOUR; returns 0 when unreadable. A valid ISO time
+# fills HC/HW[key] with the instant of its hour (offset applied) and the written hour.
+function slowtime(s, key,    rest, sign, off, hb) {
   if (s ~ /^[0-9]+$/) {
-    e = s + 0
-    HOUR = substr(isotext(e), 1, 13)
-    TEXT = isotext(e)
-    return e
+    E = s + 0
+    hb = int(E / 3600)
+    if (!(hb in UH)) UH[hb] = substr(isotext(hb * 3600), 1, 13)
+    HOUR = UH[hb]
+    TEXT = isotext(E)
+    return 1
   }
-  if (s !~ /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]:[0-9][0-9]/) return -1
+  if (s !~ /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]:[0-9][0-9]/) return 0
   rest = substr(s, 20)
   off = 0
   if (rest ~ /^[+-][0-9][0-9]:?[0-9][0-9]/) {
@@ -102,81 +131,173 @@ function epoch(s,    rest, sign, off, e) {
     else off = substr(rest, 2, 2) * 3600 + substr(rest, 4, 2) * 60
     if (sign == "-") off = -off
   }
-  HOUR = substr(s, 1, 10) " " substr(s, 12, 2)
+  HC[key] = civil(substr(s, 1, 4) + 0, substr(s, 6, 2) + 0, substr(s, 9, 2) + 0) * 86400 + substr(s, 12, 2) * 3600 + substr(s, 15, 2) * 60 - off
+  HW[key] = substr(s, 1, 10) " " substr(s, 12, 2)
+  E = HC[key] + substr(s, 18, 2)
+  HOUR = HW[key]
   TEXT = s
-  return civil(substr(s, 1, 4) + 0, substr(s, 6, 2) + 0, substr(s, 9, 2) + 0) * 86400 + substr(s, 12, 2) * 3600 + substr(s, 15, 2) * 60 + substr(s, 18, 2) - off
+  return 1
 }
 function clean(s) { gsub(/[\t\r\n\034]/, " ", s); return s }
-BEGIN { FS = "\n"; NEWEST = -1; SINCE = -1; W = W + 0; if (W <= 0) W = 24; TOPN = TOPN + 0; if (TOPN <= 0) TOPN = 25 }
-FNR == 1 {
-  if (PENDING != "") { UNTERMINATED++; PENDING = "" }
-  HAVEHDR = 0
-  if (pass == 1) FILES++
-  sub(/^\357\273\277/, "")
+function flushb() { if (CB != "") OEND[CB] = CEND }
+BEGIN {
+  FS = "\n"; NEWEST = -1; MINB = MINB == "" ? -1e18 : MINB + 0
+  OFF = BASE + 0; LIMIT = LIMIT == "" ? 1e18 : LIMIT + 0; CB = ""
+  EDGE = MODE == "edge"; START = START + 0; TOP = TOP + 0; EDGEB = EDGEB + 0
+  # ":SS" -> seconds + 1 (so a missing key reads as "")
+  for (i = 0; i < 100; i++) SS[sprintf(":%02d", i)] = i + 1
+  if (COLS != "") { split(COLS, c, " "); CT = c[1] + 0; CTIME = c[2] + 0; CR = c[3] + 0; CD = c[4] + 0; CI = c[5] + 0; needs() }
 }
 {
-  line = $0
-  if (PENDING != "") { line = PENDING "\n" line; PENDING = "" }
-  if (nquotes(line) % 2 == 1) {
+  SO = OFF
+  OFF += length($0) + 1
+  if (OFF > LIMIT) { TRUNC = 1; exit }
+  if (PENDING != "") {
+    line = PENDING "\n" $0; SO = PSTART; PENDING = ""
+    nq = split(line, Q, "\"")
+  } else if (index($0, "\"")) { line = $0; nq = split(line, Q, "\"") }
+  else nq = 0
+  if (nq % 2 == 0 && nq > 0) {
     if (length(line) > 1048576) { UNTERMINATED++; next }
-    PENDING = line
+    PENDING = line; PSTART = SO
     next
   }
-  sub(/\r$/, "", line)
-  if (line == "") next
-  n = parse(line, HAVEHDR ? (pass == 1 ? NEED1 : NEED2) : 0)
+  if (FNR == 1) { line = nq ? line : $0; if (sub(/^\357\273\277/, "", line)) nq = nq ? split(line, Q, "\"") : 0 }
+  n = nq ? parseq(HAVEHDR ? NEED : 1e9, nq) : FNR == 1 ? split(line, F, ",") : split($0, F, ",")
+  # A CR of CRLF ends the last field, which matters only when the line was split to its end.
+  if (n <= NEED || !HAVEHDR) sub(/\r$/, "", F[n])
   # The first record of a file is its header (any column order); a later record whose first
   # field is "type" is a new header (files concatenated).
   if (!HAVEHDR || F[1] == "type") {
-    if (HAVEHDR) n = parse(line, 0)
+    if (HAVEHDR && nq) n = parseq(1e9, nq)
+    if (HAVEHDR) sub(/\r$/, "", F[n])
     for (i = 1; i <= n; i++) if (F[i] == "type") break
     if (i <= n) { setcols(n); next }
-    if (!HAVEHDR) { NOHEADER++; defaultcols() }
+    if (!HAVEHDR) { NOHEADER++; CT = 1; CTIME = 2; CR = 5; CD = 9; CI = 15; needs() }
   }
-  if (CT == 0 || CTIME == 0 || CT > n) { next }
+  if (CT == 0 || CTIME == 0 || CT > n) next
   t = F[CT]
   if (t != "d" && t != "t" && t != "b") next
-  e = (CTIME <= n) ? epoch(F[CTIME]) : -1
-  if (e < 0) { if (pass == 1) BADTIME++; next }
-  if (pass == 1) { if (e > NEWEST) { NEWEST = e; UNTIL = TEXT } ; next }
-  if (e <= NEWEST - W * 3600 || e > NEWEST) next
-  REC++
-  if (SINCE < 0 || e < SINCE) { SINCE = e; SINCETEXT = TEXT }
-  ip = (CI > 0 && CI <= n && F[CI] != "") ? clean(F[CI]) : "(none)"
-  dom = "(none)"
-  if (CR > 0 && CR <= n) {
-    k = split(F[CR], parts, "@")
-    if (k > 1 && parts[k] != "") dom = tolower(clean(parts[k]))
+  s = CTIME <= n ? F[CTIME] : ""
+  # Time cache: the instant of each "YYYY-MM-DD HH:MM" + offset, plus the seconds.
+  key = substr(s, 1, 16) substr(s, 20, 6)
+  e = HC[key]
+  sec = SS[substr(s, 17, 3)]
+  if (e == "" || sec == "") {
+    if (e == "") delete HC[key]
+    if (sec == "") delete SS[substr(s, 17, 3)]
+    if (!slowtime(s, key)) { BADTIME++; next }
+    e = E
+  } else { e += sec - 1; HOUR = HW[key]; TEXT = s }
+  if (e > NEWEST) { NEWEST = e; UNTIL = TEXT }
+  b = int(e / 3600); if (e < 0 && b * 3600 > e) b--
+  if (b < MINB) next
+  if (EDGE && (b != EDGEB || e <= START || e > TOP)) next
+  if (b != CB) {
+    flushb(); CB = b
+    if (!(b in MINE)) { MINE[b] = e; MINT[b] = TEXT; OMIN[b] = SO }
+    CM = MINE[b]
   }
-  HOURS[HOUR] = 1; IPS[ip] = 1; DOMS[dom] = 1
-  CNT[t, "h", HOUR]++; CNT[t, "i", ip]++; CNT[t, "d", dom]++
-  if (t != "d") {
-    diag = (CD > 0 && CD <= n) ? clean(substr(F[CD], 1, 60)) : ""
-    G[dom SUBSEP diag]++
+  CEND = OFF
+  if (e < CM) { CM = e; MINE[b] = e; MINT[b] = TEXT }
+  ip = CI > 0 && CI <= n ? F[CI] : ""
+  dom = CR > 0 && CR <= n ? F[CR] : ""
+  k = index(dom, "@")
+  if (k == 0) dom = "\001"
+  else {
+    dom = substr(dom, k + 1)
+    while ((k = index(dom, "@")) > 0) dom = substr(dom, k + 1)
+    if (dom == "") dom = "\001"
   }
-  if (t == "t") TRANSIENT++
+  if (index(dom, SUBSEP)) dom = clean(dom)
+  # The IP goes last: a SUBSEP inside it is rejoined at the end.
+  K = b SUBSEP HOUR SUBSEP dom SUBSEP ip
+  if (t == "d") KD[K]++
+  else {
+    if (t == "t") KT[K]++
+    else KB[K]++
+    G[b SUBSEP dom SUBSEP (CD > 0 && CD <= n ? substr(F[CD], 1, 60) : "")]++
+  }
 }
 END {
-  printf "V\t1\n"
-  printf "W\t%d\n", W
-  printf "F\t%d\n", FILES
-  printf "R\t%d\n", REC
-  printf "T\t%d\n", TRANSIENT
+  flushb()
+  if (PENDING != "") { OFF = PSTART; if (!TRUNC) UNTERMINATED++ }
+  else if (TRUNC) OFF = SO
+  # L: where the next incremental read starts (a record still being written is left for it).
+  printf "L\t%.0f\n", (OFF > LIMIT ? LIMIT : OFF)
+  if (HAVEHDR) printf "C\t%d %d %d %d %d\n", CT, CTIME, CR, CD, CI
   if (NEWEST >= 0) printf "N\t%.0f\t%s\n", NEWEST, UNTIL
-  if (SINCE >= 0) printf "S\t%.0f\t%s\n", SINCE, SINCETEXT
-  if (BADTIME) printf "E\tbadtime\t%d\n", BADTIME
-  if (NOHEADER) printf "E\tnoheader\t%d\n", NOHEADER
-  if (UNTERMINATED || PENDING != "") printf "E\tunterminated\t%d\n", UNTERMINATED + (PENDING != "")
-  for (h in HOURS) printf "H\t%s\t%d\t%d\t%d\n", h, CNT["d", "h", h], CNT["t", "h", h], CNT["b", "h", h]
-  for (i in IPS) printf "I\t%s\t%d\t%d\t%d\n", i, CNT["d", "i", i], CNT["t", "i", i], CNT["b", "i", i]
-  for (d in DOMS) printf "D\t%s\t%d\t%d\t%d\n", d, CNT["d", "d", d], CNT["t", "d", d], CNT["b", "d", d]
-  for (k = 1; k <= TOPN; k++) {
-    best = ""; bc = 0
-    for (g in G) if (G[g] > bc || (G[g] == bc && g < best)) { best = g; bc = G[g] }
-    if (bc == 0) break
-    split(best, pp, SUBSEP)
-    printf "G\t%s\t%d\t%s\n", pp[1], bc, pp[2]
-    delete G[best]
+  if (BADTIME && !EDGE) printf "E\tbadtime\t%d\n", BADTIME
+  if (NOHEADER && !EDGE) printf "E\tnoheader\t%d\n", NOHEADER
+  if (UNTERMINATED && !EDGE) printf "E\tunterminated\t%d\n", UNTERMINATED
+  for (b in MINE) {
+    printf "m\t%s\t%.0f\t%s\n", b, MINE[b], MINT[b]
+    printf "o\t%s\t%.0f\t%.0f\n", b, OMIN[b], OEND[b]
+  }
+  for (K in KD) X[K] = 1
+  for (K in KT) X[K] = 1
+  for (K in KB) X[K] = 1
+  for (K in X) {
+    k = split(K, p, SUBSEP)
+    ip = p[4]; for (i = 5; i <= k; i++) ip = ip " " p[i]
+    p[4] = p[3] == "\001" ? "(none)" : tolower(p[3]); p[3] = ip == "" ? "(none)" : clean(ip)
+    HH[p[1] SUBSEP p[2]] = 1; II[p[1] SUBSEP p[3]] = 1; DD[p[1] SUBSEP p[4]] = 1
+    SD[p[1], p[2], "h"] += KD[K]; ST[p[1], p[2], "h"] += KT[K]; SB[p[1], p[2], "h"] += KB[K]
+    SD[p[1], p[3], "i"] += KD[K]; ST[p[1], p[3], "i"] += KT[K]; SB[p[1], p[3], "i"] += KB[K]
+    SD[p[1], p[4], "d"] += KD[K]; ST[p[1], p[4], "d"] += KT[K]; SB[p[1], p[4], "d"] += KB[K]
+  }
+  for (K in HH) { split(K, p, SUBSEP); printf "h\t%s\t%s\t%d\t%d\t%d\n", p[1], p[2], SD[K, "h"], ST[K, "h"], SB[K, "h"] }
+  for (K in II) { split(K, p, SUBSEP); printf "i\t%s\t%s\t%d\t%d\t%d\n", p[1], p[2], SD[K, "i"], ST[K, "i"], SB[K, "i"] }
+  for (K in DD) { split(K, p, SUBSEP); printf "d\t%s\t%s\t%d\t%d\t%d\n", p[1], p[2], SD[K, "d"], ST[K, "d"], SB[K, "d"] }
+  for (K in G) {
+    # The diagnostic is the last part and may itself hold SUBSEP (shown as a space).
+    k = split(K, p, SUBSEP)
+    for (i = 4; i <= k; i++) p[3] = p[3] " " p[i]
+    p[3] = clean(p[3])
+    p[2] = p[2] == "\001" ? "(none)" : tolower(clean(p[2]))
+    GG[p[1] SUBSEP p[2] SUBSEP p[3]] += G[K]
+  }
+  for (K in GG) { split(K, p, SUBSEP); printf "g\t%s\t%s\t%d\t%s\n", p[1], p[2], GG[K], p[3] }
+}
+`;
+
+/**
+ * Plans the edge re-read from the cursor (lines prefixed "c") and the scan output: prints
+ * "A b0 start newest", then "K" when the cursor's edge is still exact (same newest, no new
+ * record in the edge bucket) or one "R i start end cols" per file holding edge records.
+ */
+export const EDGE_PLAN_AWK = String.raw`
+function path(from,    p, i) { p = $from; for (i = from + 1; i <= NF; i++) p = p "\t" $i; return p }
+BEGIN { FS = "\t"; NEWEST = -1; OLD = -1 }
+/^c/ {
+  $0 = substr($0, 2)
+  if ($1 == "N") { OLD = $2 + 0; if (OLD > NEWEST) NEWEST = OLD }
+  else if ($1 == "F") CPATH[++cn] = path(5)
+  else if ($1 == "o") CO[++no] = $0
+  next
+}
+$1 == "F" { fi = $2; IDX[path(6)] = fi; next }
+$1 == "N" { if ($2 + 0 > NEWEST) NEWEST = $2 + 0; next }
+$1 == "C" { COLS[fi] = $2; next }
+$1 == "m" { NEWB[$2] = 1; next }
+$1 == "o" { RLO[fi, $2] = $3; RHI[fi, $2] = $4; next }
+END {
+  if (NEWEST < 0) exit
+  start = NEWEST - W * 3600
+  b0 = int(start / 3600); if (b0 * 3600 > start) b0--
+  b0s = sprintf("%.0f", b0)
+  printf "A\t%s\t%.0f\t%.0f\n", b0s, start, NEWEST
+  if (MODE == "incremental" && NEWEST == OLD && !(b0s in NEWB)) { print "K"; exit }
+  for (k = 1; k <= no; k++) {
+    split(CO[k], q, "\t")
+    if (q[3] != b0s || !(CPATH[q[2]] in IDX)) continue
+    i = IDX[CPATH[q[2]]]
+    if (!((i, b0s) in RLO) || q[4] + 0 < RLO[i, b0s] + 0) RLO[i, b0s] = q[4]
+    if (!((i, b0s) in RHI) || q[5] + 0 > RHI[i, b0s] + 0) RHI[i, b0s] = q[5]
+  }
+  for (k in RLO) {
+    split(k, q, SUBSEP)
+    if (q[2] == b0s) printf "R\t%s\t%s\t%s\t%s\n", q[1], RLO[k], RHI[k], COLS[q[1]]
   }
 }
 `;

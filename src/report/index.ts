@@ -22,7 +22,7 @@ export function renderAudit(report: AuditReport, format: AuditFormat, options: R
     case 'json':
       return renderJson(report);
     case 'markdown':
-      return renderMarkdown(report, pick(options, 'inventoryFile'));
+      return renderMarkdown(report, { ...pick(options, 'inventoryFile'), ...pick(options, 'generatedAt') });
     case 'html':
       return renderHtml(report, { ...pick(options, 'inventoryFile'), ...pick(options, 'generatedAt') });
   }

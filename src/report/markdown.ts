@@ -13,10 +13,14 @@ import { hostView } from './view.js';
 export interface MarkdownOptions {
   /** Inventory path for the remedy command lines (a placeholder when unknown). */
   inventoryFile?: string;
+  /** When the audit ran; the caller passes it so the renderer stays pure. */
+  generatedAt?: string;
 }
 
 export function renderMarkdown(report: AuditReport, options: MarkdownOptions = {}): string {
-  const out: string[] = ['# mtafleet audit', '', md(summaryLine(report)), ''];
+  const out: string[] = ['# mtafleet audit', ''];
+  if (options.generatedAt) out.push(`Generated ${md(options.generatedAt)}${options.inventoryFile ? ` from inventory ${md(options.inventoryFile)}` : ''}.`, '');
+  out.push(md(summaryLine(report)), '');
   out.push('| Host | State | Rate/h | Queue | Top finding |', '|---|---|---:|---:|---|');
   for (const host of report.hosts) {
     const v = hostView(host);

@@ -30,7 +30,9 @@ const HTML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': 
  */
 export function escapeMarkdown(s: string): string {
   return oneLine(s)
-    .replace(/[\\`*_[\]|~]/g, (c) => `\\${c}`)
+    .replace(/[\\`*[\]|~]/g, (c) => `\\${c}`)
+    // "_" inside a word (ip_local_port_range) is never emphasis in CommonMark: leave it readable.
+    .replace(/_(?![A-Za-z0-9])|(?<![A-Za-z0-9])_/g, '\\_')
     .replace(/[&<>]/g, (c) => HTML_ENTITIES[c]!);
 }
 

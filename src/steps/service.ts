@@ -71,9 +71,16 @@ function isStoppedCheck(init: InitSystem, name: string): Action {
 export const PMTA_RELOADED = 'Configuration reloaded\\.';
 
 export const serviceKey = (name: string) => `service ${name}`;
+/**
+ * Reloads and restarts leave the service as they found it (active stays active), so each
+ * observes under its own key: a restart handler planned after a reload handler is not stale.
+ */
+export const cycleKey = (name: string, state: 'reloaded' | 'restarted') => `service ${name} (before ${state === 'reloaded' ? 'reload' : 'restart'})`;
+const keyFor = (params: ServiceParams) =>
+  params.state === 'reloaded' || params.state === 'restarted' ? cycleKey(params.name, params.state) : serviceKey(params.name);
 
 export function planService(observed: Record<string, unknown>, params: ServiceParams): StepPlan {
-  const state = observed[serviceKey(params.name)] as ServiceState | undefined;
+  const state = observed[keyFor(params)] as ServiceState | undefined;
   if (!state) return { kind: 'refused', reason: `${params.name} was not observed` };
   const init = state['init system'];
   const name = params.name;
@@ -119,7 +126,7 @@ export const serviceStep: StepKind<ServiceParams, Record<string, unknown>> = {
   params: serviceParams as unknown as z.ZodType<ServiceParams>,
   async observe(host: HostConnection, params: ServiceParams) {
     const r = await host.exec(sh`sh -c ${OBSERVE_SERVICE} mtafleet-service ${params.name}`);
-    return { [serviceKey(params.name)]: parseServiceObservation(r.stdout) };
+    return { [keyFor(params)]: parseServiceObservation(r.stdout) };
   },
   plan: planService,
 };

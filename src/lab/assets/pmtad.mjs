@@ -8,10 +8,9 @@ import { hostPath, PATHS, shownPath } from './lib/paths.mjs';
 import { loadConfig, ConfigError } from './lib/config.mjs';
 import { loadWorld } from './lib/world.mjs';
 import { acctHeaderLine, isoTime } from './lib/acct.mjs';
-import { historyLines } from './lib/history.mjs';
+import { historyChunks } from './lib/history.mjs';
 import { Engine } from './lib/engine.mjs';
 import { CpuBurner } from './lib/cpu.mjs';
-import { MxSockets } from './lib/mxsockets.mjs';
 import { scanSpool, readMessage } from './lib/spool.mjs';
 import { serve } from './lib/control.mjs';
 import { startHttp } from './lib/http.mjs';
@@ -70,8 +69,7 @@ class Accounting {
     this.fd = fs.openSync(real, 'a');
     if (fresh) {
       fs.writeSync(this.fd, acctHeaderLine());
-      const lines = history();
-      for (let i = 0; i < lines.length; i += 2000) fs.writeSync(this.fd, lines.slice(i, i + 2000).join(''));
+      for (const chunk of history()) fs.writeSync(this.fd, chunk);
     }
   }
   write(type, line) {
@@ -87,7 +85,7 @@ class Accounting {
   }
 }
 
-function main() {
+async function main() {
   fs.mkdirSync(hostPath(PATHS.logDir), { recursive: true });
   let model;
   try {
@@ -108,7 +106,7 @@ function main() {
   const accounting = new Accounting(acctSpec.path, acctSpec.records);
   const burner = new CpuBurner();
   const engine = new Engine({ log, acct: (t, line) => accounting.write(t, line), world, model, hostName, defaultSourceIp: hostAddress(), burner });
-  accounting.open(() => historyLines(world, engine.vmtas, { now: Date.now(), hostName, records: acctSpec.records, pool: engine.poolOf(engine.vmtas[0].name) }));
+  accounting.open(() => historyChunks(world, engine.vmtas, { now: Date.now(), hostName, records: acctSpec.records, pool: engine.poolOf(engine.vmtas[0].name) }));
 
   let recovered = 0;
   for (const file of scanSpool(spoolDir)) {
@@ -127,10 +125,11 @@ function main() {
   const commands = makeCommands(ctx);
   const control = serve(socketPath, commands);
   const http = startHttp(ctx, log);
-  const mx = world.mxSockets ? new MxSockets(world.mxSockets, log, hostAddress()) : null;
+  // Only the port-exhaustion world opens real MX sockets: load that code only there.
+  const mx = world.mxSockets ? new (await import('./lib/mxsockets.mjs')).MxSockets(world.mxSockets, log, hostAddress()) : null;
   mx?.start();
   seedBacklog(ctx).catch((err) => log(`backlog: ${err.message}`));
-  const inbound = startInbound(ctx);
+  const inbound = await startInbound(ctx);
 
   let last = Date.now();
   const timer = setInterval(() => {
@@ -145,6 +144,8 @@ function main() {
 
   fs.writeFileSync(hostPath(PATHS.pidFile), `${process.pid}\n`);
   log(`PowerMTA v5.0r1 starting (pid ${process.pid}); config ${PATHS.config}; spool ${shownPath(spoolDir)}: ${recovered} messages recovered`);
+  if (!control.listening) await new Promise((resolve) => control.once('listening', resolve));
+  signalReady();
 
   let stopping = false;
   const shutdown = () => {
@@ -170,4 +171,15 @@ function main() {
   process.on('SIGINT', shutdown);
 }
 
-main();
+/** Tells the systemctl shim (fd 3, a pipe, when it started us) that we are up; then lets go of it. */
+function signalReady() {
+  if (process.env.PMTAD_READY_FD !== '3') return;
+  try {
+    fs.writeSync(3, 'ready\n');
+    fs.closeSync(3);
+  } catch {
+    /* the shim is gone: nobody waits */
+  }
+}
+
+await main();

@@ -157,7 +157,7 @@ function addDirective(view: ConfigView, edits: LineEdits, edit: DirectiveEdit, b
   }
   const last = globals[globals.length - 1];
   const indent = indentOf(edits.lines(main)[last.line - 1]);
-  edits.insertBefore(main, last.line + 1, [`${indent}${text}`], `add ${text} at global level after line ${last.line}`);
+  edits.insertBefore(main, last.line + 1, [`${indent}${text}`], `add ${text} at global level`);
 }
 
 /**

@@ -136,7 +136,8 @@ export function planSpoolMigrate(state: SpoolMigrateState, params: SpoolMigrateP
     label: 'exact',
     diff: { type: 'text', text: `${spool} -> ${mp}: ${state.spool.files} files, ${state.spool.bytes} bytes` },
     do: [...(wasActive ? [stop] : []), execAction(run(COPY_AND_VERIFY, 'mtafleet-copy', spool, mp, STATE_DIR, id), { timeoutMs: 3_600_000 })],
-    undo: wasActive ? [execAction(serviceCommand(init, 'start', svc))] : [],
+    // The copy itself lives on the new disk (wiped by the mkfs undo); the second manifest goes.
+    undo: [execAction(argv('rm', '-f', '--', `${STATE_DIR}/${id}.manifest-new`)), ...(wasActive ? [execAction(serviceCommand(init, 'start', svc))] : [])],
   };
 
   const carryBack = execAction(run(CARRY_BACK, 'mtafleet-carry-back', init, svc, proc, spool, kept, mp, uuid, manifest), { timeoutMs: 3_600_000 });

@@ -61,7 +61,7 @@ export function layoutRefusal(state: SpoolMigrateState, mode: 'repoint' | 'mount
   const fstabHit = (state.fstab ?? '').split('\n').find((l) => !l.trim().startsWith('#') && l.trim().split(/\s+/)[1] === target);
   if (fstabHit) return `/etc/fstab already has an entry for ${target}: ${fstabHit.trim()}`;
   if (state.service['init system'] === 'none') return 'no systemctl or service command to stop and start PowerMTA';
-  if (state.spool.daemonRunning && state.service['service state'] !== 'active') {
+  if (state.service['init system'] !== 'systemd' && state.spool.daemonRunning && state.service['service state'] !== 'active') {
     // Copying a live spool would lose mail: never trust an init system that cannot see the daemon.
     return `the daemon process is running but the service reports "${state.service['service state']}" (${state.service['init system']}); refusing to copy a live spool`;
   }

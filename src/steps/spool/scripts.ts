@@ -52,16 +52,30 @@ elif [ -e "$mp" ]; then
 fi
 exit 0`;
 
+/**
+ * Shell function: stop_service INIT SERVICE PROCESS stops the service and waits until its main
+ * process (systemd MainPID; without systemd the oldest process of that name) has exited.
+ */
+const STOP_SERVICE_FN = `stop_service() {
+  pid=
+  if [ "$1" = systemd ]; then
+    pid=$(systemctl show -p MainPID --value "$2" 2>/dev/null); [ "$pid" = 0 ] && pid=
+  else
+    pid=$(pgrep -o -x "$3" 2>/dev/null)
+  fi
+  if [ "$1" = systemd ]; then systemctl stop "$2"; else service "$2" stop; fi || return 1
+  i=0
+  while [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; do
+    i=$((i + 1))
+    if [ "$i" -ge 240 ]; then echo "$3 (pid $pid) is still running 120 s after stopping $2" >&2; return 1; fi
+    sleep 0.5
+  done
+  echo "$2 stopped\${pid:+ (pid $pid has exited)}"
+}`;
+
 /** Stops the service and waits until its process is gone. $1 init (systemd|sysv), $2 service, $3 process name. */
-export const STOP_AND_WAIT = `init=$1; svc=$2; proc=$3
-if [ "$init" = systemd ]; then systemctl stop "$svc"; else service "$svc" stop; fi || exit 1
-i=0
-while pgrep -x "$proc" >/dev/null 2>&1; do
-  i=$((i + 1))
-  if [ "$i" -ge 240 ]; then echo "$proc is still running 120 s after stopping $svc" >&2; exit 1; fi
-  sleep 0.5
-done
-echo "$svc stopped; no $proc process left"`;
+export const STOP_AND_WAIT = `${STOP_SERVICE_FN}
+stop_service "$1" "$2" "$3"`;
 
 /** Starts the service and waits until \`pmta show status\` answers (for pmta). $1 init, $2 service. */
 export const START_AND_WAIT = `init=$1; svc=$2
@@ -108,13 +122,9 @@ echo "copied and verified $(wc -l < "$dir/$id.manifest") files, $a bytes (manife
  * one only when the new spool is really our mounted disk. No message file is ever dropped.
  */
 export const CARRY_BACK = `set -u
+${STOP_SERVICE_FN}
 init=$1; svc=$2; proc=$3; old=$4; kept=$5; new=$6; uuid=$7; manifest=$8
-if [ "$init" = systemd ]; then systemctl stop "$svc"; else service "$svc" stop; fi
-i=0
-while pgrep -x "$proc" >/dev/null 2>&1; do
-  i=$((i + 1)); [ "$i" -ge 240 ] && { echo "$proc still running; not touching the spools" >&2; exit 1; }
-  sleep 0.5
-done
+stop_service "$init" "$svc" "$proc" || { echo "not touching the spools while $svc runs" >&2; exit 1; }
 if [ "$kept" != "$old" ] && [ -d "$kept" ] && [ ! -e "$old" ]; then mv -T -- "$kept" "$old" || exit 1; fi
 [ -d "$old" ] || { echo "the old spool $old is missing" >&2; exit 1; }
 ours=no

@@ -10,6 +10,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  if (process.env.MTAF_ENG_SSHD_LOG) console.log(fx?.sshdLog().split('\n').slice(-60).join('\n'));
   await fx?.cleanup();
 });
 
@@ -35,11 +36,11 @@ function seed(): void {
 }
 
 describe('engine end to end (real sshd)', () => {
-  it('run --check shows the changes and leaves hosts byte-for-byte unchanged', () => {
+  it('run --check shows the changes and leaves hosts byte-for-byte unchanged', async () => {
     seed();
     const pb = fx.write('pb-file.yaml', FILE_PLAYBOOK);
     const before = hashTree(join(fx.dir, 'hosts'));
-    const r = fx.cli(['run', pb, '-i', fx.inventory, '--check', '--diff']);
+    const r = await fx.cli(['run', pb, '-i', fx.inventory, '--check', '--diff']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('-threads = 2');
@@ -49,10 +50,10 @@ describe('engine end to end (real sshd)', () => {
     expect(existsSync(join(fx.dir, 'lock-h1'))).toBe(false);
   }, 300_000);
 
-  it('run applies, then a second run reports 0 changes', () => {
+  it('run applies, then a second run reports 0 changes', async () => {
     seed();
     const pb = fx.write('pb-file.yaml', FILE_PLAYBOOK);
-    const first = fx.cli(['run', pb, '-i', fx.inventory, '--format', 'json', '-e', 'threads=16']);
+    const first = await fx.cli(['run', pb, '-i', fx.inventory, '--format', 'json', '-e', 'threads=16']);
     expect(first.code, first.stderr).toBe(0);
     const j1 = JSON.parse(first.stdout);
     expect(j1.summary).toMatchObject({ changed: 2, failed: 0 });
@@ -60,13 +61,13 @@ describe('engine end to end (real sshd)', () => {
     expect(readFileSync(join(fx.hostDir('h1'), 'app.conf'), 'utf8')).toBe('threads = 16\n');
     expect((statSync(join(fx.hostDir('h1'), 'app.conf')).mode & 0o777).toString(8)).toBe('640');
     expect(readFileSync(join(fx.hostDir('h2'), 'limits.conf'), 'utf8')).toBe('# limits\nnofile = 65536\n');
-    const second = fx.cli(['run', pb, '-i', fx.inventory, '--format', 'json', '-e', 'threads=16']);
+    const second = await fx.cli(['run', pb, '-i', fx.inventory, '--format', 'json', '-e', 'threads=16']);
     expect(second.code).toBe(0);
     const j2 = JSON.parse(second.stdout);
     expect(j2.summary).toMatchObject({ ok: 2, changed: 0 });
     expect(j2.hosts.every((h: { changes: number }) => h.changes === 0)).toBe(true);
     // history
-    const runs = fx.cli(['runs', '--format', 'json']);
+    const runs = await fx.cli(['runs', '--format', 'json']);
     const ids = JSON.parse(runs.stdout).map((x: { runId: string }) => x.runId);
     expect(ids).toContain(j1.runId);
     expect(ids).toContain(j2.runId);
@@ -75,12 +76,12 @@ describe('engine end to end (real sshd)', () => {
     expect(statSync(join(fx.stateDir, 'runs')).mode & 0o777).toBe(0o700);
   }, 600_000);
 
-  it('plan, drift on one host by hand, apply: that host refused with the drift named, the other applied', () => {
+  it('plan, drift on one host by hand, apply: that host refused with the drift named, the other applied', async () => {
     seed();
     // No serial: both hosts in one batch, so one refused host does not stop the other.
     const pb = fx.write('pb-file-1batch.yaml', FILE_PLAYBOOK.replace('  serial: 1\n', ''));
     const planFile = join(fx.dir, 'change.plan');
-    const p = fx.cli(['plan', pb, '-i', fx.inventory, '--out', planFile, '-e', 'threads=32']);
+    const p = await fx.cli(['plan', pb, '-i', fx.inventory, '--out', planFile, '-e', 'threads=32']);
     expect(p.code, p.stderr).toBe(0);
     const digest = /plan digest \(sha256\): ([0-9a-f]{64})/.exec(p.stdout)?.[1];
     expect(digest).toBeDefined();
@@ -88,11 +89,11 @@ describe('engine end to end (real sshd)', () => {
     expect(readFileSync(join(fx.hostDir('h1'), 'app.conf'), 'utf8')).toBe('threads = 2\n');
     writeFileSync(join(fx.hostDir('h1'), 'app.conf'), 'threads = 3\n');
 
-    const noTty = fx.cli(['apply', planFile]);
+    const noTty = await fx.cli(['apply', planFile]);
     expect(noTty.code).toBe(1);
     expect(noTty.stderr).toMatch(/--yes/);
 
-    const a = fx.cli(['apply', planFile, '--yes', '--format', 'json']);
+    const a = await fx.cli(['apply', planFile, '--yes', '--format', 'json']);
     expect(a.code, a.stderr).toBe(3);
     const j = JSON.parse(a.stdout);
     const h1 = j.hosts.find((h: { name: string }) => h.name === 'h1');
@@ -104,13 +105,13 @@ describe('engine end to end (real sshd)', () => {
     expect(readFileSync(join(fx.hostDir('h2'), 'app.conf'), 'utf8')).toBe('threads = 32\n');
   }, 600_000);
 
-  it('serial 1: a refused first batch stops the run, the other host is reported as not run', () => {
+  it('serial 1: a refused first batch stops the run, the other host is reported as not run', async () => {
     seed();
     const pb = fx.write('pb-file.yaml', FILE_PLAYBOOK);
     const planFile = join(fx.dir, 'serial.plan');
-    expect(fx.cli(['plan', pb, '-i', fx.inventory, '--out', planFile]).code).toBe(0);
+    expect((await fx.cli(['plan', pb, '-i', fx.inventory, '--out', planFile])).code).toBe(0);
     writeFileSync(join(fx.hostDir('h1'), 'limits.conf'), 'nofile = 1\n');
-    const a = fx.cli(['apply', planFile, '--yes', '--format', 'json']);
+    const a = await fx.cli(['apply', planFile, '--yes', '--format', 'json']);
     expect(a.code).toBe(3);
     const j = JSON.parse(a.stdout);
     expect(j.hosts).toHaveLength(1);
@@ -120,24 +121,24 @@ describe('engine end to end (real sshd)', () => {
     expect(readFileSync(join(fx.hostDir('h2'), 'app.conf'), 'utf8')).toBe('threads = 2\n');
   }, 600_000);
 
-  it('a modified or truncated plan file is refused with exit 1', () => {
+  it('a modified or truncated plan file is refused with exit 1', async () => {
     seed();
     const pb = fx.write('pb-file.yaml', FILE_PLAYBOOK);
     const planFile = join(fx.dir, 'tamper.plan');
-    expect(fx.cli(['plan', pb, '-i', fx.inventory, '--out', planFile, '--format', 'json']).code).toBe(0);
+    expect((await fx.cli(['plan', pb, '-i', fx.inventory, '--out', planFile, '--format', 'json'])).code).toBe(0);
     const text = readFileSync(planFile, 'utf8');
     writeFileSync(planFile, text.replace('threads = 8', 'threads = 9'));
-    const a = fx.cli(['apply', planFile, '--yes']);
+    const a = await fx.cli(['apply', planFile, '--yes']);
     expect(a.code).toBe(1);
     expect(a.stderr).toMatch(/modified after it was written/);
     writeFileSync(planFile, text.slice(0, text.length / 2));
-    const b = fx.cli(['apply', planFile, '--yes']);
+    const b = await fx.cli(['apply', planFile, '--yes']);
     expect(b.code).toBe(1);
     expect(b.stderr).toMatch(/not valid JSON/);
     expect(readFileSync(join(fx.hostDir('h1'), 'app.conf'), 'utf8')).toBe('threads = 2\n');
   }, 600_000);
 
-  it('a failing command after a file change rolls the host back automatically', () => {
+  it('a failing command after a file change rolls the host back automatically', async () => {
     seed();
     const pb = fx.write(
       'pb-fail.yaml',
@@ -150,7 +151,7 @@ describe('engine end to end (real sshd)', () => {
       command: { cmd: "echo reload failed >&2; exit 3" }
 `,
     );
-    const r = fx.cli(['run', pb, '-i', fx.inventory, '--limit', 'h1', '--format', 'json']);
+    const r = await fx.cli(['run', pb, '-i', fx.inventory, '--limit', 'h1', '--format', 'json']);
     expect(r.code).toBe(2);
     const j = JSON.parse(r.stdout);
     expect(j.hosts[0]).toMatchObject({ name: 'h1', status: 'failed' });
@@ -196,20 +197,20 @@ describe('engine end to end (real sshd)', () => {
         }
       }
     }
-    const runs = JSON.parse(fx.cli(['runs', '--format', 'json']).stdout) as Array<{ runId: string; finishedAt: string | null; playbook: string }>;
+    const runs = JSON.parse((await fx.cli(['runs', '--format', 'json'])).stdout) as Array<{ runId: string; finishedAt: string | null; playbook: string }>;
     const killed = runs.find((r) => r.playbook.endsWith('pb-slow.yaml'))!;
     expect(killed.finishedAt).toBeNull();
     // A new run is refused by the dead run's lock, never breaking it silently.
-    const blocked = fx.cli(['run', pb, '-i', fx.inventory, '--limit', 'h1', '--format', 'json']);
+    const blocked = await fx.cli(['run', pb, '-i', fx.inventory, '--limit', 'h1', '--format', 'json']);
     expect(blocked.code).toBe(3);
     expect(JSON.parse(blocked.stdout).hosts[0].error).toContain(`locked by run ${killed.runId}`);
 
-    const rb = fx.cli(['rollback', killed.runId]);
+    const rb = await fx.cli(['rollback', killed.runId]);
     expect(rb.stdout).toMatch(/run: echo .*sleep 300.*has no undo/s);
     expect(readFileSync(join(fx.hostDir('h1'), 'app.conf'), 'utf8')).toBe('threads = 2\n');
     expect(existsSync(join(fx.dir, 'lock-h1'))).toBe(false);
     // Everything restorable is restored; a second rollback has only the command left to report.
-    const again = fx.cli(['rollback', killed.runId, '--format', 'json']);
+    const again = await fx.cli(['rollback', killed.runId, '--format', 'json']);
     expect(JSON.parse(again.stdout).problems.map((p: { change: string }) => p.change)).toEqual([
       `run: echo $$ > ${fx.hostDir('h1')}/sleep.pid; exec sleep 300`,
     ]);

@@ -17,9 +17,11 @@ export interface Fixture {
   inventory: string;
   hostDir(name: string): string;
   write(name: string, text: string): string;
-  cli(args: string[], opts?: { input?: string }): { code: number; stdout: string; stderr: string };
+  /** Async on purpose: a blocking spawnSync would stop draining sshd's log pipe and hang sshd. */
+  cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
   spawnCli(args: string[]): ChildProcess;
   cleanup(): Promise<void>;
+  sshdLog(): string;
 }
 
 let built = false;
@@ -70,18 +72,28 @@ export async function startFixture(): Promise<Fixture> {
         writeFileSync(p, text);
         return p;
       },
-      cli(args, opts = {}) {
-        const r = spawnSync(process.execPath, [join(ROOT, 'bin/mtafleet.js'), ...args, '--state-dir', stateDir], {
-          env,
-          input: opts.input ?? '',
-          encoding: 'utf8',
-          timeout: 240_000,
+      cli(args) {
+        return new Promise((done, fail) => {
+          const child = spawn(process.execPath, [join(ROOT, 'bin/mtafleet.js'), ...args, '--state-dir', stateDir], {
+            env,
+            stdio: ['ignore', 'pipe', 'pipe'],
+          });
+          let stdout = '';
+          let stderr = '';
+          child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+          child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+          const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
+          child.once('error', fail);
+          child.once('close', (code) => {
+            clearTimeout(timer);
+            done({ code: code ?? -1, stdout, stderr });
+          });
         });
-        return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
       },
       spawnCli(args) {
         return spawn(process.execPath, [join(ROOT, 'bin/mtafleet.js'), ...args, '--state-dir', stateDir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       },
+      sshdLog: () => s.log(),
       async cleanup() {
         await s.stop();
         rmSync(dir, { recursive: true, force: true });

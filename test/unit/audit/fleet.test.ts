@@ -13,7 +13,7 @@ const inv = (name: string): InventoryHost => ({
 });
 
 /** A fake connection that records what was done with it; the real forEachHost drives it. */
-function fakeFleet(behaviour: Record<string, 'ok' | 'unreachable' | 'probe-fails' | 'diagnose-throws'>) {
+function fakeFleet(behaviour: Record<string, 'ok' | 'unreachable' | 'probe-fails' | 'diagnose-throws' | 'nothing-measured'>) {
   const opened: string[] = [];
   const closed: string[] = [];
   const probeCalls: Array<{ host: string; options: unknown }> = [];
@@ -34,6 +34,7 @@ function fakeFleet(behaviour: Record<string, 'ok' | 'unreachable' | 'probe-fails
     runProbes: async (conn, options) => {
       probeCalls.push({ host: conn.name, options });
       if (behaviour[conn.name] === 'probe-fails') throw new ProbeError(`${conn.name}: probe batch exited 137`);
+      if (behaviour[conn.name] === 'nothing-measured') return { facts: {}, unavailable: { cpu: 'no output from the probe batch' }, warnings: [] };
       const facts: HostFacts = { facts: { marker: conn.name } as HostFacts['facts'], unavailable: { fio: 'not installed' }, warnings: ['odd line'] };
       return facts;
     },
@@ -51,9 +52,9 @@ function fakeFleet(behaviour: Record<string, 'ok' | 'unreachable' | 'probe-fails
 
 describe('auditFleetWith', () => {
   it('probes and diagnoses every host over one connection, isolating failures', async () => {
-    const fleet = fakeFleet({ a: 'ok', b: 'unreachable', c: 'probe-fails', d: 'diagnose-throws', e: 'ok' });
+    const fleet = fakeFleet({ a: 'ok', b: 'unreachable', c: 'probe-fails', d: 'diagnose-throws', e: 'ok', f: 'nothing-measured' });
     const progress: AuditProgress[] = [];
-    const report = await auditFleetWith(fleet.deps, ['a', 'b', 'c', 'd', 'e'].map(inv), {
+    const report = await auditFleetWith(fleet.deps, ['a', 'b', 'c', 'd', 'e', 'f'].map(inv), {
       forks: 2,
       windowHours: 6,
       connection: { knownHostsFile: '/dev/null' },
@@ -66,20 +67,21 @@ describe('auditFleetWith', () => {
       ['c', true, 'c: probe batch exited 137'],
       ['d', true, 'd: diagnosis failed: rule exploded'],
       ['e', true, null],
+      ['f', true, 'f: no probe produced facts (cpu: no output from the probe batch)'],
     ]);
     expect(report.hosts[0]!.findings.map((f) => f.kind)).toEqual(['spool-io']);
     expect(report.hosts[0]).toMatchObject({ facts: { marker: 'a' }, unavailable: { fio: 'not installed' }, warnings: ['odd line'] });
     expect(report.hosts[3]!.facts).toEqual({ marker: 'd' }); // facts kept when diagnosis fails
-    expect(report.summary).toEqual({ hosts: 5, reachable: 4, byKind: { 'spool-io': 1 } });
+    expect(report.summary).toEqual({ hosts: 6, reachable: 5, byKind: { 'spool-io': 1 } });
     expect(auditExitCode(report)).toBe(6);
 
-    expect(fleet.opened.sort()).toEqual(['a', 'c', 'd', 'e']);
-    expect(fleet.closed.sort()).toEqual(['a', 'c', 'd', 'e']);
+    expect(fleet.opened.sort()).toEqual(['a', 'c', 'd', 'e', 'f']);
+    expect(fleet.closed.sort()).toEqual(['a', 'c', 'd', 'e', 'f']);
     expect(fleet.probeCalls.every((c) => JSON.stringify(c.options) === '{"windowHours":6}')).toBe(true);
-    expect(progress.map((p) => p.done)).toEqual([1, 2, 3, 4, 5]);
+    expect(progress.map((p) => p.done)).toEqual([1, 2, 3, 4, 5, 6]);
     // diagnosis gets each host's own scalar inventory vars, never its secrets
     expect(fleet.diagnoseVars.e).toEqual({ ansible_host: '127.0.0.1', ansible_user: 'root', lab_nvme_device: '/dev/loop-e', mtafleet_port: '22' });
-    expect(progress.every((p) => p.total === 5)).toBe(true);
+    expect(progress.every((p) => p.total === 6)).toBe(true);
     expect(progress.find((p) => p.host === 'b')!.status).toBe('unreachable');
   });
 

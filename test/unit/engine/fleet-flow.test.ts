@@ -126,6 +126,16 @@ describe('applyHost with a refused task', () => {
   });
 });
 
+describe('planPlaybook input errors', () => {
+  it('a when on an undefined variable is a PlaybookError (exit 1), not a host failure', async () => {
+    const { inventory, deps } = fleet(['h1', 'h2']);
+    const pb = parsePlaybook('/pb.yaml', `- hosts: mta\n  tasks:\n    - name: guarded\n      fake: { key: /a, value: "1" }\n      when: mode == 'x'\n`);
+    const run = planPlaybook({ playbook: pb, inventory: { ...inventory, file: '/dev/null' }, extraVars: {}, forks: 2 }, deps);
+    await expect(run).rejects.toThrow(/task "guarded" \(line 3\) on h\d: when: undefined variable "mode"/);
+    await expect(run).rejects.toHaveProperty('exitCode', 1);
+  });
+});
+
 describe('progress view', () => {
   it('shows the latest host event in small batches and only counts past 30 hosts', () => {
     const v = new BatchView();

@@ -37,7 +37,20 @@ describe('renderMarkdown', () => {
     expect(out).toContain('Probe warnings:\n\n- unparsed iostat line: &lt;script&gt;');
   });
 
+  it('says when and from which inventory, when told', () => {
+    const dated = renderMarkdown(sampleReport(), { inventoryFile: 'inv.yaml', generatedAt: '2026-11-28T12:00:00Z' });
+    expect(dated.split('\n')[2]).toBe('Generated 2026-11-28T12:00:00Z from inventory inv.yaml.');
+    expect(out).not.toContain('Generated');
+  });
+
   it('uses a placeholder when the inventory path is unknown', () => {
     expect(renderMarkdown(sampleReport())).toContain('-i INVENTORY --limit mta01');
+  });
+});
+
+describe('escapeMarkdown', () => {
+  it('escapes emphasis, code, links and pipes but leaves intraword underscores readable', async () => {
+    const { escapeMarkdown } = await import('../../../src/report/text.js');
+    expect(escapeMarkdown('ip_local_port_range _x_ *b* `c` [l](u) a|b <i>')).toBe('ip_local_port_range \\_x\\_ \\*b\\* \\`c\\` \\[l\\](u) a\\|b &lt;i&gt;');
   });
 });

@@ -10,7 +10,7 @@ describe('service plan', () => {
   for (const fx of loadFixtures('service')) it(`${fx.file}: ${fx.name}`, () => void checkPlan(serviceStep, fx));
 
   it('pmta reload requires the "Configuration reloaded." answer', () => {
-    const plan = serviceStep.plan({ 'service pmta': { 'init system': 'systemd', 'service state': 'active' } }, serviceStep.params.parse({ name: 'pmta', state: 'reloaded' }));
+    const plan = serviceStep.plan({ 'service pmta (before reload)': { 'init system': 'systemd', 'service state': 'active' } }, serviceStep.params.parse({ name: 'pmta', state: 'reloaded' }));
     if (plan.kind !== 'changes') throw new Error('changes expected');
     const action = plan.changes[0].do[0];
     expect(action.type === 'exec' && new RegExp(action.expectStdout!).test('Configuration reloaded.\n')).toBe(true);
@@ -18,7 +18,7 @@ describe('service plan', () => {
   });
 
   it('restart with limits verifies /proc/PID/limits', () => {
-    const plan = serviceStep.plan({ 'service pmta': { 'init system': 'systemd', 'service state': 'active' } }, serviceStep.params.parse({ name: 'pmta', state: 'restarted', limits: { LimitNOFILE: 65535 } }));
+    const plan = serviceStep.plan({ 'service pmta (before restart)': { 'init system': 'systemd', 'service state': 'active' } }, serviceStep.params.parse({ name: 'pmta', state: 'restarted', limits: { LimitNOFILE: 65535 } }));
     if (plan.kind !== 'changes') throw new Error('changes expected');
     const check = plan.changes[0].verify![1];
     expect(check.type === 'exec' && check.command).toContain("'Max open files'");

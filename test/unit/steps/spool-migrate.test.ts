@@ -46,6 +46,7 @@ describe('spool-migrate plan (recorded observations)', () => {
     expect(commands(switchover.undo)[0]).toContain('mtafleet-carry-back');
     expect(commands(switchover.undo)[1]).toBe('write-file /etc/pmta/config');
     expect(commands(copy.do)[0]).toContain('mtafleet-stop');
+    expect(commands(copy.undo)).toContain('systemctl start pmta');
     expect(commands(copy.do)[1]).toContain('mtafleet-copy /var/spool/pmta /var/spool/pmta-nvme /var/lib/mtafleet/spool-migrate');
     // Pure: the same observation gives the same plan.
     expect(spoolMigrateStep.plan(structuredClone(happy.state) as never, spoolMigrateStep.params.parse(happy.params))).toEqual(plan);
@@ -60,7 +61,7 @@ describe('spool-migrate plan (recorded observations)', () => {
     const all = plan.changes.flatMap((c) => commands(c.do)).join('\n');
     expect(all).not.toContain('mtafleet-stop');
     expect(all).not.toContain('mtafleet-start');
-    expect(plan.changes[2].undo).toEqual([]);
+    expect(commands(plan.changes[2].undo)).toEqual([expect.stringMatching(/^rm -f -- \/var\/lib\/mtafleet\/spool-migrate\/[0-9a-f]{8}\.manifest-new$/)]);
   });
 
   it('a spool that is a mount point (old disk) stays in place in repoint mode', () => {

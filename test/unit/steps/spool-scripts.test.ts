@@ -6,6 +6,7 @@ import { sh } from '../../../src/transport/quote.js';
 import { parseSpoolObservation, type SpoolMigrateState } from '../../../src/steps/spool/observe.js';
 import { deviceRefusal } from '../../../src/steps/spool/preflight.js';
 import { planSpoolMigrate } from '../../../src/steps/spool/plan.js';
+import * as SCRIPTS from '../../../src/steps/spool/scripts.js';
 import { CARRY_BACK, COPY_AND_VERIFY, OBSERVE_SPOOL_MIGRATE, UMOUNT_IF_MOUNTED, WIPE_OUR_FILESYSTEM } from '../../../src/steps/spool/scripts.js';
 import { firstExec } from './plan-fixtures.js';
 import { runLocal } from './local-shell.js';
@@ -141,4 +142,29 @@ describe.skipIf(!canLoop)('spool-migrate remote scripts on a real loop device', 
     expect(wiped.exitCode, wiped.stderr + wiped.stdout).toBe(0);
     expect(runLocal(`blkid -p ${device}`).exitCode).toBe(2);
   });
+});
+
+describe('stop and wait (local sh, fake systemctl)', () => {
+  it('waits until the unit main PID has exited, and fails if it never does', () => {
+    const dir = mkdtempSync('/tmp/mtaf-st-stop-');
+    try {
+      const { STOP_AND_WAIT } = SCRIPTS;
+      const sleeper = spawnSync('sh', ['-c', 'sleep 30 >/dev/null 2>&1 & echo $!'], { encoding: 'utf8' }).stdout.trim();
+      // show -> the sleeper's PID; stop -> kill it after a moment (like a daemon shutting down).
+      writeFileSync(
+        path.join(dir, 'systemctl'),
+        `#!/bin/sh\ncase "$1" in show) echo ${sleeper} ;; stop) (sleep 1; kill ${sleeper}) >/dev/null 2>&1 & ;; esac\nexit 0\n`,
+      );
+      chmodSync(path.join(dir, 'systemctl'), 0o755);
+      const started = Date.now();
+      const r = runLocal(run(STOP_AND_WAIT, 'systemd', 'pmta', 'pmtad'), { pathPrefix: dir });
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stdout).toContain(`pid ${sleeper} has exited`);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+      const failing = runLocal(run(STOP_AND_WAIT, 'systemd', 'pmta', 'pmtad'), { pathPrefix: '/nonexistent' });
+      expect(failing.exitCode).not.toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });

@@ -32,16 +32,13 @@ const STATUS_TEXT = {
   '5.1.1': '5.1.1 (bad destination mailbox address)',
 };
 
-/**
- * A record as CSV line. rec: { type:'d'|'t'|'b', timeLogged, timeQueued (ms), orig, rcpt,
- * status ('2.0.0'...), diag, mxHost, mxIp, bounceCat, sourceIp, size, vmta, jobId, domain, pool, hostName }.
- */
-export function acctRecord(rec) {
+/** The CSV fields of a record, with both times already formatted. */
+function acctFields(rec, timeLogged, timeQueued) {
   const action = { d: 'relayed', t: 'delayed', b: 'failed' }[rec.type];
   const row = {
     type: rec.type,
-    timeLogged: isoTime(rec.timeLogged),
-    timeQueued: isoTime(rec.timeQueued),
+    timeLogged,
+    timeQueued,
     orig: rec.orig,
     rcpt: rec.rcpt,
     orcpt: '',
@@ -63,7 +60,43 @@ export function acctRecord(rec) {
     queue: `${rec.domain}/${rec.vmta}`,
     vmtaPool: rec.pool ?? '',
   };
-  return csvLine(ACCT_HEADER.map((k) => row[k]));
+  return ACCT_HEADER.map((k) => row[k]);
+}
+
+/**
+ * A record as CSV line. rec: { type:'d'|'t'|'b', timeLogged, timeQueued (ms), orig, rcpt,
+ * status ('2.0.0'...), diag, mxHost, mxIp, bounceCat, sourceIp, size, vmta, jobId, domain, pool, hostName }.
+ */
+export function acctRecord(rec) {
+  return csvLine(acctFields(rec, isoTime(rec.timeLogged), isoTime(rec.timeQueued)));
+}
+
+/** Placeholders for the fields that vary between records of one template (never in real data). */
+export const SLOT = { timeLogged: '\u0000L', timeQueued: '\u0000Q', rcpt: '\u0000R', jobId: '\u0000J' };
+const SLOT_KEY = { L: 'timeLogged', Q: 'timeQueued', R: 'rcpt', J: 'jobId' };
+
+/** True when a value can stand in a slot: it would not change the CSV quoting of its field. */
+export const slotSafe = (value) => !/[",\r\n\u0000]/.test(value);
+
+/**
+ * A compiled record for bulk writing (the backdated history): rec as for acctRecord, where rcpt
+ * (also inside diag) is SLOT.rcpt. Returns { texts, keys }: the line is texts[0], then for each i
+ * the value of keys[i] ('timeLogged', 'timeQueued' as text, 'rcpt', 'jobId') and texts[i + 1] —
+ * the same line acctRecord gives. Values must be slotSafe.
+ */
+export function acctTemplate(rec) {
+  const parts = csvLine(acctFields({ ...rec, rcpt: SLOT.rcpt, jobId: SLOT.jobId }, SLOT.timeLogged, SLOT.timeQueued)).split(/\u0000([LQRJ])/);
+  return {
+    texts: parts.filter((_, i) => i % 2 === 0),
+    keys: parts.filter((_, i) => i % 2 === 1).map((k) => SLOT_KEY[k]),
+  };
+}
+
+/** The line of a template with its values filled in. */
+export function fillTemplate({ texts, keys }, values) {
+  let line = texts[0];
+  for (let i = 0; i < keys.length; i += 1) line += values[keys[i]] + texts[i + 1];
+  return line;
 }
 
 export function acctHeaderLine() {

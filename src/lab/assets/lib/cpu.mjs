@@ -1,6 +1,9 @@
 // A worker thread that burns CPU for the queue-processing work, so the load shows up per
 // process (/proc/PID/stat) and per core (/proc/stat) while the daemon's main thread stays responsive.
-import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+
+// Loaded on the first burn: most worlds never burn enough to need a worker.
+const require = createRequire(import.meta.url);
 
 const SPIN = `
 const { parentPort } = require('node:worker_threads');
@@ -11,6 +14,9 @@ parentPort.on('message', (ms) => {
 });
 `;
 
+/** A spinning worker allocates next to nothing: keep its heap small. */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 8 };
+
 /** One worker per processing thread that can run at once; each burns its share of the work. */
 export class CpuBurner {
   constructor() {
@@ -20,7 +26,8 @@ export class CpuBurner {
   burn(msPerThread, threads) {
     if (msPerThread <= 0) return;
     while (this.workers.length < threads) {
-      const w = new Worker(SPIN, { eval: true });
+      const { Worker } = require('node:worker_threads');
+      const w = new Worker(SPIN, { eval: true, resourceLimits: WORKER_LIMITS });
       w.unref();
       this.workers.push(w);
     }

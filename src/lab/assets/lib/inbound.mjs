@@ -1,7 +1,6 @@
 // Mail arriving from the (simulated) injectors: a steady rate, or one continuous fsyncing writer
 // (spool-io), plus a one-time backlog at first start.
 import fs from 'node:fs';
-import { Worker } from 'node:worker_threads';
 import { hostPath, PATHS } from './paths.mjs';
 import { newMessageId, writeMessage, pickDomain, randomRcpt } from './spool.mjs';
 
@@ -31,7 +30,7 @@ export async function seedBacklog(ctx) {
   }
 }
 
-export function startInbound(ctx) {
+export async function startInbound(ctx) {
   const spec = ctx.world.inbound;
   const domains = spec.domains ?? ctx.world.mix;
   let timer = null;
@@ -46,7 +45,9 @@ export function startInbound(ctx) {
     // One writer thread, back to back, fdatasync after each 4 KiB block: the spool device stays busy.
     const gate = new SharedArrayBuffer(8);
     const flags = new Int32Array(gate);
-    const worker = new Worker(new URL('./spool-writer.mjs', import.meta.url), { workerData: { spoolDir: ctx.spoolDir, sizeBytes: spec.sizeBytes ?? 4096, mix: domains, gate } });
+    // Only the spool-io world writes continuously: load the worker code only there.
+    const { Worker } = await import('node:worker_threads');
+    const worker = new Worker(new URL('./spool-writer.mjs', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 }, workerData: { spoolDir: ctx.spoolDir, sizeBytes: spec.sizeBytes ?? 4096, mix: domains, gate } });
     worker.on('message', (m) => {
       if (m.error) ctx.log(`inbound: ${m.error}`);
       else ctx.engine.add(m);

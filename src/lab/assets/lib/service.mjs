@@ -6,9 +6,16 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { hostPath, PATHS } from './paths.mjs';
 import { loadedUnit } from './unit.mjs';
-import { request } from './control.mjs';
 
 const DAEMON = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'pmtad.mjs');
+/**
+ * V8 heap limits for pmtad: an idle simulator needs a few MB of heap, and the default young
+ * generation (up to 3 x 16 MB semi-spaces) is what made each daemon ~100 MB resident. The old
+ * space cap is far above what the busiest world uses (5000 queued messages: ~10 MB).
+ */
+export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=96', '--v8-pool-size=1'];
+/** How long `systemctl start` waits for pmtad to say it is up (systemd's TimeoutStartSec is 90 s). */
+const START_TIMEOUT_MS = 20000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function alive(pid) {
@@ -35,7 +42,10 @@ function ownHardNofile() {
   return m && m[1] !== 'unlimited' ? Number(m[1]) : Infinity;
 }
 
-/** Starts pmtad; resolves { ok, pid?, message? } once it answers on its socket or has died. */
+/**
+ * Starts pmtad; resolves { ok, pid?, message? } once it is up (it writes "ready" on fd 3, a pipe,
+ * after its control socket listens) or has died.
+ */
 export async function startDaemon() {
   if (daemonPid()) return { ok: true, pid: daemonPid() };
   const unit = loadedUnit();
@@ -45,33 +55,31 @@ export async function startDaemon() {
   fs.mkdirSync(hostPath(PATHS.logDir), { recursive: true });
   fs.mkdirSync(hostPath(PATHS.stateDir), { recursive: true });
   const out = fs.openSync(hostPath(PATHS.stdoutLog), 'a');
-  const child = spawn('prlimit', [`--nofile=${soft}:${hard}`, '--', process.execPath, DAEMON], {
+  const child = spawn('prlimit', [`--nofile=${soft}:${hard}`, '--', process.execPath, ...DAEMON_NODE_FLAGS, DAEMON], {
     detached: true,
-    stdio: ['ignore', out, out],
-    env: process.env,
+    stdio: ['ignore', out, out, 'pipe'],
+    env: { ...process.env, PMTAD_READY_FD: '3' },
     cwd: '/',
   });
   fs.closeSync(out);
-  let exited = null;
-  child.on('exit', (code) => {
-    exited = code ?? 1;
+  const result = await new Promise((resolve) => {
+    const timer = setTimeout(() => resolve({ ok: false, message: 'timeout waiting for pmtad' }), START_TIMEOUT_MS);
+    const done = (r) => {
+      clearTimeout(timer);
+      resolve(r);
+    };
+    let said = '';
+    child.stdio[3].on('data', (d) => {
+      said += d;
+      if (said.includes('ready\n')) done({ ok: true, pid: child.pid });
+    });
+    child.stdio[3].on('error', () => {});
+    child.on('exit', (code) => done({ ok: false, message: `pmtad exited with status ${code ?? 1}` }));
+    child.on('error', (err) => done({ ok: false, message: `cannot run prlimit: ${err.message}` }));
   });
+  child.stdio[3].destroy();
   child.unref();
-  const deadline = Date.now() + 20000;
-  while (Date.now() < deadline) {
-    if (exited !== null) return { ok: false, message: `pmtad exited with status ${exited}` };
-    const pid = daemonPid();
-    if (pid === child.pid) {
-      try {
-        await request(hostPath(PATHS.socket), 'queues', {}, 2000);
-        return { ok: true, pid };
-      } catch {
-        /* not listening yet */
-      }
-    }
-    await sleep(100);
-  }
-  return { ok: false, message: 'timeout waiting for pmtad' };
+  return result;
 }
 
 /** Sends SIGTERM and waits until the process is gone (SIGKILL after 20 s, as systemd's timeout). */

@@ -4,7 +4,6 @@ import fs from 'node:fs';
 import { PATHS } from './paths.mjs';
 import { loadedUnit, daemonReload, unitChangedOnDisk } from './unit.mjs';
 import { daemonPid, startDaemon, stopDaemon } from './service.mjs';
-import { runPmta } from './pmta-cli.mjs';
 import { isoTime } from './acct.mjs';
 
 const out = (s) => process.stdout.write(s);
@@ -71,6 +70,7 @@ async function act(verb, rest) {
         err('pmta.service is not active, cannot reload.\n');
         return 1;
       }
+      const { runPmta } = await import('./pmta-cli.mjs');
       const r = await runPmta(['reload']);
       if (r.code === 0) return 0;
       err(r.err);

@@ -1,0 +1,64 @@
+/**
+ * The accounting cursor store: one JSON file per host in the runner's state directory
+ * (never on the host). A missing, unreadable or foreign file is no cursor: the next audit
+ * then analyses the whole window, which is always correct, only slower.
+ */
+import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { AccountingCursor } from './accounting-merge.js';
+
+export type { AccountingCursor } from './accounting-merge.js';
+
+const counts = z.object({ delivered: z.number(), deferred: z.number(), bounced: z.number() });
+const partial = z.object({
+  minE: z.number(),
+  minText: z.string(),
+  hours: z.record(z.string(), counts),
+  ips: z.record(z.string(), counts),
+  domains: z.record(z.string(), counts),
+  diags: z.record(z.string(), z.number()),
+});
+const CursorSchema = z.object({
+  version: z.literal(1),
+  windowHours: z.number(),
+  newest: z.object({ e: z.number(), text: z.string() }).nullable(),
+  files: z.array(z.object({ path: z.string(), inode: z.string(), offset: z.number(), cols: z.string() })),
+  buckets: z.record(z.string(), partial),
+  ranges: z.array(z.object({ file: z.number(), bucket: z.number(), start: z.number(), end: z.number() })),
+  edge: z.object({ bucket: z.number(), start: z.number(), partial }).nullable(),
+  counts: z.object({ badtime: z.number(), noheader: z.number(), unterminated: z.number() }),
+});
+
+/** The file of one host's cursor: the host name made safe as a file name. */
+export function cursorPath(stateDir: string, host: string): string {
+  const safe = host.replace(/[^A-Za-z0-9._-]/g, (c) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return join(stateDir, 'accounting', `${safe.startsWith('.') ? `%2e${safe.slice(1)}` : safe}.json`);
+}
+
+/** The host's saved cursor, or undefined (none yet, or not readable as a cursor). */
+export function loadAccountingCursor(stateDir: string, host: string): AccountingCursor | undefined {
+  let text: string;
+  try {
+    text = readFileSync(cursorPath(stateDir, host), 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const parsed = CursorSchema.safeParse(JSON.parse(text));
+    return parsed.success ? (parsed.data as AccountingCursor) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Saves atomically (temp file + rename); directory mode 0700, file mode 0600. */
+export function saveAccountingCursor(stateDir: string, host: string, cursor: AccountingCursor): void {
+  const path = cursorPath(stateDir, host);
+  const dir = join(stateDir, 'accounting');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(cursor), { mode: 0o600 });
+  renameSync(tmp, path);
+}

@@ -1,0 +1,293 @@
+/**
+ * The runner's side of the accounting analysis: reads the host program's per-hour partial
+ * aggregates (accounting-awk.ts), merges them with the cursor of the previous audit, and
+ * computes the window's facts and the next cursor. Pure functions.
+ *
+ * A bucket is one UTC hour of record instants (epoch / 3600). The window
+ * (newest - W h, newest] is every bucket after the one its start cuts through (the "edge"
+ * bucket), plus the records of the edge bucket inside the window, which the host re-reads
+ * exactly from the byte ranges of that bucket.
+ */
+import type { AccountingFacts, Counts } from './accounting.js';
+
+export interface BucketPartial {
+  /** Smallest instant in the bucket and its text as written (for `since`). */
+  minE: number;
+  minText: string;
+  hours: Record<string, Counts>;
+  ips: Record<string, Counts>;
+  domains: Record<string, Counts>;
+  /** "domain\tpattern" -> count of t and b records. */
+  diags: Record<string, number>;
+}
+
+export interface CursorFile {
+  path: string;
+  inode: string;
+  /** Bytes analysed so far: the next audit reads from here. */
+  offset: number;
+  /** Column numbers "type time rcpt diag ip" of the last header read. */
+  cols: string;
+}
+
+/** What the runner keeps between audits of one host (never written on the host). */
+export interface AccountingCursor {
+  version: 1;
+  windowHours: number;
+  newest: { e: number; text: string } | null;
+  files: CursorFile[];
+  /** Full partials of the buckets after the edge bucket. */
+  buckets: Record<string, BucketPartial>;
+  /** Byte ranges per file (index into files) of the buckets from the edge bucket on. */
+  ranges: Array<{ file: number; bucket: number; start: number; end: number }>;
+  /** The exact in-window part of the edge bucket for `newest`. */
+  edge: { bucket: number; start: number; partial: BucketPartial } | null;
+  counts: { badtime: number; noheader: number; unterminated: number };
+}
+
+export interface ScanResult {
+  mode: 'full' | 'incremental';
+  windowHours: number;
+  files: Array<CursorFile & { size: number; startOffset: number; newest: { e: number; text: string } | null }>;
+  /** Bucket -> partial, per file in order (merge order matters for ties). */
+  partials: Array<Map<number, BucketPartial>>;
+  ranges: Array<{ file: number; bucket: number; start: number; end: number }>;
+  counts: { badtime: number; noheader: number; unterminated: number };
+  plan: { bucket: number; start: number; newest: number } | null;
+  /** Null when the host reused the cursor's edge (K). */
+  edge: BucketPartial | null;
+  edgeReused: boolean;
+  unexpected: string[];
+}
+
+const zero = (): Counts => ({ delivered: 0, deferred: 0, bounced: 0 });
+
+export function emptyPartial(): BucketPartial {
+  return { minE: Number.MAX_SAFE_INTEGER, minText: '', hours: {}, ips: {}, domains: {}, diags: {} };
+}
+
+function addCounts(into: Record<string, Counts>, from: Record<string, Counts>): void {
+  for (const [k, c] of Object.entries(from)) {
+    const t = (into[k] ??= zero());
+    t.delivered += c.delivered;
+    t.deferred += c.deferred;
+    t.bounced += c.bounced;
+  }
+}
+
+/** Adds `from` into `into`; on equal minimum instants the earlier partial (into) wins. */
+export function mergePartial(into: BucketPartial, from: BucketPartial): void {
+  if (from.minE < into.minE) {
+    into.minE = from.minE;
+    into.minText = from.minText;
+  }
+  addCounts(into.hours, from.hours);
+  addCounts(into.ips, from.ips);
+  addCounts(into.domains, from.domains);
+  for (const [k, n] of Object.entries(from.diags)) into.diags[k] = (into.diags[k] ?? 0) + n;
+}
+
+const int = (t: string | undefined): number => {
+  const n = Number(t);
+  return Number.isFinite(n) ? n : 0;
+};
+
+/** Parse the host script's stdout (see accounting.ts for the line kinds). */
+export function parseScan(stdout: string, windowHours: number): ScanResult {
+  const result: ScanResult = {
+    mode: 'full',
+    windowHours,
+    files: [],
+    partials: [],
+    ranges: [],
+    counts: { badtime: 0, noheader: 0, unterminated: 0 },
+    plan: null,
+    edge: null,
+    edgeReused: false,
+    unexpected: [],
+  };
+  let target: Map<number, BucketPartial> | null = null;
+  let file = -1;
+  const bucketOf = (map: Map<number, BucketPartial>, b: number): BucketPartial => {
+    let p = map.get(b);
+    if (!p) map.set(b, (p = emptyPartial()));
+    return p;
+  };
+  for (const line of stdout.split('\n')) {
+    if (line === '') continue;
+    const f = line.split('\t');
+    const rest = (i: number): string => f.slice(i).join('\t');
+    const counts = (): Counts => ({ delivered: int(f[3]), deferred: int(f[4]), bounced: int(f[5]) });
+    switch (f[0]) {
+      case 'V':
+        break;
+      case 'W':
+        result.windowHours = int(f[1]) || windowHours;
+        break;
+      case 'M':
+        result.mode = f[1] === 'incremental' ? 'incremental' : 'full';
+        break;
+      case 'F': {
+        const offset = int(f[4]);
+        result.files.push({ path: rest(5), inode: f[2] ?? '', size: int(f[3]), startOffset: offset, offset, cols: '', newest: null });
+        file = result.files.length - 1;
+        target = new Map();
+        result.partials.push(target);
+        break;
+      }
+      case 'A':
+        result.plan = { bucket: int(f[1]), start: int(f[2]), newest: int(f[3]) };
+        break;
+      case 'K':
+        result.edgeReused = true;
+        break;
+      case 'X':
+        // Edge lines follow: one partial for all ranges, read in file order.
+        target = new Map();
+        file = -1;
+        result.edge ??= emptyPartial();
+        break;
+      case 'L':
+        if (file >= 0) result.files[file]!.offset = int(f[1]);
+        break;
+      case 'C':
+        if (file >= 0) result.files[file]!.cols = f[1] ?? '';
+        break;
+      case 'N':
+        if (file >= 0) result.files[file]!.newest = { e: int(f[1]), text: rest(2) };
+        break;
+      case 'E':
+        if (file >= 0 && (f[1] === 'badtime' || f[1] === 'noheader' || f[1] === 'unterminated')) result.counts[f[1]] += int(f[2]);
+        break;
+      case 'm':
+      case 'h':
+      case 'i':
+      case 'd':
+      case 'g': {
+        if (!target) break;
+        const p = file >= 0 ? bucketOf(target, int(f[1])) : result.edge!;
+        if (f[0] === 'm') {
+          if (int(f[2]) < p.minE) {
+            p.minE = int(f[2]);
+            p.minText = rest(3);
+          }
+        } else if (f[0] === 'g') {
+          const key = `${f[2]}\t${rest(4).replace(/\uFFFD+$/u, '')}`;
+          p.diags[key] = (p.diags[key] ?? 0) + int(f[3]);
+        } else {
+          addCounts(f[0] === 'h' ? p.hours : f[0] === 'i' ? p.ips : p.domains, { [f[2] ?? '']: counts() });
+        }
+        break;
+      }
+      case 'o':
+        if (file >= 0) result.ranges.push({ file, bucket: int(f[1]), start: int(f[2]), end: int(f[3]) });
+        break;
+      default:
+        if (!line.startsWith('@@mtafleet')) result.unexpected.push(line);
+    }
+  }
+  return result;
+}
+
+/**
+ * Merge a scan with the previous cursor (incremental mode) into the window's partials and
+ * the next cursor. `previous` is ignored when the host did a full analysis.
+ */
+export function mergeScan(scan: ScanResult, previous: AccountingCursor | undefined): { cursor: AccountingCursor; window: BucketPartial; newest: { e: number; text: string } | null } {
+  const old = scan.mode === 'incremental' && previous ? previous : undefined;
+  let newest = old?.newest ?? null;
+  for (const f of scan.files) if (f.newest && (!newest || f.newest.e > newest.e)) newest = f.newest;
+  const counts = { ...scan.counts };
+  if (old) for (const k of Object.keys(counts) as Array<keyof typeof counts>) counts[k] += old.counts[k];
+  const files: CursorFile[] = scan.files.map(({ path, inode, offset, cols }) => ({ path, inode, offset, cols }));
+  const empty: AccountingCursor = { version: 1, windowHours: scan.windowHours, newest, files, buckets: {}, ranges: [], edge: null, counts };
+  if (!newest || !scan.plan) return { cursor: empty, window: emptyPartial(), newest };
+  const edgeBucket = scan.plan.bucket;
+  // Full buckets after the edge: the cursor's first, then the new bytes' in file order.
+  const buckets = new Map<number, BucketPartial>();
+  const add = (b: number, p: BucketPartial): void => {
+    if (b <= edgeBucket) return;
+    const into = buckets.get(b) ?? emptyPartial();
+    buckets.set(b, into);
+    mergePartial(into, p);
+  };
+  if (old) for (const [b, p] of Object.entries(old.buckets)) add(Number(b), p);
+  for (const map of scan.partials) for (const [b, p] of map) add(b, p);
+  // Byte ranges from the edge bucket on, per file of the new list, merged per (file, bucket).
+  const rangeMap = new Map<string, { file: number; bucket: number; start: number; end: number }>();
+  const addRange = (r: { file: number; bucket: number; start: number; end: number }): void => {
+    if (r.bucket < edgeBucket || r.file < 0) return;
+    const key = `${r.file} ${r.bucket}`;
+    const had = rangeMap.get(key);
+    rangeMap.set(key, had ? { ...had, start: Math.min(had.start, r.start), end: Math.max(had.end, r.end) } : { ...r });
+  };
+  if (old) for (const r of old.ranges) addRange({ ...r, file: files.findIndex((f) => f.path === old.files[r.file]?.path) });
+  for (const r of scan.ranges) addRange(r);
+  const edgePartial = scan.edgeReused && old?.edge && old.edge.bucket === edgeBucket ? old.edge.partial : (scan.edge ?? emptyPartial());
+  const window = emptyPartial();
+  for (const b of [...buckets.keys()].sort((a, b) => a - b)) mergePartial(window, buckets.get(b)!);
+  mergePartial(window, edgePartial);
+  const cursor: AccountingCursor = {
+    ...empty,
+    buckets: Object.fromEntries([...buckets].map(([b, p]) => [String(b), p])),
+    ranges: [...rangeMap.values()],
+    edge: { bucket: edgeBucket, start: scan.plan.start, partial: edgePartial },
+  };
+  return { cursor, window, newest };
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The DESIGN.md facts of the window's merged partial. */
+export function windowFacts(
+  window: BucketPartial,
+  newest: { e: number; text: string } | null,
+  files: string[],
+  windowHours: number,
+  topN: number,
+): AccountingFacts {
+  const hourly = Object.entries(window.hours)
+    .map(([hour, c]) => ({ hour, ...c }))
+    .sort((a, b) => cmp(a.hour, b.hour));
+  const records = hourly.reduce((n, h) => n + h.delivered + h.deferred + h.bounced, 0);
+  const byDomain: AccountingFacts['byDomain'] = {};
+  for (const [d, c] of Object.entries(window.domains)) {
+    const total = c.delivered + c.deferred + c.bounced;
+    byDomain[d] = { ...c, deferralRate: total > 0 ? c.deferred / total : 0 };
+  }
+  const topDiagnostics = Object.entries(window.diags)
+    .map(([key, count]) => {
+      const tab = key.indexOf('\t');
+      return { domain: key.slice(0, tab), pattern: key.slice(tab + 1), count };
+    })
+    .sort((a, b) => b.count - a.count || cmp(a.domain, b.domain) || cmp(a.pattern, b.pattern))
+    .slice(0, topN);
+  return {
+    file: files[0] ?? '',
+    files,
+    records,
+    since: records > 0 ? window.minText : null,
+    until: newest?.text ?? null,
+    windowHours,
+    hourly,
+    bySourceIp: { ...window.ips },
+    byDomain,
+    topDiagnostics,
+    hasTransientRecords: hourly.some((h) => h.deferred > 0),
+  };
+}
+
+/** The cursor as text lines for the host script (only what the host needs). */
+export function cursorText(cursor: AccountingCursor): string {
+  const lines = [`W\t${cursor.windowHours}`];
+  if (cursor.newest) {
+    lines.push(`N\t${cursor.newest.e}`);
+    const start = cursor.newest.e - cursor.windowHours * 3600;
+    lines.push(`B\t${Math.floor(start / 3600)}`);
+  }
+  for (const f of cursor.files) lines.push(`F\t${f.inode}\t${f.offset}\t${f.cols}\t${f.path}`);
+  for (const r of cursor.ranges) lines.push(`o\t${r.file + 1}\t${r.bucket}\t${r.start}\t${r.end}`);
+  return lines.join('\n');
+}
