@@ -3,6 +3,7 @@
  *   file /etc/sysctl.d/90-mtafleet.conf changed (sha256 ab12cd34 -> 9f8e7d6c)
  *   sysctl net.ipv4.tcp_fin_timeout: 60 -> 30
  */
+import { createHash } from 'node:crypto';
 import { canonicalJson } from './canonical.js';
 
 export function describeDrift(planned: Record<string, unknown>, now: Record<string, unknown>): string[] {
@@ -29,8 +30,19 @@ function describeOne(key: string, a: unknown, b: unknown): string {
   // A content change is already named by its hash; keep the message to one line.
   const shown = changed.includes('sha256') ? changed.filter((f) => f !== 'content' && f !== 'contentBase64') : changed;
   if (shown.length === 1 && shown[0] === 'value') return `${key}: ${short(a.value)} -> ${short(b.value)}`;
-  const parts = shown.map((f) => `${f} ${short(a[f])} -> ${short(b[f])}`);
+  const parts = shown.map((f) => (isText(a[f]) || isText(b[f]) ? `${f} ${textState(a[f])} -> ${textState(b[f])}` : `${f} ${short(a[f])} -> ${short(b[f])}`));
   return `${key} changed (${parts.join(', ')})`;
+}
+
+/** File-like text (long or multi-line) is named by its hash, not dumped. */
+function isText(v: unknown): boolean {
+  return typeof v === 'string' && !/^[0-9a-f]{64}$/.test(v) && (v.length > 40 || v.includes('\n'));
+}
+
+function textState(v: unknown): string {
+  if (v === null || v === undefined) return '(absent)';
+  if (typeof v !== 'string') return short(v);
+  return `sha256 ${createHash('sha256').update(v).digest('hex').slice(0, 8)}`;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -24,46 +24,46 @@
  * a line with quotes costs a few splits, not a loop over characters.
  */
 export const ACCOUNTING_AWK = String.raw`
-# Quote-aware split of the line already split on quotes into Q[1..nq] (odd pieces outside
-# quotes, even inside): fields into F[1..]; stops once need fields are known.
-function parseq(need, nq,    i, k, m, n, cur) {
+# Quote-aware split of line (already split on quotes into Q[1..nq]: odd pieces outside
+# quotes, even inside) into F[1..]; need = how many leading fields must be right.
+function parseq(need, nq,    m) {
   m = split(Q[1], F, ",")
   # Fast path: the needed fields all lie before the first quote.
   if (m - 1 >= need) return m - 1
-  # Usual slow path: join the pieces with the commas inside quotes masked, split once.
-  if (!index(Q[1] Q[2] Q[3], "\002")) return parsej(nq)
-  n = m - 1; cur = m ? F[m] : ""
-  if (n < 0) n = 0
-  for (i = 2; i <= nq; i++) {
-    if (i % 2 == 0) { cur = cur Q[i]; continue }
-    # Outside quotes: an empty piece between two quoted pieces is a doubled quote.
-    if (Q[i] == "") { if (i < nq) cur = cur "\""; continue }
-    m = split(Q[i], S, ",")
-    cur = cur S[1]
-    for (k = 2; k <= m; k++) {
-      F[++n] = cur; cur = S[k]
-      if (n >= need) return n
-    }
-  }
-  F[++n] = cur
-  return n
+  if (index(line, "\002")) return parseold(line)
+  return parsej(nq)
 }
+# Usual path: join the pieces with the commas inside quotes masked, split once. Quotes that
+# do not open or close a field (malformed CSV) go to parseold, which keeps them.
 function parsej(nq,    i, j, r, n) {
   r = Q[1]
+  if (r != "" && substr(r, length(r)) != ",") return parseold(line)
   for (i = 2; i <= nq; i++) {
     j = Q[i]
     if (i % 2 == 0) { if (index(j, ",")) gsub(/,/, "\002", j) }
-    else if (j == "" && i < nq) j = "\""
+    else if (j == "") { if (i < nq) j = "\"" }
+    else if (substr(j, 1, 1) != ",") return parseold(line)
+    else if (i < nq && substr(j, length(j)) != ",") return parseold(line)
     r = r j
   }
   n = split(r, F, ",")
-  if (index(r, "\002")) {
-    if (CT <= n) gsub(/\002/, ",", F[CT])
-    if (CTIME <= n) gsub(/\002/, ",", F[CTIME])
-    if (CR <= n) gsub(/\002/, ",", F[CR])
-    if (CD <= n) gsub(/\002/, ",", F[CD])
-    if (CI <= n) gsub(/\002/, ",", F[CI])
-    if (!HAVEHDR) for (i = 1; i <= n; i++) gsub(/\002/, ",", F[i])
+  if (index(r, "\002")) for (i = 1; i <= n; i++) if (index(F[i], "\002")) gsub(/\002/, ",", F[i])
+  return n
+}
+# Field by field: a field starting with a quote runs to the comma after its closing quote;
+# the outer quotes are dropped and "" is one quote; other quotes are kept as they are.
+function parseold(line,    np, i, f, n) {
+  np = split(line, P, ",")
+  n = 0
+  for (i = 1; i <= np; i++) {
+    f = P[i]
+    if (substr(f, 1, 1) == "\"") {
+      while (gsub(/"/, "\"", f) % 2 == 1 && i < np) { i++; f = f "," P[i] }
+      f = substr(f, 2)
+      if (substr(f, length(f)) == "\"") f = substr(f, 1, length(f) - 1)
+      gsub(/""/, "\"", f)
+    }
+    F[++n] = f
   }
   return n
 }
@@ -162,6 +162,8 @@ BEGIN {
     PENDING = line; PSTART = SO
     next
   }
+  # CRLF: the CR is not part of the last field.
+  if (nq && substr(Q[nq], length(Q[nq])) == "\r") { Q[nq] = substr(Q[nq], 1, length(Q[nq]) - 1); line = substr(line, 1, length(line) - 1) }
   if (FNR == 1) { line = nq ? line : $0; if (sub(/^\357\273\277/, "", line)) nq = nq ? split(line, Q, "\"") : 0 }
   n = nq ? parseq(HAVEHDR ? NEED : 1e9, nq) : FNR == 1 ? split(line, F, ",") : split($0, F, ",")
   # A CR of CRLF ends the last field, which matters only when the line was split to its end.

@@ -1,5 +1,6 @@
 import type { HostConnection } from '../transport/types.js';
-import { accountingProbe, type AccountingFacts } from './accounting.js';
+import { accountingProbe, makeAccountingProbe, type AccountingFacts } from './accounting.js';
+import type { AccountingCursor } from './accounting-merge.js';
 import { buildProbeScript, splitProbeOutput, type BatchOptions } from './batch.js';
 import { configProbe, type ConfigFacts } from './config.js';
 import { cpuProbe, type CpuFacts } from './cpu.js';
@@ -9,6 +10,8 @@ import { portsProbe, type PortsFacts } from './ports.js';
 import { spoolDiskProbe, type SpoolDiskFacts } from './spool-disk.js';
 import type { Probe } from './types.js';
 
+export type { AccountingCursor };
+export { loadAccountingCursor, saveAccountingCursor } from './accounting-cursor.js';
 export type { AccountingFacts, ConfigFacts, CpuFacts, FdFacts, PmtaStatusFacts, PortsFacts, SpoolDiskFacts };
 export { buildProbeScript, splitProbeOutput };
 export type { BatchOptions };
@@ -28,6 +31,11 @@ export interface HostFacts {
   /** Probe name -> why it could not run (tool missing, file absent, ...). */
   unavailable: Record<string, string>;
   warnings: string[];
+  /**
+   * Where the accounting analysis got to: pass it back as `accountingCursor` on the next
+   * audit of this host (saveAccountingCursor keeps it in the runner's state dir).
+   */
+  accountingCursor?: AccountingCursor;
 }
 
 /** Probe name (as in the batch and in `unavailable`) -> key under `facts`. */
@@ -48,6 +56,8 @@ export interface RunProbesOptions extends Omit<BatchOptions, 'nonce'> {
   become?: boolean;
   /** Whole-batch timeout; the accounting scan of a large log dominates. Default 10 min. */
   timeoutMs?: number;
+  /** The previous audit's accounting cursor of this host: only appended bytes are read. */
+  accountingCursor?: AccountingCursor;
 }
 
 /** Turn one batch's stdout into facts: each probe's parser on its own section. */
@@ -81,9 +91,15 @@ export function collectFacts(stdout: string, probes: ReadonlyArray<Probe<unknown
 
 /** All probes of one host in one round trip. */
 export async function runProbes(conn: HostConnection, options: RunProbesOptions = {}): Promise<HostFacts> {
-  const command = buildProbeScript(ALL_PROBES, options);
+  // The accounting probe of this run carries the cursor in its command and hands back the next.
+  const accounting = makeAccountingProbe(options.accountingCursor);
+  const probes = ALL_PROBES.map((p) => (p.name === accountingProbe.name ? (accounting.probe as Probe<unknown>) : p));
+  const { accountingCursor: _cursor, ...batchOptions } = options;
+  const command = buildProbeScript(probes, batchOptions);
   const result = await conn.exec(command, { become: options.become, timeoutMs: options.timeoutMs ?? 600_000 });
-  const facts = collectFacts(result.stdout);
+  const facts = collectFacts(result.stdout, probes);
+  const cursor = facts.facts.accounting ? accounting.takeCursor() : undefined;
+  if (cursor) facts.accountingCursor = cursor;
   if (result.exitCode !== 0) {
     facts.warnings.push(`probe batch exited with ${result.exitCode ?? result.signal}: ${result.stderr.trim().slice(0, 200)}`);
   }

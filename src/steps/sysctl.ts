@@ -4,7 +4,7 @@ import { argv, script, sh } from '../transport/quote.js';
 import type { HostConnection } from '../transport/types.js';
 import { execAction, fileDiff, restoreFileAction, valueDiff, writeFileAction } from './actions.js';
 import { absolutePath, lineValue, normaliseValue, sysctlName, wholeOutputPattern } from './guards/params.js';
-import { SYSCTL_CONF, applyOrder, parseAssignments, persistedWinner, setAssignment, type SysctlFile } from './sysctl/files.js';
+import { SYSCTL_CONF, parseAssignments, persistedWinner, setAssignment, type SysctlFile } from './sysctl/files.js';
 import type { Change, StepKind, StepPlan } from './types.js';
 
 /**
@@ -22,7 +22,9 @@ const sysctlFile = absolutePath.refine(
 
 export const sysctlParams = z.union([
   z.object({ name: sysctlName, value: lineValue, file: sysctlFile.optional() }).strict(),
-  z.object({ values: z.record(sysctlName, lineValue), file: sysctlFile.optional() }).strict(),
+  z
+    .object({ values: z.record(sysctlName, lineValue).refine((v) => Object.keys(v).length > 0, 'values is empty'), file: sysctlFile.optional() })
+    .strict(),
 ]);
 export type SysctlParams = z.infer<typeof sysctlParams>;
 
@@ -179,4 +181,3 @@ export const sysctlStep: StepKind<SysctlParams, SysctlState> = {
   plan: planSysctl,
 };
 
-export { applyOrder };

@@ -35,7 +35,7 @@ export interface SpoolFinalizeState extends Record<string, unknown> {
 }
 
 /** Prints, for each record file: the path, base64 of its JSON, whether the kept dir exists and its file count. */
-const LIST_RECORDS = `for r in "$1"/*.kept; do
+export const LIST_RECORDS = `for r in "$1"/*.kept; do
   [ -f "$r" ] || continue
   k=$(sed -n 's/.*"kept":"\\([^"]*\\)".*/\\1/p' "$r")
   if [ -n "$k" ] && [ -d "$k" ]; then n=$(find "$k" -type f | wc -l); e=yes; else n=0; e=no; fi

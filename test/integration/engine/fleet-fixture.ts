@@ -33,6 +33,23 @@ export function buildOnce(): void {
   built = true;
 }
 
+/** Runs `node bin/mtafleet.js ARGS` without blocking the event loop (pipes of sshd keep draining). */
+export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin/mtafleet.js'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
+    child.once('error', fail);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      done({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
 export async function startFixture(): Promise<Fixture> {
   buildOnce();
   const dir = mkdtempSync(join(tmpdir(), 'mtaf-eng-'));
@@ -72,24 +89,7 @@ export async function startFixture(): Promise<Fixture> {
         writeFileSync(p, text);
         return p;
       },
-      cli(args) {
-        return new Promise((done, fail) => {
-          const child = spawn(process.execPath, [join(ROOT, 'bin/mtafleet.js'), ...args, '--state-dir', stateDir], {
-            env,
-            stdio: ['ignore', 'pipe', 'pipe'],
-          });
-          let stdout = '';
-          let stderr = '';
-          child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-          child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-          const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
-          child.once('error', fail);
-          child.once('close', (code) => {
-            clearTimeout(timer);
-            done({ code: code ?? -1, stdout, stderr });
-          });
-        });
-      },
+      cli: (args) => runCli([...args, '--state-dir', stateDir], env),
       spawnCli(args) {
         return spawn(process.execPath, [join(ROOT, 'bin/mtafleet.js'), ...args, '--state-dir', stateDir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       },

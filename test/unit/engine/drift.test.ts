@@ -21,6 +21,14 @@ describe('describeDrift', () => {
     expect(describeDrift({ 'mount /var/spool': 'sdb1' }, { 'mount /var/spool': 'sdc1' })).toEqual(['mount /var/spool: sdb1 -> sdc1']);
   });
 
+  it('names changed text inside a record by hash (sysctl config files)', () => {
+    const a = { 'sysctl config files': { '/etc/sysctl.d/90-mtafleet.conf': 'net.ipv4.tcp_fin_timeout = 60\n', '/etc/sysctl.conf': null } };
+    const b = { 'sysctl config files': { '/etc/sysctl.d/90-mtafleet.conf': 'net.ipv4.tcp_fin_timeout = 30\n', '/etc/sysctl.conf': null } };
+    expect(describeDrift(a, b)).toEqual([expect.stringMatching(/^sysctl config files changed \(\/etc\/sysctl\.d\/90-mtafleet\.conf sha256 [0-9a-f]{8} -> sha256 [0-9a-f]{8}\)$/)]);
+    const c = { 'sysctl config files': { '/etc/sysctl.d/90-mtafleet.conf': null, '/etc/sysctl.conf': null } };
+    expect(describeDrift(a, c)[0]).toMatch(/90-mtafleet\.conf sha256 [0-9a-f]{8} -> \(absent\)/);
+  });
+
   it('is empty exactly when the fingerprints match', () => {
     const a = { 'file /a': file('1'), 'sysctl k': { value: '1' } };
     const b = { 'sysctl k': { value: '1' }, 'file /a': file('1') };

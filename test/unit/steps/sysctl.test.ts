@@ -73,6 +73,7 @@ describe('sysctl params', () => {
     { name: 'net.ipv4.x', value: '1', file: '/etc/sysctl.d/../passwd' },
     { name: 'net.ipv4.x', value: '1', file: '/tmp/x.conf' },
     { values: { 'a.b\n': '1' } },
+    { values: {} },
   ];
   for (const p of bad) it(`rejects ${JSON.stringify(p)}`, () => expect(sysctlStep.params.safeParse(p).success).toBe(false));
   it('accepts the article values', () => {
