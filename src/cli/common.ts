@@ -1,4 +1,4 @@
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -38,7 +38,7 @@ export function forksOption(): Option {
 export function parsePositiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) {
-    throw new Error(`expected a whole number of at least 1, got "${value}"`);
+    throw new InvalidArgumentError(`expected a whole number of at least 1, got "${value}"`);
   }
   return n;
 }
@@ -46,7 +46,7 @@ export function parsePositiveInt(value: string): number {
 /** -e k=v (repeatable) -> object; later wins, as in Ansible. */
 export function collectExtraVar(value: string, previous: Record<string, string>): Record<string, string> {
   const eq = value.indexOf('=');
-  if (eq <= 0) throw new Error(`-e expects key=value, got "${value}"`);
+  if (eq <= 0) throw new InvalidArgumentError(`-e expects key=value, got "${value}"`);
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
 }
 

@@ -21,6 +21,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function runAwk(bin: string, flags: string[], files: string[], windowHours: number): string {
   return execFileSync('sh', ['-c', accountingProbe.command.text], {
     env: { ...process.env, LC_ALL: 'C', MTAF_AWK: [bin, ...flags].join(' '), MTAF_ACCT_FILES: files.join('\n'), MTAF_WINDOW_HOURS: String(windowHours) },
+    stdio: ['ignore', 'pipe', 'ignore'],
     maxBuffer: 64 * 1024 * 1024,
   }).toString('utf8');
 }
