@@ -10,6 +10,7 @@ import type { EngineListener } from './events.js';
 import { RefusedError } from '../util/errors.js';
 import type { HostLock } from './lock.js';
 import type { StepKinds } from './plan-host.js';
+import { criticalFindings, type CriticalSource, type FactSource } from './facts.js';
 import type { HostOutcome, HostStatus } from './run-record.js';
 
 /** What tests (and callers holding connections) may replace. */
@@ -18,6 +19,10 @@ export interface EngineDeps {
   kinds?: StepKinds;
   lock?: HostLock;
   emit?: EngineListener;
+  /** Facts for `gather_facts: true` (default: the audit probes). */
+  facts?: FactSource;
+  /** Critical findings for `health_gate: { no_new_critical: true }` (default: probes + diagnose). */
+  critical?: CriticalSource;
 }
 
 export interface FleetOptions {
@@ -70,21 +75,46 @@ export function isFailure(o: HostOutcome): boolean {
   return o.status === 'failed' || o.status === 'unreachable' || o.status === 'refused';
 }
 
-/** Runs the health gate on hosts that finished well; a failing gate fails that host. */
+/** Critical findings per host (the baseline of `no_new_critical`); unreadable hosts are left out. */
+export async function criticalByHost(specs: ConnectionSpec[], forks: number, deps: EngineDeps): Promise<Map<string, string[]>> {
+  const source = deps.critical ?? criticalFindings;
+  const hooks = deps.connect ? { connect: deps.connect } : {};
+  const results = await forEachHost(specs, forks, (conn) => source(conn), hooks);
+  return new Map(results.filter((r) => r.status === 'ok').map((r) => [r.name, r.value ?? []]));
+}
+
+/**
+ * Runs the health gate on hosts that finished well; a failing gate fails that host. With
+ * no_new_critical, `baseline` holds each host's critical findings from before the batch.
+ */
 export async function runHealthGate(
   gate: HealthGate,
   outcomes: HostOutcome[],
   specs: ConnectionSpec[],
   forks: number,
   deps: EngineDeps,
+  baseline?: Map<string, string[]>,
 ): Promise<HostOutcome[]> {
   const healthy = new Set(outcomes.filter((o) => !isFailure(o)).map((o) => o.name));
   const targets = specs.filter((s) => healthy.has(s.name));
   if (targets.length === 0) return outcomes;
+  if (gate.noNewCritical) {
+    const after = await criticalByHost(targets, forks, deps);
+    outcomes = outcomes.map((o) => {
+      if (!healthy.has(o.name)) return o;
+      const now = after.get(o.name);
+      if (now === undefined) return { ...o, status: 'failed' as const, error: 'health gate: the host could not be probed after the batch' };
+      const before = new Set(baseline?.get(o.name) ?? []);
+      const fresh = now.filter((f) => !before.has(f));
+      return fresh.length > 0 ? { ...o, status: 'failed' as const, error: `health gate: new critical finding: ${fresh.join('; ')}` } : o;
+    });
+    if (!gate.cmd && !gate.argv) return outcomes;
+  }
   const command = gate.argv ? argv(...(gate.argv as [string, ...string[]])) : argv('sh', '-c', gate.cmd as string);
+  const stillHealthy = new Set(outcomes.filter((o) => !isFailure(o)).map((o) => o.name));
   const hooks = deps.connect ? { connect: deps.connect } : {};
   const results = await forEachHost(
-    targets,
+    targets.filter((t) => stillHealthy.has(t.name)),
     forks,
     async (conn) => {
       const r = await conn.exec(command, { timeoutMs: gate.timeoutSeconds ? gate.timeoutSeconds * 1000 : undefined });

@@ -13,8 +13,9 @@ import { describeDrift } from './drift.js';
 import type { EngineListener } from './events.js';
 import type { Journal } from './journal.js';
 import { remoteLock, type HostLock } from './lock.js';
-import { conditionHolds, planTask, reobserve, registeredFrom, type HostPlan, type PlannedTask, type StepKinds } from './plan-host.js';
+import { conditionHolds, ensureFacts, planTask, reobserve, registeredFrom, type HostPlan, type PlannedTask, type StepKinds } from './plan-host.js';
 import type { PreparedHost } from './prepare.js';
+import type { FactSource } from './facts.js';
 import type { HostOutcome } from './run-record.js';
 
 export interface HostWorkOptions {
@@ -25,6 +26,7 @@ export interface HostWorkOptions {
   emit: EngineListener;
   kinds?: StepKinds;
   lock?: HostLock;
+  facts?: FactSource;
 }
 
 export interface HostWorkResult extends HostOutcome {
@@ -109,6 +111,11 @@ export async function runHost(conn: HostConnection, host: PreparedHost, playInde
     const registered: Vars = {};
     const notified = new Set<string>();
     let failure: Failure | undefined;
+    try {
+      await ensureFacts(conn, host, opts.facts);
+    } catch (err) {
+      failure = failureOf(err);
+    }
     for (let t = 0; t < host.tasks.length && !failure; t++) {
       const task = host.tasks[t];
       try {

@@ -11,6 +11,7 @@ import type { HostConnection } from '../transport/types.js';
 import { PlaybookError } from '../util/errors.js';
 import { canonicalJson, fingerprint } from './canonical.js';
 import { taskVars, type PreparedHost, type PreparedTask } from './prepare.js';
+import { probeFacts, type FactSource } from './facts.js';
 
 export type StepKinds = Record<string, StepKind<any, any>>;
 
@@ -60,7 +61,7 @@ export async function planTask(conn: HostConnection, host: PreparedHost, task: P
   if (task.deferredError) throw task.deferredError;
   const step = kinds[task.def.kind];
   const become = task.def.become ?? host.become;
-  const observations = (await step.observe(conn, task.params, { become })) as Record<string, unknown>;
+  const observations = (await step.observe(conn, task.params, { become, ...(host.facts ? { facts: host.facts } : {}) })) as Record<string, unknown>;
   return {
     name: task.def.name,
     kind: task.def.kind,
@@ -107,7 +108,13 @@ export function registeredFrom(t: PlannedTask): RegisteredResult {
  * overlaps an earlier task that changes the same thing is refused: its plan would be stale
  * once the earlier change is applied (use `run`, which re-plans each task before applying).
  */
-export async function planHost(conn: HostConnection, host: PreparedHost, kinds: StepKinds = STEP_KINDS): Promise<HostPlan> {
+/** Gathers facts once per host when the play asks for them. */
+export async function ensureFacts(conn: HostConnection, host: PreparedHost, source: FactSource = probeFacts): Promise<void> {
+  if (host.gatherFacts && !host.facts) host.facts = await source(conn, host.become);
+}
+
+export async function planHost(conn: HostConnection, host: PreparedHost, kinds: StepKinds = STEP_KINDS, facts?: FactSource): Promise<HostPlan> {
+  await ensureFacts(conn, host, facts);
   const tasks: PlannedTask[] = [];
   const registered: Vars = {};
   const changedKeys = new Map<string, string>();

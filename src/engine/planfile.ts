@@ -106,7 +106,12 @@ const planDocument = z.strictObject({
         serial: z.array(z.union([z.strictObject({ count: z.number() }), z.strictObject({ percent: z.number() })])),
         maxFailPercentage: z.number().optional(),
         healthGate: z
-          .strictObject({ cmd: z.string().optional(), argv: z.array(z.string()).optional(), timeoutSeconds: z.number().optional() })
+          .strictObject({
+            cmd: z.string().optional(),
+            argv: z.array(z.string()).optional(),
+            timeoutSeconds: z.number().optional(),
+            noNewCritical: z.boolean().optional(),
+          })
           .optional(),
       }),
       hosts: z.array(

@@ -28,6 +28,9 @@ export interface PreparedHost {
   handlers: PreparedTask[];
   lockPath: string;
   become: boolean;
+  gatherFacts: boolean;
+  /** Set once gathered (play `gather_facts: true`), then seen by `when` as `facts`. */
+  facts?: Vars;
 }
 
 export function prepareHost(playbook: Playbook, playIndex: number, host: InventoryHost, extraVars: Vars): PreparedHost {
@@ -55,12 +58,14 @@ export function prepareHost(playbook: Playbook, playIndex: number, host: Invento
     handlers: play.handlers.map((t) => prepare(t, true)),
     lockPath: typeof lockVar === 'string' && lockVar.startsWith('/') ? lockVar : DEFAULT_LOCK_PATH,
     become: Boolean(play.become ?? inventoryVars.ansible_become ?? false),
+    gatherFacts: play.gatherFacts,
   };
 }
 
 /** The variables a task's `when` sees, with results registered so far. */
 export function taskVars(host: PreparedHost, task: TaskDef, registered: Vars): Vars {
   return mergeVars({
+    facts: host.facts ? { facts: host.facts } : undefined,
     inventory: host.inventoryVars,
     play: host.playVars,
     registered,

@@ -1,7 +1,7 @@
 /** The rolling loop shared by run and apply: batches, health gate, stop rule, notRun. */
 import type { ConnectionSpec } from '../transport/types.js';
 import { shouldStop, splitBatches } from './batches.js';
-import { isFailure, runHealthGate, type EngineDeps } from './fleet.js';
+import { criticalByHost, isFailure, runHealthGate, type EngineDeps } from './fleet.js';
 import type { Rolling } from './planfile.js';
 import type { HostOutcome } from './run-record.js';
 
@@ -30,8 +30,9 @@ export async function rollBatches(
       continue;
     }
     deps.emit?.({ type: 'batch-start', play: playName, batch: b + 1, batches: batches.length, hosts: batch.map((s) => s.name) });
+    const baseline = rolling.healthGate?.noNewCritical ? await criticalByHost(batch, forks, deps) : undefined;
     let results = await work(batch);
-    if (rolling.healthGate) results = await runHealthGate(rolling.healthGate, results, batch, forks, deps);
+    if (rolling.healthGate) results = await runHealthGate(rolling.healthGate, results, batch, forks, deps, baseline);
     outcomes.push(...results);
     deps.emit?.({ type: 'batch-done', play: playName, batch: b + 1, outcomes: results });
     const failed = results.filter(isFailure).length;

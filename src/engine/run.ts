@@ -64,7 +64,7 @@ export async function planPlaybook(opts: PlaybookRunOptions, deps: EngineDeps = 
     const inputErrors: PlaybookError[] = [];
     const results = await eachHost(specs, opts.forks, deps, async (conn: HostConnection) => {
       const prepared = byName.get(conn.name)!;
-      const plan = await planHost(conn, prepared, deps.kinds).catch((err: unknown) => {
+      const plan = await planHost(conn, prepared, deps.kinds, deps.facts).catch((err: unknown) => {
         // A playbook problem only visible on the host (a `when` on an undefined variable)
         // is bad input, reported as such once every host is planned.
         if (err instanceof PlaybookError) inputErrors.push(err);
@@ -146,7 +146,7 @@ export async function runPlaybook(opts: LiveRunOptions, deps: EngineDeps = {}): 
       const specs = specsFor(hosts.map((h) => h.inv), opts);
       const rolled = await rollBatches(play.name, specs, play.rolling, opts.forks, { ...deps, emit }, (batch) =>
         eachHost(batch, opts.forks, { ...deps, emit }, (conn) =>
-          runHost(conn, byName.get(conn.name)!, play.index, { runId, user, journal, autoRollback: opts.autoRollback, emit, kinds: deps.kinds, lock: deps.lock }),
+          runHost(conn, byName.get(conn.name)!, play.index, { runId, user, journal, autoRollback: opts.autoRollback, emit, kinds: deps.kinds, lock: deps.lock, facts: deps.facts }),
         ).then((rs) => rs.map(({ name, status, changes, error }) => ({ name, status, changes, error }))),
       );
       for (const o of rolled.outcomes) {

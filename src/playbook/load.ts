@@ -30,11 +30,13 @@ const playSchema = z.strictObject({
       cmd: z.string().min(1).optional(),
       argv: z.array(z.string()).min(1).optional(),
       timeout_seconds: z.number().int().positive().optional(),
+      no_new_critical: z.boolean().optional(),
     })
-    .refine((g) => (g.cmd === undefined) !== (g.argv === undefined), 'health_gate needs exactly one of cmd or argv')
+    .refine((g) => !(g.cmd !== undefined && g.argv !== undefined), 'health_gate takes cmd or argv, not both')
+    .refine((g) => g.cmd !== undefined || g.argv !== undefined || g.no_new_critical === true, 'health_gate needs cmd, argv or no_new_critical: true')
     .optional(),
   become: z.boolean().optional(),
-  /** Accepted for Ansible compatibility; mtafleet gathers no facts for plays. */
+  /** As Ansible, but off by default: the audit probes, exposed to `when` as `facts`. */
   gather_facts: z.boolean().optional(),
   tasks: z.array(z.unknown()).default([]),
   handlers: z.array(z.unknown()).default([]),
@@ -108,7 +110,12 @@ function parsePlay(src: YamlSource, raw: unknown, at: YamlPath, problems: Playbo
     });
   }
   const healthGate: HealthGate | undefined = p.health_gate
-    ? { cmd: p.health_gate.cmd, argv: p.health_gate.argv, timeoutSeconds: p.health_gate.timeout_seconds }
+    ? {
+        ...(p.health_gate.cmd !== undefined ? { cmd: p.health_gate.cmd } : {}),
+        ...(p.health_gate.argv !== undefined ? { argv: p.health_gate.argv } : {}),
+        ...(p.health_gate.timeout_seconds !== undefined ? { timeoutSeconds: p.health_gate.timeout_seconds } : {}),
+        ...(p.health_gate.no_new_critical ? { noNewCritical: true } : {}),
+      }
     : undefined;
   return {
     name: p.name ?? hosts,
@@ -118,6 +125,7 @@ function parsePlay(src: YamlSource, raw: unknown, at: YamlPath, problems: Playbo
     maxFailPercentage: p.max_fail_percentage,
     healthGate,
     become: p.become,
+    gatherFacts: p.gather_facts ?? false,
     tasks,
     handlers,
     line: src.lineOf(at),

@@ -22,10 +22,16 @@ export interface TaskDef {
   line: number;
 }
 
+/**
+ * Checked on each host of a batch after it ran: a shell test (`cmd`/`argv`, exit 0 = healthy)
+ * and/or `no_new_critical` (the audit's probes + diagnosis find no critical finding the host
+ * did not already have before the batch).
+ */
 export interface HealthGate {
   cmd?: string;
   argv?: string[];
   timeoutSeconds?: number;
+  noNewCritical?: boolean;
 }
 
 export interface PlayDef {
@@ -37,6 +43,8 @@ export interface PlayDef {
   maxFailPercentage?: number;
   healthGate?: HealthGate;
   become?: boolean;
+  /** Run the audit probes before the first task; their facts are the `facts` variable of `when`. */
+  gatherFacts: boolean;
   tasks: TaskDef[];
   handlers: TaskDef[];
   line: number;
