@@ -6,7 +6,7 @@
 import { isSecretVar } from '../inventory/index.js';
 import type { InventoryHost } from '../inventory/types.js';
 import { forEachHost, resolveConnectionSpec, type FleetHooks, type HostOutcome } from '../transport/index.js';
-import type { HostConnection } from '../transport/types.js';
+import type { ConnectionSpec, HostConnection } from '../transport/types.js';
 import { summarize } from './summary.js';
 import type { AuditHost, AuditReport, Finding, HostFacts } from './types.js';
 
@@ -35,23 +35,34 @@ export interface AuditDeps {
   connect?: FleetHooks<unknown>['connect'];
 }
 
-/** auditFleet with its probes and diagnosis passed in (src/audit/index.ts wires the real ones). */
+/**
+ * auditFleet with its probes and diagnosis passed in (src/audit/index.ts wires the real ones).
+ * Each host is diagnosed as soon as its probes return, and only its AuditHost is kept: the
+ * batch output, the parse state and the accounting cursor (tens of KB per host) are dropped
+ * then, not held until the last of 1000 hosts finishes.
+ */
 export async function auditFleetWith(deps: AuditDeps, hosts: InventoryHost[], options: AuditOptions): Promise<AuditReport> {
   const specs = hosts.map((h) => resolveConnectionSpec(h, options.connection));
+  const hostOf = new Map(specs.map((spec, i) => [spec, hosts[i]!]));
   const probeOptions = {
     ...(options.windowHours !== undefined ? { windowHours: options.windowHours } : {}),
     ...(options.benchmarkDisk ? { benchmarkDisk: true } : {}),
   };
   let done = 0;
-  const hooks: FleetHooks<HostFacts> = {
+  const hooks: FleetHooks<AuditHost> = {
     onDone: (outcome) => {
       done += 1;
       options.onProgress?.({ done, total: specs.length, host: outcome.name, status: outcome.status });
     },
   };
   if (deps.connect) hooks.connect = deps.connect;
-  const outcomes = await forEachHost(specs, options.forks, (conn) => deps.runProbes(conn, probeOptions), hooks);
-  const auditHosts = outcomes.map((outcome, i) => toAuditHost(outcome, (facts) => deps.diagnose(facts, { hostVars: scalarVars(hosts[i]!) })));
+  const probeAndDiagnose = async (conn: HostConnection, spec: ConnectionSpec): Promise<AuditHost> => {
+    const hostFacts = await deps.runProbes(conn, probeOptions);
+    const hostVars = scalarVars(hostOf.get(spec)!);
+    return probedHost(spec.name, hostFacts, (facts) => deps.diagnose(facts, { hostVars }));
+  };
+  const outcomes = await forEachHost(specs, options.forks, probeAndDiagnose, hooks);
+  const auditHosts = outcomes.map((outcome) => (outcome.status === 'ok' && outcome.value ? outcome.value : failedHost(outcome)));
   return { hosts: auditHosts, summary: summarize(auditHosts) };
 }
 
@@ -68,31 +79,32 @@ export function scalarVars(host: InventoryHost): Record<string, string> {
   return out;
 }
 
-function toAuditHost(outcome: HostOutcome<HostFacts>, diagnose: (facts: HostFacts) => Finding[]): AuditHost {
-  if (outcome.status !== 'ok' || !outcome.value) {
-    return {
-      name: outcome.name,
-      reachable: outcome.status !== 'unreachable',
-      error: outcome.error?.message ?? `${outcome.name}: ${outcome.status}`,
-      facts: {},
-      findings: [],
-      unavailable: {},
-      warnings: [],
-    };
-  }
-  const hostFacts = outcome.value;
+function failedHost(outcome: HostOutcome<AuditHost>): AuditHost {
+  return {
+    name: outcome.name,
+    reachable: outcome.status !== 'unreachable',
+    error: outcome.error?.message ?? `${outcome.name}: ${outcome.status}`,
+    facts: {},
+    findings: [],
+    unavailable: {},
+    warnings: [],
+  };
+}
+
+/** A host whose probe batch ran: its facts (only those: no cursor) and their diagnosis. */
+function probedHost(name: string, hostFacts: HostFacts, diagnose: (facts: HostFacts) => Finding[]): AuditHost {
   const probed = { facts: hostFacts.facts, unavailable: hostFacts.unavailable, warnings: hostFacts.warnings };
   if (Object.keys(hostFacts.facts).length === 0) {
     // Nothing measured must not read as "healthy": the host counts as failed (exit 2).
     const why = Object.entries(hostFacts.unavailable).map(([p, r]) => `${p}: ${r}`).join('; ') || 'no probe output';
-    return { name: outcome.name, reachable: true, error: `${outcome.name}: no probe produced facts (${why})`, ...probed, findings: [] };
+    return { name, reachable: true, error: `${name}: no probe produced facts (${why})`, ...probed, findings: [] };
   }
   try {
-    return { name: outcome.name, reachable: true, error: null, ...probed, findings: diagnose(hostFacts) };
+    return { name, reachable: true, error: null, ...probed, findings: diagnose(hostFacts) };
   } catch (err) {
     // Diagnosis is pure, but a bug in one rule must neither hide the other hosts nor make
     // this host look healthy: it counts as a failed host (exit 2), facts kept.
     const why = err instanceof Error ? err.message : String(err);
-    return { name: outcome.name, reachable: true, error: `${outcome.name}: diagnosis failed: ${why}`, ...probed, findings: [] };
+    return { name, reachable: true, error: `${name}: diagnosis failed: ${why}`, ...probed, findings: [] };
   }
 }

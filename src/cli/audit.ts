@@ -8,6 +8,7 @@ import { Listr, ListrLogger, ProcessOutput } from 'listr2';
 import { auditExitCode, auditFleet, type AuditProgress, type FailOn } from '../audit/index.js';
 import { loadInventory, selectHosts } from '../inventory/index.js';
 import { AUDIT_FORMATS, renderAudit, summaryLine, writeReportFile, type AuditFormat } from '../report/index.js';
+import { renderJsonChunks } from '../report/json.js';
 import { addCommonOptions, addInventoryOptions, forksOption, parsePositiveInt, type CommonOptions } from './common.js';
 
 interface AuditCliOptions extends CommonOptions {
@@ -64,6 +65,11 @@ export async function runAudit(opts: AuditCliOptions): Promise<number> {
     });
   const report = showProgress ? await withFleetProgress(hosts.length, audit) : await audit();
 
+  if (opts.format === 'json' && opts.out === undefined) {
+    // Host by host: a 1000-host report never becomes one 30 MB string.
+    await writeChunks(process.stdout, renderJsonChunks(report));
+    return auditExitCode(report, opts.failOn);
+  }
   const text = renderAudit(report, opts.format, {
     color,
     inventoryFile: opts.inventory,
@@ -78,6 +84,23 @@ export async function runAudit(opts: AuditCliOptions): Promise<number> {
     process.stdout.write(text);
   }
   return auditExitCode(report, opts.failOn);
+}
+
+/** Write text chunk by chunk, waiting for the stream to drain when its buffer is full. */
+async function writeChunks(stream: NodeJS.WritableStream, chunks: Iterable<string>): Promise<void> {
+  for (const chunk of chunks) {
+    if (stream.write(chunk)) continue;
+    await new Promise<void>((resolve, reject) => {
+      const done = (err?: Error): void => {
+        stream.off('drain', done);
+        stream.off('error', done);
+        if (err) reject(err);
+        else resolve();
+      };
+      stream.on('drain', done);
+      stream.on('error', done);
+    });
+  }
 }
 
 /** https://no-color.org: set and not empty disables colour. */

@@ -3,9 +3,10 @@
  * Reads the file, picks the format, parses, validates, resolves, and turns every problem
  * into one InventoryError naming file, line and path.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { dirname, extname, join, relative, resolve } from 'node:path';
 import { InventoryError } from '../util/errors.js';
+import { readInputText } from '../util/input-text.js';
 import { parseIniInventory } from './ini.js';
 import type { ParseResult, Problem, RawGroup } from './raw.js';
 import { resolveInventory, type VarsLayers } from './resolve.js';
@@ -47,7 +48,7 @@ export function parseInventory(text: string, file: string, absolute = resolve(fi
 async function readInventoryText(file: string, absolute: string): Promise<string> {
   try {
     if ((await stat(absolute)).isDirectory()) throw new InventoryError(`inventory "${file}" is a directory; give an inventory file (YAML or INI)`);
-    return await readFile(absolute, 'utf8');
+    return await readInputText(absolute, (why) => new InventoryError(`cannot read inventory file "${file}": ${why}`));
   } catch (err) {
     if (err instanceof InventoryError) throw err;
     const code = (err as NodeJS.ErrnoException).code;

@@ -3,7 +3,8 @@
  * the file N, N.yml, N.yaml or N.json, or every such file inside a directory N/ (sorted).
  * Existing Ansible inventories keep much of their variables there.
  */
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
+import { readInputText } from '../util/input-text.js';
 import { extname, join } from 'node:path';
 import type { Problem, RawVar } from './raw.js';
 import { parseYamlVarsFile } from './yaml.js';
@@ -38,7 +39,14 @@ export async function readVarsDir(baseDir: string, kind: 'group_vars' | 'host_va
     if (!wanted.has(name)) continue;
     for (const file of await varsFilesUnder(join(dir, entry))) {
       const where = shown(file);
-      const parsed = parseYamlVarsFile(await readFile(file, 'utf8'));
+      let text: string;
+      try {
+        text = await readInputText(file, (why) => new Error(why));
+      } catch (err) {
+        result.problems.push({ line: 1, path: '', file: where, message: `cannot read: ${(err as Error).message}` });
+        continue;
+      }
+      const parsed = parseYamlVarsFile(text);
       result.problems.push(...parsed.problems.map((p) => ({ ...p, file: where })));
       const vars = parsed.vars.map((v) => ({ ...v, at: { ...v.at, file: where } }));
       result.vars.set(name, [...(result.vars.get(name) ?? []), ...vars]);

@@ -178,7 +178,15 @@ class YamlWalker {
     for (const pair of this.pairs(node)) {
       const name = this.keyName(pair, path);
       if (name === undefined) continue;
-      const value = pair.value === null ? null : (pair.value as Node).toJS(this.doc);
+      let value: unknown;
+      try {
+        value = pair.value === null ? null : (pair.value as Node).toJS(this.doc);
+      } catch (err) {
+        // yaml refuses values whose aliases expand past maxAliasCount (a "billion laughs" bomb).
+        const why = /alias count/i.test((err as Error).message) ? 'its anchors and aliases expand to too much data (a YAML alias bomb?)' : (err as Error).message;
+        this.problem(pair.value, path ? `${path}.${name}` : name, `variable "${name}" cannot be read: ${why}`);
+        continue;
+      }
       out.push({ name, value, at: { line: this.lineOf(pair.key), path: path ? `${path}.${name}` : name } });
     }
     return out;

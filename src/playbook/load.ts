@@ -4,11 +4,11 @@
  * whole list is thrown as one PlaybookError before any host is contacted.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { STEP_KINDS } from '../steps/registry.js';
 import { PlaybookError } from '../util/errors.js';
+import { readInputTextSync } from '../util/input-text.js';
 import { YamlSource, playbookError, zodProblems, type PlaybookProblem, type YamlPath } from './source.js';
 import { hasTemplate } from './template.js';
 import type { HealthGate, PlayDef, Playbook, SerialRule, TaskDef } from './types.js';
@@ -60,8 +60,9 @@ export function loadPlaybook(file: string): Playbook {
   const abs = resolve(file);
   let text: string;
   try {
-    text = readFileSync(abs, 'utf8');
+    text = readInputTextSync(abs, (why) => new PlaybookError(`cannot read playbook ${file}: ${why}`));
   } catch (err) {
+    if (err instanceof PlaybookError) throw err;
     throw new PlaybookError(`cannot read playbook ${file}: ${(err as Error).message}`);
   }
   return parsePlaybook(abs, text);

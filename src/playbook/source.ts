@@ -33,7 +33,14 @@ export class YamlSource {
       const line = lineCounter.linePos(e.pos[0]).line;
       throw new PlaybookError(`${file}:${line}: not valid YAML: ${e.message.split('\n')[0]}`);
     }
-    return new YamlSource(file, (doc.contents as Node | null) ?? null, lineCounter, doc.toJS());
+    let data: unknown;
+    try {
+      data = doc.toJS();
+    } catch (err) {
+      // yaml refuses documents whose aliases expand past maxAliasCount (a "billion laughs" bomb).
+      throw new PlaybookError(`${file}: not a usable playbook: ${aliasMessage(err)}`);
+    }
+    return new YamlSource(file, (doc.contents as Node | null) ?? null, lineCounter, data);
   }
 
   /** The line of the deepest node along `path` that exists (1-based). */
@@ -60,6 +67,11 @@ export class YamlSource {
   locate(path: YamlPath): Located {
     return { file: this.file, line: this.lineOf(path), path: renderPath(path) };
   }
+}
+
+export function aliasMessage(err: unknown): string {
+  const message = (err as Error).message ?? String(err);
+  return /alias count/i.test(message) ? 'its anchors and aliases expand to too much data (a YAML alias bomb?)' : message;
 }
 
 /** [0, 'tasks', 2, 'sysctl', 'value'] -> plays[0].tasks[2].sysctl.value */

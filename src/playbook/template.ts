@@ -3,6 +3,7 @@
  * `| default(x)`. No code runs. A string that is exactly one template keeps the value's type
  * ("{{ port }}" -> 25); otherwise values are interpolated as text.
  */
+import { quote } from '../transport/quote.js';
 import { Secret } from '../util/secret.js';
 
 export class TemplateError extends Error {}
@@ -60,6 +61,14 @@ export function renderString(text: string, vars: Vars): unknown {
   const whole = WHOLE.exec(text);
   if (whole && !whole[1].includes('}}')) return evaluate(whole[1], vars);
   return text.replace(TEMPLATE, (_all, expr: string) => asText(evaluate(expr, vars)));
+}
+
+/**
+ * Renders shell text (a command step's `cmd` / `unless`): each `{{ }}` becomes one quoted
+ * shell word, so a variable holding `x; rm -rf /` or `$(...)` reaches the host as a literal.
+ */
+export function renderShellText(text: string, vars: Vars): string {
+  return text.replace(TEMPLATE, (_all, expr: string) => quote(asText(evaluate(expr, vars))));
 }
 
 /** Renders every string inside a value; errors carry the path within the value. */

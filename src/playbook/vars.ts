@@ -14,7 +14,7 @@
 import { STEP_KINDS } from '../steps/registry.js';
 import { PlaybookError } from '../util/errors.js';
 import { playbookError, zodProblems } from './source.js';
-import { TemplateError, renderValue, type Vars } from './template.js';
+import { TemplateError, renderShellText, renderValue, type Vars } from './template.js';
 import type { Playbook, PlayDef, TaskDef } from './types.js';
 
 export interface VarLayers {
@@ -67,6 +67,7 @@ export function resolveParams(playbook: Playbook, task: TaskDef, vars: Vars, hos
   let rendered: unknown;
   try {
     rendered = renderValue(task.params, vars);
+    rendered = quoteShellTextParams(task, rendered, vars);
   } catch (err) {
     if (err instanceof TemplateError) {
       const path = [...task.at, task.kind, ...(((err as TemplateError & { path?: Array<string | number> }).path) ?? [])];
@@ -84,4 +85,25 @@ export function resolveParams(playbook: Playbook, task: TaskDef, vars: Vars, hos
     throw playbookError(problems);
   }
   return checked.data;
+}
+
+/** Params that are shell text: values templated into them are quoted (see renderShellText). */
+const SHELL_TEXT_PARAMS: Record<string, string[]> = { command: ['cmd', 'unless'] };
+
+function quoteShellTextParams(task: TaskDef, rendered: unknown, vars: Vars): unknown {
+  const keys = SHELL_TEXT_PARAMS[task.kind];
+  const raw = task.params as Record<string, unknown> | null;
+  if (!keys || raw === null || typeof raw !== 'object' || rendered === null || typeof rendered !== 'object') return rendered;
+  const out = { ...(rendered as Record<string, unknown>) };
+  for (const key of keys) {
+    const text = raw[key];
+    if (typeof text !== 'string') continue;
+    try {
+      out[key] = renderShellText(text, vars);
+    } catch (err) {
+      if (err instanceof TemplateError) throw Object.assign(err, { path: [key] });
+      throw err;
+    }
+  }
+  return out;
 }

@@ -10,13 +10,15 @@
  *
  * Variables (-v): MODE scan|edge; BASE byte offset of the first input byte in the file;
  * LIMIT file size at start (bytes past it are a record still being written: not read);
+ * STOP stop at the first record starting at or after this offset (parallel chunks);
  * COLS "type time rcpt diag ip" column numbers when the input does not start with the header
  * (a tail of the file); MINB skip records of buckets below it (they cannot be in the window);
  * for MODE=edge also EDGEB, START, TOP (only bucket EDGEB, START < e <= NEWEST).
  *
  * Output (tab-separated, first field the kind): N newest e and text; m bucket min-e text;
  * h/i/d bucket key d t b (written hour, source IP, domain); g bucket domain count pattern;
- * o bucket first-offset end-offset; C columns; L end offset of the last complete record;
+ * o bucket first-offset end-offset; C columns; Y header lines seen; L end offset of the
+ * last complete record (where the next read starts);
  * E kind count (warnings).
  *
  * CSV per RFC 4180: a record continues on the next line while its quote count is odd (line
@@ -30,24 +32,55 @@ function parseq(need, nq,    m) {
   m = split(Q[1], F, ",")
   # Fast path: the needed fields all lie before the first quote.
   if (m - 1 >= need) return m - 1
+  if ((m = parse1(need, nq, m)) >= 0) return m
   if (index(line, "\002")) return parseold(line)
-  return parsej(nq)
+  return parsej(need, nq)
+}
+# Next fastest: one well-formed quoted field (field m) before the last needed one: the
+# needed fields after it are read from the split of the piece after its closing quote.
+function parse1(need, nq, m,    k, last) {
+  if (m == 0) { m = 1; F[1] = "" }
+  if (nq < 3 || F[m] != "" || substr(Q[3], 1, 1) != ",") return -1
+  k = split(Q[3], S, ",")
+  # S[k] is a partial field when another quote follows.
+  last = m + k - 2 + (nq == 3)
+  if (last < need) return -1
+  F[m] = Q[2]
+  if (CT > m) F[CT] = S[CT - m + 1]
+  if (CTIME > m) F[CTIME] = S[CTIME - m + 1]
+  if (CR > m) F[CR] = S[CR - m + 1]
+  if (CD > m) F[CD] = S[CD - m + 1]
+  if (CI > m) F[CI] = S[CI - m + 1]
+  return last
 }
 # Usual path: join the pieces with the commas inside quotes masked, split once. Quotes that
 # do not open or close a field (malformed CSV) go to parseold, which keeps them.
-function parsej(nq,    i, j, r, n) {
+function parsej(need, nq,    i, j, r, n, fc) {
   r = Q[1]
   if (r != "" && substr(r, length(r)) != ",") return parseold(line)
-  for (i = 2; i <= nq; i++) {
+  # fc: fields complete so far; the pieces after the needed fields are not looked at.
+  fc = split(r, S, ",") - 1
+  for (i = 2; i <= nq && fc < need; i++) {
     j = Q[i]
     if (i % 2 == 0) { if (index(j, ",")) gsub(/,/, "\002", j) }
     else if (j == "") { if (i < nq) j = "\"" }
     else if (substr(j, 1, 1) != ",") return parseold(line)
     else if (i < nq && substr(j, length(j)) != ",") return parseold(line)
+    else fc += split(j, S, ",") - 1
     r = r j
   }
   n = split(r, F, ",")
-  if (index(r, "\002")) for (i = 1; i <= n; i++) if (index(F[i], "\002")) gsub(/\002/, ",", F[i])
+  if (index(r, "\002")) {
+    # Unmask only the fields the analysis reads (all of them for a header).
+    if (!HAVEHDR) { for (i = 1; i <= n; i++) if (index(F[i], "\002")) gsub(/\002/, ",", F[i]) }
+    else {
+      if (index(F[CD], "\002")) gsub(/\002/, ",", F[CD])
+      if (index(F[CR], "\002")) gsub(/\002/, ",", F[CR])
+      if (index(F[CI], "\002")) gsub(/\002/, ",", F[CI])
+      if (index(F[CT], "\002")) gsub(/\002/, ",", F[CT])
+      if (index(F[CTIME], "\002")) gsub(/\002/, ",", F[CTIME])
+    }
+  }
   return n
 }
 # Field by field: a field starting with a quote runs to the comma after its closing quote;
@@ -69,6 +102,7 @@ function parseold(line,    np, i, f, n) {
 }
 function setcols(n,    i, h) {
   CT = CTIME = CR = CD = CI = 0
+  HEADERS++
   for (i = 1; i <= n; i++) {
     h = F[i]; gsub(/^[ ]+|[ ]+$/, "", h)
     if (h == "type") CT = i
@@ -131,9 +165,9 @@ function slowtime(s, key,    rest, sign, off, hb) {
     else off = substr(rest, 2, 2) * 3600 + substr(rest, 4, 2) * 60
     if (sign == "-") off = -off
   }
-  HC[key] = civil(substr(s, 1, 4) + 0, substr(s, 6, 2) + 0, substr(s, 9, 2) + 0) * 86400 + substr(s, 12, 2) * 3600 + substr(s, 15, 2) * 60 - off
+  HC[key] = civil(substr(s, 1, 4) + 0, substr(s, 6, 2) + 0, substr(s, 9, 2) + 0) * 86400 + substr(s, 12, 2) * 3600 - off
   HW[key] = substr(s, 1, 10) " " substr(s, 12, 2)
-  E = HC[key] + substr(s, 18, 2)
+  E = HC[key] + substr(s, 15, 2) * 60 + substr(s, 18, 2)
   HOUR = HW[key]
   TEXT = s
   return 1
@@ -142,16 +176,18 @@ function clean(s) { gsub(/[\t\r\n\034]/, " ", s); return s }
 function flushb() { if (CB != "") OEND[CB] = CEND }
 BEGIN {
   FS = "\n"; NEWEST = -1; MINB = MINB == "" ? -1e18 : MINB + 0
-  OFF = BASE + 0; LIMIT = LIMIT == "" ? 1e18 : LIMIT + 0; CB = ""
+  OFF = BASE + 0; LIMIT = LIMIT == "" ? 1e18 : LIMIT + 0; STOP = STOP == "" ? 1e18 : STOP + 0; CB = ""
   EDGE = MODE == "edge"; START = START + 0; TOP = TOP + 0; EDGEB = EDGEB + 0
-  # ":SS" -> seconds + 1 (so a missing key reads as "")
-  for (i = 0; i < 100; i++) SS[sprintf(":%02d", i)] = i + 1
+  # ":MM:SS" -> seconds + 1 (so a missing key reads as "")
+  for (i = 0; i < 100; i++) for (j = 0; j < 100; j++) MSS[sprintf(":%02d:%02d", i, j)] = i * 60 + j + 1
   if (COLS != "") { split(COLS, c, " "); CT = c[1] + 0; CTIME = c[2] + 0; CR = c[3] + 0; CD = c[4] + 0; CI = c[5] + 0; needs() }
 }
 {
   SO = OFF
   OFF += length($0) + 1
   if (OFF > LIMIT) { TRUNC = 1; exit }
+  # STOP: a parallel chunk ends at the first record starting at or after it.
+  if (SO >= STOP && PENDING == "") { TRUNC = 1; exit }
   if (PENDING != "") {
     line = PENDING "\n" $0; SO = PSTART; PENDING = ""
     nq = split(line, Q, "\"")
@@ -165,14 +201,16 @@ BEGIN {
   # CRLF: the CR is not part of the last field.
   if (nq && substr(Q[nq], length(Q[nq])) == "\r") { Q[nq] = substr(Q[nq], 1, length(Q[nq]) - 1); line = substr(line, 1, length(line) - 1) }
   if (FNR == 1) { line = nq ? line : $0; if (sub(/^\357\273\277/, "", line)) nq = nq ? split(line, Q, "\"") : 0 }
-  n = nq ? parseq(HAVEHDR ? NEED : 1e9, nq) : FNR == 1 ? split(line, F, ",") : split($0, F, ",")
-  # A CR of CRLF ends the last field, which matters only when the line was split to its end.
-  if (n <= NEED || !HAVEHDR) sub(/\r$/, "", F[n])
+  if (nq) n = parseq(HAVEHDR ? NEED : 1e9, nq)
+  else {
+    n = FNR == 1 ? split(line, F, ",") : split($0, F, ",")
+    # A CR of CRLF ends the last field, which matters only when a needed field is the last.
+    if (n <= NEED || !HAVEHDR) sub(/\r$/, "", F[n])
+  }
   # The first record of a file is its header (any column order); a later record whose first
   # field is "type" is a new header (files concatenated).
   if (!HAVEHDR || F[1] == "type") {
     if (HAVEHDR && nq) n = parseq(1e9, nq)
-    if (HAVEHDR) sub(/\r$/, "", F[n])
     for (i = 1; i <= n; i++) if (F[i] == "type") break
     if (i <= n) { setcols(n); next }
     if (!HAVEHDR) { NOHEADER++; CT = 1; CTIME = 2; CR = 5; CD = 9; CI = 15; needs() }
@@ -181,18 +219,23 @@ BEGIN {
   t = F[CT]
   if (t != "d" && t != "t" && t != "b") next
   s = CTIME <= n ? F[CTIME] : ""
-  # Time cache: the instant of each "YYYY-MM-DD HH:MM" + offset, plus the seconds.
-  key = substr(s, 1, 16) substr(s, 20, 6)
-  e = HC[key]
-  sec = SS[substr(s, 17, 3)]
-  if (e == "" || sec == "") {
-    if (e == "") delete HC[key]
-    if (sec == "") delete SS[substr(s, 17, 3)]
-    if (!slowtime(s, key)) { BADTIME++; next }
+  # Time cache: the instant of each written hour + offset ("YYYY-MM-DD HH" "+0100"), then
+  # ":MM:SS" from a table (which also checks the digits).
+  hk = substr(s, 1, 13) substr(s, 20, 6)
+  if (hk != CHK) {
+    # CHA: the hour starts on a UTC hour (whole-hour offset), so it is one bucket.
+    if (hk in HC) { CHK = hk; CHE = HC[hk]; CHW = HW[hk]; CHA = CHE % 3600 == 0; CHB = int(CHE / 3600) }
+    else CHK = ""
+  }
+  x = CHK == "" ? "" : MSS[substr(s, 14, 6)]
+  if (x == "") {
+    if (CHK != "") delete MSS[substr(s, 14, 6)]
+    if (!slowtime(s, hk)) { BADTIME++; next }
     e = E
-  } else { e += sec - 1; HOUR = HW[key]; TEXT = s }
+  } else { e = CHE + x - 1; HOUR = CHW; TEXT = s }
   if (e > NEWEST) { NEWEST = e; UNTIL = TEXT }
-  b = int(e / 3600); if (e < 0 && b * 3600 > e) b--
+  if (x != "" && CHA) b = CHB
+  else { b = int(e / 3600); if (e < 0 && b * 3600 > e) b-- }
   if (b < MINB) next
   if (EDGE && (b != EDGEB || e <= START || e > TOP)) next
   if (b != CB) {
@@ -202,8 +245,9 @@ BEGIN {
   }
   CEND = OFF
   if (e < CM) { CM = e; MINE[b] = e; MINT[b] = TEXT }
-  ip = CI > 0 && CI <= n ? F[CI] : ""
-  dom = CR > 0 && CR <= n ? F[CR] : ""
+  # Column 0 (absent) reads F[0], which is never set.
+  ip = CI <= n ? F[CI] : ""
+  dom = CR <= n ? F[CR] : ""
   k = index(dom, "@")
   if (k == 0) dom = "\001"
   else {
@@ -228,6 +272,7 @@ END {
   # L: where the next incremental read starts (a record still being written is left for it).
   printf "L\t%.0f\n", (OFF > LIMIT ? LIMIT : OFF)
   if (HAVEHDR) printf "C\t%d %d %d %d %d\n", CT, CTIME, CR, CD, CI
+  printf "Y\t%d\n", HEADERS
   if (NEWEST >= 0) printf "N\t%.0f\t%s\n", NEWEST, UNTIL
   if (BADTIME && !EDGE) printf "E\tbadtime\t%d\n", BADTIME
   if (NOHEADER && !EDGE) printf "E\tnoheader\t%d\n", NOHEADER

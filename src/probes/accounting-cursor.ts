@@ -21,11 +21,19 @@ const partial = z.object({
 });
 const CursorSchema = z.object({
   version: z.literal(1),
-  windowHours: z.number(),
-  newest: z.object({ e: z.number(), text: z.string() }).nullable(),
-  files: z.array(z.object({ path: z.string(), inode: z.string(), offset: z.number(), cols: z.string() })),
+  windowHours: z.number().int().positive(),
+  newest: z.object({ e: z.number().int(), text: z.string() }).nullable(),
+  // Values go back to the host script (quoted, but also into its line protocol): strict shapes.
+  files: z.array(
+    z.object({
+      path: z.string().regex(/^[^\t\n]+$/),
+      inode: z.string().regex(/^\d+$/),
+      offset: z.number().int().nonnegative(),
+      cols: z.string().regex(/^(\d+ \d+ \d+ \d+ \d+)?$/),
+    }),
+  ),
   buckets: z.record(z.string(), partial),
-  ranges: z.array(z.object({ file: z.number(), bucket: z.number(), start: z.number(), end: z.number() })),
+  ranges: z.array(z.object({ file: z.number().int().nonnegative(), bucket: z.number().int(), start: z.number().int().nonnegative(), end: z.number().int().nonnegative() })),
   edge: z.object({ bucket: z.number(), start: z.number(), partial }).nullable(),
   counts: z.object({ badtime: z.number(), noheader: z.number(), unterminated: z.number() }),
 });

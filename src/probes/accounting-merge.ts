@@ -120,6 +120,7 @@ export function parseScan(stdout: string, windowHours: number): ScanResult {
     const counts = (): Counts => ({ delivered: int(f[3]), deferred: int(f[4]), bounced: int(f[5]) });
     switch (f[0]) {
       case 'V':
+      case 'Y':
         break;
       case 'W':
         result.windowHours = int(f[1]) || windowHours;
@@ -154,7 +155,8 @@ export function parseScan(stdout: string, windowHours: number): ScanResult {
         if (file >= 0) result.files[file]!.cols = f[1] ?? '';
         break;
       case 'N':
-        if (file >= 0) result.files[file]!.newest = { e: int(f[1]), text: rest(2) };
+        // Several chunks of one file: the first of the largest instants.
+        if (file >= 0 && int(f[1]) > (result.files[file]!.newest?.e ?? -Infinity)) result.files[file]!.newest = { e: int(f[1]), text: rest(2) };
         break;
       case 'E':
         if (file >= 0 && (f[1] === 'badtime' || f[1] === 'noheader' || f[1] === 'unterminated')) result.counts[f[1]] += int(f[2]);

@@ -58,7 +58,8 @@ if [ $# -eq 0 ]; then printf '@@mtafleet-missing accounting file %s\\n' "$(echo 
  * Output: V, W, M mode, per file "F i inode size offset path" + its scan lines, then the
  * plan "A ..." and "K" or per edge range "X i start end" + its lines.
  */
-const ANALYSE = sh`mtaf_awk=\${MTAF_AWK:-awk}
+const ANALYSE = sh`LC_ALL=C; export LC_ALL # byte offsets: awk length() must count bytes
+mtaf_awk=\${MTAF_AWK:-awk}
 mtaf_tab=$(printf '\\t')
 mtaf_prog=${ACCOUNTING_AWK}
 mtaf_cur=\${MTAF_ACCT_CURSOR:-}
@@ -86,6 +87,47 @@ if [ "$mtaf_mode" = full ]; then
   done
   [ "$g" -ge $((MTAF_WINDOW_HOURS * 3600)) ] && mtaf_minb=$(( (g - MTAF_WINDOW_HOURS * 3600) / 3600 ))
 fi
+mtaf_serial() { $mtaf_awk -v MODE=scan -v BASE=0 -v LIMIT="$2" -v MINB="$mtaf_minb" "$mtaf_prog" "$1"; }
+# A large file is read by one awk per CPU, each from a line start on: exact when every chunk
+# ended its last record where the next chunk started and no chunk met a header line (a
+# chunk that started inside a multi-line quoted field shows as a mismatch); else serially.
+mtaf_whole() {
+  p=1
+  [ "$2" -ge "\${MTAF_ACCT_PAR_MIN:-67108864}" ] && p=\${MTAF_ACCT_PAR:-$( (nproc || getconf _NPROCESSORS_ONLN) 2>/dev/null | head -n 1)}
+  case $p in '' | *[!0-9]*) p=1 ;; esac
+  [ "$p" -gt 8 ] && p=8
+  cols=$(head -c 1048576 "$1" | $mtaf_awk -v MODE=scan -v STOP=1 "$mtaf_prog" | sed -n 's/^C\t//p')
+  t=
+  [ "$p" -gt 1 ] && [ -n "$cols" ] && t=$(mktemp -d 2>/dev/null)
+  if [ -z "$t" ]; then mtaf_serial "$1" "$2"; return; fi
+  bounds=0; k=1; last=0
+  while [ "$k" -lt "$p" ]; do
+    n=$(($2 / p * k))
+    b=$((n + $(tail -c +$((n + 1)) "$1" | head -n 1 | wc -c)))
+    [ "$b" -gt "$last" ] && [ "$b" -lt "$2" ] && { bounds="$bounds $b"; last=$b; }
+    k=$((k + 1))
+  done
+  k=0
+  for s in $bounds; do
+    e=$(printf '%s\n' $bounds "" | sed -n "$((k + 2))p")
+    if [ "$k" -eq 0 ]; then
+      $mtaf_awk -v MODE=scan -v BASE=0 -v LIMIT="$2" -v STOP="$e" -v MINB="$mtaf_minb" "$mtaf_prog" "$1" >"$t/$k" &
+    else
+      tail -c +$((s + 1)) "$1" | $mtaf_awk -v MODE=scan -v BASE="$s" -v LIMIT="$2" -v STOP="$e" -v COLS="$cols" -v MINB="$mtaf_minb" "$mtaf_prog" >"$t/$k" &
+    fi
+    k=$((k + 1))
+  done
+  wait
+  ok=1; k=0
+  for s in $bounds; do
+    if [ "$k" -gt 0 ]; then
+      [ "$(sed -n 's/^L\t//p' "$t/$((k - 1))")" = "$s" ] && [ "$(sed -n 's/^Y\t//p' "$t/$k")" = 0 ] || ok=0
+    fi
+    k=$((k + 1))
+  done
+  if [ "$ok" = 1 ]; then k=0; for s in $bounds; do cat "$t/$k"; k=$((k + 1)); done; else mtaf_serial "$1" "$2"; fi
+  rm -rf "$t"
+}
 mtaf_scan() {
   i=0
   for f in "$@"; do
@@ -98,7 +140,7 @@ mtaf_scan() {
     if [ "$off" -ge "$size" ]; then
       printf 'L\\t%s\\n' "$off"; [ -n "$cols" ] && printf 'C\\t%s\\n' "$cols"
     elif [ "$off" -eq 0 ]; then
-      $mtaf_awk -v MODE=scan -v BASE=0 -v LIMIT="$size" -v MINB="$mtaf_minb" "$mtaf_prog" "$f"
+      mtaf_whole "$f" "$size"
     else
       tail -c +$((off + 1)) "$f" | $mtaf_awk -v MODE=scan -v BASE="$off" -v LIMIT="$size" -v MINB="$mtaf_minb" -v COLS="$cols" "$mtaf_prog"
     fi

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import type { Command } from '../transport/quote.js';
 import type { HostConnection } from '../transport/types.js';
 import { accountingProbe, makeAccountingProbe, type AccountingFacts } from './accounting.js';
 import type { AccountingCursor } from './accounting-merge.js';
@@ -90,12 +92,41 @@ export function collectFacts(stdout: string, probes: ReadonlyArray<Probe<unknown
 }
 
 /** All probes of one host in one round trip. */
-export async function runProbes(conn: HostConnection, options: RunProbesOptions = {}): Promise<HostFacts> {
+export function runProbes(conn: HostConnection, options: RunProbesOptions = {}): Promise<HostFacts> {
+  return runProbesWith(conn, options, buildProbeScript);
+}
+
+/**
+ * runProbes for the many hosts of one audit: the batch script (~17 KB) is built once per
+ * set of batch options, with one nonce for the whole audit, instead of once per host. A host
+ * given an accounting cursor still gets its own script (the cursor is part of it).
+ */
+export function makeProbeRunner(): (conn: HostConnection, options?: RunProbesOptions) => Promise<HostFacts> {
+  const scripts = new Map<string, Command>();
+  const nonce = randomBytes(8).toString('hex');
+  const cached = (probes: ReadonlyArray<Probe<unknown>>, batchOptions: BatchOptions): Command => {
+    const key = JSON.stringify([batchOptions.windowHours, batchOptions.benchmarkDisk === true, batchOptions.configPath]);
+    let command = scripts.get(key);
+    if (!command) {
+      command = buildProbeScript(probes, { ...batchOptions, nonce });
+      scripts.set(key, command);
+    }
+    return command;
+  };
+  return (conn, options = {}) =>
+    runProbesWith(conn, options, options.accountingCursor ? (probes, batchOptions) => buildProbeScript(probes, { ...batchOptions, nonce }) : cached);
+}
+
+async function runProbesWith(
+  conn: HostConnection,
+  options: RunProbesOptions,
+  script: (probes: ReadonlyArray<Probe<unknown>>, batchOptions: BatchOptions) => Command,
+): Promise<HostFacts> {
   // The accounting probe of this run carries the cursor in its command and hands back the next.
   const accounting = makeAccountingProbe(options.accountingCursor);
   const probes = ALL_PROBES.map((p) => (p.name === accountingProbe.name ? (accounting.probe as Probe<unknown>) : p));
-  const { accountingCursor: _cursor, ...batchOptions } = options;
-  const command = buildProbeScript(probes, batchOptions);
+  const { accountingCursor: _cursor, become: _become, timeoutMs: _timeout, ...batchOptions } = options;
+  const command = script(probes, batchOptions);
   const result = await conn.exec(command, { become: options.become, timeoutMs: options.timeoutMs ?? 600_000 });
   const facts = collectFacts(result.stdout, probes);
   const cursor = facts.facts.accounting ? accounting.takeCursor() : undefined;

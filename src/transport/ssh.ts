@@ -129,6 +129,20 @@ export function withRemoteTimeout(command: Command, timeoutMs: number): Command 
   return sh`timeout -k 2 ${seconds} sh -c ${command.text}`;
 }
 
+/**
+ * withRemoteTimeout() of a Command object already sent (the audit sends one ~17 KB probe
+ * script to every host): the quoted wrapper is built once, not once per host.
+ */
+const timeoutWrapped = new WeakMap<Command, { timeoutMs: number; wrapped: Command }>();
+
+function withRemoteTimeoutOnce(command: Command, timeoutMs: number): Command {
+  const hit = timeoutWrapped.get(command);
+  if (hit && hit.timeoutMs === timeoutMs) return hit.wrapped;
+  const wrapped = withRemoteTimeout(command, timeoutMs);
+  timeoutWrapped.set(command, { timeoutMs, wrapped });
+  return wrapped;
+}
+
 export class SshHostConnection implements HostConnection {
   readonly name: string;
   #closed = false;
@@ -196,7 +210,7 @@ export class SshHostConnection implements HostConnection {
       ? planBecome(command, this.spec.becomeUser ?? 'root', this.spec.becomePassword)
       : { command, exchange: undefined };
     const timeoutMs = options.timeoutMs ?? this.spec.commandTimeoutMs;
-    return runOnChannel(this.client, withRemoteTimeout(plan.command, timeoutMs), {
+    return runOnChannel(this.client, withRemoteTimeoutOnce(plan.command, timeoutMs), {
       hostName: this.name,
       label: command,
       stdin: options.stdin,

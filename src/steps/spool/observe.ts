@@ -4,7 +4,7 @@ import { configuredSpool } from '../pmta/edit.js';
 import { observeConfig } from '../pmta/observe.js';
 import type { ObservedConfig } from '../pmta/tree.js';
 import { OBSERVE_SERVICE, parseServiceObservation, type ServiceState } from '../service.js';
-import { OBSERVE_SPOOL_MIGRATE } from './scripts.js';
+import { OBSERVE_SPOOL_MIGRATE, PMTA_PID_FILE } from './scripts.js';
 
 /** What spool-migrate sees on a host (plain JSON; fingerprinted for drift detection). */
 export interface DeviceFacts {
@@ -39,7 +39,7 @@ export interface SpoolMigrateState extends Record<string, unknown> {
     source: string;
     uuid: string;
     kept: string[];
-    /** A process named like the daemon (pmtad) is running, whatever the init system says. */
+    /** The service's main process runs (systemd MainPID, its pid file, or a process of that name in this network namespace). */
     daemonRunning: boolean;
   };
   mountpoint: { path: string; exists: boolean; isDirectory: boolean; isMountpoint: boolean; empty: boolean; source: string; uuid: string };
@@ -134,7 +134,7 @@ export async function observeSpoolMigrate(
   const config = await observeConfig(host, params.config, become);
   const spool = params.spool ?? configuredSpool(config);
   const proc = daemonProcess(params.service);
-  const r = await host.exec(sh`sh -c ${OBSERVE_SPOOL_MIGRATE} mtafleet-observe ${params.device} ${spool} ${params.mountpoint} ${proc}`, { become });
+  const r = await host.exec(sh`sh -c ${OBSERVE_SPOOL_MIGRATE} mtafleet-observe ${params.device} ${spool} ${params.mountpoint} ${proc} ${params.service} ${PMTA_PID_FILE}`, { become });
   const fstab = await host.readFile('/etc/fstab', { become });
   const svc = await host.exec(sh`sh -c ${OBSERVE_SERVICE} mtafleet-service ${params.service}`, { become });
   return {

@@ -9,9 +9,11 @@ import { daemonProcess, type SpoolMigrateState } from './observe.js';
 import { deviceRefusal, formatBytes, layoutRefusal } from './preflight.js';
 import {
   CARRY_BACK,
-  COPY_AND_VERIFY,
   COUNT_FILES,
+  FINAL_SYNC_AND_VERIFY,
   MKDIR_LIKE,
+  PMTA_PID_FILE,
+  PRECOPY,
   REMOUNT_AT_MOUNTPOINT,
   RMDIR_IF_EMPTY,
   START_AND_WAIT,
@@ -126,21 +128,36 @@ export function planSpoolMigrate(state: SpoolMigrateState, params: SpoolMigrateP
           verify: [mountCheck(mp)],
         };
 
-  const stop = execAction(run(STOP_AND_WAIT, 'mtafleet-stop', init, svc, proc), { timeoutMs: 180_000 });
+  const stop = execAction(run(STOP_AND_WAIT, 'mtafleet-stop', init, svc, proc, PMTA_PID_FILE), { timeoutMs: 180_000 });
   const start = execAction(run(START_AND_WAIT, 'mtafleet-start', init, svc), { timeoutMs: 120_000 });
+  const work = `${STATE_DIR}/${id}.work`;
+  // Labelled predicted: PowerMTA keeps accepting and delivering mail until it is stopped, so
+  // the files copied are the spool of that moment, not the observed counts.
+  const precopy: Change = {
+    summary:
+      `copy the spool ${spool} (${state.spool.files} files, ${formatBytes(state.spool.bytes)} when observed) to ${mp} with cp -a ` +
+      `(owners, modes, timestamps)${wasActive ? ` while ${svc} keeps running` : ''}, and hash both trees (sha256, work files in ${work})`,
+    label: 'predicted',
+    diff: { type: 'text', text: `${spool} -> ${mp}: pre-copy of about ${state.spool.files} files, ${state.spool.bytes} bytes` },
+    do: [execAction(run(PRECOPY, 'mtafleet-precopy', spool, mp, STATE_DIR, id), { timeoutMs: 3_600_000 })],
+    // The copy itself lives on the new disk (wiped by the mkfs undo); the work files go.
+    undo: [execAction(argv('rm', '-rf', '--', work))],
+  };
   const copy: Change = {
     summary:
-      `${wasActive ? `stop ${svc} (waiting until ${proc} has exited), ` : `${svc} is ${state.service['service state']}; `}` +
-      `copy ${state.spool.files} files (${formatBytes(state.spool.bytes)}) from ${spool} to ${mp} with cp -a (owners, modes, timestamps), ` +
-      `verify file count, bytes and sha256 of every file (manifest ${manifest})`,
-    label: 'exact',
-    diff: { type: 'text', text: `${spool} -> ${mp}: ${state.spool.files} files, ${state.spool.bytes} bytes` },
-    do: [...(wasActive ? [stop] : []), execAction(run(COPY_AND_VERIFY, 'mtafleet-copy', spool, mp, STATE_DIR, id), { timeoutMs: 3_600_000 })],
-    // The copy itself lives on the new disk (wiped by the mkfs undo); the second manifest goes.
-    undo: [execAction(argv('rm', '-f', '--', `${STATE_DIR}/${id}.manifest-new`)), ...(wasActive ? [execAction(serviceCommand(init, 'start', svc))] : [])],
+      `${wasActive ? `stop ${svc} (waiting until its main process ${proc} has exited), ` : `${svc} is ${state.service['service state']}; `}` +
+      `final pass: copy the files new or changed since the pre-copy and remove from ${mp} those delivered meanwhile; ` +
+      `verify file count, bytes and sha256 of every file (manifest ${manifest}); ${svc} stays stopped for the switch`,
+    label: 'predicted',
+    diff: { type: 'text', text: `${spool} -> ${mp}: final incremental pass and full verification` },
+    do: [...(wasActive ? [stop] : []), execAction(run(FINAL_SYNC_AND_VERIFY, 'mtafleet-final-copy', spool, mp, STATE_DIR, id), { timeoutMs: 3_600_000 })],
+    undo: [
+      execAction(argv('rm', '-rf', '--', `${STATE_DIR}/${id}.manifest-new`, work)),
+      ...(wasActive ? [execAction(serviceCommand(init, 'start', svc))] : []),
+    ],
   };
 
-  const carryBack = execAction(run(CARRY_BACK, 'mtafleet-carry-back', init, svc, proc, spool, kept, mp, uuid, manifest), { timeoutMs: 3_600_000 });
+  const carryBack = execAction(run(CARRY_BACK, 'mtafleet-carry-back', init, svc, proc, spool, kept, mp, uuid, manifest, PMTA_PID_FILE), { timeoutMs: 3_600_000 });
   const recordText = `${JSON.stringify({ id, oldSpool: spool, kept, newSpool: params.mode === 'repoint' ? mp : spool, device: dev, uuid, manifest, mode: params.mode })}\n`;
   const newSpool = params.mode === 'repoint' ? mp : spool;
   const rename = kept === spool ? [] : [execAction(argv('mv', '-T', '--', spool, kept))];
@@ -173,7 +190,7 @@ export function planSpoolMigrate(state: SpoolMigrateState, params: SpoolMigrateP
       : `mount ${dev} at ${spool} (fstab: ${fstabLine(spool)})`;
   const keptText = kept === spool ? `the old spool ${spool} is a mount point: it stays in place unused` : `rename the old spool to ${kept}`;
   const switchover: Change = {
-    summary: `${keptText}, ${where}, check the new spool holds the ${state.spool.files} copied files${wasActive ? `, start ${svc}` : ''}; the old spool is kept until spool-finalize. Undo carries back any mail that arrived in the new spool`,
+    summary: `${keptText}, ${where}, check the new spool holds every file of the verified manifest${wasActive ? `, start ${svc}` : ''}; the old spool is kept until spool-finalize. Undo carries back any mail that arrived in the new spool`,
     label: 'exact',
     diff:
       params.mode === 'repoint' && configChanges.length > 0
@@ -188,5 +205,5 @@ export function planSpoolMigrate(state: SpoolMigrateState, params: SpoolMigrateP
     undo: switchUndo,
     verify: wasActive ? [execAction(argv(...(init === 'systemd' ? ['systemctl', 'is-active', svc] : ['service', svc, 'status'])))] : [],
   };
-  return { kind: 'changes', changes: [mkfs, mount, copy, switchover] };
+  return { kind: 'changes', changes: [mkfs, mount, precopy, copy, switchover] };
 }

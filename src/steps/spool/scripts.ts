@@ -4,10 +4,35 @@
  * POSIX sh only (remote shells may be dash). Tested locally under `sh` (test/unit/steps).
  */
 
-/** Read-only observation. $1 device, $2 spool dir, $3 mountpoint, $4 daemon process name. Prints key=value lines. */
-export const OBSERVE_SPOOL_MIGRATE = `dev=$1; spool=$2; mp=$3; proc=$4
+/**
+ * Shell function: main_pid SERVICE PROCESS PIDFILE prints the service's own main pid, or
+ * nothing: systemd's MainPID, else a live pid in PIDFILE whose command line names PROCESS, else
+ * (last resort) a process named PROCESS in this network namespace only — on a host with several
+ * instances (or a lab of hosts sharing one PID namespace) another one's daemon is not ours.
+ */
+const MAIN_PID_FN = `main_pid() {
+  p=
+  if command -v systemctl >/dev/null 2>&1; then
+    p=$(systemctl show -p MainPID --value "$1" 2>/dev/null | tr -cd 0-9); [ "$p" = 0 ] && p=
+  fi
+  if [ -z "$p" ] && [ -r "$3" ]; then
+    p=$(head -n 1 -- "$3" | tr -cd 0-9)
+    if [ -n "$p" ] && ! tr '\\0' ' ' < "/proc/$p/cmdline" 2>/dev/null | grep -q -- "$2"; then p=; fi
+  fi
+  if [ -z "$p" ]; then
+    me=$(readlink /proc/self/ns/net)
+    for c in $(pgrep -x -- "$2" 2>/dev/null); do
+      if [ "$(readlink "/proc/$c/ns/net" 2>/dev/null)" = "$me" ]; then p=$c; break; fi
+    done
+  fi
+  echo "$p"
+}`;
+
+/** Read-only observation. $1 device, $2 spool dir, $3 mountpoint, $4 daemon process name, $5 service, $6 pid file. Prints key=value lines. */
+export const OBSERVE_SPOOL_MIGRATE = `dev=$1; spool=$2; mp=$3; proc=$4; svc=$5; pidfile=$6
 export LC_ALL=C
-pgrep -x "$proc" >/dev/null 2>&1 && echo proc.running=yes
+${MAIN_PID_FN}
+[ -n "$(main_pid "$svc" "$proc" "$pidfile")" ] && echo proc.running=yes
 [ -e "$dev" ] && echo dev.exists=yes
 [ -b "$dev" ] && echo dev.block=yes
 real=$(readlink -f -- "$dev" 2>/dev/null || echo "$dev")
@@ -52,30 +77,29 @@ elif [ -e "$mp" ]; then
 fi
 exit 0`;
 
+/** Where PowerMTA writes its pid when systemd cannot say (the fallback of main_pid). */
+export const PMTA_PID_FILE = '/var/run/pmta.pid';
+
 /**
- * Shell function: stop_service INIT SERVICE PROCESS stops the service and waits until its main
- * process (systemd MainPID; without systemd the oldest process of that name) has exited.
+ * Shell function: stop_service INIT SERVICE PROCESS PIDFILE stops the service and waits until
+ * its own main process (main_pid) has exited.
  */
-const STOP_SERVICE_FN = `stop_service() {
-  pid=
-  if [ "$1" = systemd ]; then
-    pid=$(systemctl show -p MainPID --value "$2" 2>/dev/null); [ "$pid" = 0 ] && pid=
-  else
-    pid=$(pgrep -o -x "$3" 2>/dev/null)
-  fi
+const STOP_SERVICE_FN = `${MAIN_PID_FN}
+stop_service() {
+  pid=$(main_pid "$2" "$3" "$4")
   if [ "$1" = systemd ]; then systemctl stop "$2"; else service "$2" stop; fi || return 1
   i=0
   while [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; do
     i=$((i + 1))
-    if [ "$i" -ge 240 ]; then echo "$3 (pid $pid) is still running 120 s after stopping $2" >&2; return 1; fi
-    sleep 0.5
+    if [ "$i" -ge 1200 ]; then echo "$3 (pid $pid) is still running 120 s after stopping $2" >&2; return 1; fi
+    sleep 0.1
   done
   echo "$2 stopped\${pid:+ (pid $pid has exited)}"
 }`;
 
-/** Stops the service and waits until its process is gone. $1 init (systemd|sysv), $2 service, $3 process name. */
+/** Stops the service and waits until its process is gone. $1 init (systemd|sysv), $2 service, $3 process name, $4 pid file. */
 export const STOP_AND_WAIT = `${STOP_SERVICE_FN}
-stop_service "$1" "$2" "$3"`;
+stop_service "$1" "$2" "$3" "$4"`;
 
 /** Starts the service and waits until \`pmta show status\` answers (for pmta). $1 init, $2 service. */
 export const START_AND_WAIT = `init=$1; svc=$2
@@ -84,38 +108,128 @@ if [ "$init" = systemd ]; then systemctl start "$svc"; else service "$svc" start
 i=0
 until pmta show status >/dev/null 2>&1; do
   i=$((i + 1))
-  if [ "$i" -ge 120 ]; then echo "pmta does not answer 60 s after start" >&2; exit 1; fi
-  sleep 0.5
+  if [ "$i" -ge 600 ]; then echo "pmta does not answer 60 s after start" >&2; exit 1; fi
+  sleep 0.1
 done
 pmta show status | grep -E '^ *(Status|Queues|SMTP|Spool)' || true`;
 
 /**
- * Copies the spool and verifies the copy. $1 old spool, $2 new dir, $3 state dir, $4 id.
- * Manifests (sha256 of every file, sorted) of both sides are kept in the state dir and must be
- * equal; file counts and byte totals are printed. cp -a keeps owners, modes and timestamps.
+ * Shell functions of the two-phase copy. hash_list DIR LIST OUT: sha256sum of the files named in
+ * LIST (paths ./x relative to DIR, one a line), on up to 4 cores, each worker into its own file
+ * (parallel writers to one pipe could split lines), sorted by path into OUT.
+ * file_list DIR: the regular files under DIR as ./x, sorted (C locale).
  */
-export const COPY_AND_VERIFY = `set -u
-src=$1; dst=$2; dir=$3; id=$4
-mkdir -p -- "$dir" || exit 1
+const COPY_FNS = `export LC_ALL=C
+workers=$(nproc 2>/dev/null || echo 2); [ "$workers" -gt 4 ] && workers=4; [ "$workers" -lt 1 ] && workers=1
+file_list() { (cd -- "$1" && find . -type f) | sort; }
+hash_list() {
+  rm -f -- "$3".part.*
+  tr '\\n' '\\0' < "$2" | split -t '\\0' -n "r/$workers" - "$3.part." || return 1
+  pids=
+  for part in "$3".part.*; do
+    [ -f "$part" ] || continue
+    (cd -- "$1" && xargs -0r sha256sum -- < "$part" > "$part.sum") & pids="$pids $!"
+  done
+  ok=0
+  for p in $pids; do wait "$p" || ok=1; done
+  cat "$3".part.*.sum 2>/dev/null | sort -t ' ' -k 3 > "$3"
+  rm -f -- "$3".part.*
+  return "$ok"
+}
+bytes_of() { (cd -- "$1" && find . -type f -printf '%s\\n') | awk '{ s += $1 } END { print s + 0 }'; }`;
+
+/**
+ * Phase 1 of the copy, while PowerMTA keeps running. $1 old spool, $2 new dir, $3 state dir,
+ * $4 id. Marks the time (any file PowerMTA changes after the mark has a newer ctime), copies
+ * with cp -a (owners, modes, timestamps), and hashes both trees into work manifests. Files
+ * PowerMTA writes or removes meanwhile are handled by the final pass; errors about them are
+ * expected and only counted.
+ */
+export const PRECOPY = `set -u
+src=$1; dst=$2; dir=$3; id=$4; w=$dir/$id.work
+${COPY_FNS}
+mkdir -p -- "$dir" && rm -rf -- "$w" && mkdir -m 700 -- "$w" || exit 1
 chown --reference="$src" -- "$dst" && chmod --reference="$src" -- "$dst" || exit 1
-cp -a -- "$src/." "$dst/" || exit 1
-manifest() { (cd -- "$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0r sha256sum --); }
-total() { (cd -- "$1" && find . -type f -printf '%s\\n' | awk '{ s += $1 } END { print s + 0 }'); }
-manifest "$src" > "$dir/$id.manifest" || exit 1
-manifest "$dst" > "$dir/$id.manifest-new" || exit 1
+touch -- "$w/mark" || exit 1
+# Timestamps are coarse (a clock tick): changes in the mark's own tick happen before the copy starts.
+sleep 1
+cp -a -- "$src/." "$dst/" 2> "$w/precopy.err" || echo "pre-copy: $(wc -l < "$w/precopy.err") files changed while copying (the final pass takes them)"
+# From here on only the final pass writes the copy: anything else changing it is copied again.
+touch -- "$w/mark-new" || exit 1
+sleep 1
+file_list "$src" > "$w/old.prelist" && file_list "$dst" > "$w/new.prelist" || exit 1
+hash_list "$src" "$w/old.prelist" "$w/old.pre" & a=$!
+hash_list "$dst" "$w/new.prelist" "$w/new.pre" & b=$!
+wait "$a"; wait "$b"
+echo "pre-copied $(wc -l < "$w/new.prelist") files to $dst while the service ran; hashed $(wc -l < "$w/old.pre") + $(wc -l < "$w/new.pre")"`;
+
+/**
+ * Phase 2, with PowerMTA stopped: make the new tree a mirror of the old one, then verify all of
+ * it. $1 old spool, $2 new dir, $3 state dir, $4 id.
+ * - copies again (cp -a) every file whose ctime is newer than the pre-copy mark, that is
+ *   missing in the copy, or whose copy was touched after the pre-copy; removes from the copy the files (and directories) gone from the old
+ *   spool (delivered meanwhile);
+ * - manifests of both sides: a pre-copy hash is reused only for a file not changed since the
+ *   mark (ctime, which no one can set back) and not copied again; every other file is hashed
+ *   now. Both manifests list every file; they must be equal, as must counts and byte totals.
+ * Writes $3/$4.manifest (old spool) and $4.manifest-new (copy). File names with a newline or
+ * a backslash fall back to hashing everything now (slower, same result).
+ */
+export const FINAL_SYNC_AND_VERIFY = `set -u
+src=$1; dst=$2; dir=$3; id=$4; w=$dir/$id.work
+${COPY_FNS}
+[ -f "$w/mark" ] || { echo "no pre-copy of $src in $w" >&2; exit 1; }
+file_list "$src" > "$w/old.list" & a=$!
+file_list "$dst" > "$w/new.before" & b=$!
+(cd -- "$src" && find . -type f -cnewer "$w/mark") | sort > "$w/changed" & c=$!
+(cd -- "$dst" && find . -type f -cnewer "$w/mark-new") | sort > "$w/new.changed" & d=$!
+wait "$a" && wait "$b" && wait "$c" && wait "$d" || exit 1
+comm -23 "$w/old.list" "$w/new.before" | sort -m - "$w/changed" "$w/new.changed" | uniq | comm -12 - "$w/old.list" > "$w/recopy"
+comm -13 "$w/old.list" "$w/new.before" > "$w/gone"
+(cd -- "$dst" && tr '\\n' '\\0' < "$w/gone" | xargs -0r rm -f --) || exit 1
+(cd -- "$src" && find . -mindepth 1 -type d) | sort > "$w/old.dirs"
+(cd -- "$dst" && find . -mindepth 1 -type d) | sort > "$w/new.dirs"
+comm -13 "$w/old.dirs" "$w/new.dirs" | sort -r | (cd -- "$dst" && tr '\\n' '\\0' | xargs -0r rmdir --) || exit 1
+comm -23 "$w/old.dirs" "$w/new.dirs" | while IFS= read -r d; do
+  mkdir -p -- "$dst/$d" && chown --reference="$src/$d" -- "$dst/$d" && chmod --reference="$src/$d" -- "$dst/$d" || exit 1
+done || exit 1
+(cd -- "$src" && tr '\\n' '\\0' < "$w/recopy" | xargs -0r cp -a --parents -t "$dst" --) || { echo "final copy pass failed" >&2; exit 1; }
+file_list "$dst" > "$w/new.list" || exit 1
+full=no
+if find "$src" -name '*\\\\*' | grep -q . || [ "$(find "$src" -name '*
+*' | head -c 1)" ]; then full=yes; fi
+reuse() { # PRE LIST OUT: pre-copy hashes still valid for files of LIST; OUT.todo: the rest
+  if [ "$full" = yes ]; then : > "$3"; else
+    awk -v L="$2" -v X="$w/recopy" 'BEGIN { while ((getline l < L) > 0) ok[l] = 1; while ((getline l < X) > 0) delete ok[l] }
+      substr($0, 1, 1) != "\\\\" { p = substr($0, 67); if (p in ok) { print; delete ok[p] } }' "$1" > "$3"
+  fi
+  cut -c 67- "$3" | sort | comm -23 "$2" - > "$3.todo"
+}
+reuse "$w/old.pre" "$w/old.list" "$w/old.kept" & a=$!
+reuse "$w/new.pre" "$w/new.list" "$w/new.kept" & b=$!
+wait "$a" && wait "$b" || exit 1
+hash_list "$src" "$w/old.kept.todo" "$w/old.now" & a=$!
+hash_list "$dst" "$w/new.kept.todo" "$w/new.now" & b=$!
+wait "$a" && wait "$b" || { echo "hashing failed" >&2; exit 1; }
+sort -m -t ' ' -k 3 "$w/old.kept" "$w/old.now" > "$dir/$id.manifest" || exit 1
+sort -m -t ' ' -k 3 "$w/new.kept" "$w/new.now" > "$dir/$id.manifest-new" || exit 1
+n=$(wc -l < "$w/old.list"); m=$(wc -l < "$dir/$id.manifest")
+[ "$n" = "$m" ] || { echo "manifest of $src lists $m files, the spool holds $n" >&2; exit 1; }
 if ! cmp -s -- "$dir/$id.manifest" "$dir/$id.manifest-new"; then
   echo "the copy in $dst differs from $src:" >&2
   diff -- "$dir/$id.manifest" "$dir/$id.manifest-new" | head -n 20 >&2
   exit 1
 fi
-a=$(total "$src"); b=$(total "$dst")
-[ "$a" = "$b" ] || { echo "byte totals differ: $a in $src, $b in $dst" >&2; exit 1; }
-echo "copied and verified $(wc -l < "$dir/$id.manifest") files, $a bytes (manifest $dir/$id.manifest)"`;
+x=$(bytes_of "$src"); y=$(bytes_of "$dst")
+[ "$x" = "$y" ] || { echo "byte totals differ: $x in $src, $y in $dst" >&2; exit 1; }
+echo "final pass: copied $(wc -l < "$w/recopy") new or changed files, removed $(wc -l < "$w/gone") delivered ones"
+echo "verified $n files, $x bytes: sha256 of every file ($(wc -l < "$w/old.kept.todo") + $(wc -l < "$w/new.kept.todo") hashed now, the rest unchanged since the pre-copy; manifest $dir/$id.manifest)"
+rm -rf -- "$w"`;
 
 /**
  * Undo of the switch: brings the old spool back into use, carrying back what PowerMTA did on
  * the new spool. $1 init, $2 service, $3 process, $4 old spool, $5 kept name, $6 new dir,
- * $7 filesystem UUID of the new disk, $8 manifest of the original spool.
+ * $7 filesystem UUID of the new disk, $8 manifest of the original spool, $9 pid file.
  * The service is stopped first; then every file of the new spool is copied over the old one
  * (new mail, and messages PowerMTA updated, win) and compared byte for byte; files of the
  * original manifest that are gone from the new spool (delivered there) are removed from the old
@@ -123,8 +237,8 @@ echo "copied and verified $(wc -l < "$dir/$id.manifest") files, $a bytes (manife
  */
 export const CARRY_BACK = `set -u
 ${STOP_SERVICE_FN}
-init=$1; svc=$2; proc=$3; old=$4; kept=$5; new=$6; uuid=$7; manifest=$8
-stop_service "$init" "$svc" "$proc" || { echo "not touching the spools while $svc runs" >&2; exit 1; }
+init=$1; svc=$2; proc=$3; old=$4; kept=$5; new=$6; uuid=$7; manifest=$8; pidfile=$9
+stop_service "$init" "$svc" "$proc" "$pidfile" || { echo "not touching the spools while $svc runs" >&2; exit 1; }
 if [ "$kept" != "$old" ] && [ -d "$kept" ] && [ ! -e "$old" ]; then mv -T -- "$kept" "$old" || exit 1; fi
 [ -d "$old" ] || { echo "the old spool $old is missing" >&2; exit 1; }
 ours=no

@@ -175,11 +175,14 @@ describe('engine end to end (real sshd)', () => {
 `,
     );
     const child = fx.spawnCli(['run', pb, '-i', fx.inventory, '--limit', 'h1']);
+    let childOutput = '';
+    child.stdout!.on('data', (d: Buffer) => (childOutput += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (childOutput += d.toString()));
     const exited = new Promise((r) => child.once('exit', r));
     try {
       const deadline = Date.now() + 180_000;
       while (!existsSync(join(fx.hostDir('h1'), 'sleep.pid'))) {
-        if (Date.now() > deadline) throw new Error('the run never reached the slow command');
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`the run never reached the slow command: ${childOutput}`);
         await new Promise((r) => setTimeout(r, 100));
       }
       expect(readFileSync(join(fx.hostDir('h1'), 'app.conf'), 'utf8')).toBe('threads = 77\n');

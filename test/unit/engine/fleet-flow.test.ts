@@ -51,6 +51,51 @@ describe('health gate', () => {
   });
 });
 
+describe('facts and no_new_critical', () => {
+  it('gather_facts exposes the probes facts to when', async () => {
+    const { inventory, conns, deps } = fleet(['h1', 'h2']);
+    const pb = parsePlaybook(
+      '/pb.yaml',
+      `- hosts: mta
+  gather_facts: true
+  tasks:
+    - name: raise fd limit
+      fake: { key: /limits, value: "65536" }
+      when: facts.fd.soft < 65536
+`,
+    );
+    const facts = async (conn: { name: string }) => ({ fd: { soft: conn.name === 'h1' ? 1024 : 65536 } });
+    const r = await runPlaybook({ playbook: pb, inventory, extraVars: {}, forks: 2, stateDir: join(dir, 's3'), autoRollback: true }, { ...deps, facts });
+    expect(r.hosts.map((h) => `${h.name}:${h.status}`)).toEqual(['h1:changed', 'h2:ok']);
+    expect(conns.get('h2')!.files.has('/limits')).toBe(false);
+  });
+
+  it('a critical finding that appeared during the batch fails the host and stops the run', async () => {
+    const { inventory, deps } = fleet(['h1', 'h2', 'h3']);
+    const pb = parsePlaybook(
+      '/pb.yaml',
+      `- hosts: mta
+  serial: 1
+  health_gate: { no_new_critical: true }
+  tasks:
+    - { name: set, fake: { key: /a, value: "1" } }
+`,
+    );
+    const calls = new Map<string, number>();
+    // h1 had a critical finding before and after (not new): healthy. h2 gets a new one.
+    const critical = async (conn: { name: string }) => {
+      const n = (calls.get(conn.name) ?? 0) + 1;
+      calls.set(conn.name, n);
+      if (conn.name === 'h1') return ['fd-limit: nofile 1024'];
+      return conn.name === 'h2' && n > 1 ? ['spool-io: sdb %util 99'] : [];
+    };
+    const r = await runPlaybook({ playbook: pb, inventory, extraVars: {}, forks: 2, stateDir: join(dir, 's4'), autoRollback: true }, { ...deps, critical });
+    expect(r.hosts.map((h) => `${h.name}:${h.status}`)).toEqual(['h1:changed', 'h2:failed']);
+    expect(r.hosts[1].error).toBe('health gate: new critical finding: spool-io: sdb %util 99');
+    expect(r.notRun).toEqual(['h3']);
+  });
+});
+
 describe('rollbackRun', () => {
   it('undoes newest first per host, and names what it could not restore with a manual command', async () => {
     const { inventory, conns, deps } = fleet(['h1', 'h2']);

@@ -99,6 +99,13 @@ describe('parsePlaybook', () => {
     expect(problems('hosts: all\n')).toContain('a playbook is a list of plays');
   });
 
+  it('checks health_gate and gather_facts', () => {
+    expect(problems(`- hosts: all\n  health_gate: {}\n  tasks: []\n`)).toContain('plays[0].health_gate: health_gate needs cmd, argv or no_new_critical: true');
+    expect(problems(`- hosts: all\n  health_gate: { cmd: a, argv: [b] }\n  tasks: []\n`)).toContain('cmd or argv, not both');
+    const pb = parsePlaybook('/pb.yaml', `- hosts: all\n  gather_facts: true\n  health_gate: { no_new_critical: true, cmd: "pmta show status" }\n  tasks: []\n`);
+    expect(pb.plays[0]).toMatchObject({ gatherFacts: true, healthGate: { noNewCritical: true, cmd: 'pmta show status' } });
+  });
+
   it('leaves templated params for per-host validation', () => {
     const pb = parsePlaybook('/pb.yaml', `- hosts: all\n  tasks:\n    - file: { path: "{{ dir }}/x", content: a }\n`);
     expect(pb.plays[0].tasks[0].params).toEqual({ path: '{{ dir }}/x', content: 'a' });

@@ -139,3 +139,58 @@ describe.each(AWKS)('incremental accounting in %s %s', (bin, flags) => {
     expect(guessed.facts.since).toBe(reference.since);
   });
 });
+
+describe('accounting cursor store', () => {
+  const cursor: AccountingCursor = {
+    version: 1,
+    windowHours: 24,
+    newest: { e: 1795800000, text: '2026-11-27 10:00:00+0000' },
+    files: [{ path: '/var/log/pmta/acct.csv', inode: '1234', offset: 100, cols: '1 2 5 9 15' }],
+    buckets: {},
+    ranges: [{ file: 0, bucket: 498833, start: 0, end: 100 }],
+    edge: null,
+    counts: { badtime: 0, noheader: 0, unterminated: 0 },
+  };
+
+  it('saves per host with private modes and loads it back', () => {
+    const state = join(dir, 'state');
+    saveAccountingCursor(state, 'mta-1.example', cursor);
+    expect(loadAccountingCursor(state, 'mta-1.example')).toEqual(cursor);
+    expect(loadAccountingCursor(state, 'mta-2.example')).toBeUndefined();
+    expect(statSync(join(state, 'accounting')).mode & 0o777).toBe(0o700);
+    expect(statSync(join(state, 'accounting', 'mta-1.example.json')).mode & 0o777).toBe(0o600);
+  });
+
+  it('treats a damaged or tampered cursor as none (the audit then reads everything)', () => {
+    const state = join(dir, 'state2');
+    saveAccountingCursor(state, 'h', { ...cursor, ranges: [{ file: 0, bucket: 1, start: 0, end: 1.5 }] });
+    expect(loadAccountingCursor(state, 'h')).toBeUndefined();
+    saveAccountingCursor(state, 'h', { ...cursor, files: [{ ...cursor.files[0]!, cols: '1 2 $(reboot)' }] });
+    expect(loadAccountingCursor(state, 'h')).toBeUndefined();
+    writeFileSync(join(state, 'accounting', 'h.json'), '{not json');
+    expect(loadAccountingCursor(state, 'h')).toBeUndefined();
+  });
+});
+
+describe('runProbes with an accounting cursor', () => {
+  it('returns the cursor and, given it back, reads only the appended records', async () => {
+    const { runProbes } = await import('../../../src/probes/index.js');
+    const { localHost } = await import('./local-host.js');
+    const host = join(dir, 'host');
+    rmSync(host, { recursive: true, force: true });
+    execFileSync('mkdir', ['-p', host]);
+    const acct = join(host, 'acct.csv');
+    writeFileSync(join(host, 'config'), `http-mgmt-port 0\n<acct-file ${acct}>\n  records d,b,t\n</acct-file>\n`);
+    const [first, rest] = cut(generateAcct(11, { records: 1500, start: START, step: 40 }), 0.6);
+    writeFileSync(acct, first);
+    const conn = localHost('sh');
+    const one = await runProbes(conn, { configPath: join(host, 'config') });
+    expect(one.accountingCursor?.files).toEqual([expect.objectContaining({ path: acct, offset: Buffer.byteLength(first) })]);
+    appendFileSync(acct, rest);
+    const two = await runProbes(conn, { configPath: join(host, 'config'), accountingCursor: one.accountingCursor });
+    const full = await runProbes(conn, { configPath: join(host, 'config') });
+    expect(two.accountingCursor?.files[0]?.offset).toBe(statSync(acct).size);
+    expect(comparable(two.facts.accounting!)).toEqual(comparable(full.facts.accounting!));
+    expect(two.facts.accounting!.records).toBe(referenceAggregate([acct], 24, 25).facts.records);
+  });
+});

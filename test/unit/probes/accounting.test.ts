@@ -18,9 +18,9 @@ const dir = mkdtempSync(join(tmpdir(), 'mtaf-probes-acct-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The probe's whole host script, run locally by dash with the given awk. */
-function runAwk(bin: string, flags: string[], files: string[], windowHours: number): string {
+function runAwk(bin: string, flags: string[], files: string[], windowHours: number, env: Record<string, string> = {}): string {
   return execFileSync('sh', ['-c', accountingProbe.command.text], {
-    env: { ...process.env, LC_ALL: 'C', MTAF_AWK: [bin, ...flags].join(' '), MTAF_ACCT_FILES: files.join('\n'), MTAF_WINDOW_HOURS: String(windowHours) },
+    env: { ...process.env, LC_ALL: 'C', MTAF_AWK: [bin, ...flags].join(' '), MTAF_ACCT_FILES: files.join('\n'), MTAF_WINDOW_HOURS: String(windowHours), ...env },
     stdio: ['ignore', 'pipe', 'ignore'],
     maxBuffer: 64 * 1024 * 1024,
   }).toString('utf8');
@@ -58,6 +58,11 @@ describe.each(AWKS)('accounting awk in %s %s', (bin, flags) => {
     });
     const stdout = runAwk(bin, flags, paths, windowHours);
     const { facts, warnings } = analyse(stdout);
+    // The same in 5 parallel chunks (some start inside multi-line quoted fields: those
+    // chunks must be detected and the file read again serially).
+    const chunked = analyse(runAwk(bin, flags, paths, windowHours, { MTAF_ACCT_PAR_MIN: '0', MTAF_ACCT_PAR: '5' }));
+    expect(chunked.facts).toEqual(facts);
+    expect(chunked.warnings).toEqual(warnings);
     expect(facts.files).toEqual(paths);
     const reference = referenceAggregate(paths, windowHours, 25);
     expect(facts.records).toBeGreaterThan(100);

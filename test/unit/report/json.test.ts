@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { renderJson } from '../../../src/report/json.js';
+import type { AuditReport } from '../../../src/audit/types.js';
+import { renderJson, renderJsonChunks } from '../../../src/report/json.js';
 import { AuditContract } from './contract.js';
 import { sampleReport } from './fixture.js';
 
@@ -34,5 +36,28 @@ describe('renderJson', () => {
     const broken = JSON.parse(renderJson(sampleReport()));
     delete broken.hosts[1].reachable;
     expect(AuditContract.safeParse(broken).success).toBe(false);
+  });
+
+  it('streams exactly the text of JSON.stringify(report, null, 2), one host per chunk', () => {
+    const report = sampleReport();
+    const chunks = [...renderJsonChunks(report)];
+    expect(chunks.join('')).toBe(`${JSON.stringify(report, null, 2)}\n`);
+    // one chunk per host plus the opening, the closing of the list, the summary and the end
+    expect(chunks.filter((c) => c.includes('"name"')).length).toBe(report.hosts.length);
+    expect(renderJson(report)).toBe(chunks.join(''));
+  });
+
+  it('matches JSON.stringify for any JSON-like report shape (empty lists, undefined, odd strings)', () => {
+    const value = fc.oneof(fc.jsonValue(), fc.constant(undefined), fc.string());
+    const shape = fc.record(
+      { hosts: fc.array(fc.oneof(fc.dictionary(fc.string(), value), fc.constant(undefined))), summary: value, extra: value },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(shape, (report) => {
+        expect(renderJson(report as unknown as AuditReport)).toBe(`${JSON.stringify(report, null, 2)}\n`);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -18,20 +18,23 @@ describe('spool-migrate plan (recorded observations)', () => {
     }
   });
 
-  it('the happy plan is exact: one UUID for mkfs, verify and fstab; no force flag; undo for every change', () => {
+  it('the happy plan: one UUID for mkfs, verify and fstab; no force flag; undo for every change; copies labelled predicted', () => {
     const plan = spoolMigrateStep.plan(happy.state as never, spoolMigrateStep.params.parse(happy.params));
     if (plan.kind !== 'changes') throw new Error('changes expected');
-    const [mkfs, mount, copy, switchover] = plan.changes;
+    const [mkfs, mount, precopy, copy, switchover] = plan.changes;
     const uuid = /uuid=([0-9a-f-]{36})/.exec(firstExec(mkfs.do)!)![1];
     expect(uuid).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(firstExec(mkfs.do)).not.toMatch(/\s-f\b|--force/);
     expect(mkfs.verify![0].type === 'exec' && mkfs.verify![0].expectStdout).toContain(uuid);
     expect(mount.diff.type === 'file' && mount.diff.after).toContain(`UUID=${uuid} /var/spool/pmta-nvme xfs defaults,noatime 0 0`);
     expect(commands(mount.do).some((c) => c.includes('mtafleet-verify-fstab') && c.includes(uuid))).toBe(true);
-    for (const c of plan.changes) {
-      expect(c.label).toBe('exact');
-      expect(c.undo.length, c.summary).toBeGreaterThan(0);
-    }
+    // The copies depend on the mail flowing until the stop; the rest is exactly as shown.
+    expect(plan.changes.map((c) => c.label)).toEqual(['exact', 'exact', 'predicted', 'predicted', 'exact']);
+    for (const c of plan.changes) expect(c.undo.length, c.summary).toBeGreaterThan(0);
+    // The pre-copy runs while PowerMTA runs: nothing stops it before the final pass.
+    expect(commands(precopy.do)).toHaveLength(1);
+    expect(commands(precopy.do)[0]).toContain('mtafleet-precopy /var/spool/pmta /var/spool/pmta-nvme /var/lib/mtafleet/spool-migrate');
+    expect(commands(precopy.undo)[0]).toMatch(/^rm -rf -- \/var\/lib\/mtafleet\/spool-migrate\/[0-9a-f]{8}\.work$/);
     // Order inside the switch: rename, validated config write, record, count, start.
     expect(commands(switchover.do).map((c) => c.split(' ').slice(0, 4).join(' '))).toEqual([
       expect.stringContaining('mv -T --'),
@@ -47,7 +50,9 @@ describe('spool-migrate plan (recorded observations)', () => {
     expect(commands(switchover.undo)[1]).toBe('write-file /etc/pmta/config');
     expect(commands(copy.do)[0]).toContain('mtafleet-stop');
     expect(commands(copy.undo)).toContain('systemctl start pmta');
-    expect(commands(copy.do)[1]).toContain('mtafleet-copy /var/spool/pmta /var/spool/pmta-nvme /var/lib/mtafleet/spool-migrate');
+    expect(commands(copy.do)[1]).toContain('mtafleet-final-copy /var/spool/pmta /var/spool/pmta-nvme /var/lib/mtafleet/spool-migrate');
+    // Stop, then final pass and switch: the service starts again only at the end of the switch.
+    expect(commands(copy.do).some((c) => c.includes('mtafleet-start'))).toBe(false);
     // Pure: the same observation gives the same plan.
     expect(spoolMigrateStep.plan(structuredClone(happy.state) as never, spoolMigrateStep.params.parse(happy.params))).toEqual(plan);
   });
@@ -61,7 +66,7 @@ describe('spool-migrate plan (recorded observations)', () => {
     const all = plan.changes.flatMap((c) => commands(c.do)).join('\n');
     expect(all).not.toContain('mtafleet-stop');
     expect(all).not.toContain('mtafleet-start');
-    expect(commands(plan.changes[2].undo)).toEqual([expect.stringMatching(/^rm -f -- \/var\/lib\/mtafleet\/spool-migrate\/[0-9a-f]{8}\.manifest-new$/)]);
+    expect(commands(plan.changes[3].undo)).toEqual([expect.stringMatching(/^rm -rf -- \/var\/lib\/mtafleet\/spool-migrate\/[0-9a-f]{8}\.manifest-new \S+\.work$/)]);
   });
 
   it('a spool that is a mount point (old disk) stays in place in repoint mode', () => {
@@ -69,8 +74,8 @@ describe('spool-migrate plan (recorded observations)', () => {
     Object.assign(state['pmta spool'], { isMountpoint: true, source: '/dev/sdb' });
     const plan = spoolMigrateStep.plan(state, spoolMigrateStep.params.parse(happy.params));
     if (plan.kind !== 'changes') throw new Error('changes expected');
-    expect(plan.changes[3].summary).toContain('is a mount point: it stays in place unused');
-    expect(commands(plan.changes[3].do).join('\n')).not.toContain('mv -T');
+    expect(plan.changes[4].summary).toContain('is a mount point: it stays in place unused');
+    expect(commands(plan.changes[4].do).join('\n')).not.toContain('mv -T');
   });
 
   const bad = [

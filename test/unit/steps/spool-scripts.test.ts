@@ -7,7 +7,8 @@ import { parseSpoolObservation, type SpoolMigrateState } from '../../../src/step
 import { deviceRefusal } from '../../../src/steps/spool/preflight.js';
 import { planSpoolMigrate } from '../../../src/steps/spool/plan.js';
 import * as SCRIPTS from '../../../src/steps/spool/scripts.js';
-import { CARRY_BACK, COPY_AND_VERIFY, OBSERVE_SPOOL_MIGRATE, UMOUNT_IF_MOUNTED, WIPE_OUR_FILESYSTEM } from '../../../src/steps/spool/scripts.js';
+import { CARRY_BACK, FINAL_SYNC_AND_VERIFY, OBSERVE_SPOOL_MIGRATE, PRECOPY, UMOUNT_IF_MOUNTED, WIPE_OUR_FILESYSTEM } from '../../../src/steps/spool/scripts.js';
+import { treeManifest } from './tree-manifest.js';
 import { firstExec } from './plan-fixtures.js';
 import { runLocal } from './local-shell.js';
 
@@ -57,7 +58,7 @@ describe.skipIf(!canLoop)('spool-migrate remote scripts on a real loop device', 
   });
 
   function observe(): SpoolMigrateState {
-    const r = runLocal(run(OBSERVE_SPOOL_MIGRATE, device, spool, mp, "mtaf-st-noproc"));
+    const r = runLocal(run(OBSERVE_SPOOL_MIGRATE, device, spool, mp, 'mtaf-st-noproc', 'mtaf-st-pmta', path.join(dir, 'no.pid')));
     expect(r.exitCode, r.stderr).toBe(0);
     const parsed = parseSpoolObservation(r.stdout, device, spool, mp);
     return {
@@ -98,9 +99,14 @@ describe.skipIf(!canLoop)('spool-migrate remote scripts on a real loop device', 
     const mounted = runLocal(`mount -o noatime UUID=${uuid} ${mp}`);
     expect(mounted.exitCode, mounted.stderr).toBe(0);
     const state = path.join(dir, 'state');
-    const copy = runLocal(run(COPY_AND_VERIFY, spool, mp, state, 'test1'));
+    const pre = runLocal(run(PRECOPY, spool, mp, state, 'test1'));
+    expect(pre.exitCode, pre.stderr).toBe(0);
+    expect(pre.stdout).toContain('pre-copied 40 files');
+    const copy = runLocal(run(FINAL_SYNC_AND_VERIFY, spool, mp, state, 'test1'));
     expect(copy.exitCode, copy.stderr).toBe(0);
-    expect(copy.stdout).toContain('copied and verified 40 files');
+    expect(copy.stdout).toContain('copied 0 new or changed files, removed 0');
+    expect(copy.stdout).toContain('verified 40 files');
+    expect(treeManifest(mp)).toEqual(treeManifest(spool));
     expect(statSync(path.join(mp, '00', 'msg 0.msg')).uid).toBe(65534);
     expect(statSync(path.join(mp, '01', 'msg 1.msg')).mtime.toISOString()).toBe('2020-01-02T03:04:05.000Z');
 
@@ -111,7 +117,7 @@ describe.skipIf(!canLoop)('spool-migrate remote scripts on a real loop device', 
     writeFileSync(path.join(mp, '03', 'msg 3.msg'), 'X-Sim-Rcpt: u3@example.com\r\nX-Status: one rcpt done\r\n');
     unlinkSync(path.join(mp, '01', 'msg 5.msg'));
 
-    const back = runLocal(run(CARRY_BACK, 'systemd', 'pmta', 'mtaf-st-noproc', spool, kept, mp, uuid, path.join(state, 'test1.manifest')), { pathPrefix: bin() });
+    const back = runLocal(run(CARRY_BACK, 'systemd', 'pmta', 'mtaf-st-noproc', spool, kept, mp, uuid, path.join(state, 'test1.manifest'), path.join(dir, 'no.pid')), { pathPrefix: bin() });
     expect(back.exitCode, back.stderr).toBe(0);
     expect(back.stdout).toContain('carried back 40 files');
     expect(back.stdout).toContain('removed 1 files');
@@ -126,7 +132,7 @@ describe.skipIf(!canLoop)('spool-migrate remote scripts on a real loop device', 
     const other = path.join(dir, 'not-mounted');
     mkdirSync(other);
     writeFileSync(path.join(other, 'stray.msg'), 'x');
-    const r = runLocal(run(CARRY_BACK, 'systemd', 'pmta', 'mtaf-st-noproc', spool, spool, other, uuid, '/nonexistent'), { pathPrefix: bin() });
+    const r = runLocal(run(CARRY_BACK, 'systemd', 'pmta', 'mtaf-st-noproc', spool, spool, other, uuid, '/nonexistent', path.join(dir, 'no.pid')), { pathPrefix: bin() });
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toContain('nothing carried back');
     expect(existsSync(path.join(spool, 'stray.msg'))).toBe(false);
@@ -157,11 +163,11 @@ describe('stop and wait (local sh, fake systemctl)', () => {
       );
       chmodSync(path.join(dir, 'systemctl'), 0o755);
       const started = Date.now();
-      const r = runLocal(run(STOP_AND_WAIT, 'systemd', 'pmta', 'pmtad'), { pathPrefix: dir });
+      const r = runLocal(run(STOP_AND_WAIT, 'systemd', 'pmta', 'pmtad', path.join(dir, 'no.pid')), { pathPrefix: dir });
       expect(r.exitCode, r.stderr).toBe(0);
       expect(r.stdout).toContain(`pid ${sleeper} has exited`);
       expect(Date.now() - started).toBeGreaterThanOrEqual(900);
-      const failing = runLocal(run(STOP_AND_WAIT, 'systemd', 'pmta', 'pmtad'), { pathPrefix: '/nonexistent' });
+      const failing = runLocal(run(STOP_AND_WAIT, 'systemd', 'pmta', 'pmtad', path.join(dir, 'no.pid')), { pathPrefix: '/nonexistent' });
       expect(failing.exitCode).not.toBe(0);
     } finally {
       rmSync(dir, { recursive: true, force: true });

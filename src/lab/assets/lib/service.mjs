@@ -9,9 +9,9 @@ import { loadedUnit } from './unit.mjs';
 
 const DAEMON = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'pmtad.mjs');
 /**
- * V8 heap limits for pmtad: an idle simulator needs a few MB of heap, and the default young
- * generation (up to 3 x 16 MB semi-spaces) is what made each daemon ~100 MB resident. The old
- * space cap is far above what the busiest world uses (5000 queued messages: ~10 MB).
+ * V8 settings for pmtad: an idle simulator uses ~6 MB of heap, but the default young generation
+ * (semi-spaces of up to 16 MB) grew to 32 MB at the first start and stayed. The old-space cap is
+ * far above what a busy world uses (3000 queued messages: ~10 MB); one V8 helper thread is plenty.
  */
 export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=96', '--v8-pool-size=1'];
 /** How long `systemctl start` waits for pmtad to say it is up (systemd's TimeoutStartSec is 90 s). */

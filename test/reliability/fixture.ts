@@ -1,0 +1,130 @@
+/**
+ * Shared pieces of the reliability tests: the CLI (`node bin/mtafleet.js`, built once per
+ * file), and a one-host fleet on a real sshd at 127.0.0.1 with a private state dir.
+ * Everything lives under one temp dir `mtaf-rel-*`, removed by cleanup().
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { startSshd, type Sshd, type SshdOptions } from '../helpers/sshd.js';
+
+export const ROOT = resolve(__dirname, '../..');
+
+let built = false;
+export function buildOnce(): void {
+  if (built) return;
+  // Parts of the tree may have type errors while in progress; tsc still emits.
+  spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.json')], { stdio: 'ignore' });
+  if (!existsSync(join(ROOT, 'dist/cli/main.js'))) throw new Error('build produced no dist/cli/main.js');
+  built = true;
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI without blocking the event loop (sshd's log pipe keeps draining); killed after 120 s. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv, stdin?: string): Promise<CliResult> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin/mtafleet.js'), ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdin.end(stdin ?? '');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.once('error', fail);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      done({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
+export interface OneHost {
+  dir: string;
+  sshd: Sshd;
+  stateDir: string;
+  knownHosts: string;
+  env: NodeJS.ProcessEnv;
+  /** Writes an inventory for host `h1` on this sshd (extra lines go under h1's vars). */
+  inventory(name: string, extraHostVars?: string[]): string;
+  write(name: string, text: string | Buffer): string;
+  cli(args: string[], stdin?: string): Promise<CliResult>;
+  cleanup(): Promise<void>;
+}
+
+export async function startOneHost(tag: string, sshdOpts: SshdOptions = {}): Promise<OneHost> {
+  buildOnce();
+  const dir = mkdtempSync(join(tmpdir(), `mtaf-rel-${tag}-`));
+  let sshd: Sshd | undefined;
+  try {
+    sshd = await startSshd({ prefix: `mtaf-rel-sshd-${tag}-`, ...sshdOpts });
+    const knownHosts = join(dir, 'known_hosts');
+    writeFileSync(knownHosts, sshd.knownHostsLine + '\n');
+    const stateDir = join(dir, 'state');
+    const env = { ...process.env, HOME: dir, NO_COLOR: '1', MTAFLEET_STATE_DIR: stateDir };
+    const s = sshd;
+    const write = (name: string, text: string | Buffer) => {
+      const p = join(dir, name);
+      writeFileSync(p, text);
+      return p;
+    };
+    return {
+      dir,
+      sshd: s,
+      stateDir,
+      knownHosts,
+      env,
+      write,
+      inventory(name, extra = []) {
+        return write(
+          name,
+          [
+            'all:',
+            '  children:',
+            '    mta:',
+            '      hosts:',
+            '        h1:',
+            '          ansible_host: 127.0.0.1',
+            `          ansible_port: ${s.port}`,
+            '          ansible_user: root',
+            `          ansible_ssh_private_key_file: ${s.clientKeyPath}`,
+            `          mtafleet_known_hosts: ${knownHosts}`,
+            `          mtafleet_lock_path: ${join(dir, 'lock-h1')}`,
+            ...extra.map((l) => `          ${l}`),
+          ].join('\n') + '\n',
+        );
+      },
+      cli: (args, stdin) => runCli(args, env, stdin),
+      async cleanup() {
+        await s.stop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await sshd?.stop();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** Every regular file under `dir` (recursive), for grepping artifacts. */
+export function filesUnder(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const entry of readdirSync(dir)) {
+    const p = join(dir, entry);
+    const st = statSync(p);
+    if (st.isDirectory()) out.push(...filesUnder(p));
+    else if (st.isFile()) out.push(p);
+  }
+  return out;
+}
+
+export function readText(path: string): string {
+  return readFileSync(path, 'latin1');
+}

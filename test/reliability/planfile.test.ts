@@ -1,0 +1,178 @@
+/**
+ * Plan files that are truncated, hand-edited, reordered, from another inventory, binary,
+ * UTF-16, empty or huge: `mtafleet apply` exits 1 (PlanFileError) with a clear message and
+ * opens no connection (sshd logs none) — the target file stays as it was.
+ */
+import { closeSync, ftruncateSync, openSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planDigest, type PlanDocument } from '../../src/engine/planfile.js';
+import { startOneHost, type OneHost } from './fixture.js';
+
+let fx: OneHost;
+let planText: string;
+let inv: string;
+let target: string;
+let planMode: number;
+
+const connections = () => (fx.sshd.log().match(/Connection from/g) ?? []).length;
+
+beforeAll(async () => {
+  fx = await startOneHost('plan');
+  target = join(fx.dir, 'target');
+  mkdirSync(target);
+  writeFileSync(join(target, 'app.conf'), 'threads = 2\n');
+  inv = fx.inventory('inv.yaml', [`target: ${target}`]);
+  const pb = fx.write('pb.yaml', `- hosts: mta\n  tasks:\n    - name: conf\n      file: { path: "{{ target }}/app.conf", content: "threads = 8\\n" }\n`);
+  const planFile = join(fx.dir, 'good.plan');
+  const r = await fx.cli(['plan', pb, '-i', inv, '--out', planFile]);
+  if (r.code !== 0) throw new Error(`plan failed (${r.code}): ${r.stderr}${r.stdout}`);
+  planText = readFileSync(planFile, 'utf8');
+  planMode = statSync(planFile).mode & 0o777;
+}, 90_000);
+
+afterAll(async () => {
+  await fx?.cleanup();
+});
+
+const doc = (): PlanDocument => JSON.parse(planText) as PlanDocument;
+/** Re-signs an edited body the way an attacker (or a careless script) would. */
+function resealed(d: PlanDocument): string {
+  const { digest: _old, ...body } = d;
+  return JSON.stringify({ ...body, digest: planDigest(body as never) }, null, 2);
+}
+
+async function applyRefused(name: string, content: string | Buffer, pattern: RegExp, exitCode = 1): Promise<string> {
+  const file = fx.write(name, content);
+  const before = connections();
+  const started = Date.now();
+  const r = await fx.cli(['apply', file, '--yes']);
+  expect(r.code, r.stderr + r.stdout).toBe(exitCode);
+  expect(r.stderr).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/internal error/);
+  expect(Date.now() - started).toBeLessThan(15_000);
+  if (exitCode === 1) expect(connections(), 'apply opened an ssh connection').toBe(before);
+  expect(readFileSync(join(target, 'app.conf'), 'utf8')).toBe('threads = 2\n');
+  return r.stderr;
+}
+
+describe('apply refuses damaged or foreign plan files (exit 1, no host touched)', () => {
+  it('the good plan has a change and mode 0600 (sanity: the cases below differ only by the damage)', () => {
+    expect(doc().plays[0].hosts[0].tasks[0].plan.kind).toBe('changes');
+    expect(planMode.toString(8)).toBe('600');
+  });
+
+  it('truncated', async () => {
+    await applyRefused('trunc.plan', planText.slice(0, Math.floor(planText.length / 2)), /not valid JSON \(truncated or damaged\?\)/);
+  });
+
+  it('empty', async () => {
+    await applyRefused('empty.plan', '', /not valid JSON/);
+  });
+
+  it('binary garbage', async () => {
+    await applyRefused('garbage.plan', randomBytes(8192), /not (valid JSON|a plan file|an mtafleet plan)/);
+  });
+
+  it('UTF-16', async () => {
+    await applyRefused('u16.plan', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(planText, 'utf16le')]), /not valid JSON|UTF-16/);
+  });
+
+  it('hand-edited: a change\'s new content altered, digest left', async () => {
+    const d = doc();
+    const text = JSON.stringify(d, null, 2).replace('threads = 8', 'threads = 9');
+    expect(text).not.toBe(JSON.stringify(d, null, 2));
+    await applyRefused('edited.plan', text, /modified after it was written/);
+  });
+
+  it('hand-edited: an undo action removed, digest left', async () => {
+    const d = doc();
+    d.plays[0].hosts[0].tasks[0].plan = { kind: 'noop', reason: 'nothing' } as never;
+    await applyRefused('edited2.plan', JSON.stringify(d, null, 2), /modified after it was written/);
+  });
+
+  it('reordered arrays (tasks/changes) break the digest', async () => {
+    const d = doc();
+    const host = d.plays[0].hosts[0];
+    host.tasks = [...host.tasks, { ...host.tasks[0], name: 'dup' }].reverse();
+    await applyRefused('reordered.plan', JSON.stringify(d, null, 2), /modified after it was written/);
+  });
+
+  it('missing digest / digest not hex', async () => {
+    const d = doc() as unknown as Record<string, unknown>;
+    delete d.digest;
+    await applyRefused('nodigest.plan', JSON.stringify(d), /damaged: digest/);
+    await applyRefused('baddigest.plan', JSON.stringify({ ...doc(), digest: 'x' }), /damaged: digest/);
+  });
+
+  it('not a plan at all (valid JSON of another shape), wrong version', async () => {
+    await applyRefused('other.plan', JSON.stringify({ hosts: [] }), /not an mtafleet plan file/);
+    await applyRefused('v2.plan', resealed({ ...doc(), version: 2 as never }), /plan format version 2/);
+  });
+
+  it('resealed, but from a different inventory (sha256 differs)', async () => {
+    const d = doc();
+    d.inventory.sha256 = 'a'.repeat(64);
+    await applyRefused('otherinv.plan', resealed(d), /inventory .* changed since the plan was made/);
+  });
+
+  it('resealed, naming an inventory that does not exist', async () => {
+    const d = doc();
+    d.inventory.path = join(fx.dir, 'no-such-inventory.yaml');
+    await applyRefused('noinv.plan', resealed(d), /cannot read inventory file .*no such file/);
+  });
+
+  it('resealed, with a host that is not in the inventory', async () => {
+    const d = doc();
+    d.plays[0].hosts[0].host = 'ghost';
+    await applyRefused('ghost.plan', resealed(d), /host ghost of the plan is not in/);
+  });
+
+  it('the inventory changed on disk after planning (a host added)', async () => {
+    const original = readFileSync(inv, 'utf8');
+    try {
+      writeFileSync(inv, original + '    other:\n      hosts:\n        h2:\n          ansible_host: 127.0.0.1\n');
+      await applyRefused('good-stale.plan', planText, /changed since the plan was made/);
+    } finally {
+      writeFileSync(inv, original);
+    }
+  });
+
+  it('resealed with altered observations: the host is refused for drift (exit 3), nothing written', async () => {
+    const d = doc();
+    d.plays[0].hosts[0].fingerprint = 'f'.repeat(64);
+    await applyRefused('drift.plan', resealed(d), /drift|changed since/i, 3);
+  });
+
+  // readPlanFile (src/engine/planfile.ts) reads the whole file into memory with no size limit
+  // and does not name the encoding problem; see the report. Documented as known failures.
+  it.fails('a 100 MB plan file is refused unread with a size message', async () => {
+    const file = join(fx.dir, 'huge.plan');
+    const fd = openSync(file, 'w');
+    ftruncateSync(fd, 100 * 1024 * 1024);
+    closeSync(fd);
+    const r = await fx.cli(['apply', file, '--yes']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/MiB/);
+  });
+
+  it('a 100 MB plan file still ends in exit 1 within seconds', async () => {
+    const file = join(fx.dir, 'huge2.plan');
+    const fd = openSync(file, 'w');
+    ftruncateSync(fd, 100 * 1024 * 1024);
+    closeSync(fd);
+    const started = Date.now();
+    const r = await fx.cli(['apply', file, '--yes']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/not valid JSON/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('finally, the intact plan applies (the refusals above were not a broken fixture)', async () => {
+    const file = fx.write('good-again.plan', planText);
+    const r = await fx.cli(['apply', file, '--yes']);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    expect(readFileSync(join(target, 'app.conf'), 'utf8')).toBe('threads = 8\n');
+  });
+});
