@@ -152,7 +152,7 @@ export function planSpoolMigrate(state: SpoolMigrateState, params: SpoolMigrateP
     diff: { type: 'text', text: `${spool} -> ${mp}: final incremental pass and full verification` },
     do: [...(wasActive ? [stop] : []), execAction(run(FINAL_SYNC_AND_VERIFY, 'mtafleet-final-copy', spool, mp, STATE_DIR, id), { timeoutMs: 3_600_000 })],
     undo: [
-      execAction(argv('rm', '-rf', '--', `${STATE_DIR}/${id}.manifest-new`, work)),
+      execAction(argv('rm', '-rf', '--', manifest, `${STATE_DIR}/${id}.manifest-new`, work)),
       ...(wasActive ? [execAction(serviceCommand(init, 'start', svc))] : []),
     ],
   };

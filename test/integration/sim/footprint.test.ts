@@ -63,9 +63,8 @@ describe('simulator footprint', () => {
     const rssKb = status(pid, 'VmRSS');
     console.log(`systemctl start ${start.cpuMs} ms CPU, pmtad to ready ${daemonStartMs} ms CPU, pmta show status ${show.cpuMs} ms CPU; idle pmtad VmRSS ${rssKb} kB, RssAnon ${anonKb} kB`);
 
-    expect(start.cpuMs).toBeLessThanOrEqual(150);
-    expect(show.cpuMs).toBeLessThanOrEqual(150);
-    expect(daemonStartMs).toBeLessThanOrEqual(350);
+    // CPU figures are printed for the record only: speed is judged by `npm run bench`, not by
+    // timed tests. Memory is a size, not a speed, and is checked.
     // VmRSS also counts the node binary's shared file pages (~34-42 MB, paid once for all daemons).
     expect(anonKb).toBeLessThan(30 * 1024);
   });

@@ -66,7 +66,7 @@ describe('spool-migrate plan (recorded observations)', () => {
     const all = plan.changes.flatMap((c) => commands(c.do)).join('\n');
     expect(all).not.toContain('mtafleet-stop');
     expect(all).not.toContain('mtafleet-start');
-    expect(commands(plan.changes[3].undo)).toEqual([expect.stringMatching(/^rm -rf -- \/var\/lib\/mtafleet\/spool-migrate\/[0-9a-f]{8}\.manifest-new \S+\.work$/)]);
+    expect(commands(plan.changes[3].undo)).toEqual([expect.stringMatching(/^rm -rf -- \/var\/lib\/mtafleet\/spool-migrate\/[0-9a-f]{8}\.manifest \S+\.manifest-new \S+\.work$/)]);
   });
 
   it('a spool that is a mount point (old disk) stays in place in repoint mode', () => {
