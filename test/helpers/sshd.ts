@@ -8,7 +8,7 @@
  *   await sshd.stop();
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,7 +41,7 @@ export interface Sshd {
   clientKeyPath: string;
   dir: string;
   process: ChildProcess;
-  /** The sshd log so far (stderr of -e). */
+  /** The sshd log so far (its -E log file). */
   log(): string;
   stop(): Promise<void>;
 }
@@ -127,21 +127,21 @@ async function launch(
         'Subsystem sftp internal-sftp',
       ].join('\n') + '\n',
     );
-    let log = '';
-    const args = ['-D', '-e', '-f', config];
+    // sshd logs to a file, not a pipe: a test that blocks its event loop (spawnSync) would
+    // otherwise stop the pipe draining, and sshd blocks once 64 KiB of log is unread.
+    const logFile = join(dir, `sshd-${attempt}.log`);
+    const log = (): string => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
+    const args = ['-D', '-E', logFile, '-f', config];
     const child = netns
-      ? spawn('ip', ['netns', 'exec', netns, SSHD, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
-      : spawn(SSHD, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    child.stderr!.on('data', (d: Buffer) => {
-      log += d.toString();
-    });
+      ? spawn('ip', ['netns', 'exec', netns, SSHD, ...args], { stdio: 'ignore' })
+      : spawn(SSHD, args, { stdio: 'ignore' });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const ok = await waitForListen(() => log, child, 10_000);
+    const ok = await waitForListen(log, child, 10_000);
     if (!ok) {
       child.kill('SIGKILL');
       await exited;
-      if (attempt < 3 && /Address already in use/.test(log)) continue;
-      throw new Error(`sshd did not start on ${host}:${port}:\n${log}`);
+      if (attempt < 3 && /Address already in use/.test(log())) continue;
+      throw new Error(`sshd did not start on ${host}:${port}:\n${log()}`);
     }
     const stop = async (): Promise<void> => {
       if (child.exitCode === null && child.signalCode === null) {
@@ -160,13 +160,13 @@ async function launch(
       clientKeyPath,
       dir,
       process: child,
-      log: () => log,
+      log,
       stop,
     };
   }
 }
 
-/** sshd -e logs "Server listening on ADDR port N." once it has bound and listens. */
+/** sshd logs "Server listening on ADDR port N." once it has bound and listens. */
 async function waitForListen(log: () => string, child: ChildProcess, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

@@ -4,7 +4,7 @@
  * device, new mail into the new spool, then `mtafleet rollback`: every message file is present
  * and byte-identical at each stage, checked against manifests the test takes itself.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -46,7 +46,9 @@ describe('spool-migrate on the lab', () => {
     const held = (spool: string) =>
       sh(`cd ${spool} && grep -rl --include='*.msg' '^X-Sim-Rcpt: .*@hold\\.test' . | LC_ALL=C sort | xargs -r sha256sum`);
     const checkIn = async (spool: string, manifest: string) => {
-      const c = await lab.run(host.name, `cd ${spool} && printf '%s' '${manifest.replace(/'/g, '')}' | sha256sum --quiet --strict -c`);
+      const file = join(dir, 'manifest.sha256'); // the host sees the machine's /tmp
+      writeFileSync(file, manifest);
+      const c = await lab.run(host.name, `cd ${spool} && sha256sum --quiet --strict -c ${file}`);
       expect(c.exitCode, `missing or changed in ${spool}:\n${c.stdout.slice(0, 2000)}${c.stderr.slice(0, 500)}`).toBe(0);
     };
     const system = () => sh(`sha256sum /etc/pmta/config /etc/fstab; findmnt -n -o TARGET,SOURCE ${MP} || echo ${MP} unmounted; blkid -p ${host.nvmeDevice} || echo no-signature`);
