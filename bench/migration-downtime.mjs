@@ -1,76 +1,153 @@
 /**
- * migration-downtime: the time PowerMTA is stopped during `spool-migrate` of a spool with
- * 100,000 queued message files of 10 KiB (tiny: 1,000), against a naive stop / cp -a / start
- * to the same NVMe disk (target <= 10 %).
- *
- * The spool-migrate side is not runnable yet (the reasons are read from the built step on
- * every run, so the message cannot go stale silently); the naive baseline is measured anyway
- * on a lab host, so its figure is there when the step is ready.
+ * migration-downtime: the time PowerMTA is stopped during `mtafleet run
+ * playbooks/spool-migrate-nvme.yaml` on a lab host whose spool holds 100,000 queued message
+ * files of 10 KiB (tiny: 1,000), against a naive stop / cp -a / start to the same NVMe loop
+ * device (target <= 10 %). Both sides are timed by the same poller inside the host: PowerMTA
+ * counts as down from the first poll (every 20 ms) where pmtad's process is gone or its
+ * control socket does not accept, to the first poll where both are back.
+ * Each run: naive (then the device is wiped), mtafleet run (timed), mtafleet rollback (which
+ * carries everything back and wipes the device again; not timed as downtime).
  */
-import { existsSync, readFileSync, rmdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { withLab } from './lib/lab.mjs';
-import { dist } from './lib/paths.mjs';
-import { dropCaches } from './lib/proc.mjs';
+import { parseJson } from './lib/mtafleet.mjs';
+import { dist, mtafleetBin, repoRoot } from './lib/paths.mjs';
+import { dropCaches, run } from './lib/proc.mjs';
 import { fillSpoolScript, naiveMigrationScript, NAIVE_MOUNT_POINT } from './lib/spool-fill.mjs';
-import { measure } from './lib/stats.mjs';
+import { compare, measure } from './lib/stats.mjs';
 
 const FILES = { tiny: 1_000, full: 100_000 };
 const FILE_BYTES = 10 * 1024;
+const TARGET = 0.1;
+const LAB = 'mdown';
+const MOUNT_POINT = '/mnt/mtaf-mig-nvme';
+
+/** Runs inside the host: prints [[epochMs, up], ...] transitions until the stop file exists. */
+const POLLER = `
+const fs = require('fs'), net = require('net');
+const stop = process.argv[1];
+const alive = () => {
+  try {
+    const pid = Number(fs.readFileSync('/var/lib/pmta-sim/pmtad.pid', 'utf8').trim());
+    return pid > 0 && fs.readFileSync('/proc/' + pid + '/cmdline', 'utf8').includes('pmtad');
+  } catch { return false; }
+};
+const answers = () => new Promise((done) => {
+  const s = net.connect('/var/lib/pmta-sim/control.sock');
+  const t = setTimeout(() => { s.destroy(); done(false); }, 500);
+  s.once('connect', () => { clearTimeout(t); s.destroy(); done(true); });
+  s.once('error', () => { clearTimeout(t); done(false); });
+});
+(async () => {
+  const events = [];
+  let up = null;
+  for (;;) {
+    const now = alive() && (await answers());
+    if (now !== up) { events.push([Date.now(), now]); up = now; }
+    if (fs.existsSync(stop)) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  process.stdout.write(JSON.stringify(events));
+})();
+`;
 
 export default async function migrationDowntime({ size, runs, log }) {
-  const reasons = notRunnableReasons();
+  const notBuilt = ['steps/spool/scripts.js', 'cli/run.js', 'lab/index.js'].find((f) => !existsSync(dist(f)));
+  if (notBuilt) return { status: 'not-runnable', reason: `dist/${notBuilt} is missing (npm run build)` };
   const count = FILES[size];
   const { runInHost, assetsDir } = await import(dist('lab/index.js'));
-  const naive = await withLab('bench', 1, log, measureNaive).finally(() => {
-    // Left only when the naive script failed half-way (its mount went with the host).
+  const tmp = mkdtempSync(join(tmpdir(), 'mtaf-mig-bench-'));
+  try {
+    return await withLab(LAB, 1, log, (status) => measureAll(status, { count, runs, size, log, runInHost, assetsDir, tmp }));
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
     if (existsSync(NAIVE_MOUNT_POINT)) rmdirSync(NAIVE_MOUNT_POINT);
-  });
-  const measures = [measure(`naive stop / cp -a / start, ${count} queued files: time stopped`, 's', naive.samples)];
-  const figures = { 'files in the spool': naive.filesInSpool, 'files copied by cp -a (incl. files pmtad wrote meanwhile)': naive.copied };
-  if (reasons.length > 0) return { status: 'not-runnable', reason: reasons.join('; '), measures, figures, cache: size === 'full' ? 'cold' : 'warm' };
-  return { status: 'not-runnable', reason: 'the step changed: add the spool-migrate measurement to bench/migration-downtime.mjs (poll pmtad on the host during `mtafleet run` of a spool-migrate playbook)', measures, figures };
+  }
+}
 
-  async function measureNaive(status) {
-    const host = status.hosts[0];
-    if (!host.nvmeDevice) throw new Error(`lab host ${host.name} has no NVMe loop device`);
-    log(`queueing ${count} message files of ${FILE_BYTES} bytes in ${host.name}'s spool`);
-    await inHost(runInHost, host, 'systemctl stop pmta');
-    const filled = await inHost(runInHost, host, fillSpoolScript(assetsDir(), count, FILE_BYTES));
-    await inHost(runInHost, host, 'systemctl start pmta && until pmta show status >/dev/null 2>&1; do sleep 0.1; done');
-    const samples = [];
-    let copied = 0;
-    for (let i = 0; i < runs; i++) {
-      if (size === 'full') dropCaches();
-      const out = await inHost(runInHost, host, naiveMigrationScript(host.nvmeDevice));
-      const [, t0, t1] = /^downtime (\S+) (\S+)$/m.exec(out) ?? [];
-      copied = Number(/^copied (\d+)$/m.exec(out)?.[1] ?? 0);
-      samples.push(Number(t1) - Number(t0));
-      log(`naive stop / cp -a / start: ${samples.at(-1).toFixed(2)} s stopped, ${copied} files copied`);
+async function measureAll(status, { count, runs, size, log, runInHost, assetsDir, tmp }) {
+  const host = status.hosts[0];
+  if (!host.nvmeDevice) throw new Error(`lab host ${host.name} has no NVMe loop device`);
+  const inHost = async (text) => {
+    const r = await runInHost(host.sshdPid, text);
+    if (r.exitCode !== 0) throw new Error(`${host.name}: exit ${r.exitCode}: ${r.stderr.slice(0, 800)}`);
+    return r.stdout;
+  };
+  log(`queueing ${count} message files of ${FILE_BYTES} bytes in ${host.name}'s spool`);
+  await inHost('systemctl stop pmta');
+  const filled = Number((await inHost(fillSpoolScript(assetsDir(), count, FILE_BYTES))).trim().split('\n').pop());
+  // pmtad recovers every queued file at start: at 100k files that can outlast the shim's start timeout.
+  await inHost('systemctl start pmta; i=0; until pmta show status >/dev/null 2>&1; do i=$((i + 1)); [ $i -ge 3000 ] && exit 1; sleep 0.1; done');
+
+  let polls = 0;
+  /** Runs `work` while the poller watches; returns seconds PowerMTA was down. */
+  const downDuring = async (work) => {
+    const stopFile = join(tmp, `poll-${polls++}.stop`);
+    const poller = runInHost(host.sshdPid, `node -e '${POLLER.replace(/'/g, `'\\''`)}' ${stopFile}`);
+    await new Promise((r) => setTimeout(r, 300));
+    let out;
+    try {
+      out = await work();
+    } finally {
+      await new Promise((r) => setTimeout(r, 300));
+      writeFileSync(stopFile, '');
     }
-    return { samples, filesInSpool: Number(filled.trim().split('\n').pop()), copied };
-  }
-}
+    const p = await poller;
+    if (p.exitCode !== 0) throw new Error(`poller: ${p.stderr.slice(0, 500)}`);
+    const events = JSON.parse(p.stdout);
+    if (events[0]?.[1] !== true) throw new Error(`PowerMTA was not up when the measure began: ${p.stdout.slice(0, 200)}`);
+    if (events.at(-1)[1] !== true) throw new Error('PowerMTA was not up again when the measure ended');
+    let down = 0;
+    for (let i = 1; i < events.length; i++) if (events[i][1] === true) down += events[i][0] - events[i - 1][0];
+    return { down: down / 1000, out };
+  };
+  const cli = (args) =>
+    run(process.execPath, [mtafleetBin, ...args, '--state-dir', join(tmp, 'state')], { env: { ...process.env, HOME: tmp }, timeoutMs: 3_600_000, cwd: repoRoot });
 
-async function inHost(runInHost, host, text) {
-  const r = await runInHost(host.sshdPid, text);
-  if (r.exitCode !== 0) throw new Error(`${host.name}: exit ${r.exitCode}: ${r.stderr.slice(0, 500)}`);
-  return r.stdout;
-}
+  const samples = { naive: [], naiveScript: [], mtafleet: [], runWall: [], rollback: [] };
+  const figures = { 'files queued at start': filled, 'file size (bytes)': FILE_BYTES };
+  for (let i = 0; i < runs; i++) {
+    if (size === 'full') dropCaches();
+    const naive = await downDuring(() => inHost(naiveMigrationScript(host.nvmeDevice)));
+    const [, t0, t1] = /^downtime (\S+) (\S+)$/m.exec(naive.out) ?? [];
+    samples.naive.push(naive.down);
+    samples.naiveScript.push(Number(t1) - Number(t0));
+    figures[`run ${i + 1}: files copied by cp -a`] = Number(/^copied (\d+)$/m.exec(naive.out)?.[1] ?? 0);
+    await inHost(`wipefs -q -a ${host.nvmeDevice}`);
+    log(`naive stop / cp -a / start: ${naive.down.toFixed(2)} s down (script: ${samples.naiveScript.at(-1).toFixed(2)} s)`);
 
-function notRunnableReasons() {
-  const plan = dist('steps/spool/plan.js');
-  const scripts = dist('steps/spool/scripts.js');
-  if (!existsSync(plan) || !existsSync(scripts)) return ['the spool-migrate step is not built (dist/steps/spool/)'];
-  const reasons = [];
-  if (!/pre-?copy|rsync|incremental/i.test(readFileSync(plan, 'utf8'))) {
-    reasons.push(
-      'spool-migrate has no copy while PowerMTA runs: it stops the service, then cp -a and a sha256 check of every file, then starts it (src/steps/spool/plan.ts, the "copy" change), so its downtime is the naive downtime plus the verification; the 10 % target needs a pre-copy while running and a final incremental pass with the service stopped',
-    );
+    if (size === 'full') dropCaches();
+    const args = ['run', join(repoRoot, 'playbooks/spool-migrate-nvme.yaml'), '-i', status.inventoryFile, '-e', `device=${host.nvmeDevice}`, '-e', `mountpoint=${MOUNT_POINT}`, '--format', 'json'];
+    const migrated = await downDuring(() => cli(args));
+    const result = parseJson(migrated.out, 'mtafleet run');
+    if (migrated.out.code !== 0 || result.hosts[0]?.status !== 'changed') {
+      throw new Error(`mtafleet run failed (exit ${migrated.out.code}): ${JSON.stringify(result.hosts)} ${migrated.out.stderr.slice(0, 800)}`);
+    }
+    samples.mtafleet.push(migrated.down);
+    samples.runWall.push(migrated.out.wallMs / 1000);
+    figures[`run ${i + 1}: files in the new spool`] = Number((await inHost(`find ${MOUNT_POINT} -type f | wc -l`)).trim());
+    log(`mtafleet run: ${migrated.down.toFixed(2)} s down, ${samples.runWall.at(-1).toFixed(1)} s wall`);
+
+    const rb = await cli(['rollback', result.runId]);
+    if (rb.code !== 0) throw new Error(`mtafleet rollback ${result.runId} failed (exit ${rb.code}): ${rb.stderr.slice(0, 800)}`);
+    samples.rollback.push(rb.wallMs / 1000);
+    log(`mtafleet rollback: ${samples.rollback.at(-1).toFixed(1)} s`);
   }
-  if (/while pgrep -x "\$proc"/.test(readFileSync(scripts, 'utf8'))) {
-    reasons.push(
-      "on lab hosts STOP_AND_WAIT and the observe script (src/steps/spool/scripts.ts) use `pgrep -x pmtad`, which sees the pmtad of every other lab host (lab hosts share one PID namespace), so the stop never completes while another host runs: wait on the service's own pid",
-    );
-  }
-  return reasons;
+  const m = [
+    measure(`mtafleet spool-migrate, ${count} queued files: PowerMTA down`, 's', samples.mtafleet),
+    measure(`naive stop / cp -a / start: PowerMTA down`, 's', samples.naive),
+    measure('naive, timed by its own script (stop .. status answers)', 's', samples.naiveScript),
+    measure('mtafleet run wall time (mkfs, pre-copy while running, final pass, verify, switch)', 's', samples.runWall),
+    measure('mtafleet rollback wall time (carry back, not downtime-optimised)', 's', samples.rollback),
+  ];
+  return {
+    status: 'ok',
+    measures: m,
+    comparisons: [compare('downtime: mtafleet vs naive', m[0].median, m[1].median, TARGET)],
+    figures,
+    cache: size === 'full' ? 'cold (caches dropped before each side)' : 'warm',
+    notes: ['both downtimes are timed by the same 20 ms poller inside the host (pmtad alive and its control socket accepting)'],
+  };
 }

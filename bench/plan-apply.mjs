@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FORKS } from './fleet-audit.mjs';
-import { privateRunLock, withLab, subInventory } from './lib/lab.mjs';
+import { withLab, subInventory } from './lib/lab.mjs';
 import { auditOnce, runOnce } from './lib/mtafleet.mjs';
 import { dist } from './lib/paths.mjs';
 import { tempDir } from './lib/proc.mjs';
@@ -34,7 +34,6 @@ export default async function planApply({ size, runs, log }) {
   const dir = tempDir('plan');
   try {
     return await withLab('bench', count, log, async (status) => {
-      await privateRunLock(status);
       const fleet = subInventory(status, count, dir);
       const playbook = join(dir, 'noop.yaml');
       writeFileSync(playbook, PLAYBOOK);
@@ -65,7 +64,6 @@ export default async function planApply({ size, runs, log }) {
         comparisons: [compare(`${count} hosts: no-op run vs audit`, m[0].median, m[1].median, TARGET)],
         figures: { forks: FORKS, 'playbook tasks': 3 },
         notes: [
-          'lab workaround: each host gets a private tmpfs on /run/lock (lab hosts share the machine\'s, so the per-host run lock would be one lock for all hosts)',
           'the playbook (2 sysctl + 1 file task) is applied once before timing; every timed run must report 0 changes'],
       };
     });

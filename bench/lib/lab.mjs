@@ -42,17 +42,3 @@ export function subInventory(status, count, dir) {
   writeFileSync(file, stringify({ all: { children: { mta: { hosts } } } }));
   return { file, hosts: status.hosts.slice(0, count) };
 }
-
-/**
- * Lab hosts share the machine's /run/lock (only /etc, the spool, logs and sim state are
- * private), so mtafleet's per-host lock /var/lock/mtafleet.lock is one lock for every lab
- * host and parallel runs refuse each other. A real host has its own /run: give each lab host
- * a private tmpfs there (inside its own mount namespace; it goes away with the lab).
- */
-export async function privateRunLock(status) {
-  const { runInHost } = await import(dist('lab/index.js'));
-  for (const h of status.hosts) {
-    const r = await runInHost(h.sshdPid, 'mountpoint -q /run/lock || mount -t tmpfs -o mode=1777,size=1m mtaf-bench-lock /run/lock');
-    if (r.exitCode !== 0) throw new Error(`private /run/lock on ${h.name}: ${r.stderr}`);
-  }
-}

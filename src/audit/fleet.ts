@@ -7,6 +7,7 @@ import { isSecretVar } from '../inventory/index.js';
 import type { InventoryHost } from '../inventory/types.js';
 import { forEachHost, resolveConnectionSpec, type FleetHooks, type HostOutcome } from '../transport/index.js';
 import type { ConnectionSpec, HostConnection } from '../transport/types.js';
+import { detachStrings } from './detach.js';
 import { summarize } from './summary.js';
 import type { AuditHost, AuditReport, Finding, HostFacts } from './types.js';
 
@@ -93,14 +94,15 @@ function failedHost(outcome: HostOutcome<AuditHost>): AuditHost {
 
 /** A host whose probe batch ran: its facts (only those: no cursor) and their diagnosis. */
 function probedHost(name: string, hostFacts: HostFacts, diagnose: (facts: HostFacts) => Finding[]): AuditHost {
-  const probed = { facts: hostFacts.facts, unavailable: hostFacts.unavailable, warnings: hostFacts.warnings };
+  // Copied so that the strings kept do not pin this host's whole batch output in memory.
+  const probed = detachStrings({ facts: hostFacts.facts, unavailable: hostFacts.unavailable, warnings: hostFacts.warnings });
   if (Object.keys(hostFacts.facts).length === 0) {
     // Nothing measured must not read as "healthy": the host counts as failed (exit 2).
     const why = Object.entries(hostFacts.unavailable).map(([p, r]) => `${p}: ${r}`).join('; ') || 'no probe output';
     return { name, reachable: true, error: `${name}: no probe produced facts (${why})`, ...probed, findings: [] };
   }
   try {
-    return { name, reachable: true, error: null, ...probed, findings: diagnose(hostFacts) };
+    return { name, reachable: true, error: null, ...probed, findings: detachStrings(diagnose(hostFacts)) };
   } catch (err) {
     // Diagnosis is pure, but a bug in one rule must neither hide the other hosts nor make
     // this host look healthy: it counts as a failed host (exit 2), facts kept.

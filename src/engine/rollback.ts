@@ -10,6 +10,7 @@ import { selectHosts } from '../inventory/pattern.js';
 import type { ResolveOptions } from '../transport/spec.js';
 import { InputError } from '../util/errors.js';
 import { undoChange, type UndoProblem } from './applier.js';
+import { manualCommand } from './execute.js';
 import { silent } from './events.js';
 import { eachHost, specsFor, type EngineDeps } from './fleet.js';
 import { Journal, pendingUndos, readJournal, runDir, type PendingUndo } from './journal.js';
@@ -46,6 +47,7 @@ export async function rollbackRun(opts: RollbackOptions, deps: EngineDeps = {}):
   const problems: UndoProblem[] = [];
   const lock = deps.lock ?? remoteLock;
   let outcomes: HostOutcome[];
+  const reached = new Set<string>();
   try {
     const specs = specsFor(hosts, { inventory: opts.inventory, forks: opts.forks, resolve: opts.resolve });
     const results = await eachHost(specs, opts.forks, { ...deps, emit }, async (conn) => {
@@ -54,6 +56,7 @@ export async function rollbackRun(opts: RollbackOptions, deps: EngineDeps = {}):
       const lockPath = typeof lockVar === 'string' && lockVar.startsWith('/') ? lockVar : DEFAULT_LOCK_PATH;
       // The rollback acts as the run it undoes: it may take over that run's (stale) lock only.
       await lock.acquire(conn, lockPath, { run: opts.runId, time: new Date().toISOString(), user: currentUser() }, { takeOverFrom: opts.runId });
+      reached.add(conn.name);
       const mine: UndoProblem[] = [];
       let undone = 0;
       try {
@@ -75,10 +78,29 @@ export async function rollbackRun(opts: RollbackOptions, deps: EngineDeps = {}):
       return outcome;
     });
     outcomes = results.map(({ name, status, changes, error }) => ({ name, status, changes, error }));
+    // A host never reached (or whose lock was refused) kept every change: name each one.
+    for (const o of outcomes) {
+      if (reached.has(o.name)) continue;
+      problems.push(...notReached(byHost.get(o.name) ?? [], o.error ?? o.status, opts.runId));
+    }
   } finally {
     journal.close();
   }
   const rollbacks = [...((record as { rollbacks?: unknown[] }).rollbacks ?? []), { at: new Date().toISOString(), user: currentUser(), hosts: outcomes }];
   writeRunRecord(opts.stateDir, { ...record, rollbacks } as typeof record);
   return { runId: opts.runId, check: false, hosts: outcomes, summary: summarize(outcomes), notRun: [], problems };
+}
+
+/** The problems of a host the rollback could not work on: each pending change, with its undo by hand. */
+function notReached(pending: PendingUndo[], why: string, runId: string): UndoProblem[] {
+  return pending.map((p) => ({
+    kind: p.undo.length > 0 ? ('failed' as const) : ('irreversible' as const),
+    host: p.host,
+    change: p.summary,
+    reason:
+      p.undo.length > 0
+        ? `not rolled back: ${why}; run \`mtafleet rollback ${runId}\` again once the host is reachable, or restore by hand`
+        : 'has no undo (a command step cannot be reversed by mtafleet)',
+    manual: p.undo.map(manualCommand),
+  }));
 }

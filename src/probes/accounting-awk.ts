@@ -224,7 +224,8 @@ BEGIN {
   hk = substr(s, 1, 13) substr(s, 20, 6)
   if (hk != CHK) {
     # CHA: the hour starts on a UTC hour (whole-hour offset), so it is one bucket.
-    if (hk in HC) { CHK = hk; CHE = HC[hk]; CHW = HW[hk]; CHA = CHE % 3600 == 0; CHB = int(CHE / 3600) }
+    # CPK: the aggregation key prefix, built once per hour (number to string is costly).
+    if (hk in HC) { CHK = hk; CHE = HC[hk]; CHW = HW[hk]; CHA = CHE % 3600 == 0; CHB = int(CHE / 3600); CPK = sprintf("%.0f", CHB) SUBSEP CHW SUBSEP }
     else CHK = ""
   }
   x = CHK == "" ? "" : MSS[substr(s, 14, 6)]
@@ -234,8 +235,8 @@ BEGIN {
     e = E
   } else { e = CHE + x - 1; HOUR = CHW; TEXT = s }
   if (e > NEWEST) { NEWEST = e; UNTIL = TEXT }
-  if (x != "" && CHA) b = CHB
-  else { b = int(e / 3600); if (e < 0 && b * 3600 > e) b-- }
+  if (x != "" && CHA) { b = CHB; PK = CPK }
+  else { b = int(e / 3600); if (e < 0 && b * 3600 > e) b--; PK = sprintf("%.0f", b) SUBSEP HOUR SUBSEP }
   if (b < MINB) next
   if (EDGE && (b != EDGEB || e <= START || e > TOP)) next
   if (b != CB) {
@@ -247,22 +248,17 @@ BEGIN {
   if (e < CM) { CM = e; MINE[b] = e; MINT[b] = TEXT }
   # Column 0 (absent) reads F[0], which is never set.
   ip = CI <= n ? F[CI] : ""
-  dom = CR <= n ? F[CR] : ""
-  k = index(dom, "@")
-  if (k == 0) dom = "\001"
-  else {
-    dom = substr(dom, k + 1)
-    while ((k = index(dom, "@")) > 0) dom = substr(dom, k + 1)
-    if (dom == "") dom = "\001"
-  }
+  # The domain: after the last "@"; "\001" stands for none.
+  k = CR <= n ? split(F[CR], A, "@") : 0
+  dom = k > 1 && A[k] != "" ? A[k] : "\001"
   if (index(dom, SUBSEP)) dom = clean(dom)
   # The IP goes last: a SUBSEP inside it is rejoined at the end.
-  K = b SUBSEP HOUR SUBSEP dom SUBSEP ip
+  K = PK dom SUBSEP ip
   if (t == "d") KD[K]++
   else {
     if (t == "t") KT[K]++
     else KB[K]++
-    G[b SUBSEP dom SUBSEP (CD > 0 && CD <= n ? substr(F[CD], 1, 60) : "")]++
+    G[PK dom SUBSEP (CD > 0 && CD <= n ? substr(F[CD], 1, 60) : "")]++
   }
 }
 END {
@@ -287,7 +283,7 @@ END {
   for (K in X) {
     k = split(K, p, SUBSEP)
     ip = p[4]; for (i = 5; i <= k; i++) ip = ip " " p[i]
-    p[4] = p[3] == "\001" ? "(none)" : tolower(p[3]); p[3] = ip == "" ? "(none)" : clean(ip)
+    p[4] = p[3] == "\001" ? "(none)" : tolower(clean(p[3])); p[3] = ip == "" ? "(none)" : clean(ip)
     HH[p[1] SUBSEP p[2]] = 1; II[p[1] SUBSEP p[3]] = 1; DD[p[1] SUBSEP p[4]] = 1
     SD[p[1], p[2], "h"] += KD[K]; ST[p[1], p[2], "h"] += KT[K]; SB[p[1], p[2], "h"] += KB[K]
     SD[p[1], p[3], "i"] += KD[K]; ST[p[1], p[3], "i"] += KT[K]; SB[p[1], p[3], "i"] += KB[K]
@@ -299,9 +295,9 @@ END {
   for (K in G) {
     # The diagnostic is the last part and may itself hold SUBSEP (shown as a space).
     k = split(K, p, SUBSEP)
-    for (i = 4; i <= k; i++) p[3] = p[3] " " p[i]
-    p[3] = clean(p[3])
-    p[2] = p[2] == "\001" ? "(none)" : tolower(clean(p[2]))
+    for (i = 5; i <= k; i++) p[4] = p[4] " " p[i]
+    p[2] = p[3] == "\001" ? "(none)" : tolower(clean(p[3]))
+    p[3] = clean(p[4])
     GG[p[1] SUBSEP p[2] SUBSEP p[3]] += G[K]
   }
   for (K in GG) { split(K, p, SUBSEP); printf "g\t%s\t%s\t%d\t%s\n", p[1], p[2], GG[K], p[3] }

@@ -21,6 +21,7 @@ const partial = z.object({
 });
 const CursorSchema = z.object({
   version: z.literal(1),
+  hostId: z.string().regex(/^[0-9a-f]*$/),
   windowHours: z.number().int().positive(),
   newest: z.object({ e: z.number().int(), text: z.string() }).nullable(),
   // Values go back to the host script (quoted, but also into its line protocol): strict shapes.

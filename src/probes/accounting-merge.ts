@@ -33,6 +33,8 @@ export interface CursorFile {
 /** What the runner keeps between audits of one host (never written on the host). */
 export interface AccountingCursor {
   version: 1;
+  /** /etc/machine-id of the host ("" when it has none): a cursor never applies elsewhere. */
+  hostId: string;
   windowHours: number;
   newest: { e: number; text: string } | null;
   files: CursorFile[];
@@ -47,6 +49,7 @@ export interface AccountingCursor {
 
 export interface ScanResult {
   mode: 'full' | 'incremental';
+  hostId: string;
   windowHours: number;
   files: Array<CursorFile & { size: number; startOffset: number; newest: { e: number; text: string } | null }>;
   /** Bucket -> partial, per file in order (merge order matters for ties). */
@@ -96,6 +99,7 @@ const int = (t: string | undefined): number => {
 export function parseScan(stdout: string, windowHours: number): ScanResult {
   const result: ScanResult = {
     mode: 'full',
+    hostId: '',
     windowHours,
     files: [],
     partials: [],
@@ -124,6 +128,9 @@ export function parseScan(stdout: string, windowHours: number): ScanResult {
         break;
       case 'W':
         result.windowHours = int(f[1]) || windowHours;
+        break;
+      case 'I':
+        result.hostId = f[1] ?? '';
         break;
       case 'M':
         result.mode = f[1] === 'incremental' ? 'incremental' : 'full';
@@ -202,7 +209,7 @@ export function mergeScan(scan: ScanResult, previous: AccountingCursor | undefin
   const counts = { ...scan.counts };
   if (old) for (const k of Object.keys(counts) as Array<keyof typeof counts>) counts[k] += old.counts[k];
   const files: CursorFile[] = scan.files.map(({ path, inode, offset, cols }) => ({ path, inode, offset, cols }));
-  const empty: AccountingCursor = { version: 1, windowHours: scan.windowHours, newest, files, buckets: {}, ranges: [], edge: null, counts };
+  const empty: AccountingCursor = { version: 1, hostId: scan.hostId, windowHours: scan.windowHours, newest, files, buckets: {}, ranges: [], edge: null, counts };
   if (!newest || !scan.plan) return { cursor: empty, window: emptyPartial(), newest };
   const edgeBucket = scan.plan.bucket;
   // Full buckets after the edge: the cursor's first, then the new bytes' in file order.
@@ -283,7 +290,7 @@ export function windowFacts(
 
 /** The cursor as text lines for the host script (only what the host needs). */
 export function cursorText(cursor: AccountingCursor): string {
-  const lines = [`W\t${cursor.windowHours}`];
+  const lines = [`W\t${cursor.windowHours}`, `I\t${cursor.hostId}`];
   if (cursor.newest) {
     lines.push(`N\t${cursor.newest.e}`);
     const start = cursor.newest.e - cursor.windowHours * 3600;

@@ -54,6 +54,8 @@ for mtaf_p in $( (pgrep -x pmtad || pidof pmtad) 2>/dev/null); do
   if [ "$(readlink /proc/$mtaf_p/ns/net 2>/dev/null)" = "$mtaf_netns" ]; then MTAF_PID=$mtaf_p; break; fi
 done
 MTAF_TMP=$(mktemp -d 2>/dev/null || { d=/tmp/mtafleet-probe.$$; mkdir -m 700 "$d" && echo "$d"; })
+# Never fall through with an empty MTAF_TMP: the probes would then write /0.out etc. as root.
+[ -n "$MTAF_TMP" ] && [ -d "$MTAF_TMP" ] && [ ! -L "$MTAF_TMP" ] || { echo 'mtafleet: cannot create a private temporary directory' >&2; exit 1; }
 trap 'rm -rf "$MTAF_TMP"' EXIT
 trap 'exit 130' INT TERM
 `);

@@ -14,10 +14,14 @@ import type { StepKind } from './types.js';
  *      RAID signature, smaller than minFreeFactor x the spool's used bytes);
  *   2. mount with noatime (repoint: at `mountpoint`, fstab entry by UUID checked with
  *      findmnt --verify; mount-at-old-path: temporarily, for the copy);
- *   3. stop the service (waiting until the daemon exited), cp -a, compare sha256 manifests;
- *   4. rename the old spool aside (kept until spool-finalize), point `<spool>` at the new place
+ *   3. pre-copy while PowerMTA runs (cp -a, sha256 of both trees);
+ *   4. stop the service (waiting until its own main process exited), final incremental pass
+ *      (files new or changed since the pre-copy, delivered ones removed: a mirror), then the
+ *      full check: file count, bytes and the sha256 manifests of every file on both sides
+ *      (hashes from the pre-copy reused only for files whose ctime shows them unchanged);
+ *   5. rename the old spool aside (kept until spool-finalize), point `<spool>` at the new place
  *      (validated with pmta test config) or mount the disk at the old path, start the service.
- * Undo of 4 carries back any mail PowerMTA wrote into the new spool before the old one is used
+ * Undo of 5 carries back any mail PowerMTA wrote into the new spool before the old one is used
  * again. The finalize behaviour is the separate `spool-finalize` kind (src/steps/spool/finalize.ts).
  */
 export const spoolMigrateParams = z

@@ -3,8 +3,9 @@
  * verification, keepalive, connect timeout and auth order key files -> agent -> password.
  * The returned HostConnection runs commands (with become), reads and atomically writes files.
  */
+import { createPrivateKey, sign as cryptoSign, type KeyObject } from 'node:crypto';
 // ssh2 is CommonJS: Node's ESM loader only sees its default export.
-import ssh2, { type Client, type ConnectConfig } from 'ssh2';
+import ssh2, { type AnyAuthMethod, type Client, type ConnectConfig, type ParsedKey } from 'ssh2';
 import type { Readable } from 'node:stream';
 import { ConnectError, ExecError } from '../util/errors.js';
 import { planBecome } from './become.js';
@@ -59,6 +60,7 @@ export async function connect(spec: ConnectionSpec): Promise<HostConnection> {
 async function openClient(spec: ConnectionSpec, sock?: Readable): Promise<Client> {
   const known = await loadKnownHosts(spec.knownHostsFile);
   const auth = await buildAuthMethods(spec);
+  signWithKeyObjects(auth.methods);
   if (auth.methods.length === 0) {
     throw new ConnectError(spec.name, 'auth', `${describeTarget(spec)}: no way to authenticate (${auth.notes.join('; ') || 'no key file, no ssh-agent, no password'})`);
   }
@@ -116,6 +118,51 @@ async function openClient(spec: ConnectionSpec, sock?: Readable): Promise<Client
     client.once('ready', onReady);
     client.connect(config);
   });
+}
+
+/** The signature hash ssh2 uses for a key type when the server asks for none (keyParser.js). */
+const DEFAULT_SIGN_HASH: Record<string, string | null> = {
+  'ssh-ed25519': null,
+  'ecdsa-sha2-nistp256': 'sha256',
+  'ecdsa-sha2-nistp384': 'sha384',
+  'ecdsa-sha2-nistp521': 'sha512',
+  'ssh-rsa': 'sha1',
+};
+/** Private keys as parsed OpenSSL objects, one per key, for the whole run. */
+const keyObjects = new Map<string, KeyObject>();
+
+/**
+ * ssh2 signs the publickey authentication with the key's PEM text, which OpenSSL parses
+ * again on every signature: ~1 ms per connection, the largest per-host cost of a
+ * 1000-host audit after the probes' parsing. Sign with a KeyObject parsed once instead
+ * (same algorithm, same bytes); anything unexpected falls back to ssh2's own signing.
+ */
+export function signWithKeyObjects(methods: AnyAuthMethod[]): void {
+  for (const method of methods) {
+    if (method.type !== 'publickey' || typeof method.key !== 'object' || Buffer.isBuffer(method.key)) continue;
+    const key = method.key as ParsedKey;
+    const defaultHash = DEFAULT_SIGN_HASH[key.type];
+    if (defaultHash === undefined || !key.isPrivateKey()) continue;
+    const pem = key.getPrivatePEM();
+    let keyObject = keyObjects.get(pem);
+    if (!keyObject) {
+      try {
+        keyObject = createPrivateKey(pem);
+      } catch {
+        continue;
+      }
+      keyObjects.set(pem, keyObject);
+    }
+    const parsedOnce = keyObject;
+    const ssh2Sign = key.sign.bind(key);
+    key.sign = (data, algo) => {
+      try {
+        return cryptoSign(typeof algo === 'string' && algo !== '' ? algo : defaultHash, typeof data === 'string' ? Buffer.from(data) : data, parsedOnce);
+      } catch {
+        return ssh2Sign(data, algo);
+      }
+    };
+  }
 }
 
 /**

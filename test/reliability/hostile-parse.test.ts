@@ -102,3 +102,17 @@ describe('playbook: hostile step parameters are refused with file:line: path', (
     expect(msg).toMatch(why);
   });
 });
+
+describe('command step: values templated into shell text are quoted', () => {
+  it('cmd and unless get each {{ }} as one quoted word; argv stays literal', async () => {
+    const { resolveParams } = await import('../../src/playbook/index.js');
+    const pb = parsePlaybook(
+      '/pb/cmd.yaml',
+      `- hosts: all\n  tasks:\n    - name: t\n      command: { cmd: "echo {{ evil }} > {{ dir }}/out", unless: "test -e {{ evil }}" }\n`,
+    );
+    const evil = `x'; touch /tmp/mtaf-rel-never $(id) \`id\``;
+    const params = resolveParams(pb, pb.plays[0].tasks[0], { evil, dir: '/srv/a b' }, 'h1') as { cmd: string; unless: string };
+    expect(params.cmd).toBe(`echo 'x'\\''; touch /tmp/mtaf-rel-never $(id) \`id\`' > '/srv/a b'/out`);
+    expect(params.unless).toBe(`test -e 'x'\\''; touch /tmp/mtaf-rel-never $(id) \`id\`'`);
+  });
+});

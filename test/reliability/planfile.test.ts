@@ -6,6 +6,7 @@
 import { closeSync, ftruncateSync, openSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planDigest, type PlanDocument } from '../../src/engine/planfile.js';
 import { startOneHost, type OneHost } from './fixture.js';
@@ -16,6 +17,7 @@ let inv: string;
 let target: string;
 let planMode: number;
 
+const accepted = () => (fx.sshd.log().match(/Accepted publickey/g) ?? []).length;
 const connections = () => (fx.sshd.log().match(/Connection from/g) ?? []).length;
 
 beforeAll(async () => {
@@ -167,6 +169,24 @@ describe('apply refuses damaged or foreign plan files (exit 1, no host touched)'
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/not valid JSON/);
     expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  it('the host key changed between plan and apply: exit 4 with the new fingerprint, nothing written', async () => {
+    const original = readFileSync(fx.knownHosts, 'utf8');
+    const other = join(fx.dir, 'other_key');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other], { stdio: 'ignore' });
+    const otherPub = readFileSync(`${other}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ');
+    try {
+      writeFileSync(fx.knownHosts, `[127.0.0.1]:${fx.sshd.port} ${otherPub}\n`);
+      const acceptedBefore = accepted();
+      const r = await fx.cli(['apply', fx.write('keychange.plan', planText), '--yes']);
+      expect(r.code, r.stderr + r.stdout).toBe(4);
+      expect(r.stdout + r.stderr).toMatch(/host key/i);
+      expect(accepted(), 'apply authenticated to a host whose key changed').toBe(acceptedBefore);
+      expect(readFileSync(join(target, 'app.conf'), 'utf8')).toBe('threads = 2\n');
+    } finally {
+      writeFileSync(fx.knownHosts, original);
+    }
   });
 
   it('finally, the intact plan applies (the refusals above were not a broken fixture)', async () => {

@@ -3,7 +3,6 @@ import { argv, sh } from '../../transport/quote.js';
 import { execAction, fileDiff, removeFileAction, restoreFileAction, writeFileAction } from '../actions.js';
 import { configuredSpool, planSpoolRepoint } from '../pmta/edit.js';
 import { validatedWrite } from '../pmta/write.js';
-import { serviceCommand } from '../service.js';
 import type { Action, Change, StepPlan } from '../types.js';
 import { daemonProcess, type SpoolMigrateState } from './observe.js';
 import { deviceRefusal, formatBytes, layoutRefusal } from './preflight.js';
@@ -129,7 +128,7 @@ export function planSpoolMigrate(state: SpoolMigrateState, params: SpoolMigrateP
         };
 
   const stop = execAction(run(STOP_AND_WAIT, 'mtafleet-stop', init, svc, proc, PMTA_PID_FILE), { timeoutMs: 180_000 });
-  const start = execAction(run(START_AND_WAIT, 'mtafleet-start', init, svc), { timeoutMs: 120_000 });
+  const start = execAction(run(START_AND_WAIT, 'mtafleet-start', init, svc), { timeoutMs: 330_000 });
   const work = `${STATE_DIR}/${id}.work`;
   // Labelled predicted: PowerMTA keeps accepting and delivering mail until it is stopped, so
   // the files copied are the spool of that moment, not the observed counts.
@@ -153,7 +152,8 @@ export function planSpoolMigrate(state: SpoolMigrateState, params: SpoolMigrateP
     do: [...(wasActive ? [stop] : []), execAction(run(FINAL_SYNC_AND_VERIFY, 'mtafleet-final-copy', spool, mp, STATE_DIR, id), { timeoutMs: 3_600_000 })],
     undo: [
       execAction(argv('rm', '-rf', '--', manifest, `${STATE_DIR}/${id}.manifest-new`, work)),
-      ...(wasActive ? [execAction(serviceCommand(init, 'start', svc))] : []),
+      // Started as in the switch: a large spool can outlast the init system's start timeout.
+      ...(wasActive ? [start] : []),
     ],
   };
 

@@ -85,14 +85,20 @@ export const PMTA_PID_FILE = '/var/run/pmta.pid';
  * its own main process (main_pid) has exited.
  */
 const STOP_SERVICE_FN = `${MAIN_PID_FN}
+# A zombie has exited (its parent has not reaped it yet): it holds no files.
+running() {
+  [ -d /proc/self ] || { kill -0 "$1" 2>/dev/null; return; }
+  st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c 1)
+  [ -n "$st" ] && [ "$st" != Z ]
+}
 stop_service() {
   pid=$(main_pid "$2" "$3" "$4")
   if [ "$1" = systemd ]; then systemctl stop "$2"; else service "$2" stop; fi || return 1
   i=0
-  while [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; do
+  while [ -n "$pid" ] && running "$pid"; do
     i=$((i + 1))
-    if [ "$i" -ge 1200 ]; then echo "$3 (pid $pid) is still running 120 s after stopping $2" >&2; return 1; fi
-    sleep 0.1
+    if [ "$i" -ge 2400 ]; then echo "$3 (pid $pid) is still running 120 s after stopping $2" >&2; return 1; fi
+    sleep 0.05
   done
   echo "$2 stopped\${pid:+ (pid $pid has exited)}"
 }`;
@@ -101,27 +107,43 @@ stop_service() {
 export const STOP_AND_WAIT = `${STOP_SERVICE_FN}
 stop_service "$1" "$2" "$3" "$4"`;
 
-/** Starts the service and waits until \`pmta show status\` answers (for pmta). $1 init, $2 service. */
+/**
+ * Starts the service and waits until \`pmta show status\` answers (for pmta). $1 init, $2 service.
+ * A daemon recovering a large spool can outlast the init system's start timeout and still come
+ * up: what counts is that PowerMTA answers within 5 minutes.
+ */
 export const START_AND_WAIT = `init=$1; svc=$2
-if [ "$init" = systemd ]; then systemctl start "$svc"; else service "$svc" start; fi || exit 1
-[ "$svc" = pmta ] || exit 0
+if [ "$init" = systemd ]; then systemctl start "$svc"; else service "$svc" start; fi; rc=$?
+[ "$svc" = pmta ] || exit "$rc"
 i=0
 until pmta show status >/dev/null 2>&1; do
   i=$((i + 1))
-  if [ "$i" -ge 600 ]; then echo "pmta does not answer 60 s after start" >&2; exit 1; fi
+  if [ "$i" -ge 3000 ]; then echo "pmta does not answer 300 s after start (start exit $rc)" >&2; exit 1; fi
   sleep 0.1
 done
+[ "$rc" = 0 ] || echo "$svc: the start command exited $rc, but PowerMTA answers"
 pmta show status | grep -E '^ *(Status|Queues|SMTP|Spool)' || true`;
 
 /**
- * Shell functions of the two-phase copy. hash_list DIR LIST OUT: sha256sum of the files named in
- * LIST (paths ./x relative to DIR, one a line), on up to 4 cores, each worker into its own file
- * (parallel writers to one pipe could split lines), sorted by path into OUT.
- * file_list DIR: the regular files under DIR as ./x, sorted (C locale).
+ * Shell functions of the two-phase copy.
+ * scan DIR MARK OUT: one find over DIR writing OUT.files and OUT.dirs (paths ./x, sorted, C
+ * locale), OUT.changed (files whose ctime is newer than MARK's mtime) and OUT.bytes (total).
+ * Fails on a file name with a line break (the lists are one name a line).
+ * hash_list DIR LIST OUT: sha256sum of the files in LIST on up to 4 cores, each worker into its
+ * own file (parallel writers to one pipe could split lines), sorted by path into OUT.
  */
 const COPY_FNS = `export LC_ALL=C
 workers=$(nproc 2>/dev/null || echo 2); [ "$workers" -gt 4 ] && workers=4; [ "$workers" -lt 1 ] && workers=1
-file_list() { (cd -- "$1" && find . -type f) | sort; }
+scan() {
+  m=$(find "$2" -maxdepth 0 -printf '%T@') || return 1
+  (cd -- "$1" && find . -mindepth 1 \\( -type f -o -type d \\) -printf '%y %C@ %s %p\\n') | awk -v m="$m" -v o="$3" '
+    !/^[fd] [0-9.]+ [0-9]+ \\.\\// { bad = 1; next }
+    { p = $0; sub(/^[^ ]+ [^ ]+ [^ ]+ /, "", p) }
+    $1 == "d" { print p > (o ".dirs"); next }
+    { print p > (o ".files"); b += $3; if ($2 + 0 > m + 0) print p > (o ".changed") }
+    END { printf "%.0f\\n", b > (o ".bytes"); exit bad }' || { echo "a file name under $1 has a line break; not copying" >&2; return 1; }
+  for k in files dirs changed; do touch -- "$3.$k" && sort -o "$3.$k" -- "$3.$k" || return 1; done
+}
 hash_list() {
   rm -f -- "$3".part.*
   tr '\\n' '\\0' < "$2" | split -t '\\0' -n "r/$workers" - "$3.part." || return 1
@@ -135,15 +157,14 @@ hash_list() {
   cat "$3".part.*.sum 2>/dev/null | sort -t ' ' -k 3 > "$3"
   rm -f -- "$3".part.*
   return "$ok"
-}
-bytes_of() { (cd -- "$1" && find . -type f -printf '%s\\n') | awk '{ s += $1 } END { print s + 0 }'; }`;
+}`;
 
 /**
  * Phase 1 of the copy, while PowerMTA keeps running. $1 old spool, $2 new dir, $3 state dir,
  * $4 id. Marks the time (any file PowerMTA changes after the mark has a newer ctime), copies
- * with cp -a (owners, modes, timestamps), and hashes both trees into work manifests. Files
- * PowerMTA writes or removes meanwhile are handled by the final pass; errors about them are
- * expected and only counted.
+ * with cp -a (owners, modes, timestamps), marks again (anything changing the copy after that
+ * is copied again), and hashes both trees into work manifests. Files PowerMTA writes or removes
+ * meanwhile are handled by the final pass; errors about them are expected and only counted.
  */
 export const PRECOPY = `set -u
 src=$1; dst=$2; dir=$3; id=$4; w=$dir/$id.work
@@ -154,50 +175,44 @@ touch -- "$w/mark" || exit 1
 # Timestamps are coarse (a clock tick): changes in the mark's own tick happen before the copy starts.
 sleep 1
 cp -a -- "$src/." "$dst/" 2> "$w/precopy.err" || echo "pre-copy: $(wc -l < "$w/precopy.err") files changed while copying (the final pass takes them)"
-# From here on only the final pass writes the copy: anything else changing it is copied again.
 touch -- "$w/mark-new" || exit 1
 sleep 1
-file_list "$src" > "$w/old.prelist" && file_list "$dst" > "$w/new.prelist" || exit 1
-hash_list "$src" "$w/old.prelist" "$w/old.pre" & a=$!
-hash_list "$dst" "$w/new.prelist" "$w/new.pre" & b=$!
+scan "$src" "$w/mark" "$w/old.pre" && scan "$dst" "$w/mark-new" "$w/new.pre" || exit 1
+hash_list "$src" "$w/old.pre.files" "$w/old.pre" & a=$!
+hash_list "$dst" "$w/new.pre.files" "$w/new.pre" & b=$!
 wait "$a"; wait "$b"
-echo "pre-copied $(wc -l < "$w/new.prelist") files to $dst while the service ran; hashed $(wc -l < "$w/old.pre") + $(wc -l < "$w/new.pre")"`;
+echo "pre-copied $(wc -l < "$w/new.pre.files") files to $dst while the service ran; hashed $(wc -l < "$w/old.pre") + $(wc -l < "$w/new.pre")"`;
 
 /**
  * Phase 2, with PowerMTA stopped: make the new tree a mirror of the old one, then verify all of
  * it. $1 old spool, $2 new dir, $3 state dir, $4 id.
  * - copies again (cp -a) every file whose ctime is newer than the pre-copy mark, that is
- *   missing in the copy, or whose copy was touched after the pre-copy; removes from the copy the files (and directories) gone from the old
- *   spool (delivered meanwhile);
+ *   missing in the copy, or whose copy was touched after the pre-copy; removes from the copy
+ *   the files (and directories) gone from the old spool (delivered meanwhile);
  * - manifests of both sides: a pre-copy hash is reused only for a file not changed since the
  *   mark (ctime, which no one can set back) and not copied again; every other file is hashed
  *   now. Both manifests list every file; they must be equal, as must counts and byte totals.
- * Writes $3/$4.manifest (old spool) and $4.manifest-new (copy). File names with a newline or
- * a backslash fall back to hashing everything now (slower, same result).
+ * Writes $3/$4.manifest (old spool) and $4.manifest-new (copy). File names with a backslash
+ * (escaped by sha256sum) fall back to hashing everything now (slower, same result).
  */
 export const FINAL_SYNC_AND_VERIFY = `set -u
 src=$1; dst=$2; dir=$3; id=$4; w=$dir/$id.work
 ${COPY_FNS}
-[ -f "$w/mark" ] || { echo "no pre-copy of $src in $w" >&2; exit 1; }
-file_list "$src" > "$w/old.list" & a=$!
-file_list "$dst" > "$w/new.before" & b=$!
-(cd -- "$src" && find . -type f -cnewer "$w/mark") | sort > "$w/changed" & c=$!
-(cd -- "$dst" && find . -type f -cnewer "$w/mark-new") | sort > "$w/new.changed" & d=$!
-wait "$a" && wait "$b" && wait "$c" && wait "$d" || exit 1
-comm -23 "$w/old.list" "$w/new.before" | sort -m - "$w/changed" "$w/new.changed" | uniq | comm -12 - "$w/old.list" > "$w/recopy"
-comm -13 "$w/old.list" "$w/new.before" > "$w/gone"
+[ -f "$w/mark" ] && [ -f "$w/mark-new" ] || { echo "no pre-copy of $src in $w" >&2; exit 1; }
+scan "$src" "$w/mark" "$w/old" & a=$!
+scan "$dst" "$w/mark-new" "$w/before" & b=$!
+wait "$a" && wait "$b" || exit 1
+comm -23 "$w/old.files" "$w/before.files" | sort -m - "$w/old.changed" "$w/before.changed" | uniq | comm -12 - "$w/old.files" > "$w/recopy"
+comm -13 "$w/old.files" "$w/before.files" > "$w/gone"
 (cd -- "$dst" && tr '\\n' '\\0' < "$w/gone" | xargs -0r rm -f --) || exit 1
-(cd -- "$src" && find . -mindepth 1 -type d) | sort > "$w/old.dirs"
-(cd -- "$dst" && find . -mindepth 1 -type d) | sort > "$w/new.dirs"
-comm -13 "$w/old.dirs" "$w/new.dirs" | sort -r | (cd -- "$dst" && tr '\\n' '\\0' | xargs -0r rmdir --) || exit 1
-comm -23 "$w/old.dirs" "$w/new.dirs" | while IFS= read -r d; do
+comm -13 "$w/old.dirs" "$w/before.dirs" | sort -r | (cd -- "$dst" && tr '\\n' '\\0' | xargs -0r rmdir --) || exit 1
+comm -23 "$w/old.dirs" "$w/before.dirs" | while IFS= read -r d; do
   mkdir -p -- "$dst/$d" && chown --reference="$src/$d" -- "$dst/$d" && chmod --reference="$src/$d" -- "$dst/$d" || exit 1
 done || exit 1
 (cd -- "$src" && tr '\\n' '\\0' < "$w/recopy" | xargs -0r cp -a --parents -t "$dst" --) || { echo "final copy pass failed" >&2; exit 1; }
-file_list "$dst" > "$w/new.list" || exit 1
+scan "$dst" "$w/mark-new" "$w/new" || exit 1
 full=no
-if find "$src" -name '*\\\\*' | grep -q . || [ "$(find "$src" -name '*
-*' | head -c 1)" ]; then full=yes; fi
+grep -q '\\\\' "$w/old.files" && full=yes
 reuse() { # PRE LIST OUT: pre-copy hashes still valid for files of LIST; OUT.todo: the rest
   if [ "$full" = yes ]; then : > "$3"; else
     awk -v L="$2" -v X="$w/recopy" 'BEGIN { while ((getline l < L) > 0) ok[l] = 1; while ((getline l < X) > 0) delete ok[l] }
@@ -205,22 +220,22 @@ reuse() { # PRE LIST OUT: pre-copy hashes still valid for files of LIST; OUT.tod
   fi
   cut -c 67- "$3" | sort | comm -23 "$2" - > "$3.todo"
 }
-reuse "$w/old.pre" "$w/old.list" "$w/old.kept" & a=$!
-reuse "$w/new.pre" "$w/new.list" "$w/new.kept" & b=$!
+reuse "$w/old.pre" "$w/old.files" "$w/old.kept" & a=$!
+reuse "$w/new.pre" "$w/new.files" "$w/new.kept" & b=$!
 wait "$a" && wait "$b" || exit 1
 hash_list "$src" "$w/old.kept.todo" "$w/old.now" & a=$!
 hash_list "$dst" "$w/new.kept.todo" "$w/new.now" & b=$!
 wait "$a" && wait "$b" || { echo "hashing failed" >&2; exit 1; }
 sort -m -t ' ' -k 3 "$w/old.kept" "$w/old.now" > "$dir/$id.manifest" || exit 1
 sort -m -t ' ' -k 3 "$w/new.kept" "$w/new.now" > "$dir/$id.manifest-new" || exit 1
-n=$(wc -l < "$w/old.list"); m=$(wc -l < "$dir/$id.manifest")
+n=$(wc -l < "$w/old.files"); m=$(wc -l < "$dir/$id.manifest")
 [ "$n" = "$m" ] || { echo "manifest of $src lists $m files, the spool holds $n" >&2; exit 1; }
 if ! cmp -s -- "$dir/$id.manifest" "$dir/$id.manifest-new"; then
   echo "the copy in $dst differs from $src:" >&2
   diff -- "$dir/$id.manifest" "$dir/$id.manifest-new" | head -n 20 >&2
   exit 1
 fi
-x=$(bytes_of "$src"); y=$(bytes_of "$dst")
+x=$(cat "$w/old.bytes"); y=$(cat "$w/new.bytes")
 [ "$x" = "$y" ] || { echo "byte totals differ: $x in $src, $y in $dst" >&2; exit 1; }
 echo "final pass: copied $(wc -l < "$w/recopy") new or changed files, removed $(wc -l < "$w/gone") delivered ones"
 echo "verified $n files, $x bytes: sha256 of every file ($(wc -l < "$w/old.kept.todo") + $(wc -l < "$w/new.kept.todo") hashed now, the rest unchanged since the pre-copy; manifest $dir/$id.manifest)"
@@ -245,7 +260,10 @@ ours=no
 [ "$(findmnt -n -o UUID --mountpoint "$new" 2>/dev/null)" = "$uuid" ] && ours=yes
 if [ "$ours" = yes ]; then
   cp -a -- "$new/." "$old/" || exit 1
-  (cd -- "$new" && find . -type f -exec sh -c 'o=$1; shift; for f; do cmp -s -- "$f" "$o/$f" || { echo "not carried back: $f" >&2; exit 1; }; done' mtafleet-cmp "$old" {} +) || exit 1
+  # Every file of the new spool must now be in the old one, byte for byte (one diff process,
+  # not one cmp per file); files only in the old spool are dealt with below.
+  diff -rq -- "$new" "$old" 2>&1 | awk -v o="$old" 'index($0, "Only in " o ": ") == 1 || index($0, "Only in " o "/") == 1 { next }
+    { print "not carried back: " $0 > "/dev/stderr"; bad = 1 } END { exit bad }' || exit 1
   n=$(cd -- "$new" && find . -type f | wc -l)
   gone=0
   if [ -f "$manifest" ]; then
@@ -276,7 +294,7 @@ found=$(blkid -p -s UUID -o value -- "$dev" 2>/dev/null)
 if awk -v d="$(readlink -f -- "$dev")" '$1 == d { f = 1 } END { exit !f }' /proc/mounts; then echo "$dev is mounted; not wiping" >&2; exit 1; fi
 i=0
 until wipefs -a -- "$dev"; do
-  i=$((i + 1)); [ "$i" -ge 5 ] && exit 1
+  i=$((i + 1)); [ "$i" -ge 15 ] && exit 1
   sleep 1
 done`;
 

@@ -15,6 +15,8 @@ const QUEUED = 3000;
 const MP = '/mnt/pmta-nvme';
 let lab: LabHandle;
 let dir: string;
+/** The run's id on the host: the first 8 characters of the new filesystem's UUID. */
+let migrationId = '';
 
 beforeAll(async () => {
   buildOnce();
@@ -25,7 +27,7 @@ beforeAll(async () => {
 afterAll(async () => {
   try {
     // Whatever a failed run left on the machine's shared /var/lib (manifests are per filesystem UUID).
-    if (lab) await lab.run(lab.hosts[0].name, `umount ${MP} 2>/dev/null; true`);
+    if (lab) await lab.run(lab.hosts[0].name, `umount ${MP} 2>/dev/null; ${migrationId ? `rm -rf /var/lib/mtafleet/spool-migrate/${migrationId}.*` : ''}; true`);
   } finally {
     await lab?.down();
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -72,6 +74,8 @@ describe('spool-migrate on the lab', () => {
     expect(await sh(`findmnt -n -o TARGET,OPTIONS ${MP}`)).toMatch(/noatime/);
     expect((await sh('systemctl is-active pmta')).trim()).toBe('active');
     await checkIn(MP, m0);
+    migrationId = (await sh(`findmnt -n -o UUID ${MP}`)).trim().slice(0, 8);
+    expect(migrationId).toMatch(/^[0-9a-f]{8}$/);
 
     // A second run converges: nothing left to do.
     const again = JSON.parse((await cli(['run', playbook, '-i', lab.inventoryFile, ...vars, '--format', 'json'])).stdout);
@@ -86,6 +90,7 @@ describe('spool-migrate on the lab', () => {
     expect(await system()).toBe(before);
     expect((await sh('systemctl is-active pmta')).trim()).toBe('active');
     await checkIn('/var/spool/pmta', m1);
-    expect(await sh('ls -A /var/lib/mtafleet/spool-migrate 2>/dev/null || true')).toBe('');
+    // The undo removed the manifests and work files of this migration.
+    expect(await sh(`ls -d /var/lib/mtafleet/spool-migrate/${migrationId}.* 2>/dev/null || true`)).toBe('');
   }, 900_000);
 });

@@ -125,10 +125,12 @@ describe.each(AWKS)('incremental accounting in %s %s', (bin, flags) => {
     expect(three.stdout).toMatch(/^M\tfull$/m);
   });
 
-  it('a different window length is a full analysis; the tail guess skips old buckets exactly', () => {
+  it('a different window length or machine is a full analysis; the tail guess skips old buckets exactly', () => {
     const path = join(dir, `acct-win-${bin}.csv`);
     writeFileSync(path, generateAcct(9, { records: 3000, start: START, step: 60 }));
     const one = audit(awk, [path], 24);
+    expect(audit(awk, [path], 24, one.cursor).stdout).toMatch(/^M\tincremental$/m);
+    expect(audit(awk, [path], 24, { ...one.cursor, hostId: 'f00' }).stdout).toMatch(/^M\tfull$/m);
     const two = audit(awk, [path], 6, one.cursor);
     expect(two.stdout).toMatch(/^M\tfull$/m);
     // Force the tail guess on a small file: same facts as without it.
@@ -143,6 +145,7 @@ describe.each(AWKS)('incremental accounting in %s %s', (bin, flags) => {
 describe('accounting cursor store', () => {
   const cursor: AccountingCursor = {
     version: 1,
+    hostId: 'ab12',
     windowHours: 24,
     newest: { e: 1795800000, text: '2026-11-27 10:00:00+0000' },
     files: [{ path: '/var/log/pmta/acct.csv', inode: '1234', offset: 100, cols: '1 2 5 9 15' }],

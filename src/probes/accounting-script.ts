@@ -1,0 +1,157 @@
+/**
+ * The accounting probe's host script (POSIX sh): file selection, the scans of the
+ * accounting-awk.ts program (from the cursor's offsets, or whole files in parallel
+ * chunks), and the exact re-read of the window's edge bucket.
+ */
+import { script, sh, type Command } from '../transport/quote.js';
+import { ACCOUNTING_AWK, EDGE_PLAN_AWK } from './accounting-awk.js';
+
+/**
+ * Picks the acct file(s) named by the config (preamble: $MTAF_ACCT_FILES, one per line) and
+ * their rotated siblings (acct-YYYY-MM-DD-HHMM.csv) modified within the window plus slack
+ * of the newest one.
+ */
+const SELECT_FILES = script(`set --
+newest=0
+for a in $MTAF_ACCT_FILES; do
+  for f in "$a" "\${a%.csv}"-*.csv; do
+    [ -f "$f" ] || continue
+    m=$(stat -c %Y "$f" 2>/dev/null || echo 0)
+    [ "$m" -gt "$newest" ] && newest=$m
+  done
+done
+for a in $MTAF_ACCT_FILES; do
+  for f in "$a" "\${a%.csv}"-*.csv; do
+    [ -f "$f" ] || continue
+    m=$(stat -c %Y "$f" 2>/dev/null || echo 0)
+    if [ "$m" -eq 0 ] || [ "$m" -ge $((newest - (MTAF_WINDOW_HOURS + 2) * 3600)) ]; then set -- "$@" "$f"; printf 'file\\t%s\\n' "$f" >&2; fi
+  done
+done
+if [ $# -eq 0 ]; then printf '@@mtafleet-missing accounting file %s\\n' "$(echo $MTAF_ACCT_FILES)"; exit 0; fi`);
+
+/**
+ * One scan per file (from the cursor's offset when the file is the same inode and no
+ * shorter: else the whole selection is analysed again), then the exact re-read of the
+ * window's edge bucket. $MTAF_AWK may name another awk (tests: gawk --posix).
+ * Output: V, W, M mode, per file "F i inode size offset path" + its scan lines, then the
+ * plan "A ..." and "K" or per edge range "X i start end" + its lines.
+ */
+const ANALYSE = sh`LC_ALL=C; export LC_ALL # byte offsets: awk length() must count bytes
+mtaf_awk=\${MTAF_AWK:-awk}
+# Niced: the scan (on every core for a large file) yields to PowerMTA and to the samplers.
+command -v nice >/dev/null 2>&1 && mtaf_awk="nice -n \${MTAF_ACCT_NICE:-10} $mtaf_awk"
+mtaf_tab=$(printf '\\t')
+mtaf_prog=${ACCOUNTING_AWK}
+mtaf_cur=\${MTAF_ACCT_CURSOR:-}
+mtaf_mode=full
+mtaf_minb=
+mtaf_centry() { printf '%s\\n' "$mtaf_cur" | P="$1" $mtaf_awk -F '\\t' '$1 == "F" { p = $5; for (i = 6; i <= NF; i++) p = p "\\t" $i; if (p == ENVIRON["P"]) { print $2 " " $3 " " $4; exit } }'; }
+# The cursor is for this machine (not another one that took over the inventory name).
+mtaf_id=$(cat /etc/machine-id 2>/dev/null | tr -cd '0-9a-f')
+if [ -n "$mtaf_cur" ] && [ "$(printf '%s\\n' "$mtaf_cur" | sed -n 's/^W\\t//p')" = "$MTAF_WINDOW_HOURS" ] &&
+  [ "$(printf '%s\\n' "$mtaf_cur" | sed -n 's/^I\\t//p')" = "$mtaf_id" ]; then
+  mtaf_mode=incremental
+  for f in "$@"; do
+    e=$(mtaf_centry "$f")
+    ino=\${e%% *}; e=\${e#* }; off=\${e%% *}
+    if [ -z "$e" ] || [ "$(stat -c %i "$f")" != "$ino" ] || [ "$(stat -c %s "$f")" -lt "$off" ]; then mtaf_mode=full; break; fi
+  done
+  mtaf_minb=$(printf '%s\\n' "$mtaf_cur" | sed -n 's/^B\\t//p')
+fi
+if [ "$mtaf_mode" = full ]; then
+  mtaf_cur=
+  # Newest record: logs are appended in time order, so the tails tell (a lower bound,
+  # checked below); records of earlier buckets cannot be in the window and are skipped.
+  g=-1
+  for f in "$@"; do
+    [ "$(stat -c %s "$f")" -gt "\${MTAF_ACCT_TAIL_MIN:-8388608}" ] || continue
+    n=$( { head -n 1 "$f"; tail -c 1048576 "$f" | sed 1d; } | $mtaf_awk -v MODE=scan "$mtaf_prog" | sed -n 's/^N\\t\\([0-9]*\\).*/\\1/p')
+    [ -n "$n" ] && [ "$n" -gt "$g" ] && g=$n
+  done
+  [ "$g" -ge $((MTAF_WINDOW_HOURS * 3600)) ] && mtaf_minb=$(( (g - MTAF_WINDOW_HOURS * 3600) / 3600 ))
+fi
+mtaf_serial() { $mtaf_awk -v MODE=scan -v BASE=0 -v LIMIT="$2" -v MINB="$mtaf_minb" "$mtaf_prog" "$1"; }
+# A large file is read by one awk per CPU, each from a line start on: exact when every chunk
+# ended its last record where the next chunk started and no chunk met a header line (a
+# chunk that started inside a multi-line quoted field shows as a mismatch); else serially.
+mtaf_whole() {
+  p=1
+  [ "$2" -ge "\${MTAF_ACCT_PAR_MIN:-67108864}" ] && p=\${MTAF_ACCT_PAR:-$( (nproc || getconf _NPROCESSORS_ONLN) 2>/dev/null | head -n 1)}
+  case $p in '' | *[!0-9]*) p=1 ;; esac
+  [ "$p" -gt 8 ] && p=8
+  cols=$(head -c 1048576 "$1" | $mtaf_awk -v MODE=scan -v STOP=1 "$mtaf_prog" | sed -n 's/^C\t//p')
+  t=
+  # Under the batch's temp dir when there is one (its EXIT trap removes it).
+  [ "$p" -gt 1 ] && [ -n "$cols" ] && t=$(mktemp -d "\${MTAF_TMP:-\${TMPDIR:-/tmp}}/mtaf-acct.XXXXXX" 2>/dev/null)
+  if [ -z "$t" ]; then mtaf_serial "$1" "$2"; return; fi
+  bounds=0; k=1; last=0
+  while [ "$k" -lt "$p" ]; do
+    n=$(($2 / p * k))
+    b=$((n + $(tail -c +$((n + 1)) "$1" | head -n 1 | wc -c)))
+    [ "$b" -gt "$last" ] && [ "$b" -lt "$2" ] && { bounds="$bounds $b"; last=$b; }
+    k=$((k + 1))
+  done
+  k=0
+  for s in $bounds; do
+    e=$(printf '%s\n' $bounds "" | sed -n "$((k + 2))p")
+    if [ "$k" -eq 0 ]; then
+      $mtaf_awk -v MODE=scan -v BASE=0 -v LIMIT="$2" -v STOP="$e" -v MINB="$mtaf_minb" "$mtaf_prog" "$1" >"$t/$k" &
+    else
+      tail -c +$((s + 1)) "$1" | $mtaf_awk -v MODE=scan -v BASE="$s" -v LIMIT="$2" -v STOP="$e" -v COLS="$cols" -v MINB="$mtaf_minb" "$mtaf_prog" >"$t/$k" &
+    fi
+    k=$((k + 1))
+  done
+  wait
+  ok=1; k=0
+  for s in $bounds; do
+    if [ "$k" -gt 0 ]; then
+      [ "$(sed -n 's/^L\t//p' "$t/$((k - 1))")" = "$s" ] && [ "$(sed -n 's/^Y\t//p' "$t/$k")" = 0 ] || ok=0
+    fi
+    k=$((k + 1))
+  done
+  printf 'chunks\\t%s\\t%s\\n' "$k" "$ok" >&2
+  if [ "$ok" = 1 ]; then k=0; for s in $bounds; do cat "$t/$k"; k=$((k + 1)); done; else mtaf_serial "$1" "$2"; fi
+  rm -rf "$t"
+}
+mtaf_scan() {
+  i=0
+  for f in "$@"; do
+    i=$((i + 1))
+    ino=$(stat -c %i "$f"); size=$(stat -c %s "$f"); off=0; cols=
+    if [ "$mtaf_mode" = incremental ]; then
+      e=$(mtaf_centry "$f"); e=\${e#* }; off=\${e%% *}; cols=\${e#* }
+    fi
+    printf 'F\\t%s\\t%s\\t%s\\t%s\\t%s\\n' "$i" "$ino" "$size" "$off" "$f"
+    if [ "$off" -ge "$size" ]; then
+      printf 'L\\t%s\\n' "$off"; [ -n "$cols" ] && printf 'C\\t%s\\n' "$cols"
+    elif [ "$off" -eq 0 ]; then
+      mtaf_whole "$f" "$size"
+    else
+      tail -c +$((off + 1)) "$f" | $mtaf_awk -v MODE=scan -v BASE="$off" -v LIMIT="$size" -v MINB="$mtaf_minb" -v COLS="$cols" "$mtaf_prog"
+    fi
+  done
+}
+mtaf_out=$(mtaf_scan "$@")
+if [ -n "$mtaf_minb" ] && [ "$mtaf_mode" = full ]; then
+  n=$(printf '%s\\n' "$mtaf_out" | sed -n 's/^N\\t\\([0-9]*\\).*/\\1/p' | sort -n | tail -n 1)
+  # A tail record newer than every record read means the guess was wrong: read everything.
+  if [ -z "$n" ] || [ "$n" -lt "$g" ]; then mtaf_minb=; mtaf_out=$(mtaf_scan "$@"); fi
+fi
+printf 'V\\t2\\nW\\t%s\\nI\\t%s\\nM\\t%s\\n%s\\n' "$MTAF_WINDOW_HOURS" "$mtaf_id" "$mtaf_mode" "$mtaf_out"
+mtaf_plan=$( { [ -n "$mtaf_cur" ] && printf '%s\\n' "$mtaf_cur" | sed 's/^/c/'; printf '%s\\n' "$mtaf_out"; } | $mtaf_awk -v W="$MTAF_WINDOW_HOURS" -v MODE="$mtaf_mode" ${EDGE_PLAN_AWK} | sort -t "$mtaf_tab" -k1,1 -k2,2n)
+printf '%s\\n' "$mtaf_plan" | grep -v '^R' || :
+a=$(printf '%s\\n' "$mtaf_plan" | sed -n 's/^A\\t//p')
+eb=$(printf '%s\\n' "$a" | cut -f 1); es=$(printf '%s\\n' "$a" | cut -f 2); et=$(printf '%s\\n' "$a" | cut -f 3)
+printf '%s\\n' "$mtaf_plan" | while IFS="$mtaf_tab" read -r kind i s e cols; do
+  [ "$kind" = R ] || continue
+  eval "f=\\\${$i}"
+  printf 'X\\t%s\\t%s\\t%s\\n' "$i" "$s" "$e"
+  tail -c +$((s + 1)) "$f" | head -c $((e - s)) | $mtaf_awk -v MODE=edge -v BASE="$s" -v COLS="$cols" -v EDGEB="$eb" -v START="$es" -v TOP="$et" "$mtaf_prog"
+done`;
+
+/** The whole host command; `cursor` is cursorText() of the previous audit's cursor. */
+export function accountingCommand(cursor?: string): Command {
+  return sh`${SELECT_FILES}
+MTAF_ACCT_CURSOR=${cursor ?? ''}
+${ANALYSE}`;
+}

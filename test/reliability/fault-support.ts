@@ -1,0 +1,178 @@
+/**
+ * Shared pieces of the fault-injection and load tests: the CLI (`node bin/mtafleet.js`, built
+ * when src/ is newer than dist/), a private state dir per test file (temp dir `mtaf-fault-*`),
+ * and the host-state snapshot every fault case compares: file hashes, runtime sysctls, service
+ * state and the mounts where a spool or data disk can live (/mnt, /var, /srv, /opt, /etc: the
+ * rest of a lab host's mount table follows the machine's, which other tests change), read
+ * inside the lab host without ssh.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { LabHandle } from '../helpers/lab.js';
+
+export const ROOT = resolve(__dirname, '../..');
+export const FIXTURES = join(ROOT, 'test/fixtures/reliability');
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir)) {
+    const p = join(dir, entry);
+    const st = statSync(p);
+    newest = Math.max(newest, st.isDirectory() ? newestMtime(p) : st.mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds dist/ when a source file is newer than the compiled CLI (tsc still emits on type errors). */
+export function buildIfStale(): void {
+  const main = join(ROOT, 'dist/cli/main.js');
+  if (existsSync(main) && statSync(main).mtimeMs >= newestMtime(join(ROOT, 'src'))) return;
+  spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.json')], { stdio: 'ignore' });
+  if (!existsSync(main)) throw new Error('build produced no dist/cli/main.js');
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Workspace {
+  dir: string;
+  stateDir: string;
+  env: NodeJS.ProcessEnv;
+  /** Runs the CLI to completion (killed after `timeoutMs`, default 120 s). */
+  cli(args: string[], timeoutMs?: number): Promise<CliResult>;
+  /** Starts the CLI and returns the child plus a promise of its result. */
+  start(args: string[]): { child: ChildProcess; done: Promise<CliResult> };
+  cleanup(): void;
+}
+
+export function workspace(tag: string): Workspace {
+  buildIfStale();
+  const dir = mkdtempSync(join(tmpdir(), `mtaf-fault-${tag}-`));
+  const stateDir = join(dir, 'state');
+  const env = { ...process.env, HOME: dir, NO_COLOR: '1', MTAFLEET_STATE_DIR: stateDir };
+  const start = (args: string[]) => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin/mtafleet.js'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const done = new Promise<CliResult>((ok, fail) => {
+      child.once('error', fail);
+      child.once('close', (code, signal) => ok({ code: code ?? (signal === 'SIGKILL' ? 137 : -1), stdout, stderr }));
+    });
+    return { child, done };
+  };
+  return {
+    dir,
+    stateDir,
+    env,
+    start,
+    async cli(args, timeoutMs = 120_000) {
+      const { child, done } = start(args);
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      try {
+        return await done;
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    cleanup() {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The run id of a `--format json` result (stdout carries only JSON). */
+export function runIdOf(r: CliResult): string {
+  try {
+    return (JSON.parse(r.stdout) as { runId: string }).runId;
+  } catch {
+    throw new Error(`no run JSON on stdout (exit ${r.code}): ${r.stdout}\n${r.stderr}`);
+  }
+}
+
+export interface RunJson {
+  runId: string;
+  hosts: Array<{ name: string; status: string; changes: number; error: string | null }>;
+  summary: Record<'ok' | 'changed' | 'failed' | 'unreachable' | 'refused', number>;
+  notRun?: string[];
+  stopped?: string;
+}
+
+export function runJsonOf(r: CliResult): RunJson {
+  try {
+    return JSON.parse(r.stdout) as RunJson;
+  } catch {
+    throw new Error(`no run JSON on stdout (exit ${r.code}): ${r.stdout}\n${r.stderr}`);
+  }
+}
+
+/** The newest run dir in the state dir (the run a killed runner left behind). */
+export function newestRunId(stateDir: string): string | undefined {
+  const runs = join(stateDir, 'runs');
+  if (!existsSync(runs)) return undefined;
+  const ids = readdirSync(runs).map((id) => ({ id, t: statSync(join(runs, id)).mtimeMs }));
+  ids.sort((a, b) => b.t - a.t);
+  return ids[0]?.id;
+}
+
+export function journalLines(stateDir: string, runId: string): string[] {
+  const file = join(stateDir, 'runs', runId, 'journal.jsonl');
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '');
+}
+
+/**
+ * What "the host's state" means for a sysctl / pmta-config change: hashes of the config and
+ * every boot-time sysctl file and fstab, the four runtime values, whether PowerMTA runs, and
+ * the mount table. Leftover backups next to the config are not state (they are not read).
+ */
+const SNAPSHOT = `cd /
+for f in /etc/pmta/config /etc/sysctl.conf /etc/fstab /etc/sysctl.d/*; do
+  if [ -e "$f" ]; then sha256sum -- "$f"; else echo "absent $f"; fi
+done
+for k in net.ipv4.ip_local_port_range net.ipv4.tcp_fin_timeout net.ipv4.tcp_tw_reuse net.core.somaxconn; do
+  printf '%s=%s\\n' "$k" "$(sysctl -n "$k" | tr '\\t' ' ')"
+done
+printf 'pmta=%s\\n' "$(systemctl is-active pmta)"
+findmnt -rn -o TARGET,SOURCE,FSTYPE | grep -E '^/(mnt|var|srv|opt|etc)(/| )' | sort
+`;
+
+export async function snapshot(lab: LabHandle, host: string): Promise<string> {
+  const r = await lab.run(host, SNAPSHOT);
+  if (r.stdout.trim() === '') throw new Error(`snapshot of ${host} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+export function labStateFile(lab: LabHandle): { hosts: Array<{ name: string; veth: string; dir: string }> } {
+  return JSON.parse(readFileSync(join(lab.labDir, 'state.json'), 'utf8')) as { hosts: Array<{ name: string; veth: string; dir: string }> };
+}
+
+/** A small deterministic PRNG (mulberry32) so a failing seed can be replayed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `cond` every 20 ms until it holds or `timeoutMs` passes; returns whether it held. */
+export async function waitFor(cond: () => boolean, timeoutMs: number): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    await sleep(20);
+  }
+  return cond();
+}
