@@ -24,16 +24,27 @@ const TARGET = 0.1;
 const LAB = 'mdown';
 const MOUNT_POINT = '/mnt/mtaf-mig-nvme';
 
-/** Runs inside the host: prints [[epochMs, up], ...] transitions until the stop file exists. */
+/**
+ * Runs inside the host: prints [[epochMs, state], ...] transitions until the stop file exists.
+ * state: 'ready' (pid file names a live pmtad and its control socket accepts), 'running' (a
+ * pmtad process of this network namespace exists, e.g. still recovering the spool at start)
+ * or 'stopped' (none).
+ */
 const POLLER = `
 const fs = require('fs'), net = require('net');
 const stop = process.argv[1];
-const alive = () => {
+const myNet = fs.readlinkSync('/proc/self/ns/net');
+const isPmtad = (pid) => {
   try {
-    const pid = Number(fs.readFileSync('/var/lib/pmta-sim/pmtad.pid', 'utf8').trim());
-    return pid > 0 && fs.readFileSync('/proc/' + pid + '/cmdline', 'utf8').includes('pmtad');
+    const args = fs.readFileSync('/proc/' + pid + '/cmdline', 'utf8').split('\\0');
+    return (args[0] === 'pmtad' || args.some((a) => a.endsWith('/pmtad.mjs'))) && !fs.readFileSync('/proc/' + pid + '/stat', 'utf8').includes(') Z ')
+      && fs.readlinkSync('/proc/' + pid + '/ns/net') === myNet;
   } catch { return false; }
 };
+const pidFileAlive = () => {
+  try { return isPmtad(Number(fs.readFileSync('/var/lib/pmta-sim/pmtad.pid', 'utf8').trim())); } catch { return false; }
+};
+const anyPmtad = () => fs.readdirSync('/proc').some((d) => /^[0-9]+$/.test(d) && Number(d) !== process.pid && isPmtad(d));
 const answers = () => new Promise((done) => {
   const s = net.connect('/var/lib/pmta-sim/control.sock');
   const t = setTimeout(() => { s.destroy(); done(false); }, 500);
@@ -42,10 +53,10 @@ const answers = () => new Promise((done) => {
 });
 (async () => {
   const events = [];
-  let up = null;
+  let last = null;
   for (;;) {
-    const now = alive() && (await answers());
-    if (now !== up) { events.push([Date.now(), now]); up = now; }
+    const state = pidFileAlive() && (await answers()) ? 'ready' : anyPmtad() ? 'running' : 'stopped';
+    if (state !== last) { events.push([Date.now(), state]); last = state; }
     if (fs.existsSync(stop)) break;
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -56,7 +67,9 @@ const answers = () => new Promise((done) => {
 export default async function migrationDowntime({ size, runs, log }) {
   const notBuilt = ['steps/spool/scripts.js', 'cli/run.js', 'lab/index.js'].find((f) => !existsSync(dist(f)));
   if (notBuilt) return { status: 'not-runnable', reason: `dist/${notBuilt} is missing (npm run build)` };
-  const count = FILES[size];
+  // MIGRATION_FILES overrides the file count: the lab's pmtad (a 96 MB heap) cannot recover a
+  // 100,000-file spool at start, so the full size cannot run on this lab yet.
+  const count = Number(process.env.MIGRATION_FILES) || FILES[size];
   const { runInHost, assetsDir } = await import(dist('lab/index.js'));
   const tmp = mkdtempSync(join(tmpdir(), 'mtaf-mig-bench-'));
   try {
@@ -71,7 +84,7 @@ async function measureAll(status, { count, runs, size, log, runInHost, assetsDir
   const host = status.hosts[0];
   if (!host.nvmeDevice) throw new Error(`lab host ${host.name} has no NVMe loop device`);
   const inHost = async (text) => {
-    const r = await runInHost(host.sshdPid, text);
+    const r = await runInHost(host.sshdPid, text, { timeoutMs: 3_600_000 });
     if (r.exitCode !== 0) throw new Error(`${host.name}: exit ${r.exitCode}: ${r.stderr.slice(0, 800)}`);
     return r.stdout;
   };
@@ -85,7 +98,7 @@ async function measureAll(status, { count, runs, size, log, runInHost, assetsDir
   /** Runs `work` while the poller watches; returns seconds PowerMTA was down. */
   const downDuring = async (work) => {
     const stopFile = join(tmp, `poll-${polls++}.stop`);
-    const poller = runInHost(host.sshdPid, `node -e '${POLLER.replace(/'/g, `'\\''`)}' ${stopFile}`);
+    const poller = runInHost(host.sshdPid, `node -e '${POLLER.replace(/'/g, `'\\''`)}' ${stopFile}`, { timeoutMs: 3_600_000 });
     await new Promise((r) => setTimeout(r, 300));
     let out;
     try {
@@ -97,26 +110,32 @@ async function measureAll(status, { count, runs, size, log, runInHost, assetsDir
     const p = await poller;
     if (p.exitCode !== 0) throw new Error(`poller: ${p.stderr.slice(0, 500)}`);
     const events = JSON.parse(p.stdout);
-    if (events[0]?.[1] !== true) throw new Error(`PowerMTA was not up when the measure began: ${p.stdout.slice(0, 200)}`);
-    if (events.at(-1)[1] !== true) throw new Error('PowerMTA was not up again when the measure ended');
-    let down = 0;
-    for (let i = 1; i < events.length; i++) if (events[i][1] === true) down += events[i][0] - events[i - 1][0];
-    return { down: down / 1000, out };
+    if (events[0]?.[1] !== 'ready') throw new Error(`PowerMTA was not up when the measure began: ${p.stdout.slice(0, 200)}`);
+    if (events.at(-1)[1] !== 'ready') throw new Error(`PowerMTA was not up again when the measure ended: ${p.stdout.slice(-200)}`);
+    let stopped = 0;
+    let notReady = 0;
+    for (let i = 1; i < events.length; i++) {
+      const span = events[i][0] - events[i - 1][0];
+      if (events[i - 1][1] === 'stopped') stopped += span;
+      if (events[i - 1][1] !== 'ready') notReady += span;
+    }
+    return { stopped: stopped / 1000, down: notReady / 1000, out };
   };
   const cli = (args) =>
     run(process.execPath, [mtafleetBin, ...args, '--state-dir', join(tmp, 'state')], { env: { ...process.env, HOME: tmp }, timeoutMs: 3_600_000, cwd: repoRoot });
 
-  const samples = { naive: [], naiveScript: [], mtafleet: [], runWall: [], rollback: [] };
-  const figures = { 'files queued at start': filled, 'file size (bytes)': FILE_BYTES };
+  const samples = { naive: [], naiveScript: [], mtafleet: [], naiveStopped: [], mtafleetStopped: [], runWall: [], rollback: [] };
+  const figures = { 'files in the spool': filled, 'file size (bytes)': FILE_BYTES };
   for (let i = 0; i < runs; i++) {
     if (size === 'full') dropCaches();
     const naive = await downDuring(() => inHost(naiveMigrationScript(host.nvmeDevice)));
     const [, t0, t1] = /^downtime (\S+) (\S+)$/m.exec(naive.out) ?? [];
     samples.naive.push(naive.down);
+    samples.naiveStopped.push(naive.stopped);
     samples.naiveScript.push(Number(t1) - Number(t0));
     figures[`run ${i + 1}: files copied by cp -a`] = Number(/^copied (\d+)$/m.exec(naive.out)?.[1] ?? 0);
     await inHost(`wipefs -q -a ${host.nvmeDevice}`);
-    log(`naive stop / cp -a / start: ${naive.down.toFixed(2)} s down (script: ${samples.naiveScript.at(-1).toFixed(2)} s)`);
+    log(`naive stop / cp -a / start: ${naive.down.toFixed(2)} s not serving, ${naive.stopped.toFixed(2)} s without a pmtad process (script: ${samples.naiveScript.at(-1).toFixed(2)} s)`);
 
     if (size === 'full') dropCaches();
     const args = ['run', join(repoRoot, 'playbooks/spool-migrate-nvme.yaml'), '-i', status.inventoryFile, '-e', `device=${host.nvmeDevice}`, '-e', `mountpoint=${MOUNT_POINT}`, '--format', 'json'];
@@ -126,9 +145,10 @@ async function measureAll(status, { count, runs, size, log, runInHost, assetsDir
       throw new Error(`mtafleet run failed (exit ${migrated.out.code}): ${JSON.stringify(result.hosts)} ${migrated.out.stderr.slice(0, 800)}`);
     }
     samples.mtafleet.push(migrated.down);
+    samples.mtafleetStopped.push(migrated.stopped);
     samples.runWall.push(migrated.out.wallMs / 1000);
     figures[`run ${i + 1}: files in the new spool`] = Number((await inHost(`find ${MOUNT_POINT} -type f | wc -l`)).trim());
-    log(`mtafleet run: ${migrated.down.toFixed(2)} s down, ${samples.runWall.at(-1).toFixed(1)} s wall`);
+    log(`mtafleet run: ${migrated.down.toFixed(2)} s not serving, ${migrated.stopped.toFixed(2)} s without a pmtad process, ${samples.runWall.at(-1).toFixed(1)} s wall`);
 
     const rb = await cli(['rollback', result.runId]);
     if (rb.code !== 0) throw new Error(`mtafleet rollback ${result.runId} failed (exit ${rb.code}): ${rb.stderr.slice(0, 800)}`);
@@ -136,8 +156,10 @@ async function measureAll(status, { count, runs, size, log, runInHost, assetsDir
     log(`mtafleet rollback: ${samples.rollback.at(-1).toFixed(1)} s`);
   }
   const m = [
-    measure(`mtafleet spool-migrate, ${count} queued files: PowerMTA down`, 's', samples.mtafleet),
-    measure(`naive stop / cp -a / start: PowerMTA down`, 's', samples.naive),
+    measure(`mtafleet spool-migrate, ${count} queued files: time stopped`, 's', samples.mtafleetStopped),
+    measure(`naive stop / cp -a / start, ${count} queued files: time stopped`, 's', samples.naiveStopped),
+    measure('mtafleet: PowerMTA not serving (stopped, or recovering the spool at start)', 's', samples.mtafleet),
+    measure('naive: PowerMTA not serving (stopped, or recovering the spool at start)', 's', samples.naive),
     measure('naive, timed by its own script (stop .. status answers)', 's', samples.naiveScript),
     measure('mtafleet run wall time (mkfs, pre-copy while running, final pass, verify, switch)', 's', samples.runWall),
     measure('mtafleet rollback wall time (carry back, not downtime-optimised)', 's', samples.rollback),
@@ -145,9 +167,15 @@ async function measureAll(status, { count, runs, size, log, runInHost, assetsDir
   return {
     status: 'ok',
     measures: m,
-    comparisons: [compare('downtime: mtafleet vs naive', m[0].median, m[1].median, TARGET)],
+    comparisons: [
+      compare('time stopped: mtafleet vs naive', m[0].median, m[1].median, TARGET),
+      compare('time not serving (incl. the restart both pay): mtafleet vs naive', m[2].median, m[3].median, TARGET),
+    ],
     figures,
     cache: size === 'full' ? 'cold (caches dropped before each side)' : 'warm',
-    notes: ['both downtimes are timed by the same 20 ms poller inside the host (pmtad alive and its control socket accepting)'],
+    notes: [
+      'both sides are timed by the same 20 ms poller inside the host: stopped = no pmtad process in the host; not serving = also while the new pmtad recovers the spool, until its control socket accepts',
+      'the restart (stop, and the simulator reading every queued file at start) is paid by both sides alike; mtafleet only shortens the copy and verification inside it',
+    ],
   };
 }

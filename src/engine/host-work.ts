@@ -81,7 +81,11 @@ async function withLock(
     });
   }
   const failedUndo = undoProblems.filter((p) => p.kind === 'failed');
-  const undoNote = failedUndo.length > 0 ? `; could not undo: ${failedUndo.map((p) => `${p.change} (${p.reason})`).join('; ')}` : '';
+  // The journal still holds what was not undone: say how to retry (e.g. once the host is back).
+  const undoNote =
+    failedUndo.length > 0
+      ? `; could not undo: ${failedUndo.map((p) => `${p.change} (${p.reason})`).join('; ')}; to retry: mtafleet rollback ${opts.runId}`
+      : '';
   if (failure) {
     return {
       name: conn.name,

@@ -95,6 +95,9 @@ describe('playbook: hostile step parameters are refused with file:line: path', (
     ['file path relative', 'file: { path: "../etc/passwd", content: "" }', /absolute path/],
     ['file line with a newline', 'file: { path: /etc/x, line: "a\\nb" }', /single line/],
     ['service name starting with -', 'service: { name: "-x", state: restarted }', /service name/],
+    ['file owner with shell characters', 'file: { path: /etc/x, content: "", owner: "root;id" }', /owner/],
+    ['file mode not octal', 'file: { path: /etc/x, content: "", mode: "0644; id" }', /octal mode/],
+    ['systemd-limit unit with $()', 'systemd-limit: { unit: "pmta$(id)", limits: { LimitNOFILE: 65536 } }', /service name/],
     ['command argv with NUL', 'command: { argv: ["echo", "a\\0b"] }', /NUL/],
   ])('%s', (_label, step, why) => {
     const msg = playbookError(task(step));

@@ -3,7 +3,7 @@
  * clear typed error (exit 1 through the CLI), quickly and without reading a huge file into memory.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, ftruncateSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, ftruncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,6 +75,30 @@ describe('inventory loader', () => {
     await rejects(loadInventory(file('u16.yaml', UTF16)), InventoryError, /u16\.yaml.*UTF-16/);
     await rejects(loadInventory(file('u16nobom.ini', UTF16_NO_BOM)), InventoryError, /u16nobom\.ini.*UTF-16/);
   });
+  it('group_vars / host_vars files: alias bomb, binary and oversize files are problems naming the file', async () => {
+    const base = join(dir, 'withvars');
+    mkdirSync(join(base, 'group_vars'), { recursive: true });
+    mkdirSync(join(base, 'host_vars'), { recursive: true });
+    writeFileSync(join(base, 'inv.yaml'), 'all:\n  hosts:\n    h1:\n    h2:\n');
+    writeFileSync(join(base, 'group_vars', 'all.yaml'), aliasBomb(''));
+    writeFileSync(join(base, 'host_vars', 'h1.yaml'), GARBAGE);
+    const fd = openSync(join(base, 'host_vars', 'h2.yaml'), 'w');
+    ftruncateSync(fd, 11 * 1024 * 1024);
+    closeSync(fd);
+    let message = '';
+    await rejects(
+      loadInventory(join(base, 'inv.yaml')).catch((err: Error) => {
+        message = err.message;
+        throw err;
+      }),
+      InventoryError,
+      /problems/,
+    );
+    expect(message).toMatch(/group_vars\/all\.yaml:\d+: l\d: .*alias bomb/);
+    expect(message).toMatch(/host_vars\/h1\.yaml:1: cannot read: .*(binary|UTF-8)/);
+    expect(message).toMatch(/host_vars\/h2\.yaml:1: cannot read: .*more than the 10 MiB/);
+  });
+
   it('an empty inventory holds no hosts (not an error)', async () => {
     const inv = await loadInventory(file('empty.yaml', ''));
     expect(inv.hosts.size).toBe(0);

@@ -79,7 +79,9 @@ describe('secrets never reach any output or artifact', () => {
 
     expect((await cli('inventory --list', ['inventory', '-i', inv, '--list'])).code).toBe(0);
     expect((await cli('inventory --graph --vars', ['inventory', '-i', inv, '--graph', '--vars'])).code).toBe(0);
-    const ex = await cli('exec', ['exec', '-i', inv, '--become', '--format', 'json', '--', 'id', '-u']);
+    const ex = await cli('exec', ['exec', '-i', inv, '--become', '--format', 'json', '-vvv', '--', 'id', '-u']);
+    expect((await cli('exec text', ['exec', '-i', inv, '--become', '-vvv', '--', 'true'])).code).toBe(0);
+    expect([0, 2]).toContain((await cli('audit stdout json', ['audit', '-i', inv, '--format', 'json', '-vvv'])).code);
     expect(ex.code, ex.stderr).toBe(0);
     expect(JSON.parse(ex.stdout)[0].stdout.trim()).toBe('0'); // the passphrase-protected key worked
     for (const format of ['text', 'json', 'markdown']) {
