@@ -20,6 +20,8 @@ interface AuditCliOptions extends CommonOptions {
   window?: number;
   benchmarkDisk: boolean;
   failOn?: FailOn;
+  /** commander's --no-incremental sets this false. */
+  incremental: boolean;
 }
 
 export function register(program: Command): void {
@@ -38,6 +40,7 @@ export function register(program: Command): void {
     .option('-o, --out <file>', 'write the report to FILE (mode 0644) and print a one-line summary')
     .option('--window <hours>', 'accounting window in hours, ending at the newest record (default 24)', parseHours)
     .option('--benchmark-disk', 'also run an fio benchmark of the spool disk (puts write load on the host)', false)
+    .option('--no-incremental', 'analyse the whole accounting window again instead of only what was appended since the last audit')
     .addOption(new Option('--fail-on <level>', 'exit 2 when a finding of this severity or worse exists').choices(['warn', 'critical']));
   addCommonOptions(cmd);
   cmd.action(async (opts: AuditCliOptions) => {
@@ -56,6 +59,7 @@ export async function runAudit(opts: AuditCliOptions): Promise<number> {
       forks: opts.forks,
       ...(opts.window !== undefined ? { windowHours: opts.window } : {}),
       benchmarkDisk: opts.benchmarkDisk,
+      ...(opts.incremental !== false ? { cursorStateDir: opts.stateDir } : {}),
       connection: {
         ...(opts.knownHosts !== undefined ? { knownHostsFile: opts.knownHosts } : {}),
         acceptNewHostKeys: opts.acceptNewHostKeys,

@@ -28,7 +28,8 @@ const CursorSchema = z.object({
   files: z.array(
     z.object({
       path: z.string().regex(/^[^\t\n]+$/),
-      inode: z.string().regex(/^\d+$/),
+      // inode-birthtime: a log recreated at a reused inode number is a different file.
+      inode: z.string().regex(/^\d+(-\d+)?$/),
       offset: z.number().int().nonnegative(),
       cols: z.string().regex(/^(\d+ \d+ \d+ \d+ \d+)?$/),
     }),

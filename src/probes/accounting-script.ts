@@ -33,7 +33,7 @@ if [ $# -eq 0 ]; then printf '@@mtafleet-missing accounting file %s\\n' "$(echo 
  * One scan per file (from the cursor's offset when the file is the same inode and no
  * shorter: else the whole selection is analysed again), then the exact re-read of the
  * window's edge bucket. $MTAF_AWK may name another awk (tests: gawk --posix).
- * Output: V, W, M mode, per file "F i inode size offset path" + its scan lines, then the
+ * Output: V, W, M mode, per file "F i inode-birth size offset path" + its scan lines, then the
  * plan "A ..." and "K" or per edge range "X i start end" + its lines.
  */
 const ANALYSE = sh`LC_ALL=C; export LC_ALL # byte offsets: awk length() must count bytes
@@ -54,7 +54,7 @@ if [ -n "$mtaf_cur" ] && [ "$(printf '%s\\n' "$mtaf_cur" | sed -n 's/^W\\t//p')"
   for f in "$@"; do
     e=$(mtaf_centry "$f")
     ino=\${e%% *}; e=\${e#* }; off=\${e%% *}
-    if [ -z "$e" ] || [ "$(stat -c %i "$f")" != "$ino" ] || [ "$(stat -c %s "$f")" -lt "$off" ]; then mtaf_mode=full; break; fi
+    if [ -z "$e" ] || [ "$(stat -c %i-%W "$f")" != "$ino" ] || [ "$(stat -c %s "$f")" -lt "$off" ]; then mtaf_mode=full; break; fi
   done
   mtaf_minb=$(printf '%s\\n' "$mtaf_cur" | sed -n 's/^B\\t//p')
 fi
@@ -117,7 +117,7 @@ mtaf_scan() {
   i=0
   for f in "$@"; do
     i=$((i + 1))
-    ino=$(stat -c %i "$f"); size=$(stat -c %s "$f"); off=0; cols=
+    ino=$(stat -c %i-%W "$f"); size=$(stat -c %s "$f"); off=0; cols=
     if [ "$mtaf_mode" = incremental ]; then
       e=$(mtaf_centry "$f"); e=\${e#* }; off=\${e%% *}; cols=\${e#* }
     fi
