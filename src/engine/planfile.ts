@@ -3,16 +3,21 @@
  * the playbook's and inventory's digests and a content digest over the canonical body. `apply`
  * refuses a file whose digest does not match (modified, truncated, or not a plan at all).
  */
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { isSecretName, Secret } from '../util/secret.js';
 import { PlanFileError } from '../util/errors.js';
 import { canonicalJson, sha256Hex } from './canonical.js';
 import type { HostPlan } from './plan-host.js';
+import { verifyPlanDerivation } from './plan-verify.js';
+import { STEP_KINDS } from '../steps/registry.js';
+import { decodeInputText } from '../util/input-text.js';
 import type { HealthGate, SerialRule } from '../playbook/types.js';
 
 export const PLAN_FORMAT = 'mtafleet-plan';
 export const PLAN_VERSION = 1;
+/** Plans hold observed file contents per host: large fleets make large plans, but not this large. */
+const MAX_PLAN_BYTES = 64 * 1024 * 1024;
 
 export interface PlannedHost extends HostPlan {
   lockPath: string;
@@ -134,8 +139,15 @@ const planDocument = z.strictObject({
 export function readPlanFile(path: string): PlanDocument {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    const size = statSync(path).size;
+    if (size > MAX_PLAN_BYTES) {
+      throw new PlanFileError(`${path} is ${(size / 1024 / 1024).toFixed(1)} MiB, more than the ${MAX_PLAN_BYTES / 1024 / 1024} MiB a plan file may be (refused unread)`);
+    }
+    const decoded = decodeInputText(readFileSync(path));
+    if ('problem' in decoded) throw new PlanFileError(`${path} is not a plan file: ${decoded.problem}`);
+    text = decoded.text;
   } catch (err) {
+    if (err instanceof PlanFileError) throw err;
     throw new PlanFileError(`cannot read plan file ${path}: ${(err as Error).message}`);
   }
   let data: unknown;
@@ -162,5 +174,6 @@ export function readPlanFile(path: string): PlanDocument {
       `${path} was modified after it was written: its content hashes to ${actual.slice(0, 16)}..., the recorded digest is ${digest.slice(0, 16)}...; make a new plan`,
     );
   }
+  verifyPlanDerivation(data as PlanDocument, STEP_KINDS, path);
   return data as PlanDocument;
 }

@@ -141,15 +141,23 @@ describe('apply refuses damaged or foreign plan files (exit 1, no host touched)'
     }
   });
 
-  it('resealed with altered observations: the host is refused for drift (exit 3), nothing written', async () => {
+  it('resealed with an altered fingerprint: refused before any host is touched', async () => {
     const d = doc();
     d.plays[0].hosts[0].fingerprint = 'f'.repeat(64);
-    await applyRefused('drift.plan', resealed(d), /drift|changed since/i, 3);
+    await applyRefused('drift.plan', resealed(d), /fingerprint is not the hash of the recorded observations/);
   });
 
-  // readPlanFile (src/engine/planfile.ts) reads the whole file into memory with no size limit
-  // and does not name the encoding problem; see the report. Documented as known failures.
-  it.fails('a 100 MB plan file is refused unread with a size message', async () => {
+  it('resealed with a change altered (new digest computed): the change is re-derived and refused', async () => {
+    const text = JSON.stringify(doc(), null, 2).replace(
+      Buffer.from('threads = 8\n').toString('base64'),
+      Buffer.from('threads = 9\n').toString('base64'),
+    );
+    const d = JSON.parse(text.replace('threads = 8', 'threads = 9')) as PlanDocument;
+    expect(JSON.stringify(d)).not.toBe(JSON.stringify(doc()));
+    await applyRefused('forged.plan', resealed(d), /not what mtafleet plans from the recorded observation and parameters/);
+  });
+
+  it('a 100 MB plan file is refused unread with a size message', async () => {
     const file = join(fx.dir, 'huge.plan');
     const fd = openSync(file, 'w');
     ftruncateSync(fd, 100 * 1024 * 1024);
@@ -167,7 +175,8 @@ describe('apply refuses damaged or foreign plan files (exit 1, no host touched)'
     const started = Date.now();
     const r = await fx.cli(['apply', file, '--yes']);
     expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr).toMatch(/not valid JSON/);
+    expect(r.stderr).toMatch(/refused unread/);
+    // A bound against hanging on huge input, not a speed test.
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { planDigest, readPlanFile, redactVars, writePlanFile, type PlanBody } from '../../../src/engine/planfile.js';
 import { PlanFileError } from '../../../src/util/errors.js';
 import { Secret } from '../../../src/util/secret.js';
+import { fingerprint } from '../../../src/engine/canonical.js';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -28,7 +29,7 @@ function body(): PlanBody {
         hosts: [
           {
             host: 'h1',
-            fingerprint: 'c'.repeat(64),
+            fingerprint: fingerprint({ 'file /etc/x': { exists: true } }),
             observations: { 'file /etc/x': { exists: true } },
             lockPath: '/var/lock/mtafleet.lock',
             become: false,

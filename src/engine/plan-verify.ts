@@ -1,0 +1,38 @@
+/**
+ * A plan file's digest catches accidental edits, but anyone can recompute a sha256. So apply
+ * also re-derives every change from what the plan recorded: plan() is pure, so the recorded
+ * observation and parameters must yield exactly the recorded changes, and the recorded
+ * fingerprint must be the hash of the recorded observations. A hand-made action (a command
+ * mtafleet's planner would never build from validated parameters) is refused.
+ */
+import { PlanFileError } from '../util/errors.js';
+import { canonicalJson, fingerprint } from './canonical.js';
+import { withBecome, type StepKinds } from './plan-host.js';
+import type { PlanDocument } from './planfile.js';
+
+export function verifyPlanDerivation(doc: PlanDocument, kinds: StepKinds, file: string): void {
+  for (const play of doc.plays) {
+    for (const host of play.hosts) {
+      const where = `${file}: host ${host.host}`;
+      if (fingerprint(host.observations) !== host.fingerprint) {
+        throw new PlanFileError(`${where}: the recorded fingerprint is not the hash of the recorded observations (hand-edited?); make a new plan`);
+      }
+      for (const task of host.tasks) {
+        if (task.skipped || task.plan.kind !== 'changes') continue;
+        const step = kinds[task.kind];
+        if (!step) throw new PlanFileError(`${where}: task "${task.name}" has unknown step kind "${task.kind}"`);
+        const params = step.params.safeParse(task.params);
+        if (!params.success) {
+          throw new PlanFileError(`${where}: task "${task.name}" has parameters that do not validate (hand-edited?); make a new plan`);
+        }
+        let derived = step.plan(task.observations, params.data);
+        if (task.become !== undefined) derived = withBecome(derived, task.become);
+        if (canonicalJson(derived) !== canonicalJson(task.plan)) {
+          throw new PlanFileError(
+            `${where}: task "${task.name}": the recorded changes are not what mtafleet plans from the recorded observation and parameters (hand-edited?); make a new plan`,
+          );
+        }
+      }
+    }
+  }
+}
