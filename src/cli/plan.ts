@@ -2,7 +2,7 @@
 import { Option, type Command } from 'commander';
 import { outcomesOfPlan, planPlaybook, renderPlanMarkdown, renderPlanText, writePlanFile, planDigest } from '../engine/index.js';
 import { loadInventory } from '../inventory/index.js';
-import { loadPlaybook } from '../playbook/index.js';
+import { loadPlaybook, parseTagList, selectTasks } from '../playbook/index.js';
 import { exitCodeFor } from '../util/errors.js';
 import { addCommonOptions, addInventoryOptions, collectExtraVar, connectionOptionsFrom, forksOption, type CommonOptions } from './common.js';
 
@@ -10,6 +10,8 @@ interface PlanCliOptions extends CommonOptions {
   inventory: string;
   limit?: string;
   extraVars: Record<string, string>;
+  tags?: string[];
+  skipTags?: string[];
   out?: string;
   format: 'text' | 'markdown' | 'json';
   forks: number;
@@ -23,12 +25,14 @@ export function register(program: Command): void {
   addInventoryOptions(cmd);
   cmd
     .option('-e, --extra-vars <key=value>', 'extra variable (repeatable; highest precedence)', collectExtraVar, {})
+    .option('-t, --tags <tags>', 'only tasks with one of these tags (comma-separated, repeatable; as Ansible)', (v: string, p?: string[]) => parseTagList(v, p))
+    .option('--skip-tags <tags>', 'skip tasks with one of these tags (comma-separated, repeatable)', (v: string, p?: string[]) => parseTagList(v, p))
     .option('-o, --out <planfile>', 'write the plan file (mode 0600) for `mtafleet apply`')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'markdown', 'json']).default('text'))
     .addOption(forksOption());
   addCommonOptions(cmd);
   cmd.action(async (playbookFile: string, opts: PlanCliOptions) => {
-    const playbook = loadPlaybook(playbookFile);
+    const playbook = selectTasks(loadPlaybook(playbookFile), { ...(opts.tags ? { tags: opts.tags } : {}), ...(opts.skipTags ? { skipTags: opts.skipTags } : {}) });
     const inventory = await loadInventory(opts.inventory);
     const body = await planPlaybook(
       { playbook, inventory, limit: opts.limit, extraVars: opts.extraVars, forks: opts.forks, resolve: connectionOptionsFrom(opts) },
