@@ -29,7 +29,7 @@ export async function buildHost(ctx: HostBuildContext, host: HostRecord, devices
   const p = hostPaths(ctx.labDir, host.name);
   // Modes as on a stock server: the overlay's upper dir gives the host's /etc its mode.
   for (const d of [p.dir, p.etcWork, p.home, join(p.home, '.ssh')]) mkdirSync(d, { recursive: true, mode: 0o700 });
-  for (const d of [p.etcUpper, join(p.etcUpper, 'profile.d'), p.spool, p.log, p.simState, p.mnt]) {
+  for (const d of [p.etcUpper, join(p.etcUpper, 'profile.d'), p.spool, p.log, p.simState, p.runnerState, p.mnt]) {
     mkdirSync(d, { recursive: true });
     chmodSync(d, 0o755);
   }

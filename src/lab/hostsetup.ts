@@ -55,6 +55,7 @@ export function renderSetupScript(opts: { hostName: string; paths: HostPaths; ss
     spool,
     `mount --bind ${q(p.log)} /var/log/pmta`,
     `mount --bind ${q(p.simState)} /var/lib/pmta-sim`,
+    `mount --bind ${q(p.runnerState)} /var/lib/mtafleet`,
     `mount --bind ${q(p.home)} /root`,
     `mount --bind ${q(p.mnt)} /mnt`,
     // A private /run/lock (/var/lock links there): per-host locks such as mtafleet's run lock

@@ -32,6 +32,8 @@ export function hostPaths(labDir: string, hostName: string) {
     spool: join(dir, 'spool'),
     log: join(dir, 'log'),
     simState: join(dir, 'pmta-sim'),
+    /** /var/lib/mtafleet: what mtafleet's steps keep on a host (spool-migrate records, manifests). */
+    runnerState: join(dir, 'var-lib-mtafleet'),
     home: join(dir, 'root'),
     mnt: join(dir, 'mnt'),
     sshdConfig: join(dir, 'sshd_config'),
@@ -58,4 +60,4 @@ export function labFiles(labDir: string) {
 export const HOST_MOUNT_DIR = '/mnt/nvme';
 
 /** In-host directories that are private per host (bind mounts from the host directory). */
-export const PRIVATE_DIRS = ['/var/spool/pmta', '/var/log/pmta', '/var/lib/pmta-sim', '/root', '/mnt'] as const;
+export const PRIVATE_DIRS = ['/var/spool/pmta', '/var/log/pmta', '/var/lib/pmta-sim', '/var/lib/mtafleet', '/root', '/mnt'] as const;

@@ -29,7 +29,7 @@ export interface LabUpOptions {
 }
 
 /** In-host directories that must exist in the root filesystem to be bind-mount targets. */
-const MOUNT_POINTS = ['/var/spool/pmta', '/var/log/pmta', '/var/lib/pmta-sim'];
+const MOUNT_POINTS = ['/var/spool/pmta', '/var/log/pmta', '/var/lib/pmta-sim', '/var/lib/mtafleet'];
 
 export class LabUpError extends MtafleetError {}
 

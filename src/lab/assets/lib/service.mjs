@@ -13,7 +13,7 @@ const DAEMON = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'pm
  * (semi-spaces of up to 16 MB) grew to 32 MB at the first start and stayed. The old-space cap is
  * far above what a busy world uses (3000 queued messages: ~10 MB); one V8 helper thread is plenty.
  */
-export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=96', '--v8-pool-size=1'];
+export const DAEMON_NODE_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=512', '--v8-pool-size=1'];
 /** How long `systemctl start` waits for pmtad to say it is up (systemd's TimeoutStartSec is 90 s). */
 const START_TIMEOUT_MS = 20000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
