@@ -1,4 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { loadPlaybook, parseTagList, selectTasks, type Playbook } from '../playbook/index.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -57,4 +58,23 @@ export function connectionOptionsFrom(opts: CommonOptions): { knownHostsFile?: s
     acceptNewHostKeys: opts.acceptNewHostKeys,
     ...(opts.sshConfig !== undefined ? { sshConfigFile: opts.sshConfig } : {}),
   };
+}
+
+/** What `plan` and `run` take besides the inventory: extra vars and tag selection. */
+export interface PlaybookSelectionOptions {
+  extraVars: Record<string, string>;
+  tags?: string[];
+  skipTags?: string[];
+}
+
+export function addPlaybookOptions(cmd: Command): Command {
+  return cmd
+    .option('-e, --extra-vars <key=value>', 'extra variable (repeatable; highest precedence)', collectExtraVar, {})
+    .option('-t, --tags <tags>', 'only tasks with one of these tags (comma-separated, repeatable; as Ansible)', (v: string, p?: string[]) => parseTagList(v, p))
+    .option('--skip-tags <tags>', 'skip tasks with one of these tags (comma-separated, repeatable)', (v: string, p?: string[]) => parseTagList(v, p));
+}
+
+/** Loads the playbook (errors with file and line) with only the tasks --tags/--skip-tags select. */
+export function loadSelectedPlaybook(file: string, opts: PlaybookSelectionOptions): Playbook {
+  return selectTasks(loadPlaybook(file), { ...(opts.tags ? { tags: opts.tags } : {}), ...(opts.skipTags ? { skipTags: opts.skipTags } : {}) });
 }

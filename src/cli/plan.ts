@@ -2,16 +2,12 @@
 import { Option, type Command } from 'commander';
 import { outcomesOfPlan, planPlaybook, renderPlanMarkdown, renderPlanText, writePlanFile, planDigest } from '../engine/index.js';
 import { loadInventory } from '../inventory/index.js';
-import { loadPlaybook, parseTagList, selectTasks } from '../playbook/index.js';
 import { exitCodeFor } from '../util/errors.js';
-import { addCommonOptions, addInventoryOptions, collectExtraVar, connectionOptionsFrom, forksOption, type CommonOptions } from './common.js';
+import { addCommonOptions, addPlaybookOptions, loadSelectedPlaybook, type PlaybookSelectionOptions, addInventoryOptions, connectionOptionsFrom, forksOption, type CommonOptions } from './common.js';
 
-interface PlanCliOptions extends CommonOptions {
+interface PlanCliOptions extends CommonOptions, PlaybookSelectionOptions {
   inventory: string;
   limit?: string;
-  extraVars: Record<string, string>;
-  tags?: string[];
-  skipTags?: string[];
   out?: string;
   format: 'text' | 'markdown' | 'json';
   forks: number;
@@ -23,16 +19,14 @@ export function register(program: Command): void {
     .description('observe hosts (read-only) and show or write the plan of changes, for approval')
     .argument('<playbook>', 'playbook file (YAML)');
   addInventoryOptions(cmd);
+  addPlaybookOptions(cmd);
   cmd
-    .option('-e, --extra-vars <key=value>', 'extra variable (repeatable; highest precedence)', collectExtraVar, {})
-    .option('-t, --tags <tags>', 'only tasks with one of these tags (comma-separated, repeatable; as Ansible)', (v: string, p?: string[]) => parseTagList(v, p))
-    .option('--skip-tags <tags>', 'skip tasks with one of these tags (comma-separated, repeatable)', (v: string, p?: string[]) => parseTagList(v, p))
     .option('-o, --out <planfile>', 'write the plan file (mode 0600) for `mtafleet apply`')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'markdown', 'json']).default('text'))
     .addOption(forksOption());
   addCommonOptions(cmd);
   cmd.action(async (playbookFile: string, opts: PlanCliOptions) => {
-    const playbook = selectTasks(loadPlaybook(playbookFile), { ...(opts.tags ? { tags: opts.tags } : {}), ...(opts.skipTags ? { skipTags: opts.skipTags } : {}) });
+    const playbook = loadSelectedPlaybook(playbookFile, opts);
     const inventory = await loadInventory(opts.inventory);
     const body = await planPlaybook(
       { playbook, inventory, limit: opts.limit, extraVars: opts.extraVars, forks: opts.forks, resolve: connectionOptionsFrom(opts) },

@@ -4,16 +4,12 @@ import { outcomesOfPlan, planPlaybook, withProgress, renderPlanText, renderChang
 import { summarize } from '../engine/run-record.js';
 import { newRunId } from '../engine/run-record.js';
 import { loadInventory } from '../inventory/index.js';
-import { loadPlaybook, parseTagList, selectTasks } from '../playbook/index.js';
 import { exitCodeFor } from '../util/errors.js';
-import { addCommonOptions, addInventoryOptions, collectExtraVar, connectionOptionsFrom, forksOption, type CommonOptions } from './common.js';
+import { addCommonOptions, addPlaybookOptions, loadSelectedPlaybook, type PlaybookSelectionOptions, addInventoryOptions, connectionOptionsFrom, forksOption, type CommonOptions } from './common.js';
 
-interface RunCliOptions extends CommonOptions {
+interface RunCliOptions extends CommonOptions, PlaybookSelectionOptions {
   inventory: string;
   limit?: string;
-  extraVars: Record<string, string>;
-  tags?: string[];
-  skipTags?: string[];
   check: boolean;
   diff: boolean;
   forks: number;
@@ -27,10 +23,8 @@ export function register(program: Command): void {
     .description('plan and apply a playbook, rolling in batches (--check: observe and plan only, change nothing)')
     .argument('<playbook>', 'playbook file (YAML)');
   addInventoryOptions(cmd);
+  addPlaybookOptions(cmd);
   cmd
-    .option('-e, --extra-vars <key=value>', 'extra variable (repeatable; highest precedence)', collectExtraVar, {})
-    .option('-t, --tags <tags>', 'only tasks with one of these tags (comma-separated, repeatable; as Ansible)', (v: string, p?: string[]) => parseTagList(v, p))
-    .option('--skip-tags <tags>', 'skip tasks with one of these tags (comma-separated, repeatable)', (v: string, p?: string[]) => parseTagList(v, p))
     .option('-C, --check', 'dry-run: observe and plan, print each change, change nothing', false)
     .option('-D, --diff', 'show the diff of each change', false)
     .addOption(forksOption())
@@ -38,7 +32,7 @@ export function register(program: Command): void {
     .option('--no-auto-rollback', 'leave a failed host as it is instead of undoing its changes of this run');
   addCommonOptions(cmd);
   cmd.action(async (playbookFile: string, opts: RunCliOptions) => {
-    const playbook = selectTasks(loadPlaybook(playbookFile), { ...(opts.tags ? { tags: opts.tags } : {}), ...(opts.skipTags ? { skipTags: opts.skipTags } : {}) });
+    const playbook = loadSelectedPlaybook(playbookFile, opts);
     const inventory = await loadInventory(opts.inventory);
     const base = { playbook, inventory, limit: opts.limit, extraVars: opts.extraVars, forks: opts.forks, resolve: connectionOptionsFrom(opts) };
     let result: RunResult;

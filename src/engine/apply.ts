@@ -8,12 +8,13 @@ import type { Inventory } from '../inventory/types.js';
 import { PlanFileError } from '../util/errors.js';
 import { sha256Hex } from './canonical.js';
 import { silent } from './events.js';
-import { eachHost, mergeOutcome, specsFor, type EngineDeps } from './fleet.js';
+import { eachHost, specsFor, type EngineDeps } from './fleet.js';
 import { applyHost } from './host-work.js';
 import { Journal } from './journal.js';
 import type { PlanDocument } from './planfile.js';
 import { rollBatches } from './rolling.js';
-import { currentUser, newRunId, summarize, writeRunRecord, type HostOutcome, type RunRecord, type RunResult } from './run-record.js';
+import { RunTally } from './tally.js';
+import { currentUser, newRunId, summarize, writeRunRecord, type RunRecord, type RunResult } from './run-record.js';
 
 export interface ApplyOptions {
   planFile: string;
@@ -63,21 +64,15 @@ export async function applyPlan(doc: PlanDocument, opts: ApplyOptions, deps: Eng
   };
   writeRunRecord(opts.stateDir, record);
   const journal = Journal.open(opts.stateDir, runId);
-  const merged = new Map<string, HostOutcome>();
-  const notRun = new Set<string>();
-  const excluded = new Set<string>();
-  const stops: string[] = [];
+  const tally = new RunTally();
   try {
     for (const play of doc.plays) {
       // Hosts unreachable at plan time have no plan: they are reported, not guessed at.
       for (const u of play.unreachable) {
-        merged.set(u.host, mergeOutcome(merged.get(u.host), { name: u.host, status: 'unreachable', changes: 0, error: `no plan for this host (at plan time: ${u.error})` }));
+        tally.add({ name: u.host, status: 'unreachable', changes: 0, error: `no plan for this host (at plan time: ${u.error})` });
       }
-      const hosts = play.hosts.filter((h) => !excluded.has(h.host));
-      if (stops.length > 0) {
-        hosts.forEach((h) => notRun.add(h.host));
-        continue;
-      }
+      const hosts = tally.eligible(play.hosts, (h) => h.host);
+      if (hosts.length === 0) continue;
       const byName = new Map(hosts.map((h) => [h.host, h]));
       const specs = specsFor(hosts.map((h) => opts.inventory.hosts.get(h.host)!), { inventory: opts.inventory, forks: opts.forks, resolve: opts.resolve });
       const rolled = await rollBatches(play.name, specs, play.rolling, opts.forks, { ...deps, emit }, (batch) =>
@@ -97,25 +92,10 @@ export async function applyPlan(doc: PlanDocument, opts: ApplyOptions, deps: Eng
           });
         }).then((rs) => rs.map(({ name, status, changes, error }) => ({ name, status, changes, error }))),
       );
-      for (const o of rolled.outcomes) {
-        merged.set(o.name, mergeOutcome(merged.get(o.name), o));
-        if (o.status !== 'ok' && o.status !== 'changed') excluded.add(o.name);
-      }
-      rolled.notRun.forEach((n) => notRun.add(n));
-      if (rolled.stopped) stops.push(rolled.stopped);
+      tally.addRolled(rolled);
     }
   } finally {
     journal.close();
   }
-  const hosts = [...merged.values()];
-  const result: RunResult = {
-    runId,
-    check: false,
-    hosts,
-    summary: summarize(hosts),
-    notRun: [...notRun].filter((n) => !merged.has(n)),
-    ...(stops.length > 0 ? { stopped: stops.join('; ') } : {}),
-  };
-  writeRunRecord(opts.stateDir, { ...record, ...result, finishedAt: new Date().toISOString() });
-  return result;
+  return tally.finish(opts.stateDir, record, runId);
 }

@@ -14,6 +14,7 @@ import type { PlanBody, PlannedHost, Rolling } from './planfile.js';
 import { prepareHost, type PreparedHost } from './prepare.js';
 import { redactVars } from './planfile.js';
 import { rollBatches } from './rolling.js';
+import { RunTally } from './tally.js';
 import { currentUser, newRunId, summarize, writeRunRecord, type HostOutcome, type RunRecord, type RunResult } from './run-record.js';
 import { sha256Hex } from './canonical.js';
 import { readFileSync } from 'node:fs';
@@ -131,17 +132,11 @@ export async function runPlaybook(opts: LiveRunOptions, deps: EngineDeps = {}): 
   writeRunRecord(opts.stateDir, record);
   const journal = Journal.open(opts.stateDir, runId);
   const emit = deps.emit ?? silent;
-  const merged = new Map<string, HostOutcome>();
-  const excluded = new Set<string>();
-  const notRun = new Set<string>();
-  const stops: string[] = [];
+  const tally = new RunTally();
   try {
     for (const play of plays) {
-      const hosts = play.hosts.filter((h) => !excluded.has(h.inv.name));
-      if (stops.length > 0) {
-        hosts.forEach((h) => notRun.add(h.inv.name));
-        continue;
-      }
+      const hosts = tally.eligible(play.hosts, (h) => h.inv.name);
+      if (hosts.length === 0) continue;
       const byName = new Map(hosts.map((h) => [h.inv.name, h.prepared]));
       const specs = specsFor(hosts.map((h) => h.inv), opts);
       const rolled = await rollBatches(play.name, specs, play.rolling, opts.forks, { ...deps, emit }, (batch) =>
@@ -149,27 +144,12 @@ export async function runPlaybook(opts: LiveRunOptions, deps: EngineDeps = {}): 
           runHost(conn, byName.get(conn.name)!, play.index, { runId, user, journal, autoRollback: opts.autoRollback, emit, kinds: deps.kinds, lock: deps.lock, facts: deps.facts }),
         ).then((rs) => rs.map(({ name, status, changes, error }) => ({ name, status, changes, error }))),
       );
-      for (const o of rolled.outcomes) {
-        merged.set(o.name, mergeOutcome(merged.get(o.name), o));
-        if (o.status !== 'ok' && o.status !== 'changed') excluded.add(o.name);
-      }
-      rolled.notRun.forEach((n) => notRun.add(n));
-      if (rolled.stopped) stops.push(rolled.stopped);
+      tally.addRolled(rolled);
     }
   } finally {
     journal.close();
   }
-  const hosts = [...merged.values()];
-  const result: RunResult = {
-    runId,
-    check: false,
-    hosts,
-    summary: summarize(hosts),
-    notRun: [...notRun].filter((n) => !merged.has(n)),
-    ...(stops.length > 0 ? { stopped: stops.join('; ') } : {}),
-  };
-  writeRunRecord(opts.stateDir, { ...record, ...result, finishedAt: new Date().toISOString() });
-  return result;
+  return tally.finish(opts.stateDir, record, runId);
 }
 
 function fileSha(path: string): string {
