@@ -104,7 +104,9 @@ describe('scenarios show their symptom through the real commands', () => {
     const demand = (cpuDemandNs(pid) - d0) / 4e9;
     expect(demand).toBeGreaterThan(0.8);
     expect(share).toBeGreaterThan(0.1);
-    expect(share).toBeLessThan(1.3);
+    // One processing thread at a full core, plus the main thread's delivery bookkeeping (measured
+    // up to ~0.3 core on an idle 2-core machine); a second saturated thread would pass 1.6.
+    expect(share).toBeLessThan(1.6);
   });
 
   it('isp-limit: gmail pinned at max-smtp-out on every IP, 421 4.7.0 deferrals spread evenly', async () => {
