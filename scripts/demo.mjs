@@ -31,7 +31,7 @@ mtafleet(['lab', 'up', '4', '--name', LAB, '--scenarios', SCENARIOS]);
 const inventory = `/var/lib/mtafleet-lab/${LAB}/inventory.yaml`;
 mtafleet(['inventory', '-i', inventory, '--graph']);
 // Let the simulated daemons build up their symptoms for a few seconds.
-await new Promise((r) => setTimeout(r, 8000));
+await new Promise((r) => setTimeout(r, 15000));
 // Audit findings do not change the exit code (no --fail-on), so a non-zero code is a real failure.
 mtafleet(['audit', '-i', inventory]);
 mtafleet(['audit', '-i', inventory, '--format', 'html', '--out', join(root, 'audit-demo.html')]);
