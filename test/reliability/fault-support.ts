@@ -153,17 +153,7 @@ export function labStateFile(lab: LabHandle): { hosts: Array<{ name: string; vet
   return JSON.parse(readFileSync(join(lab.labDir, 'state.json'), 'utf8')) as { hosts: Array<{ name: string; veth: string; dir: string }> };
 }
 
-/** A small deterministic PRNG (mulberry32) so a failing seed can be replayed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from '../helpers/prng.js';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

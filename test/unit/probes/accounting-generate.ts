@@ -4,16 +4,10 @@
  * ends, record types the analysis must skip, offsets that change like DST, Unix times, long
  * and non-ASCII dsnDiag values, empty source IPs and a few unreadable times.
  */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../helpers/prng.js';
+
+/** Seeded, so a failing case can be replayed. */
+export const rng = prng;
 
 const BASE_COLUMNS = ['type', 'timeLogged', 'timeQueued', 'orig', 'rcpt', 'orcpt', 'dsnAction', 'dsnStatus', 'dsnDiag', 'dsnMta', 'bounceCat', 'srcType', 'srcMta', 'dlvType', 'dlvSourceIp', 'dlvDestinationIp', 'dlvEsmtpAvailable', 'dlvSize', 'vmta', 'jobId', 'envId', 'queue', 'vmtaPool'];
 const EXTRA = ['feedbackType', 'userAgent', 'header_x-id'];
