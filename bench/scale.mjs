@@ -57,7 +57,7 @@ export default async function scale({ size, runs, log }) {
       const s = { wall: [], cpuPerHost: [], rss: [], serverCpuPerHost: [] };
       for (let i = 0; i < runs; i++) {
         const before = await server.stats();
-        const r = await timed(process.execPath, [mtafleetBin, 'audit', '-i', inv, '--format', 'json', '--forks', String(FORKS)], { timeoutMs: 600_000 });
+        const r = await timed(process.execPath, [mtafleetBin, 'audit', '-i', inv, '--format', 'json', '--forks', String(FORKS), '--no-incremental'], { timeoutMs: 600_000 });
         const after = await server.stats();
         checkAudit(r, count);
         s.wall.push(r.wallMs / 1000);
@@ -133,7 +133,7 @@ function checkAudit(r, count) {
 
 async function profile(dir, inv) {
   const profDir = join(dir, 'prof');
-  await timed(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profDir, mtafleetBin, 'audit', '-i', inv, '--format', 'json', '--forks', String(FORKS)], { timeoutMs: 600_000 });
+  await timed(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profDir, mtafleetBin, 'audit', '-i', inv, '--format', 'json', '--forks', String(FORKS), '--no-incremental'], { timeoutMs: 600_000 });
   const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
   return file ? topFunctions(join(profDir, file), 15) : 'no profile written';
 }

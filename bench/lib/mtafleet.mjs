@@ -12,7 +12,7 @@ export function parseJson(r, what) {
 
 /** `mtafleet audit --format json`; throws unless every host was probed. Returns wall seconds. */
 export async function auditOnce(inventory, forks, count) {
-  const r = await run(process.execPath, [mtafleetBin, 'audit', '-i', inventory, '--format', 'json', '--forks', String(forks)], { timeoutMs: 600_000 });
+  const r = await run(process.execPath, [mtafleetBin, 'audit', '-i', inventory, '--format', 'json', '--forks', String(forks), '--no-incremental'], { timeoutMs: 600_000 });
   const report = parseJson(r, 'mtafleet audit');
   const probed = report.hosts.filter((h) => h.reachable && h.error === null).length;
   if (probed !== count) throw new Error(`mtafleet audit probed ${probed} of ${count} hosts: ${report.hosts.find((h) => h.error)?.error}`);
