@@ -219,24 +219,29 @@ BEGIN {
   t = F[CT]
   if (t != "d" && t != "t" && t != "b") next
   s = CTIME <= n ? F[CTIME] : ""
-  # Time cache: the instant of each written hour + offset ("YYYY-MM-DD HH" "+0100"), then
-  # ":MM:SS" from a table (which also checks the digits).
-  hk = substr(s, 1, 13) substr(s, 20, 6)
-  if (hk != CHK) {
-    # CHA: the hour starts on a UTC hour (whole-hour offset), so it is one bucket.
-    # CPK: the aggregation key prefix, built once per hour (number to string is costly).
-    if (hk in HC) { CHK = hk; CHE = HC[hk]; CHW = HW[hk]; CHA = CHE % 3600 == 0; CHB = int(CHE / 3600); CPK = sprintf("%.0f", CHB) SUBSEP CHW SUBSEP }
-    else CHK = ""
-  }
-  x = CHK == "" ? "" : MSS[substr(s, 14, 6)]
-  if (x == "") {
-    if (CHK != "") delete MSS[substr(s, 14, 6)]
-    if (!slowtime(s, hk)) { BADTIME++; next }
-    e = E
-  } else { e = CHE + x - 1; HOUR = CHW; TEXT = s }
+  # Records come several to a second: the previous record's instant is reused as it is
+  # (LS: its time text; LSOK: there is one).
+  if (!LSOK || s != LS) {
+    # Time cache: the instant of each written hour + offset ("YYYY-MM-DD HH" "+0100"), then
+    # ":MM:SS" from a table (which also checks the digits).
+    hk = substr(s, 1, 13) substr(s, 20, 6)
+    if (hk != CHK) {
+      # CHA: the hour starts on a UTC hour (whole-hour offset), so it is one bucket.
+      # CPK: the aggregation key prefix, built once per hour (number to string is costly).
+      if (hk in HC) { CHK = hk; CHE = HC[hk]; CHW = HW[hk]; CHA = CHE % 3600 == 0; CHB = int(CHE / 3600); CPK = sprintf("%.0f", CHB) SUBSEP CHW SUBSEP }
+      else CHK = ""
+    }
+    x = CHK == "" ? "" : MSS[substr(s, 14, 6)]
+    if (x == "") {
+      if (CHK != "") delete MSS[substr(s, 14, 6)]
+      if (!slowtime(s, hk)) { BADTIME++; next }
+      e = E
+    } else { e = CHE + x - 1; HOUR = CHW; TEXT = s }
+    if (x != "" && CHA) { b = CHB; PK = CPK }
+    else { b = int(e / 3600); if (e < 0 && b * 3600 > e) b--; PK = sprintf("%.0f", b) SUBSEP HOUR SUBSEP }
+    LS = s; LE = e; LB = b; LPK = PK; LT = TEXT; LSOK = 1
+  } else { e = LE; b = LB; PK = LPK; TEXT = LT }
   if (e > NEWEST) { NEWEST = e; UNTIL = TEXT }
-  if (x != "" && CHA) { b = CHB; PK = CPK }
-  else { b = int(e / 3600); if (e < 0 && b * 3600 > e) b--; PK = sprintf("%.0f", b) SUBSEP HOUR SUBSEP }
   if (b < MINB) next
   if (EDGE && (b != EDGEB || e <= START || e > TOP)) next
   if (b != CB) {

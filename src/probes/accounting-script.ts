@@ -70,6 +70,12 @@ if [ "$mtaf_mode" = full ]; then
   done
   [ "$g" -ge $((MTAF_WINDOW_HOURS * 3600)) ] && mtaf_minb=$(( (g - MTAF_WINDOW_HOURS * 3600) / 3600 ))
 fi
+# mtaf_from FILE OFFSET CMD...: CMD reads FILE from OFFSET on as its stdin. A seek (GNU dd)
+# where it can: a pipe from tail costs the reader a copy of every byte (~15 % of a scan).
+mtaf_from() {
+  mtaf_ff=$1; mtaf_fo=$2; shift 2
+  { if dd iflag=skip_bytes skip="$mtaf_fo" count=0 2>/dev/null; then "$@"; else tail -c +$((mtaf_fo + 1)) "$mtaf_ff" | "$@"; fi; } < "$mtaf_ff"
+}
 mtaf_serial() { $mtaf_awk -v MODE=scan -v BASE=0 -v LIMIT="$2" -v MINB="$mtaf_minb" "$mtaf_prog" "$1"; }
 # A large file is read by one awk per CPU, each from a line start on: exact when every chunk
 # ended its last record where the next chunk started and no chunk met a header line (a
@@ -97,7 +103,7 @@ mtaf_whole() {
     if [ "$k" -eq 0 ]; then
       $mtaf_awk -v MODE=scan -v BASE=0 -v LIMIT="$2" -v STOP="$e" -v MINB="$mtaf_minb" "$mtaf_prog" "$1" >"$t/$k" &
     else
-      tail -c +$((s + 1)) "$1" | $mtaf_awk -v MODE=scan -v BASE="$s" -v LIMIT="$2" -v STOP="$e" -v COLS="$cols" -v MINB="$mtaf_minb" "$mtaf_prog" >"$t/$k" &
+      mtaf_from "$1" "$s" $mtaf_awk -v MODE=scan -v BASE="$s" -v LIMIT="$2" -v STOP="$e" -v COLS="$cols" -v MINB="$mtaf_minb" "$mtaf_prog" >"$t/$k" &
     fi
     k=$((k + 1))
   done

@@ -47,6 +47,8 @@ const CASES = [
     ],
   },
   { name: 'stale log (window ends at the newest record, not now)', seed: 4, windowHours: 24, files: [{ records: 1500, start: 1500000000, step: 200 }] },
+  // Several records a second: consecutive records often carry the same time text (reused).
+  { name: 'several records a second, ISO and Unix times, 1 h window', seed: 5, windowHours: 1, files: [{ records: 4000, start: START, step: 2, unix: true }] },
 ];
 
 describe.each(AWKS)('accounting awk in %s %s', (bin, flags) => {
