@@ -31,8 +31,8 @@ export function simulatorPresent(assets: string): boolean {
   return existsSync(join(assets, 'bin', 'pmta')) && existsSync(join(assets, 'bin', 'systemctl'));
 }
 
-/** `systemctl start pmta`, then waits until `pmta show status` answers. */
-export async function startPmta(host: string, sshdPid: number, timeoutMs = 60_000): Promise<void> {
+/** `systemctl start pmta`, then waits until `pmta show status` answers (generous: a 50-host lab starts many simulators at once on 2 cores). */
+export async function startPmta(host: string, sshdPid: number, timeoutMs = 120_000): Promise<void> {
   const start = await runInHost(sshdPid, 'systemctl start pmta', { timeoutMs });
   if (start.exitCode !== 0) {
     throw new Error(`${host}: systemctl start pmta failed (exit ${start.exitCode}): ${(start.stderr || start.stdout).trim()}\n/var/log/pmta/pmta.log ends:\n${await logTail(sshdPid)}`);
