@@ -6,38 +6,18 @@
  * rest of a lab host's mount table follows the machine's, which other tests change), read
  * inside the lab host without ssh.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { buildOnce, ROOT, type CliResult } from '../helpers/cli.js';
 import type { LabHandle } from '../helpers/lab.js';
 
-export const ROOT = resolve(__dirname, '../..');
+export { ROOT, type CliResult };
 export const FIXTURES = join(ROOT, 'test/fixtures/reliability');
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir)) {
-    const p = join(dir, entry);
-    const st = statSync(p);
-    newest = Math.max(newest, st.isDirectory() ? newestMtime(p) : st.mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds dist/ when a source file is newer than the compiled CLI (tsc still emits on type errors). */
-export function buildIfStale(): void {
-  const main = join(ROOT, 'dist/cli/main.js');
-  if (existsSync(main) && statSync(main).mtimeMs >= newestMtime(join(ROOT, 'src'))) return;
-  spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.json')], { stdio: 'ignore' });
-  if (!existsSync(main)) throw new Error('build produced no dist/cli/main.js');
-}
-
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+/** Builds dist/ when a source file is newer than the compiled CLI (the shared test helper). */
+export const buildIfStale = buildOnce;
 
 export interface Workspace {
   dir: string;

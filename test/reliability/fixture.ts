@@ -1,47 +1,19 @@
 /**
- * Shared pieces of the reliability tests: the CLI (`node bin/mtafleet.js`, built once per
- * file), and a one-host fleet on a real sshd at 127.0.0.1 with a private state dir.
+ * Shared pieces of the reliability tests: the CLI (test/helpers/cli.ts), and a one-host fleet
+ * on a real sshd at 127.0.0.1 with a private state dir.
  * Everything lives under one temp dir `mtaf-rel-*`, removed by cleanup().
  */
-import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { startSshd, type Sshd, type SshdOptions } from '../helpers/sshd.js';
+import { buildOnce, ROOT, runCli as runCliFor, type CliResult } from '../helpers/cli.js';
 
-export const ROOT = resolve(__dirname, '../..');
+export { buildOnce, ROOT, type CliResult };
 
-let built = false;
-export function buildOnce(): void {
-  if (built) return;
-  // Parts of the tree may have type errors while in progress; tsc still emits.
-  spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.json')], { stdio: 'ignore' });
-  if (!existsSync(join(ROOT, 'dist/cli/main.js'))) throw new Error('build produced no dist/cli/main.js');
-  built = true;
-}
-
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI without blocking the event loop (sshd's log pipe keeps draining); killed after 120 s. */
+/** The CLI, killed after 120 s (a reliability case that hangs fails fast). */
 export function runCli(args: string[], env: NodeJS.ProcessEnv, stdin?: string): Promise<CliResult> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/mtafleet.js'), ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.stdin.end(stdin ?? '');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.once('error', fail);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      done({ code: code ?? -1, stdout, stderr });
-    });
-  });
+  return runCliFor(args, env, stdin, 120_000);
 }
 
 export interface OneHost {

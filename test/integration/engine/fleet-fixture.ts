@@ -2,14 +2,15 @@
  * Two inventory hosts (h1, h2) on one real sshd at 127.0.0.1, each with its own directory
  * and lock path, and a CLI runner (`node bin/mtafleet.js`) with a private state dir.
  */
-import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { startSshd, type Sshd } from '../../helpers/sshd.js';
+import { buildOnce, ROOT, runCli } from '../../helpers/cli.js';
 
-export const ROOT = resolve(__dirname, '../../..');
+export { buildOnce, ROOT, runCli };
 
 export interface Fixture {
   dir: string;
@@ -22,32 +23,6 @@ export interface Fixture {
   spawnCli(args: string[]): ChildProcess;
   cleanup(): Promise<void>;
   sshdLog(): string;
-}
-
-let built = false;
-export function buildOnce(): void {
-  if (built) return;
-  // Other parts of the tree may have type errors while in progress; tsc still emits.
-  spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.json')], { stdio: 'ignore' });
-  if (!existsSync(join(ROOT, 'dist/cli/main.js'))) throw new Error('build produced no dist/cli/main.js');
-  built = true;
-}
-
-/** Runs `node bin/mtafleet.js ARGS` without blocking the event loop (pipes of sshd keep draining). */
-export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/mtafleet.js'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
-    child.once('error', fail);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      done({ code: code ?? -1, stdout, stderr });
-    });
-  });
 }
 
 export async function startFixture(): Promise<Fixture> {
