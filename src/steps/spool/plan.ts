@@ -7,6 +7,7 @@ import type { Action, Change, StepPlan } from '../types.js';
 import { daemonProcess, type SpoolMigrateState } from './observe.js';
 import { deviceRefusal, formatBytes, layoutRefusal } from './preflight.js';
 import {
+  ABANDON_COPIES,
   CARRY_BACK,
   COUNT_FILES,
   FINAL_SYNC_AND_VERIFY,
@@ -128,7 +129,7 @@ export function planSpoolMigrate(state: SpoolMigrateState, params: SpoolMigrateP
         };
 
   const stop = execAction(run(STOP_AND_WAIT, 'mtafleet-stop', init, svc, proc, PMTA_PID_FILE), { timeoutMs: 180_000 });
-  const start = execAction(run(START_AND_WAIT, 'mtafleet-start', init, svc), { timeoutMs: 330_000 });
+  const start = execAction(run(START_AND_WAIT, 'mtafleet-start', init, svc, proc, PMTA_PID_FILE), { timeoutMs: 330_000 });
   const work = `${STATE_DIR}/${id}.work`;
   // Labelled predicted: PowerMTA keeps accepting and delivering mail until it is stopped, so
   // the files copied are the spool of that moment, not the observed counts.
@@ -139,8 +140,9 @@ export function planSpoolMigrate(state: SpoolMigrateState, params: SpoolMigrateP
     label: 'predicted',
     diff: { type: 'text', text: `${spool} -> ${mp}: pre-copy of about ${state.spool.files} files, ${state.spool.bytes} bytes` },
     do: [execAction(run(PRECOPY, 'mtafleet-precopy', spool, mp, STATE_DIR, id), { timeoutMs: 3_600_000 })],
-    // The copy itself lives on the new disk (wiped by the mkfs undo); the work files go.
-    undo: [execAction(argv('rm', '-rf', '--', work))],
+    // The copy itself lives on the new disk (wiped by the mkfs undo); the work files go, and so
+    // do copy scripts a killed or cut-off runner left running on the host (before the unmount).
+    undo: [execAction(argv('rm', '-rf', '--', work)), execAction(run(ABANDON_COPIES, 'mtafleet-abandon-copies', mp, STATE_DIR, id))],
   };
   const copy: Change = {
     summary:

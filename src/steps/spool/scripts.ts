@@ -108,17 +108,30 @@ export const STOP_AND_WAIT = `${STOP_SERVICE_FN}
 stop_service "$1" "$2" "$3" "$4"`;
 
 /**
- * Starts the service and waits until \`pmta show status\` answers (for pmta). $1 init, $2 service.
+ * Starts the service and waits until \`pmta show status\` answers (for pmta). $1 init, $2 service,
+ * $3 daemon process name, $4 pid file (both optional: journals of older runs carry two arguments).
  * A daemon recovering a large spool can outlast the init system's start timeout and still come
- * up: what counts is that PowerMTA answers within 5 minutes.
+ * up: what counts is that PowerMTA answers within 5 minutes. But with no daemon process at all
+ * for 3 s (it exited: unwritable spool, bad config; or a stop still in progress took it down)
+ * the start is tried once more, then reported as failed at once — not after 5 minutes.
  */
-export const START_AND_WAIT = `init=$1; svc=$2
-if [ "$init" = systemd ]; then systemctl start "$svc"; else service "$svc" start; fi; rc=$?
+export const START_AND_WAIT = `init=$1; svc=$2; proc=\${3:-}; pidfile=\${4:-}
+${MAIN_PID_FN}
+start() { if [ "$init" = systemd ]; then systemctl start "$svc"; else service "$svc" start; fi; }
+start; rc=$?
 [ "$svc" = pmta ] || exit "$rc"
-i=0
+i=0; gone=0; again=no
 until pmta show status >/dev/null 2>&1; do
   i=$((i + 1))
   if [ "$i" -ge 3000 ]; then echo "pmta does not answer 300 s after start (start exit $rc)" >&2; exit 1; fi
+  if [ -n "$proc" ] && [ $((i % 10)) = 0 ]; then
+    if [ -n "$(main_pid "$svc" "$proc" "$pidfile")" ]; then gone=0; else gone=$((gone + 1)); fi
+    if [ "$gone" -ge 3 ] && [ "$again" = no ]; then again=yes; gone=0; start; rc=$?
+    elif [ "$gone" -ge 3 ]; then
+      echo "$svc failed to start: no $proc process (start exit $rc); see its log and: systemctl status $svc" >&2
+      exit 1
+    fi
+  fi
   sleep 0.1
 done
 [ "$rc" = 0 ] || echo "$svc: the start command exited $rc, but PowerMTA answers"
@@ -174,7 +187,18 @@ chown --reference="$src" -- "$dst" && chmod --reference="$src" -- "$dst" || exit
 touch -- "$w/mark" || exit 1
 # Timestamps are coarse (a clock tick): changes in the mark's own tick happen before the copy starts.
 sleep 1
-cp -a -- "$src/." "$dst/" 2> "$w/precopy.err" || echo "pre-copy: $(wc -l < "$w/precopy.err") files changed while copying (the final pass takes them)"
+if ! cp -a -- "$src/." "$dst/" 2> "$w/precopy.err"; then
+  # Files delivered while copying vanish (ENOENT): the final pass deals with them. Any other
+  # error (no space left, I/O error, read-only) would fail the final pass too: stop here,
+  # while the service still runs, instead of stopping it for a copy that cannot succeed.
+  if grep -v 'No such file or directory' "$w/precopy.err" | grep -q .; then
+    echo "pre-copy of $src to $dst failed:" >&2
+    grep -v 'No such file or directory' "$w/precopy.err" | head -n 5 >&2
+    df -h -- "$dst" >&2
+    exit 1
+  fi
+  echo "pre-copy: $(wc -l < "$w/precopy.err") files changed while copying (the final pass takes them)"
+fi
 touch -- "$w/mark-new" || exit 1
 sleep 1
 scan "$src" "$w/mark" "$w/old.pre" && scan "$dst" "$w/mark-new" "$w/new.pre" || exit 1
@@ -283,8 +307,56 @@ export const RMDIR_IF_EMPTY = `[ -d "$1" ] || exit 0
 rmdir -- "$1" 2>/dev/null || echo "$1 is not empty; left in place" >&2
 exit 0`;
 
-/** Unmounts $1 if something is mounted there. */
-export const UMOUNT_IF_MOUNTED = `if mountpoint -q -- "$1"; then umount -- "$1"; fi`;
+/**
+ * Shell function: stop_leftover_copies DIR stops our copy scripts
+ * (mtafleet-precopy, mtafleet-final-copy) that still write into DIR — left running on the host
+ * when their runner was killed or cut off (closing an SSH channel does not stop its command) —
+ * with their whole process group (the remote timeout wrapper: cp, find, sha256sum...), then
+ * removes the work files and manifests they were writing. Matches on the script's own name and
+ * destination argument only, so nothing else is touched.
+ */
+const STOP_LEFTOVER_COPIES_FN = `stop_leftover_copies() {
+  for c in $(grep -l -a -F -e mtafleet-precopy -e mtafleet-final-copy /proc/[0-9]*/cmdline 2>/dev/null); do
+    p=\${c#/proc/}; p=\${p%/cmdline}
+    [ "$p" = "$$" ] && continue
+    args=$(tr '\\0\\n' '\\n ' < "$c" 2>/dev/null) || continue
+    name=$(printf '%s\\n' "$args" | sed -n 4p); dst=$(printf '%s\\n' "$args" | sed -n 6p)
+    case "$name" in mtafleet-precopy|mtafleet-final-copy) ;; *) continue ;; esac
+    [ "$dst" = "$1" ] || continue
+    dir=$(printf '%s\\n' "$args" | sed -n 7p); id=$(printf '%s\\n' "$args" | sed -n 8p)
+    g=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | cut -d ' ' -f 3)
+    if [ -n "$g" ] && [ "$g" -gt 1 ] && [ "$g" != "$(sed 's/.*) //' /proc/$$/stat | cut -d ' ' -f 3)" ]; then
+      echo "stopping $name (pid $p) left writing into $1"
+      kill -TERM "-$g" 2>/dev/null
+      i=0
+      while kill -0 "$p" 2>/dev/null && [ "$i" -lt 100 ]; do i=$((i + 1)); sleep 0.1; done
+      kill -KILL "-$g" 2>/dev/null
+    fi
+    case "$id" in ''|*/*|.*) ;; *) [ -n "$dir" ] && rm -rf -- "$dir/$id.work" "$dir/$id.manifest" "$dir/$id.manifest-new" ;; esac
+  done
+  return 0
+}`;
+
+/**
+ * Unmounts $1 if something is mounted there: first stops our own copy scripts left writing
+ * into it, and retries for a while if it is still busy (processes just exiting).
+ */
+export const UMOUNT_IF_MOUNTED = `${STOP_LEFTOVER_COPIES_FN}
+mountpoint -q -- "$1" || exit 0
+stop_leftover_copies "$1"
+i=0
+until umount -- "$1"; do
+  i=$((i + 1)); [ "$i" -ge 20 ] && exit 1
+  sleep 0.5
+done`;
+
+/**
+ * Undo of the pre-copy, after its work files are removed: stops our copy scripts still writing
+ * into $1 (the new spool) and removes the files they would leave in $2 (state dir) for id $3.
+ */
+export const ABANDON_COPIES = `${STOP_LEFTOVER_COPIES_FN}
+stop_leftover_copies "$1"
+rm -rf -- "$2/$3.work" "$2/$3.manifest" "$2/$3.manifest-new"`;
 
 /** Undo of mkfs: wipes the signatures of $1 only when it carries our UUID $2 and is not mounted. */
 export const WIPE_OUR_FILESYSTEM = `dev=$1; uuid=$2

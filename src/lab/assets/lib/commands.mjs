@@ -43,8 +43,8 @@ export function makeCommands(ctx) {
       }
       return ok('Queue(s) resumed.\n');
     },
-    inject: async ({ count, domain }) => {
-      await injectMessages(ctx, count, domain ?? null, { jobId: 'inject' });
+    inject: async ({ count, domain, sizeBytes }) => {
+      await injectMessages(ctx, count, domain ?? null, { jobId: 'inject', ...(sizeBytes ? { sizeBytes } : {}) });
       return ok(`${count} messages injected.\n`);
     },
     rotate: () => {

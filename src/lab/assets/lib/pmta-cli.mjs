@@ -5,7 +5,7 @@ import { request } from './control.mjs';
 // config.mjs, spool.mjs and world.mjs are imported only by the commands that need them: `pmta show`
 // runs on every probe and should cost little more than node's own start.
 
-const USAGE = 'usage: pmta show status|vmtas|domains|topdomains|queues|version | reload | test config | pause queue D/V | resume queue D/V | inject N [--domain D] | rotate acct\n';
+const USAGE = 'usage: pmta show status|vmtas|domains|topdomains|queues|version | reload | test config | pause queue D/V | resume queue D/V | inject N [--domain D] [--size BYTES] | rotate acct\n';
 
 async function daemon(cmd, args = {}) {
   try {
@@ -16,7 +16,7 @@ async function daemon(cmd, args = {}) {
   }
 }
 
-async function injectOffline(count, domain) {
+async function injectOffline(count, domain, sizeBytes) {
   const { loadConfig } = await import('./config.mjs');
   const { writeMessageSync, newMessageId, randomRcpt, pickDomain } = await import('./spool.mjs');
   const { DEFAULT_WORLD, loadWorld } = await import('./world.mjs');
@@ -30,7 +30,7 @@ async function injectOffline(count, domain) {
   const spool = hostPath(model.spoolDir);
   for (let i = 0; i < count; i += 1) {
     const d = domain ?? pickDomain(world.mix);
-    writeMessageSync(spool, { id: newMessageId(), rcpt: randomRcpt(d), domain: d, orig: 'bounce@news.example.org', vmta: '', queuedAt: Date.now(), jobId: 'inject' });
+    writeMessageSync(spool, { id: newMessageId(), rcpt: randomRcpt(d), domain: d, orig: 'bounce@news.example.org', vmta: '', queuedAt: Date.now(), jobId: 'inject' }, sizeBytes);
   }
   return { code: 0, out: `${count} messages injected.\n`, err: '' };
 }
@@ -61,9 +61,13 @@ export async function runPmta(argv) {
     const count = Number(what);
     const i = rest.indexOf('--domain');
     const domain = i >= 0 ? rest[i + 1]?.toLowerCase() : undefined;
+    // --size: bytes per message (default 4096), e.g. messages with attachments.
+    const s = rest.indexOf('--size');
+    const sizeBytes = s >= 0 ? Number(rest[s + 1]) : 4096;
     if (!Number.isInteger(count) || count < 1 || (i >= 0 && !domain)) return { code: 1, out: '', err: `pmta: inject needs a positive count\n${USAGE}` };
-    const reply = await daemon('inject', { count, domain });
-    if (reply.code !== 0 && /Connection refused/.test(reply.err)) return injectOffline(count, domain);
+    if (!Number.isInteger(sizeBytes) || sizeBytes < 512 || sizeBytes > 64 * 1024 * 1024) return { code: 1, out: '', err: `pmta: inject --size needs a byte count from 512 to 67108864\n${USAGE}` };
+    const reply = await daemon('inject', { count, domain, sizeBytes });
+    if (reply.code !== 0 && /Connection refused/.test(reply.err)) return injectOffline(count, domain, sizeBytes);
     return reply;
   }
   if (verb === 'rotate' && what === 'acct') return daemon('rotate');
