@@ -11,7 +11,7 @@ import { readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { dist } from './lib/paths.mjs';
 import { auditOnce } from './lib/mtafleet.mjs';
-import { withLab, subInventory } from './lib/lab.mjs';
+import { quiesceLab, withLab, subInventory } from './lib/lab.mjs';
 import { ensureDebianPackage, run, tempDir } from './lib/proc.mjs';
 import { compare, measure } from './lib/stats.mjs';
 
@@ -33,6 +33,7 @@ export default async function fleetAudit({ size, runs, log }) {
   const dir = tempDir('fleet');
   try {
     return await withLab('bench', Math.max(...sizes), log, async (status) => {
+      const quiet = await quiesceLab(status, log);
       const measures = [];
       const comparisons = [];
       const figures = {};
@@ -58,6 +59,7 @@ export default async function fleetAudit({ size, runs, log }) {
       }
       notes.push(`forks ${FORKS} for every tool; probe script ${probeScript.length} bytes, the same text for all`);
       notes.push('on-host = the probe script run inside each host with nsenter (no ssh): the floor no tool can beat');
+      notes.push(quiet);
       return { status: 'ok', measures, comparisons, figures, notes };
     });
   } finally {

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FORKS } from './fleet-audit.mjs';
-import { withLab, subInventory } from './lib/lab.mjs';
+import { quiesceLab, withLab, subInventory } from './lib/lab.mjs';
 import { auditOnce, runOnce } from './lib/mtafleet.mjs';
 import { dist } from './lib/paths.mjs';
 import { tempDir } from './lib/proc.mjs';
@@ -34,6 +34,7 @@ export default async function planApply({ size, runs, log }) {
   const dir = tempDir('plan');
   try {
     return await withLab('bench', count, log, async (status) => {
+      const quiet = await quiesceLab(status, log);
       const fleet = subInventory(status, count, dir);
       const playbook = join(dir, 'noop.yaml');
       writeFileSync(playbook, PLAYBOOK);
@@ -64,7 +65,9 @@ export default async function planApply({ size, runs, log }) {
         comparisons: [compare(`${count} hosts: no-op run vs audit`, m[0].median, m[1].median, TARGET)],
         figures: { forks: FORKS, 'playbook tasks': 3 },
         notes: [
-          'the playbook (2 sysctl + 1 file task) is applied once before timing; every timed run must report 0 changes'],
+          'the playbook (2 sysctl + 1 file task) is applied once before timing; every timed run must report 0 changes',
+          quiet,
+        ],
       };
     });
   } finally {
