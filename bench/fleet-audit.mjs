@@ -9,7 +9,7 @@
  */
 import { readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { dist } from './lib/paths.mjs';
+import { dist, mtafleetBin } from './lib/paths.mjs';
 import { auditOnce } from './lib/mtafleet.mjs';
 import { quiesceLab, withLab, subInventory } from './lib/lab.mjs';
 import { ensureDebianPackage, run, tempDir } from './lib/proc.mjs';
@@ -56,6 +56,19 @@ export default async function fleetAudit({ size, runs, log }) {
         comparisons.push(compare(`${count} hosts: mtafleet vs Ansible default`, m.mtafleet.median, m['ansible-default'].median, 0.2));
         figures[`${count} hosts: mtafleet vs Ansible tuned (no target)`] = m.mtafleet.median / m['ansible-tuned'].median;
         figures[`${count} hosts: mtafleet vs the on-host floor (no target)`] = m.mtafleet.median / m['on-host'].median;
+        // The tools' own cost, without the probe batch's on-host floor: a small script.
+        const small = { ...ctx, probeScript: SMALL_SCRIPT };
+        const smallSamples = Object.fromEntries(SMALL_TOOLS.map((t) => [t, []]));
+        for (let i = 0; i < runs; i++) {
+          for (const tool of SMALL_TOOLS.map((_, k) => SMALL_TOOLS[(k + i) % SMALL_TOOLS.length])) {
+            smallSamples[tool].push(await SMALL_RUNNERS[tool](small));
+            log(`${count} hosts, small script, ${tool}: ${smallSamples[tool].at(-1).toFixed(2)} s`);
+          }
+        }
+        const sm = Object.fromEntries(SMALL_TOOLS.map((t) => [t, measure(`${count} hosts, small script: ${t}`, 's', smallSamples[t])]));
+        measures.push(...Object.values(sm));
+        figures[`${count} hosts, small script: mtafleet exec vs plain OpenSSH (no target)`] = sm['mtafleet-exec'].median / sm.openssh.median;
+        figures[`${count} hosts, small script: mtafleet exec vs Ansible default (no target)`] = sm['mtafleet-exec'].median / sm['ansible-default'].median;
       }
       notes.push(`forks ${FORKS} for every tool; probe script ${probeScript.length} bytes, the same text for all`);
       notes.push('on-host = the probe script run inside each host with nsenter (no ssh): the floor no tool can beat');
@@ -74,6 +87,23 @@ function makeContext(dir, status, fleet, probeScript, count) {
   writeFileSync(hostsFile, fleet.hosts.map((h) => h.address).join('\n') + '\n');
   return { base, status, fleet, probeScript, count, hostsFile };
 }
+
+/**
+ * A small probe script (load, kernel, spool disk, fd limit, a sysctl: no 1 s sampling, no
+ * simulator calls), as in the issue's reference figures: what is left is each tool's own cost.
+ */
+const SMALL_SCRIPT = 'cat /proc/loadavg; uname -r; df -P /var/spool; ulimit -n; sysctl -n net.core.somaxconn; echo @@mtafleet-batch-0';
+const SMALL_TOOLS = ['mtafleet-exec', 'openssh', 'ansible-default'];
+const SMALL_RUNNERS = {
+  async 'mtafleet-exec'(ctx) {
+    const r = await run(process.execPath, [mtafleetBin, 'exec', '-i', ctx.fleet.file, '--forks', String(FORKS), '--format', 'json', '--', ctx.probeScript], { timeoutMs: 600_000 });
+    const done = (r.stdout.match(/@@mtafleet-batch-0/g) ?? []).length;
+    if (r.code !== 0 || done !== ctx.count) throw new Error(`mtafleet exec: exit ${r.code}, ${done} of ${ctx.count} hosts: ${r.stderr.slice(0, 400)}`);
+    return r.wallMs / 1000;
+  },
+  openssh: (ctx) => RUNNERS.openssh(ctx),
+  'ansible-default': (ctx) => RUNNERS['ansible-default'](ctx),
+};
 
 const RUNNERS = {
   mtafleet: (ctx) => auditOnce(ctx.fleet.file, FORKS, ctx.count),
