@@ -11,7 +11,7 @@ import { readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { dist, mtafleetBin } from './lib/paths.mjs';
 import { auditOnce } from './lib/mtafleet.mjs';
-import { quiesceLab, withLab, subInventory } from './lib/lab.mjs';
+import { settleLab, withLab, subInventory } from './lib/lab.mjs';
 import { ensureDebianPackage, run, tempDir } from './lib/proc.mjs';
 import { compare, measure } from './lib/stats.mjs';
 
@@ -33,7 +33,7 @@ export default async function fleetAudit({ size, runs, log }) {
   const dir = tempDir('fleet');
   try {
     return await withLab('bench', Math.max(...sizes), log, async (status) => {
-      const quiet = await quiesceLab(status, log);
+      const quiet = await settleLab(log);
       const measures = [];
       const comparisons = [];
       const figures = {};

@@ -73,7 +73,7 @@ export default async function migrationDowntime({ size, runs, log }) {
   const { runInHost, assetsDir } = await import(dist('lab/index.js'));
   const tmp = mkdtempSync(join(tmpdir(), 'mtaf-mig-bench-'));
   try {
-    return await withLab(LAB, 1, log, (status) => measureAll(status, { count, runs, size, log, runInHost, assetsDir, tmp }));
+    return await withLab(LAB, 1, log, (status) => measureAll(status, { count, runs, size, log, runInHost, assetsDir, tmp }), { quiet: false });
   } finally {
     rmSync(tmp, { recursive: true, force: true });
     if (existsSync(NAIVE_MOUNT_POINT)) rmdirSync(NAIVE_MOUNT_POINT);

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FORKS } from './fleet-audit.mjs';
-import { quiesceLab, withLab, subInventory } from './lib/lab.mjs';
+import { settleLab, withLab, subInventory } from './lib/lab.mjs';
 import { auditOnce, runOnce } from './lib/mtafleet.mjs';
 import { dist } from './lib/paths.mjs';
 import { tempDir } from './lib/proc.mjs';
@@ -34,7 +34,7 @@ export default async function planApply({ size, runs, log }) {
   const dir = tempDir('plan');
   try {
     return await withLab('bench', count, log, async (status) => {
-      const quiet = await quiesceLab(status, log);
+      const quiet = await settleLab(log);
       const fleet = subInventory(status, count, dir);
       const playbook = join(dir, 'noop.yaml');
       writeFileSync(playbook, PLAYBOOK);

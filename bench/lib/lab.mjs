@@ -16,14 +16,15 @@ export async function mixedScenarios(count) {
   return Array.from({ length: count }, (_, i) => SCENARIO_NAMES[i % SCENARIO_NAMES.length]);
 }
 
-export async function withLab(name, hosts, log, work) {
+/** `quiet`: see LIVE_LAB below (the migration benchmark keeps mail arriving: live). */
+export async function withLab(name, hosts, log, work, { quiet = !LIVE_LAB } = {}) {
   const { labUp, labDown } = await import(dist('lab/index.js'));
   await labDown({ name });
   const started = Date.now();
-  log(`bringing up lab ${name} with ${hosts} hosts (mixed scenarios)`);
+  log(`bringing up lab ${name} with ${hosts} hosts (mixed scenarios${quiet ? ', quiet' : ''})`);
   let status;
   try {
-    status = await labUp({ name, hosts, scenarios: await mixedScenarios(hosts), usedDevices: 'none' });
+    status = await labUp({ name, hosts, scenarios: await mixedScenarios(hosts), usedDevices: 'none', quiet });
     log(`lab ${name} up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     return await work(status);
   } finally {
@@ -44,39 +45,22 @@ export function subInventory(status, count, dir) {
 }
 
 /**
- * Stops the simulated background work on every host of a lab (inbound mail, the CPU the
- * thread-contention world burns on purpose) and restarts each simulator, then waits until the
- * machine is quiet. On one 2-core machine, 50 busy simulators keep both cores saturated (seen:
- * 99 % busy, load 24, 5 minutes after start); real hosts carry their own load on their own CPUs.
- * Every host keeps its scenario's configuration, limits, sysctls, spool, backlog and accounting
- * history, so each probe has the same work to do. Returns a note for the benchmark's output.
- * MTAF_BENCH_LIVE_LAB=1 measures with the simulators running as brought up instead.
+ * Benchmark labs are brought up quiet (ScenarioContext.quiet: no inbound mail, no deliberate
+ * CPU burn): on one 2-core machine, 50 busy simulators keep both cores saturated (seen: 99 %
+ * busy, load 24, 5 minutes after start, and simulators timing out at start), whereas real
+ * hosts carry their load on their own CPUs. Every host keeps its scenario's configuration,
+ * limits, sysctls, spool, backlog and accounting history, so each probe has the same work.
+ * MTAF_BENCH_LIVE_LAB=1 brings the simulators up live instead.
  */
-export async function quiesceLab(status, log, { concurrency = 4 } = {}) {
-  if (process.env.MTAF_BENCH_LIVE_LAB === '1') {
-    const busy = await busyShare(2000);
-    return `lab simulators live (MTAF_BENCH_LIVE_LAB=1): machine ${(busy * 100).toFixed(0)} % busy before measuring`;
-  }
-  const { runInHost } = await import(dist('lab/index.js'));
-  const script = `node -e 'const fs = require("fs"), f = "/etc/pmta-sim/world.json";
-const w = fs.existsSync(f) ? JSON.parse(fs.readFileSync(f, "utf8")) : {};
-w.inbound = { ...(w.inbound || {}), perMinute: 0 }; w.maxBusySeconds = 0;
-fs.writeFileSync(f, JSON.stringify(w, null, 2))' && systemctl restart pmta &&
-i=0; until pmta show status >/dev/null 2>&1; do i=$((i + 1)); [ $i -ge 900 ] && exit 1; sleep 0.2; done`;
-  const started = Date.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < status.hosts.length) {
-        const host = status.hosts[next++];
-        const r = await runInHost(host.sshdPid, script, { timeoutMs: 240_000 });
-        if (r.exitCode !== 0) throw new Error(`quiescing ${host.name}: exit ${r.exitCode}: ${r.stderr.slice(0, 400)}`);
-      }
-    }),
-  );
+export const LIVE_LAB = process.env.MTAF_BENCH_LIVE_LAB === '1';
+
+/** Waits until the machine is quiet (below 25 % busy over 2 s, at most 2 minutes); returns a note for the output. */
+export async function settleLab(log) {
   const busy = await waitQuiet(0.25, 120_000);
-  log(`simulators quiesced in ${((Date.now() - started) / 1000).toFixed(1)} s; machine ${(busy * 100).toFixed(0)} % busy`);
-  return `lab simulators quiesced for the measure (no inbound mail, no deliberate CPU burn: 50 busy simulators saturate the 2 cores every tool shares); machine ${(busy * 100).toFixed(0)} % busy before measuring; every probe still runs in full on each host's scenario setup`;
+  log(`machine ${(busy * 100).toFixed(0)} % busy before measuring`);
+  return LIVE_LAB
+    ? `lab simulators live (MTAF_BENCH_LIVE_LAB=1); machine ${(busy * 100).toFixed(0)} % busy before measuring`
+    : `lab brought up quiet (no inbound mail, no deliberate CPU burn: 50 busy simulators saturate the 2 cores every tool shares); machine ${(busy * 100).toFixed(0)} % busy before measuring; every probe still runs in full on each host's scenario setup`;
 }
 
 /** Busy share of all CPUs over `ms` (from /proc/stat). */

@@ -37,10 +37,11 @@ export function register(program: Command): void {
     .argument('[n]', 'number of hosts', hostCount, 4)
     .option('--scenarios <list>', 'comma-separated scenarios; host i gets the i-th, the last repeats', 'healthy')
     .addOption(new Option('--used-devices <which>', 'hosts given a disk that already holds XFS and data').choices(['first', 'all', 'none']).default('first'))
+    .option('--quiet', 'simulators without background work (no inbound mail, no CPU burn): for large labs and benchmarks', false)
     .addOption(formatOption())
-    .action(async (n: number, opts: LabTarget & { scenarios: string; usedDevices: 'first' | 'all' | 'none'; format: string }) => {
+    .action(async (n: number, opts: LabTarget & { scenarios: string; usedDevices: 'first' | 'all' | 'none'; quiet: boolean; format: string }) => {
       const scenarios = parseScenarioList(opts.scenarios);
-      const status = await labUp({ name: opts.name, labDir: opts.labDir, hosts: n, scenarios, usedDevices: opts.usedDevices });
+      const status = await labUp({ name: opts.name, labDir: opts.labDir, hosts: n, scenarios, usedDevices: opts.usedDevices, quiet: opts.quiet });
       process.stdout.write(opts.format === 'json' ? JSON.stringify(status, null, 2) + '\n' : renderStatusTable(status));
     });
 

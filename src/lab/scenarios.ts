@@ -24,6 +24,12 @@ export interface ScenarioContext {
   hostName: string;
   address: string;
   cores: number;
+  /**
+   * No background work: no inbound mail and no deliberate CPU burn (benchmarks: many busy
+   * simulated hosts would saturate the machine they all share). Configuration, limits,
+   * sysctls, backlog and accounting history stay as the scenario has them.
+   */
+  quiet?: boolean;
 }
 
 export function isScenarioName(name: string): name is ScenarioName {
@@ -146,6 +152,10 @@ function worldFor(name: ScenarioName, ctx: ScenarioContext): World {
   }
 }
 
+function quietWorld(world: World): World {
+  return { ...world, inbound: { ...(world.inbound as object | undefined), perMinute: 0 }, maxBusySeconds: 0 };
+}
+
 export function scenarioSetup(name: ScenarioName, ctx: ScenarioContext): ScenarioSetup {
   const files: Record<string, string> = {};
   const sysctls: Record<string, string> = {};
@@ -158,7 +168,7 @@ export function scenarioSetup(name: ScenarioName, ctx: ScenarioContext): Scenari
           ? renderConfig(ctx, { limits: { gmail: 60, outlook: 60, yahoo: 60, other: 60 } })
           : renderConfig(ctx);
   files['/etc/pmta/config'] = config;
-  files['/etc/pmta-sim/world.json'] = `${JSON.stringify(worldFor(name, ctx), null, 2)}\n`;
+  files['/etc/pmta-sim/world.json'] = `${JSON.stringify(ctx.quiet ? quietWorld(worldFor(name, ctx)) : worldFor(name, ctx), null, 2)}\n`;
   if (name === 'fd-limit') files['/etc/systemd/system/pmta.service.d/limits.conf'] = '[Service]\nLimitNOFILE=256\n';
   if (name === 'port-exhaustion') sysctls['net.ipv4.ip_local_port_range'] = '40000 40500';
   return { files, sysctls, spoolOnOwnDevice: name === 'spool-io' };

@@ -26,6 +26,8 @@ export interface LabUpOptions {
   usedDevices?: 'first' | 'all' | 'none';
   /** Hosts built at once (2 cores: keep it modest). */
   concurrency?: number;
+  /** Simulators without background work (see ScenarioContext.quiet). */
+  quiet?: boolean;
 }
 
 /** In-host directories that must exist in the root filesystem to be bind-mount targets. */
@@ -106,7 +108,7 @@ async function buildLab(state: LabState, count: number, scenarios: string[], opt
     state.hosts.push(host);
     state.hosts.sort((a, b) => a.index - b.index);
     save();
-    const setup: ScenarioSetup = scenarioSetup(host.scenario as ScenarioName, { hostIndex: index, hostName: host.name, address: host.address, cores });
+    const setup: ScenarioSetup = scenarioSetup(host.scenario as ScenarioName, { hostIndex: index, hostName: host.name, address: host.address, cores, quiet: opts.quiet });
     const usedDevices = opts.usedDevices ?? 'first';
     await buildHost(
       { labDir: state.labDir, bridge: state.bridge, gateway: bridgeAddress(state.prefix), clientPublicKeyFile: `${files.key}.pub`, assetsDir: state.assetsDir, save },

@@ -28,6 +28,26 @@ describe('scenarios', () => {
     expect(setup.files['/etc/pmta/config']).not.toContain(name === 'healthy' ? 'scenario' : name);
   });
 
+  it.each(SCENARIO_NAMES)('%s, quiet: the same setup, a world without inbound mail or CPU burn', (name) => {
+    const live = scenarioSetup(name, ctx);
+    const quiet = scenarioSetup(name, { ...ctx, quiet: true });
+    const { '/etc/pmta-sim/world.json': liveWorld, ...liveRest } = live.files;
+    const { '/etc/pmta-sim/world.json': quietWorld, ...quietRest } = quiet.files;
+    expect(quietRest).toEqual(liveRest);
+    expect(quiet.sysctls).toEqual(live.sysctls);
+    expect(quiet.spoolOnOwnDevice).toBe(live.spoolOnOwnDevice);
+    const before = JSON.parse(liveWorld);
+    const after = JSON.parse(quietWorld);
+    expect(after.inbound.perMinute).toBe(0);
+    expect(after.maxBusySeconds).toBe(0);
+    // Everything else of the world (backlog, ISPs, reputation, inbound size/domains) is kept.
+    expect({ ...after, inbound: { ...after.inbound, perMinute: null }, maxBusySeconds: null }).toEqual({
+      ...before,
+      inbound: { ...before.inbound, perMinute: null },
+      maxBusySeconds: null,
+    });
+  });
+
   it('sets each bottleneck up through real state', () => {
     expect(scenarioSetup('spool-io', ctx).spoolOnOwnDevice).toBe(true);
     expect(scenarioSetup('healthy', ctx).spoolOnOwnDevice).toBe(false);
