@@ -8,7 +8,7 @@
  * the rollback — and every held message that existed or arrived present and byte-identical
  * (manifests taken by the test). Whatever could not be restored must be named with a command.
  *
- * Seeds of the SIGKILL case: MTAF_SPOOL_KILL_SEEDS (default 4), MTAF_SPOOL_KILL_SEED_BASE.
+ * Seeds of the SIGKILL case: MTAF_SPOOL_KILL_SEEDS (default 10, about 8 s each), MTAF_SPOOL_KILL_SEED_BASE.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { closeSync, ftruncateSync, openSync } from 'node:fs';
@@ -40,7 +40,7 @@ const HOST = 'mta01';
 const HELD = 1500;
 const ARRIVING = 30;
 const PLAYBOOK = join(ROOT, 'playbooks/spool-migrate-nvme.yaml');
-const SEEDS = Number(process.env.MTAF_SPOOL_KILL_SEEDS ?? 4);
+const SEEDS = Number(process.env.MTAF_SPOOL_KILL_SEEDS ?? 10);
 const SEED_BASE = Number(process.env.MTAF_SPOOL_KILL_SEED_BASE ?? 1);
 
 let lab: LabHandle;
