@@ -1,16 +1,14 @@
 /**
  * Shared pieces of the fault-injection and load tests: the CLI (`node bin/mtafleet.js`, built
  * when src/ is newer than dist/), a private state dir per test file (temp dir `mtaf-fault-*`),
- * and the host-state snapshot every fault case compares: file hashes, runtime sysctls, service
- * state and the mounts where a spool or data disk can live (/mnt, /var, /srv, /opt, /etc: the
- * rest of a lab host's mount table follows the machine's, which other tests change), read
- * inside the lab host without ssh.
+ * and the host-state snapshot every fault case compares (test/helpers/host-state.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildOnce, ROOT, type CliResult } from '../helpers/cli.js';
+import { hostState } from '../helpers/host-state.js';
 import type { LabHandle } from '../helpers/lab.js';
 
 export { ROOT, type CliResult };
@@ -107,27 +105,8 @@ export function journalLines(stateDir: string, runId: string): string[] {
   return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '');
 }
 
-/**
- * What "the host's state" means for a sysctl / pmta-config change: hashes of the config and
- * every boot-time sysctl file and fstab, the four runtime values, whether PowerMTA runs, and
- * the mount table. Leftover backups next to the config are not state (they are not read).
- */
-const SNAPSHOT = `cd /
-for f in /etc/pmta/config /etc/sysctl.conf /etc/fstab /etc/sysctl.d/*; do
-  if [ -e "$f" ]; then sha256sum -- "$f"; else echo "absent $f"; fi
-done
-for k in net.ipv4.ip_local_port_range net.ipv4.tcp_fin_timeout net.ipv4.tcp_tw_reuse net.core.somaxconn; do
-  printf '%s=%s\\n' "$k" "$(sysctl -n "$k" | tr '\\t' ' ')"
-done
-printf 'pmta=%s\\n' "$(systemctl is-active pmta)"
-findmnt -rn -o TARGET,SOURCE,FSTYPE | grep -E '^/(mnt|var|srv|opt|etc)(/| )' | sort
-`;
-
-export async function snapshot(lab: LabHandle, host: string): Promise<string> {
-  const r = await lab.run(host, SNAPSHOT);
-  if (r.stdout.trim() === '') throw new Error(`snapshot of ${host} failed: ${r.stderr}`);
-  return r.stdout;
-}
+/** The host-state snapshot every fault case compares (test/helpers/host-state.ts). */
+export const snapshot = hostState;
 
 export function labStateFile(lab: LabHandle): { hosts: Array<{ name: string; veth: string; dir: string }> } {
   return JSON.parse(readFileSync(join(lab.labDir, 'state.json'), 'utf8')) as { hosts: Array<{ name: string; veth: string; dir: string }> };

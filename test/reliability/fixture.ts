@@ -22,8 +22,11 @@ export interface OneHost {
   stateDir: string;
   knownHosts: string;
   env: NodeJS.ProcessEnv;
-  /** Writes an inventory for host `h1` on this sshd (extra lines go under h1's vars). */
-  inventory(name: string, extraHostVars?: string[]): string;
+  /**
+   * Writes an inventory for host `h1` on this sshd (extra lines go under h1's vars); `at`
+   * points h1 at another port or known_hosts file (an impostor, an empty known_hosts).
+   */
+  inventory(name: string, extraHostVars?: string[], at?: { port?: number; knownHosts?: string }): string;
   write(name: string, text: string | Buffer): string;
   cli(args: string[], stdin?: string): Promise<CliResult>;
   cleanup(): Promise<void>;
@@ -52,7 +55,7 @@ export async function startOneHost(tag: string, sshdOpts: SshdOptions = {}): Pro
       knownHosts,
       env,
       write,
-      inventory(name, extra = []) {
+      inventory(name, extra = [], at = {}) {
         return write(
           name,
           [
@@ -62,10 +65,10 @@ export async function startOneHost(tag: string, sshdOpts: SshdOptions = {}): Pro
             '      hosts:',
             '        h1:',
             '          ansible_host: 127.0.0.1',
-            `          ansible_port: ${s.port}`,
+            `          ansible_port: ${at.port ?? s.port}`,
             '          ansible_user: root',
             `          ansible_ssh_private_key_file: ${s.clientKeyPath}`,
-            `          mtafleet_known_hosts: ${knownHosts}`,
+            `          mtafleet_known_hosts: ${at.knownHosts ?? knownHosts}`,
             `          mtafleet_lock_path: ${join(dir, 'lock-h1')}`,
             ...extra.map((l) => `          ${l}`),
           ].join('\n') + '\n',

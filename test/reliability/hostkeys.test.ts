@@ -42,23 +42,7 @@ function fingerprint(pub: string): string {
 /** An inventory whose h1 lives at the impostor's address while known_hosts holds the real key for it. */
 function mitmInventory(): string {
   const knownHosts = fx.write('known_hosts_mitm', `[127.0.0.1]:${impostor.port} ${fx.sshd.hostKeyPub}\n`);
-  return fx.write(
-    'inv-mitm.yaml',
-    [
-      'all:',
-      '  children:',
-      '    mta:',
-      '      hosts:',
-      '        h1:',
-      '          ansible_host: 127.0.0.1',
-      `          ansible_port: ${impostor.port}`,
-      '          ansible_user: root',
-      `          ansible_ssh_private_key_file: ${fx.sshd.clientKeyPath}`,
-      `          mtafleet_known_hosts: ${knownHosts}`,
-      `          mtafleet_lock_path: ${join(fx.dir, 'lock-h1')}`,
-      `          target: ${fx.dir}`,
-    ].join('\n') + '\n',
-  );
+  return fx.inventory('inv-mitm.yaml', [`target: ${fx.dir}`], { port: impostor.port, knownHosts });
 }
 
 function commandsFor(inv: string, pb: string): string[][] {
@@ -99,7 +83,7 @@ describe('host keys', () => {
 
   it('the impostor would have run a session had the key been trusted (the marker check can fail)', async () => {
     const knownHosts = fx.write('known_hosts_trusting', `[127.0.0.1]:${impostor.port} ${impostor.hostKeyPub}\n`);
-    const inv = fx.write('inv-trusting.yaml', readFileSync(mitmInventory(), 'utf8').replace(/mtafleet_known_hosts: .*/, `mtafleet_known_hosts: ${knownHosts}`));
+    const inv = fx.inventory('inv-trusting.yaml', [`target: ${fx.dir}`], { port: impostor.port, knownHosts });
     await fx.cli(['exec', '-i', inv, '--', 'true']);
     expect(existsSync(marker)).toBe(true);
     rmSync(marker, { force: true });
@@ -107,7 +91,7 @@ describe('host keys', () => {
 
   it('an unknown host is refused by default (exit 4) by exec, audit, run, plan; known_hosts untouched', async () => {
     const emptyKnown = fx.write('known_hosts_empty', '');
-    const inv = fx.write('inv-unknown.yaml', readFileSync(fx.inventory('inv-base.yaml', [`target: ${fx.dir}`]), 'utf8').replace(/mtafleet_known_hosts: .*/, `mtafleet_known_hosts: ${emptyKnown}`));
+    const inv = fx.inventory('inv-unknown.yaml', [`target: ${fx.dir}`], { knownHosts: emptyKnown });
     const pb = fx.write('pb-unknown.yaml', PLAYBOOK);
     for (const args of commandsFor(inv, pb)) {
       const r = await fx.cli(args);

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hostState } from '../../helpers/host-state.js';
 import { startLab, type LabHandle } from '../../helpers/lab.js';
 import { ROOT, runCli } from '../engine/fleet-fixture.js';
 
@@ -32,26 +33,7 @@ afterAll(async () => {
   }
 }, 120_000);
 
-/**
- * The host state these playbooks may touch: config, boot-time sysctl files, fstab, the unit's
- * drop-ins, the runtime sysctls, whether PowerMTA runs, and the mounts where a spool can live.
- */
-const SNAPSHOT = `cd /
-for f in /etc/pmta/config /etc/sysctl.conf /etc/fstab /etc/sysctl.d/* /etc/systemd/system/pmta.service.d/*; do
-  if [ -e "$f" ]; then sha256sum -- "$f"; else echo "absent $f"; fi
-done
-for k in net.ipv4.ip_local_port_range net.ipv4.tcp_fin_timeout net.ipv4.tcp_tw_reuse net.core.somaxconn; do
-  printf '%s=%s\\n' "$k" "$(sysctl -n "$k" | tr '\\t' ' ')"
-done
-printf 'pmta=%s\\n' "$(systemctl is-active pmta)"
-findmnt -rn -o TARGET,SOURCE,FSTYPE | grep -E '^/(mnt|var|srv|opt|etc)(/| )' | sort
-`;
-
-async function snapshot(): Promise<string> {
-  const r = await lab.run(lab.hosts[0].name, SNAPSHOT);
-  if (r.stdout.trim() === '') throw new Error(`snapshot failed: ${r.stderr}`);
-  return r.stdout;
-}
+const snapshot = () => hostState(lab, lab.hosts[0].name);
 
 const cli = (args: string[]) => runCli([...args, '--state-dir', join(dir, 'state')], { ...process.env, HOME: dir, NO_COLOR: '1' });
 
