@@ -133,7 +133,7 @@ mtaf_scan() {
     elif [ "$off" -eq 0 ]; then
       mtaf_whole "$f" "$size"
     else
-      tail -c +$((off + 1)) "$f" | $mtaf_awk -v MODE=scan -v BASE="$off" -v LIMIT="$size" -v MINB="$mtaf_minb" -v COLS="$cols" "$mtaf_prog"
+      mtaf_from "$f" "$off" $mtaf_awk -v MODE=scan -v BASE="$off" -v LIMIT="$size" -v MINB="$mtaf_minb" -v COLS="$cols" "$mtaf_prog"
     fi
   done
 }

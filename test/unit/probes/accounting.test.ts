@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -16,15 +16,28 @@ const AWKS: Array<[string, string[]]> = [
 
 const dir = mkdtempSync(join(tmpdir(), 'mtaf-probes-acct-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+/** A `dd` that fails like one without iflag=skip_bytes. */
+const failingDd = join(dir, 'no-dd');
+mkdirSync(failingDd);
+writeFileSync(join(failingDd, 'dd'), '#!/bin/sh\necho "dd: invalid input flag" >&2\nexit 1\n', { mode: 0o755 });
 
-/** The probe's whole host script, run locally by dash with the given awk. */
-function runAwk(bin: string, flags: string[], files: string[], windowHours: number, env: Record<string, string> = {}): string {
-  return execFileSync('sh', ['-c', accountingProbe.command.text], {
+/** The probe's whole host script, run locally by dash with the given awk: stdout and stderr. */
+function runProbe(bin: string, flags: string[], files: string[], windowHours: number, env: Record<string, string> = {}): { stdout: string; stderr: string } {
+  const r = spawnSync('sh', ['-c', accountingProbe.command.text], {
     env: { ...process.env, LC_ALL: 'C', MTAF_AWK: [bin, ...flags].join(' '), MTAF_ACCT_FILES: files.join('\n'), MTAF_WINDOW_HOURS: String(windowHours), ...env },
-    stdio: ['ignore', 'pipe', 'ignore'],
+    stdio: ['ignore', 'pipe', 'pipe'],
     maxBuffer: 64 * 1024 * 1024,
-  }).toString('utf8');
+  });
+  if (r.status !== 0) throw new Error(`probe exited ${r.status}: ${r.stderr.toString('utf8')}`);
+  return { stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8') };
 }
+
+function runAwk(bin: string, flags: string[], files: string[], windowHours: number, env: Record<string, string> = {}): string {
+  return runProbe(bin, flags, files, windowHours, env).stdout;
+}
+
+/** The probe's "chunks N OK" lines: how many parallel chunks each file had and whether they joined up. */
+const chunkLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('chunks\t'));
 
 function analyse(stdout: string): ReturnType<typeof parseAccountingScan> & { facts: AccountingFacts; warnings: string[] } {
   const scan = parseAccountingScan({ stdout, stderr: '', exitCode: 0 }, undefined);
@@ -62,9 +75,17 @@ describe.each(AWKS)('accounting awk in %s %s', (bin, flags) => {
     const { facts, warnings } = analyse(stdout);
     // The same in 5 parallel chunks (some start inside multi-line quoted fields: those
     // chunks must be detected and the file read again serially).
-    const chunked = analyse(runAwk(bin, flags, paths, windowHours, { MTAF_ACCT_PAR_MIN: '0', MTAF_ACCT_PAR: '5' }));
+    const parallel = { MTAF_ACCT_PAR_MIN: '0', MTAF_ACCT_PAR: '5' };
+    const chunkedRun = runProbe(bin, flags, paths, windowHours, parallel);
+    const chunked = analyse(chunkedRun.stdout);
     expect(chunked.facts).toEqual(facts);
     expect(chunked.warnings).toEqual(warnings);
+    // Where dd cannot seek (no GNU dd), the chunks read through tail instead: the same result,
+    // and the same chunks joining up (a wrong start would only show as a serial re-read).
+    const noDdRun = runProbe(bin, flags, paths, windowHours, { ...parallel, PATH: `${failingDd}:${process.env.PATH}` });
+    expect(analyse(noDdRun.stdout).facts).toEqual(facts);
+    expect(chunkLines(noDdRun.stderr)).toEqual(chunkLines(chunkedRun.stderr));
+    expect(chunkLines(chunkedRun.stderr).length).toBe(paths.length);
     expect(facts.files).toEqual(paths);
     const reference = referenceAggregate(paths, windowHours, 25);
     expect(facts.records).toBeGreaterThan(100);
