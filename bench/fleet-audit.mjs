@@ -56,6 +56,7 @@ export default async function fleetAudit({ size, runs, log }) {
         comparisons.push(compare(`${count} hosts: mtafleet vs Ansible default`, m.mtafleet.median, m['ansible-default'].median, 0.2));
         figures[`${count} hosts: mtafleet vs Ansible tuned (no target)`] = m.mtafleet.median / m['ansible-tuned'].median;
         figures[`${count} hosts: mtafleet vs the on-host floor (no target)`] = m.mtafleet.median / m['on-host'].median;
+        figures[`${count} hosts: the on-host floor vs Ansible default (the best any tool can reach)`] = m['on-host'].median / m['ansible-default'].median;
         // The tools' own cost, without the probe batch's on-host floor: a small script.
         const small = { ...ctx, probeScript: SMALL_SCRIPT };
         const smallSamples = Object.fromEntries(SMALL_TOOLS.map((t) => [t, []]));

@@ -4,10 +4,9 @@
  * one at a time: a lab left by a crashed benchmark is removed first, so do not run two
  * lab benchmarks at once.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
-import { readFileSync } from 'node:fs';
 import { dist } from './paths.mjs';
 
 /** Every scenario in turn, so a fleet of N mixes them all. */
@@ -16,7 +15,17 @@ export async function mixedScenarios(count) {
   return Array.from({ length: count }, (_, i) => SCENARIO_NAMES[i % SCENARIO_NAMES.length]);
 }
 
-/** `quiet`: see LIVE_LAB below (the migration benchmark keeps mail arriving: live). */
+/**
+ * Benchmark labs are brought up quiet (ScenarioContext.quiet: no inbound mail, no deliberate
+ * CPU burn): on one 2-core machine, 50 busy simulators keep both cores saturated (seen: 99 %
+ * busy, load 24, 5 minutes after start, and simulators timing out at start), whereas real
+ * hosts carry their load on their own CPUs. Every host keeps its scenario's configuration,
+ * limits, sysctls, spool, backlog and accounting history, so each probe has the same work.
+ * MTAF_BENCH_LIVE_LAB=1 brings the simulators up live instead.
+ */
+export const LIVE_LAB = process.env.MTAF_BENCH_LIVE_LAB === '1';
+
+/** `quiet`: see LIVE_LAB (the migration benchmark keeps mail arriving: live). */
 export async function withLab(name, hosts, log, work, { quiet = !LIVE_LAB } = {}) {
   const { labUp, labDown } = await import(dist('lab/index.js'));
   await labDown({ name });
@@ -43,16 +52,6 @@ export function subInventory(status, count, dir) {
   writeFileSync(file, stringify({ all: { children: { mta: { hosts } } } }));
   return { file, hosts: status.hosts.slice(0, count) };
 }
-
-/**
- * Benchmark labs are brought up quiet (ScenarioContext.quiet: no inbound mail, no deliberate
- * CPU burn): on one 2-core machine, 50 busy simulators keep both cores saturated (seen: 99 %
- * busy, load 24, 5 minutes after start, and simulators timing out at start), whereas real
- * hosts carry their load on their own CPUs. Every host keeps its scenario's configuration,
- * limits, sysctls, spool, backlog and accounting history, so each probe has the same work.
- * MTAF_BENCH_LIVE_LAB=1 brings the simulators up live instead.
- */
-export const LIVE_LAB = process.env.MTAF_BENCH_LIVE_LAB === '1';
 
 /** Waits until the machine is quiet (below 25 % busy over 2 s, at most 2 minutes); returns a note for the output. */
 export async function settleLab(log) {
