@@ -1,0 +1,119 @@
+/**
+ * Host text never drives the operator's terminal: a real host (sshd at 127.0.0.1) serves a
+ * file, a command's stderr and a lock owner file full of terminal control sequences (clear
+ * screen, OSC title, CR overwrite, C1 CSI, bidi override). Every CLI printer that shows them
+ * — `run --check --diff`, progress lines, the run summary, `runs`, `runs RUN_ID`, the lock
+ * refusal, JSON — must print none of those bytes; text shows them as visible escapes.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startOneHost, type OneHost } from './fixture.js';
+
+let fx: OneHost;
+
+// ESC[2J clear screen, OSC 0 title change ended by BEL, CR overwrite, C1 CSI (U+009B),
+// RLO bidi override, LRI isolate, and a raw 0x9b byte (not UTF-8).
+const HOSTILE_TEXT = 'top\x1b[2Jcleared\x1b]0;pwned-title\x07\rFAKE ok=9 changed=0\u009b2J\u202eevil\u2066x\n';
+const HOSTILE_BYTES = Buffer.concat([Buffer.from(HOSTILE_TEXT, 'utf8'), Buffer.from([0x9b, 0x32, 0x4a, 0x0a])]);
+
+/** Any C0 control but tab and newline, DEL, C1, bidi embedding/override/isolate. */
+const TERMINAL_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+
+function assertInert(what: string, out: { stdout: string; stderr: string }): void {
+  for (const [stream, text] of [['stdout', out.stdout], ['stderr', out.stderr]] as const) {
+    const m = TERMINAL_CONTROL.exec(text);
+    expect(m, `${what}: ${stream} holds U+${m?.[0].codePointAt(0)!.toString(16).padStart(4, '0')} from the host:\n${JSON.stringify(text)}`).toBeNull();
+  }
+}
+
+beforeAll(async () => {
+  fx = await startOneHost('term');
+}, 60_000);
+
+afterAll(async () => {
+  await fx?.cleanup();
+});
+
+describe('host text is inert on the terminal', () => {
+  it('run --check --diff shows a hostile host file as visible escapes', async () => {
+    const target = join(fx.dir, 'diff-target');
+    mkdirSync(target);
+    // Valid UTF-8 (a raw 0x9b byte would make the file binary, shown as "(binary)").
+    writeFileSync(join(target, 'hostile.conf'), HOSTILE_TEXT);
+    const inv = fx.inventory('inv-diff.yaml', [`target: ${target}`]);
+    const pb = fx.write(
+      'pb-diff.yaml',
+      `- hosts: mta
+  tasks:
+    - name: replace the hostile file
+      file: { path: "{{ target }}/hostile.conf", content: "clean\\n" }
+`,
+    );
+    const r = await fx.cli(['run', pb, '-i', inv, '--check', '--diff']);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    assertInert('run --check --diff', r);
+    // The content is still shown, visibly: the operator sees what the host holds.
+    expect(r.stdout).toContain('top\\x1b[2Jcleared\\x1b]0;pwned-title\\x07\\rFAKE ok=9');
+    expect(r.stdout).toContain('\\u202eevil');
+  }, 120_000);
+
+  it('a command whose stderr is hostile: progress, run summary, runs, runs RUN_ID and JSON stay inert', async () => {
+    const target = join(fx.dir, 'cmd-target');
+    mkdirSync(target);
+    writeFileSync(join(target, 'hostile.txt'), HOSTILE_BYTES);
+    const inv = fx.inventory('inv-cmd.yaml', [`target: ${target}`]);
+    const pb = fx.write(
+      'pb-cmd.yaml',
+      `- hosts: mta
+  tasks:
+    - name: fails with hostile stderr
+      command: { cmd: "cat {{ target }}/hostile.txt >&2; exit 3" }
+`,
+    );
+    const run = await fx.cli(['run', pb, '-i', inv]);
+    expect(run.code, run.stderr + run.stdout).toBe(2);
+    assertInert('run (progress on stderr, summary on stdout)', run);
+    expect(run.stdout).toContain('\\x1b[2Jcleared');
+    const runId = /^run (\S+):/m.exec(run.stdout)?.[1];
+    expect(runId, run.stdout).toBeTruthy();
+
+    const one = await fx.cli(['runs', runId!]);
+    expect(one.code, one.stderr).toBe(0);
+    assertInert('runs RUN_ID', one);
+    expect(one.stdout).toContain('\\x1b[2Jcleared');
+    const list = await fx.cli(['runs']);
+    expect(list.code, list.stderr).toBe(0);
+    assertInert('runs', list);
+
+    const json = await fx.cli(['run', pb, '-i', inv, '--format', 'json']);
+    expect(json.code, json.stderr).toBe(2);
+    assertInert('run --format json', json);
+    // JSON escapes what it hides: the exact host text survives a parse.
+    expect(JSON.parse(json.stdout).hosts[0].error).toContain('cleared\u001b]0;pwned-title\u0007\rFAKE');
+    const runsJson = await fx.cli(['runs', runId!, '--format', 'json']);
+    assertInert('runs RUN_ID --format json', runsJson);
+    expect(JSON.parse(runsJson.stdout).hosts[0].error).toContain('\u202eevil');
+  }, 120_000);
+
+  it('a lock owner file written by another local user cannot drive the terminal', async () => {
+    const lock = join(fx.dir, 'lock-h1');
+    mkdirSync(lock);
+    writeFileSync(join(lock, 'owner'), 'run=r1\x1b]0;owned\x07\u009b2J\nuser=\x1b[2Jmallory\u202e\ntime=2026-01-01T00:00:00Z\r\x1b[K\n');
+    const target = join(fx.dir, 'lock-target');
+    mkdirSync(target);
+    const inv = fx.inventory('inv-lock.yaml', [`target: ${target}`]);
+    const pb = fx.write(
+      'pb-lock.yaml',
+      `- hosts: mta
+  tasks:
+    - name: any change
+      file: { path: "{{ target }}/f", content: "x\\n" }
+`,
+    );
+    const r = await fx.cli(['run', pb, '-i', inv]);
+    expect(r.code, r.stderr + r.stdout).toBe(3);
+    assertInert('locked-by refusal', r);
+    expect(r.stdout).toMatch(/locked by run r1\\x1b\]0;owned\\x07\\x9b2J of \\x1b\[2Jmallory\\u202e/);
+  }, 120_000);
+});
