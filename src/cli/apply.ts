@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline/promises';
 import { applyPlan, countChanges, withProgress, readPlanFile, renderRunText, runJson } from '../engine/index.js';
 import { loadInventory } from '../inventory/index.js';
 import { InputError, exitCodeFor } from '../util/errors.js';
+import { safeLine } from '../util/sanitize.js';
 import { addCommonOptions, connectionOptionsFrom, forksOption, type CommonOptions } from './common.js';
 
 interface ApplyCliOptions extends CommonOptions {
@@ -27,8 +28,9 @@ export function register(program: Command): void {
     const doc = readPlanFile(planFile);
     const inventory = await loadInventory(doc.inventory.path);
     const n = countChanges(doc);
+    // The plan file may come from someone else: its fields are text, not terminal commands.
     process.stderr.write(
-      `plan ${planFile}: ${n.changes} change(s) on ${n.hostsChanging} of ${n.hosts} host(s), made ${doc.created} by ${doc.user}\nplan digest (sha256): ${doc.digest}\n`,
+      `${safeLine(`plan ${planFile}: ${n.changes} change(s) on ${n.hostsChanging} of ${n.hosts} host(s), made ${doc.created} by ${doc.user}`)}\nplan digest (sha256): ${safeLine(doc.digest)}\n`,
     );
     if (!opts.yes) await confirm(`Apply ${n.changes} change(s) on ${n.hostsChanging} host(s)? [y/N] `);
     const result = await withProgress('apply', opts.format, (emit) =>

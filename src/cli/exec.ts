@@ -6,6 +6,11 @@
  *   mtafleet exec -i inv.yaml -- 'df -h /var/spool/pmta | tail -1'
  * Several arguments are an argv, each quoted, with no shell interpretation:
  *   mtafleet exec -i inv.yaml -- grep -c 'max-smtp-out' /etc/pmta/config
+ *
+ * Remote output is what the command is for, so it is printed as is when stdout is a pipe or
+ * a file (`> out.txt` keeps the exact bytes). On a terminal, control characters show as
+ * visible escapes (like `ls` does with odd file names): a host must not clear the screen or
+ * retitle the window. The header line (host, error) is always sanitised; JSON escapes all.
  */
 import { Option, type Command as Program } from 'commander';
 import { loadInventory, selectHosts } from '../inventory/index.js';
@@ -13,6 +18,7 @@ import { argv, type Command } from '../transport/quote.js';
 import { forEachHost, resolveConnectionSpec, type HostOutcome } from '../transport/index.js';
 import type { ExecResult } from '../transport/types.js';
 import { exitCodeFor, InputError } from '../util/errors.js';
+import { safeJson, safeLine, safeText } from '../util/sanitize.js';
 import { addCommonOptions, addInventoryOptions, forksOption, type CommonOptions } from './common.js';
 
 interface ExecCommandOptions extends CommonOptions {
@@ -81,28 +87,33 @@ async function runExec(words: string[], opts: ExecCommandOptions): Promise<numbe
     }),
   );
   const become = opts.become ? true : undefined;
+  const raw = !process.stdout.isTTY;
   const outcomes = await forEachHost(specs, opts.forks, (conn) => conn.exec(command, { become }), {
     onDone: (outcome) => {
-      if (opts.format === 'text') process.stdout.write(renderText(outcome));
+      if (opts.format === 'text') process.stdout.write(renderText(outcome, { raw }));
     },
   });
-  if (opts.format === 'json') process.stdout.write(`${JSON.stringify(outcomes.map(toJson), null, 2)}\n`);
+  if (opts.format === 'json') process.stdout.write(`${safeJson(outcomes.map(toJson), 2)}\n`);
   return exitCodeFor({
     failed: outcomes.filter((o) => o.status === 'failed' || (o.status === 'ok' && o.value!.exitCode !== 0)).length,
     unreachable: outcomes.filter((o) => o.status === 'unreachable').length,
   });
 }
 
-/** Like ansible's ad-hoc output: `mta01 | rc=0 >>` then the output. */
-export function renderText(o: HostOutcome<ExecResult>): string {
-  if (o.status === 'unreachable') return `${o.name} | UNREACHABLE! => ${o.error?.message ?? 'unreachable'}\n`;
-  if (o.status === 'failed') return `${o.name} | FAILED! => ${o.error?.message ?? 'failed'}\n`;
+/**
+ * Like ansible's ad-hoc output: `mta01 | rc=0 >>` then the output; `raw` prints the remote
+ * output byte for byte (stdout not a terminal), else with control characters made visible.
+ */
+export function renderText(o: HostOutcome<ExecResult>, opts: { raw: boolean } = { raw: false }): string {
+  if (o.status === 'unreachable') return `${safeLine(`${o.name} | UNREACHABLE! => ${o.error?.message ?? 'unreachable'}`)}\n`;
+  if (o.status === 'failed') return `${safeLine(`${o.name} | FAILED! => ${o.error?.message ?? 'failed'}`)}\n`;
   const r = o.value!;
   const status = r.exitCode === null ? `signal=${r.signal ?? '?'}` : `rc=${r.exitCode}`;
   const label = r.exitCode === 0 ? '' : ' FAILED |';
-  let text = `${o.name} |${label} ${status} >>\n`;
-  if (r.stdout) text += ensureNewline(r.stdout);
-  if (r.stderr) text += ensureNewline(r.stderr);
+  const output = opts.raw ? (s: string) => s : safeText;
+  let text = `${safeLine(`${o.name} |${label} ${status}`)} >>\n`;
+  if (r.stdout) text += ensureNewline(output(r.stdout));
+  if (r.stderr) text += ensureNewline(output(r.stderr));
   return text;
 }
 

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { MtafleetError, ExitCode, InputError } from '../util/errors.js';
+import { safeText } from '../util/sanitize.js';
 import { registerCommands } from './commands.js';
 
 /**
@@ -28,12 +29,13 @@ export function handleError(err: unknown): number {
     if (err.exitCode === 0) return 0;
     return ExitCode.badInput;
   }
+  // Messages quote host text (stderr, lock owners) and input files: controls made visible.
   if (err instanceof MtafleetError) {
-    process.stderr.write(`mtafleet: ${err.message}\n`);
+    process.stderr.write(`mtafleet: ${safeText(err.message)}\n`);
     return err.exitCode;
   }
   if (err instanceof InputError) return ExitCode.badInput;
   const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
-  process.stderr.write(`mtafleet: internal error: ${message}\n`);
+  process.stderr.write(`mtafleet: internal error: ${safeText(message)}\n`);
   return 70;
 }

@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import { outcomesOfPlan, planPlaybook, renderPlanMarkdown, renderPlanText, writePlanFile, planDigest } from '../engine/index.js';
 import { loadInventory } from '../inventory/index.js';
 import { exitCodeFor } from '../util/errors.js';
+import { safeJson } from '../util/sanitize.js';
 import { addCommonOptions, addPlaybookOptions, loadSelectedPlaybook, type PlaybookSelectionOptions, addInventoryOptions, connectionOptionsFrom, forksOption, type CommonOptions } from './common.js';
 
 interface PlanCliOptions extends CommonOptions, PlaybookSelectionOptions {
@@ -33,7 +34,7 @@ export function register(program: Command): void {
       {},
     );
     const digest = opts.out ? writePlanFile(opts.out, body) : planDigest(body);
-    if (opts.format === 'json') process.stdout.write(JSON.stringify({ ...body, digest }, null, 2) + '\n');
+    if (opts.format === 'json') process.stdout.write(safeJson({ ...body, digest }, 2) + '\n');
     else if (opts.format === 'markdown') process.stdout.write(renderPlanMarkdown(body, digest));
     else process.stdout.write(renderPlanText(body, { diff: true }));
     if (opts.out) {

@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import { withProgress, readRunRecord, renderRunText, rollbackRun, runJson } from '../engine/index.js';
 import { loadInventory } from '../inventory/index.js';
 import { InputError, exitCodeFor } from '../util/errors.js';
+import { safeLine } from '../util/sanitize.js';
 import { addCommonOptions, connectionOptionsFrom, forksOption, type CommonOptions } from './common.js';
 
 interface RollbackCliOptions extends CommonOptions {
@@ -36,10 +37,11 @@ export function register(program: Command): void {
       process.stdout.write(renderRunText(result));
       for (const p of result.problems) {
         const what = p.kind === 'failed' ? 'NOT RESTORED' : 'not reversible (left as it is)';
-        process.stdout.write(`${what} on ${p.host}: ${p.change}: ${p.reason}\n`);
-        for (const m of p.manual) process.stdout.write(`  to restore by hand: ${m}\n`);
+        // Host text (reasons with remote stderr, observed values): one sanitised line each.
+        process.stdout.write(`${safeLine(`${what} on ${p.host}: ${p.change}: ${p.reason}`)}\n`);
+        for (const m of p.manual) process.stdout.write(`  to restore by hand: ${safeLine(m)}\n`);
       }
-      if (result.hosts.length === 0) process.stdout.write(`nothing to undo in run ${runId}\n`);
+      if (result.hosts.length === 0) process.stdout.write(`nothing to undo in run ${safeLine(runId)}\n`);
     }
     process.exitCode = exitCodeFor(result.summary);
   });

@@ -1,6 +1,10 @@
-/** `mtafleet runs [RUN_ID]`: the run history, or one run's details. */
+/**
+ * `mtafleet runs [RUN_ID]`: the run history, or one run's details. Records hold host text
+ * (errors with remote stderr, lock owners): text lines go through the sanitiser.
+ */
 import { Option, type Command } from 'commander';
 import { listRuns, readRunRecord, type RunRecord } from '../engine/index.js';
+import { safeJson, safeLine } from '../util/sanitize.js';
 import { defaultStateDir } from './common.js';
 
 interface RunsCliOptions {
@@ -18,16 +22,16 @@ export function register(program: Command): void {
     .action((runId: string | undefined, opts: RunsCliOptions) => {
       if (runId) {
         const r = readRunRecord(opts.stateDir, runId);
-        process.stdout.write(opts.format === 'json' ? JSON.stringify(r, null, 2) + '\n' : renderOne(r));
+        process.stdout.write(opts.format === 'json' ? safeJson(r, 2) + '\n' : renderOne(r));
         return;
       }
       const runs = listRuns(opts.stateDir);
       if (opts.format === 'json') {
-        process.stdout.write(JSON.stringify(runs, null, 2) + '\n');
+        process.stdout.write(safeJson(runs, 2) + '\n');
         return;
       }
-      if (runs.length === 0) process.stdout.write(`no runs in ${opts.stateDir}\n`);
-      for (const r of runs) process.stdout.write(`${line(r)}\n`);
+      if (runs.length === 0) process.stdout.write(`no runs in ${safeLine(opts.stateDir)}\n`);
+      for (const r of runs) process.stdout.write(`${safeLine(line(r))}\n`);
     });
 }
 
@@ -58,5 +62,5 @@ function renderOne(r: RunRecord): string {
   if (r.stopped) out.push(`  stopped: ${r.stopped}`);
   const rb = (r as { rollbacks?: Array<{ at: string; user: string; hosts: Array<{ name: string; status: string }> }> }).rollbacks ?? [];
   for (const x of rb) out.push(`  rolled back ${x.at} by ${x.user}: ${x.hosts.map((h) => `${h.name} ${h.status}`).join(', ')}`);
-  return out.join('\n') + '\n';
+  return out.map(safeLine).join('\n') + '\n';
 }

@@ -1,12 +1,15 @@
 /**
  * Terminal progress on stderr (stdout stays for results and JSON). One line per host event
- * for small batches; past COMPACT_AFTER hosts, one summary line per batch.
+ * for small batches; past COMPACT_AFTER hosts, one summary line per batch. Events carry host
+ * text (errors with remote stderr, lock owners), so every line goes through the sanitiser.
  */
+import { safeLine } from '../util/sanitize.js';
 import type { EngineEvent, EngineListener } from './events.js';
 
 export const COMPACT_AFTER = 30;
 
-export function progressPrinter(write: (line: string) => void = (l) => process.stderr.write(l + '\n')): EngineListener {
+export function progressPrinter(out: (line: string) => void = (l) => process.stderr.write(l + '\n')): EngineListener {
+  const write = (line: string): void => out(safeLine(line));
   let compact = false;
   return (e: EngineEvent) => {
     switch (e.type) {
@@ -48,7 +51,12 @@ export class BatchView {
   private hosts = new Map<string, string>();
   private compact = false;
   private earlier: Record<string, number> = {};
-  lastLine = '';
+  private latest = '';
+
+  /** The latest host event, one sanitised line. */
+  get lastLine(): string {
+    return safeLine(this.latest);
+  }
 
   apply(e: EngineEvent): void {
     switch (e.type) {
@@ -59,20 +67,20 @@ export class BatchView {
         this.batch = `batch ${e.batch}/${e.batches}`;
         return;
       case 'change-applied':
-        if (!this.compact) this.lastLine = `${e.host}: ${e.ok ? 'applied' : 'FAILED'} ${e.summary}`;
+        if (!this.compact) this.latest = `${e.host}: ${e.ok ? 'applied' : 'FAILED'} ${e.summary}`;
         return;
       case 'rollback':
-        if (!this.compact || !e.ok) this.lastLine = `${e.host}: ${e.ok ? 'undone' : 'NOT UNDONE'} ${e.summary}`;
+        if (!this.compact || !e.ok) this.latest = `${e.host}: ${e.ok ? 'undone' : 'NOT UNDONE'} ${e.summary}`;
         return;
       case 'host-done':
         this.hosts.set(e.host, e.outcome.status);
-        if (!this.compact) this.lastLine = `${e.host}: ${e.outcome.status}${e.outcome.error ? ` (${e.outcome.error})` : ''}`;
+        if (!this.compact) this.latest = `${e.host}: ${e.outcome.status}${e.outcome.error ? ` (${e.outcome.error})` : ''}`;
         return;
       case 'batch-done':
         for (const o of e.outcomes) this.earlier[o.status] = (this.earlier[o.status] ?? 0) + 1;
         return;
       case 'run-stopped':
-        this.lastLine = `stopped: ${e.reason}`;
+        this.latest = `stopped: ${e.reason}`;
         return;
       default:
         return;
@@ -85,7 +93,7 @@ export class BatchView {
     const trouble = states.filter((s) => s === 'failed' || s === 'refused' || s === 'unreachable').length;
     const before = Object.entries(this.earlier).map(([k, v]) => `${k}=${v}`).join(' ');
     if (!this.play) return 'connecting';
-    return `${this.play}: ${this.batch}, ${done}/${states.length} hosts done${trouble ? `, ${trouble} in trouble` : ''}${before ? ` (so far: ${before})` : ''}`;
+    return safeLine(`${this.play}: ${this.batch}, ${done}/${states.length} hosts done${trouble ? `, ${trouble} in trouble` : ''}${before ? ` (so far: ${before})` : ''}`);
   }
 }
 

@@ -1,8 +1,12 @@
 /**
  * Text and Markdown renderings of plans and run results. Plans and diffs are data; these
- * functions only format them.
+ * functions only format them. Much of it is host text (file contents, errors, observed
+ * values): text output goes line by line through the one sanitiser, Markdown through the
+ * one escaper and fence helper, so a host can neither drive the terminal nor the ticket.
  */
 import type { Change, Diff } from '../steps/types.js';
+import { codeBlock, escapeMarkdown as md } from '../util/markdown.js';
+import { safeJson, safeLine } from '../util/sanitize.js';
 import { describeAction } from './execute.js';
 import type { PlanBody } from './planfile.js';
 import type { RunResult } from './run-record.js';
@@ -30,11 +34,13 @@ function rollbackText(c: Change): string {
   return c.undo.length === 0 ? 'cannot be undone by mtafleet' : c.undo.map(describeAction).join('; ');
 }
 
-function indent(text: string, pad: string): string {
-  return text
-    .split('\n')
-    .map((l) => pad + l)
-    .join('\n');
+function indent(text: string, pad: string): string[] {
+  return text.split('\n').map((l) => pad + l);
+}
+
+/** Every element is one output line: a newline inside host text shows as `\n`. */
+function terminalLines(lines: string[]): string {
+  return lines.map(safeLine).join('\n') + '\n';
 }
 
 export function countChanges(body: PlanBody): { changes: number; hostsChanging: number; hosts: number; refused: number } {
@@ -68,7 +74,7 @@ export function renderPlanText(body: PlanBody, opts: PlanRenderOptions): string 
           out.push(`    ~ ${who}`);
           for (const c of t.plan.changes) {
             out.push(`      * ${c.summary}  (${c.label})`);
-            if (opts.diff) out.push(indent(diffText(c.diff), '          '));
+            if (opts.diff) out.push(...indent(diffText(c.diff), '          '));
             out.push(`        rollback: ${rollbackText(c)}`);
           }
         }
@@ -79,49 +85,49 @@ export function renderPlanText(body: PlanBody, opts: PlanRenderOptions): string 
   const n = countChanges(body);
   out.push('');
   out.push(`${n.changes} change(s) on ${n.hostsChanging} of ${n.hosts} host(s)${n.refused ? `, ${n.refused} host(s) refused` : ''}`);
-  return out.join('\n') + '\n';
+  return terminalLines(out);
 }
 
 /** One task's changes with their diffs (run --diff). */
 export function renderChangesText(host: string, task: string, changes: Change[]): string {
   const out = [`${host}: task "${task}"`];
-  for (const c of changes) out.push(`  * ${c.summary}  (${c.label})`, indent(diffText(c.diff), '      '));
-  return out.join('\n') + '\n';
+  for (const c of changes) out.push(`  * ${c.summary}  (${c.label})`, ...indent(diffText(c.diff), '      '));
+  return terminalLines(out);
 }
 
 export function renderPlanMarkdown(body: PlanBody, digest?: string): string {
   const n = countChanges(body);
   const out: string[] = [
-    `# Change plan: ${body.playbook.path}`,
+    `# Change plan: ${md(body.playbook.path)}`,
     '',
-    `- created ${body.created} by ${body.user}`,
+    `- created ${md(body.created)} by ${md(body.user)}`,
     `- playbook sha256 \`${body.playbook.sha256}\``,
-    `- inventory ${body.inventory.path}, sha256 \`${body.inventory.sha256}\``,
+    `- inventory ${md(body.inventory.path)}, sha256 \`${body.inventory.sha256}\``,
     ...(body.limit ? [`- limit \`${body.limit}\``] : []),
     ...(digest ? [`- plan digest \`${digest}\``] : []),
     `- ${n.changes} change(s) on ${n.hostsChanging} of ${n.hosts} host(s)${n.refused ? `, ${n.refused} refused` : ''}`,
     '',
   ];
   for (const play of body.plays) {
-    out.push(`## Play: ${play.name}`, '');
+    out.push(`## Play: ${md(play.name)}`, '');
     for (const h of play.hosts) {
-      out.push(`### ${h.host}`, '', `Observed fingerprint \`${h.fingerprint.slice(0, 16)}\`.`, '');
+      out.push(`### ${md(h.host)}`, '', `Observed fingerprint \`${h.fingerprint.slice(0, 16)}\`.`, '');
       out.push('| task | change | label |', '|---|---|---|');
       for (const t of h.tasks) {
-        const name = `${t.handler ? '(handler) ' : ''}${t.name}`.replace(/\|/g, '\\|');
-        if (t.plan.kind === 'changes') for (const c of t.plan.changes) out.push(`| ${name} | ${c.summary.replace(/\|/g, '\\|')} | ${c.label} |`);
-        else if (t.plan.kind === 'noop') out.push(`| ${name} | no change: ${t.plan.reason.replace(/\|/g, '\\|')} | |`);
-        else out.push(`| ${name} | **refused**: ${t.plan.reason.replace(/\|/g, '\\|')} | |`);
+        const name = md(`${t.handler ? '(handler) ' : ''}${t.name}`);
+        if (t.plan.kind === 'changes') for (const c of t.plan.changes) out.push(`| ${name} | ${md(c.summary)} | ${c.label} |`);
+        else if (t.plan.kind === 'noop') out.push(`| ${name} | no change: ${md(t.plan.reason)} | |`);
+        else out.push(`| ${name} | **refused**: ${md(t.plan.reason)} | |`);
       }
       out.push('');
       for (const t of h.tasks) {
         if (t.plan.kind !== 'changes') continue;
         for (const c of t.plan.changes) {
-          out.push(`#### ${c.summary} (${c.label})`, '', '```diff', diffText(c.diff), '```', '', `Rollback: ${rollbackText(c)}`, '');
+          out.push(`#### ${md(c.summary)} (${c.label})`, '', codeBlock(diffText(c.diff), 'diff'), '', `Rollback: ${md(rollbackText(c))}`, '');
         }
       }
     }
-    for (const u of play.unreachable) out.push(`### ${u.host}`, '', `**Unreachable**: ${u.error}`, '');
+    for (const u of play.unreachable) out.push(`### ${md(u.host)}`, '', `**Unreachable**: ${md(u.error)}`, '');
   }
   return out.join('\n');
 }
@@ -135,10 +141,10 @@ export function renderRunText(result: RunResult): string {
   if (result.stopped) out.push(`stopped: ${result.stopped}`);
   const s = result.summary;
   out.push(`run ${result.runId}${result.check ? ' (check: nothing changed)' : ''}: ok=${s.ok} changed=${s.changed} failed=${s.failed} unreachable=${s.unreachable} refused=${s.refused}`);
-  return out.join('\n') + '\n';
+  return terminalLines(out);
 }
 
 /** The run JSON of DESIGN.md (notRun and stopped added). */
 export function runJson(result: RunResult): string {
-  return JSON.stringify(result, null, 2) + '\n';
+  return safeJson(result, 2) + '\n';
 }

@@ -7,7 +7,8 @@ import { isProblem } from '../audit/summary.js';
 import type { AuditHost, AuditReport, Finding } from '../audit/types.js';
 import { remedyCommand } from './remedy.js';
 import { summaryLine } from './summary-line.js';
-import { codeBlock, escapeMarkdown as md, formatCount } from './text.js';
+import { codeBlock, escapeMarkdown as md } from '../util/markdown.js';
+import { formatCount } from './text.js';
 import { hostView } from './view.js';
 
 export interface MarkdownOptions {

@@ -2,11 +2,13 @@
  * The terminal table (default format): one row per host — state, rate, queue, top finding,
  * evidence in short — then the fleet summary and the error of every host not fully probed.
  * Colour is the caller's decision (a TTY without NO_COLOR); host strings are made one-line
- * and control-character free, so host output cannot move the cursor or recolour the screen.
+ * with control characters shown as escapes (the one sanitiser), so host output cannot move
+ * the cursor or recolour the screen.
  */
 import type { AuditReport } from '../audit/types.js';
 import { summaryLine } from './summary-line.js';
-import { formatCount, oneLine, truncate } from './text.js';
+import { safeLine } from '../util/sanitize.js';
+import { formatCount, truncate } from './text.js';
 import { hostView, type HostState } from './view.js';
 
 export interface TableOptions {
@@ -27,7 +29,7 @@ export function renderTable(report: AuditReport, options: TableOptions = {}): st
     const evidence = host.error !== null ? host.error : v.top ? v.top.evidence.slice(0, 2).join('; ') : '';
     return {
       state: v.state,
-      cells: [oneLine(host.name), v.state, formatCount(v.rate), formatCount(v.queue), oneLine(finding), truncate(oneLine(evidence), evidenceWidth)],
+      cells: [cell(host.name), v.state, formatCount(v.rate), formatCount(v.queue), cell(finding), truncate(cell(evidence), evidenceWidth)],
     };
   });
   const widths = HEADERS.map((h, i) => Math.max(h.length, ...rows.map((r) => [...r.cells[i]!].length)));
@@ -43,11 +45,16 @@ export function renderTable(report: AuditReport, options: TableOptions = {}): st
   const troubled = report.hosts.filter((h) => h.error !== null);
   for (const host of troubled) {
     const label = host.reachable ? 'failed' : 'unreachable';
-    out.push(`${label}: ${oneLine(host.name)}: ${oneLine(host.error!)}`);
+    out.push(`${label}: ${cell(host.name)}: ${cell(host.error!)}`);
   }
   return `${out.join('\n')}\n`;
 }
 
 function paint(text: string, code: string): string {
   return `\u001b[${code}m${text}\u001b[0m`;
+}
+
+/** A host string as a table cell: one line, controls visible, whitespace runs as one space. */
+function cell(s: string): string {
+  return safeLine(s).replace(/\s+/g, ' ').trim();
 }

@@ -75,6 +75,8 @@ describe('host text is inert on the terminal', () => {
     expect(run.code, run.stderr + run.stdout).toBe(2);
     assertInert('run (progress on stderr, summary on stdout)', run);
     expect(run.stdout).toContain('\\x1b[2Jcleared');
+    // The progress lines (stderr, not a terminal here) carried the same error.
+    expect(run.stderr).toMatch(/h1: FAILED .*\\x1b\[2Jcleared/);
     const runId = /^run (\S+):/m.exec(run.stdout)?.[1];
     expect(runId, run.stdout).toBeTruthy();
 
