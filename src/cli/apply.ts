@@ -1,7 +1,7 @@
 /** `mtafleet apply PLANFILE [--yes]`: verify the plan, confirm, refuse drifted hosts, apply the rest. */
 import { Option, type Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
-import { applyPlan, countChanges, withProgress, readPlanFile, renderRunText, runJson } from '../engine/index.js';
+import { applyPlan, countChanges, withProgress, readPlanFile, renderRunText, runJson, type PlanDocument } from '../engine/index.js';
 import { loadInventory } from '../inventory/index.js';
 import { InputError, exitCodeFor } from '../util/errors.js';
 import { safeLine } from '../util/sanitize.js';
@@ -28,10 +28,7 @@ export function register(program: Command): void {
     const doc = readPlanFile(planFile);
     const inventory = await loadInventory(doc.inventory.path);
     const n = countChanges(doc);
-    // The plan file may come from someone else: its fields are text, not terminal commands.
-    process.stderr.write(
-      `${safeLine(`plan ${planFile}: ${n.changes} change(s) on ${n.hostsChanging} of ${n.hosts} host(s), made ${doc.created} by ${doc.user}`)}\nplan digest (sha256): ${safeLine(doc.digest)}\n`,
-    );
+    process.stderr.write(planHeadline(planFile, doc));
     if (!opts.yes) await confirm(`Apply ${n.changes} change(s) on ${n.hostsChanging} host(s)? [y/N] `);
     const result = await withProgress('apply', opts.format, (emit) =>
       applyPlan(
@@ -43,6 +40,12 @@ export function register(program: Command): void {
     process.stdout.write(opts.format === 'json' ? runJson(result) : renderRunText(result));
     process.exitCode = exitCodeFor(result.summary);
   });
+}
+
+/** What is about to be applied. The plan file may come from someone else: its fields are text. */
+export function planHeadline(planFile: string, doc: PlanDocument): string {
+  const n = countChanges(doc);
+  return `${safeLine(`plan ${planFile}: ${n.changes} change(s) on ${n.hostsChanging} of ${n.hosts} host(s), made ${doc.created} by ${doc.user}`)}\nplan digest (sha256): ${safeLine(doc.digest)}\n`;
 }
 
 async function confirm(question: string): Promise<void> {

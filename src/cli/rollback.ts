@@ -1,6 +1,7 @@
 /** `mtafleet rollback RUN_ID [--limit PAT]`: undo a run from its journal, newest change first. */
 import { Option, type Command } from 'commander';
 import { withProgress, readRunRecord, renderRunText, rollbackRun, runJson } from '../engine/index.js';
+import type { UndoProblem } from '../engine/applier.js';
 import { loadInventory } from '../inventory/index.js';
 import { InputError, exitCodeFor } from '../util/errors.js';
 import { safeLine } from '../util/sanitize.js';
@@ -34,15 +35,19 @@ export function register(program: Command): void {
     if (opts.format === 'json') {
       process.stdout.write(runJson(result));
     } else {
-      process.stdout.write(renderRunText(result));
-      for (const p of result.problems) {
-        const what = p.kind === 'failed' ? 'NOT RESTORED' : 'not reversible (left as it is)';
-        // Host text (reasons with remote stderr, observed values): one sanitised line each.
-        process.stdout.write(`${safeLine(`${what} on ${p.host}: ${p.change}: ${p.reason}`)}\n`);
-        for (const m of p.manual) process.stdout.write(`  to restore by hand: ${safeLine(m)}\n`);
-      }
+      process.stdout.write(renderRunText(result) + renderProblems(result.problems));
       if (result.hosts.length === 0) process.stdout.write(`nothing to undo in run ${safeLine(runId)}\n`);
     }
     process.exitCode = exitCodeFor(result.summary);
   });
+}
+
+/** What could not be restored, and how to by hand. Reasons hold host text: one sanitised line each. */
+export function renderProblems(problems: UndoProblem[]): string {
+  const out: string[] = [];
+  for (const p of problems) {
+    const what = p.kind === 'failed' ? 'NOT RESTORED' : 'not reversible (left as it is)';
+    out.push(`${what} on ${p.host}: ${p.change}: ${p.reason}`, ...p.manual.map((m) => `  to restore by hand: ${m}`));
+  }
+  return out.map((l) => `${safeLine(l)}\n`).join('');
 }

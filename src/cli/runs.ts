@@ -22,7 +22,7 @@ export function register(program: Command): void {
     .action((runId: string | undefined, opts: RunsCliOptions) => {
       if (runId) {
         const r = readRunRecord(opts.stateDir, runId);
-        process.stdout.write(opts.format === 'json' ? safeJson(r, 2) + '\n' : renderOne(r));
+        process.stdout.write(opts.format === 'json' ? safeJson(r, 2) + '\n' : renderRunRecord(r));
         return;
       }
       const runs = listRuns(opts.stateDir);
@@ -31,7 +31,7 @@ export function register(program: Command): void {
         return;
       }
       if (runs.length === 0) process.stdout.write(`no runs in ${safeLine(opts.stateDir)}\n`);
-      for (const r of runs) process.stdout.write(`${safeLine(line(r))}\n`);
+      for (const r of runs) process.stdout.write(`${runListLine(r)}\n`);
     });
 }
 
@@ -43,11 +43,11 @@ function outcome(r: RunRecord): string {
     .join(' ');
 }
 
-function line(r: RunRecord): string {
-  return `${r.runId}  ${r.startedAt}  ${r.user}  ${r.command}  ${r.playbook ?? '-'}  ${r.hosts.length} host(s)  ${outcome(r)}`;
+export function runListLine(r: RunRecord): string {
+  return safeLine(`${r.runId}  ${r.startedAt}  ${r.user}  ${r.command}  ${r.playbook ?? '-'}  ${r.hosts.length} host(s)  ${outcome(r)}`);
 }
 
-function renderOne(r: RunRecord): string {
+export function renderRunRecord(r: RunRecord): string {
   const out = [
     `run ${r.runId} (${r.command})`,
     `  started  ${r.startedAt} by ${r.user}`,
