@@ -4,10 +4,13 @@
  * screen, OSC title, CR overwrite, C1 CSI, bidi override). Every CLI printer that shows them
  * — `run --check --diff`, progress lines, the run summary, `runs`, `runs RUN_ID`, the lock
  * refusal, JSON — must print none of those bytes; text shows them as visible escapes.
+ * A host file that holds a ``` line then `<!--` cannot close the Markdown plan's diff fence
+ * and hide the change and rollback lines of a change ticket.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { markdownBlocks } from '../unit/util/markdown-check.js';
 import { startOneHost, type OneHost } from './fixture.js';
 
 let fx: OneHost;
@@ -56,6 +59,34 @@ describe('host text is inert on the terminal', () => {
     // The content is still shown, visibly: the operator sees what the host holds.
     expect(r.stdout).toContain('top\\x1b[2Jcleared\\x1b]0;pwned-title\\x07\\rFAKE ok=9');
     expect(r.stdout).toContain('\\u202eevil');
+  }, 120_000);
+
+  it('plan --format markdown: a host file cannot close the diff fence and hide the ticket', async () => {
+    const target = join(fx.dir, 'md-target');
+    mkdirSync(target);
+    // The hostile lines stay as context lines of the diff (" ```", " <!--"): one space of
+    // indent still closes a ``` fence in CommonMark.
+    writeFileSync(join(target, 'pmta.conf'), 'max-smtp-out 10\n```\n<!--\nhidden\x1b[2J\n');
+    const inv = fx.inventory('inv-md.yaml', [`target: ${target}`]);
+    const pb = fx.write(
+      'pb-md.yaml',
+      `- hosts: mta
+  tasks:
+    - name: raise max-smtp-out
+      file: { path: "{{ target }}/pmta.conf", line: "max-smtp-out 20", regexp: "^max-smtp-out " }
+`,
+    );
+    const r = await fx.cli(['plan', pb, '-i', inv, '--format', 'markdown']);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    assertInert('plan --format markdown', r);
+    const blocks = markdownBlocks(r.stdout);
+    expect(blocks.unclosed).toBe(false);
+    expect(blocks.fences).toHaveLength(1);
+    expect(blocks.fences[0]).toEqual(expect.arrayContaining([' ```', ' <!--', '-max-smtp-out 10', '+max-smtp-out 20']));
+    const prose = blocks.prose.join('\n');
+    expect(prose).not.toContain('<!--');
+    expect(blocks.prose.filter((l) => l.startsWith('Rollback: '))).toHaveLength(1);
+    expect(blocks.prose.some((l) => l.startsWith('#### ') && l.includes('pmta.conf'))).toBe(true);
   }, 120_000);
 
   it('a command whose stderr is hostile: progress, run summary, runs, runs RUN_ID and JSON stay inert', async () => {
