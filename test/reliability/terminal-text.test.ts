@@ -30,6 +30,18 @@ function assertInert(what: string, out: { stdout: string; stderr: string }): voi
   }
 }
 
+/**
+ * A host directory `name` holding `files`, an inventory whose `target` points at it, and a
+ * one-play playbook of `task` (YAML lines of one task, `{{ target }}` available).
+ */
+function scenario(name: string, files: Record<string, string | Buffer>, task: string): { inv: string; pb: string } {
+  const target = join(fx.dir, name);
+  mkdirSync(target);
+  for (const [file, content] of Object.entries(files)) writeFileSync(join(target, file), content);
+  const inv = fx.inventory(`inv-${name}.yaml`, [`target: ${target}`]);
+  return { inv, pb: fx.write(`pb-${name}.yaml`, `- hosts: mta\n  tasks:\n    - ${task}\n`) };
+}
+
 beforeAll(async () => {
   fx = await startOneHost('term');
 }, 60_000);
@@ -40,19 +52,8 @@ afterAll(async () => {
 
 describe('host text is inert on the terminal', () => {
   it('run --check --diff shows a hostile host file as visible escapes', async () => {
-    const target = join(fx.dir, 'diff-target');
-    mkdirSync(target);
     // Valid UTF-8 (a raw 0x9b byte would make the file binary, shown as "(binary)").
-    writeFileSync(join(target, 'hostile.conf'), HOSTILE_TEXT);
-    const inv = fx.inventory('inv-diff.yaml', [`target: ${target}`]);
-    const pb = fx.write(
-      'pb-diff.yaml',
-      `- hosts: mta
-  tasks:
-    - name: replace the hostile file
-      file: { path: "{{ target }}/hostile.conf", content: "clean\\n" }
-`,
-    );
+    const { inv, pb } = scenario('diff', { 'hostile.conf': HOSTILE_TEXT }, 'file: { path: "{{ target }}/hostile.conf", content: "clean\\n" }');
     const r = await fx.cli(['run', pb, '-i', inv, '--check', '--diff']);
     expect(r.code, r.stderr + r.stdout).toBe(0);
     assertInert('run --check --diff', r);
@@ -62,19 +63,12 @@ describe('host text is inert on the terminal', () => {
   }, 120_000);
 
   it('plan --format markdown: a host file cannot close the diff fence and hide the ticket', async () => {
-    const target = join(fx.dir, 'md-target');
-    mkdirSync(target);
     // The hostile lines stay as context lines of the diff (" ```", " <!--"): one space of
     // indent still closes a ``` fence in CommonMark.
-    writeFileSync(join(target, 'pmta.conf'), 'max-smtp-out 10\n```\n<!--\nhidden\x1b[2J\n');
-    const inv = fx.inventory('inv-md.yaml', [`target: ${target}`]);
-    const pb = fx.write(
-      'pb-md.yaml',
-      `- hosts: mta
-  tasks:
-    - name: raise max-smtp-out
-      file: { path: "{{ target }}/pmta.conf", line: "max-smtp-out 20", regexp: "^max-smtp-out " }
-`,
+    const { inv, pb } = scenario(
+      'md',
+      { 'pmta.conf': 'max-smtp-out 10\n```\n<!--\nhidden\x1b[2J\n' },
+      'file: { path: "{{ target }}/pmta.conf", line: "max-smtp-out 20", regexp: "^max-smtp-out " }',
     );
     const r = await fx.cli(['plan', pb, '-i', inv, '--format', 'markdown']);
     expect(r.code, r.stderr + r.stdout).toBe(0);
@@ -90,18 +84,7 @@ describe('host text is inert on the terminal', () => {
   }, 120_000);
 
   it('a command whose stderr is hostile: progress, run summary, runs, runs RUN_ID and JSON stay inert', async () => {
-    const target = join(fx.dir, 'cmd-target');
-    mkdirSync(target);
-    writeFileSync(join(target, 'hostile.txt'), HOSTILE_BYTES);
-    const inv = fx.inventory('inv-cmd.yaml', [`target: ${target}`]);
-    const pb = fx.write(
-      'pb-cmd.yaml',
-      `- hosts: mta
-  tasks:
-    - name: fails with hostile stderr
-      command: { cmd: "cat {{ target }}/hostile.txt >&2; exit 3" }
-`,
-    );
+    const { inv, pb } = scenario('cmd', { 'hostile.txt': HOSTILE_BYTES }, 'command: { cmd: "cat {{ target }}/hostile.txt >&2; exit 3" }');
     const run = await fx.cli(['run', pb, '-i', inv]);
     expect(run.code, run.stderr + run.stdout).toBe(2);
     assertInert('run (progress on stderr, summary on stdout)', run);
@@ -133,17 +116,7 @@ describe('host text is inert on the terminal', () => {
     const lock = join(fx.dir, 'lock-h1');
     mkdirSync(lock);
     writeFileSync(join(lock, 'owner'), 'run=r1\x1b]0;owned\x07\u009b2J\nuser=\x1b[2Jmallory\u202e\ntime=2026-01-01T00:00:00Z\r\x1b[K\n');
-    const target = join(fx.dir, 'lock-target');
-    mkdirSync(target);
-    const inv = fx.inventory('inv-lock.yaml', [`target: ${target}`]);
-    const pb = fx.write(
-      'pb-lock.yaml',
-      `- hosts: mta
-  tasks:
-    - name: any change
-      file: { path: "{{ target }}/f", content: "x\\n" }
-`,
-    );
+    const { inv, pb } = scenario('lock', {}, 'file: { path: "{{ target }}/f", content: "x\\n" }');
     const r = await fx.cli(['run', pb, '-i', inv]);
     expect(r.code, r.stderr + r.stdout).toBe(3);
     assertInert('locked-by refusal', r);
