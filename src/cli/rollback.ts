@@ -1,7 +1,6 @@
 /** `mtafleet rollback RUN_ID [--limit PAT]`: undo a run from its journal, newest change first. */
 import { Option, type Command } from 'commander';
-import { withProgress, readRunRecord, renderRunText, rollbackRun, runJson } from '../engine/index.js';
-import type { UndoProblem } from '../engine/applier.js';
+import { withProgress, readRunRecord, renderRunText, rollbackRun, runJson, type RollbackResult } from '../engine/index.js';
 import { loadInventory } from '../inventory/index.js';
 import { InputError, exitCodeFor } from '../util/errors.js';
 import { safeLine } from '../util/sanitize.js';
@@ -43,7 +42,7 @@ export function register(program: Command): void {
 }
 
 /** What could not be restored, and how to by hand. Reasons hold host text: one sanitised line each. */
-export function renderProblems(problems: UndoProblem[]): string {
+export function renderProblems(problems: RollbackResult['problems']): string {
   const out: string[] = [];
   for (const p of problems) {
     const what = p.kind === 'failed' ? 'NOT RESTORED' : 'not reversible (left as it is)';

@@ -3,15 +3,17 @@
  * file, a command's stderr and a lock owner file full of terminal control sequences (clear
  * screen, OSC title, CR overwrite, C1 CSI, bidi override). Every CLI printer that shows them
  * — `run --check --diff`, progress lines, the run summary, `runs`, `runs RUN_ID`, the lock
- * refusal, JSON — must print none of those bytes; text shows them as visible escapes.
+ * refusal, JSON, `exec` on a terminal — must print none of those bytes; text shows them as
+ * visible escapes. `exec` piped or redirected prints the remote output byte for byte.
  * A host file that holds a ``` line then `<!--` cannot close the Markdown plan's diff fence
  * and hide the change and rollback lines of a change ticket.
  */
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { markdownBlocks } from '../unit/util/markdown-check.js';
-import { startOneHost, type OneHost } from './fixture.js';
+import { ROOT, startOneHost, type OneHost } from './fixture.js';
 
 let fx: OneHost;
 
@@ -112,6 +114,21 @@ describe('host text is inert on the terminal', () => {
     expect(JSON.parse(runsJson.stdout).hosts[0].error).toContain('\u202eevil');
   }, 120_000);
 
+  it('exec prints remote output exactly when piped, with visible escapes on a terminal', async () => {
+    const { inv } = scenario('exec', { 'hostile.txt': HOSTILE_TEXT }, 'command: { cmd: "true" }');
+    const file = join(fx.dir, 'exec', 'hostile.txt');
+    const piped = await fx.cli(['exec', '-i', inv, '--', 'cat', file]);
+    expect(piped.code, piped.stderr).toBe(0);
+    expect(piped.stdout).toBe(`h1 | rc=0 >>\n${HOSTILE_TEXT}`);
+    // On a terminal (a pty from util-linux `script`), the same output is shown inert.
+    const cli = [process.execPath, join(ROOT, 'bin/mtafleet.js'), 'exec', '-i', inv, '--', 'cat', file].map((w) => `'${w}'`).join(' ');
+    const tty = await onTerminal(cli, fx.env);
+    expect(tty.code, tty.output).toBe(0);
+    const screen = tty.output.replace(/\r\n/g, '\n'); // the pty's own line endings
+    assertInert('exec on a terminal', { stdout: screen, stderr: '' });
+    expect(screen).toContain('top\\x1b[2Jcleared\\x1b]0;pwned-title\\x07\\rFAKE');
+  }, 120_000);
+
   it('a lock owner file written by another local user cannot drive the terminal', async () => {
     const lock = join(fx.dir, 'lock-h1');
     mkdirSync(lock);
@@ -123,3 +140,19 @@ describe('host text is inert on the terminal', () => {
     expect(r.stdout).toMatch(/locked by run r1\\x1b\]0;owned\\x07\\x9b2J of \\x1b\[2Jmallory\\u202e/);
   }, 120_000);
 });
+
+/** Runs shell text with stdout and stderr on a pseudo-terminal; what the terminal received. */
+function onTerminal(shellText: string, env: NodeJS.ProcessEnv): Promise<{ code: number; output: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn('script', ['-qefc', shellText, '/dev/null'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.once('error', fail);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      done({ code: code ?? -1, output });
+    });
+  });
+}
