@@ -57,6 +57,9 @@ One argument after -- is a shell command line, run with sh -c (like ansible -m s
 Several arguments are a program and its arguments, each passed as is (no shell):
   mtafleet exec -i inventory.yaml --limit gmail -- grep -c max-smtp-out /etc/pmta/config
 
+On a terminal, control characters in the output show as escapes (\\x1b, \\u202e) so a host
+cannot clear the screen or retitle the window; piped or redirected, the output is exact.
+
 Exit codes: 0 all hosts ok, 2 a command failed somewhere, 4 a host was unreachable, 6 both.`,
   );
   cmd.action(async (words: string[], opts: ExecCommandOptions) => {
