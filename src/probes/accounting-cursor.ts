@@ -6,18 +6,42 @@
 import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { dict } from '../util/dict.js';
 import type { AccountingCursor } from './accounting-merge.js';
 
 export type { AccountingCursor } from './accounting-merge.js';
+
+/**
+ * Like z.record(z.string(), value), but into a null-prototype object that keeps every key:
+ * z.record drops a "__proto__" key, and a domain any sender can pick must not vanish.
+ */
+function dictOf<T extends z.ZodType>(value: T) {
+  return z.unknown().transform((input, ctx) => {
+    if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+      ctx.addIssue({ code: 'custom', message: 'expected an object' });
+      return z.NEVER;
+    }
+    const out = dict<z.output<T>>();
+    for (const [k, item] of Object.entries(input)) {
+      const r = value.safeParse(item);
+      if (!r.success) {
+        ctx.addIssue({ code: 'custom', message: `${k}: ${r.error.message}` });
+        return z.NEVER;
+      }
+      out[k] = r.data;
+    }
+    return out;
+  });
+}
 
 const counts = z.object({ delivered: z.number(), deferred: z.number(), bounced: z.number() });
 const partial = z.object({
   minE: z.number(),
   minText: z.string(),
-  hours: z.record(z.string(), counts),
-  ips: z.record(z.string(), counts),
-  domains: z.record(z.string(), counts),
-  diags: z.record(z.string(), z.number()),
+  hours: dictOf(counts),
+  ips: dictOf(counts),
+  domains: dictOf(counts),
+  diags: dictOf(z.number()),
 });
 const CursorSchema = z.object({
   version: z.literal(1),
