@@ -20,6 +20,7 @@ import { effectiveSettings, parsePmtaConfig } from '../../../src/pmta/config.js'
 import { makeAccountingProbe, type AccountingFacts } from '../../../src/probes/accounting.js';
 import { loadAccountingCursor, saveAccountingCursor, type AccountingCursor } from '../../../src/probes/accounting-cursor.js';
 import { runProbes } from '../../../src/probes/index.js';
+import { emptyStatus, mergeHttpStatus } from '../../../src/probes/pmta-status.js';
 import { parseIostat } from '../../../src/probes/spool-disk.js';
 import { renderAudit } from '../../../src/report/index.js';
 import { hostView } from '../../../src/report/view.js';
@@ -134,6 +135,24 @@ describe('iostat: device and column names', () => {
     const { rows, warnings } = parseIostat(text);
     expect(warnings).toEqual([]);
     expect(rows).toEqual(HOSTILE_KEYS.map((device, j) => ({ device, readsPerSec: 1, writesPerSec: 2, util: j + 0.5 })));
+  });
+});
+
+describe('PowerMTA HTTP status JSON', () => {
+  it('reads its own fields; prototype-named keys set nothing and are no data', () => {
+    const hostile = Object.fromEntries(HOSTILE_KEYS.map((k) => [k, { delivered: 1, status: 'x', cur: 7 }]));
+    const text = JSON.stringify({
+      ...hostile,
+      data: { ...hostile, status: 'running', traffic: { ...hostile, lastHr: { ...hostile, out: { msg: 42, rcp: 43, kb: 44 } } }, conn: { ...hostile, smtpOut: { cur: 3, top: 4, max: 5 } } },
+    });
+    expect(text).toContain('"__proto__":');
+    const facts = emptyStatus();
+    const warnings: string[] = [];
+    expect(mergeHttpStatus(text, facts, warnings)).toBe(true);
+    expect(warnings).toEqual([]);
+    expect(facts.traffic).toEqual({ lastHour: { in: { rcpts: 0, msgs: 0, kbytes: 0 }, out: { rcpts: 43, msgs: 42, kbytes: 44 } } });
+    expect(facts.connections).toEqual({ smtpIn: undefined, smtpOut: { active: 3, top: 4, max: 5 } });
+    expect(facts.status).toBe('running');
   });
 });
 
