@@ -12,10 +12,11 @@ import type { AccountingCursor } from './accounting-merge.js';
 export type { AccountingCursor } from './accounting-merge.js';
 
 /**
- * Like z.record(z.string(), value), but into a null-prototype object that keeps every key:
- * z.record drops a "__proto__" key, and a domain any sender can pick must not vanish.
+ * Like z.record(z.string().regex(key), value), but into a null-prototype object that keeps
+ * every key: z.record drops a "__proto__" key unchecked, and a domain any sender can pick
+ * must neither vanish nor slip past the key check.
  */
-function dictOf<T extends z.ZodType>(value: T) {
+function dictOf<T extends z.ZodType>(value: T, key = /^/) {
   return z.unknown().transform((input, ctx) => {
     if (input === null || typeof input !== 'object' || Array.isArray(input)) {
       ctx.addIssue({ code: 'custom', message: 'expected an object' });
@@ -24,8 +25,8 @@ function dictOf<T extends z.ZodType>(value: T) {
     const out = dict<z.output<T>>();
     for (const [k, item] of Object.entries(input)) {
       const r = value.safeParse(item);
-      if (!r.success) {
-        ctx.addIssue({ code: 'custom', message: `${k}: ${r.error.message}` });
+      if (!key.test(k) || !r.success) {
+        ctx.addIssue({ code: 'custom', message: `${k}: ${r.success ? 'bad key' : r.error.message}` });
         return z.NEVER;
       }
       out[k] = r.data;
@@ -58,7 +59,8 @@ const CursorSchema = z.object({
       cols: z.string().regex(/^(\d+ \d+ \d+ \d+ \d+)?$/),
     }),
   ),
-  buckets: z.record(z.string(), partial),
+  // Keys are hour numbers (mergeScan reads them with Number()).
+  buckets: dictOf(partial, /^-?\d+$/),
   ranges: z.array(z.object({ file: z.number().int().nonnegative(), bucket: z.number().int(), start: z.number().int().nonnegative(), end: z.number().int().nonnegative() })),
   edge: z.object({ bucket: z.number(), start: z.number(), partial }).nullable(),
   counts: z.object({ badtime: z.number(), noheader: z.number(), unterminated: z.number() }),

@@ -104,6 +104,20 @@ describe('accounting: the host awk script, the merge and the cursor', () => {
     const full = audit(file).facts;
     expect(JSON.stringify(incremental)).toBe(JSON.stringify(full));
   });
+
+  it('refuses a saved cursor whose bucket keys are not hour numbers (the next audit reads the whole window)', () => {
+    const file = join(dir, 'buckets.csv');
+    writeFileSync(file, [HEADER, ...records(0), ...records(1)].join('\n') + '\n');
+    const { cursor } = audit(file);
+    const [hour, partial] = Object.entries(cursor.buckets)[0]!;
+    for (const key of HOSTILE_KEYS) {
+      const json = JSON.stringify(cursor).replace(`"buckets":{"${hour}":`, `"buckets":{"${key}":`);
+      expect(json).toContain(`"${key}":{"minE"`);
+      writeFileSync(join(dir, 'accounting', 'h.json'), json);
+      expect(loadAccountingCursor(dir, 'h'), key).toBeUndefined();
+    }
+    expect(partial.minE).toBeGreaterThan(0);
+  });
 });
 
 describe('PowerMTA config: directive, domain, pool and acct-file names', () => {
