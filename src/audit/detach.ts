@@ -16,7 +16,8 @@ function copy(value: unknown): unknown {
   if (Array.isArray(value)) return value.map((item) => copy(item));
   if (value !== null && typeof value === 'object' && isPlain(value)) {
     const source = value as Record<string, unknown>;
-    const out: Record<string, unknown> = {};
+    // Host-keyed maps are null-prototype (util/dict): the copy stays one.
+    const out = (Object.getPrototypeOf(value) === null ? Object.create(null) : {}) as Record<string, unknown>;
     for (const key of Object.keys(source)) {
       // A key named "__proto__" (host data) must stay a key, not become the prototype.
       if (key === '__proto__') Object.defineProperty(out, key, { value: copy(source[key]), enumerable: true, writable: true, configurable: true });

@@ -7,6 +7,7 @@ import { isSecretVar } from '../inventory/index.js';
 import type { InventoryHost } from '../inventory/types.js';
 import { forEachHost, resolveConnectionSpec, type FleetHooks, type HostOutcome } from '../transport/index.js';
 import type { ConnectionSpec, HostConnection } from '../transport/types.js';
+import { dict } from '../util/dict.js';
 import { detachStrings } from './detach.js';
 import { summarize } from './summary.js';
 import type { AuditHost, AuditReport, Finding, HostFacts } from './types.js';
@@ -72,7 +73,7 @@ export async function auditFleetWith(deps: AuditDeps, hosts: InventoryHost[], op
  * Secrets are left out: findings end up in reports.
  */
 export function scalarVars(host: InventoryHost): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = dict<string>(); // variable names are inventory text
   for (const [key, value] of Object.entries(host.vars)) {
     if (isSecretVar(key)) continue;
     if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out[key] = String(value);

@@ -1,5 +1,6 @@
 import type { EffectiveSettings } from '../pmta/config.js';
 import type { AccountingFacts, Facts } from '../probes/index.js';
+import { own } from '../util/dict.js';
 import { fmt, median, pct } from './format.js';
 import { ispLimit } from './profiles.js';
 import type { DiagnoseOptions, Finding } from './types.js';
@@ -38,7 +39,7 @@ export function reputationOutliers(acc: AccountingFacts): {
 }
 
 function domainLines(acc: AccountingFacts, domain: string): string[] {
-  const c = acc.byDomain[domain];
+  const c = own(acc.byDomain, domain)!;
   const lines = [`${domain} deferral rate ${pct(c.deferralRate)} (${fmt(c.deferred, 0)} t of ${fmt(total(c), 0)} d/t/b records, accounting ${acc.windowHours} h)`];
   for (const d of acc.topDiagnostics.filter((t) => t.domain === domain).slice(0, 2)) {
     lines.push(`${domain} dsnDiag ×${fmt(d.count, 0)}: ${d.pattern}`);
@@ -53,13 +54,14 @@ function ipSpread(rates: Array<{ ip: string; rate: number }>): string | null {
 }
 
 function domainMax(settings: EffectiveSettings | undefined, domain: string): { value: number; source: string } {
-  const own = settings?.domains[domain]?.maxSmtpOut;
-  if (own !== undefined) return { value: own, source: `<domain ${domain}> max-smtp-out` };
+  // Domain names are host text: only own entries (a domain "constructor" is not Object's).
+  const exact = settings ? own(settings.domains, domain)?.maxSmtpOut : undefined;
+  if (exact !== undefined) return { value: exact, source: `<domain ${domain}> max-smtp-out` };
   for (const pool of Object.values(settings?.pools ?? {})) {
-    const star = pool.domains['*']?.maxSmtpOut;
+    const star = own(pool.domains, '*')?.maxSmtpOut;
     if (star !== undefined) return { value: star, source: '<domain *> max-smtp-out' };
   }
-  const star = settings?.domains['*']?.maxSmtpOut;
+  const star = settings ? own(settings.domains, '*')?.maxSmtpOut : undefined;
   if (star !== undefined) return { value: star, source: '<domain *> max-smtp-out' };
   return { value: DEFAULT_MAX_SMTP_OUT, source: 'PowerMTA default max-smtp-out' };
 }
@@ -98,16 +100,16 @@ function ispLimits(facts: Facts, options: DiagnoseOptions): IspLimitResult[] {
     // "On all source IPs": no virtual MTA may have fewer connections than one domain's share.
     if (status.vmtas.some((v) => v.connections < AT_MAX_SHARE * max.value)) continue;
     const limit = ispLimit(profile, row.domain, options.ispLimits);
-    const configured = settings?.domains[row.domain]?.maxMsgPerConnection;
+    const configured = settings ? own(settings.domains, row.domain)?.maxMsgPerConnection : undefined;
     const perSession = configured && configured > 0 ? configured : limit.maxMsgPerConnection;
     const perCycle = max.value * perSession * ips.value;
     const ceilingPerHour = perCycle * 60;
-    const delivered = acc?.byDomain[row.domain]?.delivered;
+    const byDomain = acc ? own(acc.byDomain, row.domain) : undefined;
+    const delivered = byDomain?.delivered;
     const ratePerHour = delivered !== undefined ? delivered / windowSpanHours(acc) : undefined;
     const lowRate = ratePerHour === undefined || ratePerHour < 0.5 * ceilingPerHour;
     // The ISP pushing back (deferrals) is what tells an ISP limit from connections kept
     // busy by a slow layer below (a saturated spool makes every session slow, too).
-    const byDomain = acc?.byDomain[row.domain];
     const pushback = acc?.hasTransientRecords && byDomain && total(byDomain) >= MIN_RECORDS ? byDomain.deferralRate : undefined;
     const severity: Finding['severity'] =
       pushback === undefined ? (lowRate ? 'warn' : 'info') : (deferralSeverity(pushback) ?? 'info');
@@ -118,11 +120,12 @@ function ispLimits(facts: Facts, options: DiagnoseOptions): IspLimitResult[] {
     if (ratePerHour !== undefined) {
       evidence.push(`delivered ${fmt(ratePerHour, 0)} msgs/h to ${row.domain} (accounting, ${windowSpanHours(acc)} h average) = ${pct(ratePerHour / ceilingPerHour)} of that ceiling`);
     }
-    const target = options.targetPerHour?.[row.domain] ?? (ratePerHour ?? 0) + row.rcpts;
+    const given = options.targetPerHour ? own(options.targetPerHour, row.domain) : undefined;
+    const target = given ?? (ratePerHour ?? 0) + row.rcpts;
     const perIp = ratePerHour && ratePerHour > 0 ? ratePerHour / ips.value : (limit.maxSmtpOut * limit.maxMsgPerConnection * 60);
     const needed = Math.max(ips.value, Math.ceil(target / perIp));
     evidence.push(
-      `target ${fmt(target, 0)} msgs/h (${options.targetPerHour?.[row.domain] !== undefined ? 'given' : `delivered + ${fmt(row.rcpts, 0)} queued`}) needs ${needed} warmed IPs at ${fmt(perIp, 0)} msgs/h per IP (${ips.value} now)`,
+      `target ${fmt(target, 0)} msgs/h (${given !== undefined ? 'given' : `delivered + ${fmt(row.rcpts, 0)} queued`}) needs ${needed} warmed IPs at ${fmt(perIp, 0)} msgs/h per IP (${ips.value} now)`,
     );
     evidence.push(`${profile} reputation profile for ${row.domain}: ${limit.maxSmtpOut} connections × ${limit.maxMsgPerConnection} msgs/session per IP`);
     out.push({
@@ -195,7 +198,7 @@ export function deliveryFindings(facts: Facts, options: DiagnoseOptions): Findin
     });
   }
   for (const { domain, finding } of limits) {
-    const c = acc.byDomain[domain];
+    const c = own(acc.byDomain, domain);
     if (c && total(c) >= MIN_RECORDS && outliers.length === 0) {
       if (deferralSeverity(c.deferralRate)) {
         finding.evidence.push(...domainLines(acc, domain));
@@ -208,7 +211,7 @@ export function deliveryFindings(facts: Facts, options: DiagnoseOptions): Findin
   if (outliers.length === 0) {
     const limited = new Set(limits.map((l) => l.domain));
     for (const domain of domains.filter((d) => !limited.has(d))) {
-      const rate = acc.byDomain[domain].deferralRate;
+      const rate = own(acc.byDomain, domain)!.deferralRate;
       const spread = ipSpread(rates);
       findings.push({
         kind: 'deferrals',

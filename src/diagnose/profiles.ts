@@ -1,3 +1,4 @@
+import { dict, own } from '../util/dict.js';
 import type { IspLimit, Profile } from './types.js';
 
 /**
@@ -32,6 +33,7 @@ export const ISP_PROFILES: Record<Profile, Record<string, IspLimit>> = {
 };
 
 export function ispLimit(profile: Profile, domain: string, overrides: Record<string, IspLimit> = {}): IspLimit {
-  const table = { ...ISP_PROFILES[profile], ...overrides };
-  return table[domain] ?? table['*'];
+  // The domain is host text: a domain named "constructor" must get the '*' row, not Object.
+  const table = dict([...Object.entries(ISP_PROFILES[profile]), ...Object.entries(overrides)]);
+  return own(table, domain) ?? table['*']!;
 }

@@ -1,4 +1,5 @@
 import type { Facts } from '../probes/index.js';
+import { own } from '../util/dict.js';
 import { fmt, pct } from './format.js';
 import type { DiagnoseOptions, Finding } from './types.js';
 
@@ -26,7 +27,7 @@ export function spoolIo(facts: Facts, options: DiagnoseOptions): Finding[] {
   const rate = hourlyRate(facts);
   for (const s of spool.spools) {
     if (!s.device) continue;
-    const io = spool.io[s.device];
+    const io = own(spool.io, s.device);
     const evidence: string[] = [];
     let severity: Finding['severity'] | null = null;
     let strength = 0;

@@ -17,6 +17,7 @@ import { conditionHolds, ensureFacts, planTask, reobserve, registeredFrom, type 
 import type { PreparedHost } from './prepare.js';
 import type { FactSource } from './facts.js';
 import type { HostOutcome } from './run-record.js';
+import { dict } from '../util/dict.js';
 
 export interface HostWorkOptions {
   runId: string;
@@ -112,7 +113,7 @@ export async function runHost(conn: HostConnection, host: PreparedHost, playInde
   const kinds = opts.kinds ?? STEP_KINDS;
   opts.emit({ type: 'host-start', host: host.name });
   const result = await withLock(conn, host.lockPath, opts, async (applier) => {
-    const registered: Vars = {};
+    const registered: Vars = dict(); // `register: __proto__` is a valid variable name
     const notified = new Set<string>();
     let failure: Failure | undefined;
     try {

@@ -12,6 +12,7 @@ import { PlaybookError } from '../util/errors.js';
 import { canonicalJson, fingerprint } from './canonical.js';
 import { taskVars, type PreparedHost, type PreparedTask } from './prepare.js';
 import { probeFacts, type FactSource } from './facts.js';
+import { dict } from '../util/dict.js';
 
 export type StepKinds = Record<string, StepKind<any, any>>;
 
@@ -116,7 +117,7 @@ export async function ensureFacts(conn: HostConnection, host: PreparedHost, sour
 export async function planHost(conn: HostConnection, host: PreparedHost, kinds: StepKinds = STEP_KINDS, facts?: FactSource): Promise<HostPlan> {
   await ensureFacts(conn, host, facts);
   const tasks: PlannedTask[] = [];
-  const registered: Vars = {};
+  const registered: Vars = dict(); // `register: __proto__` is a valid variable name
   const changedKeys = new Map<string, string>();
   const notified = new Set<string>();
   const observations: Record<string, unknown> = {};

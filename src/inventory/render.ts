@@ -2,13 +2,15 @@
  * Renderings of a resolved inventory, shaped like ansible-inventory's: --list (JSON) and
  * --graph (a text tree). Pure functions; secrets come out as "***".
  */
+import { dict } from '../util/dict.js';
 import { Secret } from '../util/secret.js';
 import type { Inventory, InventoryHost } from './types.js';
 
 /** Like `ansible-inventory --list`: _meta.hostvars plus each group's hosts and children. */
 export function inventoryToAnsibleList(inv: Inventory, hosts: InventoryHost[] = [...inv.hosts.values()]): Record<string, unknown> {
   const available = new Set(hosts.map((h) => h.name));
-  const out: Record<string, unknown> = {};
+  // Group and host names are inventory text: "__proto__" must be a key, not the prototype.
+  const out = dict<unknown>();
   const seen = new Set<string>();
   const visit = (name: string): void => {
     seen.add(name);
@@ -22,7 +24,7 @@ export function inventoryToAnsibleList(inv: Inventory, hosts: InventoryHost[] = 
     if (Object.keys(entry).length > 0) out[name] = entry;
   };
   visit('all');
-  const hostvars: Record<string, unknown> = {};
+  const hostvars = dict<unknown>();
   for (const host of hosts) if (Object.keys(host.vars).length > 0) hostvars[host.name] = host.vars;
   out._meta = { hostvars };
   return redact(out) as Record<string, unknown>;

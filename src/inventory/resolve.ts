@@ -4,6 +4,7 @@
  * and each host's variables are merged all < parent < child < host, groups at the same depth
  * ordered by ansible_group_priority, then name (later wins).
  */
+import { dict } from '../util/dict.js';
 import type { Inventory, InventoryGroup, InventoryHost } from './types.js';
 import type { Problem, RawGroup, RawVar, SourceLoc } from './raw.js';
 
@@ -32,7 +33,7 @@ export function resolveInventory(
   const groupOf = (name: string, at: SourceLoc): GroupBuild => {
     let g = groups.get(name);
     if (!g) {
-      g = { name, hosts: [], children: [], vars: {}, priority: 1, at, childAt: new Map() };
+      g = { name, hosts: [], children: [], vars: dict(), priority: 1, at, childAt: new Map() };
       groups.set(name, g);
     }
     return g;
@@ -102,7 +103,7 @@ export function resolveInventory(
     else member.delete('ungrouped');
     const sorted = [...member].map((g) => groups.get(g)!).sort(order);
     // Ansible: inventory group vars < group_vars/ (by group order) < inventory host vars < host_vars/.
-    const vars: Record<string, unknown> = {};
+    const vars = dict<unknown>(); // variable names are inventory text (__proto__ included)
     for (const g of sorted) Object.assign(vars, g.vars);
     for (const g of sorted) for (const v of layers.groupVars.get(g.name) ?? []) vars[v.name] = v.value;
     for (const v of hostVars.get(name) ?? []) vars[v.name] = v.value;
@@ -112,7 +113,7 @@ export function resolveInventory(
 
   const publicGroups = new Map<string, InventoryGroup>();
   for (const g of groups.values()) {
-    const vars = { ...g.vars };
+    const vars = dict(Object.entries(g.vars));
     for (const v of layers.groupVars.get(g.name) ?? []) vars[v.name] = v.value;
     publicGroups.set(g.name, { name: g.name, hosts: g.hosts, children: g.children, vars });
   }

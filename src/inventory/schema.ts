@@ -4,6 +4,7 @@
  * the caller adds where the value was and what it was.
  */
 import { z } from 'zod';
+import { own } from '../util/dict.js';
 import { isSecretName } from '../util/secret.js';
 
 const PORT = 'must be a whole number between 1 and 65535';
@@ -121,7 +122,8 @@ export function describeValue(name: string, value: unknown): string {
 
 /** Checks a known variable; returns the typed value or the first issue in plain words. */
 export function checkKnownVar(name: string, value: unknown): { ok: true; value: unknown } | { ok: false; message: string } {
-  const schema = KNOWN_VARS[name] ?? KNOWN_VARS[VAR_ALIASES[name] ?? ''];
+  // Own entries only: a variable named toString or constructor is an ordinary variable.
+  const schema = own(KNOWN_VARS, name) ?? own(KNOWN_VARS, own(VAR_ALIASES, name) ?? '');
   if (!schema) return { ok: true, value };
   const result = schema.safeParse(value);
   if (result.success) return { ok: true, value: result.data };

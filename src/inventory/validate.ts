@@ -5,6 +5,7 @@
  */
 import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
+import { own } from '../util/dict.js';
 import { Secret } from '../util/secret.js';
 import type { Problem, RawGroup, RawVar } from './raw.js';
 import { PATH_VARS, VAR_ALIASES, checkKnownVar, isSecretVar, nameProblem, varNameProblem } from './schema.js';
@@ -46,7 +47,7 @@ export function varChecker(baseDir: string, problems: Problem[]): (vars: RawVar[
 function addCanonicalNames(vars: RawVar[]): void {
   const names = new Set(vars.map((v) => v.name));
   for (const v of [...vars]) {
-    const canonical = VAR_ALIASES[v.name];
+    const canonical = own(VAR_ALIASES, v.name);
     if (canonical && !names.has(canonical)) vars.push({ name: canonical, value: v.value, at: v.at });
   }
 }

@@ -3,6 +3,7 @@
  * same tree serves the audit (effective settings) and the pmta-config editing step (which
  * rewrites exact lines). Comments and blank lines produce no nodes; line numbers stay exact.
  */
+import { dict } from '../util/dict.js';
 
 export type ConfigNode =
   | { type: 'directive'; name: string; value: string; line: number; file: string }
@@ -153,10 +154,11 @@ export interface DomainSettings {
   retryAfter?: string;
   bounceAfter?: string;
   backoffMaxSmtpOut?: number;
-  /** Every directive of the block, last one wins. */
+  /** Every directive of the block, last one wins (null-prototype: names are host text). */
   raw: Record<string, string>;
 }
 
+/** The records below are keyed by host text (paths, domain, pool names): null-prototype (util/dict). */
 export interface EffectiveSettings {
   threads: { queueProcessingThreads?: number; smtpServiceThreads?: number; numHosts?: number };
   /** From `<spool DIR>` blocks, the deprecated `spool DIR`, and the article's non-UG `spool-dir`. */
@@ -182,7 +184,7 @@ function toInt(value: string | undefined): number | undefined {
 }
 
 function domainSettings(block: BlockNode): DomainSettings {
-  const raw: Record<string, string> = {};
+  const raw = dict<string>();
   for (const child of block.children) if (child.type === 'directive') raw[child.name] = child.value;
   return {
     maxSmtpOut: toInt(raw['max-smtp-out']),
@@ -197,7 +199,7 @@ function domainSettings(block: BlockNode): DomainSettings {
 }
 
 function domainsIn(children: ConfigNode[]): Record<string, DomainSettings> {
-  const out: Record<string, DomainSettings> = {};
+  const out = dict<DomainSettings>();
   for (const node of children) {
     if (node.type === 'block' && node.name === 'domain') out[node.arg.toLowerCase()] = domainSettings(node);
   }
@@ -227,7 +229,7 @@ export function effectiveSettings(nodes: ConfigNode[]): EffectiveSettings {
     warnings.push(`${d.file}:${d.line}: "spool-dir" is not a PowerMTA directive (the UG uses <spool ${d.value}>); PowerMTA will reject or ignore it`);
   }
   const acctFiles: string[] = [];
-  const acctRecords: Record<string, string[]> = {};
+  const acctRecords = dict<string[]>();
   for (const block of nodes) {
     if (block.type !== 'block' || block.name !== 'acct-file' || !block.arg) continue;
     acctFiles.push(block.arg);
@@ -240,7 +242,7 @@ export function effectiveSettings(nodes: ConfigNode[]): EffectiveSettings {
     const [ip, host] = source ? source.value.split(/\s+/) : [];
     virtualMtas.push({ name: block.arg, sourceIp: ip, sourceHost: host, domains: domainsIn(block.children) });
   }
-  const pools: EffectiveSettings['pools'] = {};
+  const pools: EffectiveSettings['pools'] = dict();
   for (const block of findBlocks(nodes, 'virtual-mta-pool')) {
     pools[block.arg] = {
       virtualMtas: findDirectives(block.children, 'virtual-mta').map((d) => d.value.split(/\s+/)[0]),

@@ -6,18 +6,43 @@
 import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { dict } from '../util/dict.js';
 import type { AccountingCursor } from './accounting-merge.js';
 
 export type { AccountingCursor } from './accounting-merge.js';
+
+/**
+ * Like z.record(z.string().regex(key), value), but into a null-prototype object that keeps
+ * every key: z.record drops a "__proto__" key unchecked, and a domain any sender can pick
+ * must neither vanish nor slip past the key check.
+ */
+function dictOf<T extends z.ZodType>(value: T, key = /^/) {
+  return z.unknown().transform((input, ctx) => {
+    if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+      ctx.addIssue({ code: 'custom', message: 'expected an object' });
+      return z.NEVER;
+    }
+    const out = dict<z.output<T>>();
+    for (const [k, item] of Object.entries(input)) {
+      const r = value.safeParse(item);
+      if (!key.test(k) || !r.success) {
+        ctx.addIssue({ code: 'custom', message: `${k}: ${r.success ? 'bad key' : r.error.message}` });
+        return z.NEVER;
+      }
+      out[k] = r.data;
+    }
+    return out;
+  });
+}
 
 const counts = z.object({ delivered: z.number(), deferred: z.number(), bounced: z.number() });
 const partial = z.object({
   minE: z.number(),
   minText: z.string(),
-  hours: z.record(z.string(), counts),
-  ips: z.record(z.string(), counts),
-  domains: z.record(z.string(), counts),
-  diags: z.record(z.string(), z.number()),
+  hours: dictOf(counts),
+  ips: dictOf(counts),
+  domains: dictOf(counts),
+  diags: dictOf(z.number()),
 });
 const CursorSchema = z.object({
   version: z.literal(1),
@@ -34,7 +59,8 @@ const CursorSchema = z.object({
       cols: z.string().regex(/^(\d+ \d+ \d+ \d+ \d+)?$/),
     }),
   ),
-  buckets: z.record(z.string(), partial),
+  // Keys are hour numbers (mergeScan reads them with Number()).
+  buckets: dictOf(partial, /^-?\d+$/),
   ranges: z.array(z.object({ file: z.number().int().nonnegative(), bucket: z.number().int(), start: z.number().int().nonnegative(), end: z.number().int().nonnegative() })),
   edge: z.object({ bucket: z.number(), start: z.number(), partial }).nullable(),
   counts: z.object({ badtime: z.number(), noheader: z.number(), unterminated: z.number() }),

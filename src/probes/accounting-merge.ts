@@ -8,8 +8,10 @@
  * bucket), plus the records of the edge bucket inside the window, which the host re-reads
  * exactly from the byte ranges of that bucket.
  */
+import { dict } from '../util/dict.js';
 import type { AccountingFacts, Counts } from './accounting.js';
 
+/** The maps are keyed by host text (hours, IPs, domains, diagnostics): null-prototype (util/dict). */
 export interface BucketPartial {
   /** Smallest instant in the bucket and its text as written (for `since`). */
   minE: number;
@@ -66,16 +68,18 @@ export interface ScanResult {
 const zero = (): Counts => ({ delivered: 0, deferred: 0, bounced: 0 });
 
 export function emptyPartial(): BucketPartial {
-  return { minE: Number.MAX_SAFE_INTEGER, minText: '', hours: {}, ips: {}, domains: {}, diags: {} };
+  return { minE: Number.MAX_SAFE_INTEGER, minText: '', hours: dict(), ips: dict(), domains: dict(), diags: dict() };
+}
+
+function addOne(into: Record<string, Counts>, key: string, c: Counts): void {
+  const t = (into[key] ??= zero());
+  t.delivered += c.delivered;
+  t.deferred += c.deferred;
+  t.bounced += c.bounced;
 }
 
 function addCounts(into: Record<string, Counts>, from: Record<string, Counts>): void {
-  for (const [k, c] of Object.entries(from)) {
-    const t = (into[k] ??= zero());
-    t.delivered += c.delivered;
-    t.deferred += c.deferred;
-    t.bounced += c.bounced;
-  }
+  for (const [k, c] of Object.entries(from)) addOne(into, k, c);
 }
 
 /** Adds `from` into `into`; on equal minimum instants the earlier partial (into) wins. */
@@ -184,7 +188,7 @@ export function parseScan(stdout: string, windowHours: number): ScanResult {
           const key = `${f[2]}\t${rest(4).replace(/\uFFFD+$/u, '')}`;
           p.diags[key] = (p.diags[key] ?? 0) + int(f[3]);
         } else {
-          addCounts(f[0] === 'h' ? p.hours : f[0] === 'i' ? p.ips : p.domains, { [f[2] ?? '']: counts() });
+          addOne(f[0] === 'h' ? p.hours : f[0] === 'i' ? p.ips : p.domains, f[2] ?? '', counts());
         }
         break;
       }
@@ -261,7 +265,7 @@ export function windowFacts(
     .map(([hour, c]) => ({ hour, ...c }))
     .sort((a, b) => cmp(a.hour, b.hour));
   const records = hourly.reduce((n, h) => n + h.delivered + h.deferred + h.bounced, 0);
-  const byDomain: AccountingFacts['byDomain'] = {};
+  const byDomain: AccountingFacts['byDomain'] = dict();
   for (const [d, c] of Object.entries(window.domains)) {
     const total = c.delivered + c.deferred + c.bounced;
     byDomain[d] = { ...c, deferralRate: total > 0 ? c.deferred / total : 0 };
@@ -281,7 +285,7 @@ export function windowFacts(
     until: newest?.text ?? null,
     windowHours,
     hourly,
-    bySourceIp: { ...window.ips },
+    bySourceIp: dict(Object.entries(window.ips)),
     byDomain,
     topDiagnostics,
     hasTransientRecords: hourly.some((h) => h.deferred > 0),

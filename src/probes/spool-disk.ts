@@ -1,4 +1,5 @@
 import { script } from '../transport/quote.js';
+import { dict, own } from '../util/dict.js';
 import { looseValues, num, parseMarkers } from './sections.js';
 import type { Probe, ProbeOutput, ProbeResult } from './types.js';
 
@@ -28,7 +29,7 @@ export interface SpoolDiskFacts {
     availableKb?: number;
     usedPercent?: number;
   }>;
-  /** Utilisation of each spool device over a ~1 s sample; source says which tool measured it. */
+  /** Utilisation of each spool device over a ~1 s sample; source says which tool measured it. Keyed by host text: null-prototype. */
   io: Record<string, IostatRow & { source: 'iostat -x' | '/proc/diskstats' }>;
   benchmark?: { readIops: number; writeIops: number };
 }
@@ -87,7 +88,7 @@ export function parseSpoolDisk(output: ProbeOutput): ProbeResult<SpoolDiskFacts>
   const markers = parseMarkers(output.stdout);
   const values = looseValues(markers.loose);
   const warnings: string[] = [];
-  const facts: SpoolDiskFacts = { spools: [], io: {} };
+  const facts: SpoolDiskFacts = { spools: [], io: dict() };
   for (const dir of values.get('nodir') ?? []) {
     facts.spools.push({ dir, exists: false });
     warnings.push(`spool directory ${dir} does not exist`);
@@ -179,7 +180,7 @@ export function parseIostat(text: string): { rows: IostatRow[]; warnings: string
     }
     const row: IostatRow = { device: f[0] };
     header.forEach((name, i) => {
-      const key = COLUMNS[name];
+      const key = own(COLUMNS, name);
       if (key && key !== 'device') (row as unknown as Record<string, number | undefined>)[key] = num(f[i]);
     });
     rows.set(row.device, row);

@@ -5,6 +5,7 @@
  */
 import { hostFailed, topFinding, worstSeverity } from '../audit/summary.js';
 import type { AuditHost, Finding } from '../audit/types.js';
+import { dict } from '../util/dict.js';
 
 export type HostState = 'ok' | 'warn' | 'critical' | 'failed' | 'unreachable';
 
@@ -76,7 +77,7 @@ function readAccounting(facts: AuditHost['facts']): AccountingView | undefined {
   const hourly = Array.isArray(acc.hourly)
     ? acc.hourly.filter(isObject).map((r) => ({ hour: String(r.hour ?? ''), delivered: num(r.delivered) ?? 0 }))
     : [];
-  const bySourceIp: AccountingView['bySourceIp'] = {};
+  const bySourceIp: AccountingView['bySourceIp'] = dict();
   if (isObject(acc.bySourceIp)) {
     for (const [ip, c] of Object.entries(acc.bySourceIp)) {
       if (isObject(c)) bySourceIp[ip] = { delivered: num(c.delivered) ?? 0, deferred: num(c.deferred) ?? 0, bounced: num(c.bounced) ?? 0 };

@@ -1,3 +1,4 @@
+import { dict } from '../util/dict.js';
 import type { StepKind } from './types.js';
 import { fileStep } from './file.js';
 import { commandStep } from './command.js';
@@ -10,10 +11,11 @@ import { spoolFinalizeStep } from './spool/finalize.js';
 
 /**
  * Every step kind a playbook task may name, by its task key. Other step files add their
- * kind here (one import + one line each).
+ * kind here (one import + one line each). Null-prototype: task keys and plan-file kinds are
+ * looked up here, and a key "toString" or "constructor" names no step kind.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const STEP_KINDS: Record<string, StepKind<any, any>> = {
+export const STEP_KINDS: Record<string, StepKind<any, any>> = dict(Object.entries({
   file: fileStep,
   command: commandStep,
   sysctl: sysctlStep,
@@ -22,4 +24,4 @@ export const STEP_KINDS: Record<string, StepKind<any, any>> = {
   service: serviceStep,
   'spool-migrate': spoolMigrateStep,
   'spool-finalize': spoolFinalizeStep,
-};
+}));

@@ -6,6 +6,7 @@ import { execAction, fileDiff, restoreFileAction, valueDiff, writeFileAction } f
 import { absolutePath, lineValue, normaliseValue, sysctlName, wholeOutputPattern } from './guards/params.js';
 import { SYSCTL_CONF, parseAssignments, persistedWinner, setAssignment, type SysctlFile } from './sysctl/files.js';
 import type { Change, StepKind, StepPlan } from './types.js';
+import { dict } from '../util/dict.js';
 
 /**
  * sysctl: a kernel parameter at runtime (`sysctl -w`) and persistently (a drop-in under
@@ -54,7 +55,7 @@ const LIST_FILES = script(`for f in /etc/sysctl.d/*.conf /run/sysctl.d/*.conf /u
 done`);
 
 export function parseFileListing(stdout: string): Record<string, string | null> {
-  const files: Record<string, string | null> = {};
+  const files = dict<string | null>(); // paths as the host printed them
   for (const line of stdout.split('\n')) {
     const space = line.indexOf(' ');
     if (space < 0) continue;

@@ -5,6 +5,7 @@ import { observeConfig } from '../pmta/observe.js';
 import type { ObservedConfig } from '../pmta/tree.js';
 import { OBSERVE_SERVICE, parseServiceObservation, type ServiceState } from '../service.js';
 import { OBSERVE_SPOOL_MIGRATE, PMTA_PID_FILE } from './scripts.js';
+import { dict } from '../../util/dict.js';
 
 /** What spool-migrate sees on a host (plain JSON; fingerprinted for drift detection). */
 export interface DeviceFacts {
@@ -78,7 +79,7 @@ export function parseSpoolObservation(stdout: string, device: string, spool: str
   }
   const one = (k: string) => values.get(k)?.[0] ?? '';
   const all = (k: string) => values.get(k) ?? [];
-  const blkid: Record<string, string> = {};
+  const blkid = dict<string>(); // names as the host's blkid printed them
   for (const [k, v] of values) if (k.startsWith('dev.blkid.') && k !== 'dev.blkid.exit') blkid[k.slice('dev.blkid.'.length)] = v[0];
   const sizeText = one('dev.size');
   return {
