@@ -4,7 +4,8 @@
  */
 import type { Change, Diff } from '../steps/types.js';
 import { describeAction } from './execute.js';
-import type { PlanBody } from './planfile.js';
+import type { PlanBody, Rolling } from './planfile.js';
+import { describeRolling } from './rolling-text.js';
 import type { RunResult } from './run-record.js';
 
 export interface PlanRenderOptions {
@@ -58,6 +59,7 @@ export function renderPlanText(body: PlanBody, opts: PlanRenderOptions): string 
   const out: string[] = [];
   for (const play of body.plays) {
     out.push(`PLAY ${play.name}`);
+    for (const l of describeRolling(play.rolling)) out.push(`  ${l.label}: ${l.text}${l.command !== undefined ? ` $ ${l.command}` : ''}`);
     for (const h of play.hosts) {
       out.push(`  ${h.host}  (observed ${h.fingerprint.slice(0, 12)})`);
       for (const t of h.tasks) {
@@ -103,7 +105,7 @@ export function renderPlanMarkdown(body: PlanBody, digest?: string): string {
     '',
   ];
   for (const play of body.plays) {
-    out.push(`## Play: ${play.name}`, '');
+    out.push(`## Play: ${play.name}`, '', ...rollingMarkdown(play.rolling));
     for (const h of play.hosts) {
       out.push(`### ${h.host}`, '', `Observed fingerprint \`${h.fingerprint.slice(0, 16)}\`.`, '');
       out.push('| task | change | label |', '|---|---|---|');
@@ -124,6 +126,18 @@ export function renderPlanMarkdown(body: PlanBody, digest?: string): string {
     for (const u of play.unreachable) out.push(`### ${u.host}`, '', `**Unreachable**: ${u.error}`, '');
   }
   return out.join('\n');
+}
+
+/** The play's rolling rules as a list; a gate command in a fence no backtick run inside it can close. */
+function rollingMarkdown(rolling: Rolling): string[] {
+  const out: string[] = [];
+  for (const l of describeRolling(rolling)) {
+    out.push(`- ${l.label}: ${l.text}`);
+    if (l.command === undefined) continue;
+    const fence = '`'.repeat(Math.max(3, ...(l.command.match(/`+/g) ?? []).map((r) => r.length + 1)));
+    out.push('', `  ${fence}sh`, indent(l.command, '  '), `  ${fence}`, '');
+  }
+  return [...out, ''];
 }
 
 export function renderRunText(result: RunResult): string {
