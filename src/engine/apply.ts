@@ -12,6 +12,7 @@ import { eachHost, specsFor, type EngineDeps } from './fleet.js';
 import { applyHost } from './host-work.js';
 import { Journal } from './journal.js';
 import type { PlanDocument } from './planfile.js';
+import { loadPlanPlaybook, verifyPlanSource } from './plan-source.js';
 import { rollBatches } from './rolling.js';
 import { RunTally } from './tally.js';
 import { currentUser, newRunId, summarize, writeRunRecord, type RunRecord, type RunResult } from './run-record.js';
@@ -45,6 +46,7 @@ export async function applyPlan(doc: PlanDocument, opts: ApplyOptions, deps: Eng
       if (!opts.inventory.hosts.has(h.host)) throw new PlanFileError(`host ${h.host} of the plan is not in ${opts.inventory.file}`);
     }
   }
+  verifyPlanSource(doc, loadPlanPlaybook(doc, opts.planFile), opts.inventory, opts.planFile);
   const runId = opts.runId ?? newRunId();
   const user = currentUser();
   const emit = deps.emit ?? silent;

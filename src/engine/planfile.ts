@@ -36,7 +36,8 @@ export interface PlanBody {
   version: typeof PLAN_VERSION;
   created: string;
   user: string;
-  playbook: { path: string; sha256: string };
+  /** tags/skipTags: the --tags/--skip-tags selection the plan was made with. */
+  playbook: { path: string; sha256: string; tags?: string[]; skipTags?: string[] };
   inventory: { path: string; sha256: string };
   limit: string | null;
   extraVars: Record<string, unknown>;
@@ -99,7 +100,7 @@ const planDocument = z.strictObject({
   version: z.literal(PLAN_VERSION),
   created: z.string(),
   user: z.string(),
-  playbook: z.strictObject({ path: z.string(), sha256: z.string() }),
+  playbook: z.strictObject({ path: z.string(), sha256: z.string(), tags: z.array(z.string()).optional(), skipTags: z.array(z.string()).optional() }),
   inventory: z.strictObject({ path: z.string(), sha256: z.string() }),
   limit: z.string().nullable(),
   extraVars: z.record(z.string(), z.unknown()),

@@ -51,7 +51,12 @@ export async function planPlaybook(opts: PlaybookRunOptions, deps: EngineDeps = 
     version: 1,
     created: new Date().toISOString(),
     user: currentUser(),
-    playbook: { path: opts.playbook.file, sha256: opts.playbook.sha256 },
+    playbook: {
+      path: opts.playbook.file,
+      sha256: opts.playbook.sha256,
+      ...(opts.playbook.selection?.tags?.length ? { tags: opts.playbook.selection.tags } : {}),
+      ...(opts.playbook.selection?.skipTags?.length ? { skipTags: opts.playbook.selection.skipTags } : {}),
+    },
     inventory: { path: opts.inventory.file, sha256: fileSha(opts.inventory.file) },
     limit: opts.limit ?? null,
     extraVars: redactVars(opts.extraVars),
