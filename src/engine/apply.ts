@@ -1,7 +1,8 @@
 /**
  * `apply PLANFILE`: the plan's integrity was checked by readPlanFile; here the inventory must
- * be the one the plan was made with, each host is re-observed and refused when it drifted,
- * and the others get exactly the planned changes, rolled in the plan's batches.
+ * be the one the plan was made with, the plan must be what its playbook gives (plan-source.ts),
+ * each host is re-observed and refused when it drifted, and the others get exactly the planned
+ * changes, rolled in the plan's batches.
  */
 import { readFileSync } from 'node:fs';
 import type { Inventory } from '../inventory/types.js';
@@ -46,7 +47,7 @@ export async function applyPlan(doc: PlanDocument, opts: ApplyOptions, deps: Eng
       if (!opts.inventory.hosts.has(h.host)) throw new PlanFileError(`host ${h.host} of the plan is not in ${opts.inventory.file}`);
     }
   }
-  verifyPlanSource(doc, loadPlanPlaybook(doc, opts.planFile), opts.inventory, opts.planFile);
+  await verifyPlanSource(doc, loadPlanPlaybook(doc, opts.planFile), opts.inventory, opts.planFile, deps.kinds);
   const runId = opts.runId ?? newRunId();
   const user = currentUser();
   const emit = deps.emit ?? silent;

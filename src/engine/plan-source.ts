@@ -1,19 +1,23 @@
 /**
  * Anyone who can write a plan file can recompute its sha256 and let mtafleet's own planner
  * re-derive changes from edited params, so the digest and plan-verify.ts alone do not stop a
- * forged plan. Apply therefore re-renders the plan from its sources with the code `plan` uses
- * (preparePlays): the playbook it names (same sha256, same tag selection), the inventory
- * (checked unchanged by apply), the recorded -e vars and --limit. Every play rule, health gate,
- * host, host setting and task the rendering does not give is refused, naming where.
+ * forged plan. Apply therefore re-makes the plan from its sources with the code `plan` ran
+ * (preparePlays, then planHostWith fed the recorded observations instead of the host's): the
+ * playbook it names (same sha256, same tag selection), the inventory (checked unchanged by
+ * apply), the recorded -e vars and --limit. Every play rule, health gate, host, host setting,
+ * task, `when` outcome, handler, param and change the replay does not give is refused, naming
+ * where. (Signed approvals, which also pin the playbook path, are issue #14.)
  */
 import type { Inventory } from '../inventory/types.js';
 import { loadPlaybook, selectTasks, type Playbook } from '../playbook/index.js';
 import type { TaskDef } from '../playbook/types.js';
+import type { Expr } from '../playbook/when.js';
+import { STEP_KINDS } from '../steps/registry.js';
 import { PlanFileError, PlaybookError } from '../util/errors.js';
 import { canonicalJson } from './canonical.js';
-import type { PlannedTask } from './plan-host.js';
+import { conditionHolds, planHostWith, type Decide, type HostPlan, type Observe, type StepKinds } from './plan-host.js';
 import type { PlanDocument, PlannedHost } from './planfile.js';
-import type { PreparedTask } from './prepare.js';
+import type { PreparedHost } from './prepare.js';
 import { preparePlays } from './run.js';
 
 /** The playbook the plan names, as it was selected (--tags/--skip-tags) when the plan was made. */
@@ -42,12 +46,12 @@ function shown(value: unknown): string {
 }
 
 /** Refuses every part of `doc` that re-rendering its playbook for its hosts does not give. */
-export function verifyPlanSource(doc: PlanDocument, playbook: Playbook, inventory: Inventory, file: string): void {
+export async function verifyPlanSource(doc: PlanDocument, playbook: Playbook, inventory: Inventory, file: string, kinds: StepKinds = STEP_KINDS): Promise<void> {
+  // A secret -e var is stored as ***: a task that used it cannot be re-rendered (nor should a plan carry it).
+  const secretNote = Object.values(doc.extraVars).includes('***') ? ' (a secret -e variable is stored as *** and cannot be carried by a plan: use `mtafleet run`)' : '';
   const fail = (what: string): never => {
     throw new PlanFileError(`${file}: ${what}, so the plan was not made from ${doc.playbook.path} (hand-edited and resealed?); make a new plan`);
   };
-  // A secret -e var is stored as ***: a task that used it cannot be re-rendered (nor should a plan carry it).
-  const secretNote = Object.values(doc.extraVars).includes('***') ? '; a secret -e variable is stored as *** and cannot be carried by a plan: use `mtafleet run`' : '';
   let plays;
   try {
     plays = preparePlays({ playbook, inventory, extraVars: doc.extraVars, forks: 1, ...(doc.limit !== null ? { limit: doc.limit } : {}) });
@@ -56,7 +60,7 @@ export function verifyPlanSource(doc: PlanDocument, playbook: Playbook, inventor
     throw err;
   }
   if (doc.plays.length !== plays.length) fail(`the plan has ${doc.plays.length} play(s) where the playbook has ${plays.length}`);
-  doc.plays.forEach((recorded, i) => {
+  for (const [i, recorded] of doc.plays.entries()) {
     const play = plays[i];
     const where = `play "${recorded.name}"`;
     if (recorded.index !== play.index || recorded.name !== play.name) fail(`play ${i + 1} is ${shown(recorded.name)} where the playbook's is ${shown(play.name)}`);
@@ -74,48 +78,80 @@ export function verifyPlanSource(doc: PlanDocument, playbook: Playbook, inventor
     if (missing !== undefined) fail(`${where}: host ${missing} of the play is missing from the plan`);
     for (const host of recorded.hosts) {
       const prepared = play.hosts.find((h) => h.inv.name === host.host)!.prepared;
-      verifyHost(host, prepared.tasks, prepared.handlers, { lockPath: prepared.lockPath, become: prepared.become }, secretNote, (what) => fail(`${where}: host ${host.host}: ${what}`));
+      const hostFail = (what: string): never => fail(`${where}: host ${host.host}: ${what}`);
+      if (host.lockPath !== prepared.lockPath) hostFail(`the lock path ${shown(host.lockPath)} is not the inventory's (${prepared.lockPath})`);
+      if (host.become !== prepared.become) hostFail(`become ${host.become} is not what the playbook and inventory say (${prepared.become})`);
+      const replayed = await replayHost(host, prepared, kinds, hostFail);
+      const difference = firstDifference(host, replayed, secretNote);
+      if (difference) hostFail(difference);
     }
-  });
+  }
 }
 
-function verifyHost(
-  host: PlannedHost,
-  tasks: PreparedTask[],
-  handlers: PreparedTask[],
-  settings: { lockPath: string; become: boolean },
-  secretNote: string,
-  fail: (what: string) => never,
-): void {
-  if (host.lockPath !== settings.lockPath) fail(`the lock path ${shown(host.lockPath)} is not the inventory's (${settings.lockPath})`);
-  if (host.become !== settings.become) fail(`become ${host.become} is not what the playbook and inventory say (${settings.become})`);
-  const recordedTasks = host.tasks.filter((t) => !t.handler);
-  if (recordedTasks.length !== tasks.length) fail(`the plan has ${recordedTasks.length} task(s) where the playbook has ${tasks.length}`);
-  recordedTasks.forEach((t, j) => verifyTask(t, tasks[j], secretNote, fail));
-  // Handlers: those a recorded change notifies, in the playbook's order (as planHost plans them).
-  const notified = new Set(recordedTasks.filter((t) => t.plan.kind === 'changes').flatMap((t) => t.notify));
-  const expected = handlers.filter((h) => notified.has(h.def.name));
-  const recordedHandlers = host.tasks.filter((t) => t.handler);
-  const firstHandler = host.tasks.findIndex((t) => t.handler);
-  if (firstHandler !== -1 && host.tasks.slice(firstHandler).some((t) => !t.handler)) fail('a task is recorded after a handler');
-  if (recordedHandlers.length !== expected.length || recordedHandlers.some((t, j) => t.name !== expected[j].def.name)) {
-    fail(`the handlers ${shown(recordedHandlers.map((t) => t.name))} are not the ones its changes notify (${shown(expected.map((h) => h.def.name))})`);
+/**
+ * The planner run again (planHostWith, the code `plan` ran) on the recorded observations: what
+ * it plans must be exactly what the plan records. A `when` on gathered facts is taken from the
+ * plan (facts are not stored in plan files: they may hold config secrets).
+ */
+async function replayHost(recorded: PlannedHost, prepared: PreparedHost, kinds: StepKinds, fail: (what: string) => never): Promise<HostPlan> {
+  const observe: Observe = async (task, _become, at) => {
+    const r = recorded.tasks[at];
+    if (!r || r.name !== task.def.name || r.handler !== task.handler || r.skipped !== undefined) {
+      fail(`the playbook runs ${label(task.handler, task.def.name)} here, the plan records ${r ? `${label(r.handler, r.name)}${r.skipped !== undefined ? ' as skipped' : ''}` : 'nothing'}`);
+    }
+    return r.observations;
+  };
+  const decide: Decide = (host, task, registered, at) => (usesFacts(task.def) ? recorded.tasks[at]?.skipped === undefined : conditionHolds(host, task, registered));
+  try {
+    return await planHostWith(observe, prepared, kinds, decide);
+  } catch (err) {
+    if (err instanceof PlaybookError) fail(`the playbook cannot be planned from the recorded observations (${err.message})`);
+    throw err;
   }
-  recordedHandlers.forEach((t, j) => verifyTask(t, expected[j], secretNote, fail));
 }
 
-function verifyTask(recorded: PlannedTask, prepared: PreparedTask, secretNote: string, fail: (what: string) => never): void {
-  const def: TaskDef = prepared.def;
-  const what = `${prepared.handler ? 'handler' : 'task'} "${def.name}"`;
-  if (recorded.name !== def.name || recorded.kind !== def.kind || recorded.handler !== prepared.handler) {
-    fail(`${prepared.handler ? 'handler' : 'task'} ${shown(recorded.name)} [${shown(recorded.kind)}] is where the playbook has ${what} [${def.kind}]`);
+function usesFacts(task: TaskDef): boolean {
+  const refers = (e: Expr): boolean => {
+    switch (e.t) {
+      case 'var':
+      case 'defined':
+        return e.name === 'facts' || e.name.startsWith('facts.');
+      case 'lit':
+        return false;
+      case 'list':
+        return e.items.some(refers);
+      case 'not':
+        return refers(e.e);
+      default:
+        return refers(e.a) || refers(e.b);
+    }
+  };
+  return task.when.some(refers);
+}
+
+const label = (handler: boolean, name: string): string => `${handler ? 'handler' : 'task'} ${shown(name)}`;
+
+/** The first place where the recorded host plan and the replayed one differ, in words. */
+function firstDifference(recorded: HostPlan, replayed: HostPlan, secretNote: string): string | undefined {
+  for (let i = 0; i < Math.max(recorded.tasks.length, replayed.tasks.length); i++) {
+    const r = recorded.tasks[i];
+    const p = replayed.tasks[i];
+    if (!p) return `${label(r.handler, r.name)} is in the plan, but the playbook does not plan it there`;
+    if (!r) return `the playbook plans ${label(p.handler, p.name)}, which the plan leaves out`;
+    const what = `${p.handler ? 'handler' : 'task'} "${p.name}"`;
+    if (r.name !== p.name || r.kind !== p.kind || r.handler !== p.handler) return `${label(r.handler, r.name)} [${shown(r.kind)}] is where the playbook has ${what} [${p.kind}]`;
+    if (r.become !== p.become) return `${what}: become ${shown(r.become)} is not the playbook's (${shown(p.become)})`;
+    if (!same(r.notify, p.notify)) return `${what}: notify ${shown(r.notify)} is not the playbook's (${shown(p.notify)})`;
+    if (r.skipped !== p.skipped) return `${what}: recorded as ${r.skipped === undefined ? 'run' : 'skipped'} where its when says ${p.skipped === undefined ? 'run' : 'skip'}`;
+    if (!same(r.params, p.params)) return `${what}: params are not what the playbook renders for this host (${differingKeys(r.params, p.params)} differ)${secretNote}`;
+    if (!same(r.plan, p.plan)) return `${what}: the recorded changes are not what mtafleet plans from the recorded observation and parameters`;
+    for (const [k, v] of Object.entries(r.observations)) {
+      if (!same(v, recorded.observations[k])) return `${what}: its observation ${shown(k)} is not the host's recorded one (did the host change while planning?)`;
+    }
   }
-  if (!same(recorded.notify, def.notify)) fail(`${what}: notify ${shown(recorded.notify)} is not the playbook's (${shown(def.notify)})`);
-  if (recorded.become !== def.become) fail(`${what}: become ${shown(recorded.become)} is not the playbook's (${shown(def.become)})`);
-  const rendered = prepared.params ?? null;
-  if (!same(recorded.params, rendered)) {
-    fail(`${what}: params are not what the playbook renders for this host (${differingKeys(recorded.params, rendered)} differ${secretNote})`);
-  }
+  if (!same(recorded.observations, replayed.observations)) return "the host's recorded observations are not the ones its tasks made";
+  if (recorded.fingerprint !== replayed.fingerprint) return 'the recorded fingerprint is not the hash of the recorded observations';
+  return undefined;
 }
 
 /** Which top-level params differ, by name only (the values may be large or secret). */
