@@ -50,7 +50,7 @@ export async function verifyPlanSource(doc: PlanDocument, playbook: Playbook, in
   // A secret -e var is stored as ***: a task that used it cannot be re-rendered (nor should a plan carry it).
   const secretNote = Object.values(doc.extraVars).includes('***') ? ' (a secret -e variable is stored as *** and cannot be carried by a plan: use `mtafleet run`)' : '';
   const fail = (what: string): never => {
-    throw new PlanFileError(`${file}: ${what}, so the plan was not made from ${doc.playbook.path} (hand-edited and resealed?); make a new plan`);
+    throw new PlanFileError(`${file}: ${what}; the plan is not what ${doc.playbook.path} gives (hand-edited and resealed?); make a new plan`);
   };
   let plays;
   try {
@@ -81,8 +81,8 @@ export async function verifyPlanSource(doc: PlanDocument, playbook: Playbook, in
       const hostFail = (what: string): never => fail(`${where}: host ${host.host}: ${what}`);
       if (host.lockPath !== prepared.lockPath) hostFail(`the lock path ${shown(host.lockPath)} is not the inventory's (${prepared.lockPath})`);
       if (host.become !== prepared.become) hostFail(`become ${host.become} is not what the playbook and inventory say (${prepared.become})`);
-      const replayed = await replayHost(host, prepared, kinds, hostFail);
-      const difference = firstDifference(host, replayed, secretNote);
+      const { replayed, mismatch } = await replayHost(host, prepared, kinds, hostFail);
+      const difference = firstDifference(host, replayed, secretNote) ?? mismatch;
       if (difference) hostFail(difference);
     }
   }
@@ -93,18 +93,27 @@ export async function verifyPlanSource(doc: PlanDocument, playbook: Playbook, in
  * it plans must be exactly what the plan records. A `when` on gathered facts is taken from the
  * plan (facts are not stored in plan files: they may hold config secrets).
  */
-async function replayHost(recorded: PlannedHost, prepared: PreparedHost, kinds: StepKinds, fail: (what: string) => never): Promise<HostPlan> {
+async function replayHost(recorded: PlannedHost, prepared: PreparedHost, kinds: StepKinds, fail: (what: string) => never): Promise<{ replayed: HostPlan; mismatch?: string }> {
+  // A task the plan has not observed gets no observation: the comparison after the replay
+  // then names the first place where plan and playbook part.
+  let mismatch: string | undefined;
   const observe: Observe = async (task, _become, at) => {
     const r = recorded.tasks[at];
-    if (!r || r.name !== task.def.name || r.handler !== task.handler || r.skipped !== undefined) {
-      fail(`the playbook runs ${label(task.handler, task.def.name)} here, the plan records ${r ? `${label(r.handler, r.name)}${r.skipped !== undefined ? ' as skipped' : ''}` : 'nothing'}`);
-    }
-    return r.observations;
+    if (r && r.name === task.def.name && r.handler === task.handler && r.skipped === undefined) return r.observations;
+    mismatch ??= `the playbook runs ${label(task.handler, task.def.name)} here, the plan records it as skipped`;
+    return {};
   };
-  const decide: Decide = (host, task, registered, at) => (usesFacts(task.def) ? recorded.tasks[at]?.skipped === undefined : conditionHolds(host, task, registered));
+  const decide: Decide = (host, task, registered, at) => {
+    const r = recorded.tasks[at];
+    if (!r || r.name !== task.def.name || r.handler !== task.handler) {
+      mismatch ??= `the playbook has ${label(task.handler, task.def.name)} here, the plan ${r ? `has ${label(r.handler, r.name)}` : 'has nothing'}`;
+    }
+    return usesFacts(task.def) ? r?.skipped === undefined : conditionHolds(host, task, registered);
+  };
   try {
-    return await planHostWith(observe, prepared, kinds, decide);
+    return { replayed: await planHostWith(observe, prepared, kinds, decide), ...(mismatch ? { mismatch } : {}) };
   } catch (err) {
+    if (mismatch) fail(mismatch);
     if (err instanceof PlaybookError) fail(`the playbook cannot be planned from the recorded observations (${err.message})`);
     throw err;
   }
