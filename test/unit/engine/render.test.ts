@@ -1,0 +1,53 @@
+/**
+ * Every rendering of a plan shows what will run besides the changes: each play's batches,
+ * stop rule and health gate command, exactly as it will execute on the hosts.
+ */
+import { describe, expect, it } from 'vitest';
+import { renderPlanMarkdown, renderPlanText } from '../../../src/engine/render.js';
+import { healthGateCommand } from '../../../src/engine/rolling-text.js';
+import type { PlanBody, Rolling } from '../../../src/engine/planfile.js';
+
+function body(rolling: Rolling): PlanBody {
+  return {
+    format: 'mtafleet-plan',
+    version: 1,
+    created: '2026-12-02T10:00:00.000Z',
+    user: 'ops',
+    playbook: { path: '/pb.yaml', sha256: 'a'.repeat(64) },
+    inventory: { path: '/inv.yaml', sha256: 'b'.repeat(64) },
+    limit: null,
+    extraVars: {},
+    plays: [{ index: 0, name: 'mta', rolling, hosts: [], unreachable: [] }],
+  };
+}
+
+const GATE_CMD = "pmta show status | grep -q 'running' && test $(ls /var/spool/pmta | wc -l) -lt 100";
+
+describe('plan renderings show the rolling rules and the health gate', () => {
+  it('text: the gate command as it will run (sh -c with its quoting), timeout, batches and stop rule', () => {
+    const text = renderPlanText(body({ serial: [{ count: 1 }, { percent: 30 }], maxFailPercentage: 10, healthGate: { cmd: GATE_CMD, timeoutSeconds: 20 } }), { diff: true });
+    const run = healthGateCommand({ cmd: GATE_CMD })!.text;
+    expect(run).toBe(`sh -c '${GATE_CMD.replace(/'/g, `'\\''`)}'`);
+    expect(text).toContain(`  health gate after each batch: on each host, exit 0 = healthy, timeout 20s: $ ${run}\n`);
+    expect(text).toContain('  batches (serial): 1 host(s), then 30% of the hosts (the last size repeats)\n');
+    expect(text).toContain('  stop the play: when more than 10% of a batch failed (max_fail_percentage)\n');
+  });
+
+  it('text: argv gates are quoted word by word; no_new_critical and "none" are said', () => {
+    const argvGate = renderPlanText(body({ serial: [], healthGate: { argv: ['/usr/local/bin/check', 'a b'], noNewCritical: true } }), { diff: false });
+    expect(argvGate).toContain("exit 0 = healthy: $ /usr/local/bin/check 'a b'\n");
+    expect(argvGate).toContain('health gate after each batch: no new critical finding');
+    expect(argvGate).toContain('batches (serial): all hosts in one batch');
+    expect(argvGate).toContain('stop the play: when every host of a batch failed');
+    expect(renderPlanText(body({ serial: [] }), { diff: false })).toContain('  health gate after each batch: none\n');
+  });
+
+  it('markdown: the gate command in a fence that a backtick run in it cannot close', () => {
+    const cmd = 'echo ```; echo `date`';
+    const md = renderPlanMarkdown(body({ serial: [{ count: 2 }], healthGate: { cmd } }));
+    const run = healthGateCommand({ cmd })!.text;
+    expect(md).toContain('## Play: mta\n\n- batches (serial): 2 host(s) per batch\n- stop the play: when every host of a batch failed\n');
+    expect(md).toContain(`- health gate after each batch: on each host, exit 0 = healthy:\n\n  \`\`\`\`sh\n  ${run}\n  \`\`\`\`\n`);
+    expect(renderPlanMarkdown(body({ serial: [] }))).toContain('- health gate after each batch: none\n');
+  });
+});
