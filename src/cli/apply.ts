@@ -1,7 +1,7 @@
 /** `mtafleet apply PLANFILE [--yes]`: verify the plan, confirm, refuse drifted hosts, apply the rest. */
 import { Option, type Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
-import { applyPlan, countChanges, withProgress, readPlanFile, renderRunText, runJson } from '../engine/index.js';
+import { applyPlan, checkPlanSources, countChanges, rollingText, withProgress, readPlanFile, renderRunText, runJson } from '../engine/index.js';
 import { loadInventory } from '../inventory/index.js';
 import { InputError, exitCodeFor } from '../util/errors.js';
 import { addCommonOptions, connectionOptionsFrom, forksOption, type CommonOptions } from './common.js';
@@ -26,9 +26,13 @@ export function register(program: Command): void {
   cmd.action(async (planFile: string, opts: ApplyCliOptions) => {
     const doc = readPlanFile(planFile);
     const inventory = await loadInventory(doc.inventory.path);
+    // Checked before asking: the operator confirms a plan known to be what its playbook gives.
+    await checkPlanSources(doc, inventory, planFile);
     const n = countChanges(doc);
     process.stderr.write(
-      `plan ${planFile}: ${n.changes} change(s) on ${n.hostsChanging} of ${n.hosts} host(s), made ${doc.created} by ${doc.user}\nplan digest (sha256): ${doc.digest}\n`,
+      `plan ${planFile}: ${n.changes} change(s) on ${n.hostsChanging} of ${n.hosts} host(s), made ${doc.created} by ${doc.user}\nplan digest (sha256): ${doc.digest}\n` +
+        `playbook ${doc.playbook.path} (sha256 ${doc.playbook.sha256})\n` +
+        doc.plays.flatMap((p) => rollingText(p.rolling).map((l) => `play "${p.name}": ${l}\n`)).join(''),
     );
     if (!opts.yes) await confirm(`Apply ${n.changes} change(s) on ${n.hostsChanging} host(s)? [y/N] `);
     const result = await withProgress('apply', opts.format, (emit) =>

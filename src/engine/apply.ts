@@ -13,6 +13,7 @@ import { eachHost, specsFor, type EngineDeps } from './fleet.js';
 import { applyHost } from './host-work.js';
 import { Journal } from './journal.js';
 import type { PlanDocument } from './planfile.js';
+import type { StepKinds } from './plan-host.js';
 import { loadPlanPlaybook, verifyPlanSource } from './plan-source.js';
 import { rollBatches } from './rolling.js';
 import { RunTally } from './tally.js';
@@ -40,14 +41,19 @@ export function checkInventoryMatches(doc: PlanDocument, inventory: Inventory): 
   }
 }
 
-export async function applyPlan(doc: PlanDocument, opts: ApplyOptions, deps: EngineDeps = {}): Promise<RunResult> {
-  checkInventoryMatches(doc, opts.inventory);
+/** Everything checked before a host is contacted: same inventory, hosts in it, plan = playbook's. */
+export async function checkPlanSources(doc: PlanDocument, inventory: Inventory, planFile: string, kinds?: StepKinds): Promise<void> {
+  checkInventoryMatches(doc, inventory);
   for (const play of doc.plays) {
     for (const h of play.hosts) {
-      if (!opts.inventory.hosts.has(h.host)) throw new PlanFileError(`host ${h.host} of the plan is not in ${opts.inventory.file}`);
+      if (!inventory.hosts.has(h.host)) throw new PlanFileError(`host ${h.host} of the plan is not in ${inventory.file}`);
     }
   }
-  await verifyPlanSource(doc, loadPlanPlaybook(doc, opts.planFile), opts.inventory, opts.planFile, deps.kinds);
+  await verifyPlanSource(doc, loadPlanPlaybook(doc, planFile), inventory, planFile, kinds);
+}
+
+export async function applyPlan(doc: PlanDocument, opts: ApplyOptions, deps: EngineDeps = {}): Promise<RunResult> {
+  await checkPlanSources(doc, opts.inventory, opts.planFile, deps.kinds);
   const runId = opts.runId ?? newRunId();
   const user = currentUser();
   const emit = deps.emit ?? silent;

@@ -5,7 +5,7 @@
 import type { Change, Diff } from '../steps/types.js';
 import { describeAction } from './execute.js';
 import type { PlanBody, Rolling } from './planfile.js';
-import { describeRolling } from './rolling-text.js';
+import { describeRolling, rollingText } from './rolling-text.js';
 import type { RunResult } from './run-record.js';
 
 export interface PlanRenderOptions {
@@ -59,7 +59,7 @@ export function renderPlanText(body: PlanBody, opts: PlanRenderOptions): string 
   const out: string[] = [];
   for (const play of body.plays) {
     out.push(`PLAY ${play.name}`);
-    for (const l of describeRolling(play.rolling)) out.push(`  ${l.label}: ${l.text}${l.command !== undefined ? ` $ ${l.command}` : ''}`);
+    for (const l of rollingText(play.rolling)) out.push(`  ${l}`);
     for (const h of play.hosts) {
       out.push(`  ${h.host}  (observed ${h.fingerprint.slice(0, 12)})`);
       for (const t of h.tasks) {

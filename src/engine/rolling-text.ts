@@ -32,6 +32,11 @@ export function describeRolling(r: Rolling): RollingLine[] {
   return [{ label: 'batches (serial)', text: serial }, { label: 'stop the play', text: stop }, ...describeHealthGate(r.healthGate)];
 }
 
+/** describeRolling as plain text lines (text plan, apply's confirmation). */
+export function rollingText(r: Rolling): string[] {
+  return describeRolling(r).map((l) => `${l.label}: ${l.text}${l.command !== undefined ? ` $ ${l.command}` : ''}`);
+}
+
 function describeHealthGate(gate: HealthGate | undefined): RollingLine[] {
   const label = 'health gate after each batch';
   if (!gate) return [{ label, text: 'none' }];

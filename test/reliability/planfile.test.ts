@@ -67,6 +67,7 @@ async function applyRefused(name: string, content: string | Buffer, pattern: Reg
  */
 describe('apply refuses a resealed plan the playbook could not have produced (exit 1, nothing runs)', () => {
   let gatePlan: string;
+  let gatePlanText: string;
   const canary = () => join(fx.dir, 'pwned-canary');
   const gateTarget = () => join(target, 'gate.conf');
 
@@ -90,6 +91,7 @@ describe('apply refuses a resealed plan the playbook could not have produced (ex
     const r = await fx.cli(['plan', pb, '-i', inv, '--out', file]);
     if (r.code !== 0) throw new Error(`plan failed (${r.code}): ${r.stderr}${r.stdout}`);
     gatePlan = readFileSync(file, 'utf8');
+    gatePlanText = r.stdout;
   }, 60_000);
 
   async function refusedResealed(name: string, d: PlanDocument, pattern: RegExp): Promise<void> {
@@ -98,6 +100,11 @@ describe('apply refuses a resealed plan the playbook could not have produced (ex
     const r = await fx.cli(['apply', file, '--yes']);
     expect(r.code, r.stderr + r.stdout).toBe(1);
     expect(r.stderr).toMatch(pattern);
+    expect(r.stderr).toMatch(/\(hand-edited and resealed\?\); make a new plan/);
+    // Refused before the operator is asked to confirm (without --yes, not "no terminal to ask on").
+    const asked = await fx.cli(['apply', file]);
+    expect(asked.code).toBe(1);
+    expect(asked.stderr).toMatch(pattern);
     expect(r.stderr).not.toMatch(/internal error/);
     expect(connections(), 'apply opened an ssh connection').toBe(before);
     expect(existsSync(canary()), 'the attacker\'s command ran').toBe(false);
@@ -133,9 +140,17 @@ describe('apply refuses a resealed plan the playbook could not have produced (ex
     await refusedResealed('content.plan', d, /host h1: task "gate conf": params .* not what the playbook renders/);
   });
 
+  it('the printed plan shows the rolling rules and the health gate command', () => {
+    expect(gatePlanText).toContain('PLAY mta\n  batches (serial): 1 host(s) per batch\n  stop the play: when more than 0% of a batch failed (max_fail_percentage)\n');
+    expect(gatePlanText).toContain('  health gate after each batch: on each host, exit 0 = healthy, timeout 30s: $ test -d /\n');
+  });
+
   it('the honest plan with its health gate still applies, and the gate runs', async () => {
     const r = await fx.cli(['apply', fx.write('gate-good.plan', gatePlan), '--yes']);
     expect(r.code, r.stderr + r.stdout).toBe(0);
+    // What the operator confirms names the playbook and the gate command as it runs.
+    expect(r.stderr).toMatch(/^playbook \S+pb-gate\.yaml \(sha256 [0-9a-f]{64}\)$/m);
+    expect(r.stderr).toContain('play "mta": health gate after each batch: on each host, exit 0 = healthy, timeout 30s: $ test -d /\n');
     expect(readFileSync(gateTarget(), 'utf8')).toBe('gated\n');
     expect(existsSync(canary())).toBe(false);
   });
