@@ -14,7 +14,7 @@ import type { TaskDef } from '../playbook/types.js';
 import type { Expr } from '../playbook/when.js';
 import { STEP_KINDS } from '../steps/registry.js';
 import { PlanFileError, PlaybookError } from '../util/errors.js';
-import { canonicalJson } from './canonical.js';
+import { canonicalJson, fingerprint } from './canonical.js';
 import { conditionHolds, planHostWith, type Decide, type HostPlan, type Observe, type StepKinds } from './plan-host.js';
 import type { PlanDocument, PlannedHost } from './planfile.js';
 import type { PreparedHost } from './prepare.js';
@@ -79,6 +79,13 @@ export async function verifyPlanSource(doc: PlanDocument, playbook: Playbook, in
     for (const host of recorded.hosts) {
       const prepared = play.hosts.find((h) => h.inv.name === host.host)!.prepared;
       const hostFail = (what: string): never => fail(`${where}: host ${host.host}: ${what}`);
+      if (host.varsSha256 !== fingerprint(prepared.inventoryVars)) {
+        throw new PlanFileError(
+          host.varsSha256 === undefined
+            ? `${file}: host ${host.host}: the plan records no digest of its inventory variables (made by an older mtafleet, or hand-edited); make a new plan`
+            : `${file}: host ${host.host}: its inventory variables (${inventory.file}, group_vars/, host_vars/) changed since the plan was made; make a new plan`,
+        );
+      }
       if (host.lockPath !== prepared.lockPath) hostFail(`the lock path ${shown(host.lockPath)} is not the inventory's (${prepared.lockPath})`);
       if (host.become !== prepared.become) hostFail(`become ${host.become} is not what the playbook and inventory say (${prepared.become})`);
       const { replayed, mismatch } = await replayHost(host, prepared, kinds, hostFail);

@@ -22,6 +22,12 @@ const MAX_PLAN_BYTES = 64 * 1024 * 1024;
 export interface PlannedHost extends HostPlan {
   lockPath: string;
   become: boolean;
+  /**
+   * sha256 of the host's inventory variables (inventory file, group_vars/, host_vars/; secrets
+   * as ***): the inventory file's digest does not cover the vars directories. Always written;
+   * optional only in the type, apply refuses a plan without it.
+   */
+  varsSha256?: string;
 }
 
 /** How a play's hosts are rolled: kept in the plan so `apply` rolls exactly as `run` would. */

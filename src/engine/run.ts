@@ -16,7 +16,7 @@ import { redactVars } from './planfile.js';
 import { rollBatches } from './rolling.js';
 import { RunTally } from './tally.js';
 import { currentUser, newRunId, summarize, writeRunRecord, type HostOutcome, type RunRecord, type RunResult } from './run-record.js';
-import { sha256Hex } from './canonical.js';
+import { fingerprint, sha256Hex } from './canonical.js';
 import { readFileSync } from 'node:fs';
 import { PlaybookError } from '../util/errors.js';
 import { silent } from './events.js';
@@ -77,7 +77,7 @@ export async function planPlaybook(opts: PlaybookRunOptions, deps: EngineDeps = 
         throw err;
       });
       for (const t of plan.tasks) deps.emit?.({ type: 'task-planned', host: conn.name, task: t.name, plan: t.plan });
-      planned.push({ ...plan, lockPath: prepared.lockPath, become: prepared.become });
+      planned.push({ ...plan, lockPath: prepared.lockPath, become: prepared.become, varsSha256: fingerprint(prepared.inventoryVars) });
       return { name: conn.name, status: 'ok' as const, changes: 0, error: null };
     });
     if (inputErrors.length > 0) throw inputErrors[0];

@@ -3,7 +3,7 @@
  * UTF-16, empty or huge: `mtafleet apply` exits 1 (PlanFileError) with a clear message and
  * opens no connection (sshd logs none) — the target file stays as it was.
  */
-import { closeSync, existsSync, ftruncateSync, openSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, openSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -235,6 +235,17 @@ describe('apply refuses damaged or foreign plan files (exit 1, no host touched)'
       await applyRefused('good-stale.plan', planText, /changed since the plan was made/);
     } finally {
       writeFileSync(inv, original);
+    }
+  });
+
+  it('host_vars/ added after planning (not covered by the inventory file digest)', async () => {
+    const dir = join(fx.dir, 'host_vars');
+    try {
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'h1.yaml'), `ansible_port: 1\n`);
+      await applyRefused('good-hostvars.plan', planText, /host h1: its inventory variables .* changed since the plan was made/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -171,6 +171,15 @@ describe('verifyPlanSource: the plan must be what its playbook gives', () => {
     await refused(doc3, /host h2 of the play is missing from the plan/);
   });
 
+  it('refuses when the host\'s inventory variables changed (group_vars/host_vars are not in the file digest), or their digest is missing', async () => {
+    const doc = await made(playbook());
+    const inv = inventory();
+    inv.hosts.get('h2')!.vars.ansible_port = 2222;
+    await expect(verifyPlanSource(doc, playbook(), inv, 'p.plan', KINDS)).rejects.toThrow(/^p\.plan: host h2: its inventory variables \(\/dev\/null, group_vars\/, host_vars\/\) changed since the plan was made; make a new plan$/);
+    delete doc.plays[0]!.hosts[0]!.varsSha256;
+    await expect(check(doc)).rejects.toThrow(/^p\.plan: host h1: the plan records no digest of its inventory variables/);
+  });
+
   it('--limit and -e vars are those recorded: a plan made with --limit passes, its limit removed does not', async () => {
     const doc = await made(playbook(), { v: '7' }, 'h1');
     await expect(check(doc)).resolves.toBeUndefined();
