@@ -4,30 +4,20 @@
  * stop these) is refused with where it is. The replay uses the planner itself, so these plans
  * are made by planPlaybook on fake hosts, then edited the way a forger would.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadPlaybook, parsePlaybook } from '../../../src/playbook/load.js';
 import { selectTasks } from '../../../src/playbook/tags.js';
 import type { Playbook } from '../../../src/playbook/types.js';
 import { planPlaybook } from '../../../src/engine/run.js';
 import { loadPlanPlaybook, verifyPlanSource } from '../../../src/engine/plan-source.js';
 import type { PlanDocument } from '../../../src/engine/planfile.js';
-import type { Inventory } from '../../../src/inventory/types.js';
-import { STEP_KINDS } from '../../../src/steps/registry.js';
+import type { Inventory, InventoryHost } from '../../../src/inventory/types.js';
 import { PlanFileError } from '../../../src/util/errors.js';
-import { FakeHost, KINDS, fakeKind } from './fakes.js';
+import { FakeHost, KINDS, fakeKind, useFakeKind } from './fakes.js';
 
-let dir: string;
-beforeAll(() => {
-  STEP_KINDS.fake = fakeKind;
-  dir = mkdtempSync(join(tmpdir(), 'mtaf-eng-unit-'));
-});
-afterAll(() => {
-  delete STEP_KINDS.fake;
-  rmSync(dir, { recursive: true, force: true });
-});
+const dir = useFakeKind();
 
 const PLAYBOOK = `- hosts: mta
   serial: [1, "50%"]
@@ -44,7 +34,7 @@ const PLAYBOOK = `- hosts: mta
 
 /** h1, h2 in group mta; h3 in group other (not a host of the play). */
 function inventory(): Inventory {
-  const host = (name: string, group: string) => [name, { name, vars: { ansible_host: '127.0.0.1' }, groups: ['all', group] }] as const;
+  const host = (name: string, group: string): [string, InventoryHost] => [name, { name, vars: { ansible_host: '127.0.0.1' }, groups: ['all', group] }];
   return {
     file: '/dev/null',
     hosts: new Map([host('h1', 'mta'), host('h2', 'mta'), host('h3', 'other')]),
@@ -216,7 +206,7 @@ describe('verifyPlanSource: the plan must be what its playbook gives', () => {
 
 describe('loadPlanPlaybook: the playbook the plan names, as selected then', () => {
   it('re-applies the recorded --tags selection; the plan passes, and fails without it', async () => {
-    const file = join(dir, 'pb-tags.yaml');
+    const file = join(dir(), 'pb-tags.yaml');
     writeFileSync(file, PLAYBOOK);
     const doc = await made(selectTasks(loadPlaybook(file), { skipTags: ['extra'] }));
     expect(doc.playbook.skipTags).toEqual(['extra']);
@@ -228,7 +218,7 @@ describe('loadPlanPlaybook: the playbook the plan names, as selected then', () =
   });
 
   it('refuses a playbook whose bytes changed since the plan, and one that is gone', async () => {
-    const file = join(dir, 'pb-changed.yaml');
+    const file = join(dir(), 'pb-changed.yaml');
     writeFileSync(file, PLAYBOOK);
     const doc = await made(loadPlaybook(file));
     writeFileSync(file, PLAYBOOK.replace('pmta show status', 'true'));

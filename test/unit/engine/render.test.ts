@@ -6,19 +6,13 @@ import { describe, expect, it } from 'vitest';
 import { renderPlanMarkdown, renderPlanText } from '../../../src/engine/render.js';
 import { healthGateCommand } from '../../../src/engine/rolling-text.js';
 import type { PlanBody, Rolling } from '../../../src/engine/planfile.js';
+import { samplePlanBody } from './fakes.js';
 
+/** The sample plan with its play named mta and rolled by `rolling`. */
 function body(rolling: Rolling): PlanBody {
-  return {
-    format: 'mtafleet-plan',
-    version: 1,
-    created: '2026-12-02T10:00:00.000Z',
-    user: 'ops',
-    playbook: { path: '/pb.yaml', sha256: 'a'.repeat(64) },
-    inventory: { path: '/inv.yaml', sha256: 'b'.repeat(64) },
-    limit: null,
-    extraVars: {},
-    plays: [{ index: 0, name: 'mta', rolling, hosts: [], unreachable: [] }],
-  };
+  const b = samplePlanBody();
+  b.plays[0] = { ...b.plays[0]!, name: 'mta', rolling };
+  return b;
 }
 
 const GATE_CMD = "pmta show status | grep -q 'running' && test $(ls /var/spool/pmta | wc -l) -lt 100";
