@@ -31,6 +31,25 @@ function rollbackText(c: Change): string {
   return c.undo.length === 0 ? 'cannot be undone by mtafleet' : c.undo.map(describeAction).join('; ');
 }
 
+/** What a change runs on the host, in order: its actions, then the checks of its result. */
+function actionLines(c: Change): Array<['do' | 'verify', string]> {
+  return [...c.do.map((a) => ['do', describeAction(a)] as ['do', string]), ...(c.verify ?? []).map((a) => ['verify', describeAction(a)] as ['verify', string])];
+}
+
+function actionsMarkdown(c: Change): string[] {
+  const lines = actionLines(c);
+  const block = (label: string, kind: 'do' | 'verify'): string[] => {
+    const text = lines.filter(([k]) => k === kind).map(([, t]) => t).join('\n');
+    return text === '' ? [] : [label, '', `${fence(text)}sh`, text, fence(text), ''];
+  };
+  return [...block('Runs:', 'do'), ...block('Then checks:', 'verify')];
+}
+
+/** A code fence longer than any backtick run in `text`, so the text cannot close it. */
+function fence(text: string): string {
+  return '`'.repeat(Math.max(3, ...(text.match(/`+/g) ?? []).map((r) => r.length + 1)));
+}
+
 function indent(text: string, pad: string): string {
   return text
     .split('\n')
@@ -71,6 +90,7 @@ export function renderPlanText(body: PlanBody, opts: PlanRenderOptions): string 
           for (const c of t.plan.changes) {
             out.push(`      * ${c.summary}  (${c.label})`);
             if (opts.diff) out.push(indent(diffText(c.diff), '          '));
+            for (const [label, text] of actionLines(c)) out.push(`        ${label}: ${indent(text, '            ').trimStart()}`);
             out.push(`        rollback: ${rollbackText(c)}`);
           }
         }
@@ -120,6 +140,7 @@ export function renderPlanMarkdown(body: PlanBody, digest?: string): string {
         if (t.plan.kind !== 'changes') continue;
         for (const c of t.plan.changes) {
           out.push(`#### ${c.summary} (${c.label})`, '', '```diff', diffText(c.diff), '```', '', `Rollback: ${rollbackText(c)}`, '');
+          out.push(...actionsMarkdown(c));
         }
       }
     }
@@ -134,8 +155,7 @@ function rollingMarkdown(rolling: Rolling): string[] {
   for (const l of describeRolling(rolling)) {
     out.push(`- ${l.label}: ${l.text}`);
     if (l.command === undefined) continue;
-    const fence = '`'.repeat(Math.max(3, ...(l.command.match(/`+/g) ?? []).map((r) => r.length + 1)));
-    out.push('', `  ${fence}sh`, indent(l.command, '  '), `  ${fence}`, '');
+    out.push('', `  ${fence(l.command)}sh`, indent(l.command, '  '), `  ${fence(l.command)}`, '');
   }
   return [...out, ''];
 }

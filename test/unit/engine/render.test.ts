@@ -7,6 +7,10 @@ import { renderPlanMarkdown, renderPlanText } from '../../../src/engine/render.j
 import { healthGateCommand } from '../../../src/engine/rolling-text.js';
 import type { PlanBody, Rolling } from '../../../src/engine/planfile.js';
 import { samplePlanBody } from './fakes.js';
+import { STEP_KINDS } from '../../../src/steps/registry.js';
+import { execAction } from '../../../src/steps/actions.js';
+import type { StepPlan } from '../../../src/steps/types.js';
+import { argv } from '../../../src/transport/quote.js';
 
 /** The sample plan with its play named mta and rolled by `rolling`. */
 function body(rolling: Rolling): PlanBody {
@@ -43,5 +47,35 @@ describe('plan renderings show the rolling rules and the health gate', () => {
     expect(md).toContain('## Play: mta\n\n- batches (serial): 2 host(s) per batch\n- stop the play: when every host of a batch failed\n');
     expect(md).toContain(`- health gate after each batch: on each host, exit 0 = healthy:\n\n  \`\`\`\`sh\n  ${run}\n  \`\`\`\`\n`);
     expect(renderPlanMarkdown(body({ serial: [] }))).toContain('- health gate after each batch: none\n');
+  });
+});
+
+describe('plan renderings show every command a change runs, then its checks', () => {
+  /** The sample plan with a sysctl-like change and one planned by the real command step. */
+  function withChanges(): PlanBody {
+    const b = samplePlanBody();
+    const set = (v: string) => execAction(argv('sysctl', '-w', `net.core.somaxconn=${v}`));
+    const sysctl: StepPlan = {
+      kind: 'changes',
+      changes: [{ summary: 'set', label: 'exact', diff: { type: 'text', text: '' }, do: [set('4096')], undo: [set('128')], verify: [execAction(argv('sysctl', '-n', 'net.core.somaxconn'))] }],
+    };
+    const command = STEP_KINDS.command!.plan({}, { cmd: 'echo a\necho ```b' });
+    b.plays[0]!.hosts[0]!.tasks = [
+      { name: 'somaxconn', kind: 'sysctl', handler: false, params: {}, notify: [], observations: {}, plan: sysctl },
+      { name: 'two lines', kind: 'command', handler: false, params: {}, notify: [], observations: {}, plan: command },
+    ];
+    return b;
+  }
+
+  it('text: do and verify lines with the exact shell text, multi-line commands indented', () => {
+    const text = renderPlanText(withChanges(), { diff: false });
+    expect(text).toContain('        do: sysctl -w net.core.somaxconn=4096\n        verify: sysctl -n net.core.somaxconn\n        rollback: sysctl -w net.core.somaxconn=128\n');
+    expect(text).toContain("        do: sh -c 'echo a\n            echo ```b'\n");
+  });
+
+  it('markdown: the commands in fences a backtick run in them cannot close', () => {
+    const md = renderPlanMarkdown(withChanges());
+    expect(md).toContain('Runs:\n\n```sh\nsysctl -w net.core.somaxconn=4096\n```\n\nThen checks:\n\n```sh\nsysctl -n net.core.somaxconn\n```\n');
+    expect(md).toContain("Runs:\n\n````sh\nsh -c 'echo a\necho ```b'\n````\n");
   });
 });
