@@ -158,12 +158,13 @@ function firstDifference(recorded: HostPlan, replayed: HostPlan, secretNote: str
     if (r.name !== p.name || r.kind !== p.kind || r.handler !== p.handler) return `${label(r.handler, r.name)} [${shown(r.kind)}] is where the playbook has ${what} [${p.kind}]`;
     if (r.become !== p.become) return `${what}: become ${shown(r.become)} is not the playbook's (${shown(p.become)})`;
     if (!same(r.notify, p.notify)) return `${what}: notify ${shown(r.notify)} is not the playbook's (${shown(p.notify)})`;
-    if (r.skipped !== p.skipped) return `${what}: recorded as ${r.skipped === undefined ? 'run' : 'skipped'} where its when says ${p.skipped === undefined ? 'run' : 'skip'}`;
+    if ((r.skipped === undefined) !== (p.skipped === undefined)) return `${what}: recorded as ${r.skipped === undefined ? 'run' : 'skipped'} where its when says ${p.skipped === undefined ? 'run' : 'skip'}`;
     if (!same(r.params, p.params)) return `${what}: params are not what the playbook renders for this host (${differingKeys(r.params, p.params)} differ)${secretNote}`;
     if (!same(r.plan, p.plan)) return `${what}: the recorded changes are not what mtafleet plans from the recorded observation and parameters`;
     for (const [k, v] of Object.entries(r.observations)) {
       if (!same(v, recorded.observations[k])) return `${what}: its observation ${shown(k)} is not the host's recorded one (did the host change while planning?)`;
     }
+    if (!same(r, p)) return `${what}: the recorded entry is not the one the planner makes (a field added or altered)`;
   }
   if (!same(recorded.observations, replayed.observations)) return "the host's recorded observations are not the ones its tasks made";
   if (recorded.fingerprint !== replayed.fingerprint) return 'the recorded fingerprint is not the hash of the recorded observations';

@@ -122,6 +122,15 @@ describe('verifyPlanSource: the plan must be what its playbook gives', () => {
     await refused(doc, /the playbook runs task "b" here, the plan records it as skipped/);
   });
 
+  it('refuses any other field of a task added or altered (a skip reason, an extra key)', async () => {
+    const doc = await made(playbook());
+    task(doc, 'c').skipped = 'skipped: looks harmless';
+    await refused(doc, /task "c": the recorded entry is not the one the planner makes/);
+    const doc2 = await made(playbook());
+    Object.assign(task(doc2, 'a'), { extra: 'x' });
+    await refused(doc2, /task "a": the recorded entry is not the one the planner makes/);
+  });
+
   it('refuses a handler no change notifies, and a task added or dropped', async () => {
     const doc = await made(playbook());
     const host = doc.plays[0]!.hosts[0]!;
