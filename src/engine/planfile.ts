@@ -1,7 +1,10 @@
 /**
  * Plan files (`mtafleet plan --out`): what was observed and what will change, per host, with
- * the playbook's and inventory's digests and a content digest over the canonical body. `apply`
- * refuses a file whose digest does not match (modified, truncated, or not a plan at all).
+ * the playbook's and inventory's digests and a content digest over the canonical body (so over
+ * everything that runs: rolling rules, health gates, params, -e vars, each host's inventory
+ * vars digest). `apply` refuses a file whose digest does not match (modified, truncated, or not
+ * a plan at all); since anyone can recompute the digest, apply also re-makes the plan from its
+ * playbook (plan-source.ts).
  */
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
