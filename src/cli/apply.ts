@@ -1,7 +1,7 @@
 /** `mtafleet apply PLANFILE [--yes]`: verify the plan, confirm, refuse drifted hosts, apply the rest. */
 import { Option, type Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
-import { applyPlan, countChanges, withProgress, readPlanFile, renderRunText, runJson, type PlanDocument } from '../engine/index.js';
+import { applyPlan, checkPlanSources, countChanges, rollingText, withProgress, readPlanFile, renderRunText, runJson, type PlanDocument } from '../engine/index.js';
 import { loadInventory } from '../inventory/index.js';
 import { InputError, exitCodeFor } from '../util/errors.js';
 import { safeLine } from '../util/sanitize.js';
@@ -27,6 +27,8 @@ export function register(program: Command): void {
   cmd.action(async (planFile: string, opts: ApplyCliOptions) => {
     const doc = readPlanFile(planFile);
     const inventory = await loadInventory(doc.inventory.path);
+    // Checked before asking: the operator confirms a plan known to be what its playbook gives.
+    await checkPlanSources(doc, inventory, planFile);
     const n = countChanges(doc);
     process.stderr.write(planHeadline(planFile, doc));
     if (!opts.yes) await confirm(`Apply ${n.changes} change(s) on ${n.hostsChanging} host(s)? [y/N] `);
@@ -45,7 +47,11 @@ export function register(program: Command): void {
 /** What is about to be applied. The plan file may come from someone else: its fields are text. */
 export function planHeadline(planFile: string, doc: PlanDocument): string {
   const n = countChanges(doc);
-  return `${safeLine(`plan ${planFile}: ${n.changes} change(s) on ${n.hostsChanging} of ${n.hosts} host(s), made ${doc.created} by ${doc.user}`)}\nplan digest (sha256): ${safeLine(doc.digest)}\n`;
+  return (
+    `${safeLine(`plan ${planFile}: ${n.changes} change(s) on ${n.hostsChanging} of ${n.hosts} host(s), made ${doc.created} by ${doc.user}`)}\nplan digest (sha256): ${safeLine(doc.digest)}\n` +
+    `${safeLine(`playbook ${doc.playbook.path} (sha256 ${doc.playbook.sha256})`)}\n` +
+    doc.plays.flatMap((p) => rollingText(p.rolling).map((l) => `${safeLine(`play "${p.name}": ${l}`)}\n`)).join('')
+  );
 }
 
 async function confirm(question: string): Promise<void> {

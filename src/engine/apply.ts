@@ -1,7 +1,8 @@
 /**
  * `apply PLANFILE`: the plan's integrity was checked by readPlanFile; here the inventory must
- * be the one the plan was made with, each host is re-observed and refused when it drifted,
- * and the others get exactly the planned changes, rolled in the plan's batches.
+ * be the one the plan was made with, the plan must be what its playbook gives (plan-source.ts),
+ * each host is re-observed and refused when it drifted, and the others get exactly the planned
+ * changes, rolled in the plan's batches.
  */
 import { readFileSync } from 'node:fs';
 import type { Inventory } from '../inventory/types.js';
@@ -12,6 +13,8 @@ import { eachHost, specsFor, type EngineDeps } from './fleet.js';
 import { applyHost } from './host-work.js';
 import { Journal } from './journal.js';
 import type { PlanDocument } from './planfile.js';
+import type { StepKinds } from './plan-host.js';
+import { loadPlanPlaybook, verifyPlanSource } from './plan-source.js';
 import { rollBatches } from './rolling.js';
 import { RunTally } from './tally.js';
 import { currentUser, newRunId, summarize, writeRunRecord, type RunRecord, type RunResult } from './run-record.js';
@@ -38,13 +41,19 @@ export function checkInventoryMatches(doc: PlanDocument, inventory: Inventory): 
   }
 }
 
-export async function applyPlan(doc: PlanDocument, opts: ApplyOptions, deps: EngineDeps = {}): Promise<RunResult> {
-  checkInventoryMatches(doc, opts.inventory);
+/** Everything checked before a host is contacted: same inventory, hosts in it, plan = playbook's. */
+export async function checkPlanSources(doc: PlanDocument, inventory: Inventory, planFile: string, kinds?: StepKinds): Promise<void> {
+  checkInventoryMatches(doc, inventory);
   for (const play of doc.plays) {
     for (const h of play.hosts) {
-      if (!opts.inventory.hosts.has(h.host)) throw new PlanFileError(`host ${h.host} of the plan is not in ${opts.inventory.file}`);
+      if (!inventory.hosts.has(h.host)) throw new PlanFileError(`host ${h.host} of the plan is not in ${inventory.file}`);
     }
   }
+  await verifyPlanSource(doc, loadPlanPlaybook(doc, planFile), inventory, planFile, kinds);
+}
+
+export async function applyPlan(doc: PlanDocument, opts: ApplyOptions, deps: EngineDeps = {}): Promise<RunResult> {
+  await checkPlanSources(doc, opts.inventory, opts.planFile, deps.kinds);
   const runId = opts.runId ?? newRunId();
   const user = currentUser();
   const emit = deps.emit ?? silent;

@@ -4,7 +4,7 @@ import { selectHosts } from '../inventory/pattern.js';
 import type { HealthGate } from '../playbook/types.js';
 import { forEachHost, type FleetHooks } from '../transport/fleet.js';
 import { resolveConnectionSpec, type ResolveOptions } from '../transport/spec.js';
-import { argv } from '../transport/quote.js';
+import { healthGateCommand } from './rolling-text.js';
 import type { ConnectionSpec, HostConnection } from '../transport/types.js';
 import type { EngineListener } from './events.js';
 import { RefusedError } from '../util/errors.js';
@@ -110,7 +110,8 @@ export async function runHealthGate(
     });
     if (!gate.cmd && !gate.argv) return outcomes;
   }
-  const command = gate.argv ? argv(...(gate.argv as [string, ...string[]])) : argv('sh', '-c', gate.cmd as string);
+  const command = healthGateCommand(gate);
+  if (!command) return outcomes;
   const stillHealthy = new Set(outcomes.filter((o) => !isFailure(o)).map((o) => o.name));
   const hooks = deps.connect ? { connect: deps.connect } : {};
   const results = await forEachHost(

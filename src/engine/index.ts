@@ -1,6 +1,7 @@
 /** The change engine: planning, applying, journal, rollback, batches, locks, plan files. */
 export { planPlaybook, runPlaybook, preparePlays, outcomesOfPlan, type PlaybookRunOptions, type LiveRunOptions } from './run.js';
-export { applyPlan, type ApplyOptions } from './apply.js';
+export { applyPlan, checkPlanSources, type ApplyOptions } from './apply.js';
+export { rollingText } from './rolling-text.js';
 export { rollbackRun, type RollbackOptions, type RollbackResult } from './rollback.js';
 export { planHost, planTask, reobserve, type HostPlan, type PlannedTask, type StepKinds } from './plan-host.js';
 export { prepareHost, type PreparedHost } from './prepare.js';

@@ -57,12 +57,30 @@ export function conditionHolds(host: PreparedHost, task: PreparedTask, registere
   }
 }
 
+/**
+ * Where the planner gets a task's observations: the host (plan, run), or the record of a plan
+ * file when apply replays the planner to check the plan (plan-source.ts). `at` is the task's
+ * position in the host's plan.
+ */
+export type Observe = (task: PreparedTask, become: boolean, at: number) => Promise<Record<string, unknown>>;
+/** Whether a task's `when` holds; replaced by the same replay for conditions it cannot evaluate. */
+export type Decide = (host: PreparedHost, task: PreparedTask, registered: Vars, at: number) => boolean;
+
+export function observeOn(conn: HostConnection, host: PreparedHost, kinds: StepKinds = STEP_KINDS): Observe {
+  return async (task, become) =>
+    (await kinds[task.def.kind].observe(conn, task.params, { become, ...(host.facts ? { facts: host.facts } : {}) })) as Record<string, unknown>;
+}
+
 /** Observe + plan one task whose condition holds. */
 export async function planTask(conn: HostConnection, host: PreparedHost, task: PreparedTask, kinds: StepKinds = STEP_KINDS): Promise<PlannedTask> {
+  return planObserved(observeOn(conn, host, kinds), host, task, kinds, 0);
+}
+
+async function planObserved(observe: Observe, host: PreparedHost, task: PreparedTask, kinds: StepKinds, at: number): Promise<PlannedTask> {
   if (task.deferredError) throw task.deferredError;
   const step = kinds[task.def.kind];
   const become = task.def.become ?? host.become;
-  const observations = (await step.observe(conn, task.params, { become, ...(host.facts ? { facts: host.facts } : {}) })) as Record<string, unknown>;
+  const observations = await observe(task, become, at);
   return {
     name: task.def.name,
     kind: task.def.kind,
@@ -103,19 +121,24 @@ export function registeredFrom(t: PlannedTask): RegisteredResult {
   return { changed: t.plan.kind === 'changes', skipped: t.skipped !== undefined, failed: false, refused: t.plan.kind === 'refused' };
 }
 
+/** Gathers facts once per host when the play asks for them. */
+export async function ensureFacts(conn: HostConnection, host: PreparedHost, source: FactSource = probeFacts): Promise<void> {
+  if (host.gatherFacts && !host.facts) host.facts = await source(conn, host.become);
+}
+
 /**
  * Plans every task of a host against the state observed now (nothing is applied). Handlers
  * notified by a task with changes are planned after the tasks. A task whose observation
  * overlaps an earlier task that changes the same thing is refused: its plan would be stale
  * once the earlier change is applied (use `run`, which re-plans each task before applying).
  */
-/** Gathers facts once per host when the play asks for them. */
-export async function ensureFacts(conn: HostConnection, host: PreparedHost, source: FactSource = probeFacts): Promise<void> {
-  if (host.gatherFacts && !host.facts) host.facts = await source(conn, host.become);
-}
-
 export async function planHost(conn: HostConnection, host: PreparedHost, kinds: StepKinds = STEP_KINDS, facts?: FactSource): Promise<HostPlan> {
   await ensureFacts(conn, host, facts);
+  return planHostWith(observeOn(conn, host, kinds), host, kinds);
+}
+
+/** planHost with the observations (and, for replay, the `when` decisions) from elsewhere. */
+export async function planHostWith(observe: Observe, host: PreparedHost, kinds: StepKinds = STEP_KINDS, decide: Decide = conditionHolds): Promise<HostPlan> {
   const tasks: PlannedTask[] = [];
   const registered: Vars = dict(); // `register: __proto__` is a valid variable name
   const changedKeys = new Map<string, string>();
@@ -123,13 +146,13 @@ export async function planHost(conn: HostConnection, host: PreparedHost, kinds: 
   const observations: Record<string, unknown> = {};
 
   const planOne = async (task: PreparedTask): Promise<void> => {
-    if (!conditionHolds(host, task, registered)) {
+    if (!decide(host, task, registered, tasks.length)) {
       const skipped = skippedTask(task);
       tasks.push(skipped);
       if (task.def.register) registered[task.def.register] = registeredFrom(skipped);
       return;
     }
-    const planned = await planTask(conn, host, task, kinds);
+    const planned = await planObserved(observe, host, task, kinds, tasks.length);
     const overlap = Object.keys(planned.observations).find((k) => changedKeys.has(k));
     if (overlap && planned.plan.kind === 'changes') {
       planned.plan = {

@@ -3,7 +3,9 @@
  * also re-derives every change from what the plan recorded: plan() is pure, so the recorded
  * observation and parameters must yield exactly the recorded changes, and the recorded
  * fingerprint must be the hash of the recorded observations. A hand-made action (a command
- * mtafleet's planner would never build from validated parameters) is refused.
+ * mtafleet's planner would never build from validated parameters) is refused. This needs only
+ * the plan file; whether the parameters themselves are the playbook's is checked at apply by
+ * plan-source.ts, which re-makes the whole plan from the playbook.
  */
 import { PlanFileError } from '../util/errors.js';
 import { canonicalJson, fingerprint } from './canonical.js';

@@ -1,7 +1,10 @@
 /**
  * Plan files (`mtafleet plan --out`): what was observed and what will change, per host, with
- * the playbook's and inventory's digests and a content digest over the canonical body. `apply`
- * refuses a file whose digest does not match (modified, truncated, or not a plan at all).
+ * the playbook's and inventory's digests and a content digest over the canonical body (so over
+ * everything that runs: rolling rules, health gates, params, -e vars, each host's inventory
+ * vars digest). `apply` refuses a file whose digest does not match (modified, truncated, or not
+ * a plan at all); since anyone can recompute the digest, apply also re-makes the plan from its
+ * playbook (plan-source.ts).
  */
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { z } from 'zod';
@@ -22,6 +25,12 @@ const MAX_PLAN_BYTES = 64 * 1024 * 1024;
 export interface PlannedHost extends HostPlan {
   lockPath: string;
   become: boolean;
+  /**
+   * sha256 of the host's inventory variables (inventory file, group_vars/, host_vars/; secrets
+   * as ***): the inventory file's digest does not cover the vars directories. Always written;
+   * optional only in the type, apply refuses a plan without it.
+   */
+  varsSha256?: string;
 }
 
 /** How a play's hosts are rolled: kept in the plan so `apply` rolls exactly as `run` would. */
@@ -36,7 +45,8 @@ export interface PlanBody {
   version: typeof PLAN_VERSION;
   created: string;
   user: string;
-  playbook: { path: string; sha256: string };
+  /** tags/skipTags: the --tags/--skip-tags selection the plan was made with. */
+  playbook: { path: string; sha256: string; tags?: string[]; skipTags?: string[] };
   inventory: { path: string; sha256: string };
   limit: string | null;
   extraVars: Record<string, unknown>;
@@ -99,7 +109,7 @@ const planDocument = z.strictObject({
   version: z.literal(PLAN_VERSION),
   created: z.string(),
   user: z.string(),
-  playbook: z.strictObject({ path: z.string(), sha256: z.string() }),
+  playbook: z.strictObject({ path: z.string(), sha256: z.string(), tags: z.array(z.string()).optional(), skipTags: z.array(z.string()).optional() }),
   inventory: z.strictObject({ path: z.string(), sha256: z.string() }),
   limit: z.string().nullable(),
   extraVars: z.record(z.string(), z.unknown()),

@@ -8,7 +8,8 @@ import type { Change, Diff } from '../steps/types.js';
 import { codeBlock, escapeMarkdown as md } from '../util/markdown.js';
 import { safeJson, safeLine } from '../util/sanitize.js';
 import { describeAction } from './execute.js';
-import type { PlanBody } from './planfile.js';
+import type { PlanBody, Rolling } from './planfile.js';
+import { describeRolling, rollingText } from './rolling-text.js';
 import type { RunResult } from './run-record.js';
 
 export interface PlanRenderOptions {
@@ -43,6 +44,20 @@ function terminalLines(lines: string[]): string {
   return lines.map(safeLine).join('\n') + '\n';
 }
 
+/** What a change runs on the host, in order: its actions, then the checks of its result. */
+function actionLines(c: Change): Array<['do' | 'verify', string]> {
+  return [...c.do.map((a) => ['do', describeAction(a)] as ['do', string]), ...(c.verify ?? []).map((a) => ['verify', describeAction(a)] as ['verify', string])];
+}
+
+function actionsMarkdown(c: Change): string[] {
+  const lines = actionLines(c);
+  const block = (label: string, kind: 'do' | 'verify'): string[] => {
+    const text = lines.filter(([k]) => k === kind).map(([, t]) => t).join('\n');
+    return text === '' ? [] : [label, '', codeBlock(text, 'sh'), ''];
+  };
+  return [...block('Runs:', 'do'), ...block('Then checks:', 'verify')];
+}
+
 export function countChanges(body: PlanBody): { changes: number; hostsChanging: number; hosts: number; refused: number } {
   let changes = 0;
   let hostsChanging = 0;
@@ -64,6 +79,7 @@ export function renderPlanText(body: PlanBody, opts: PlanRenderOptions): string 
   const out: string[] = [];
   for (const play of body.plays) {
     out.push(`PLAY ${play.name}`);
+    for (const l of rollingText(play.rolling)) out.push(`  ${l}`);
     for (const h of play.hosts) {
       out.push(`  ${h.host}  (observed ${h.fingerprint.slice(0, 12)})`);
       for (const t of h.tasks) {
@@ -75,6 +91,7 @@ export function renderPlanText(body: PlanBody, opts: PlanRenderOptions): string 
           for (const c of t.plan.changes) {
             out.push(`      * ${c.summary}  (${c.label})`);
             if (opts.diff) out.push(...indent(diffText(c.diff), '          '));
+            for (const [label, text] of actionLines(c)) out.push(...indent(text, '            ').map((l, i) => (i === 0 ? `        ${label}: ${l.trimStart()}` : l)));
             out.push(`        rollback: ${rollbackText(c)}`);
           }
         }
@@ -109,7 +126,7 @@ export function renderPlanMarkdown(body: PlanBody, digest?: string): string {
     '',
   ];
   for (const play of body.plays) {
-    out.push(`## Play: ${md(play.name)}`, '');
+    out.push(`## Play: ${md(play.name)}`, '', ...rollingMarkdown(play.rolling));
     for (const h of play.hosts) {
       out.push(`### ${md(h.host)}`, '', `Observed fingerprint \`${h.fingerprint.slice(0, 16)}\`.`, '');
       out.push('| task | change | label |', '|---|---|---|');
@@ -124,12 +141,24 @@ export function renderPlanMarkdown(body: PlanBody, digest?: string): string {
         if (t.plan.kind !== 'changes') continue;
         for (const c of t.plan.changes) {
           out.push(`#### ${md(c.summary)} (${c.label})`, '', codeBlock(diffText(c.diff), 'diff'), '', `Rollback: ${md(rollbackText(c))}`, '');
+          out.push(...actionsMarkdown(c));
         }
       }
     }
     for (const u of play.unreachable) out.push(`### ${md(u.host)}`, '', `**Unreachable**: ${md(u.error)}`, '');
   }
   return out.join('\n');
+}
+
+/** The play's rolling rules as a list; a gate command in a fence no backtick run inside it can close. */
+function rollingMarkdown(rolling: Rolling): string[] {
+  const out: string[] = [];
+  for (const l of describeRolling(rolling)) {
+    out.push(`- ${l.label}: ${l.text}`);
+    if (l.command === undefined) continue;
+    out.push('', ...codeBlock(l.command, 'sh').split('\n').map((x) => `  ${x}`), '');
+  }
+  return [...out, ''];
 }
 
 export function renderRunText(result: RunResult): string {

@@ -16,7 +16,7 @@ import { redactVars } from './planfile.js';
 import { rollBatches } from './rolling.js';
 import { RunTally } from './tally.js';
 import { currentUser, newRunId, summarize, writeRunRecord, type HostOutcome, type RunRecord, type RunResult } from './run-record.js';
-import { sha256Hex } from './canonical.js';
+import { fingerprint, sha256Hex } from './canonical.js';
 import { readFileSync } from 'node:fs';
 import { PlaybookError } from '../util/errors.js';
 import { silent } from './events.js';
@@ -51,7 +51,12 @@ export async function planPlaybook(opts: PlaybookRunOptions, deps: EngineDeps = 
     version: 1,
     created: new Date().toISOString(),
     user: currentUser(),
-    playbook: { path: opts.playbook.file, sha256: opts.playbook.sha256 },
+    playbook: {
+      path: opts.playbook.file,
+      sha256: opts.playbook.sha256,
+      ...(opts.playbook.selection?.tags?.length ? { tags: opts.playbook.selection.tags } : {}),
+      ...(opts.playbook.selection?.skipTags?.length ? { skipTags: opts.playbook.selection.skipTags } : {}),
+    },
     inventory: { path: opts.inventory.file, sha256: fileSha(opts.inventory.file) },
     limit: opts.limit ?? null,
     extraVars: redactVars(opts.extraVars),
@@ -72,7 +77,7 @@ export async function planPlaybook(opts: PlaybookRunOptions, deps: EngineDeps = 
         throw err;
       });
       for (const t of plan.tasks) deps.emit?.({ type: 'task-planned', host: conn.name, task: t.name, plan: t.plan });
-      planned.push({ ...plan, lockPath: prepared.lockPath, become: prepared.become });
+      planned.push({ ...plan, lockPath: prepared.lockPath, become: prepared.become, varsSha256: fingerprint(prepared.inventoryVars) });
       return { name: conn.name, status: 'ok' as const, changes: 0, error: null };
     });
     if (inputErrors.length > 0) throw inputErrors[0];

@@ -28,7 +28,7 @@ export function taskSelected(task: Pick<TaskDef, 'tags'>, selection: TagSelectio
 /** The playbook with only the selected tasks (a new object; the loaded one is not changed). */
 export function selectTasks(playbook: Playbook, selection: TagSelection): Playbook {
   if (!selection.tags?.length && !selection.skipTags?.length) return playbook;
-  return { ...playbook, plays: playbook.plays.map((play) => ({ ...play, tasks: play.tasks.filter((t) => taskSelected(t, selection)) })) };
+  return { ...playbook, selection, plays: playbook.plays.map((play) => ({ ...play, tasks: play.tasks.filter((t) => taskSelected(t, selection)) })) };
 }
 
 /** "a,b , c" (repeatable flag values joined) -> ["a", "b", "c"]. */

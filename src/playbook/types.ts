@@ -56,4 +56,6 @@ export interface Playbook {
   sha256: string;
   plays: PlayDef[];
   source: YamlSource;
+  /** Set when --tags/--skip-tags narrowed the tasks (recorded in plan files). */
+  selection?: { tags?: string[]; skipTags?: string[] };
 }

@@ -3,12 +3,13 @@
  * UTF-16, empty or huge: `mtafleet apply` exits 1 (PlanFileError) with a clear message and
  * opens no connection (sshd logs none) — the target file stays as it was.
  */
-import { closeSync, ftruncateSync, openSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, openSync, readFileSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planDigest, type PlanDocument } from '../../src/engine/planfile.js';
+import { STEP_KINDS } from '../../src/steps/registry.js';
 import { startOneHost, type OneHost } from './fixture.js';
 
 let fx: OneHost;
@@ -58,6 +59,102 @@ async function applyRefused(name: string, content: string | Buffer, pattern: Reg
   expect(readFileSync(join(target, 'app.conf'), 'utf8')).toBe('threads = 2\n');
   return r.stderr;
 }
+
+/**
+ * An attacker who can write the plan file recomputes the digest and, for edited params, lets
+ * mtafleet's own planner re-derive the changes, so the derivation check alone passes. Apply
+ * re-renders the play from the playbook the plan names and refuses what it could not produce.
+ */
+describe('apply refuses a resealed plan the playbook could not have produced (exit 1, nothing runs)', () => {
+  let gatePlan: string;
+  let gatePlanText: string;
+  const canary = () => join(fx.dir, 'pwned-canary');
+  const gateTarget = () => join(target, 'gate.conf');
+
+  beforeAll(async () => {
+    const pb = fx.write(
+      'pb-gate.yaml',
+      [
+        '- hosts: mta',
+        '  serial: 1',
+        '  max_fail_percentage: 0',
+        '  health_gate: { argv: ["test", "-d", "/"], timeout_seconds: 30 }',
+        '  tasks:',
+        '    - name: gate conf',
+        '      file: { path: "{{ target }}/gate.conf", content: "gated\\n" }',
+        '    - name: note',
+        '      command: { argv: ["true"] }',
+        '',
+      ].join('\n'),
+    );
+    const file = join(fx.dir, 'gate.plan');
+    const r = await fx.cli(['plan', pb, '-i', inv, '--out', file]);
+    if (r.code !== 0) throw new Error(`plan failed (${r.code}): ${r.stderr}${r.stdout}`);
+    gatePlan = readFileSync(file, 'utf8');
+    gatePlanText = r.stdout;
+  }, 60_000);
+
+  async function refusedResealed(name: string, d: PlanDocument, pattern: RegExp): Promise<void> {
+    const file = fx.write(name, resealed(d));
+    const before = connections();
+    const r = await fx.cli(['apply', file, '--yes']);
+    expect(r.code, r.stderr + r.stdout).toBe(1);
+    expect(r.stderr).toMatch(pattern);
+    expect(r.stderr).toMatch(/\(hand-edited and resealed\?\); make a new plan/);
+    // Refused before the operator is asked to confirm (without --yes, not "no terminal to ask on").
+    const asked = await fx.cli(['apply', file]);
+    expect(asked.code).toBe(1);
+    expect(asked.stderr).toMatch(pattern);
+    expect(r.stderr).not.toMatch(/internal error/);
+    expect(connections(), 'apply opened an ssh connection').toBe(before);
+    expect(existsSync(canary()), 'the attacker\'s command ran').toBe(false);
+    expect(existsSync(gateTarget()), 'a change was applied').toBe(false);
+  }
+
+  it('a health gate command added to the plan', async () => {
+    const d = JSON.parse(gatePlan) as PlanDocument;
+    d.plays[0].rolling.healthGate = { cmd: `touch ${canary()}` };
+    await refusedResealed('gate-added.plan', d, /play "mta": the health gate .* is not what the playbook .* says/);
+  });
+
+  it('the rolling rules loosened (serial, max_fail_percentage)', async () => {
+    const d = JSON.parse(gatePlan) as PlanDocument;
+    d.plays[0].rolling.serial = [];
+    delete d.plays[0].rolling.maxFailPercentage;
+    await refusedResealed('rolling.plan', d, /play "mta": the rolling rules .* not what the playbook .* says/);
+  });
+
+  it('a command task\'s argv edited, its changes re-derived by mtafleet\'s own planner', async () => {
+    const d = JSON.parse(gatePlan) as PlanDocument;
+    const task = d.plays[0].hosts[0].tasks.find((t) => t.kind === 'command')!;
+    task.params = { argv: ['touch', canary()] };
+    task.plan = STEP_KINDS.command.plan(task.observations, task.params);
+    await refusedResealed('argv.plan', d, /host h1: task "note": params .* not what the playbook renders/);
+  });
+
+  it('a file task\'s content edited, its changes re-derived by mtafleet\'s own planner', async () => {
+    const d = JSON.parse(gatePlan) as PlanDocument;
+    const task = d.plays[0].hosts[0].tasks.find((t) => t.kind === 'file')!;
+    task.params = { ...(task.params as object), content: 'pwned\n' };
+    task.plan = STEP_KINDS.file.plan(task.observations, task.params);
+    await refusedResealed('content.plan', d, /host h1: task "gate conf": params .* not what the playbook renders/);
+  });
+
+  it('the printed plan shows the rolling rules and the health gate command', () => {
+    expect(gatePlanText).toContain('PLAY mta\n  batches (serial): 1 host(s) per batch\n  stop the play: when more than 0% of a batch failed (max_fail_percentage)\n');
+    expect(gatePlanText).toContain('  health gate after each batch: on each host, exit 0 = healthy, timeout 30s: $ test -d /\n');
+  });
+
+  it('the honest plan with its health gate still applies, and the gate runs', async () => {
+    const r = await fx.cli(['apply', fx.write('gate-good.plan', gatePlan), '--yes']);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    // What the operator confirms names the playbook and the gate command as it runs.
+    expect(r.stderr).toMatch(/^playbook \S+pb-gate\.yaml \(sha256 [0-9a-f]{64}\)$/m);
+    expect(r.stderr).toContain('play "mta": health gate after each batch: on each host, exit 0 = healthy, timeout 30s: $ test -d /\n');
+    expect(readFileSync(gateTarget(), 'utf8')).toBe('gated\n');
+    expect(existsSync(canary())).toBe(false);
+  });
+});
 
 describe('apply refuses damaged or foreign plan files (exit 1, no host touched)', () => {
   it('the good plan has a change and mode 0600 (sanity: the cases below differ only by the damage)', () => {
@@ -138,6 +235,17 @@ describe('apply refuses damaged or foreign plan files (exit 1, no host touched)'
       await applyRefused('good-stale.plan', planText, /changed since the plan was made/);
     } finally {
       writeFileSync(inv, original);
+    }
+  });
+
+  it('host_vars/ added after planning (not covered by the inventory file digest)', async () => {
+    const dir = join(fx.dir, 'host_vars');
+    try {
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'h1.yaml'), `ansible_port: 1\n`);
+      await applyRefused('good-hostvars.plan', planText, /host h1: its inventory variables .* changed since the plan was made/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -1,5 +1,12 @@
 /** A fake host (in-memory files, scripted exec) and a fake step kind for engine unit tests. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { z } from 'zod';
+import { STEP_KINDS } from '../../../src/steps/registry.js';
+import { fingerprint } from '../../../src/engine/canonical.js';
+import type { PlanBody } from '../../../src/engine/planfile.js';
 import type { HostConnection, ExecResult } from '../../../src/transport/types.js';
 import type { Command } from '../../../src/transport/quote.js';
 import { script } from '../../../src/transport/quote.js';
@@ -66,6 +73,20 @@ export const fakeKind: StepKind<P, Record<string, unknown>> = {
 
 export const KINDS = { fake: fakeKind };
 
+/** For one test file: the fake kind registered (playbooks name `fake`) and a temp dir, given by the getter. */
+export function useFakeKind(): () => string {
+  let dir = '';
+  beforeAll(() => {
+    STEP_KINDS.fake = fakeKind;
+    dir = mkdtempSync(join(tmpdir(), 'mtaf-eng-unit-'));
+  });
+  afterAll(() => {
+    delete STEP_KINDS.fake;
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return () => dir;
+}
+
 export function memoryLock(): HostLock & { held: Map<string, string> } {
   const held = new Map<string, string>();
   return {
@@ -83,5 +104,47 @@ export function memoryLock(): HostLock & { held: Map<string, string> } {
       const key = `${conn.name}:${path}`;
       if (held.get(key) === runId) held.delete(key);
     },
+  };
+}
+
+/** A small valid plan body: one play, one host, one task with nothing to change. */
+export function samplePlanBody(): PlanBody {
+  return {
+    format: 'mtafleet-plan',
+    version: 1,
+    created: '2026-11-28T10:00:00.000Z',
+    user: 'ops',
+    playbook: { path: '/pb.yaml', sha256: 'a'.repeat(64) },
+    inventory: { path: '/inv.yaml', sha256: 'b'.repeat(64) },
+    limit: null,
+    extraVars: { threads: '8' },
+    plays: [
+      {
+        index: 0,
+        name: 'p',
+        rolling: { serial: [{ count: 1 }] },
+        unreachable: [],
+        hosts: [
+          {
+            host: 'h1',
+            fingerprint: fingerprint({ 'file /etc/x': { exists: true } }),
+            observations: { 'file /etc/x': { exists: true } },
+            lockPath: '/var/lock/mtafleet.lock',
+            become: false,
+            tasks: [
+              {
+                name: 't',
+                kind: 'file',
+                handler: false,
+                params: { path: '/etc/x', content: 'y' },
+                notify: [],
+                observations: { 'file /etc/x': { exists: true } },
+                plan: { kind: 'noop', reason: 'same' },
+              },
+            ],
+          },
+        ],
+      },
+    ],
   };
 }

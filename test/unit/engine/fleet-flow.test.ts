@@ -1,7 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parsePlaybook } from '../../../src/playbook/load.js';
 import { runPlaybook, planPlaybook } from '../../../src/engine/run.js';
 import { rollbackRun } from '../../../src/engine/rollback.js';
@@ -10,22 +8,13 @@ import { Journal } from '../../../src/engine/journal.js';
 import { BatchView } from '../../../src/engine/progress.js';
 import { describeAge, parseOwner } from '../../../src/engine/lock.js';
 import type { Inventory } from '../../../src/inventory/types.js';
-import { STEP_KINDS } from '../../../src/steps/registry.js';
-import { FakeHost, KINDS, fakeKind, memoryLock } from './fakes.js';
+import { FakeHost, KINDS, memoryLock, useFakeKind } from './fakes.js';
 
-let dir: string;
-beforeAll(() => {
-  STEP_KINDS.fake = fakeKind;
-  dir = mkdtempSync(join(tmpdir(), 'mtaf-eng-unit-'));
-});
-afterAll(() => {
-  delete STEP_KINDS.fake;
-  rmSync(dir, { recursive: true, force: true });
-});
+const dir = useFakeKind();
 
 function fleet(names: string[]) {
   const hosts = new Map(names.map((n) => [n, { name: n, vars: { ansible_host: '127.0.0.1' }, groups: ['all', 'mta'] }]));
-  const inventory: Inventory = { file: join(dir, 'inv.yaml'), hosts, groups: new Map([['mta', { name: 'mta', hosts: names, children: [], vars: {} }]]) };
+  const inventory: Inventory = { file: join(dir(), 'inv.yaml'), hosts, groups: new Map([['mta', { name: 'mta', hosts: names, children: [], vars: {} }]]) };
   const conns = new Map(names.map((n) => [n, new FakeHost(n)]));
   const deps = { kinds: KINDS, lock: memoryLock(), connect: async (spec: { name: string }) => conns.get(spec.name)! };
   return { inventory, conns, deps };
@@ -43,7 +32,7 @@ describe('health gate', () => {
     - { name: set, fake: { key: /a, value: "1" } }
 `,
     );
-    const r = await runPlaybook({ playbook: pb, inventory, extraVars: {}, forks: 2, stateDir: join(dir, 's1'), autoRollback: true }, deps);
+    const r = await runPlaybook({ playbook: pb, inventory, extraVars: {}, forks: 2, stateDir: join(dir(), 's1'), autoRollback: true }, deps);
     expect(r.hosts).toEqual([{ name: 'h1', status: 'failed', changes: 1, error: expect.stringMatching(/health gate failed \(exit 1\): boom/) }]);
     expect(r.notRun).toEqual(['h2', 'h3']);
     expect(conns.get('h1')!.log).toContain('exec fail-gate --critical');
@@ -65,7 +54,7 @@ describe('facts and no_new_critical', () => {
 `,
     );
     const facts = async (conn: { name: string }) => ({ fd: { soft: conn.name === 'h1' ? 1024 : 65536 } });
-    const r = await runPlaybook({ playbook: pb, inventory, extraVars: {}, forks: 2, stateDir: join(dir, 's3'), autoRollback: true }, { ...deps, facts });
+    const r = await runPlaybook({ playbook: pb, inventory, extraVars: {}, forks: 2, stateDir: join(dir(), 's3'), autoRollback: true }, { ...deps, facts });
     expect(r.hosts.map((h) => `${h.name}:${h.status}`)).toEqual(['h1:changed', 'h2:ok']);
     expect(conns.get('h2')!.files.has('/limits')).toBe(false);
   });
@@ -89,7 +78,7 @@ describe('facts and no_new_critical', () => {
       if (conn.name === 'h1') return ['fd-limit: nofile 1024'];
       return conn.name === 'h2' && n > 1 ? ['spool-io: sdb %util 99'] : [];
     };
-    const r = await runPlaybook({ playbook: pb, inventory, extraVars: {}, forks: 2, stateDir: join(dir, 's4'), autoRollback: true }, { ...deps, critical });
+    const r = await runPlaybook({ playbook: pb, inventory, extraVars: {}, forks: 2, stateDir: join(dir(), 's4'), autoRollback: true }, { ...deps, critical });
     expect(r.hosts.map((h) => `${h.name}:${h.status}`)).toEqual(['h1:changed', 'h2:failed']);
     expect(r.hosts[1].error).toBe('health gate: new critical finding: spool-io: sdb %util 99');
     expect(r.notRun).toEqual(['h3']);
@@ -109,7 +98,7 @@ describe('rollbackRun', () => {
 `,
     );
     for (const c of conns.values()) c.files.set('/a', 'old-a');
-    const state = join(dir, 's2');
+    const state = join(dir(), 's2');
     const run = await runPlaybook({ playbook: pb, inventory, extraVars: {}, forks: 2, stateDir: state, autoRollback: true }, deps);
     expect(run.summary.changed).toBe(2);
     conns.get('h2')!.failWrites.add('/a');
@@ -139,7 +128,7 @@ describe('applyHost', () => {
     const body = await planPlaybook({ playbook: pb, inventory: { ...inventory, file: '/dev/null' }, extraVars: {}, forks: 1 }, deps);
     const plan = { ...body.plays[0].hosts[0] };
     const h1 = conns.get('h1')!;
-    const journal = new Journal(join(dir, 'apply.jsonl'));
+    const journal = new Journal(join(dir(), 'apply.jsonl'));
     const opts = { runId: 'r', user: 'u', journal, autoRollback: true, emit: () => undefined, kinds: KINDS, lock: deps.lock, lockPath: '/l', become: false, playIndex: 0 };
     h1.files.set('/a', 'hand-edit');
     const refused = await applyHost(h1, plan, opts);
@@ -160,7 +149,7 @@ describe('applyHost with a refused task', () => {
     const pb = parsePlaybook('/pb.yaml', `- hosts: mta\n  tasks:\n    - { name: one, fake: { key: /a, value: "1" } }\n    - { name: two, fake: { key: /a, value: "2" } }\n`);
     const body = await planPlaybook({ playbook: pb, inventory: { ...inventory, file: '/dev/null' }, extraVars: {}, forks: 1 }, deps);
     const h1 = conns.get('h1')!;
-    const journal = new Journal(join(dir, 'refused.jsonl'));
+    const journal = new Journal(join(dir(), 'refused.jsonl'));
     const r = await applyHost(h1, body.plays[0].hosts[0], {
       runId: 'r', user: 'u', journal, autoRollback: true, emit: () => undefined, kinds: KINDS, lock: deps.lock, lockPath: '/l', become: false, playIndex: 0,
     });

@@ -1,7 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parsePlaybook } from '../../../src/playbook/load.js';
 import { prepareHost } from '../../../src/engine/prepare.js';
 import { planHost } from '../../../src/engine/plan-host.js';
@@ -10,18 +9,9 @@ import { Journal } from '../../../src/engine/journal.js';
 import { runPlaybook } from '../../../src/engine/run.js';
 import type { EngineEvent } from '../../../src/engine/events.js';
 import type { Inventory, InventoryHost } from '../../../src/inventory/types.js';
-import { STEP_KINDS } from '../../../src/steps/registry.js';
-import { FakeHost, KINDS, fakeKind, memoryLock } from './fakes.js';
+import { FakeHost, KINDS, memoryLock, useFakeKind } from './fakes.js';
 
-let dir: string;
-beforeAll(() => {
-  STEP_KINDS.fake = fakeKind;
-  dir = mkdtempSync(join(tmpdir(), 'mtaf-eng-unit-'));
-});
-afterAll(() => {
-  delete STEP_KINDS.fake;
-  rmSync(dir, { recursive: true, force: true });
-});
+const dir = useFakeKind();
 
 const invHost = (name: string, vars: Record<string, unknown> = {}): InventoryHost => ({ name, vars, groups: ['all', 'mta'] });
 
@@ -29,7 +19,7 @@ function setup(yaml: string, host = invHost('h1')) {
   const pb = parsePlaybook('/pb.yaml', yaml);
   const prepared = prepareHost(pb, 0, host, {});
   const conn = new FakeHost(host.name);
-  const journal = new Journal(join(dir, `${Math.random().toString(36).slice(2)}.jsonl`));
+  const journal = new Journal(join(dir(), `${Math.random().toString(36).slice(2)}.jsonl`));
   const events: EngineEvent[] = [];
   const opts = { runId: 'r1', user: 'u', journal, autoRollback: true, emit: (e: EngineEvent) => events.push(e), kinds: KINDS, lock: memoryLock() };
   return { pb, prepared, conn, journal, events, opts };
@@ -194,7 +184,7 @@ ${extra}
     const inventory: Inventory = { file: '/inv.yaml', hosts, groups: new Map([['mta', { name: 'mta', hosts: names, children: [], vars: {} }]]) };
     const events: EngineEvent[] = [];
     const result = await runPlaybook(
-      { playbook: parsePlaybook('/pb.yaml', yamlFor(extra)), inventory, extraVars: {}, forks: 2, stateDir: join(dir, 'state'), autoRollback: true },
+      { playbook: parsePlaybook('/pb.yaml', yamlFor(extra)), inventory, extraVars: {}, forks: 2, stateDir: join(dir(), 'state'), autoRollback: true },
       { kinds: KINDS, lock: memoryLock(), emit: (e) => events.push(e), connect: async (spec) => new FakeHost(spec.name) },
     );
     return { result, events };
@@ -226,7 +216,7 @@ ${extra}
 
   it('writes run.json with the outcome per host', async () => {
     const { result } = await run('  serial: "50%"', []);
-    const record = JSON.parse(readFileSync(join(dir, 'state', 'runs', result.runId, 'run.json'), 'utf8'));
+    const record = JSON.parse(readFileSync(join(dir(), 'state', 'runs', result.runId, 'run.json'), 'utf8'));
     expect(record).toMatchObject({ command: 'run', playbook: '/pb.yaml', inventory: '/inv.yaml', summary: { changed: 4 } });
     expect(record.finishedAt).not.toBeNull();
   });

@@ -2,54 +2,13 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { planDigest, readPlanFile, redactVars, writePlanFile, type PlanBody } from '../../../src/engine/planfile.js';
+import { planDigest, readPlanFile, redactVars, writePlanFile } from '../../../src/engine/planfile.js';
 import { PlanFileError } from '../../../src/util/errors.js';
 import { Secret } from '../../../src/util/secret.js';
-import { fingerprint } from '../../../src/engine/canonical.js';
+import { samplePlanBody as body } from './fakes.js';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-function body(): PlanBody {
-  return {
-    format: 'mtafleet-plan',
-    version: 1,
-    created: '2026-11-28T10:00:00.000Z',
-    user: 'ops',
-    playbook: { path: '/pb.yaml', sha256: 'a'.repeat(64) },
-    inventory: { path: '/inv.yaml', sha256: 'b'.repeat(64) },
-    limit: null,
-    extraVars: { threads: '8' },
-    plays: [
-      {
-        index: 0,
-        name: 'p',
-        rolling: { serial: [{ count: 1 }] },
-        unreachable: [],
-        hosts: [
-          {
-            host: 'h1',
-            fingerprint: fingerprint({ 'file /etc/x': { exists: true } }),
-            observations: { 'file /etc/x': { exists: true } },
-            lockPath: '/var/lock/mtafleet.lock',
-            become: false,
-            tasks: [
-              {
-                name: 't',
-                kind: 'file',
-                handler: false,
-                params: { path: '/etc/x', content: 'y' },
-                notify: [],
-                observations: { 'file /etc/x': { exists: true } },
-                plan: { kind: 'noop', reason: 'same' },
-              },
-            ],
-          },
-        ],
-      },
-    ],
-  };
-}
 
 function tmp(): string {
   const d = mkdtempSync(join(tmpdir(), 'mtaf-eng-unit-'));

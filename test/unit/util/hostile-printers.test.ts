@@ -15,6 +15,7 @@ import type { RunRecord, RunResult } from '../../../src/engine/run-record.js';
 import type { EngineEvent } from '../../../src/engine/events.js';
 import type { Change } from '../../../src/steps/types.js';
 import { fileDiff, valueDiff } from '../../../src/steps/actions.js';
+import { rollingText } from '../../../src/engine/rolling-text.js';
 import { renderRunRecord, runListLine } from '../../../src/cli/runs.js';
 import { renderProblems } from '../../../src/cli/rollback.js';
 import { planHeadline } from '../../../src/cli/apply.js';
@@ -66,7 +67,7 @@ function hostilePlan(): PlanBody {
       {
         index: 0,
         name: 'tune',
-        rolling: { serial: [] },
+        rolling: { serial: [], healthGate: { cmd: `echo ${H.replace(/\0/g, "")}` } },
         hosts: [
           {
             host: 'mta01',
@@ -174,10 +175,11 @@ describe('hostile host text through every printer', () => {
     const md = renderPlanMarkdown(hostilePlan(), 'd'.repeat(64));
     const blocks = markdownBlocks(md);
     expect(blocks.unclosed).toBe(false);
-    // One diff block per change; the hostile ``` and <!-- (context lines, indented one
-    // space, which would close a fixed ``` fence) are inside the first.
-    expect(blocks.fences).toHaveLength(2);
-    expect(blocks.fences[0]).toEqual(expect.arrayContaining([' ```', ' <!--', '-max-smtp-out 10', '+max-smtp-out 20']));
+    // The play's health gate, then per change a diff block and a block of the commands it
+    // runs; the hostile ``` and <!-- (context lines, indented one space, which would close a
+    // fixed ``` fence) are inside the first diff.
+    expect(blocks.fences).toHaveLength(5);
+    expect(blocks.fences[1]).toEqual(expect.arrayContaining([' ```', ' <!--', '-max-smtp-out 10', '+max-smtp-out 20']));
     const prose = blocks.prose.join('\n');
     expect(prose).not.toMatch(/<!--|<script|<\/pre/);
     expect(blocks.prose.filter((l) => l.startsWith('Rollback: '))).toHaveLength(2);
@@ -245,7 +247,8 @@ describe('hostile host text through every printer', () => {
     const doc = { ...hostilePlan(), digest: `e${H}` } as PlanDocument;
     const headline = planHeadline(`plan${H}.json`, doc);
     assertInert('apply headline', headline);
-    expect(headline.trimEnd().split('\n')).toHaveLength(2);
+    // plan line, digest, playbook, then one line per rolling rule of the one play
+    expect(headline.trimEnd().split('\n')).toHaveLength(3 + rollingText(doc.plays[0]!.rolling).length);
   });
 
   it('top-level errors quoting host text', () => {
