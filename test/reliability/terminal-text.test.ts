@@ -77,8 +77,11 @@ describe('host text is inert on the terminal', () => {
     assertInert('plan --format markdown', r);
     const blocks = markdownBlocks(r.stdout);
     expect(blocks.unclosed).toBe(false);
-    expect(blocks.fences).toHaveLength(1);
-    expect(blocks.fences[0]).toEqual(expect.arrayContaining([' ```', ' <!--', '-max-smtp-out 10', '+max-smtp-out 20']));
+    // The diff block holds the hostile lines; the change's command blocks (Runs:, Then checks:) do not.
+    const diffs = blocks.fences.filter((f) => f.includes('+max-smtp-out 20'));
+    expect(diffs).toHaveLength(1);
+    expect(blocks.fences.filter((f) => f.includes(' <!--'))).toHaveLength(1);
+    expect(diffs[0]).toEqual(expect.arrayContaining([' ```', ' <!--', '-max-smtp-out 10', '+max-smtp-out 20']));
     const prose = blocks.prose.join('\n');
     expect(prose).not.toContain('<!--');
     expect(blocks.prose.filter((l) => l.startsWith('Rollback: '))).toHaveLength(1);
