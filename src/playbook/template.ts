@@ -3,7 +3,7 @@
  * `| default(x)`. No code runs. A string that is exactly one template keeps the value's type
  * ("{{ port }}" -> 25); otherwise values are interpolated as text.
  */
-import { quote } from '../transport/quote.js';
+import { templatePlaces, type Span } from './shell-context.js';
 import { Secret } from '../util/secret.js';
 
 export class TemplateError extends Error {}
@@ -63,12 +63,35 @@ export function renderString(text: string, vars: Vars): unknown {
   return text.replace(TEMPLATE, (_all, expr: string) => asText(evaluate(expr, vars)));
 }
 
+/** The `{{ }}` spans of a text, as renderString sees them. */
+export function templateSpans(text: string): Array<Span & { expr: string }> {
+  return [...text.matchAll(TEMPLATE)].map((m) => ({ start: m.index, end: m.index + m[0].length, expr: m[1] }));
+}
+
+/** Why a template in this shell text cannot be rendered safely, or undefined when none. */
+export function shellTextProblem(text: string): string | undefined {
+  const spans = templateSpans(text);
+  const places = templatePlaces(text, spans);
+  const k = places.findIndex((p) => p !== undefined);
+  if (k === -1) return undefined;
+  return `${text.slice(spans[k].start, spans[k].end)} is ${places[k]}. A template in shell text is inserted as one quoted word, so write it outside quotes (echo 'value: '{{ v }}), or pass it as an argument to a nested shell (sh -c 'echo "$1"' _ {{ v }})`;
+}
+
 /**
- * Renders shell text (a command step's `cmd` / `unless`): each `{{ }}` becomes one quoted
- * shell word, so a variable holding `x; rm -rf /` or `$(...)` reaches the host as a literal.
+ * Renders shell text (a command step's `cmd` / `unless`, the script of `sh -c`): each `{{ }}`
+ * becomes one single-quoted word, so a variable holding `x; rm -rf /` or `$(...)` reaches the
+ * host as a literal. Always quoted, even a plain word: `'A=b' cmd` is not an assignment.
+ * Templates anywhere else than plain command text are refused (see shell-context.ts).
  */
 export function renderShellText(text: string, vars: Vars): string {
-  return text.replace(TEMPLATE, (_all, expr: string) => quote(asText(evaluate(expr, vars))));
+  const problem = shellTextProblem(text);
+  if (problem !== undefined) throw new TemplateError(problem);
+  return text.replace(TEMPLATE, (_all, expr: string) => shellWord(asText(evaluate(expr, vars))));
+}
+
+function shellWord(value: string): string {
+  if (value.includes('\0')) throw new TemplateError('the value contains a NUL byte, which cannot be passed to a command');
+  return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Renders every string inside a value; errors carry the path within the value. */

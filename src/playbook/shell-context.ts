@@ -1,0 +1,187 @@
+/**
+ * Where a `{{ }}` sits in POSIX shell text. A value can only be inserted safely as one quoted
+ * word in plain (unquoted) command text: inside '...' or "..." the value would be spliced into
+ * text that may itself be code for another interpreter (`sh -c '...'`, `awk '...'`), and inside
+ * $(...), here-documents, comments or after a backslash or `$` the quoting rules change. Those
+ * places are refused. The scanner is deliberately conservative: after a construct whose end it
+ * cannot be sure of (backticks, `$'...'`, `case` inside `$(...)`, quotes inside `${...}`), every
+ * later template is refused too, so a mismatch with the real shell can only refuse, never inject.
+ */
+
+export interface Span {
+  start: number;
+  end: number;
+}
+
+type Frame = { kind: 'code' } | { kind: 'sq' } | { kind: 'dq' } | { kind: 'cmdsub'; depth: number } | { kind: 'param' } | { kind: 'arith'; depth: number };
+
+const WHERE: Record<Exclude<Frame['kind'], 'code'>, string> = {
+  sq: `inside '...' quotes`,
+  dq: 'inside "..." quotes',
+  cmdsub: 'inside a $(...) command substitution',
+  param: 'inside a ${...} expansion',
+  arith: 'inside an arithmetic $((...)) / ((...))',
+};
+
+const WORD_BREAK = /[\s;&|()<>]/;
+
+/**
+ * For each span (sorted, non-overlapping), undefined when it is in plain command text, else
+ * why it cannot be used there.
+ */
+export function templatePlaces(text: string, spans: readonly Span[]): Array<string | undefined> {
+  const out: Array<string | undefined> = spans.map(() => undefined);
+  const spanAt = new Map(spans.map((s, k) => [s.start, k]));
+  const stack: Frame[] = [{ kind: 'code' }];
+  const heredocs: Array<{ delim: string; tabs: boolean }> = [];
+  let lost: string | undefined;
+  let i = 0;
+
+  const top = () => stack[stack.length - 1];
+  const wordStart = (at: number) => at === 0 || WORD_BREAK.test(text[at - 1]);
+  /** Marks every span starting in [from, to) with a reason; returns `to`. */
+  const refuseIn = (from: number, to: number, why: string) => {
+    spans.forEach((s, k) => {
+      if (s.start >= from && s.start < to) out[k] = why;
+    });
+    return to;
+  };
+  const loseTrack = (why: string) => {
+    lost = why;
+  };
+
+  while (i < text.length && lost === undefined) {
+    const k = spanAt.get(i);
+    const frame = top();
+    if (k !== undefined) {
+      if (frame.kind !== 'code') out[k] = WHERE[frame.kind];
+      else if (stack.length > 1) out[k] = WHERE.cmdsub;
+      else if (text[i - 1] === '$') out[k] = 'right after a $ (it would become part of a parameter name or $\'...\' quoting)';
+      i = spans[k].end;
+      continue;
+    }
+    const c = text[i];
+    const next = text[i + 1];
+    if (frame.kind === 'sq') {
+      if (c === "'") stack.pop();
+      i++;
+      continue;
+    }
+    if (c === '\\') {
+      const k2 = spanAt.get(i + 1);
+      if (k2 !== undefined) {
+        out[k2] = 'right after a backslash (the backslash would escape the quoting mtafleet adds)';
+        i = spans[k2].end;
+      } else i += 2;
+      continue;
+    }
+    if (c === '`') {
+      loseTrack('a `...` command substitution (write $(...) instead)');
+      break;
+    }
+    if (c === '$' && next === '(' && text[i + 2] === '(') {
+      stack.push({ kind: 'arith', depth: 2 });
+      i += 3;
+      continue;
+    }
+    if (c === '$' && next === '(') {
+      stack.push({ kind: 'cmdsub', depth: 1 });
+      i += 2;
+      continue;
+    }
+    if (c === '$' && next === '{') {
+      stack.push({ kind: 'param' });
+      i += 2;
+      continue;
+    }
+    if (frame.kind === 'dq') {
+      if (c === '"') stack.pop();
+      i++;
+      continue;
+    }
+    if (frame.kind === 'param' || frame.kind === 'arith') {
+      if (c === "'" || c === '"') {
+        loseTrack(`quotes ${WHERE[frame.kind]}`);
+        break;
+      }
+      if (frame.kind === 'param' && c === '}') stack.pop();
+      if (frame.kind === 'arith' && c === '(') frame.depth++;
+      if (frame.kind === 'arith' && c === ')' && --frame.depth === 0) stack.pop();
+      i++;
+      continue;
+    }
+    // Command text: the top level, or inside $(...).
+    if (c === '$' && next === "'") {
+      loseTrack(`$'...' quoting (shells disagree on where it ends)`);
+      break;
+    }
+    if (c === "'") stack.push({ kind: 'sq' });
+    else if (c === '"') stack.push({ kind: 'dq' });
+    else if ((c === '<' || c === '>') && next === '(') {
+      stack.push({ kind: 'cmdsub', depth: 1 });
+      i += 2;
+      continue;
+    } else if (c === '(' && next === '(' && wordStart(i)) {
+      stack.push({ kind: 'arith', depth: 2 });
+      i += 2;
+      continue;
+    } else if (frame.kind === 'cmdsub' && c === '(') frame.depth++;
+    else if (frame.kind === 'cmdsub' && c === ')') {
+      if (--frame.depth === 0) stack.pop();
+    } else if (frame.kind === 'cmdsub' && wordStart(i) && /^case\s/.test(text.slice(i, i + 5))) {
+      loseTrack('a case statement inside $(...)');
+      break;
+    } else if (c === '#' && wordStart(i)) {
+      const eol = text.indexOf('\n', i);
+      i = refuseIn(i, eol === -1 ? text.length : eol, 'in a comment (a newline in the value would end the comment)');
+      continue;
+    } else if (c === '<' && next === '<' && text[i + 2] !== '<') {
+      const doc = heredocStart(text, i + 2, spans);
+      if (typeof doc === 'string') {
+        loseTrack(doc);
+        break;
+      }
+      heredocs.push(doc.doc);
+      i = doc.end;
+      continue;
+    } else if (c === '<' && next === '<') {
+      i += 3; // <<< here-string: the next word is an ordinary word
+      continue;
+    } else if (c === '\n' && heredocs.length > 0) {
+      i = refuseIn(i + 1, heredocEnd(text, i + 1, heredocs.splice(0)), 'in a here-document (a line of the value could end it)');
+      continue;
+    }
+    i++;
+  }
+  if (lost !== undefined) refuseIn(i, text.length, `after ${lost}, where mtafleet cannot follow the shell's quoting`);
+  return out;
+}
+
+/** Reads a here-document's delimiter word after `<<`; a string when it cannot be followed. */
+function heredocStart(text: string, at: number, spans: readonly Span[]): { doc: { delim: string; tabs: boolean }; end: number } | string {
+  let i = at;
+  const tabs = text[i] === '-';
+  if (tabs) i++;
+  while (text[i] === ' ' || text[i] === '\t') i++;
+  const start = i;
+  while (i < text.length && !/[\s;&|<>()]/.test(text[i])) i++;
+  const word = text.slice(start, i);
+  if (word === '' || spans.some((s) => s.start >= start && s.start < i) || /[$`]/.test(word)) return 'a here-document whose delimiter is not a plain word';
+  return { doc: { delim: word.replace(/['"\\]/g, ''), tabs }, end: i };
+}
+
+/** Index just past the bodies of the pending here-documents that start at `at`. */
+function heredocEnd(text: string, at: number, docs: Array<{ delim: string; tabs: boolean }>): number {
+  let i = at;
+  for (const doc of docs) {
+    for (;;) {
+      if (i >= text.length) return text.length;
+      const eol = text.indexOf('\n', i);
+      const lineEnd = eol === -1 ? text.length : eol;
+      const line = text.slice(i, lineEnd);
+      i = lineEnd + 1;
+      if ((doc.tabs ? line.replace(/^\t+/, '') : line) === doc.delim) break;
+    }
+  }
+  return Math.min(i, text.length);
+}
