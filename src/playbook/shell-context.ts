@@ -32,6 +32,7 @@ const WORD_BREAK = /[\s;&|()<>]/;
 export function templatePlaces(text: string, spans: readonly Span[]): Array<string | undefined> {
   const out: Array<string | undefined> = spans.map(() => undefined);
   const spanAt = new Map(spans.map((s, k) => [s.start, k]));
+  const placed = new Set<number>();
   const stack: Frame[] = [{ kind: 'code' }];
   const heredocs: Array<{ delim: string; tabs: boolean }> = [];
   let lost: string | undefined;
@@ -54,6 +55,7 @@ export function templatePlaces(text: string, spans: readonly Span[]): Array<stri
     const k = spanAt.get(i);
     const frame = top();
     if (k !== undefined) {
+      placed.add(k);
       if (frame.kind !== 'code') out[k] = WHERE[frame.kind];
       else if (stack.length > 1) out[k] = WHERE.cmdsub;
       else if (text[i - 1] === '$') out[k] = 'right after a $ (it would become part of a parameter name or $\'...\' quoting)';
@@ -70,6 +72,7 @@ export function templatePlaces(text: string, spans: readonly Span[]): Array<stri
     if (c === '\\') {
       const k2 = spanAt.get(i + 1);
       if (k2 !== undefined) {
+        placed.add(k2);
         out[k2] = 'right after a backslash (the backslash would escape the quoting mtafleet adds)';
         i = spans[k2].end;
       } else i += 2;
@@ -78,6 +81,10 @@ export function templatePlaces(text: string, spans: readonly Span[]): Array<stri
     if (c === '`') {
       loseTrack('a `...` command substitution (write $(...) instead)');
       break;
+    }
+    if (c === '$' && spanAt.has(i + 1)) {
+      i++; // the template itself is refused next round: it follows a $
+      continue;
     }
     if (c === '$' && next === '(' && text[i + 2] === '(') {
       stack.push({ kind: 'arith', depth: 2 });
@@ -154,6 +161,10 @@ export function templatePlaces(text: string, spans: readonly Span[]): Array<stri
     i++;
   }
   if (lost !== undefined) refuseIn(i, text.length, `after ${lost}, where mtafleet cannot follow the shell's quoting`);
+  // Defence in depth: a template the walk stepped over was never judged plain text.
+  spans.forEach((_s, k) => {
+    if (out[k] === undefined && !placed.has(k)) out[k] = 'where mtafleet cannot follow the shell\'s quoting';
+  });
   return out;
 }
 
