@@ -46,7 +46,9 @@ function evaluate(expr: string, vars: Vars): unknown {
     throw new TemplateError(`undefined variable "${m[1]}"`);
   }
   if (value instanceof Secret) {
-    throw new TemplateError(`"${m[1]}" is a secret; it cannot be used in task parameters (they are stored in plans and journals)`);
+    throw new TemplateError(
+      `"${m[1]}" is a secret (from the inventory or -e: its name says password, passphrase, secret or token); it cannot be used in task parameters, which are stored in plans and journals and shown in diffs`,
+    );
   }
   return value;
 }

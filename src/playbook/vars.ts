@@ -73,7 +73,7 @@ export function resolveParams(playbook: Playbook, task: TaskDef, vars: Vars, hos
     if (err instanceof TemplateError) {
       const path = [...task.at, task.kind, ...(((err as TemplateError & { path?: Array<string | number> }).path) ?? [])];
       const loc = src.locate(path);
-      throw new PlaybookError(`${loc.file}:${loc.line}: ${loc.path}: for host ${hostName}: ${err.message}`);
+      throw new PlaybookError(`${loc.file}:${loc.line}: ${loc.path}: task ${JSON.stringify(task.name)} for host ${hostName}: ${err.message}`);
     }
     throw err;
   }
