@@ -25,6 +25,27 @@ const WHERE: Record<Exclude<Frame['kind'], 'code'>, string> = {
 
 const WORD_BREAK = /[\s;&|()<>]/;
 
+/** Programs whose -c argument is shell text (flock and script run it with sh -c). */
+export const SHELLS = new Set(['sh', 'bash', 'dash', 'ash', 'ksh', 'mksh', 'zsh', 'su', 'runuser', 'flock', 'script']);
+/** A -c flag, alone or among other one-letter flags (-ec, -xc), or su's --command. */
+export const DASH_C = /^-[A-Za-z]*c[A-Za-z]*$|^--command$/;
+const basename = (word: string) => word.slice(word.lastIndexOf('/') + 1);
+
+/**
+ * A quoted word is still code when it is the argument of `eval` or of a shell's -c: the
+ * words of the simple command before the template (rough: split on blanks, from the last
+ * separator), checked only to refuse.
+ */
+function runAsCode(text: string, at: number): string | undefined {
+  const before = text.slice(0, at);
+  const words = before.slice(Math.max(...[';', '&', '|', '\n', '(', ')', '`'].map((sep) => before.lastIndexOf(sep))) + 1).split(/[ \t]+/);
+  const prev = words.slice(0, -1).filter((w) => w !== ''); // the last one is the template's own word
+  const last = prev[prev.length - 1];
+  if (prev.includes('eval')) return 'an argument of eval, which runs it as shell code';
+  if (last !== undefined && DASH_C.test(last) && prev.slice(0, -1).some((w) => SHELLS.has(basename(w)))) return `the script of ${prev.join(' ')}, which runs it as shell code`;
+  return undefined;
+}
+
 /**
  * For each span (sorted, non-overlapping), undefined when it is in plain command text, else
  * why it cannot be used there.
@@ -59,6 +80,7 @@ export function templatePlaces(text: string, spans: readonly Span[]): Array<stri
       if (frame.kind !== 'code') out[k] = WHERE[frame.kind];
       else if (stack.length > 1) out[k] = WHERE.cmdsub;
       else if (text[i - 1] === '$') out[k] = 'right after a $ (it would become part of a parameter name or $\'...\' quoting)';
+      else out[k] = runAsCode(text, i);
       i = spans[k].end;
       continue;
     }

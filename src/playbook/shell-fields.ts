@@ -4,13 +4,11 @@
  * `sudo sh -c TEXT`, `su -c TEXT`). Their templates are rendered as quoted words
  * (renderShellText); items after the script are positional parameters, plain data.
  */
+import { DASH_C, SHELLS } from './shell-context.js';
 import { shellTextProblem } from './template.js';
 
 export type ParamPath = Array<string | number>;
 
-/** Programs whose -c argument is shell text. */
-const SHELLS = new Set(['sh', 'bash', 'dash', 'ash', 'ksh', 'mksh', 'zsh', 'su', 'runuser']);
-const DASH_C = /^-[A-Za-z]*c[A-Za-z]*$|^--command$/;
 
 export interface ShellFields {
   /** Params holding shell text, with their text before rendering. */

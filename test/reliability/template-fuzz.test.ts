@@ -58,6 +58,8 @@ const POSITIONS: Position[] = [
   { name: 'cmd inside a word', yaml: y({ cmd: 'printf %s pre{{ v }}post' }), command: cmd, prints: (v) => `pre${v}post` },
   { name: 'cmd next to quotes', yaml: y({ cmd: `printf '%s' '<'{{ v }}">"` }), command: cmd, prints: (v) => `<${v}>` },
   { name: 'cmd nested sh -c positional', yaml: y({ cmd: `sh -c 'printf %s "$1"' _ {{ v }}` }), command: cmd, prints: same },
+  { name: 'cmd as the script of sh -c', yaml: y({ cmd: 'sh -c {{ v }}' }) },
+  { name: 'cmd as the argument of eval', yaml: y({ cmd: 'eval printf %s {{ v }}' }) },
   { name: 'cmd in single quotes', yaml: y({ cmd: "printf %s '{{ v }}'" }) },
   { name: 'cmd in double quotes', yaml: y({ cmd: 'printf %s "{{ v }}"' }) },
   { name: 'cmd nested sh -c text', yaml: y({ cmd: "sh -c 'printf %s {{ v }}'" }) },

@@ -17,6 +17,8 @@ describe('where a template may sit in shell text', () => {
     ['echo a#{{ v }} # done', "echo a#'V' # done"],
     ['grep -c x <<< {{ v }}', "grep -c x <<< 'V'"],
     ['echo \\\\{{ v }}', "echo \\\\'V'"],
+    ["sh -c 'echo \"$1\"' _ {{ v }}", "sh -c 'echo \"$1\"' _ 'V'"],
+    ['grep -c {{ v }} f; echo -c {{ v }}', "grep -c 'V' f; echo -c 'V'"],
   ])('%j renders as a quoted word', (text, expected) => {
     if (expected === null) {
       expect(shellTextProblem(text)).toMatch(/here-document/);
@@ -47,6 +49,11 @@ describe('where a template may sit in shell text', () => {
     ["echo ${x:-'}'} {{ v }}", /quotes inside a \$\{\.\.\.\}/],
     ["sh -c 'echo {{ v }}'", /inside '\.\.\.' quotes/],
     ["echo 'unterminated {{ v }}", /inside '\.\.\.' quotes/],
+    ['eval {{ v }}', /argument of eval/],
+    ['eval printf %s {{ v }}', /argument of eval/],
+    ['x=1; /bin/sh -c {{ v }} _', /script of \/bin\/sh -c, which runs it as shell code/],
+    ['sudo bash -ec pre{{ v }}', /script of sudo bash -ec/],
+    ['flock /run/x -c {{ v }}', /script of flock/],
   ])('%j is refused', (text, why) => {
     expect(shellTextProblem(text)).toMatch(why);
     expect(() => renderShellText(text, { v: 'V' })).toThrow(why);
