@@ -42,6 +42,7 @@ function runAsCode(text: string, at: number): string | undefined {
   const prev = words.slice(0, -1).filter((w) => w !== ''); // the last one is the template's own word
   const last = prev[prev.length - 1];
   if (prev.includes('eval')) return 'an argument of eval, which runs it as shell code';
+  if (prev.includes('let')) return 'an argument of let, an arithmetic expression (bash runs $(...) in it)';
   if (last !== undefined && DASH_C.test(last) && prev.slice(0, -1).some((w) => SHELLS.has(basename(w)))) return `the script of ${prev.join(' ')}, which runs it as shell code`;
   return undefined;
 }
@@ -80,7 +81,7 @@ export function templatePlaces(text: string, spans: readonly Span[]): Array<stri
       if (frame.kind !== 'code') out[k] = WHERE[frame.kind];
       else if (stack.length > 1) out[k] = WHERE.cmdsub;
       else if (text[i - 1] === '$') out[k] = 'right after a $ (it would become part of a parameter name or $\'...\' quoting)';
-      else out[k] = runAsCode(text, i);
+      else out[k] ??= runAsCode(text, i); // keeps a reason set ahead ([[ ... ]])
       i = spans[k].end;
       continue;
     }
@@ -160,6 +161,10 @@ export function templatePlaces(text: string, spans: readonly Span[]): Array<stri
     } else if (frame.kind === 'cmdsub' && wordStart(i) && /^case\s/.test(text.slice(i, i + 5))) {
       loseTrack('a case statement inside $(...)');
       break;
+    } else if (c === '[' && next === '[' && wordStart(i) && /\s/.test(text[i + 2] ?? '')) {
+      // bash evaluates [[ x -eq y ]] operands as arithmetic, running $(...) inside a quoted value
+      const close = text.slice(i).search(/\s\]\](\s|;|&|\||\)|$)/);
+      refuseIn(i, close === -1 ? text.length : i + close, 'inside [[ ... ]] (bash evaluates its -eq operands as arithmetic, running $(...) in them); use [ ... ] instead');
     } else if (c === '#' && wordStart(i)) {
       const eol = text.indexOf('\n', i);
       i = refuseIn(i, eol === -1 ? text.length : eol, 'in a comment (a newline in the value would end the comment)');

@@ -74,6 +74,7 @@ const POSITIONS: Position[] = [
   { name: 'argv sh -c text', yaml: y({ argv: ['sh', '-c', 'printf %s {{ v }}'] }), command: cmd, prints: same },
   { name: 'argv env bash -ec text', yaml: y({ argv: ['env', 'A=1', '/bin/bash', '-ec', 'printf %s x{{ v }}'] }), command: cmd, prints: (v) => `x${v}` },
   { name: 'argv sh -c positional', yaml: y({ argv: ['sh', '-c', 'printf %s "$1"', '_', '{{ v }}'] }), command: cmd, prints: same },
+  { name: 'argv bash -c text in [[ ]]', yaml: y({ argv: ['bash', '-c', '[[ {{ v }} -eq 1 ]]'] }) },
   { name: 'argv sh -c text in single quotes', yaml: y({ argv: ['sh', '-c', "printf %s '{{ v }}'"] }) },
   { name: 'argv sh -c text in double quotes', yaml: y({ argv: ['sh', '-c', 'printf %s "{{ v }}"'] }) },
   { name: 'creates', yaml: y({ cmd: 'true', creates: '/tmp/{{ v }}' }), command: (p) => sh`printf %s ${p.creates!}`.text, prints: (v) => `/tmp/${v}` },

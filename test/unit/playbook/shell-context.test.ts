@@ -19,6 +19,7 @@ describe('where a template may sit in shell text', () => {
     ['echo \\\\{{ v }}', "echo \\\\'V'"],
     ["sh -c 'echo \"$1\"' _ {{ v }}", "sh -c 'echo \"$1\"' _ 'V'"],
     ['grep -c {{ v }} f; echo -c {{ v }}', "grep -c 'V' f; echo -c 'V'"],
+    ['[[ -n $x ]] && test {{ v }} -eq 1', "[[ -n $x ]] && test 'V' -eq 1"],
   ])('%j renders as a quoted word', (text, expected) => {
     if (expected === null) {
       expect(shellTextProblem(text)).toMatch(/here-document/);
@@ -51,6 +52,9 @@ describe('where a template may sit in shell text', () => {
     ["echo 'unterminated {{ v }}", /inside '\.\.\.' quotes/],
     ['eval {{ v }}', /argument of eval/],
     ['eval printf %s {{ v }}', /argument of eval/],
+    ['let x={{ v }}', /argument of let/],
+    ['[[ {{ v }} -eq 1 ]]', /inside \[\[ \.\.\. \]\]/],
+    ["[[ -n x ]] && [[ '{{ v }}' ]]", /inside/],
     ['x=1; /bin/sh -c {{ v }} _', /script of \/bin\/sh -c, which runs it as shell code/],
     ['sudo bash -ec pre{{ v }}', /script of sudo bash -ec/],
     ['flock /run/x -c {{ v }}', /script of flock/],
