@@ -11,7 +11,7 @@ import { PlaybookError } from '../util/errors.js';
 import { readInputTextSync } from '../util/input-text.js';
 import { YamlSource, playbookError, zodProblems, type PlaybookProblem, type YamlPath } from './source.js';
 import { shellFieldProblems } from './shell-fields.js';
-import { hasTemplate } from './template.js';
+import { hasTemplate, templateSpans } from './template.js';
 import type { HealthGate, PlayDef, Playbook, SerialRule, TaskDef } from './types.js';
 import { WhenError, parseWhen, type Expr } from './when.js';
 
@@ -112,7 +112,8 @@ function parsePlay(src: YamlSource, raw: unknown, at: YamlPath, problems: Playbo
     });
   }
   for (const key of ['cmd', 'argv'] as const) {
-    if (p.health_gate && hasTemplate(p.health_gate[key])) {
+    const texts = [p.health_gate?.[key] ?? []].flat();
+    if (texts.some((t) => templateSpans(t).length > 0)) {
       problems.push({
         ...src.locate([...at, 'health_gate', key]),
         message: 'health_gate is not templated (the same command runs on every host, and {{ }} would reach the shell as it is); write the values in literally',

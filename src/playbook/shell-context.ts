@@ -29,10 +29,21 @@ const WORD_BREAK = /[\s;&|()<>]/;
 export const SHELLS = new Set(['sh', 'bash', 'dash', 'ash', 'ksh', 'mksh', 'zsh', 'su', 'runuser', 'flock', 'script']);
 /** A -c flag, alone or among other one-letter flags (-ec, -xc), or su's --command. */
 export const DASH_C = /^-[A-Za-z]*c[A-Za-z]*$|^--command$/;
-const basename = (word: string) => word.slice(word.lastIndexOf('/') + 1);
+/**
+ * Commands that run (some of) their arguments as code: eval and trap as shell code, let as
+ * arithmetic (bash runs $(...) in it), ssh and watch join them into shell text.
+ */
+export const RUNS_ARGS = new Map([
+  ['eval', 'runs it as shell code'],
+  ['trap', 'runs it as shell code'],
+  ['let', 'evaluates it as arithmetic (bash runs $(...) in it)'],
+  ['ssh', 'joins it into shell text for the remote host (or reads it as an option such as -oProxyCommand)'],
+  ['watch', 'joins it into shell text for sh -c'],
+]);
+export const basename = (word: string) => word.slice(word.lastIndexOf('/') + 1);
 
 /**
- * A quoted word is still code when it is the argument of `eval` or of a shell's -c: the
+ * A quoted word is still code when it is the argument of `eval` (RUNS_ARGS) or of a shell's -c: the
  * words of the simple command before the template (rough: split on blanks, from the last
  * separator), checked only to refuse.
  */
@@ -41,8 +52,8 @@ function runAsCode(text: string, at: number): string | undefined {
   const words = before.slice(Math.max(...[';', '&', '|', '\n', '(', ')', '`'].map((sep) => before.lastIndexOf(sep))) + 1).split(/[ \t]+/);
   const prev = words.slice(0, -1).filter((w) => w !== ''); // the last one is the template's own word
   const last = prev[prev.length - 1];
-  if (prev.includes('eval')) return 'an argument of eval, which runs it as shell code';
-  if (prev.includes('let')) return 'an argument of let, an arithmetic expression (bash runs $(...) in it)';
+  const runner = prev.find((w) => RUNS_ARGS.has(basename(w)));
+  if (runner !== undefined) return `an argument of ${runner}, which ${RUNS_ARGS.get(basename(runner))}`;
   if (last !== undefined && DASH_C.test(last) && prev.slice(0, -1).some((w) => SHELLS.has(basename(w)))) return `the script of ${prev.join(' ')}, which runs it as shell code`;
   return undefined;
 }

@@ -4,11 +4,10 @@
  * `sudo sh -c TEXT`, `su -c TEXT`). Their templates are rendered as quoted words
  * (renderShellText); items after the script are positional parameters, plain data.
  */
-import { DASH_C, SHELLS } from './shell-context.js';
+import { DASH_C, RUNS_ARGS, SHELLS, basename } from './shell-context.js';
 import { shellTextProblem } from './template.js';
 
 export type ParamPath = Array<string | number>;
-
 
 export interface ShellFields {
   /** Params holding shell text, with their text before rendering. */
@@ -31,16 +30,20 @@ export function shellFields(kind: string, raw: unknown, shape: unknown = raw): S
   const rawArgv: unknown[] | undefined = Array.isArray(raw.argv) ? raw.argv : undefined;
   if (!rawArgv || !argv) return out;
   let inShell = false;
+  let runner: string | undefined;
   argv.forEach((item, j) => {
     const text = rawArgv[j];
     if (typeof text !== 'string') return;
-    if (inShell && j > 0 && DASH_C.test(String(argv[j - 1]))) {
+    if (runner !== undefined && text.includes('{{')) {
+      out.problems.push({ path: ['argv', j], message: `a template in an argument of ${runner}, which ${RUNS_ARGS.get(runner)}` });
+    } else if (inShell && j > 0 && DASH_C.test(String(argv[j - 1]))) {
       out.fields.push({ path: ['argv', j], text });
       inShell = false; // what follows the script are its positional parameters
     } else if (inShell && text.startsWith('-') && text.includes('{{')) {
       out.problems.push({ path: ['argv', j], message: `a template in a shell's options (${text}) could become shell text; pass the value as a positional argument after the -c script` });
     }
-    if (typeof item === 'string' && SHELLS.has(item.slice(item.lastIndexOf('/') + 1))) inShell = true;
+    if (typeof item === 'string' && SHELLS.has(basename(item))) inShell = true;
+    if (typeof item === 'string' && RUNS_ARGS.has(basename(item))) runner ??= basename(item);
   });
   return out;
 }

@@ -53,6 +53,9 @@ describe('where a template may sit in shell text', () => {
     ['eval {{ v }}', /argument of eval/],
     ['eval printf %s {{ v }}', /argument of eval/],
     ['let x={{ v }}', /argument of let/],
+    ['trap {{ v }} EXIT', /argument of trap, which runs it as shell code/],
+    ['ssh {{ v }} uptime', /argument of ssh, which joins it into shell text/],
+    ['/usr/bin/watch -n1 ls {{ v }}', /argument of \/usr\/bin\/watch/],
     ['[[ {{ v }} -eq 1 ]]', /inside \[\[ \.\.\. \]\]/],
     ["[[ -n x ]] && [[ '{{ v }}' ]]", /inside/],
     ['x=1; /bin/sh -c {{ v }} _', /script of \/bin\/sh -c, which runs it as shell code/],
@@ -81,6 +84,11 @@ describe('which command params are shell text', () => {
     [{ argv: ['sh', 'script.sh', '-c'] }, []],
   ])('%j -> %j', (params, expected) => {
     expect(paths(params)).toEqual(expected);
+  });
+
+  it('a template in the arguments of ssh or watch is refused', () => {
+    expect(shellFields('command', { argv: ['ssh', '-p', '22', 'relay', 'echo {{ v }}'] }).problems[0]).toMatchObject({ path: ['argv', 4], message: expect.stringMatching(/argument of ssh/) });
+    expect(shellFields('command', { argv: ['watch', '{{ v }}'] }).problems).toHaveLength(1);
   });
 
   it('a template in a shell option is refused', () => {
