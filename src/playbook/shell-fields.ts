@@ -5,7 +5,7 @@
  * (renderShellText); items after the script are positional parameters, plain data.
  */
 import { DASH_C, RUNS_ARGS, SHELLS, basename } from './shell-context.js';
-import { shellTextProblem } from './template.js';
+import { shellTextProblem, templateSpans } from './template.js';
 
 export type ParamPath = Array<string | number>;
 
@@ -34,13 +34,16 @@ export function shellFields(kind: string, raw: unknown, shape: unknown = raw): S
   argv.forEach((item, j) => {
     const text = rawArgv[j];
     if (typeof text !== 'string') return;
-    if (runner !== undefined && text.includes('{{')) {
-      out.problems.push({ path: ['argv', j], message: `a template in an argument of ${runner}, which ${RUNS_ARGS.get(runner)}` });
+    if (runner !== undefined && templateSpans(text).length > 0) {
+      out.problems.push({ path: ['argv', j], message: `${firstTemplate(text)} is in an argument of ${runner}, which ${RUNS_ARGS.get(runner)}` });
     } else if (inShell && j > 0 && DASH_C.test(String(argv[j - 1]))) {
       out.fields.push({ path: ['argv', j], text });
       inShell = false; // what follows the script are its positional parameters
-    } else if (inShell && text.startsWith('-') && text.includes('{{')) {
-      out.problems.push({ path: ['argv', j], message: `a template in a shell's options (${text}) could become shell text; pass the value as a positional argument after the -c script` });
+    } else if (inShell && text.startsWith('-') && templateSpans(text).length > 0) {
+      out.problems.push({
+        path: ['argv', j],
+        message: `${firstTemplate(text)} is in a shell's options (${text}), where it could become shell text; pass the value as a positional argument after the -c script`,
+      });
     }
     if (typeof item === 'string' && SHELLS.has(basename(item))) inShell = true;
     if (typeof item === 'string' && RUNS_ARGS.has(basename(item))) runner ??= basename(item);
@@ -57,6 +60,11 @@ export function shellFieldProblems(kind: string, raw: unknown): Array<{ path: Pa
     if (why !== undefined) found.push({ path: f.path, message: why });
   }
   return found;
+}
+
+function firstTemplate(text: string): string {
+  const [span] = templateSpans(text);
+  return span ? text.slice(span.start, span.end) : text;
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> & { argv?: unknown } {
