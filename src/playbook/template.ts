@@ -76,7 +76,12 @@ export function shellTextProblem(text: string): string | undefined {
   const places = templatePlaces(text, spans);
   const k = places.findIndex((p) => p !== undefined);
   if (k === -1) return undefined;
-  return `${text.slice(spans[k].start, spans[k].end)} is ${places[k]}. A template in shell text is inserted as one quoted word, so write it outside quotes (echo 'value: '{{ v }}), or pass it as an argument to a nested shell (sh -c 'echo "$1"' _ {{ v }})`;
+  const t = text.slice(spans[k].start, spans[k].end);
+  const nested = `pass it to a nested shell as an argument (sh -c 'echo "$1"' _ ${t})`;
+  const hint = /^inside ['"]/.test(places[k]!)
+    ? `A template in shell text becomes one quoted word: write it outside the quotes (echo 'value: '${t}), or ${nested}`
+    : `A template in shell text can only be a plain word of a command, as data: ${nested}`;
+  return `${t} is ${places[k]}. ${hint}`;
 }
 
 /**

@@ -67,7 +67,8 @@ describe('where a template may sit in shell text', () => {
   });
 
   it('the refusal says how to write it instead', () => {
-    expect(shellTextProblem("echo '{{ v }}'")).toMatch(/write it outside quotes .*sh -c 'echo "\$1"' _ \{\{ v \}\}/);
+    expect(shellTextProblem("echo '{{ domain }}'")).toMatch(/write it outside the quotes \(echo 'value: '\{\{ domain \}\}\), or .*sh -c 'echo "\$1"' _ \{\{ domain \}\}/);
+    expect(shellTextProblem('sh -c {{ v }}')).toMatch(/can only be a plain word of a command, as data: pass it to a nested shell as an argument/);
   });
 });
 
