@@ -19,6 +19,7 @@ import { currentUser, newRunId, summarize, writeRunRecord, type HostOutcome, typ
 import { fingerprint, sha256Hex } from './canonical.js';
 import { readFileSync } from 'node:fs';
 import { PlaybookError } from '../util/errors.js';
+import { wrapSecrets } from '../inventory/validate.js';
 import { silent } from './events.js';
 
 export interface PlaybookRunOptions extends FleetOptions {
@@ -35,12 +36,21 @@ interface PreparedPlay {
 
 /** All input checks, before any connection: host selection, templates, params. */
 export function preparePlays(opts: PlaybookRunOptions): PreparedPlay[] {
+  const extraVars = secretExtraVars(opts.extraVars);
   return opts.playbook.plays.map((play, index) => ({
     index,
     name: play.name,
     rolling: { serial: play.serial, maxFailPercentage: play.maxFailPercentage, healthGate: play.healthGate },
-    hosts: playHosts(opts.inventory, play.hosts, opts.limit).map((inv) => ({ inv, prepared: prepareHost(opts.playbook, index, inv, opts.extraVars) })),
+    hosts: playHosts(opts.inventory, play.hosts, opts.limit).map((inv) => ({ inv, prepared: prepareHost(opts.playbook, index, inv, extraVars) })),
   }));
+}
+
+/**
+ * -e values with secret names (smtp_password=...) become Secret, as inventory secrets do: a
+ * template using one in task params is refused, so it never reaches a plan, journal or diff.
+ */
+export function secretExtraVars(vars: Vars): Vars {
+  return Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, wrapSecrets(k, v)]));
 }
 
 /** Observe + plan every host of every play; nothing is changed. */
@@ -59,7 +69,7 @@ export async function planPlaybook(opts: PlaybookRunOptions, deps: EngineDeps = 
     },
     inventory: { path: opts.inventory.file, sha256: fileSha(opts.inventory.file) },
     limit: opts.limit ?? null,
-    extraVars: redactVars(opts.extraVars),
+    extraVars: redactVars(secretExtraVars(opts.extraVars)),
     plays: [],
   };
   for (const play of plays) {

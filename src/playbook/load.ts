@@ -10,7 +10,8 @@ import { STEP_KINDS } from '../steps/registry.js';
 import { PlaybookError } from '../util/errors.js';
 import { readInputTextSync } from '../util/input-text.js';
 import { YamlSource, playbookError, zodProblems, type PlaybookProblem, type YamlPath } from './source.js';
-import { hasTemplate } from './template.js';
+import { shellFieldProblems } from './shell-fields.js';
+import { hasTemplate, templateSpans } from './template.js';
 import type { HealthGate, PlayDef, Playbook, SerialRule, TaskDef } from './types.js';
 import { WhenError, parseWhen, type Expr } from './when.js';
 
@@ -110,6 +111,15 @@ function parsePlay(src: YamlSource, raw: unknown, at: YamlPath, problems: Playbo
       }
     });
   }
+  for (const key of ['cmd', 'argv'] as const) {
+    const texts = [p.health_gate?.[key] ?? []].flat();
+    if (texts.some((t) => templateSpans(t).length > 0)) {
+      problems.push({
+        ...src.locate([...at, 'health_gate', key]),
+        message: 'health_gate is not templated (the same command runs on every host, and {{ }} would reach the shell as it is); write the values in literally',
+      });
+    }
+  }
   const healthGate: HealthGate | undefined = p.health_gate
     ? {
         ...(p.health_gate.cmd !== undefined ? { cmd: p.health_gate.cmd } : {}),
@@ -180,6 +190,8 @@ function parseTask(src: YamlSource, raw: unknown, at: YamlPath, problems: Playbo
     const checked = STEP_KINDS[kind].params.safeParse(params);
     if (!checked.success) problems.push(...zodProblems(src, [...at, kind], checked.error));
   }
+  // A template in shell text must sit where it can be one quoted word: checked before any host.
+  for (const p of shellFieldProblems(kind, params)) problems.push({ ...src.locate([...at, kind, ...p.path]), message: p.message });
   const m = parsedMeta.data;
   const whenList = m.when === undefined ? [] : Array.isArray(m.when) ? m.when : [m.when];
   const when: Expr[] = [];

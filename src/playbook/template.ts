@@ -3,7 +3,7 @@
  * `| default(x)`. No code runs. A string that is exactly one template keeps the value's type
  * ("{{ port }}" -> 25); otherwise values are interpolated as text.
  */
-import { quote } from '../transport/quote.js';
+import { templatePlaces, type Span } from './shell-context.js';
 import { Secret } from '../util/secret.js';
 
 export class TemplateError extends Error {}
@@ -46,7 +46,9 @@ function evaluate(expr: string, vars: Vars): unknown {
     throw new TemplateError(`undefined variable "${m[1]}"`);
   }
   if (value instanceof Secret) {
-    throw new TemplateError(`"${m[1]}" is a secret; it cannot be used in task parameters (they are stored in plans and journals)`);
+    throw new TemplateError(
+      `"${m[1]}" is a secret (from the inventory or -e: its name says password, passphrase, secret or token); it cannot be used in task parameters, which are stored in plans and journals and shown in diffs`,
+    );
   }
   return value;
 }
@@ -63,12 +65,40 @@ export function renderString(text: string, vars: Vars): unknown {
   return text.replace(TEMPLATE, (_all, expr: string) => asText(evaluate(expr, vars)));
 }
 
+/** The `{{ }}` spans of a text, as renderString sees them. */
+export function templateSpans(text: string): Array<Span & { expr: string }> {
+  return [...text.matchAll(TEMPLATE)].map((m) => ({ start: m.index, end: m.index + m[0].length, expr: m[1] }));
+}
+
+/** Why a template in this shell text cannot be rendered safely, or undefined when none. */
+export function shellTextProblem(text: string): string | undefined {
+  const spans = templateSpans(text);
+  const places = templatePlaces(text, spans);
+  const k = places.findIndex((p) => p !== undefined);
+  if (k === -1) return undefined;
+  const t = text.slice(spans[k].start, spans[k].end);
+  const nested = `pass it to a nested shell as an argument (sh -c 'echo "$1"' _ ${t})`;
+  const hint = /^inside ['"]/.test(places[k]!)
+    ? `A template in shell text becomes one quoted word: write it outside the quotes (echo 'value: '${t}), or ${nested}`
+    : `A template in shell text can only be a plain word of a command, as data: ${nested}`;
+  return `${t} is ${places[k]}. ${hint}`;
+}
+
 /**
- * Renders shell text (a command step's `cmd` / `unless`): each `{{ }}` becomes one quoted
- * shell word, so a variable holding `x; rm -rf /` or `$(...)` reaches the host as a literal.
+ * Renders shell text (a command step's `cmd` / `unless`, the script of `sh -c`): each `{{ }}`
+ * becomes one single-quoted word, so a variable holding `x; rm -rf /` or `$(...)` reaches the
+ * host as a literal. Always quoted, even a plain word: `'A=b' cmd` is not an assignment.
+ * Templates anywhere else than plain command text are refused (see shell-context.ts).
  */
 export function renderShellText(text: string, vars: Vars): string {
-  return text.replace(TEMPLATE, (_all, expr: string) => quote(asText(evaluate(expr, vars))));
+  const problem = shellTextProblem(text);
+  if (problem !== undefined) throw new TemplateError(problem);
+  return text.replace(TEMPLATE, (_all, expr: string) => shellWord(asText(evaluate(expr, vars))));
+}
+
+function shellWord(value: string): string {
+  if (value.includes('\0')) throw new TemplateError('the value contains a NUL byte, which cannot be passed to a command');
+  return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Renders every string inside a value; errors carry the path within the value. */

@@ -14,6 +14,7 @@
 import { STEP_KINDS } from '../steps/registry.js';
 import { PlaybookError } from '../util/errors.js';
 import { playbookError, zodProblems } from './source.js';
+import { shellFields, type ParamPath } from './shell-fields.js';
 import { TemplateError, renderShellText, renderValue, type Vars } from './template.js';
 import type { Playbook, PlayDef, TaskDef } from './types.js';
 
@@ -72,7 +73,7 @@ export function resolveParams(playbook: Playbook, task: TaskDef, vars: Vars, hos
     if (err instanceof TemplateError) {
       const path = [...task.at, task.kind, ...(((err as TemplateError & { path?: Array<string | number> }).path) ?? [])];
       const loc = src.locate(path);
-      throw new PlaybookError(`${loc.file}:${loc.line}: ${loc.path}: for host ${hostName}: ${err.message}`);
+      throw new PlaybookError(`${loc.file}:${loc.line}: ${loc.path}: task ${JSON.stringify(task.name)} for host ${hostName}: ${err.message}`);
     }
     throw err;
   }
@@ -87,23 +88,25 @@ export function resolveParams(playbook: Playbook, task: TaskDef, vars: Vars, hos
   return checked.data;
 }
 
-/** Params that are shell text: values templated into them are quoted (see renderShellText). */
-const SHELL_TEXT_PARAMS: Record<string, string[]> = { command: ['cmd', 'unless'] };
-
+/** Shell-text params (see shell-fields.ts) are rendered again, each template as a quoted word. */
 function quoteShellTextParams(task: TaskDef, rendered: unknown, vars: Vars): unknown {
-  const keys = SHELL_TEXT_PARAMS[task.kind];
-  const raw = task.params as Record<string, unknown> | null;
-  if (!keys || raw === null || typeof raw !== 'object' || rendered === null || typeof rendered !== 'object') return rendered;
-  const out = { ...(rendered as Record<string, unknown>) };
-  for (const key of keys) {
-    const text = raw[key];
-    if (typeof text !== 'string') continue;
+  const { fields, problems } = shellFields(task.kind, task.params, rendered);
+  if (problems.length > 0) throw Object.assign(new TemplateError(problems[0].message), { path: problems[0].path });
+  if (fields.length === 0) return rendered;
+  const out = structuredClone(rendered) as Record<string, unknown>;
+  for (const { path, text } of fields) {
     try {
-      out[key] = renderShellText(text, vars);
+      setAt(out, path, renderShellText(text, vars));
     } catch (err) {
-      if (err instanceof TemplateError) throw Object.assign(err, { path: [key] });
+      if (err instanceof TemplateError) throw Object.assign(err, { path });
       throw err;
     }
   }
   return out;
+}
+
+function setAt(target: Record<string, unknown>, path: ParamPath, value: unknown): void {
+  let cur: Record<string | number, unknown> = target;
+  for (const key of path.slice(0, -1)) cur = cur[key] as Record<string | number, unknown>;
+  cur[path[path.length - 1]] = value;
 }

@@ -6,6 +6,7 @@
  * Names are looked up in the host's variables (facts, inventory, play, extra vars, and
  * results registered by earlier tasks: `result.changed`).
  */
+import { Secret } from '../util/secret.js';
 import { UNDEFINED, lookup, type Vars } from './template.js';
 
 export class WhenError extends Error {}
@@ -161,8 +162,10 @@ export function evalWhen(e: Expr, vars: Vars): unknown {
       return e.negate ? !defined : defined;
     }
     case 'cmp': {
-      const a = evalWhen(e.a, vars);
-      const b = evalWhen(e.b, vars);
+      // A secret is compared by its value (only a yes/no comes out); messages show it as ***.
+      const shown = [evalWhen(e.a, vars), evalWhen(e.b, vars)] as const;
+      const a = revealed(shown[0]);
+      const b = revealed(shown[1]);
       switch (e.op) {
         case '==':
           return looseEqual(a, b);
@@ -170,11 +173,11 @@ export function evalWhen(e: Expr, vars: Vars): unknown {
           return !looseEqual(a, b);
         case 'in':
         case 'not in': {
-          const found = Array.isArray(b) ? b.some((x) => looseEqual(x, a)) : typeof b === 'string' ? b.includes(String(a)) : false;
+          const found = Array.isArray(b) ? b.some((x) => looseEqual(revealed(x), a)) : typeof b === 'string' ? b.includes(String(a)) : false;
           return e.op === 'in' ? found : !found;
         }
         default:
-          return compare(e.op, a, b);
+          return compare(e.op, a, b, shown);
       }
     }
   }
@@ -182,6 +185,7 @@ export function evalWhen(e: Expr, vars: Vars): unknown {
 
 /** Ansible-like truthiness: "false", "no", "0" and "" strings are false. */
 export function truthy(v: unknown): boolean {
+  if (v instanceof Secret) return truthy(v.reveal());
   if (typeof v === 'string') return !['', 'false', 'no', 'off', '0'].includes(v.toLowerCase());
   if (Array.isArray(v)) return v.length > 0;
   return Boolean(v);
@@ -193,11 +197,15 @@ function looseEqual(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-function compare(op: string, a: unknown, b: unknown): boolean {
+function revealed(v: unknown): unknown {
+  return v instanceof Secret ? v.reveal() : v;
+}
+
+function compare(op: string, a: unknown, b: unknown, shown: readonly [unknown, unknown]): boolean {
   const na = typeof a === 'string' && /^-?\d+(\.\d+)?$/.test(a) ? Number(a) : a;
   const nb = typeof b === 'string' && /^-?\d+(\.\d+)?$/.test(b) ? Number(b) : b;
   if (typeof na !== typeof nb || (typeof na !== 'number' && typeof na !== 'string')) {
-    throw new WhenError(`cannot compare ${JSON.stringify(a)} ${op} ${JSON.stringify(b)}`);
+    throw new WhenError(`cannot compare ${JSON.stringify(shown[0])} ${op} ${JSON.stringify(shown[1])}`);
   }
   const x = na as number | string;
   const y = nb as number | string;

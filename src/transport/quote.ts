@@ -25,13 +25,22 @@ export function quote(arg: string | number): string {
   const s = String(arg);
   if (s.includes('\0')) throw new TypeError('a shell argument cannot contain a NUL byte');
   if (s !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(s)) return s;
+  return singleQuoted(s);
+}
+
+function singleQuoted(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-/** A command from an argv array: every element quoted. */
+/**
+ * A command from an argv array: every element quoted. A program name such as `A=b` would be
+ * read as an assignment (then the next word runs), so a first word with `=` is always quoted.
+ */
 export function argv(...args: Array<string | number>): Command {
   if (args.length === 0) throw new TypeError('argv() needs at least the program name');
-  return make(args.map(quote).join(' '));
+  const words = args.map(quote);
+  if (String(args[0]).includes('=')) words[0] = singleQuoted(String(args[0]));
+  return make(words.join(' '));
 }
 
 type Interpolated = string | number | Command | ReadonlyArray<string | number>;

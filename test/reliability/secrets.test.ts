@@ -5,7 +5,7 @@
  * in error messages. Afterwards: the state dir is 0700 and plan / journal / run files 0600.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +19,7 @@ const SECRETS = {
   dbPassword: `DbPw-${uniq}`,
   smtpSecret: `SmtpSec-${uniq}`,
   extraSecret: `ExtraPw-${uniq}`,
+  extraUsed: `ExtraUsed-${uniq}`,
 };
 
 let fx: OneHost;
@@ -123,6 +124,42 @@ describe('secrets never reach any output or artifact', () => {
     expect(r4.code).toBe(1);
   }, 120_000);
 
+  it('a secret-named -e var used in a step is refused (exit 1, task and variable named); used in when, it works', async () => {
+    const inv = secretInventory('inv-extra.yaml');
+    const e = ['-e', `smtp_password=${SECRETS.extraUsed}`];
+    const leak = fx.write(
+      'pb-extra-leak.yaml',
+      `- hosts: mta\n  tasks:\n    - name: use it\n      command: { argv: [printf, "%s", "{{ smtp_password }}"] }\n    - name: file\n      file: { path: "{{ target }}/pw.conf", content: "pw = {{ smtp_password }}\\n" }\n`,
+    );
+    const planFile = join(fx.dir, 'extra-leak.plan');
+    artifacts.push(planFile);
+    for (const [what, args] of [
+      ['plan --out', ['plan', leak, '-i', inv, ...e, '--out', planFile]],
+      ['plan json', ['plan', leak, '-i', inv, ...e, '--format', 'json']],
+      ['run --check --diff', ['run', leak, '-i', inv, ...e, '--check', '--diff']],
+      ['run --diff', ['run', leak, '-i', inv, ...e, '--diff', '-v']],
+    ] as const) {
+      const r = await cli(`-e secret in a step: ${what}`, [...args]);
+      expect(r.code, `${what}: ${r.stderr}${r.stdout}`).toBe(1);
+      expect(r.stderr, what).toMatch(/pb-extra-leak\.yaml:4: plays\[0\]\.tasks\[0\]\.command\.argv\[2\]: task "use it" for host h1: "smtp_password" is a secret/);
+    }
+    expect(existsSync(planFile)).toBe(false);
+    expect(existsSync(join(fx.dir, 'target', 'pw.conf'))).toBe(false);
+
+    // Not stored anywhere, but a `when` sees the value: exactly one of these two tasks runs.
+    const when = fx.write(
+      'pb-extra-when.yaml',
+      `- hosts: mta\n  tasks:\n    - name: matched\n      when: \"'ExtraUsed-' in smtp_password and smtp_password is defined\"\n      file: { path: "{{ target }}/when.txt", content: "matched\\n" }\n    - name: not matched\n      when: \"'ExtraUsed-' not in smtp_password\"\n      file: { path: "{{ target }}/when.txt", content: "unmatched\\n" }\n`,
+    );
+    const whenPlan = join(fx.dir, 'extra-when.plan');
+    artifacts.push(whenPlan);
+    const p = await cli('-e secret in when: plan', ['plan', when, '-i', inv, ...e, '--out', whenPlan, '--format', 'json']);
+    expect(p.code, p.stderr).toBe(0);
+    const r = await cli('-e secret in when: run', ['run', when, '-i', inv, ...e, '--diff', '--format', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(fx.dir, 'target', 'when.txt'), 'utf8')).toBe('matched\n');
+  }, 120_000);
+
   it('grep: no secret value in any output, state-dir file, plan or report', () => {
     expect(outputs.length).toBeGreaterThan(15);
     const stateFiles = filesUnder(fx.stateDir);
@@ -132,7 +169,7 @@ describe('secrets never reach any output or artifact', () => {
         { where: `${what} stdout`, text: r.stdout },
         { where: `${what} stderr`, text: r.stderr },
       ]),
-      ...[...stateFiles, ...artifacts].map((f) => ({ where: f, text: readFileSync(f, 'latin1') })),
+      ...[...stateFiles, ...artifacts.filter((f) => existsSync(f))].map((f) => ({ where: f, text: readFileSync(f, 'latin1') })),
     ];
     const leaks: string[] = [];
     for (const { where, text } of texts) {

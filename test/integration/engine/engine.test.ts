@@ -215,7 +215,8 @@ describe('engine end to end (real sshd)', () => {
     // Everything restorable is restored; a second rollback has only the command left to report.
     const again = await fx.cli(['rollback', killed.runId, '--format', 'json']);
     expect(JSON.parse(again.stdout).problems.map((p: { change: string }) => p.change)).toEqual([
-      `run: echo $$ > ${fx.hostDir('h1')}/sleep.pid; exec sleep 300`,
+      // A template in shell text is always one single-quoted word.
+      `run: echo $$ > '${fx.hostDir('h1')}'/sleep.pid; exec sleep 300`,
     ]);
   }, 900_000);
 });

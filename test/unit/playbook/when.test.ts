@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evalWhen, parseWhen, whenHolds, WhenError } from '../../../src/playbook/when.js';
+import { Secret } from '../../../src/util/secret.js';
 
 const vars = {
   role: 'mta',
@@ -42,5 +43,24 @@ describe('when', () => {
 
   it('an undefined variable is an error naming it', () => {
     expect(() => evalWhen(parseWhen('nope == 1'), vars)).toThrow(/undefined variable "nope"/);
+  });
+});
+
+describe('when on a secret (inventory or -e)', () => {
+  const secretVars = { pw: new Secret('s3cr3t-9'), empty_token: new Secret('') };
+  it.each([
+    ["pw == 's3cr3t-9'", true],
+    ["pw != 's3cr3t-9'", false],
+    ["'s3cr3t' in pw", true],
+    ['pw', true],
+    ['empty_token', false],
+    ["empty_token == ''", true],
+    ['pw is defined', true],
+  ])('%s -> %s (compared by value)', (src, expected) => {
+    expect(whenHolds([parseWhen(src)], secretVars)).toBe(expected);
+  });
+
+  it('an error shows the secret as ***', () => {
+    expect(() => whenHolds([parseWhen('pw > 3')], secretVars)).toThrow('cannot compare "***" > 3');
   });
 });

@@ -60,6 +60,13 @@ describe('quote', () => {
     expect(run('dash', cmd.text).toString()).toBe(hostile.map((v) => `${v}|`).join(''));
   });
 
+  it('argv() never lets the program name become an assignment (A=b would run the next word)', () => {
+    const cmd = argv('MTAF_X=1', 'echo', 'ran');
+    expect(cmd.text).toBe("'MTAF_X=1' echo ran");
+    expect(() => run('dash', cmd.text)).toThrow(/not found/);
+    expect(argv('printf', '%s', 'a=b').text).toBe('printf %s a=b');
+  });
+
   it('sh`` quotes interpolations and arrays but keeps literal text', () => {
     const cmd = sh`printf '%s|' ${hostile[2]!} ${['x y', "z'"]} | tr -d ' '`;
     expect(run('dash', cmd.text).toString()).toBe('$(touch/tmp/mtaf-tr-pwned)|xy|z\'|');
