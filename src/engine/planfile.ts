@@ -3,7 +3,8 @@
  * the playbook's and inventory's digests and a content digest over the canonical body. `apply`
  * refuses a file whose digest does not match (modified, truncated, or not a plan at all).
  */
-import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { writeFileReplacing } from '../util/private-fs.js';
 import { z } from 'zod';
 import { isSecretName, Secret } from '../util/secret.js';
 import { PlanFileError } from '../util/errors.js';
@@ -62,12 +63,15 @@ export function planDigest(body: PlanBody): string {
   return sha256Hex(canonicalJson(body));
 }
 
-/** Writes the plan (mode 0600) and returns its digest. */
+/**
+ * Writes the plan and returns its digest. The file is always a new one of ours (mode 0600,
+ * temp file + rename): an existing file at `path`, whoever owns it, is replaced, not written
+ * into, so it cannot keep a foreign owner or a link to somewhere else.
+ */
 export function writePlanFile(path: string, body: PlanBody): string {
   const digest = planDigest(body);
   const doc: PlanDocument = { ...body, digest };
-  writeFileSync(path, JSON.stringify(doc, null, 2) + '\n', { mode: 0o600 });
-  chmodSync(path, 0o600);
+  writeFileReplacing(path, JSON.stringify(doc, null, 2) + '\n');
   return digest;
 }
 

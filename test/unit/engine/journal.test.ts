@@ -51,9 +51,9 @@ describe('journal', () => {
     j.write(intent('h2', 'y'));
     j.write({ type: 'undone', host: 'h2', changeId: 'y' });
     j.close();
-    const pending = pendingUndos(readJournal(file));
+    const pending = pendingUndos(readJournal(file, 'run1'));
     expect(pending.map((p) => `${p.host}:${p.changeId}:${p.completed}`)).toEqual(['h1:c:false', 'h1:b:true', 'h2:x:true', 'h1:a:true']);
-    expect(pendingUndos(readJournal(file), new Set(['h2'])).map((p) => p.changeId)).toEqual(['x']);
+    expect(pendingUndos(readJournal(file, 'run1'), new Set(['h2'])).map((p) => p.changeId)).toEqual(['x']);
   });
 
   it('ignores a torn last line (killed mid-write) but not a damaged middle line', () => {
@@ -61,8 +61,8 @@ describe('journal', () => {
     j.write(intent('h1', 'a'));
     j.close();
     appendFileSync(file, '{"type":"inte');
-    expect(readJournal(file)).toHaveLength(1);
+    expect(readJournal(file, 'run1')).toHaveLength(1);
     appendFileSync(file, '\n{"type":"done","host":"h1","changeId":"a"}\n');
-    expect(() => readJournal(file)).toThrow(/not valid JSON/);
+    expect(() => readJournal(file, 'run1')).toThrow(/not valid JSON/);
   });
 });
