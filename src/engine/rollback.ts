@@ -55,8 +55,10 @@ export async function rollbackRun(opts: RollbackOptions, deps: EngineDeps = {}):
       emit({ type: 'host-start', host: conn.name });
       const lockVar = opts.inventory.hosts.get(conn.name)!.vars.mtafleet_lock_path;
       const lockPath = typeof lockVar === 'string' && lockVar.startsWith('/') ? lockVar : DEFAULT_LOCK_PATH;
+      // The lock is taken as the undo actions run: as root when any of them uses become.
+      const become = (byHost.get(conn.name) ?? []).some((p) => p.undo.some((a) => a.become === true));
       // The rollback acts as the run it undoes: it may take over that run's (stale) lock only.
-      await lock.acquire(conn, lockPath, { run: opts.runId, time: new Date().toISOString(), user: currentUser() }, { takeOverFrom: opts.runId });
+      await lock.acquire(conn, lockPath, { run: opts.runId, time: new Date().toISOString(), user: currentUser() }, { takeOverFrom: opts.runId, become });
       reached.add(conn.name);
       const mine: UndoProblem[] = [];
       let undone = 0;
@@ -67,7 +69,7 @@ export async function rollbackRun(opts: RollbackOptions, deps: EngineDeps = {}):
           else undone++;
         }
       } finally {
-        await lock.release(conn, lockPath, opts.runId);
+        await lock.release(conn, lockPath, opts.runId, { become });
       }
       problems.push(...mine);
       // A change without undo (a command) is reported, but only a failed undo fails the host.
