@@ -1,8 +1,9 @@
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Journal, pendingUndos, readJournal } from '../../../src/engine/journal.js';
+import { RefusedError } from '../../../src/util/errors.js';
 import { removeFileAction } from '../../../src/steps/actions.js';
 
 const dirs: string[] = [];
@@ -64,5 +65,82 @@ describe('journal', () => {
     expect(readJournal(file, 'run1')).toHaveLength(1);
     appendFileSync(file, '\n{"type":"done","host":"h1","changeId":"a"}\n');
     expect(() => readJournal(file, 'run1')).toThrow(/not valid JSON/);
+  });
+
+  it('chains each record to the previous one, starting from the run id', () => {
+    const { j, file } = journal();
+    j.write(intent('h1', 'a'));
+    j.write({ type: 'done', host: 'h1', changeId: 'a' });
+    j.close();
+    const [first, second] = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(first.prev).toMatch(/^[0-9a-f]{64}$/);
+    expect(second.prev).not.toBe(first.prev);
+    expect(j.anchor.records).toBe(2);
+    // The same journal under another run id (copied from another run) does not verify.
+    expect(() => readJournal(file, 'run2')).toThrow(/record 1 does not start the chain of this run/);
+  });
+
+  describe('tampering is refused with the journal and the first bad record named', () => {
+    function threeRecords(): { file: string; lines: string[]; anchor: { records: number; head: string } } {
+      const { j, file } = journal();
+      j.write(intent('h1', 'a'));
+      j.write({ type: 'done', host: 'h1', changeId: 'a' });
+      j.write(intent('h1', 'b'));
+      j.close();
+      return { file, lines: readFileSync(file, 'utf8').trim().split('\n'), anchor: j.anchor };
+    }
+    const refusedWith = (fn: () => unknown, re: RegExp) => {
+      let err: unknown;
+      try {
+        fn();
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(RefusedError);
+      expect((err as Error).message).toMatch(re);
+    };
+
+    it('an edited undo command', () => {
+      const { file, lines, anchor } = threeRecords();
+      const edited = lines[2].replace('"remove-file","path":"/b"', '"exec","command":"touch /tmp/canary"');
+      expect(edited).not.toBe(lines[2]);
+      writeFileSync(file, [lines[0], lines[1], edited].join('\n') + '\n');
+      // The last record has no successor to break: the run record's anchor catches it.
+      refusedWith(() => readJournal(file, 'run1', anchor), /journal.jsonl:3: journal record 3 does not match the chain head/);
+      writeFileSync(file, [lines[0].replace('"/a"', '"/tmp/x"'), lines[1], lines[2]].join('\n') + '\n');
+      refusedWith(() => readJournal(file, 'run1'), /journal.jsonl:2: journal record 2 does not follow record 1/);
+    });
+
+    it('an inserted, removed or reordered record', () => {
+      const { file, lines } = threeRecords();
+      const forged = JSON.stringify({ ...JSON.parse(lines[2]), changeId: 'z' });
+      writeFileSync(file, [lines[0], forged, lines[1], lines[2]].join('\n') + '\n');
+      refusedWith(() => readJournal(file, 'run1'), /:2: journal record 2 does not follow record 1/);
+      writeFileSync(file, [lines[0], lines[2]].join('\n') + '\n');
+      refusedWith(() => readJournal(file, 'run1'), /:2: journal record 2 does not follow record 1/);
+      writeFileSync(file, [lines[1], lines[0], lines[2]].join('\n') + '\n');
+      refusedWith(() => readJournal(file, 'run1'), /:1: journal record 1 does not start the chain/);
+    });
+
+    it('records cut from the tail, against the run record\'s anchor', () => {
+      const { file, lines, anchor } = threeRecords();
+      expect(readJournal(file, 'run1', anchor)).toHaveLength(3);
+      writeFileSync(file, [lines[0], lines[1]].join('\n') + '\n');
+      expect(readJournal(file, 'run1')).toHaveLength(2);
+      refusedWith(() => readJournal(file, 'run1', anchor), /journal record 3 is missing \(the run record counted 3 records, the journal has 2\)/);
+    });
+  });
+
+  it('resume cuts a torn last line and continues the chain after it', () => {
+    const { j, file, state } = journal();
+    j.write(intent('h1', 'a'));
+    j.close();
+    appendFileSync(file, '{"prev":"00","type":"TORN');
+    const { journal: again, records } = Journal.resume(state, 'run1');
+    expect(records).toHaveLength(1);
+    again.write({ type: 'undone', host: 'h1', changeId: 'a' });
+    again.close();
+    expect(readJournal(file, 'run1').map((r) => r.type)).toEqual(['intent', 'undone']);
+    expect(readFileSync(file, 'utf8')).not.toContain('TORN');
   });
 });
