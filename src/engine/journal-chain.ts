@@ -2,7 +2,8 @@
  * The journal's digest chain: each record carries `prev`, the sha256 of the previous record's
  * line (the first one: of the run id), so a record edited, inserted, removed or reordered, or
  * a journal copied from another run, breaks the chain and rollback refuses it. The run record
- * anchors the head at the end of each run and rollback, so records cut from the tail show too.
+ * anchors the head at the end of each run and rollback, so records cut from the tail show too,
+ * and after it only a rollback's own records may follow.
  * A runner killed mid-write leaves an unterminated last line that is not JSON: that torn record
  * never reached the disk before its action (fsync comes first), so it is dropped, not refused.
  */
@@ -87,4 +88,8 @@ export function checkAnchor(v: VerifiedJournal, anchor: JournalAnchor | undefine
     throw broken(file, v.records.length + 1, `is missing (the run record counted ${anchor.records} records, the journal has ${v.records.length})`);
   }
   if (v.heads[anchor.records] !== anchor.head) throw broken(file, anchor.records, 'does not match the chain head the run record holds');
+  // After the anchor only a rollback killed before it updated the run record wrote: it records
+  // what it undid, never a new change (so nothing appended there can add an undo command).
+  const late = v.records.findIndex((r, i) => i >= anchor.records && r.type !== 'undone' && r.type !== 'undo-failed');
+  if (late >= 0) throw broken(file, late + 1, `(type "${v.records[late].type}") was written after the run ended`);
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Journal, pendingUndos, readJournal } from '../../../src/engine/journal.js';
 import { RefusedError } from '../../../src/util/errors.js';
+import { lineHash } from '../../../src/engine/journal-chain.js';
 import { removeFileAction } from '../../../src/steps/actions.js';
 
 const dirs: string[] = [];
@@ -128,6 +129,15 @@ describe('journal', () => {
       writeFileSync(file, [lines[0], lines[1]].join('\n') + '\n');
       expect(readJournal(file, 'run1')).toHaveLength(2);
       refusedWith(() => readJournal(file, 'run1', anchor), /journal record 3 is missing \(the run record counted 3 records, the journal has 2\)/);
+      // Appended after the run ended, even correctly chained: only a rollback's records may follow.
+      writeFileSync(file, lines.join('\n') + '\n');
+      const forged = JSON.stringify({ ...JSON.parse(lines[2]), prev: lineHash(lines[2]), changeId: 'z' });
+      appendFileSync(file, forged + '\n');
+      expect(readJournal(file, 'run1')).toHaveLength(4);
+      refusedWith(() => readJournal(file, 'run1', anchor), /:4: journal record 4 \(type "intent"\) was written after the run ended/);
+      const undone = JSON.stringify({ prev: lineHash(lines[2]), type: 'undone', host: 'h1', changeId: 'b', at: 'x' });
+      writeFileSync(file, [...lines, undone].join('\n') + '\n');
+      expect(readJournal(file, 'run1', anchor)).toHaveLength(4);
     });
   });
 
