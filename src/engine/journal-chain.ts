@@ -65,6 +65,7 @@ export function verifyJournal(text: string, file: string, runId: string): Verifi
       if (isTail) return false;
       throw new InputError(`${file}:${n}: journal record is not valid JSON`);
     }
+    if (typeof value === 'object' && value !== null && !('prev' in value)) throw broken(file, n, 'has no chain hash (an older mtafleet wrote it, or it was edited)');
     const parsed = recordSchema.safeParse(value);
     if (!parsed.success) throw new InputError(`${file}:${n}: not a journal record: ${parsed.error.issues[0]?.message ?? 'bad shape'}`);
     if (parsed.data.prev !== heads[heads.length - 1]) {

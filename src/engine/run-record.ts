@@ -62,9 +62,16 @@ export function writeRunRecord(stateDir: string, record: RunRecord): void {
 }
 
 export function readRunRecord(stateDir: string, runId: string): RunRecord {
+  const record = checkRunDir(stateDir, runId) ? readRecordFile(stateDir, runId) : undefined;
+  if (record === undefined) throw new InputError(`no run "${runId}" in ${runsDir(stateDir)}`);
+  return record;
+}
+
+/** run.json of a checked run dir, read as a private file; undefined if there is none. */
+function readRecordFile(stateDir: string, runId: string): RunRecord | undefined {
   const file = join(runDir(stateDir, runId), 'run.json');
-  const text = checkRunDir(stateDir, runId) ? readPrivateFile(file) : undefined;
-  if (text === undefined) throw new InputError(`no run "${runId}" in ${runsDir(stateDir)}`);
+  const text = readPrivateFile(file);
+  if (text === undefined) return undefined;
   try {
     return JSON.parse(text) as RunRecord;
   } catch (err) {
@@ -76,7 +83,6 @@ export function readRunRecord(stateDir: string, runId: string): RunRecord {
 export function listRuns(stateDir: string): RunRecord[] {
   if (!checkPrivateDir(stateDir) || !checkPrivateDir(runsDir(stateDir))) return [];
   return readdirSync(runsDir(stateDir))
-    .filter((id) => checkRunDir(stateDir, id) && readPrivateFile(join(runDir(stateDir, id), 'run.json')) !== undefined)
-    .map((id) => readRunRecord(stateDir, id))
+    .flatMap((id) => (checkRunDir(stateDir, id) ? (readRecordFile(stateDir, id) ?? []) : []))
     .sort((a, b) => b.startedAt.localeCompare(a.startedAt));
 }

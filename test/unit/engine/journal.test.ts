@@ -112,6 +112,13 @@ describe('journal', () => {
       refusedWith(() => readJournal(file, 'run1'), /journal.jsonl:2: journal record 2 does not follow record 1/);
     });
 
+    it('a record without a chain hash (an older journal, or a forged one)', () => {
+      const { file, lines } = threeRecords();
+      const { prev: _prev, ...bare } = JSON.parse(lines[1]);
+      writeFileSync(file, [lines[0], JSON.stringify(bare), lines[2]].join('\n') + '\n');
+      refusedWith(() => readJournal(file, 'run1'), /:2: journal record 2 has no chain hash/);
+    });
+
     it('an inserted, removed or reordered record', () => {
       const { file, lines } = threeRecords();
       const forged = JSON.stringify({ ...JSON.parse(lines[2]), changeId: 'z' });
