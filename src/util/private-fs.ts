@@ -6,7 +6,7 @@
  * are opened with O_NOFOLLOW, created with O_EXCL, and replaced by write-temp-then-rename.
  */
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, fsyncSync, type Stats } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { InputError } from './errors.js';
 
@@ -36,7 +36,9 @@ function code(err: unknown): string | undefined {
 }
 
 /** Checks an existing private dir; false when it does not exist. */
-export function checkPrivateDir(path: string): boolean {
+export function checkPrivateDir(dir: string): boolean {
+  // resolve() drops a trailing slash, with which lstat would follow a symlink.
+  const path = resolve(dir);
   let st: Stats;
   try {
     st = lstatSync(path);
@@ -54,7 +56,8 @@ export function checkPrivateDir(path: string): boolean {
  * already private. `parents`: create missing parent dirs too (the state dir's own parents are
  * ordinary dirs such as ~/.local/state; only the state dir and below are checked).
  */
-export function ensurePrivateDir(path: string, parents = false): string {
+export function ensurePrivateDir(dir: string, parents = false): string {
+  const path = resolve(dir);
   try {
     mkdirSync(path, { mode: 0o700 });
   } catch (err) {

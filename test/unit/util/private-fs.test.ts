@@ -77,6 +77,7 @@ describe('state dir', () => {
     symlinkSync(real, join(root, 'state'));
     expect(refusal(() => ensureRunDir(join(root, 'state'), 'r1'))).toContain(`${join(root, 'state')} is a symlink`);
     expect(refusal(() => writeRunRecord(join(root, 'state'), record('r1')))).toContain('is a symlink');
+    expect(refusal(() => ensureRunDir(`${join(root, 'state')}/`, 'r1'))).toContain(`${join(root, 'state')} is a symlink`);
     expect(existsSync(join(real, 'runs'))).toBe(false);
   });
 
