@@ -140,6 +140,8 @@ describe('private state dir', () => {
   it('a state dir owned by another user is refused (exit 1) before any host is touched', async () => {
     mkdirSync(fx.stateDir, { mode: 0o700 });
     chownSync(fx.stateDir, NOBODY, NOBODY);
+    const logins = () => fx.sshd.log().split('\n').filter((l) => l.includes('Accepted')).length;
+    const before = logins();
     const r = await fx.cli(['run', pb, '-i', inv]);
     expect(r.code, r.stdout).toBe(1);
     expect(r.stderr).toContain(`${fx.stateDir} is owned by uid 65534, not by you (uid 0)`);
@@ -150,6 +152,11 @@ describe('private state dir', () => {
       expect([args[0], x.code]).toEqual([args[0], 1]);
       expect(x.stderr).toContain('is owned by uid 65534');
     }
+    // Refused before any connection: the host never saw a login (a run that may does log one).
+    expect(logins()).toBe(before);
+    rmSync(fx.stateDir, { recursive: true });
+    expect((await fx.cli(['run', pb, '-i', inv, '--check'])).code).toBe(0);
+    expect(logins()).toBeGreaterThan(before);
   }, 120_000);
 
   it('a state dir that is a symlink is refused', async () => {
