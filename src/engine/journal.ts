@@ -9,6 +9,7 @@ import type { Action } from '../steps/types.js';
 import { InputError } from '../util/errors.js';
 import { createPrivateFile, ensurePrivateDir, openPrivateAppend, readPrivateFile, writeAll, checkPrivateDir } from '../util/private-fs.js';
 import { chainStart, checkAnchor, lineHash, verifyJournal, type JournalAnchor } from './journal-chain.js';
+import { claimJournal } from './journal-claim.js';
 
 export type JournalRecord =
   | { type: 'intent'; at: string; host: string; changeId: string; task: string; summary: string; do: Action[]; undo: Action[] }
@@ -49,19 +50,29 @@ export class Journal {
   #head: string;
   #count: number;
 
-  /** A new journal at `file` (which must not exist), chained from `runId`. */
+  /** A new journal at `file` (which must not exist), chained from `runId`; or one opened by open()/resume(). */
+  readonly #release: () => void;
+
   constructor(
     readonly file: string,
     runId: string,
-    resumed?: { fd: number; head: string; count: number },
+    opened?: { fd: number; head: string; count: number; release: () => void },
   ) {
-    this.#fd = resumed?.fd ?? createPrivateFile(file);
-    this.#head = resumed?.head ?? chainStart(runId);
-    this.#count = resumed?.count ?? 0;
+    this.#fd = opened?.fd ?? createPrivateFile(file);
+    this.#head = opened?.head ?? chainStart(runId);
+    this.#count = opened?.count ?? 0;
+    this.#release = opened?.release ?? (() => undefined);
   }
 
   static open(stateDir: string, runId: string): Journal {
-    return new Journal(join(ensureRunDir(stateDir, runId), 'journal.jsonl'), runId);
+    const dir = ensureRunDir(stateDir, runId);
+    const release = claimJournal(dir, runId);
+    try {
+      return new Journal(join(dir, 'journal.jsonl'), runId, { fd: createPrivateFile(join(dir, 'journal.jsonl')), head: chainStart(runId), count: 0, release });
+    } catch (err) {
+      release();
+      throw err;
+    }
   }
 
   /**
@@ -72,14 +83,17 @@ export class Journal {
     const file = journalPath(stateDir, runId);
     const fd = checkRunDir(stateDir, runId) ? openPrivateAppend(file) : undefined;
     if (fd === undefined) throw new InputError(`no journal at ${file}`);
+    let release: (() => void) | undefined;
     try {
+      release = claimJournal(runDir(stateDir, runId), runId);
       const v = verifyJournal(readFileSync(fd, 'utf8'), file, runId);
       checkAnchor(v, anchor, file);
       if (v.tornAt !== undefined) ftruncateSync(fd, v.tornAt);
       if (v.unterminated) writeAll(fd, '\n');
-      const journal = new Journal(file, runId, { fd, head: v.heads[v.heads.length - 1], count: v.records.length });
+      const journal = new Journal(file, runId, { fd, head: v.heads[v.heads.length - 1], count: v.records.length, release });
       return { journal, records: v.records };
     } catch (err) {
+      release?.();
       closeSync(fd);
       throw err;
     }
@@ -101,6 +115,7 @@ export class Journal {
 
   close(): void {
     closeSync(this.#fd);
+    this.#release();
   }
 }
 

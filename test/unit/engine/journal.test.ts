@@ -1,4 +1,5 @@
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -159,5 +160,24 @@ describe('journal', () => {
     again.close();
     expect(readJournal(file, 'run1').map((r) => r.type)).toEqual(['intent', 'undone']);
     expect(readFileSync(file, 'utf8')).not.toContain('TORN');
+  });
+
+  it('one writer at a time: a live writer refuses a rollback, a killed one is taken over', () => {
+    const { j, file, state } = journal();
+    j.write(intent('h1', 'a'));
+    const writer = join(state, 'runs', 'run1', 'writer');
+    expect(readFileSync(writer, 'utf8').trim()).toBe(String(process.pid));
+    // The run is still writing (this process): a concurrent rollback would fork the chain.
+    expect(() => Journal.resume(state, 'run1')).toThrow(new RegExp(`run run1 is being written by process ${process.pid}`));
+    j.close();
+    expect(existsSync(writer)).toBe(false);
+    // A runner killed mid-run leaves its claim: a dead pid is no writer.
+    writeFileSync(writer, `${spawnSync('true').pid}\n`, { mode: 0o600 });
+    const { journal: rb } = Journal.resume(state, 'run1');
+    expect(readFileSync(writer, 'utf8').trim()).toBe(String(process.pid));
+    rb.write({ type: 'undone', host: 'h1', changeId: 'a' });
+    rb.close();
+    expect(existsSync(writer)).toBe(false);
+    expect(readJournal(file, 'run1').map((r) => r.type)).toEqual(['intent', 'undone']);
   });
 });
