@@ -1,6 +1,6 @@
 /** The fleet audit: probe every host, diagnose, summarise (rendering is in src/report/). */
 import type { InventoryHost } from '../inventory/types.js';
-import { loadAccountingCursor, makeProbeRunner, saveAccountingCursor } from '../probes/index.js';
+import { ensureCursorDir, loadAccountingCursor, makeProbeRunner, saveAccountingCursor } from '../probes/index.js';
 import { diagnose } from '../diagnose/index.js';
 import { auditFleetWith, type AuditOptions } from './fleet.js';
 import type { AuditReport } from './types.js';
@@ -19,9 +19,12 @@ export function auditFleet(hosts: InventoryHost[], options: AuditFleetOptions): 
   // One probe script for the whole audit, not one per host.
   const probe = makeProbeRunner();
   const stateDir = options.cursorStateDir;
+  // Every cursor is read (and its privacy checked) before any host is touched.
+  if (stateDir) ensureCursorDir(stateDir);
+  const cursors = new Map(stateDir ? hosts.map((h) => [h.name, loadAccountingCursor(stateDir, h.name)]) : []);
   const runProbes: typeof probe = stateDir
     ? async (conn, probeOptions = {}) => {
-        const accountingCursor = loadAccountingCursor(stateDir, conn.name);
+        const accountingCursor = cursors.get(conn.name);
         const facts = await probe(conn, { ...probeOptions, ...(accountingCursor ? { accountingCursor } : {}) });
         if (facts.accountingCursor) saveAccountingCursor(stateDir, conn.name, facts.accountingCursor);
         return facts;

@@ -106,5 +106,5 @@ export async function applyPlan(doc: PlanDocument, opts: ApplyOptions, deps: Eng
   } finally {
     journal.close();
   }
-  return tally.finish(opts.stateDir, record, runId);
+  return tally.finish(opts.stateDir, { ...record, journal: journal.anchor }, runId);
 }

@@ -48,13 +48,14 @@ function failureOf(err: unknown): Failure {
 async function withLock(
   conn: HostConnection,
   lockPath: string,
+  become: boolean,
   opts: HostWorkOptions,
   work: (applier: HostApplier) => Promise<{ failure?: Failure; notifiedHandlers: () => Promise<Failure | undefined> }>,
 ): Promise<HostWorkResult> {
   const lock = opts.lock ?? remoteLock;
   const applier = new HostApplier(conn, opts.journal, opts.emit);
   try {
-    await lock.acquire(conn, lockPath, { run: opts.runId, time: new Date().toISOString(), user: opts.user });
+    await lock.acquire(conn, lockPath, { run: opts.runId, time: new Date().toISOString(), user: opts.user }, { become });
   } catch (err) {
     const f = failureOf(err);
     return { name: conn.name, status: f.refused ? 'refused' : 'failed', changes: 0, error: f.error.message, undoProblems: [] };
@@ -77,7 +78,7 @@ async function withLock(
     failure = failureOf(err);
   } finally {
     changes = applier.doneCount;
-    await lock.release(conn, lockPath, opts.runId).catch((err: Error) => {
+    await lock.release(conn, lockPath, opts.runId, { become }).catch((err: Error) => {
       failure ??= failureOf(err);
     });
   }
@@ -112,7 +113,7 @@ async function applyPlanned(applier: HostApplier, planned: PlannedTask, prefix: 
 export async function runHost(conn: HostConnection, host: PreparedHost, playIndex: number, opts: HostWorkOptions): Promise<HostWorkResult> {
   const kinds = opts.kinds ?? STEP_KINDS;
   opts.emit({ type: 'host-start', host: host.name });
-  const result = await withLock(conn, host.lockPath, opts, async (applier) => {
+  const result = await withLock(conn, host.lockPath, host.become, opts, async (applier) => {
     const registered: Vars = dict(); // `register: __proto__` is a valid variable name
     const notified = new Set<string>();
     let failure: Failure | undefined;
@@ -166,7 +167,7 @@ export async function applyHost(
 ): Promise<HostWorkResult> {
   const kinds = opts.kinds ?? STEP_KINDS;
   opts.emit({ type: 'host-start', host: plan.host });
-  const result = await withLock(conn, opts.lockPath, opts, async (applier) => {
+  const result = await withLock(conn, opts.lockPath, opts.become, opts, async (applier) => {
     // A plan that refused a task is not applied in part.
     const refusedTask = plan.tasks.find((t) => t.plan.kind === 'refused');
     if (refusedTask) {

@@ -3,10 +3,13 @@
  * describes runs (DESIGN.md safety rules), so a runner killed at any moment leaves enough
  * to roll the hosts back. Layout: <state-dir>/runs/<runId>/journal.jsonl (+ run.json).
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync, chmodSync, existsSync } from 'node:fs';
+import { closeSync, fsyncSync, ftruncateSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Action } from '../steps/types.js';
 import { InputError } from '../util/errors.js';
+import { createPrivateFile, ensurePrivateDir, openPrivateAppend, readPrivateFile, writeAll, checkPrivateDir } from '../util/private-fs.js';
+import { chainStart, checkAnchor, lineHash, verifyJournal, type JournalAnchor } from './journal-chain.js';
+import { claimJournal } from './journal-claim.js';
 
 export type JournalRecord =
   | { type: 'intent'; at: string; host: string; changeId: string; task: string; summary: string; do: Action[]; undo: Action[] }
@@ -22,57 +25,110 @@ export function runsDir(stateDir: string): string {
 }
 
 export function runDir(stateDir: string, runId: string): string {
-  if (!/^[A-Za-z0-9._-]+$/.test(runId)) throw new InputError(`not a run id: "${runId}"`);
+  if (!/^[A-Za-z0-9._-]+$/.test(runId) || /^\.+$/.test(runId)) throw new InputError(`not a run id: "${runId}"`);
   return join(runsDir(stateDir), runId);
 }
 
-/** Creates the state dir and the run dir with mode 0700. */
+export function journalPath(stateDir: string, runId: string): string {
+  return join(runDir(stateDir, runId), 'journal.jsonl');
+}
+
+/** Creates (or checks) the state dir, runs/ and the run dir: private, mode 0700. */
 export function ensureRunDir(stateDir: string, runId: string): string {
-  for (const dir of [stateDir, runsDir(stateDir), runDir(stateDir, runId)]) {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    chmodSync(dir, 0o700);
-  }
-  return runDir(stateDir, runId);
+  ensurePrivateDir(stateDir, true);
+  ensurePrivateDir(runsDir(stateDir));
+  return ensurePrivateDir(runDir(stateDir, runId));
+}
+
+/** Checks the state dir, runs/ and the run dir without creating them; false if one is missing. */
+export function checkRunDir(stateDir: string, runId: string): boolean {
+  return [stateDir, runsDir(stateDir), runDir(stateDir, runId)].every((d) => checkPrivateDir(d));
 }
 
 export class Journal {
   readonly #fd: number;
-  constructor(readonly file: string) {
-    this.#fd = openSync(file, 'a', 0o600);
+  #head: string;
+  #count: number;
+
+  /** A new journal at `file` (which must not exist), chained from `runId`; or one opened by open()/resume(). */
+  readonly #release: () => void;
+
+  constructor(
+    readonly file: string,
+    runId: string,
+    opened?: { fd: number; head: string; count: number; release: () => void },
+  ) {
+    this.#fd = opened?.fd ?? createPrivateFile(file);
+    this.#head = opened?.head ?? chainStart(runId);
+    this.#count = opened?.count ?? 0;
+    this.#release = opened?.release ?? (() => undefined);
   }
 
   static open(stateDir: string, runId: string): Journal {
-    return new Journal(join(ensureRunDir(stateDir, runId), 'journal.jsonl'));
+    const dir = ensureRunDir(stateDir, runId);
+    const release = claimJournal(dir, runId);
+    try {
+      return new Journal(join(dir, 'journal.jsonl'), runId, { fd: createPrivateFile(join(dir, 'journal.jsonl')), head: chainStart(runId), count: 0, release });
+    } catch (err) {
+      release();
+      throw err;
+    }
   }
 
-  /** Appends one record and fsyncs before returning. */
+  /**
+   * An existing run's journal, verified (chain, and the run record's anchor), to append to:
+   * a torn last line is cut so the next record starts on a line of its own.
+   */
+  static resume(stateDir: string, runId: string, anchor?: JournalAnchor): { journal: Journal; records: JournalRecord[] } {
+    const file = journalPath(stateDir, runId);
+    const fd = checkRunDir(stateDir, runId) ? openPrivateAppend(file) : undefined;
+    if (fd === undefined) throw new InputError(`no journal at ${file}`);
+    let release: (() => void) | undefined;
+    try {
+      release = claimJournal(runDir(stateDir, runId), runId);
+      const v = verifyJournal(readFileSync(fd, 'utf8'), file, runId);
+      checkAnchor(v, anchor, file);
+      if (v.tornAt !== undefined) ftruncateSync(fd, v.tornAt);
+      if (v.unterminated) writeAll(fd, '\n');
+      const journal = new Journal(file, runId, { fd, head: v.heads[v.heads.length - 1], count: v.records.length, release });
+      return { journal, records: v.records };
+    } catch (err) {
+      release?.();
+      closeSync(fd);
+      throw err;
+    }
+  }
+
+  /** Where the chain stands: kept in the run record so records cut from the tail are seen. */
+  get anchor(): JournalAnchor {
+    return { records: this.#count, head: this.#head };
+  }
+
+  /** Appends one record, chained to the previous one, and fsyncs before returning. */
   write(entry: JournalEntry): void {
-    const record = { ...entry, at: new Date().toISOString() };
-    writeSync(this.#fd, JSON.stringify(record) + '\n');
+    const line = JSON.stringify({ prev: this.#head, ...entry, at: new Date().toISOString() });
+    writeAll(this.#fd, line + '\n');
     fsyncSync(this.#fd);
+    this.#head = lineHash(line);
+    this.#count++;
   }
 
   close(): void {
     closeSync(this.#fd);
+    this.#release();
   }
 }
 
-/** Reads a journal; a torn last line (killed mid-write) is ignored, other bad lines are errors. */
-export function readJournal(file: string): JournalRecord[] {
-  if (!existsSync(file)) throw new InputError(`no journal at ${file}`);
-  const lines = readFileSync(file, 'utf8').split('\n');
-  const out: JournalRecord[] = [];
-  lines.forEach((line, i) => {
-    if (line.trim() === '') return;
-    try {
-      out.push(JSON.parse(line) as JournalRecord);
-    } catch {
-      if (i < lines.length - 1 && lines.slice(i + 1).some((l) => l.trim() !== '')) {
-        throw new InputError(`${file}:${i + 1}: journal record is not valid JSON`);
-      }
-    }
-  });
-  return out;
+/**
+ * Reads and verifies a journal (see journal-chain.ts): a torn last line is ignored, a line that
+ * is not a record is an input error, a broken chain is refused.
+ */
+export function readJournal(file: string, runId: string, anchor?: JournalAnchor): JournalRecord[] {
+  const text = readPrivateFile(file);
+  if (text === undefined) throw new InputError(`no journal at ${file}`);
+  const v = verifyJournal(text, file, runId);
+  checkAnchor(v, anchor, file);
+  return v.records;
 }
 
 export interface PendingUndo {

@@ -6,7 +6,8 @@
  * a plan at all); since anyone can recompute the digest, apply also re-makes the plan from its
  * playbook (plan-source.ts).
  */
-import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { writeFileReplacing } from '../util/private-fs.js';
 import { z } from 'zod';
 import { isSecretName, Secret } from '../util/secret.js';
 import { PlanFileError } from '../util/errors.js';
@@ -72,12 +73,15 @@ export function planDigest(body: PlanBody): string {
   return sha256Hex(canonicalJson(body));
 }
 
-/** Writes the plan (mode 0600) and returns its digest. */
+/**
+ * Writes the plan and returns its digest. The file is always a new one of ours (mode 0600,
+ * temp file + rename): an existing file at `path`, whoever owns it, is replaced, not written
+ * into, so it cannot keep a foreign owner or a link to somewhere else.
+ */
 export function writePlanFile(path: string, body: PlanBody): string {
   const digest = planDigest(body);
   const doc: PlanDocument = { ...body, digest };
-  writeFileSync(path, JSON.stringify(doc, null, 2) + '\n', { mode: 0o600 });
-  chmodSync(path, 0o600);
+  writeFileReplacing(path, JSON.stringify(doc, null, 2) + '\n');
   return digest;
 }
 

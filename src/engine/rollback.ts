@@ -4,7 +4,6 @@
  * died mid-change, and restoring observed state is safe either way). Records `undone`, and
  * reports by name what could not be restored with the command that would restore it.
  */
-import { join } from 'node:path';
 import type { Inventory } from '../inventory/types.js';
 import { selectHosts } from '../inventory/pattern.js';
 import type { ResolveOptions } from '../transport/spec.js';
@@ -13,7 +12,7 @@ import { undoChange, type UndoProblem } from './applier.js';
 import { manualCommand } from './execute.js';
 import { silent } from './events.js';
 import { eachHost, specsFor, type EngineDeps } from './fleet.js';
-import { Journal, pendingUndos, readJournal, runDir, type PendingUndo } from './journal.js';
+import { Journal, pendingUndos, type PendingUndo } from './journal.js';
 import { DEFAULT_LOCK_PATH, remoteLock } from './lock.js';
 import { currentUser, readRunRecord, summarize, writeRunRecord, type HostOutcome, type RunResult } from './run-record.js';
 
@@ -33,17 +32,19 @@ export interface RollbackResult extends RunResult {
 export async function rollbackRun(opts: RollbackOptions, deps: EngineDeps = {}): Promise<RollbackResult> {
   const emit = deps.emit ?? silent;
   const record = readRunRecord(opts.stateDir, opts.runId);
-  const journalFile = join(runDir(opts.stateDir, opts.runId), 'journal.jsonl');
-  const records = readJournal(journalFile);
   const limitHosts = opts.limit ? new Set(selectHosts(opts.inventory, opts.limit).map((h) => h.name)) : undefined;
+  // Every record is checked against the run's chain before any undo runs; the journal is
+  // then kept open to record what was undone.
+  const { journal, records } = Journal.resume(opts.stateDir, opts.runId, record.journal);
   const pending = pendingUndos(records, limitHosts);
   const byHost = new Map<string, PendingUndo[]>();
   for (const p of pending) byHost.set(p.host, [...(byHost.get(p.host) ?? []), p]);
-  for (const host of byHost.keys()) {
-    if (!opts.inventory.hosts.has(host)) throw new InputError(`host ${host} of run ${opts.runId} is not in ${opts.inventory.file}; give the inventory with -i`);
+  const missing = [...byHost.keys()].find((host) => !opts.inventory.hosts.has(host));
+  if (missing !== undefined) {
+    journal.close();
+    throw new InputError(`host ${missing} of run ${opts.runId} is not in ${opts.inventory.file}; give the inventory with -i`);
   }
   const hosts = [...byHost.keys()].map((h) => opts.inventory.hosts.get(h)!);
-  const journal = new Journal(journalFile);
   const problems: UndoProblem[] = [];
   const lock = deps.lock ?? remoteLock;
   let outcomes: HostOutcome[];
@@ -54,8 +55,10 @@ export async function rollbackRun(opts: RollbackOptions, deps: EngineDeps = {}):
       emit({ type: 'host-start', host: conn.name });
       const lockVar = opts.inventory.hosts.get(conn.name)!.vars.mtafleet_lock_path;
       const lockPath = typeof lockVar === 'string' && lockVar.startsWith('/') ? lockVar : DEFAULT_LOCK_PATH;
+      // The lock is taken as the undo actions run: as root when any of them uses become.
+      const become = (byHost.get(conn.name) ?? []).some((p) => p.undo.some((a) => a.become === true));
       // The rollback acts as the run it undoes: it may take over that run's (stale) lock only.
-      await lock.acquire(conn, lockPath, { run: opts.runId, time: new Date().toISOString(), user: currentUser() }, { takeOverFrom: opts.runId });
+      await lock.acquire(conn, lockPath, { run: opts.runId, time: new Date().toISOString(), user: currentUser() }, { takeOverFrom: opts.runId, become });
       reached.add(conn.name);
       const mine: UndoProblem[] = [];
       let undone = 0;
@@ -66,7 +69,7 @@ export async function rollbackRun(opts: RollbackOptions, deps: EngineDeps = {}):
           else undone++;
         }
       } finally {
-        await lock.release(conn, lockPath, opts.runId);
+        await lock.release(conn, lockPath, opts.runId, { become });
       }
       problems.push(...mine);
       // A change without undo (a command) is reported, but only a failed undo fails the host.
@@ -87,7 +90,7 @@ export async function rollbackRun(opts: RollbackOptions, deps: EngineDeps = {}):
     journal.close();
   }
   const rollbacks = [...((record as { rollbacks?: unknown[] }).rollbacks ?? []), { at: new Date().toISOString(), user: currentUser(), hosts: outcomes }];
-  writeRunRecord(opts.stateDir, { ...record, rollbacks } as typeof record);
+  writeRunRecord(opts.stateDir, { ...record, rollbacks, journal: journal.anchor } as typeof record);
   return { runId: opts.runId, check: false, hosts: outcomes, summary: summarize(outcomes), notRun: [], problems };
 }
 

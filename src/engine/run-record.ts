@@ -1,9 +1,11 @@
 /** run.json: the run history entry `mtafleet runs` shows (when, who, playbook, hosts, outcome). */
-import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../util/errors.js';
-import { ensureRunDir, runDir, runsDir } from './journal.js';
+import { checkPrivateDir, readPrivateFile, writeFileReplacing } from '../util/private-fs.js';
+import { checkRunDir, ensureRunDir, runDir, runsDir } from './journal.js';
+import type { JournalAnchor } from './journal-chain.js';
 
 export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable' | 'refused';
 
@@ -32,6 +34,8 @@ export interface RunRecord extends RunResult {
   playbook: string | null;
   inventory: string | null;
   planFile?: string | null;
+  /** The journal's chain head when the run (or its latest rollback) ended. */
+  journal?: JournalAnchor;
 }
 
 export function newRunId(now = new Date()): string {
@@ -54,29 +58,31 @@ export function summarize(hosts: HostOutcome[]): Record<HostStatus, number> {
 }
 
 export function writeRunRecord(stateDir: string, record: RunRecord): void {
-  const dir = ensureRunDir(stateDir, record.runId);
-  const file = join(dir, 'run.json');
-  const tmp = `${file}.tmp`;
-  writeFileSync(tmp, JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
-  renameSync(tmp, file);
+  writeFileReplacing(join(ensureRunDir(stateDir, record.runId), 'run.json'), JSON.stringify(record, null, 2) + '\n');
 }
 
 export function readRunRecord(stateDir: string, runId: string): RunRecord {
+  const record = checkRunDir(stateDir, runId) ? readRecordFile(stateDir, runId) : undefined;
+  if (record === undefined) throw new InputError(`no run "${runId}" in ${runsDir(stateDir)}`);
+  return record;
+}
+
+/** run.json of a checked run dir, read as a private file; undefined if there is none. */
+function readRecordFile(stateDir: string, runId: string): RunRecord | undefined {
   const file = join(runDir(stateDir, runId), 'run.json');
-  if (!existsSync(file)) throw new InputError(`no run "${runId}" in ${runsDir(stateDir)}`);
+  const text = readPrivateFile(file);
+  if (text === undefined) return undefined;
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as RunRecord;
+    return JSON.parse(text) as RunRecord;
   } catch (err) {
     throw new InputError(`${file} is not valid JSON: ${(err as Error).message}`);
   }
 }
 
-/** All runs, newest first. */
+/** All runs, newest first (every run dir and record checked as private). */
 export function listRuns(stateDir: string): RunRecord[] {
-  const dir = runsDir(stateDir);
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((id) => existsSync(join(dir, id, 'run.json')))
-    .map((id) => readRunRecord(stateDir, id))
+  if (!checkPrivateDir(stateDir) || !checkPrivateDir(runsDir(stateDir))) return [];
+  return readdirSync(runsDir(stateDir))
+    .flatMap((id) => (checkRunDir(stateDir, id) ? (readRecordFile(stateDir, id) ?? []) : []))
     .sort((a, b) => b.startedAt.localeCompare(a.startedAt));
 }

@@ -164,7 +164,7 @@ export async function runPlaybook(opts: LiveRunOptions, deps: EngineDeps = {}): 
   } finally {
     journal.close();
   }
-  return tally.finish(opts.stateDir, record, runId);
+  return tally.finish(opts.stateDir, { ...record, journal: journal.anchor }, runId);
 }
 
 function fileSha(path: string): string {

@@ -58,7 +58,7 @@ export function renderSetupScript(opts: { hostName: string; paths: HostPaths; ss
     `mount --bind ${q(p.runnerState)} /var/lib/mtafleet`,
     `mount --bind ${q(p.home)} /root`,
     `mount --bind ${q(p.mnt)} /mnt`,
-    // A private /run/lock (/var/lock links there): per-host locks such as mtafleet's run lock
+    // A private /run/lock (/var/lock links there): per-host locks (e.g. a run lock configured there)
     // must not be shared by every lab host, as they would be on the machine's /run.
     'mount -t tmpfs -o mode=1777,size=1m,nosuid,nodev,noexec mtafleet-lab-lock /run/lock',
     `mkdir -p ${q(HOST_MOUNT_DIR)} /run/sshd`,

@@ -1,10 +1,12 @@
 /**
- * The accounting cursor store: one JSON file per host in the runner's state directory
- * (never on the host). A missing, unreadable or foreign file is no cursor: the next audit
- * then analyses the whole window, which is always correct, only slower.
+ * The accounting cursor store: one JSON file per host in the runner's private state directory
+ * (never on the host). A missing file, or one that is not a cursor, is no cursor: the next
+ * audit then analyses the whole window, which is always correct, only slower. A cursor file
+ * or dir that is not private to us (another owner, a symlink, group/other access) is refused:
+ * its values go back to the host script.
  */
-import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { checkPrivateDir, ensurePrivateDir, readPrivateFile, writeFileReplacing } from '../util/private-fs.js';
 import { z } from 'zod';
 import { dict } from '../util/dict.js';
 import type { AccountingCursor } from './accounting-merge.js';
@@ -72,14 +74,17 @@ export function cursorPath(stateDir: string, host: string): string {
   return join(stateDir, 'accounting', `${safe.startsWith('.') ? `%2e${safe.slice(1)}` : safe}.json`);
 }
 
+/** The cursor dir, created private if missing (call before touching any host). */
+export function ensureCursorDir(stateDir: string): string {
+  ensurePrivateDir(stateDir, true);
+  return ensurePrivateDir(join(stateDir, 'accounting'));
+}
+
 /** The host's saved cursor, or undefined (none yet, or not readable as a cursor). */
 export function loadAccountingCursor(stateDir: string, host: string): AccountingCursor | undefined {
-  let text: string;
-  try {
-    text = readFileSync(cursorPath(stateDir, host), 'utf8');
-  } catch {
-    return undefined;
-  }
+  if (!checkPrivateDir(stateDir) || !checkPrivateDir(join(stateDir, 'accounting'))) return undefined;
+  const text = readPrivateFile(cursorPath(stateDir, host));
+  if (text === undefined) return undefined;
   try {
     const parsed = CursorSchema.safeParse(JSON.parse(text));
     return parsed.success ? (parsed.data as AccountingCursor) : undefined;
@@ -88,13 +93,8 @@ export function loadAccountingCursor(stateDir: string, host: string): Accounting
   }
 }
 
-/** Saves atomically (temp file + rename); directory mode 0700, file mode 0600. */
+/** Saves atomically (temp file + rename) in the private cursor dir: dir 0700, file 0600. */
 export function saveAccountingCursor(stateDir: string, host: string, cursor: AccountingCursor): void {
-  const path = cursorPath(stateDir, host);
-  const dir = join(stateDir, 'accounting');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  chmodSync(dir, 0o700);
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(cursor), { mode: 0o600 });
-  renameSync(tmp, path);
+  ensureCursorDir(stateDir);
+  writeFileReplacing(cursorPath(stateDir, host), JSON.stringify(cursor));
 }

@@ -13,7 +13,7 @@ import { spoolDiskProbe, type SpoolDiskFacts } from './spool-disk.js';
 import type { Probe } from './types.js';
 
 export type { AccountingCursor };
-export { loadAccountingCursor, saveAccountingCursor } from './accounting-cursor.js';
+export { ensureCursorDir, loadAccountingCursor, saveAccountingCursor } from './accounting-cursor.js';
 export type { AccountingFacts, ConfigFacts, CpuFacts, FdFacts, PmtaStatusFacts, PortsFacts, SpoolDiskFacts };
 export { buildProbeScript, splitProbeOutput };
 export type { BatchOptions };

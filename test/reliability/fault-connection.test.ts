@@ -138,7 +138,7 @@ describe('the SSH connection drops mid-run', () => {
     }
     expect(back.code, back.stdout + back.stderr).toBe(0);
     expect(restored).toBe(start.mta01);
-    expect((await lab.run('mta01', 'ls -d /var/lock/mtafleet.lock 2>/dev/null || echo free')).stdout.trim()).toBe('free');
+    expect((await lab.run('mta01', 'ls -d /var/lib/mtafleet/run.lock 2>/dev/null || echo free')).stdout.trim()).toBe('free');
   });
 
   it('a rollback while the host stays unreachable names every change not restored and how to restore it; later it completes', async () => {

@@ -78,7 +78,7 @@ describe(`runner killed with SIGKILL at a random action (${SEEDS} seeds from ${S
     const back = await ws.cli(['rollback', runId!, '--format', 'json']);
     expect(back.code, `${where}: ${back.stdout}${back.stderr}`).toBe(0);
     expect(await snapshot(lab, HOST), where).toBe(start);
-    const lock = await lab.run(HOST, 'ls -d /var/lock/mtafleet.lock 2>/dev/null || echo free');
+    const lock = await lab.run(HOST, 'ls -d /var/lib/mtafleet/run.lock 2>/dev/null || echo free');
     expect(lock.stdout.trim(), `${where}: the rollback must release the killed run's lock`).toBe('free');
   });
 

@@ -72,7 +72,7 @@ ls -a /var/spool
 echo "in ${STATE_DIR}:"; ls -A ${STATE_DIR} 2>/dev/null
 ls -d ${MP} 2>/dev/null || echo "no ${MP}"
 grep -E '^<spool ' /etc/pmta/config
-ls -d /var/lock/mtafleet.lock 2>/dev/null || echo lock-free
+ls -d /var/lib/mtafleet/run.lock 2>/dev/null || echo lock-free
 true`,
   );
   return (await snapshot(lab, host)) + extra;

@@ -55,7 +55,7 @@ describe('spool-migrate on the lab', () => {
     };
     const system = () => sh(`sha256sum /etc/pmta/config /etc/fstab; findmnt -n -o TARGET,SOURCE ${MP} || echo ${MP} unmounted; blkid -p ${host.nvmeDevice} || echo no-signature`);
 
-    // The lab host's own /run/lock (the run lock /var/lock/mtafleet.lock is per host).
+    // The lab host's own /run/lock (a lock configured under /var/lock is per host).
     expect((await sh('findmnt -n -o FSTYPE,SOURCE /run/lock')).trim()).toMatch(/^tmpfs\s+mtafleet-lab-lock$/);
     await sh(`pmta inject ${QUEUED} --domain hold.test`);
     const m0 = await held('/var/spool/pmta');

@@ -128,7 +128,7 @@ describe('applyHost', () => {
     const body = await planPlaybook({ playbook: pb, inventory: { ...inventory, file: '/dev/null' }, extraVars: {}, forks: 1 }, deps);
     const plan = { ...body.plays[0].hosts[0] };
     const h1 = conns.get('h1')!;
-    const journal = new Journal(join(dir(), 'apply.jsonl'));
+    const journal = new Journal(join(dir(), 'apply.jsonl'), 'r');
     const opts = { runId: 'r', user: 'u', journal, autoRollback: true, emit: () => undefined, kinds: KINDS, lock: deps.lock, lockPath: '/l', become: false, playIndex: 0 };
     h1.files.set('/a', 'hand-edit');
     const refused = await applyHost(h1, plan, opts);
@@ -149,7 +149,7 @@ describe('applyHost with a refused task', () => {
     const pb = parsePlaybook('/pb.yaml', `- hosts: mta\n  tasks:\n    - { name: one, fake: { key: /a, value: "1" } }\n    - { name: two, fake: { key: /a, value: "2" } }\n`);
     const body = await planPlaybook({ playbook: pb, inventory: { ...inventory, file: '/dev/null' }, extraVars: {}, forks: 1 }, deps);
     const h1 = conns.get('h1')!;
-    const journal = new Journal(join(dir(), 'refused.jsonl'));
+    const journal = new Journal(join(dir(), 'refused.jsonl'), 'r');
     const r = await applyHost(h1, body.plays[0].hosts[0], {
       runId: 'r', user: 'u', journal, autoRollback: true, emit: () => undefined, kinds: KINDS, lock: deps.lock, lockPath: '/l', become: false, playIndex: 0,
     });

@@ -19,7 +19,7 @@ function setup(yaml: string, host = invHost('h1')) {
   const pb = parsePlaybook('/pb.yaml', yaml);
   const prepared = prepareHost(pb, 0, host, {});
   const conn = new FakeHost(host.name);
-  const journal = new Journal(join(dir(), `${Math.random().toString(36).slice(2)}.jsonl`));
+  const journal = new Journal(join(dir(), `${Math.random().toString(36).slice(2)}.jsonl`), 'r1');
   const events: EngineEvent[] = [];
   const opts = { runId: 'r1', user: 'u', journal, autoRollback: true, emit: (e: EngineEvent) => events.push(e), kinds: KINDS, lock: memoryLock() };
   return { pb, prepared, conn, journal, events, opts };
