@@ -13,7 +13,7 @@ import { argv, type Command } from '../transport/quote.js';
 import { forEachHost, resolveConnectionSpec, type HostOutcome } from '../transport/index.js';
 import type { ExecResult } from '../transport/types.js';
 import { exitCodeFor, InputError } from '../util/errors.js';
-import { addCommonOptions, addInventoryOptions, forksOption, type CommonOptions } from './common.js';
+import { addCommonOptions, addInventoryOptions, connectionOptionsFrom, forksOption, type CommonOptions } from './common.js';
 
 interface ExecCommandOptions extends CommonOptions {
   inventory: string;
@@ -74,14 +74,12 @@ async function runExec(words: string[], opts: ExecCommandOptions): Promise<numbe
   const specs = hosts.map((host) =>
     resolveConnectionSpec(host, {
       inventory,
-      knownHostsFile: opts.knownHosts,
-      acceptNewHostKeys: opts.acceptNewHostKeys,
-      sshConfigFile: opts.sshConfig,
+      ...connectionOptionsFrom(opts),
       commandTimeoutMs: opts.timeout,
     }),
   );
   const become = opts.become ? true : undefined;
-  const outcomes = await forEachHost(specs, opts.forks, (conn) => conn.exec(command, { become }), {
+  const outcomes = await forEachHost(specs, opts.forks, (conn) => conn.exec(command, { become, partialOutput: true }), {
     onDone: (outcome) => {
       if (opts.format === 'text') process.stdout.write(renderText(outcome));
     },

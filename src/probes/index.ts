@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from '../transport/quote.js';
+import { truncatedMessage } from '../transport/output-limit.js';
 import type { HostConnection } from '../transport/types.js';
 import { accountingProbe, makeAccountingProbe, type AccountingFacts } from './accounting.js';
 import type { AccountingCursor } from './accounting-merge.js';
@@ -127,8 +128,10 @@ async function runProbesWith(
   const probes = ALL_PROBES.map((p) => (p.name === accountingProbe.name ? (accounting.probe as Probe<unknown>) : p));
   const { accountingCursor: _cursor, become: _become, timeoutMs: _timeout, ...batchOptions } = options;
   const command = script(probes, batchOptions);
-  const result = await conn.exec(command, { become: options.become, timeoutMs: options.timeoutMs ?? 600_000 });
+  const result = await conn.exec(command, { become: options.become, timeoutMs: options.timeoutMs ?? 600_000, partialOutput: true, label: 'the probe batch' });
   const facts = collectFacts(result.stdout, probes);
+  // Probes whose section was cut off are listed as unavailable; say why.
+  if (result.truncated) facts.warnings.push(truncatedMessage(conn.name, 'the probe batch', result.truncated, result.truncated.limit));
   const cursor = facts.facts.accounting ? accounting.takeCursor() : undefined;
   if (cursor) facts.accountingCursor = cursor;
   if (result.exitCode !== 0) {

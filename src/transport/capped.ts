@@ -38,13 +38,22 @@ export class CappedBuffer {
 /** Default per-stream cap of one command's stdout or stderr (mtafleet_max_output, MTAFLEET_MAX_OUTPUT). */
 export const DEFAULT_MAX_OUTPUT_BYTES = 8 * 1024 * 1024;
 
-/** "16M", "512k", "1g", "65536" -> bytes; undefined when the text is not a size. */
-export function parseByteSize(text: string): number | undefined {
-  const m = /^\s*(\d+)\s*([kmg]?)i?b?\s*$/i.exec(text);
+/** Below this the small outputs mtafleet itself parses (locks, stat, listings) could be cut. */
+export const MIN_MAX_OUTPUT_BYTES = 64 * 1024;
+export const MAX_MAX_OUTPUT_BYTES = 1024 ** 3;
+export const MAX_OUTPUT_RULE = 'must be a size between 64k and 1g (bytes, or with k, m or g: 512k, 8m)';
+
+/**
+ * A per-stream output cap from text or a number: "8m", "512k", "1g", "65536", 65536 -> bytes;
+ * undefined when it is not a size within [64 KiB, 1 GiB].
+ */
+export function parseMaxOutput(value: unknown): number | undefined {
+  const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value : '';
+  const m = /^\s*(\d+)\s*([kmg]?)(?:i?b)?\s*$/i.exec(text);
   if (!m) return undefined;
   const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
   const n = Number(m[1]) * unit;
-  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+  return Number.isSafeInteger(n) && n >= MIN_MAX_OUTPUT_BYTES && n <= MAX_MAX_OUTPUT_BYTES ? n : undefined;
 }
 
 /** 16777216 -> "16 MiB", for messages. */

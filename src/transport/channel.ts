@@ -5,6 +5,7 @@
 import type { Client, ClientChannel } from 'ssh2';
 import { ExecError } from '../util/errors.js';
 import { SudoStderrFilter, type SudoExchange } from './become.js';
+import { CappedBuffer } from './capped.js';
 import type { Command } from './quote.js';
 
 export interface RawResult {
@@ -13,6 +14,8 @@ export interface RawResult {
   exitCode: number | null;
   signal: string | null;
   durationMs: number;
+  /** Bytes dropped past RunOptions.maxOutputBytes (0 when the whole output was kept). */
+  discarded: { stdout: number; stderr: number };
 }
 
 export interface RunOptions {
@@ -22,6 +25,8 @@ export interface RunOptions {
   stdin?: string | Buffer;
   timeoutMs: number;
   exchange?: SudoExchange;
+  /** Keep at most this many bytes of stdout and of stderr; the rest is read and dropped. */
+  maxOutputBytes: number;
 }
 
 /**
@@ -67,13 +72,13 @@ function collect(
   resolve: (r: RawResult) => void,
   reject: (e: Error) => void,
 ): void {
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
+  const out = new CappedBuffer(opts.maxOutputBytes);
+  const err = new CappedBuffer(opts.maxOutputBytes);
   let exitCode: number | null = null;
   let signal: string | null = null;
   let sawExit = false;
   let settled = false;
-  const filter = opts.exchange ? new SudoStderrFilter(opts.exchange) : undefined;
+  const filter = opts.exchange ? new SudoStderrFilter(opts.exchange, opts.maxOutputBytes) : undefined;
 
   const timer = setTimeout(() => {
     if (settled) return;
@@ -113,7 +118,8 @@ function collect(
       reject(new ExecError(`${opts.hostName}: connection lost while running "${commandWord(opts.label)}"`));
       return;
     }
-    resolve({ stdout: Buffer.concat(out), stderr: Buffer.concat(err), exitCode, signal, durationMs: Date.now() - started });
+    const discarded = { stdout: out.discarded, stderr: err.discarded + (filter?.discarded ?? 0) };
+    resolve({ stdout: out.toBuffer(), stderr: err.toBuffer(), exitCode, signal, durationMs: Date.now() - started, discarded });
   });
   stream.on('error', (e: Error) => {
     clearTimeout(timer);
