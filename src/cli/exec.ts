@@ -81,7 +81,8 @@ async function runExec(words: string[], opts: ExecCommandOptions): Promise<numbe
   const become = opts.become ? true : undefined;
   const outcomes = await forEachHost(specs, opts.forks, (conn) => conn.exec(command, { become, partialOutput: true }), {
     onDone: (outcome) => {
-      if (opts.format === 'text') process.stdout.write(renderText(outcome));
+      // Piece by piece: up to twice mtafleet_max_output of host text is never copied into one string.
+      if (opts.format === 'text') for (const part of renderTextParts(outcome)) process.stdout.write(part);
     },
   });
   if (opts.format === 'json') process.stdout.write(`${JSON.stringify(outcomes.map(toJson), null, 2)}\n`);
@@ -93,15 +94,22 @@ async function runExec(words: string[], opts: ExecCommandOptions): Promise<numbe
 
 /** Like ansible's ad-hoc output: `mta01 | rc=0 >>` then the output. */
 export function renderText(o: HostOutcome<ExecResult>): string {
-  if (o.status === 'unreachable') return `${o.name} | UNREACHABLE! => ${o.error?.message ?? 'unreachable'}\n`;
-  if (o.status === 'failed') return `${o.name} | FAILED! => ${o.error?.message ?? 'failed'}\n`;
+  return renderTextParts(o).join('');
+}
+
+export function renderTextParts(o: HostOutcome<ExecResult>): string[] {
+  if (o.status === 'unreachable') return [`${o.name} | UNREACHABLE! => ${o.error?.message ?? 'unreachable'}\n`];
+  if (o.status === 'failed') return [`${o.name} | FAILED! => ${o.error?.message ?? 'failed'}\n`];
   const r = o.value!;
   const status = r.exitCode === null ? `signal=${r.signal ?? '?'}` : `rc=${r.exitCode}`;
   const label = r.exitCode === 0 ? '' : ' FAILED |';
-  let text = `${o.name} |${label} ${status} >>\n`;
-  if (r.stdout) text += ensureNewline(r.stdout);
-  if (r.stderr) text += ensureNewline(r.stderr);
-  return text;
+  const parts = [`${o.name} |${label} ${status} >>\n`];
+  for (const text of [r.stdout, r.stderr]) {
+    if (!text) continue;
+    parts.push(text);
+    if (!text.endsWith('\n')) parts.push('\n');
+  }
+  return parts;
 }
 
 export function toJson(o: HostOutcome<ExecResult>): ExecJsonHost {
@@ -114,9 +122,6 @@ export function toJson(o: HostOutcome<ExecResult>): ExecJsonHost {
   };
 }
 
-function ensureNewline(s: string): string {
-  return s.endsWith('\n') ? s : `${s}\n`;
-}
 
 function parseSeconds(value: string): number {
   const n = Number(value);

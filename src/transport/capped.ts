@@ -4,25 +4,21 @@
  * the host sends (issue #13 item 7).
  */
 export class CappedBuffer {
-  readonly #chunks: Buffer[] = [];
+  /** The kept bytes, copied out of each chunk, so no chunk outlives its 'data' event. */
+  #buf: Buffer = Buffer.alloc(0);
   #kept = 0;
   #discarded = 0;
 
   constructor(readonly limit: number) {}
 
   push(chunk: Buffer): void {
-    const room = this.limit - this.#kept;
-    if (chunk.length <= room) {
-      this.#chunks.push(chunk);
-      this.#kept += chunk.length;
-      return;
+    const take = Math.max(0, Math.min(this.limit - this.#kept, chunk.length));
+    if (take > 0) {
+      this.#reserve(this.#kept + take);
+      chunk.copy(this.#buf, this.#kept, 0, take);
+      this.#kept += take;
     }
-    // Copy the kept part: a view would pin the whole (possibly large) chunk in memory.
-    if (room > 0) {
-      this.#chunks.push(Buffer.from(chunk.subarray(0, room)));
-      this.#kept = this.limit;
-    }
-    this.#discarded += chunk.length - Math.max(room, 0);
+    this.#discarded += chunk.length - take;
   }
 
   /** Bytes dropped because the limit was reached. */
@@ -30,8 +26,17 @@ export class CappedBuffer {
     return this.#discarded;
   }
 
+  /** The kept bytes (a view: no copy). */
   toBuffer(): Buffer {
-    return Buffer.concat(this.#chunks, this.#kept);
+    return this.#buf.subarray(0, this.#kept);
+  }
+
+  /** Grows by doubling, never past the limit. */
+  #reserve(size: number): void {
+    if (size <= this.#buf.length) return;
+    const grown = Buffer.allocUnsafe(Math.min(this.limit, Math.max(size, this.#buf.length * 2, 4096)));
+    this.#buf.copy(grown, 0, 0, this.#kept);
+    this.#buf = grown;
   }
 }
 

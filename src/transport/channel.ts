@@ -6,7 +6,7 @@ import type { Client, ClientChannel } from 'ssh2';
 import { ExecError } from '../util/errors.js';
 import { SudoStderrFilter, type SudoExchange } from './become.js';
 import { CappedBuffer } from './capped.js';
-import { DroppedBytes } from './reclaim.js';
+import { ReceivedBytes } from './reclaim.js';
 import type { Command } from './quote.js';
 
 export interface RawResult {
@@ -96,18 +96,14 @@ function collect(
     stream.end();
   };
 
-  const dropped = new DroppedBytes();
+  const received = new ReceivedBytes();
   stream.on('data', (chunk: Buffer) => {
-    const before = out.discarded;
     out.push(chunk);
-    dropped.add(out.discarded - before);
+    received.add(chunk.length);
   });
   stream.stderr.on('data', (chunk: Buffer) => {
-    if (!filter) {
-      const before = err.discarded;
-      err.push(chunk);
-      return void dropped.add(err.discarded - before);
-    }
+    received.add(chunk.length);
+    if (!filter) return void err.push(chunk);
     const step = filter.push(chunk);
     if (step.passOn.length > 0) err.push(step.passOn);
     if (step.sendPassword) stream.write(`${opts.exchange!.password.reveal()}\n`);

@@ -1,9 +1,9 @@
 /**
- * Output past the cap is dropped, but each dropped ssh2 packet is a Buffer whose memory V8
- * frees only at its next collection, which it starts late for memory outside its heap:
- * 150 MB of dropped output left ~40 MB of dead buffers in the runner. A young-generation
- * collection (about a millisecond: the dead buffers are young) every RECLAIM_EVERY dropped
- * bytes keeps that bounded. `gc` is reached through V8's own flag, as --expose-gc would.
+ * Every ssh2 packet of output is a Buffer that is dead once copied or dropped, but V8 frees
+ * such memory (outside its heap) only at a collection it starts late: 150 MB of output left
+ * ~40 MB of dead buffers in the runner. A collection every RECLAIM_EVERY bytes received
+ * (a few ms: the heap is small) keeps that bounded; commands printing less never trigger it.
+ * `gc` is reached through V8's own flag, as node --expose-gc would.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -24,8 +24,8 @@ function getGc(): Gc | null {
   return gc;
 }
 
-/** Counts dropped bytes; collects once per RECLAIM_EVERY of them. */
-export class DroppedBytes {
+/** Counts received bytes; collects once per RECLAIM_EVERY of them. */
+export class ReceivedBytes {
   #sinceLast = 0;
   add(n: number): void {
     this.#sinceLast += n;
