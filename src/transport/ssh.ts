@@ -218,7 +218,7 @@ export class SshHostConnection implements HostConnection {
     const r = await this.#run(command, options);
     const what = options.label ?? `"${commandWord(command)}"`;
     const limit = this.#maxOutputBytes;
-    if (r.discarded.stdout > 0 && !options.partialOutput) throw new OutputTooLargeError(truncatedMessage(this.name, what, r.discarded, limit));
+    if (r.discarded.stdout > 0 && !options.partialOutput) throw new OutputTooLargeError(`${truncatedMessage(this.name, what, r.discarded, limit)}; a partial output is never used`);
     const result: ExecResult = {
       stdout: r.stdout.toString('utf8'),
       stderr: r.stderr.toString('utf8'),

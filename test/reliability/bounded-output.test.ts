@@ -13,6 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { filesUnder, runCli, startOneHost, type OneHost } from './fixture.js';
+import { connect } from '../../src/transport/ssh.js';
+import { resolveConnectionSpec } from '../../src/transport/spec.js';
+import { argv } from '../../src/transport/quote.js';
+import { OutputTooLargeError } from '../../src/util/errors.js';
 
 const MB = 1024 * 1024;
 const BIG = 150 * MB;
@@ -130,7 +134,27 @@ describe('bounded host output (real sshd)', () => {
     expect(Object.keys(host.facts)).toEqual(expect.arrayContaining(['cpu', 'spool', 'ports']));
   }, 240_000);
 
-  it('a file larger than the cap is never planned from: the step fails, nothing is written, no undo holds a cut file', async () => {
+  it('a command whose stdout is parsed fails when it was cut; one only shown gets `truncated`', async () => {
+    const vars = { ansible_host: '127.0.0.1', ansible_port: fx.sshd.port, ansible_user: 'root', ansible_ssh_private_key_file: fx.sshd.clientKeyPath, mtafleet_known_hosts: fx.knownHosts, mtafleet_max_output: '64k' };
+    const conn = await connect(resolveConnectionSpec({ name: 'h1', vars, groups: [] }));
+    try {
+      const big = argv('head', '-c', '200000', '/dev/zero');
+      await expect(conn.exec(big)).rejects.toThrow(OutputTooLargeError);
+      await expect(conn.exec(big)).rejects.toThrow('h1: "head" printed more than 64 KiB on stdout (mtafleet_max_output); 131.3 KiB of stdout over the limit; a partial output is never used');
+      const shown = await conn.exec(big, { partialOutput: true });
+      expect(shown.stdout).toHaveLength(64 * 1024);
+      expect(shown.truncated).toEqual({ stdout: 200000 - 64 * 1024, stderr: 0, limit: 64 * 1024 });
+      // stderr alone past the cap is cut and reported, never an error.
+      const noisy = await conn.exec(argv('sh', '-c', 'head -c 200000 /dev/zero >&2; echo ok'));
+      expect(noisy.stdout).toBe('ok\n');
+      expect(noisy.truncated?.stderr).toBe(200000 - 64 * 1024);
+      await expect(conn.readFile('/etc/hostname')).resolves.not.toBeNull();
+    } finally {
+      await conn.close();
+    }
+  }, 60_000);
+
+  it('a file larger than the cap is never planned from (file, pmta-config include): the step fails, nothing is written, no undo holds a cut file', async () => {
     const target = join(dir, 'large.txt');
     writeFileSync(target, 'keep me\n'.repeat(40_000)); // 320 KB
     const before = readFileSync(target);
@@ -143,6 +167,12 @@ describe('bounded host output (real sshd)', () => {
       expect(r.stdout + r.stderr).toMatch(/cannot read .*large\.txt: it is larger than 64 KiB \(mtafleet_max_output\); a partial copy is never used/);
     }
     expect(readFileSync(target).equals(before)).toBe(true);
+    // pmta-config reads every included file whole: a 150 MB include fails the plan, it is not skipped.
+    const pmta = join(dir, 'pmta.yaml');
+    writeFileSync(pmta, '- hosts: mta\n  tasks:\n    - name: threads\n      pmta-config: { directive: http-mgmt-port, value: "19001" }\n');
+    const r = await runCli(['plan', pmta, '-i', fx.inventory('pmta.yaml')], fx.env);
+    expect(r.code, r.stdout + r.stderr).toBe(2);
+    expect(r.stdout + r.stderr).toMatch(/cannot read .*big\.conf: it is larger than 8 MiB \(mtafleet_max_output\); a partial copy is never used/);
     // No journal or plan anywhere holds a part of the file as an undo.
     for (const f of filesUnder(fx.stateDir)) expect(readFileSync(f, 'latin1')).not.toContain(Buffer.from('keep me\n'.repeat(100)).toString('base64').slice(0, 200));
   }, 60_000);
