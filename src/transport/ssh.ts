@@ -217,7 +217,7 @@ export class SshHostConnection implements HostConnection {
   async exec(command: Command, options: ExecOptions = {}): Promise<ExecResult> {
     const r = await this.#run(command, options);
     const what = options.label ?? `"${commandWord(command)}"`;
-    const limit = this.#maxOutputBytes;
+    const limit = this.#maxOutputBytes * (options.capFactor ?? 1);
     if (r.discarded.stdout > 0 && !options.partialOutput) throw new OutputTooLargeError(`${truncatedMessage(this.name, what, r.discarded, limit)}; a partial output is never used`);
     const result: ExecResult = {
       stdout: r.stdout.toString('utf8'),
@@ -277,7 +277,7 @@ export class SshHostConnection implements HostConnection {
       stdin: options.stdin,
       timeoutMs,
       exchange: plan.exchange,
-      maxOutputBytes: this.#maxOutputBytes,
+      maxOutputBytes: this.#maxOutputBytes * (options.capFactor ?? 1),
     });
   }
 }

@@ -40,6 +40,8 @@ export interface ExecOptions {
    * `truncated` in the result instead.
    */
   partialOutput?: boolean;
+  /** This command may keep `capFactor` times the connection's maxOutputBytes (the probe batch). */
+  capFactor?: number;
   /** What the command is, for the truncation warning (default: its program name). */
   label?: string;
 }
