@@ -26,7 +26,7 @@ export interface AuditOptions {
   windowHours?: number;
   /** Run the fio benchmark of the spool disk (writes load: off by default). */
   benchmarkDisk?: boolean;
-  connection: { knownHostsFile?: string; acceptNewHostKeys?: boolean; sshConfigFile?: string };
+  connection: { knownHostsFile?: string; acceptNewHostKeys?: boolean; sshConfigFile?: string; maxOutputBytes?: number };
   onProgress?: (progress: AuditProgress) => void;
 }
 

@@ -9,7 +9,7 @@ import { auditExitCode, auditFleet, type AuditProgress, type FailOn } from '../a
 import { loadInventory, selectHosts } from '../inventory/index.js';
 import { AUDIT_FORMATS, renderAudit, summaryLine, writeReportFile, type AuditFormat } from '../report/index.js';
 import { renderJsonChunks } from '../report/json.js';
-import { addCommonOptions, addInventoryOptions, forksOption, parsePositiveInt, type CommonOptions } from './common.js';
+import { addCommonOptions, addInventoryOptions, connectionOptionsFrom, forksOption, parsePositiveInt, type CommonOptions } from './common.js';
 
 interface AuditCliOptions extends CommonOptions {
   inventory: string;
@@ -60,11 +60,7 @@ export async function runAudit(opts: AuditCliOptions): Promise<number> {
       ...(opts.window !== undefined ? { windowHours: opts.window } : {}),
       benchmarkDisk: opts.benchmarkDisk,
       ...(opts.incremental !== false ? { cursorStateDir: opts.stateDir } : {}),
-      connection: {
-        ...(opts.knownHosts !== undefined ? { knownHostsFile: opts.knownHosts } : {}),
-        acceptNewHostKeys: opts.acceptNewHostKeys,
-        ...(opts.sshConfig !== undefined ? { sshConfigFile: opts.sshConfig } : {}),
-      },
+      connection: connectionOptionsFrom(opts),
       ...(onProgress ? { onProgress } : {}),
     });
   const report = showProgress ? await withFleetProgress(hosts.length, audit) : await audit();

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { loadPlaybook, parseTagList, selectTasks, type Playbook } from '../playbook/index.js';
 import { homedir } from 'node:os';
+import { MAX_OUTPUT_RULE, parseMaxOutput } from '../transport/capped.js';
 import { join } from 'node:path';
 
 /** Flags every command that talks to hosts accepts (DESIGN.md "Common flags"). */
@@ -9,6 +10,7 @@ export interface CommonOptions {
   knownHosts?: string;
   acceptNewHostKeys: boolean;
   sshConfig?: string;
+  maxOutput?: number;
   verbose: number;
 }
 
@@ -23,6 +25,7 @@ export function addCommonOptions(cmd: Command): Command {
     .option('--known-hosts <file>', 'known_hosts file (default ~/.ssh/known_hosts)')
     .option('--accept-new-host-keys', 'record unknown host keys (changed keys are still refused)', false)
     .option('--ssh-config <file>', 'ssh_config file (default ~/.ssh/config)')
+    .option('--max-output <size>', 'keep at most this much of each remote command\'s stdout and stderr, e.g. 8m (default: mtafleet_max_output, $MTAFLEET_MAX_OUTPUT, 8m)', parseMaxOutputOption)
     .option('-v, --verbose', 'more output (repeatable)', (_v: string, prev: number) => prev + 1, 0);
 }
 
@@ -44,6 +47,12 @@ export function parsePositiveInt(value: string): number {
   return n;
 }
 
+function parseMaxOutputOption(value: string): number {
+  const n = parseMaxOutput(value);
+  if (n === undefined) throw new InvalidArgumentError(`${MAX_OUTPUT_RULE}, got "${value}"`);
+  return n;
+}
+
 /** -e k=v (repeatable) -> object; later wins, as in Ansible. */
 export function collectExtraVar(value: string, previous: Record<string, string>): Record<string, string> {
   const eq = value.indexOf('=');
@@ -52,11 +61,12 @@ export function collectExtraVar(value: string, previous: Record<string, string>)
 }
 
 /** Connection settings from the common flags (added for plan/apply/run/rollback). */
-export function connectionOptionsFrom(opts: CommonOptions): { knownHostsFile?: string; acceptNewHostKeys: boolean; sshConfigFile?: string } {
+export function connectionOptionsFrom(opts: CommonOptions): { knownHostsFile?: string; acceptNewHostKeys: boolean; sshConfigFile?: string; maxOutputBytes?: number } {
   return {
     ...(opts.knownHosts !== undefined ? { knownHostsFile: opts.knownHosts } : {}),
     acceptNewHostKeys: opts.acceptNewHostKeys,
     ...(opts.sshConfig !== undefined ? { sshConfigFile: opts.sshConfig } : {}),
+    ...(opts.maxOutput !== undefined ? { maxOutputBytes: opts.maxOutput } : {}),
   };
 }
 

@@ -19,7 +19,7 @@ import { forEachHost, resolveConnectionSpec, type HostOutcome } from '../transpo
 import type { ExecResult } from '../transport/types.js';
 import { exitCodeFor, InputError } from '../util/errors.js';
 import { safeJson, safeLine, safeText } from '../util/sanitize.js';
-import { addCommonOptions, addInventoryOptions, forksOption, type CommonOptions } from './common.js';
+import { addCommonOptions, addInventoryOptions, connectionOptionsFrom, forksOption, type CommonOptions } from './common.js';
 
 interface ExecCommandOptions extends CommonOptions {
   inventory: string;
@@ -83,17 +83,16 @@ async function runExec(words: string[], opts: ExecCommandOptions): Promise<numbe
   const specs = hosts.map((host) =>
     resolveConnectionSpec(host, {
       inventory,
-      knownHostsFile: opts.knownHosts,
-      acceptNewHostKeys: opts.acceptNewHostKeys,
-      sshConfigFile: opts.sshConfig,
+      ...connectionOptionsFrom(opts),
       commandTimeoutMs: opts.timeout,
     }),
   );
   const become = opts.become ? true : undefined;
   const raw = !process.stdout.isTTY;
-  const outcomes = await forEachHost(specs, opts.forks, (conn) => conn.exec(command, { become }), {
+  const outcomes = await forEachHost(specs, opts.forks, (conn) => conn.exec(command, { become, partialOutput: true }), {
     onDone: (outcome) => {
-      if (opts.format === 'text') process.stdout.write(renderText(outcome, { raw }));
+      // Piece by piece: up to twice mtafleet_max_output of host text is never copied into one string.
+      if (opts.format === 'text') for (const part of renderTextParts(outcome, { raw })) process.stdout.write(part);
     },
   });
   if (opts.format === 'json') process.stdout.write(`${safeJson(outcomes.map(toJson), 2)}\n`);
@@ -108,16 +107,24 @@ async function runExec(words: string[], opts: ExecCommandOptions): Promise<numbe
  * output byte for byte (stdout not a terminal), else with control characters made visible.
  */
 export function renderText(o: HostOutcome<ExecResult>, opts: { raw: boolean } = { raw: false }): string {
-  if (o.status === 'unreachable') return `${safeLine(`${o.name} | UNREACHABLE! => ${o.error?.message ?? 'unreachable'}`)}\n`;
-  if (o.status === 'failed') return `${safeLine(`${o.name} | FAILED! => ${o.error?.message ?? 'failed'}`)}\n`;
+  return renderTextParts(o, opts).join('');
+}
+
+export function renderTextParts(o: HostOutcome<ExecResult>, opts: { raw: boolean } = { raw: false }): string[] {
+  if (o.status === 'unreachable') return [`${safeLine(`${o.name} | UNREACHABLE! => ${o.error?.message ?? 'unreachable'}`)}\n`];
+  if (o.status === 'failed') return [`${safeLine(`${o.name} | FAILED! => ${o.error?.message ?? 'failed'}`)}\n`];
   const r = o.value!;
   const status = r.exitCode === null ? `signal=${r.signal ?? '?'}` : `rc=${r.exitCode}`;
   const label = r.exitCode === 0 ? '' : ' FAILED |';
   const output = opts.raw ? (s: string) => s : safeText;
-  let text = `${safeLine(`${o.name} |${label} ${status}`)} >>\n`;
-  if (r.stdout) text += ensureNewline(output(r.stdout));
-  if (r.stderr) text += ensureNewline(output(r.stderr));
-  return text;
+  const parts = [`${safeLine(`${o.name} |${label} ${status}`)} >>\n`];
+  for (const text of [r.stdout, r.stderr]) {
+    if (!text) continue;
+    const shown = output(text);
+    parts.push(shown);
+    if (!shown.endsWith('\n')) parts.push('\n');
+  }
+  return parts;
 }
 
 export function toJson(o: HostOutcome<ExecResult>): ExecJsonHost {
@@ -130,9 +137,6 @@ export function toJson(o: HostOutcome<ExecResult>): ExecJsonHost {
   };
 }
 
-function ensureNewline(s: string): string {
-  return s.endsWith('\n') ? s : `${s}\n`;
-}
 
 function parseSeconds(value: string): number {
   const n = Number(value);

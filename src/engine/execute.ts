@@ -26,6 +26,8 @@ export async function runAction(conn: HostConnection, action: Action): Promise<v
         become: action.become,
         timeoutMs: action.timeoutMs,
         stdin: action.stdinBase64 !== undefined ? Buffer.from(action.stdinBase64, 'base64') : undefined,
+        // The action has run whatever it printed: its exit code decides, a cut output is warned about.
+        partialOutput: true,
       });
       const ok = action.okExitCodes ?? [0];
       if (r.exitCode === null || !ok.includes(r.exitCode)) {

@@ -118,7 +118,8 @@ export async function runHealthGate(
     targets.filter((t) => stillHealthy.has(t.name)),
     forks,
     async (conn) => {
-      const r = await conn.exec(command, { timeoutMs: gate.timeoutSeconds ? gate.timeoutSeconds * 1000 : undefined });
+      // Only the exit code decides; the last lines of output are shown.
+      const r = await conn.exec(command, { timeoutMs: gate.timeoutSeconds ? gate.timeoutSeconds * 1000 : undefined, partialOutput: true, label: 'the health gate' });
       return r.exitCode === 0 ? null : `health gate failed (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim().split('\n').slice(-2).join('; ')}`;
     },
     hooks,

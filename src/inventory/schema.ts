@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { own } from '../util/dict.js';
 import { isSecretName } from '../util/secret.js';
+import { MAX_OUTPUT_RULE, parseMaxOutput } from '../transport/capped.js';
 
 const PORT = 'must be a whole number between 1 and 65535';
 const HOST = 'must be a host name or IP address (letters, digits, dots, dashes, colons; no spaces or shell characters)';
@@ -48,6 +49,8 @@ function validJumpHop(hop: string): boolean {
 }
 const jump = z.string({ error: JUMP }).refine((s) => s.split(',').every((hop) => validJumpHop(hop.trim())), { error: JUMP });
 const priority = z.preprocess(digitsToNumber, z.number({ error: PRIORITY }).int({ error: PRIORITY }));
+// Anything that is not a size in range becomes a non-number, so the rule's message is shown.
+const maxOutput = z.preprocess((v) => parseMaxOutput(v) ?? String(v), z.number({ error: MAX_OUTPUT_RULE }));
 const secretText = z.preprocess((v) => (typeof v === 'number' ? String(v) : v), z.string({ error: SECRET }));
 
 /** Variables whose values mtafleet itself uses, with the type they must have. */
@@ -61,6 +64,7 @@ export const KNOWN_VARS: Record<string, z.ZodType> = {
   ansible_ssh_private_key_file: filePath,
   mtafleet_known_hosts: filePath,
   mtafleet_jump: jump,
+  mtafleet_max_output: maxOutput,
   ansible_group_priority: priority,
 };
 

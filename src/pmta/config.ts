@@ -38,20 +38,45 @@ export function stripComment(line: string): string {
   return (m ? line.slice(0, m.index) : line).trim();
 }
 
+/**
+ * Bounds for parsing host-supplied config text (the audit): at most `nodes` directives, blocks
+ * and includes across all files sharing the budget, and lines of at most `lineLength`
+ * characters (longer ones are skipped). The editing step parses without limits: it rewrites
+ * exact lines of files it read whole.
+ */
+export class ParseBudget {
+  constructor(
+    public nodes: number,
+    readonly lineLength: number,
+  ) {}
+}
+
 const OPEN_TAG = /^<\s*([A-Za-z][\w-]*)\s*([^>]*?)\s*>$/;
 const CLOSE_TAG = /^<\/\s*([A-Za-z][\w-]*)\s*>$/;
 
-export function parsePmtaConfig(text: string, file: string): ParsedConfig {
+export function parsePmtaConfig(text: string, file: string, budget?: ParseBudget): ParsedConfig {
   const root: ConfigNode[] = [];
   const errors: ConfigParseError[] = [];
   const stack: BlockNode[] = [];
   const lines = text.split(/\r?\n/);
   const current = (): ConfigNode[] => (stack.length > 0 ? stack[stack.length - 1].children : root);
 
-  lines.forEach((raw, index) => {
+  for (let index = 0; index < lines.length; index++) {
     const line = index + 1;
-    const content = stripComment(raw);
-    if (content === '') return;
+    const raw = lines[index]!;
+    const tooLong = budget !== undefined && raw.length > budget.lineLength;
+    const content = tooLong ? raw : stripComment(raw);
+    if (content === '') continue;
+    // Every line that can make a node or an error counts, so both lists stay bounded.
+    if (budget && budget.nodes <= 0) {
+      errors.push({ line, message: 'too many directives and blocks: the rest of the file is not read' });
+      break;
+    }
+    if (budget) budget.nodes -= 1;
+    if (tooLong) errors.push({ line, message: `line longer than ${budget!.lineLength} characters, skipped` });
+    else parseLine(content, line);
+  }
+  function parseLine(content: string, line: number): void {
     const close = CLOSE_TAG.exec(content);
     if (close) {
       const name = close[1].toLowerCase();
@@ -94,7 +119,7 @@ export function parsePmtaConfig(text: string, file: string): ParsedConfig {
       return;
     }
     current().push({ type: 'directive', name, value, line, file });
-  });
+  }
   for (const open of stack) {
     open.endLine = lines.length;
     errors.push({ line: open.line, message: `block <${open.name}${open.arg ? ' ' + open.arg : ''}> is never closed` });
@@ -281,11 +306,12 @@ export function resolveIncludes(
   expand: (pattern: string, fromFile: string) => string[],
   errors: Array<ConfigParseError & { file: string }> = [],
   seen: Set<string> = new Set(),
+  budget?: ParseBudget,
 ): { nodes: ConfigNode[]; errors: Array<ConfigParseError & { file: string }> } {
   const out: ConfigNode[] = [];
   for (const node of nodes) {
     if (node.type === 'block') {
-      out.push({ ...node, children: resolveIncludes(node.children, files, expand, errors, seen).nodes });
+      out.push({ ...node, children: resolveIncludes(node.children, files, expand, errors, seen, budget).nodes });
       continue;
     }
     if (node.type !== 'include') {
@@ -303,10 +329,10 @@ export function resolveIncludes(
         else errors.push({ file: node.file, line: node.line, message: `included file ${path} not readable` });
         continue;
       }
-      const parsed = parsePmtaConfig(text, path);
+      const parsed = parsePmtaConfig(text, path, budget);
       for (const e of parsed.errors) errors.push({ ...e, file: path });
       seen.add(path);
-      out.push(...resolveIncludes(parsed.nodes, files, expand, errors, seen).nodes);
+      out.push(...resolveIncludes(parsed.nodes, files, expand, errors, seen, budget).nodes);
       seen.delete(path);
     }
   }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Command } from '../transport/quote.js';
+import { truncatedMessage } from '../transport/output-limit.js';
 import type { HostConnection } from '../transport/types.js';
 import { accountingProbe, makeAccountingProbe, type AccountingFacts } from './accounting.js';
 import type { AccountingCursor } from './accounting-merge.js';
@@ -61,6 +62,13 @@ export interface RunProbesOptions extends Omit<BatchOptions, 'nonce'> {
   /** The previous audit's accounting cursor of this host: only appended bytes are read. */
   accountingCursor?: AccountingCursor;
 }
+
+/**
+ * The probe batch carries a host's accounting summary (per hour x domain and diagnostic) and
+ * its config: 16 MB on a host with 1M records a day over a 50,000-domain long tail, so it may
+ * keep four times mtafleet_max_output (32 MiB by default).
+ */
+export const PROBE_BATCH_CAP_FACTOR = 4;
 
 /** Turn one batch's stdout into facts: each probe's parser on its own section. */
 export function collectFacts(stdout: string, probes: ReadonlyArray<Probe<unknown>> = ALL_PROBES): HostFacts {
@@ -127,8 +135,16 @@ async function runProbesWith(
   const probes = ALL_PROBES.map((p) => (p.name === accountingProbe.name ? (accounting.probe as Probe<unknown>) : p));
   const { accountingCursor: _cursor, become: _become, timeoutMs: _timeout, ...batchOptions } = options;
   const command = script(probes, batchOptions);
-  const result = await conn.exec(command, { become: options.become, timeoutMs: options.timeoutMs ?? 600_000 });
+  const result = await conn.exec(command, {
+    become: options.become,
+    timeoutMs: options.timeoutMs ?? 600_000,
+    partialOutput: true,
+    capFactor: PROBE_BATCH_CAP_FACTOR,
+    label: 'the probe batch',
+  });
   const facts = collectFacts(result.stdout, probes);
+  // Probes whose section was cut off are listed as unavailable; say why.
+  if (result.truncated) facts.warnings.push(truncatedMessage(conn.name, 'the probe batch', result.truncated, result.truncated.limit));
   const cursor = facts.facts.accounting ? accounting.takeCursor() : undefined;
   if (cursor) facts.accountingCursor = cursor;
   if (result.exitCode !== 0) {

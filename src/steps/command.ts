@@ -84,7 +84,8 @@ export const commandStep: StepKind<CommandParams, CommandState> = {
       state[createsKey(p.creates)] = { exists: r.exitCode === 0 };
     }
     if (p.unless !== undefined) {
-      const r = await host.exec(argv('sh', '-c', p.unless), { become });
+      // Only the exit code counts: output past the cap is dropped, not an error.
+      const r = await host.exec(argv('sh', '-c', p.unless), { become, partialOutput: true, label: 'the unless guard' });
       state[unlessKey(p.unless)] = { exitCode: r.exitCode };
     }
     return state;

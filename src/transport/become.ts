@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { sh, type Command } from './quote.js';
 import type { Secret } from '../util/secret.js';
+import { CappedBuffer, DEFAULT_MAX_OUTPUT_BYTES } from './capped.js';
 
 export interface BecomePlan {
   command: Command;
@@ -37,43 +38,79 @@ export function planBecome(command: Command, user: string, password?: Secret): B
  * Reads stderr until the command has started. Returns what to do after each chunk:
  * the password to send, whether the command started (then stdin may flow), and the stderr
  * bytes to pass on (prompts and the start marker removed).
+ *
+ * One pass over each chunk: only the last few bytes, too short to hold a whole prompt or
+ * marker, are carried to the next chunk (a marker may be split anywhere), and what sudo
+ * prints before the command starts is kept up to `maxHeld` bytes. So a host printing
+ * megabytes before the marker costs linear time and bounded memory (issue #13 item 8).
  */
 export class SudoStderrFilter {
-  #pending = '';
+  /** Unscanned tail of the previous chunk: a prefix of a prompt or marker, never a whole one. */
+  #carry = '';
+  readonly #held: CappedBuffer;
   #started = false;
   #prompts = 0;
-  constructor(private readonly exchange: SudoExchange) {}
+  readonly #markerLine: string;
+  readonly #keep: number;
+
+  constructor(
+    private readonly exchange: SudoExchange,
+    maxHeld: number = DEFAULT_MAX_OUTPUT_BYTES,
+  ) {
+    this.#held = new CappedBuffer(maxHeld);
+    this.#markerLine = `${exchange.startMarker}\n`;
+    this.#keep = Math.max(exchange.prompt.length, this.#markerLine.length) - 1;
+  }
 
   get started(): boolean {
     return this.#started;
   }
 
+  /** Bytes of sudo's own messages dropped at the cap. */
+  get discarded(): number {
+    return this.#held.discarded;
+  }
+
   push(chunk: Buffer): { passOn: Buffer; sendPassword: boolean; giveUp: boolean; startedNow: boolean } {
     if (this.#started) return { passOn: chunk, sendPassword: false, giveUp: false, startedNow: false };
-    this.#pending += chunk.toString('latin1');
+    // latin1 maps bytes 1:1 to chars, so positions and the bytes given back are exact.
+    const text = this.#carry + chunk.toString('latin1');
+    const { prompt } = this.exchange;
     let sendPassword = false;
     let giveUp = false;
-    let idx: number;
-    while ((idx = this.#pending.indexOf(this.exchange.prompt)) !== -1) {
-      this.#pending = this.#pending.slice(0, idx) + this.#pending.slice(idx + this.exchange.prompt.length);
+    let pos = 0;
+    for (;;) {
+      const p = text.indexOf(prompt, pos);
+      const m = text.indexOf(this.#markerLine, pos);
+      if (m !== -1 && (p === -1 || m < p)) {
+        this.#hold(text.slice(pos, m));
+        this.#started = true;
+        this.#carry = '';
+        const passOn = Buffer.concat([this.#held.toBuffer(), Buffer.from(text.slice(m + this.#markerLine.length), 'latin1')]);
+        return { passOn, sendPassword, giveUp, startedNow: true };
+      }
+      if (p === -1) break;
+      this.#hold(text.slice(pos, p));
+      pos = p + prompt.length;
       this.#prompts += 1;
       // A second prompt means the password was wrong: close stdin so sudo stops asking.
       if (this.#prompts === 1) sendPassword = true;
       else giveUp = true;
     }
-    const markerLine = `${this.exchange.startMarker}\n`;
-    const at = this.#pending.indexOf(markerLine);
-    if (at === -1) return { passOn: Buffer.alloc(0), sendPassword, giveUp, startedNow: false };
-    this.#started = true;
-    const passOn = Buffer.from(this.#pending.slice(0, at) + this.#pending.slice(at + markerLine.length), 'latin1');
-    this.#pending = '';
-    return { passOn, sendPassword, giveUp, startedNow: true };
+    const carryFrom = Math.max(pos, text.length - this.#keep);
+    this.#hold(text.slice(pos, carryFrom));
+    this.#carry = text.slice(carryFrom);
+    return { passOn: Buffer.alloc(0), sendPassword, giveUp, startedNow: false };
   }
 
   /** Whatever sudo wrote when the command never started (its error message). */
   flush(): Buffer {
-    const rest = Buffer.from(this.#pending, 'latin1');
-    this.#pending = '';
-    return rest;
+    this.#hold(this.#carry);
+    this.#carry = '';
+    return this.#held.toBuffer();
+  }
+
+  #hold(text: string): void {
+    if (text.length > 0) this.#held.push(Buffer.from(text, 'latin1'));
   }
 }

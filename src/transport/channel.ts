@@ -5,6 +5,8 @@
 import type { Client, ClientChannel } from 'ssh2';
 import { ExecError } from '../util/errors.js';
 import { SudoStderrFilter, type SudoExchange } from './become.js';
+import { CappedBuffer } from './capped.js';
+import { ReceivedBytes } from './reclaim.js';
 import type { Command } from './quote.js';
 
 export interface RawResult {
@@ -13,6 +15,8 @@ export interface RawResult {
   exitCode: number | null;
   signal: string | null;
   durationMs: number;
+  /** Bytes dropped past RunOptions.maxOutputBytes (0 when the whole output was kept). */
+  discarded: { stdout: number; stderr: number };
 }
 
 export interface RunOptions {
@@ -22,6 +26,8 @@ export interface RunOptions {
   stdin?: string | Buffer;
   timeoutMs: number;
   exchange?: SudoExchange;
+  /** Keep at most this many bytes of stdout and of stderr; the rest is read and dropped. */
+  maxOutputBytes: number;
 }
 
 /**
@@ -67,13 +73,13 @@ function collect(
   resolve: (r: RawResult) => void,
   reject: (e: Error) => void,
 ): void {
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
+  const out = new CappedBuffer(opts.maxOutputBytes);
+  const err = new CappedBuffer(opts.maxOutputBytes);
   let exitCode: number | null = null;
   let signal: string | null = null;
   let sawExit = false;
   let settled = false;
-  const filter = opts.exchange ? new SudoStderrFilter(opts.exchange) : undefined;
+  const filter = opts.exchange ? new SudoStderrFilter(opts.exchange, opts.maxOutputBytes) : undefined;
 
   const timer = setTimeout(() => {
     if (settled) return;
@@ -90,8 +96,13 @@ function collect(
     stream.end();
   };
 
-  stream.on('data', (chunk: Buffer) => out.push(chunk));
+  const received = new ReceivedBytes();
+  stream.on('data', (chunk: Buffer) => {
+    out.push(chunk);
+    received.add(chunk.length);
+  });
   stream.stderr.on('data', (chunk: Buffer) => {
+    received.add(chunk.length);
     if (!filter) return void err.push(chunk);
     const step = filter.push(chunk);
     if (step.passOn.length > 0) err.push(step.passOn);
@@ -113,7 +124,8 @@ function collect(
       reject(new ExecError(`${opts.hostName}: connection lost while running "${commandWord(opts.label)}"`));
       return;
     }
-    resolve({ stdout: Buffer.concat(out), stderr: Buffer.concat(err), exitCode, signal, durationMs: Date.now() - started });
+    const discarded = { stdout: out.discarded, stderr: err.discarded + (filter?.discarded ?? 0) };
+    resolve({ stdout: out.toBuffer(), stderr: err.toBuffer(), exitCode, signal, durationMs: Date.now() - started, discarded });
   });
   stream.on('error', (e: Error) => {
     clearTimeout(timer);

@@ -4,7 +4,8 @@
  * owner as the file it replaces, fsync, rename over the target, fsync the directory.
  */
 import { posix } from 'node:path';
-import { ExecError } from '../util/errors.js';
+import { ExecError, OutputTooLargeError } from '../util/errors.js';
+import { formatBytes } from './capped.js';
 import { join, sh, type Command } from './quote.js';
 import type { RawResult } from './channel.js';
 import type { WriteFileOptions } from './types.js';
@@ -31,9 +32,16 @@ export function readFileCommand(path: string): Command {
   );
 }
 
-export async function readRemoteFile(exec: RawExec, hostName: string, path: string, become?: boolean): Promise<Buffer | null> {
+/**
+ * The file's bytes. A file longer than the output cap is an error, never its first part:
+ * a plan or an undo built from a cut file would write the cut file back.
+ */
+export async function readRemoteFile(exec: RawExec, hostName: string, path: string, become: boolean | undefined, maxBytes: number): Promise<Buffer | null> {
   if (!posix.isAbsolute(path)) throw new TypeError(`remote path must be absolute: ${path}`);
   const r = await exec(readFileCommand(path), { become });
+  if (r.discarded.stdout > 0) {
+    throw new OutputTooLargeError(`${hostName}: cannot read ${path}: it is larger than ${formatBytes(maxBytes)} (mtafleet_max_output); a partial copy is never used`);
+  }
   if (r.exitCode === 0) return r.stdout;
   if (r.exitCode === MISSING) return null;
   throw new ExecError(`${hostName}: cannot read ${path}: ${describeFailure(r)}`);

@@ -10,6 +10,7 @@ import type { Inventory, InventoryHost } from '../inventory/types.js';
 import { InputError } from '../util/errors.js';
 import { Secret } from '../util/secret.js';
 import { expandTilde, lookupSshConfig } from './sshconfig.js';
+import { DEFAULT_MAX_OUTPUT_BYTES, MAX_OUTPUT_RULE, parseMaxOutput } from './capped.js';
 import type { ConnectionSpec } from './types.js';
 
 export interface ResolveOptions {
@@ -18,6 +19,8 @@ export interface ResolveOptions {
   sshConfigFile?: string;
   connectTimeoutMs?: number;
   commandTimeoutMs?: number;
+  /** --max-output: wins over mtafleet_max_output and MTAFLEET_MAX_OUTPUT. */
+  maxOutputBytes?: number;
   /** Lets mtafleet_jump / ProxyJump name another inventory host. */
   inventory?: Inventory;
 }
@@ -53,6 +56,7 @@ function resolveWithChain(host: InventoryHost, opts: ResolveOptions, chain: stri
     acceptNewHostKeys: opts.acceptNewHostKeys ?? false,
     connectTimeoutMs: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     commandTimeoutMs: opts.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+    maxOutputBytes: opts.maxOutputBytes ?? maxOutputVar(v.mtafleet_max_output, host.name) ?? maxOutputFromEnv() ?? DEFAULT_MAX_OUTPUT_BYTES,
   };
   const becomeUser = str(v, 'ansible_become_user', host.name);
   if (becomeUser) spec.becomeUser = becomeUser;
@@ -127,6 +131,22 @@ function bool(value: unknown, key: string, hostName: string): boolean | undefine
   if (['yes', 'true', 'on', '1'].includes(s)) return true;
   if (['no', 'false', 'off', '0'].includes(s)) return false;
   throw new InputError(`host ${hostName}: ${key} must be true or false, got ${JSON.stringify(value)}`);
+}
+
+function maxOutputVar(value: unknown, hostName: string): number | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const n = parseMaxOutput(value);
+  if (n === undefined) throw new InputError(`host ${hostName}: mtafleet_max_output ${MAX_OUTPUT_RULE}, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** MTAFLEET_MAX_OUTPUT: the cap for every host that does not set mtafleet_max_output. */
+export function maxOutputFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const value = env.MTAFLEET_MAX_OUTPUT;
+  if (value === undefined || value === '') return undefined;
+  const n = parseMaxOutput(value);
+  if (n === undefined) throw new InputError(`MTAFLEET_MAX_OUTPUT ${MAX_OUTPUT_RULE}, got ${JSON.stringify(value)}`);
+  return n;
 }
 
 function secret(value: unknown): Secret | undefined {

@@ -7,9 +7,11 @@ import { createPrivateKey, sign as cryptoSign, type KeyObject } from 'node:crypt
 // ssh2 is CommonJS: Node's ESM loader only sees its default export.
 import ssh2, { type AnyAuthMethod, type Client, type ConnectConfig, type ParsedKey } from 'ssh2';
 import type { Readable } from 'node:stream';
-import { ConnectError, ExecError } from '../util/errors.js';
+import { ConnectError, ExecError, OutputTooLargeError } from '../util/errors.js';
 import { planBecome } from './become.js';
-import { runOnChannel, type RawResult } from './channel.js';
+import { DEFAULT_MAX_OUTPUT_BYTES } from './capped.js';
+import { commandWord, runOnChannel, type RawResult } from './channel.js';
+import { truncatedMessage, warn } from './output-limit.js';
 import { buildAuthMethods } from './auth.js';
 import { connectErrorFor, describeTarget, type HostKeyProblem } from './connecterrors.js';
 import { readRemoteFile, writeRemoteFileAtomic } from './files.js';
@@ -214,17 +216,29 @@ export class SshHostConnection implements HostConnection {
 
   async exec(command: Command, options: ExecOptions = {}): Promise<ExecResult> {
     const r = await this.#run(command, options);
-    return {
+    const what = options.label ?? `"${commandWord(command)}"`;
+    const limit = this.#maxOutputBytes * (options.capFactor ?? 1);
+    if (r.discarded.stdout > 0 && !options.partialOutput) throw new OutputTooLargeError(`${truncatedMessage(this.name, what, r.discarded, limit)}; a partial output is never used`);
+    const result: ExecResult = {
       stdout: r.stdout.toString('utf8'),
       stderr: r.stderr.toString('utf8'),
       exitCode: r.exitCode,
       signal: r.signal,
       durationMs: r.durationMs,
     };
+    if (r.discarded.stdout > 0 || r.discarded.stderr > 0) {
+      result.truncated = { ...r.discarded, limit };
+      warn(`${truncatedMessage(this.name, what, r.discarded, limit)}; the rest was discarded`);
+    }
+    return result;
   }
 
   readFile(path: string, options: { become?: boolean } = {}): Promise<Buffer | null> {
-    return readRemoteFile((c, o) => this.#run(c, o), this.name, path, options.become);
+    return readRemoteFile((c, o) => this.#run(c, o), this.name, path, options.become, this.#maxOutputBytes);
+  }
+
+  get #maxOutputBytes(): number {
+    return this.spec.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
   }
 
   writeFileAtomic(path: string, data: string | Buffer, options: WriteFileOptions = {}): Promise<void> {
@@ -263,6 +277,7 @@ export class SshHostConnection implements HostConnection {
       stdin: options.stdin,
       timeoutMs,
       exchange: plan.exchange,
+      maxOutputBytes: this.#maxOutputBytes * (options.capFactor ?? 1),
     });
   }
 }

@@ -22,6 +22,8 @@ export interface ConnectionSpec {
   acceptNewHostKeys: boolean;
   connectTimeoutMs: number;
   commandTimeoutMs: number;
+  /** Cap on each command's stdout and on its stderr (mtafleet_max_output); default 8 MiB. */
+  maxOutputBytes?: number;
 }
 
 export interface ExecOptions {
@@ -31,6 +33,17 @@ export interface ExecOptions {
   become?: boolean;
   /** Per-command timeout; defaults to the connection's commandTimeoutMs. */
   timeoutMs?: number;
+  /**
+   * Output past the connection's maxOutputBytes is dropped. By default a command whose stdout
+   * was cut fails (ExecError): its caller parses it, and a partial listing or file must never
+   * become a plan or an undo. Callers that only show or scan the output pass true and get
+   * `truncated` in the result instead.
+   */
+  partialOutput?: boolean;
+  /** This command may keep `capFactor` times the connection's maxOutputBytes (the probe batch). */
+  capFactor?: number;
+  /** What the command is, for the truncation warning (default: its program name). */
+  label?: string;
 }
 
 export interface ExecResult {
@@ -40,6 +53,8 @@ export interface ExecResult {
   exitCode: number | null;
   signal: string | null;
   durationMs: number;
+  /** Present when output was cut at the cap (`limit` bytes per stream): bytes dropped from each stream. */
+  truncated?: { stdout: number; stderr: number; limit: number };
 }
 
 export interface WriteFileOptions {

@@ -44,6 +44,9 @@ export class ExecError extends MtafleetError {
   override readonly exitCode: number = ExitCode.hostFailed;
 }
 
+/** A command's output went past the cap (mtafleet_max_output) where the whole of it is needed. */
+export class OutputTooLargeError extends ExecError {}
+
 export class ProbeError extends MtafleetError {
   override readonly exitCode: number = ExitCode.hostFailed;
 }

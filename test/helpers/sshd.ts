@@ -28,6 +28,11 @@ export interface SshdOptions {
   listenAddress?: string;
   /** Run sshd inside this network namespace (ip netns exec); the caller owns the namespace. */
   netns?: string;
+  /**
+   * Run sshd through this command prefix, which must exec its arguments in the same process
+   * (e.g. unshare -m ... sh -c '...; exec "$@"' sh), so stop() still kills sshd itself.
+   */
+  wrap?: string[];
 }
 
 export interface Sshd {
@@ -83,7 +88,7 @@ export async function startSshd(opts: SshdOptions = {}): Promise<Sshd> {
     }
     const authorized = join(dir, 'authorized_keys');
     writeFileSync(authorized, [clientPub, ...(opts.authorizedKeys ?? [])].join('\n') + '\n', { mode: 0o644 });
-    return await launch(dir, host, hostKeyPath, hostKeyPub, clientKeyPath, authorized, opts.extraConfig ?? [], opts.netns);
+    return await launch(dir, host, hostKeyPath, hostKeyPub, clientKeyPath, authorized, opts.extraConfig ?? [], opts.netns, opts.wrap ?? []);
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;
@@ -99,6 +104,7 @@ async function launch(
   authorized: string,
   extra: string[],
   netns: string | undefined,
+  wrap: string[],
 ): Promise<Sshd> {
   // A port can be taken between freePort() and sshd's bind: retry a few times.
   for (let attempt = 1; ; attempt++) {
@@ -134,7 +140,9 @@ async function launch(
     const args = ['-D', '-E', logFile, '-f', config];
     const child = netns
       ? spawn('ip', ['netns', 'exec', netns, SSHD, ...args], { stdio: 'ignore' })
-      : spawn(SSHD, args, { stdio: 'ignore' });
+      : wrap.length > 0
+        ? spawn(wrap[0]!, [...wrap.slice(1), SSHD, ...args], { stdio: 'ignore' })
+        : spawn(SSHD, args, { stdio: 'ignore' });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     const ok = await waitForListen(log, child, 10_000);
     if (!ok) {

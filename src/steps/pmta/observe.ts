@@ -2,6 +2,7 @@ import path from 'node:path';
 import { parsePmtaConfig, type ConfigNode } from '../../pmta/config.js';
 import { argv } from '../../transport/quote.js';
 import type { HostConnection } from '../../transport/types.js';
+import { OutputTooLargeError } from '../../util/errors.js';
 import { hasWildcard, includeTarget, wildcardMatches, type ObservedConfig } from './tree.js';
 
 /**
@@ -14,7 +15,11 @@ export async function observeConfig(host: HostConnection, mainFile: string, beco
   while (queue.length > 0 && Object.keys(config.files).length < 200) {
     const file = queue.shift()!;
     if (file in config.files) continue;
-    const bytes = await host.readFile(file, { become }).catch(() => null);
+    // An unreadable include is recorded as null; one too large to read whole fails the step.
+    const bytes = await host.readFile(file, { become }).catch((err: unknown) => {
+      if (err instanceof OutputTooLargeError) throw err;
+      return null;
+    });
     config.files[file] = bytes === null ? null : bytes.toString('utf8');
     if (bytes === null) continue;
     for (const inc of includesOf(parsePmtaConfig(config.files[file]!, file).nodes)) {
