@@ -39,7 +39,7 @@ export default async function planApply({ size, runs, log }) {
       const playbook = join(dir, 'noop.yaml');
       writeFileSync(playbook, PLAYBOOK);
       const stateDir = join(dir, 'state');
-      mkdirSync(stateDir);
+      mkdirSync(stateDir, { mode: 0o700 }); // mtafleet keeps state only in a private dir
       const first = await runOnce(playbook, fleet.file, FORKS, stateDir);
       log(`converging run: ${JSON.stringify(first.summary)}`);
       if (first.code !== 0) throw new Error(`the converging run failed (exit ${first.code}): ${JSON.stringify(first.hosts.filter((h) => h.error).slice(0, 2))}`);
