@@ -5,6 +5,8 @@ import { parseShowArgs, selectRows, nameMatcher } from '../../../src/lab/assets/
 // @ts-expect-error plain .mjs asset without type declarations
 import { renderDomains, renderQueues, renderVmtas } from '../../../src/lab/assets/lib/render.mjs';
 // @ts-expect-error plain .mjs asset without type declarations
+import { domainSelection } from '../../../src/lab/assets/lib/snapshot.mjs';
+// @ts-expect-error plain .mjs asset without type declarations
 import { runPmta } from '../../../src/lab/assets/lib/pmta-cli.mjs';
 import { parseDomainListing, parseQueueListing } from '../../../src/probes/pmta-listings.js';
 
@@ -47,6 +49,14 @@ describe('show domains selection (UG §6.3.12)', () => {
     expect(selectRows(rows, (d: Row) => d.name, { connected: 'yes' }).rows.map((r: Row) => r.name)).toEqual(['test30.port25.com']);
     expect(nameMatcher('gmail.com')('GMAIL.com')).toBe(true);
     expect(nameMatcher('gmail.com')('gmailxcom')).toBe(false);
+  });
+
+  it('a named domain is shown "1 of <all queued> domains" as in the UG `show dom port25.com --errors` example', () => {
+    const ctx = { engine: { domainRows: () => ugDomains() } };
+    const one = domainSelection(ctx, { name: 'test18.port25.com' });
+    expect(one.rows.map((r: Row) => r.name)).toEqual(['test18.port25.com']);
+    expect(one.total).toBe(30);
+    expect(domainSelection(ctx, { top: true, opts: { maxitems: 1 } }).rows[0].name).toBe('test16.port25.com');
   });
 
   it('--errors: the row unaligned, its recorded errors, the footer (UG §4 example layout)', () => {

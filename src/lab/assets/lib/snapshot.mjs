@@ -48,10 +48,16 @@ export function vmtaSelection(ctx, opts = {}) {
   return selectRows(ctx.engine.vmtaRows(), (v) => v.name, { sort: 'rcpt', maxitems: opts.maxitems ?? Infinity });
 }
 
-/** `show domains` (name order) / `show topdomains` (= --sort=rcpt, UG §6.3.17): { rows, total }. */
+/**
+ * `show domains` (name order) / `show topdomains` (= --sort=rcpt, UG §6.3.17): { rows, total }.
+ * total counts every queued domain, not only the matching ones: the UG's `show dom port25.com
+ * --errors` example ends "1 of 10 domains shown.".
+ */
 export function domainSelection(ctx, { opts = {}, name, top = false } = {}) {
   const match = nameMatcher(name);
-  return selectRows(ctx.engine.domainRows(opts.vmta), (d) => d.name, { ...opts, sort: top ? 'rcpt' : opts.sort, filter: (d) => match(d.name) });
+  const all = ctx.engine.domainRows(opts.vmta);
+  const { rows } = selectRows(all, (d) => d.name, { ...opts, sort: top ? 'rcpt' : opts.sort, filter: (d) => match(d.name) });
+  return { rows, total: all.length };
 }
 
 /** `show queues` / `show topqueues` (UG §6.3.13, §6.3.18): pattern domain[/vmta], --paused, --mode. */
