@@ -153,6 +153,8 @@ function readDomains(subs: Map<string, { text: string; exitCode: number | null }
   if (listing.shown !== undefined && listing.total !== undefined) facts.domainsListed = { shown: listing.shown, total: listing.total };
   const cut = truncationWarning(listing, what, 'domains shown');
   if (cut) warnings.push(`${cut} (the busiest by recipients)`);
+  // Without its footer a listing may be cut anywhere: say so rather than trust the rows.
+  if (listing.shown === undefined) warnings.push(`${what}: no "N of M domains shown." footer: ${listing.rows.length} rows read, completeness unknown`);
   const seen = new Set(facts.domains.map((d) => d.domain));
   for (const [name, sub] of subs) {
     if (!name.startsWith('domain:')) continue;

@@ -45,6 +45,10 @@ describe('show domains / topdomains listings', () => {
     expect(run(STATUS() + sub('domains', text)).warnings.filter((w) => /truncated/.test(w))).toEqual([]);
   });
 
+  it('a listing without its footer (empty answer, unknown layout) is a warning, not a silent empty list', () => {
+    expect(run(STATUS() + sub('domains', '')).warnings).toEqual(['pmta-status: pmta show topdomains --maxitems=200: no "N of M domains shown." footer: 0 rows read, completeness unknown']);
+  });
+
   it('adds config-named domains read one by one, without duplicating listed ones', () => {
     const one = '-----------------------------domain --#rcpt ---kbytes conn last error----------\n                          gmail.com    2000    8000.0    8 421 4.7.0 [203.0....\n\n1 of 300 domains shown.';
     const again = '-----------------------------domain --#rcpt ---kbytes conn last error----------\n                  test1.port25.com       7      30.6    0\n\n1 of 30 domains shown.';
