@@ -184,6 +184,31 @@ const TRAFFIC_ROWS: Record<string, keyof PmtaStatusFacts['traffic']> = {
 
 const NUMBER = String.raw`(-?[\d.]+)`;
 
+/** Accounting records of a domain at or above which it counts as busy for the cross-check. */
+const BUSY_RECORDS = 50;
+
+/**
+ * Cross-check with accounting (already read by its own probe, so free): busy domains that a
+ * truncated topdomains listing left out. Their connections were not read, so a limit on them
+ * could go unseen: say which. Empty when the listing was complete.
+ */
+export function unlistedBusyDomains(
+  status: Pick<PmtaStatusFacts, 'domains' | 'domainsListed'> | undefined,
+  byDomain: Record<string, { delivered: number; deferred: number; bounced: number }> | undefined,
+): string[] {
+  const listed = status?.domainsListed;
+  if (!status || !byDomain || !listed || listed.shown >= listed.total) return [];
+  const seen = new Set(status.domains.map((d) => d.domain));
+  const missing = Object.entries(byDomain)
+    .map(([domain, c]) => ({ domain, records: c.delivered + c.deferred + c.bounced }))
+    .filter((d) => d.domain !== '(none)' && d.records >= BUSY_RECORDS && !seen.has(d.domain))
+    .sort((a, b) => b.records - a.records || (a.domain < b.domain ? -1 : 1))
+    .slice(0, 10);
+  if (missing.length === 0) return [];
+  const names = missing.map((d) => `${d.domain} (${d.records} records)`).join(', ');
+  return [`${PROBE}: busy in accounting but not in the ${listed.shown} of ${listed.total} domains listed (fewer queued recipients, or none): ${names}; their connections were not read`];
+}
+
 /** `pmta show status` in the UG §6.2.1 layout. Lines it does not know become warnings. */
 export function parseShowStatus(text: string, facts: PmtaStatusFacts, warnings: string[]): void {
   text.split('\n').forEach((raw, i) => parseStatusLine(raw.trim(), i + 1, facts, warnings));

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseDomainListing, parseQueueListing } from '../../../src/probes/pmta-listings.js';
-import { emptyStatus, mergeHttpStatus, parsePmtaStatusOutput, parseShowStatus, parseShowVmtas } from '../../../src/probes/pmta-status.js';
+import { emptyStatus, mergeHttpStatus, parsePmtaStatusOutput, parseShowStatus, parseShowVmtas, unlistedBusyDomains } from '../../../src/probes/pmta-status.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`../../fixtures/probes/${name}`, import.meta.url), 'utf8');
 const sub = (name: string, text: string, rc = 0): string => `@@mtafleet-sub ${name}\n${text}\n@@mtafleet-rc ${name} ${rc}\n`;
@@ -72,6 +72,24 @@ describe('show domains / topdomains listings', () => {
     const warnings: string[] = [];
     parseDomainListing('-----------------------------domain --#rcpt ---kbytes conn last error----------\nDomain gmail.com: 12 rcpts\n', 'pmta-status: pmta show topdomains', warnings);
     expect(warnings).toEqual(['pmta-status: pmta show topdomains line 2: unrecognised: Domain gmail.com: 12 rcpts']);
+  });
+});
+
+describe('cross-check with accounting', () => {
+  const counts = (n: number) => ({ delivered: n, deferred: 0, bounced: 0 });
+  const byDomain = { 'gmail.com': counts(900), 'hotmail.com': counts(400), 'tiny.example': counts(3), 'test1.port25.com': counts(80) };
+
+  it('names the busy accounting domains a truncated listing left out, busiest first', () => {
+    const status = { domains: [{ domain: 'test1.port25.com', rcpts: 7, kbytes: 1, connections: 0, lastError: '' }], domainsListed: { shown: 20, total: 30 } };
+    expect(unlistedBusyDomains(status, byDomain)).toEqual([
+      'pmta-status: busy in accounting but not in the 20 of 30 domains listed (fewer queued recipients, or none): gmail.com (900 records), hotmail.com (400 records); their connections were not read',
+    ]);
+  });
+
+  it('says nothing when the listing was complete or nothing busy is missing', () => {
+    expect(unlistedBusyDomains({ domains: [], domainsListed: { shown: 30, total: 30 } }, byDomain)).toEqual([]);
+    expect(unlistedBusyDomains({ domains: [], domainsListed: { shown: 20, total: 30 } }, { 'tiny.example': counts(3) })).toEqual([]);
+    expect(unlistedBusyDomains(undefined, byDomain)).toEqual([]);
   });
 });
 
