@@ -2,7 +2,8 @@
  * Issue #12 item 2: on a real-size queue `pmta show domains` lists 20 domains in name order
  * (UG §6.3.12), so gmail.com, hotmail.com and yahoo.com are not among them. One `mtafleet audit`
  * (judged as it is, no retries) must still find the isp-limit at gmail.com on that host, warn
- * that the listing was truncated, and find nothing on the healthy host.
+ * that the listing was truncated (naming busy accounting domains it left out), and find nothing
+ * on the healthy host.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, startLab, type LabHandle } from '../../helpers/lab.js';
@@ -65,7 +66,11 @@ describe('mtafleet audit with the busy ISPs outside the first 20 domains', () =>
     expect(warnings).toContainEqual(expect.stringMatching(/^pmta-status: pmta show topdomains --maxitems=200: listing truncated \("200 of \d+ domains shown"\)/));
     const status = busy.facts.pmtaStatus as { domains: Array<{ domain: string }>; domainsListed: { shown: number; total: number } };
     expect(status.domainsListed.shown).toBe(200);
-    expect(status.domains.map((d) => d.domain)).toEqual(expect.arrayContaining(['gmail.com', 'hotmail.com', 'yahoo.com']));
+    const listed = status.domains.map((d) => d.domain);
+    expect(listed).toContain('gmail.com');
+    // hotmail.com and yahoo.com drain fast: either still queued and listed, or named by the accounting cross-check.
+    const crossCheck = warnings.find((w) => /busy in accounting but not in the 200 of \d+ domains listed/.test(w)) ?? '';
+    for (const busyIsp of ['hotmail.com', 'yahoo.com']) expect(listed.includes(busyIsp) || crossCheck.includes(`${busyIsp} (`), `${busyIsp}: ${crossCheck}`).toBe(true);
 
     const healthy = byScenario('healthy');
     expect(healthy.error).toBeNull();
