@@ -46,7 +46,7 @@ describe('pmta show status (UG §6.2.1 layout)', () => {
     expect(warnings).toEqual([]);
   });
 
-  it('HTTP JSON (UG §6.2.1 JSON-Style sample, envelope data.mta/data.status) gives its figures', () => {
+  it('HTTP JSON (UG §5.3 /status?format=json and §6.2.1 JSON-Style sample, envelope data.mta/data.status) gives its figures', () => {
     const fromJson = emptyStatus();
     expect(mergeHttpStatus(fixture('pmta-status.json'), fromJson, [])).toBe(true);
     expect(fromJson.traffic.lastHour).toEqual({ in: { rcpts: 348700, msgs: 4936, kbytes: 33.7 }, out: { rcpts: 348704, msgs: 348704, kbytes: 142245.3 } });

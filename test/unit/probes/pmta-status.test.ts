@@ -57,7 +57,7 @@ describe('show domains / topdomains listings', () => {
     expect(r.facts.domains[20]).toMatchObject({ domain: 'gmail.com', rcpts: 2000, connections: 8 });
   });
 
-  it('--errors layout (unaligned row, recorded error lines, footer) keeps the errors with the row', () => {
+  it('--errors layout (as corpus ug50-show-domains-errors.txt, attributed to a UG §4 example: unaligned row, error lines, footer) keeps the errors with the row', () => {
     const text = '-----------------------------domain --#rcpt ---kbytes conn last error----------\nexample.org 4 0.5 0 ETIMEDOUT connect...\n\n2003-06-19 16:40:10 ETIMEDOUT connecting to mail.example.org (192.0.2.1)\n2003-06-19 16:41:10 ETIMEDOUT connecting to mail.example.org (192.0.2.1)\n\n1 of 10 domains shown.\n';
     const warnings: string[] = [];
     const listing = parseDomainListing(text, 'x', warnings);

@@ -59,7 +59,7 @@ describe('show domains selection (UG §6.3.12)', () => {
     expect(domainSelection(ctx, { top: true, opts: { maxitems: 1 } }).rows[0].name).toBe('test16.port25.com');
   });
 
-  it('--errors: the row unaligned, its recorded errors, the footer (UG §4 example layout)', () => {
+  it('--errors: the row unaligned, its recorded errors, the footer (layout of corpus ug50-show-domains-errors.txt, attributed to a UG §4 example)', () => {
     const at = new Date('2003-06-19T16:40:10Z').getTime();
     const text = renderDomains([{ name: 'port25.com', rcpt: 4, kb: 0.5, conn: 0, lastError: 'ETIMEDOUT connecting to mail.port25.com (193.96.192.241)', errors: [{ at, text: 'ETIMEDOUT connecting to mail.port25.com (193.96.192.241)' }] }], { total: 10, errors: true });
     expect(text.split('\n').slice(0, 3)).toEqual(['-----------------------------domain --#rcpt ---kbytes conn last error----------', 'port25.com 4 0.5 0 ETIMEDOUT connect...', '']);
