@@ -75,6 +75,15 @@ function sourceIpCount(facts: Facts): { value: number; source: string } {
   return { value: Math.max(1, ips), source: 'accounting dlvSourceIp' };
 }
 
+/** Queues of the domain that PowerMTA (or its operator) put in backoff mode, as one evidence line. */
+export function backoffLines(facts: Facts, domain: string): string[] {
+  const queues = (facts.pmtaStatus?.backoffQueues ?? []).filter((q) => q.domain === domain);
+  if (queues.length === 0) return [];
+  const rcpts = queues.reduce((a, q) => a + q.rcpts, 0);
+  const names = queues.slice(0, 4).map((q) => q.queue).join(', ');
+  return [`${queues.length} ${domain} queue${queues.length > 1 ? 's' : ''} in backoff mode holding ${fmt(rcpts, 0)} recipients: ${names}${queues.length > 4 ? ', …' : ''} (pmta show queues --mode=backoff)`];
+}
+
 function windowSpanHours(acc: AccountingFacts | undefined): number {
   return Math.max(1, Math.min(acc?.windowHours ?? 24, acc?.hourly.length ?? 1));
 }
@@ -116,6 +125,7 @@ function ispLimits(facts: Facts, options: DiagnoseOptions): IspLimitResult[] {
     const evidence = [
       `${row.domain}: ${fmt(row.connections, 0)} connections open = ${max.source} ${max.value} × ${ips.value} source IPs (pmta show domains, ${ips.source})`,
       `ceiling ${max.value} connections × ${perSession} msgs/session × ${ips.value} IPs = ${fmt(perCycle, 0)} msgs/cycle = ${fmt(ceilingPerHour, 0)} msgs/h at one cycle per minute`,
+      ...backoffLines(facts, row.domain),
     ];
     if (ratePerHour !== undefined) {
       evidence.push(`delivered ${fmt(ratePerHour, 0)} msgs/h to ${row.domain} (accounting, ${windowSpanHours(acc)} h average) = ${pct(ratePerHour / ceilingPerHour)} of that ceiling`);
@@ -217,7 +227,7 @@ export function deliveryFindings(facts: Facts, options: DiagnoseOptions): Findin
         kind: 'deferrals',
         severity: deferralSeverity(rate) ?? 'warn',
         title: `${domain} defers ${pct(rate)} of messages: ${rate > DEFERRAL_CRITICAL ? 'reduce volume now and review' : 'investigate'} the ${domain} configuration`,
-        evidence: [...domainLines(acc, domain), ...(spread ? [spread] : [])],
+        evidence: [...domainLines(acc, domain), ...backoffLines(facts, domain), ...(spread ? [spread] : [])],
         remedy: null,
         strength: rate / DEFERRAL_WARN,
       });

@@ -7,7 +7,7 @@
  */
 import { InputError } from '../util/errors.js';
 
-export const SCENARIO_NAMES = ['healthy', 'spool-io', 'fd-limit', 'port-exhaustion', 'thread-contention', 'isp-limit', 'ip-reputation'] as const;
+export const SCENARIO_NAMES = ['healthy', 'spool-io', 'fd-limit', 'port-exhaustion', 'thread-contention', 'isp-limit', 'ip-reputation', 'isp-limit-many-domains'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 export interface ScenarioSetup {
@@ -146,11 +146,33 @@ function worldFor(name: ScenarioName, ctx: ScenarioContext): World {
         mix: { 'gmail.com': 0.6, 'outlook.com': 0.2, 'yahoo.com': 0.15, 'example.net': 0.05 },
         isps: { 'gmail.com': { deferRate: 0.35, secondsPerMsg: 4 } },
       };
+    case 'isp-limit-many-domains':
+      // The isp-limit symptom at gmail.com, hidden in a queue of ~245 domains.
+      return {
+        backlog: { 'gmail.com': 2000, 'hotmail.com': 300, 'yahoo.com': 300, ...Object.fromEntries(SMALL_DOMAINS.map((d) => [d, 1])) },
+        inbound: { perMinute: 90, domains: { 'gmail.com': 0.7, 'hotmail.com': 0.15, 'yahoo.com': 0.15 } },
+        mix: { 'gmail.com': 0.6, 'hotmail.com': 0.15, 'yahoo.com': 0.15, 'outlook.com': 0.05, 'example.net': 0.05 },
+        isps: {
+          '*': { secondsPerMsg: 86400 },
+          'gmail.com': { deferRate: 0.35, secondsPerMsg: 4 },
+          'hotmail.com': { secondsPerMsg: 1 },
+          'yahoo.com': { secondsPerMsg: 1 },
+          'outlook.com': { secondsPerMsg: 1 },
+          'example.net': { secondsPerMsg: 1 },
+        },
+      };
     case 'ip-reputation':
       // Two of the four source IPs have a poor reputation: their deferrals dominate.
       return { inbound: { perMinute: 90 }, backlog: { 'gmail.com': 200, 'outlook.com': 150, 'yahoo.com': 150 }, ipReputation: { [ips[2]]: 0.45, [ips[3]]: 0.25 } };
   }
 }
+
+/**
+ * Small recipient domains of a real-size queue: their names sort before gmail.com, hotmail.com
+ * and yahoo.com, so `pmta show domains` (20 rows in name order, UG §6.3.12) never reaches the
+ * busy ISPs. One message each, held by a slow remote (no deferral records, one open spool file).
+ */
+export const SMALL_DOMAINS = Array.from({ length: 240 }, (_, i) => `customer-${String(i + 1).padStart(3, '0')}.example`);
 
 function quietWorld(world: World): World {
   return { ...world, inbound: { ...(world.inbound as object | undefined), perMinute: 0 }, maxBusySeconds: 0 };
@@ -162,7 +184,7 @@ export function scenarioSetup(name: ScenarioName, ctx: ScenarioContext): Scenari
   const config =
     name === 'thread-contention'
       ? renderConfig(ctx, { processingThreads: 1 })
-      : name === 'isp-limit'
+      : name === 'isp-limit' || name === 'isp-limit-many-domains'
         ? renderConfig(ctx, { limits: { ...NORMAL_LIMITS, gmail: 2 } })
         : name === 'fd-limit'
           ? renderConfig(ctx, { limits: { gmail: 60, outlook: 60, yahoo: 60, other: 60 } })

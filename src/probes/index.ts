@@ -8,7 +8,7 @@ import { buildProbeScript, splitProbeOutput, type BatchOptions } from './batch.j
 import { configProbe, type ConfigFacts } from './config.js';
 import { cpuProbe, type CpuFacts } from './cpu.js';
 import { fdProbe, type FdFacts } from './fd.js';
-import { pmtaStatusProbe, type PmtaStatusFacts } from './pmta-status.js';
+import { pmtaStatusProbe, unlistedBusyDomains, type PmtaStatusFacts } from './pmta-status.js';
 import { portsProbe, type PortsFacts } from './ports.js';
 import { spoolDiskProbe, type SpoolDiskFacts } from './spool-disk.js';
 import type { Probe } from './types.js';
@@ -96,6 +96,7 @@ export function collectFacts(stdout: string, probes: ReadonlyArray<Probe<unknown
     if (entry) (result.facts as Record<string, unknown>)[entry.key] = parsed.facts;
     result.warnings.push(...parsed.warnings);
   }
+  result.warnings.push(...unlistedBusyDomains(result.facts.pmtaStatus, result.facts.accounting?.byDomain));
   return result;
 }
 

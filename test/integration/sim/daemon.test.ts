@@ -3,6 +3,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emptyStatus, mergeHttpStatus } from '../../../src/probes/pmta-status.js';
 import { freePort, labConfig, makeRoot, run, waitFor } from './simd.js';
 
 let root = '';
@@ -74,9 +75,26 @@ describe('pmtad via the systemctl shim', () => {
     expect((await run(root, 'pmta', ['pause', 'queue', 'example.net/*'])).stdout).toBe('Queue(s) paused.\n');
     await run(root, 'pmta', ['inject', '3', '--domain', 'example.net']);
     await new Promise((r) => setTimeout(r, 1500));
-    expect((await run(root, 'pmta', ['show', 'queues'])).stdout).toMatch(/example\.net\/vmta\d +\d+ +[\d.]+ +0 +yes/);
+    // UG §6.3.13 has no paused column: --paused={yes|no} selects the queues.
+    expect((await run(root, 'pmta', ['show', 'queues', '--paused=yes'])).stdout).toMatch(/^example\.net\/vmta\d +\d+ +[\d.]+ +0\b/m);
+    expect((await run(root, 'pmta', ['show', 'queues', '--paused=no'])).stdout).not.toMatch(/^example\.net\//m);
     expect((await run(root, 'pmta', ['resume', 'queue', 'example.net/*'])).stdout).toBe('Queue(s) resumed.\n');
     await waitFor('resumed queue to drain', () => spoolFiles() === 5, 30_000);
+  });
+
+  it('show domains/queues take the UG §6.3 options; set queue --mode=backoff shows in --mode=backoff', async () => {
+    const one = await run(root, 'pmta', ['show', 'domains', 'hold.test', '--errors']);
+    expect(one.stdout).toMatch(/^hold\.test 5 20\.0 \d+ 421 4\.4\.1 mx\.hold\.\.\.\n\n\d{4}-\d\d-\d\d \d\d:\d\d:\d\d 421 4\.4\.1 mx\.hold\.test: service/m);
+    expect(one.stdout).toMatch(/\n1 of 1 domains shown\.\n$/);
+    expect((await run(root, 'pmta', ['show', 'domains', '--maxitems=1', '--sort=rcpt'])).stdout).toMatch(/^1 of \d+ domains shown\.$/m);
+    expect((await run(root, 'pmta', ['show', 'topdomains', '--sort=rcpt'])).code).toBe(1);
+    expect((await run(root, 'pmta', ['show', 'queues', '--mode=backoff', '--no-rcpt-events'])).stdout).toMatch(/^0 of 0 matching queues\.$/m);
+    expect((await run(root, 'pmta', ['set', 'queue', '--mode=backoff', 'hold.test/*'])).code).toBe(0);
+    const backoff = await run(root, 'pmta', ['show', 'queues', '--mode=backoff', '--no-rcpt-events']);
+    expect(backoff.stdout).toMatch(/^hold\.test\/vmta\d +\d+ +[\d.]+ +\d+ bo /m);
+    expect(backoff.stdout).not.toMatch(/^example\.net/m);
+    await run(root, 'pmta', ['set', 'queue', '--mode=normal', 'hold.test/*']);
+    expect((await run(root, 'pmta', ['show', 'queues', '--mode=backoff'])).stdout).toMatch(/^0 of 0 matching queues\.$/m);
   });
 
   it('serves the HTTP JSON envelope and refuses addresses outside http-access', async () => {
@@ -88,7 +106,16 @@ describe('pmtad via the systemctl shim', () => {
     expect(body.data.status.traffic.total.out.msg).toBeGreaterThan(0);
     expect(body.data.mta.cpu.count).toBeGreaterThan(0);
     const vmtas = JSON.parse((await get('/vmtas?format=json')).body);
-    expect(vmtas.data.vmta.map((v: { name: string }) => v.name)).toEqual(['vmta1', 'vmta2']);
+    // Sorted by recipients (UG §5.11), so compare the names as a set.
+    expect(vmtas.data.vmta.map((v: { name: string }) => v.name).sort()).toEqual(['vmta1', 'vmta2']);
+    // What the pmta-status probe reads from it: the counters under data.status, the version under data.mta.
+    const warnings: string[] = [];
+    const facts = emptyStatus();
+    expect(mergeHttpStatus(res.body, facts, warnings)).toBe(true);
+    expect(warnings).toEqual([]);
+    expect(facts).toMatchObject({ version: '5.0r1', status: 'running', queue: { smtp: { rcpts: 5, domains: 1 } }, connections: { smtpOut: { max: 10000 } } });
+    const cli = await run(root, 'pmta', ['--json', 'show', 'status']);
+    expect(JSON.parse(cli.stdout)).toMatchObject({ data: { mta: { product: { name: 'PowerMTA' } }, status: { status: 'running' } }, status: 'success' });
     const domains = JSON.parse((await get('/domains?format=json')).body);
     expect(domains.data.domain).toContainEqual(expect.objectContaining({ name: 'hold.test', rcp: 5 }));
     expect((await get('/status?format=json', '127.0.0.9')).status).toBe(403);

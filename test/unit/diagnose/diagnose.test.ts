@@ -183,6 +183,19 @@ describe('finding contents', () => {
     expect(f.remedy).toBe('playbooks/isp-limits.yaml');
   });
 
+  it('isp-limit names the domain\'s queues in backoff mode (pmta show queues --mode=backoff)', () => {
+    const facts = host(gmailThrottled, (h) => {
+      h.facts.pmtaStatus!.backoffQueues = [
+        { queue: 'gmail.com/vmta1', domain: 'gmail.com', vmta: 'vmta1', rcpts: 300, kbytes: 1200, connections: 2, lastError: '' },
+        { queue: 'gmail.com/vmta2', domain: 'gmail.com', vmta: 'vmta2', rcpts: 200, kbytes: 800, connections: 2, lastError: '' },
+        { queue: 'yahoo.com/vmta1', domain: 'yahoo.com', vmta: 'vmta1', rcpts: 9, kbytes: 9, connections: 0, lastError: '' },
+      ];
+    });
+    const f = diagnose(facts).find((x) => x.kind === 'isp-limit')!;
+    expect(f.evidence).toContain('2 gmail.com queues in backoff mode holding 500 recipients: gmail.com/vmta1, gmail.com/vmta2 (pmta show queues --mode=backoff)');
+    expect(diagnose(host(gmailThrottled)).find((x) => x.kind === 'isp-limit')!.evidence.some((e) => /backoff/.test(e))).toBe(false);
+  });
+
   it('reproduces the article\'s Gmail example: 8 × 150 × 10 IPs = 12,000 per cycle = 720,000/h', () => {
     const ten = Array.from({ length: 10 }, (_, i) => `<virtual-mta v${i}>\n smtp-source-host 198.51.100.${i + 10} h\n</virtual-mta>`).join('\n');
     const facts = host(withConfig(`${ten}\n<domain gmail.com>\n max-smtp-out 8\n max-msg-per-connection 150\n</domain>\n`), (h) => {

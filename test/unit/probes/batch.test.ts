@@ -84,6 +84,10 @@ describe.each(['dash', 'bash'])('runProbes through %s on this machine', (shell) 
     expect(facts.facts.pmtaStatus?.sources).toEqual(['cli']);
     expect(facts.facts.pmtaStatus?.deliveredLastHour).toBe(939263);
     expect(facts.facts.pmtaStatus?.vmtas).toHaveLength(2);
+    // topdomains shows 20 of 30 (UG §6.3.12 sample): gmail.com, named in the included config, is asked by name.
+    expect(facts.facts.pmtaStatus?.domains).toHaveLength(21);
+    expect(facts.facts.pmtaStatus?.domains[20]).toMatchObject({ domain: 'gmail.com', rcpts: 5, connections: 1 });
+    expect(facts.warnings.some((w) => /^pmta-status: pmta show topdomains --maxitems=200: listing truncated/.test(w))).toBe(true);
     expect(facts.facts.config?.files).toEqual([configPath, join(dir, 'conf.d', 'gmail.conf')]);
     expect(facts.facts.config?.settings.domains['gmail.com'].maxSmtpOut).toBe(8);
     expect(facts.facts.config?.settings.threads.queueProcessingThreads).toBe(1);

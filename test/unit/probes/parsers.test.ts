@@ -29,7 +29,7 @@ describe('pmta show status (UG §6.2.1 layout)', () => {
   it('turns unknown lines into warnings', () => {
     const warnings: string[] = [];
     parseShowStatus('PowerMTA v5.0 status on h on 2018-09-10 10:16:19\nLicense expires in 3 days\n', emptyStatus(), warnings);
-    expect(warnings).toEqual(['pmta show status: unrecognised line: License expires in 3 days']);
+    expect(warnings).toEqual(['pmta-status: pmta show status line 2: unrecognised: License expires in 3 days']);
   });
 
   it('reads show vmtas and show domains', () => {
@@ -38,23 +38,30 @@ describe('pmta show status (UG §6.2.1 layout)', () => {
       { name: 'vmta572', domains: 13, rcpts: 18, kbytes: 0.1, connections: 16 },
       { name: 'vmta103', domains: 1, rcpts: 8, kbytes: 0.1, connections: 8 },
     ]);
-    expect(parseShowDomains(fixture('pmta-show-domains.txt'), warnings)).toEqual([
-      { domain: 'test1.port25.com', rcpts: 7, kbytes: 30.6, connections: 0, lastError: '' },
-      { domain: 'test18.port25.com', rcpts: 3, kbytes: 30.6, connections: 0, lastError: 'ETIMEDOUT connect...' },
-    ]);
+    // UG §6.3.12 sample: 20 rows in name order.
+    const domains = parseShowDomains(fixture('pmta-show-domains.txt'), warnings);
+    expect(domains).toHaveLength(20);
+    expect(domains[0]).toEqual({ domain: 'test1.port25.com', rcpts: 7, kbytes: 30.6, connections: 0, lastError: '' });
+    expect(domains[9]).toEqual({ domain: 'test18.port25.com', rcpts: 3, kbytes: 30.6, connections: 0, lastError: 'ETIMEDOUT connect...' });
     expect(warnings).toEqual([]);
   });
 
-  it('HTTP JSON alone gives the same figures as the text', () => {
+  it('HTTP JSON (UG §5.3 /status?format=json and §6.2.1 JSON-Style sample, envelope data.mta/data.status) gives its figures', () => {
     const fromJson = emptyStatus();
     expect(mergeHttpStatus(fixture('pmta-status.json'), fromJson, [])).toBe(true);
-    const fromText = emptyStatus();
-    parseShowStatus(fixture('pmta-show-status.txt'), fromText, []);
-    expect(fromJson.traffic).toEqual(fromText.traffic);
-    expect(fromJson.connections).toEqual(fromText.connections);
-    expect(fromJson.queue).toEqual(fromText.queue);
-    expect(fromJson.spool).toEqual(fromText.spool);
+    expect(fromJson.traffic.lastHour).toEqual({ in: { rcpts: 348700, msgs: 4936, kbytes: 33.7 }, out: { rcpts: 348704, msgs: 348704, kbytes: 142245.3 } });
+    expect(fromJson.traffic.lastMin?.out.msgs).toBe(5809);
+    expect(fromJson.connections).toEqual({ smtpIn: { active: 1, top: 1, max: 5 }, smtpOut: { active: 0, top: 157, max: 1200 } });
+    expect(fromJson.queue).toEqual({ smtp: { rcpts: 805, domains: 226, kbytes: 5.5 } });
+    expect(fromJson.spool).toEqual({ filesInUse: 504, recycled: 0 });
     expect(fromJson.status).toBe('running');
+    expect(fromJson.startedAt).toBe('2019-02-19 17:15:07');
+    expect(fromJson.version).toBe('5.0b1');
+    // The text figures win where both exist.
+    const both = emptyStatus();
+    parseShowStatus(fixture('pmta-show-status.txt'), both, []);
+    mergeHttpStatus(fixture('pmta-status.json'), both, []);
+    expect(both.traffic.lastHour?.out.msgs).toBe(939263);
   });
 
   it('is unavailable when neither the CLI nor HTTP answers, ok with HTTP only', () => {
@@ -63,7 +70,7 @@ describe('pmta show status (UG §6.2.1 layout)', () => {
     if (none.status === 'unavailable') expect(none.reason).toMatch(/pmta command not found.*Failed to connect/);
     const http = parsePmtaStatusOutput({ stdout: '@@mtafleet-missing pmta command\n' + sub('http', fixture('pmta-status.json')), stderr: '', exitCode: 0 });
     expect(http.status === 'ok' && http.facts.sources).toEqual(['http']);
-    expect(http.status === 'ok' && http.facts.deliveredLastHour).toBe(939263);
+    expect(http.status === 'ok' && http.facts.deliveredLastHour).toBe(348704);
   });
 
   it('rejects non-JSON HTTP answers with a warning', () => {

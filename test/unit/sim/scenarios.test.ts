@@ -48,6 +48,16 @@ describe('scenarios', () => {
     });
   });
 
+  it('isp-limit-many-domains: gmail.com, hotmail.com and yahoo.com fall outside the first 20 domains in name order', () => {
+    const setup = scenarioSetup('isp-limit-many-domains', ctx);
+    const world = JSON.parse(setup.files['/etc/pmta-sim/world.json']);
+    const queued = Object.keys(world.backlog).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    expect(queued.length).toBeGreaterThan(200);
+    for (const busy of ['gmail.com', 'hotmail.com', 'yahoo.com']) expect(queued.indexOf(busy)).toBeGreaterThanOrEqual(20);
+    expect(domainSettings(modelOf(setup.files['/etc/pmta/config']), 'gmail.com', 'vmta1').maxSmtpOut).toBe(2);
+    expect(world.isps['gmail.com'].deferRate).toBeGreaterThan(0.15);
+  });
+
   it('sets each bottleneck up through real state', () => {
     expect(scenarioSetup('spool-io', ctx).spoolOnOwnDevice).toBe(true);
     expect(scenarioSetup('healthy', ctx).spoolOnOwnDevice).toBe(false);

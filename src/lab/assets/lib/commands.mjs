@@ -2,7 +2,7 @@
 import { loadConfig, ConfigError } from './config.mjs';
 import { PATHS } from './paths.mjs';
 import { renderStatus, renderVmtas, renderDomains, renderQueues, envelope } from './render.mjs';
-import { statusView, statusData, mtaData, vmtasData, domainsData, queuesData } from './snapshot.mjs';
+import { statusView, statusData, mtaData, vmtasData, domainsData, queuesData, vmtaSelection, domainSelection, queueSelection } from './snapshot.mjs';
 import { injectMessages } from './inbound.mjs';
 
 const ok = (out = '') => ({ code: 0, out, err: '' });
@@ -11,13 +11,15 @@ export function makeCommands(ctx) {
   const { engine } = ctx;
   const handlers = {
     status: ({ json }) => ok(json ? envelope({ mta: mtaData(ctx), status: statusData(ctx) }) + '\n' : renderStatus(statusView(ctx))),
-    vmtas: ({ json }) => ok(json ? envelope(vmtasData(ctx)) + '\n' : renderVmtas(engine.vmtaRows())),
-    domains: ({ json }) => ok(json ? envelope(domainsData(ctx)) + '\n' : renderDomains(engine.domainRows().sort((a, b) => a.name.localeCompare(b.name)))),
-    topdomains: ({ json }) => {
-      const rows = engine.domainRows().sort((a, b) => b.rcpt - a.rcpt);
-      return ok(json ? envelope({ domain: domainsData(ctx).domain.sort((a, b) => b.rcp - a.rcp) }) + '\n' : renderDomains(rows, { shown: Math.min(20, rows.length), total: rows.length }));
+    vmtas: ({ json, opts }) => ok(json ? envelope(vmtasData(ctx, opts)) + '\n' : renderVmtas(vmtaSelection(ctx, opts).rows, engine.vmtaRows().length)),
+    domains: (args) => domains(args, false),
+    topdomains: (args) => domains(args, true),
+    queues: (args) => queues(args, false),
+    topqueues: (args) => queues(args, true),
+    mode: ({ mode, queue }) => {
+      engine.setMode(queue, mode);
+      return ok(`Queue(s) set to ${mode} mode.\n`);
     },
-    queues: ({ json }) => ok(json ? envelope(queuesData(ctx)) + '\n' : renderQueues(engine.queueRows())),
     reload: () => {
       try {
         const model = loadConfig(PATHS.config);
@@ -52,6 +54,14 @@ export function makeCommands(ctx) {
       return ok();
     },
   };
+  function domains({ json, opts = {}, name }, top) {
+    const selection = domainSelection(ctx, { opts, name, top });
+    return ok(json ? envelope(domainsData(ctx, selection)) + '\n' : renderDomains(selection.rows, { total: selection.total, errors: opts.errors }));
+  }
+  function queues({ json, opts = {}, name }, top) {
+    const selection = queueSelection(ctx, { opts, name, top });
+    return ok(json ? envelope(queuesData(ctx, selection)) + '\n' : renderQueues(selection.rows, { total: selection.total, pattern: name ?? '*/*' }));
+  }
   return async (cmd, args) => {
     const h = handlers[cmd];
     if (!h) return { code: 1, out: '', err: `unknown command "${cmd}"\n` };

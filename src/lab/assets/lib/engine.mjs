@@ -10,6 +10,7 @@ import { Traffic } from './traffic.mjs';
 import { shownPath } from './paths.mjs';
 
 const FD_RESERVE = 24;
+const MAX_EVENTS = 10;
 
 export class Engine {
   /** deps: { log(line), acct(type, line), world, model, hostName, defaultSourceIp, burner } */
@@ -20,6 +21,10 @@ export class Engine {
     this.paused = new Set();
     this.traffic = new Traffic();
     this.lastError = new Map(); // queue key -> text
+    this.errorEvents = new Map(); // domain -> [{ at, text }], the last MAX_EVENTS (max-events-recorded, UG default 10)
+    // [pattern "dom/vmta", mode] in order, last match wins (`pmta set queue --mode`, UG §6.3.11);
+    // world.backoff lists the queues an operator (or a smtp-pattern-list) put in backoff.
+    this.modeRules = (this.world.backoff ?? []).map((p) => [p.includes('/') ? p : `${p}/*`, 'backoff']);
     this.topConn = 0;
     this.fdCeiling = Infinity;
     this.fdRetryAt = 0;
@@ -50,6 +55,21 @@ export class Engine {
     msg.nextAttempt = msg.nextAttempt ?? 0;
     this.messages.set(msg.id, msg);
     if (inbound) this.traffic.record('in', msg.size);
+  }
+
+  setMode(pattern, mode) {
+    this.modeRules.push([pattern.includes('/') ? pattern : `${pattern}/*`, mode]);
+  }
+
+  /** 'normal' or 'backoff'. Display and filtering only: backoff-* settings are not simulated. */
+  modeOf(domain, vmta) {
+    const match = (pat, v) => pat === '*' || pat === v;
+    let mode = 'normal';
+    for (const [p, m] of this.modeRules) {
+      const [d, v] = p.split('/');
+      if (match(d, domain) && match(v, vmta)) mode = m;
+    }
+    return mode;
   }
 
   isPaused(domain, vmta) {
@@ -172,7 +192,11 @@ export class Engine {
     const [mxHost, mxIp] = mxOf(msg.domain);
     this.acct(o.type, acctRecord({ ...o, timeLogged: now, timeQueued: msg.queuedAt, orig: msg.orig, rcpt: msg.rcpt, mxHost, mxIp, sourceIp: vmta.sourceIp, size: msg.size, vmta: vmta.name, jobId: msg.jobId, domain: msg.domain, pool: this.poolOf(vmta.name), hostName: this.hostName }));
     if (o.type === 't') {
-      this.lastError.set(`${msg.domain}/${msg.vmta}`, o.diag.replace(/^smtp;/, ''));
+      const text = o.diag.replace(/^smtp;/, '');
+      this.lastError.set(`${msg.domain}/${msg.vmta}`, text);
+      const events = this.errorEvents.get(msg.domain) ?? [];
+      events.push({ at: now, text });
+      this.errorEvents.set(msg.domain, events.slice(-MAX_EVENTS));
       const retry = Math.min(domainSettings(this.model, msg.domain, msg.vmta).retryAfterSec, this.world.retrySeconds);
       msg.nextAttempt = now + retry * 1000;
       return;
@@ -193,23 +217,26 @@ export class Engine {
 
   // ---- views for show commands / HTTP ----
 
-  queueRows() {
+  queueRows(now = Date.now()) {
     const rows = new Map();
     for (const m of this.messages.values()) {
       const key = `${m.domain}/${m.vmta}`;
-      if (!rows.has(key)) rows.set(key, { domain: m.domain, vmta: m.vmta, rcpt: 0, kb: 0, conn: 0, paused: this.isPaused(m.domain, m.vmta), lastError: this.lastError.get(key) ?? '' });
+      if (!rows.has(key)) rows.set(key, { domain: m.domain, vmta: m.vmta, rcpt: 0, kb: 0, conn: 0, paused: this.isPaused(m.domain, m.vmta), mode: this.modeOf(m.domain, m.vmta), lastError: this.lastError.get(key) ?? '', retryAt: null });
       const r = rows.get(key);
       r.rcpt += 1;
       r.kb += m.size / 1024;
       if (this.active.has(m.id)) r.conn += 1;
+      else if (m.nextAttempt > now && (r.retryAt === null || m.nextAttempt < r.retryAt)) r.retryAt = m.nextAttempt;
     }
     return [...rows.values()].sort((a, b) => a.domain.localeCompare(b.domain) || a.vmta.localeCompare(b.vmta));
   }
 
-  domainRows() {
+  /** Per-domain totals over all vMTAs, or over one (`show domains --vmta=name`). */
+  domainRows(vmta) {
     const rows = new Map();
     for (const q of this.queueRows()) {
-      if (!rows.has(q.domain)) rows.set(q.domain, { name: q.domain, rcpt: 0, kb: 0, conn: 0, lastError: '' });
+      if (vmta && q.vmta !== vmta) continue;
+      if (!rows.has(q.domain)) rows.set(q.domain, { name: q.domain, rcpt: 0, kb: 0, conn: 0, lastError: '', errors: this.errorEvents.get(q.domain) ?? [] });
       const r = rows.get(q.domain);
       r.rcpt += q.rcpt;
       r.kb += q.kb;

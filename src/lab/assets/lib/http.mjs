@@ -2,7 +2,7 @@
 // ?format=json, access by http-access CIDR (default none -> 403) or http-api-key.
 import http from 'node:http';
 import { envelope, renderStatus, renderVmtas, renderDomains, renderQueues } from './render.mjs';
-import { statusData, statusView, mtaData, vmtasData, domainsData, queuesData } from './snapshot.mjs';
+import { statusData, statusView, mtaData, vmtasData, domainsData, queuesData, vmtaSelection, domainSelection, queueSelection } from './snapshot.mjs';
 
 function ipv4ToInt(ip) {
   const parts = ip.split('.').map(Number);
@@ -54,9 +54,9 @@ export function startHttp(ctx, log) {
     const json = url.searchParams.get('format') === 'json';
     const views = {
       '/status': [() => ({ mta: mtaData(ctx), status: statusData(ctx) }), () => renderStatus(statusView(ctx))],
-      '/vmtas': [() => vmtasData(ctx), () => renderVmtas(ctx.engine.vmtaRows())],
-      '/domains': [() => domainsData(ctx), () => renderDomains(ctx.engine.domainRows())],
-      '/queues': [() => queuesData(ctx), () => renderQueues(ctx.engine.queueRows())],
+      '/vmtas': [() => vmtasData(ctx), () => renderVmtas(vmtaSelection(ctx).rows)],
+      '/domains': [() => domainsData(ctx), () => { const s = domainSelection(ctx); return renderDomains(s.rows, { total: s.total }); }],
+      '/queues': [() => queuesData(ctx), () => { const s = queueSelection(ctx); return renderQueues(s.rows, { total: s.total }); }],
     };
     const view = views[url.pathname];
     if (!view) {

@@ -2,10 +2,11 @@
 // `show version` and `inject` (when the daemon is down) work without it.
 import { hostPath, PATHS, VERSION_LINE } from './paths.mjs';
 import { request } from './control.mjs';
+import { parseShowArgs } from './listing.mjs';
 // config.mjs, spool.mjs and world.mjs are imported only by the commands that need them: `pmta show`
 // runs on every probe and should cost little more than node's own start.
 
-const USAGE = 'usage: pmta show status|vmtas|domains|topdomains|queues|version | reload | test config | pause queue D/V | resume queue D/V | inject N [--domain D] [--size BYTES] | rotate acct\n';
+const USAGE = 'usage: pmta show status|vmtas|domains|topdomains|queues|topqueues|version [options] | reload | test config | pause queue D/V | resume queue D/V | set queue --mode={normal|backoff} D/V | inject N [--domain D] [--size BYTES] | rotate acct\n';
 
 async function daemon(cmd, args = {}) {
   try {
@@ -42,10 +43,21 @@ export async function runPmta(argv) {
   const [verb, what, ...rest] = args;
   if (verb === 'show') {
     if (what === 'version') return { code: 0, out: `${VERSION_LINE}\n`, err: '' };
-    if (['status', 'vmtas', 'domains', 'topdomains', 'queues'].includes(what)) return daemon(what, { json });
+    if (what === 'status') return rest.length ? { code: 1, out: '', err: `pmta: show status takes no arguments\n${USAGE}` } : daemon(what, { json });
+    if (['vmtas', 'domains', 'topdomains', 'queues', 'topqueues'].includes(what)) {
+      const parsed = parseShowArgs(what, rest);
+      if (parsed.error) return { code: 1, out: '', err: `pmta: ${parsed.error}\n${USAGE}` };
+      return daemon(what, { json, opts: parsed.opts, name: parsed.name });
+    }
     return { code: 1, out: '', err: `pmta: unknown object "${what ?? ''}" for show\n${USAGE}` };
   }
   if (verb === 'reload') return daemon('reload');
+  // UG §6.3.11: set queue --mode={normal|backoff} domain[/vmta]
+  if (verb === 'set' && what === 'queue') {
+    const mode = /^--mode=(normal|backoff)$/.exec(rest[0] ?? '')?.[1];
+    if (!mode || !rest[1] || rest.length > 2) return { code: 1, out: '', err: USAGE };
+    return daemon('mode', { mode, queue: rest[1].toLowerCase() });
+  }
   if (verb === 'test' && what === 'config') {
     const { loadConfig, ConfigError } = await import('./config.mjs');
     try {

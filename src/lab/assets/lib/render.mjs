@@ -49,42 +49,63 @@ export function renderStatus(s) {
   ].join('\n');
 }
 
-/** vmtas: [{ name, domains, rcpt, kb, conn }] */
-export function renderVmtas(vmtas) {
-  const total = vmtas.reduce((a, v) => a + v.rcpt, 0);
+/** vmtas: [{ name, domains, rcpt, kb, conn }] (already selected); total: how many exist. */
+export function renderVmtas(vmtas, total = vmtas.length) {
+  const rcpts = vmtas.reduce((a, v) => a + v.rcpt, 0);
   const nameW = Math.max(7, ...vmtas.map((v) => v.name.length));
   const lines = [
     `${'name'.padEnd(nameW)} domains #rcpt % total kbytes conn`,
     `${'-'.repeat(nameW)} ------- ----- ------- ------ ----`,
   ];
   for (const v of vmtas) {
-    const pct = total === 0 ? 0 : Math.round((100 * v.rcpt) / total);
+    const pct = rcpts === 0 ? 0 : Math.round((100 * v.rcpt) / rcpts);
     lines.push(`${v.name.padEnd(nameW)} ${r(v.domains, 7)} ${r(v.rcpt, 5)} ${r(pct, 7)} ${r(kb(v.kb), 6)} ${r(v.conn, 4)}`);
   }
-  lines.push('', `${vmtas.length} of ${vmtas.length} virtual MTAs.`, '');
+  lines.push('', `${vmtas.length} of ${total} virtual MTAs.`, '');
   return lines.join('\n');
 }
 
-/** domains: [{ name, rcpt, kb, conn, lastError }]; `shown` limits the rows like the real command. */
-export function renderDomains(domains, { total = domains.length, shown = domains.length } = {}) {
-  const rows = domains.slice(0, shown);
+const lastErr = (text) => (text ? ` ${text.length > 20 ? `${text.slice(0, 17)}...` : text}` : '');
+
+/**
+ * domains: [{ name, rcpt, kb, conn, lastError, errors? }], already selected (see listing.mjs);
+ * total: how many matched. UG §6.3.12 layout; with `errors` the UG §4 `--errors` example layout:
+ * each row unaligned, then its recorded error events.
+ */
+export function renderDomains(domains, { total = domains.length, errors = false } = {}) {
   const lines = ['-----------------------------domain --#rcpt ---kbytes conn last error----------'];
-  for (const d of rows) {
-    const err = d.lastError ? ` ${d.lastError.length > 20 ? `${d.lastError.slice(0, 17)}...` : d.lastError}` : '';
-    lines.push(`${r(d.name, 35)} ${r(d.rcpt, 7)} ${r(kb(d.kb), 9)} ${r(d.conn, 4)}${err}`);
+  for (const d of domains) {
+    if (!errors) {
+      lines.push(`${r(d.name, 35)} ${r(d.rcpt, 7)} ${r(kb(d.kb), 9)} ${r(d.conn, 4)}${lastErr(d.lastError)}`);
+      continue;
+    }
+    lines.push(`${d.name} ${d.rcpt} ${kb(d.kb)} ${d.conn}${lastErr(d.lastError)}`);
+    if (d.errors?.length) lines.push('', ...d.errors.map((e) => `${dateTime(e.at)} ${e.text}`));
   }
-  lines.push('', `${rows.length} of ${total} domains shown.`, '');
+  lines.push('', `${domains.length} of ${total} domains shown.`, '');
   return lines.join('\n');
 }
 
-/** queues: [{ domain, vmta, rcpt, kb, conn, paused, lastError }] — one row per domain/vmta queue. */
-export function renderQueues(queues) {
-  const lines = ['------------------------------------queue --#rcpt ---kbytes conn paused last error----------'];
+const clock = (ms) => dateTime(ms).slice(11);
+
+/**
+ * queues: [{ domain, vmta, rcpt, kb, conn, mode, retryAt, lastError }], already selected.
+ * UG §6.3.13 layout: fixed columns that a long queue name pushes right only as far as it must;
+ * the `st` column shows "bo" for a queue in backoff mode (the UG does not list its values);
+ * recipient events are not simulated (as with --no-rcpt-events).
+ */
+export function renderQueues(queues, { total = queues.length, pattern = '*/*' } = {}) {
+  const lines = ['queue           #rcpt kbytes conn st    retry last error', '--------------- ----- ------ ---- -- -------- ----------', pattern];
   for (const q of queues) {
-    const err = q.lastError ? ` ${q.lastError.length > 20 ? `${q.lastError.slice(0, 17)}...` : q.lastError}` : '';
-    lines.push(`${r(`${q.domain}/${q.vmta}`, 42)} ${r(q.rcpt, 7)} ${r(kb(q.kb), 9)} ${r(q.conn, 4)} ${r(q.paused ? 'yes' : 'no', 6)}${err}`);
+    const name = `${q.domain}/${q.vmta}`;
+    const st = q.mode === 'backoff' ? 'bo' : '';
+    const retry = q.retryAt ? clock(q.retryAt) : '';
+    const rest = ` ${r(q.rcpt, 5)} ${r(kb(q.kb), 6)} ${r(q.conn, 4)} ${st.padEnd(2)} ${r(retry, 8)}${lastErr(q.lastError)}`;
+    const overflow = Math.max(0, name.length - 15);
+    const lead = rest.length - rest.trimStart().length;
+    lines.push(`${name.padEnd(15)}${rest.slice(Math.min(overflow, lead - 1))}`.trimEnd());
   }
-  lines.push('', `${queues.length} of ${queues.length} queues shown.`, '');
+  lines.push('', `${queues.length} of ${total} matching queues.`, '');
   return lines.join('\n');
 }
 

@@ -16,6 +16,8 @@ export const DEFAULT_WORLD = {
   inbound: { perMinute: 30, sizeBytes: 4096, domains: null, maxQueued: 5000 },
   /** Messages queued once at first start, per domain. */
   backlog: {},
+  /** Queues ("domain" or "domain/vmta", `*` wildcards) in backoff mode from the start (UG §6.3.11). */
+  backoff: [],
   /** Hourly message volumes for the 24 h of history written at first start. */
   hourlyVolume: [400, 350, 300, 300, 320, 380, 500, 700, 900, 1000, 1050, 1000, 950, 980, 1000, 1020, 990, 900, 800, 700, 650, 600, 520, 450],
   /** Seconds a deferred message waits before the next attempt (the simulator compresses retry-after). */
