@@ -155,9 +155,15 @@ describe('iostat: device and column names', () => {
 describe('PowerMTA HTTP status JSON', () => {
   it('reads its own fields; prototype-named keys set nothing and are no data', () => {
     const hostile = Object.fromEntries(HOSTILE_KEYS.map((k) => [k, { delivered: 1, status: 'x', cur: 7 }]));
+    // The Guide's envelope (UG §6.2.1 JSON-style): counters under data.status.
     const text = JSON.stringify({
       ...hostile,
-      data: { ...hostile, status: 'running', traffic: { ...hostile, lastHr: { ...hostile, out: { msg: 42, rcp: 43, kb: 44 } } }, conn: { ...hostile, smtpOut: { cur: 3, top: 4, max: 5 } } },
+      status: 'success',
+      data: {
+        ...hostile,
+        mta: { ...hostile, product: { ...hostile, name: 'PowerMTA', version: '5.0r1' } },
+        status: { ...hostile, status: 'running', traffic: { ...hostile, lastHr: { ...hostile, out: { msg: 42, rcp: 43, kb: 44 } } }, conn: { ...hostile, smtpOut: { cur: 3, top: 4, max: 5 } } },
+      },
     });
     expect(text).toContain('"__proto__":');
     const facts = emptyStatus();
