@@ -185,7 +185,7 @@ BEGIN {
   # ":MM:SS" -> seconds + 1 (so a missing key reads as "")
   for (i = 0; i < 100; i++) for (j = 0; j < 100; j++) MSS[sprintf(":%02d:%02d", i, j)] = i * 60 + j + 1
   if (TYPES == "") TYPES = "d,t,b"
-  split(TYPES, c, ","); for (i in c) RT[c[i]] = 1
+  split(TYPES, c, ","); for (i in c) RTY[c[i]] = 1
   if (COLS != "") { split(COLS, c, " "); CT = c[1] + 0; CTIME = c[2] + 0; CR = c[3] + 0; CD = c[4] + 0; CI = c[5] + 0; needs() }
 }
 {
@@ -223,7 +223,7 @@ BEGIN {
   }
   if (CT == 0 || CT > n) next
   t = F[CT]
-  if (!(t in RT)) next
+  if (!(t in RTY)) next
   if (CTIME == 0) { NOTIME++; next }
   s = CTIME <= n ? F[CTIME] : ""
   # Records come several to a second: the previous record's instant is reused as it is

@@ -13,7 +13,7 @@ import { ACCOUNTING_AWK, EDGE_PLAN_AWK } from './accounting-awk.js';
  * same names in the move-to directory, modified within the window plus slack of the newest one
  * (at most $MTAF_ACCT_MAX_FILES per block: the newest). Each record type is read from the first
  * block in config order that has files and lists it, so a record logged in two files counts
- * once. Prints "S read records nfiles move-to path" per block and "Z cmd" per pipe (stdout).
+ * once. Prints "S read records nread nfound move-to path" per block and "Z cmd" per pipe (stdout).
  */
 const SELECT_FILES = script(`set --
 mtaf_tab=$(printf '\\t')
@@ -68,7 +68,7 @@ $f"
 $c
 EOF_MTAF_FILES
   fi
-  printf 'S\\t%s\\t%s\\t%s\\t%s\\t%s\\n' "\${rd#,}" "$r" "$n" "$m" "$a"
+  printf 'S\\t%s\\t%s\\t%s\\t%s\\t%s\\t%s\\n' "\${rd#,}" "$r" "$n" "$(printf '%s' "$c" | grep -c '^')" "$m" "$a"
 done <<EOF_MTAF_SPECS
 $mtaf_specs
 EOF_MTAF_SPECS
