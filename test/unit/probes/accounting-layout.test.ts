@@ -5,11 +5,12 @@
  * The probe's host script (preamble + accounting command) runs locally under mawk and gawk.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { accountingProbe, parseAccountingScan } from '../../../src/probes/accounting.js';
+import { accountingProbe, makeAccountingProbe, parseAccountingScan } from '../../../src/probes/accounting.js';
+import type { AccountingCursor } from '../../../src/probes/accounting-merge.js';
 import { PREAMBLE } from '../../../src/probes/preamble.js';
 
 const AWKS: Array<[string, string[]]> = [
@@ -25,15 +26,16 @@ const hasCorpus = existsSync(CORPUS);
 if (!hasCorpus) console.warn(`accounting-layout: ${CORPUS} absent: the corpus cases are skipped`);
 
 /** The preamble (reads MTAF_CONFIG) and the accounting command, run by sh with the given awk. */
-function probe(awk: string[], config: string, windowHours = 24) {
-  const r = spawnSync('sh', ['-c', `${PREAMBLE.text}\n${accountingProbe.command.text}`], {
+function probe(awk: string[], config: string, windowHours = 24, previous?: AccountingCursor) {
+  const made = makeAccountingProbe(previous);
+  const r = spawnSync('sh', ['-c', `${PREAMBLE.text}\n${(previous ? made.probe : accountingProbe).command.text}`], {
     env: { ...process.env, LC_ALL: 'C', MTAF_AWK: awk.join(' '), MTAF_CONFIG: config, MTAF_WINDOW_HOURS: String(windowHours) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const stdout = r.stdout.toString('utf8');
-  const scan = parseAccountingScan({ stdout, stderr: r.stderr.toString('utf8'), exitCode: r.status ?? 255 }, undefined);
+  const scan = parseAccountingScan({ stdout, stderr: r.stderr.toString('utf8'), exitCode: r.status ?? 255 }, previous);
   if (scan.result.status !== 'ok') throw new Error(`${scan.result.reason}\n${stdout}`);
-  return { stdout, facts: scan.result.facts, warnings: scan.result.warnings };
+  return { stdout, facts: scan.result.facts, warnings: scan.result.warnings, cursor: scan.cursor! };
 }
 
 /** The acct-file specs the preamble extracts from a config. */
@@ -121,6 +123,33 @@ describe.each(AWKS)('accounting layouts in %s %s', (...awk) => {
     expect(short.facts.records).toBe(66);
     expect(short.facts.coveredHours).toBeLessThan(1);
     expect(short.warnings.join('\n')).toMatch(/cover 0\.\d+ h of the 24 h asked/);
+  });
+
+  it('keeps the incremental cursor right when the live file is moved to move-to and a new one starts', () => {
+    const base = join(root, 'moving');
+    const hour = (h: number) => [HEADER, ...rows('d', 30, T0 + h * 3600, 120), ...rows('t', 3, T0 + h * 3600 + 7, 1200)];
+    for (let h = 0; h < 3; h++) write(join(base, 'archive', `acct-2026-11-27-000${h}.csv`), hour(h), T0 + h * 3600 + 3599);
+    write(join(base, 'acct-2026-11-27-0003.csv'), hour(3).slice(0, 20), T0 + 3 * 3600 + 3599);
+    const config = join(base, 'config');
+    writeFileSync(config, `<acct-file ${base}/acct.csv>\n records d,t\n move-to ${base}/archive\n move-interval 1h\n</acct-file>\n`);
+    const one = probe(bin, config, 6);
+    // Appended to the live file: incremental.
+    appendFileSync(join(base, 'acct-2026-11-27-0003.csv'), `${hour(3).slice(20).join('\n')}\n`);
+    // mtimes as the records say (selection is by mtime relative to the newest file).
+    utimesSync(join(base, 'acct-2026-11-27-0003.csv'), T0 + 3 * 3600 + 3599, T0 + 3 * 3600 + 3599);
+    const two = probe(bin, config, 6, one.cursor);
+    expect(two.stdout).toMatch(/^M\tincremental$/m);
+    // The hour ends: the live file moves to the archive (a new path: a new file) and a new one starts.
+    renameSync(join(base, 'acct-2026-11-27-0003.csv'), join(base, 'archive', 'acct-2026-11-27-0003.csv'));
+    write(join(base, 'acct-2026-11-27-0004.csv'), hour(4).slice(0, 10), T0 + 4 * 3600 + 1000);
+    const three = probe(bin, config, 6, two.cursor);
+    const full = probe(bin, config, 6);
+    expect(three.stdout).toMatch(/^M\tfull$/m);
+    expect(three.facts.records).toBe(full.facts.records);
+    expect(three.facts.hourly).toEqual(full.facts.hourly);
+    // Every record once: hours 0-3 in full (33 each) and the 9 records of hour 4 so far.
+    expect(full.facts.records, JSON.stringify([full.facts.hourly, full.facts.files, full.warnings])).toBe(4 * 33 + 9);
+    expect(three.facts.acctFiles[0]!.files).toBe(5);
   });
 
   it('skips a pipe acct-file with a note, unquotes a quoted path (UG §11.3)', () => {
