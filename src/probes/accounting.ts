@@ -93,7 +93,8 @@ export function parseAccountingScan(
   };
   const warnings: string[] = [];
   if (output.exitCode !== 0) warnings.push(`accounting: the analysis exited with ${output.exitCode}: ${firstLine(output.stderr)}`);
-  for (const [kind, count] of Object.entries(cursor.counts)) if (count > 0 && kind !== 'notime') warnings.push(accountingWarning(kind, count));
+  // notime: named per file below when this run read such records; else (incremental) the total so far.
+  for (const [kind, count] of Object.entries(cursor.counts)) if (count > 0 && (kind !== 'notime' || scan.noTime.length === 0)) warnings.push(accountingWarning(kind, count));
   warnings.push(...layoutWarnings(scan, facts, cursor.oldest?.text ?? null));
   for (const line of scan.unexpected.slice(0, 5)) warnings.push(`accounting: unexpected output line: ${line.slice(0, 80)}`);
   if (!facts.hasTransientRecords && facts.records > 0) {
@@ -143,6 +144,8 @@ function accountingWarning(kind: string | undefined, count: number): string {
       return `accounting: ${count} record(s) before any header line; the default PowerMTA column order was assumed`;
     case 'unterminated':
       return `accounting: ${count} record(s) with an unterminated quoted field were skipped`;
+    case 'notime':
+      return `accounting: ${count} d/t/b record(s) in files without a timeLogged column were not counted (add timeLogged to their record-fields, UG §11.2)`;
     default:
       return `accounting: ${kind ?? 'unknown'} ${count}`;
   }

@@ -188,10 +188,14 @@ describe.each(AWKS)('accounting layouts in %s %s', (...awk) => {
     ]);
     const config = join(base, 'config');
     writeFileSync(config, `<acct-file ${base}/acct.csv>\n records d\n</acct-file>\n<acct-file ${base}/bounces.csv>\n records b, rb\n</acct-file>\n`);
-    const { facts, warnings } = probe(bin, config);
+    const { facts, warnings, cursor } = probe(bin, config);
     expect(facts.records).toBe(0);
     expect(warnings.join('\n')).toContain(`${base}/acct.csv has no timeLogged column: 2 d/t/b record(s) cannot be placed`);
     expect(warnings.join('\n')).toMatch(/no d, t or b records in the window/);
+    // The next audit reads nothing new (incremental): the warning stays.
+    const again = probe(bin, config, 24, cursor);
+    expect(again.stdout).toMatch(/^M\tincremental$/m);
+    expect(again.warnings.join('\n')).toContain('2 d/t/b record(s) in files without a timeLogged column were not counted');
   });
 
   it('reads the UG §11.2.9 union example (Unix time_t stamps) with the CRLF record ends §11.2.9 describes', () => {
