@@ -98,6 +98,9 @@ export interface ScanResult {
 
 const zero = (): Counts => ({ delivered: 0, deferred: 0, bounced: 0 });
 
+/** At most this many acct-file blocks and pipes are kept from one host's output. */
+const MAX_BLOCKS = 64;
+
 export function emptyPartial(): BucketPartial {
   return { minE: Number.MAX_SAFE_INTEGER, minText: '', hours: dict(), ips: dict(), domains: dict(), diags: dict() };
 }
@@ -215,17 +218,19 @@ export function parseScan(stdout: string, windowHours: number): ScanResult {
         }
         break;
       case 'S':
+        // Host text, bounded: a config has a few acct-file blocks.
+        if (result.blocks.length >= MAX_BLOCKS) break;
         result.blocks.push({
           read: (f[1] ?? '').split(',').filter(Boolean),
           records: (f[2] ?? '').split(',').filter(Boolean),
           files: int(f[3]),
           found: int(f[4]),
           moveTo: f[5] || null,
-          path: rest(6),
+          path: rest(6).slice(0, 1000),
         });
         break;
       case 'Z':
-        result.pipes.push(rest(1));
+        if (result.pipes.length < MAX_BLOCKS) result.pipes.push(rest(1).slice(0, 500));
         break;
       case 'P':
         if (file >= 0) result.pending.push(result.files[file]!.path);
