@@ -15,6 +15,7 @@ import { PREAMBLE } from '../../../src/probes/preamble.js';
 
 const AWKS: Array<[string, string[]]> = [
   ['mawk', []],
+  ['gawk', []],
   ['gawk', ['--posix']],
 ].filter(([bin]) => existsSync(`/usr/bin/${bin}`)) as Array<[string, string[]]>;
 
