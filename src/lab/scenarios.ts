@@ -7,7 +7,7 @@
  */
 import { InputError } from '../util/errors.js';
 
-export const SCENARIO_NAMES = ['healthy', 'spool-io', 'fd-limit', 'port-exhaustion', 'thread-contention', 'isp-limit', 'ip-reputation', 'isp-limit-many-domains'] as const;
+export const SCENARIO_NAMES = ['healthy', 'spool-io', 'fd-limit', 'port-exhaustion', 'thread-contention', 'isp-limit', 'ip-reputation', 'isp-limit-many-domains', 'acct-layout'] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 export interface ScenarioSetup {
@@ -67,7 +67,18 @@ function lanCidr(address: string): string {
 }
 
 /** The operator's /etc/pmta/config for a host. */
-export function renderConfig(ctx: ScenarioContext, opts: { limits?: DomainLimits; processingThreads?: number } = {}): string {
+/**
+ * The acct-file blocks. 'split-hourly': as operators lay them out (UG §11.3.1 "Multiple files",
+ * the martechstack corpus config): d in two files, t in a third, each moved to an archive
+ * directory every hour.
+ */
+function acctBlocks(layout: 'single' | 'split-hourly'): string[] {
+  if (layout === 'single') return ['<acct-file /var/log/pmta/acct.csv>', '    records d,b,t', '    max-size 50M', '    delete-after 8d', '</acct-file>'];
+  const block = (path: string, records: string) => [`<acct-file ${path}>`, `    records ${records}`, '    move-to /var/log/pmta/archive', '    move-interval 1h', '    max-size 50M', '</acct-file>'];
+  return [...block('/var/log/pmta/acct.csv', 'd,b'), ...block('/var/log/pmta/delivered.csv', 'd'), ...block('/var/log/pmta/transient.csv', 't')];
+}
+
+export function renderConfig(ctx: ScenarioContext, opts: { limits?: DomainLimits; processingThreads?: number; acct?: 'single' | 'split-hourly' } = {}): string {
   const limits = opts.limits ?? NORMAL_LIMITS;
   const fqdn = `${ctx.hostName}.lab.example`;
   const ips = sourceIps(ctx.hostIndex);
@@ -84,11 +95,7 @@ export function renderConfig(ctx: ScenarioContext, opts: { limits?: DomainLimits
     'total-max-smtp-out 10000',
     ...(opts.processingThreads !== undefined ? [`queue-processing-threads ${opts.processingThreads}`] : []),
     '',
-    '<acct-file /var/log/pmta/acct.csv>',
-    '    records d,b,t',
-    '    max-size 50M',
-    '    delete-after 8d',
-    '</acct-file>',
+    ...acctBlocks(opts.acct ?? 'single'),
     '',
     '<spool /var/spool/pmta>',
     '    deliver-only no',
@@ -124,6 +131,9 @@ function worldFor(name: ScenarioName, ctx: ScenarioContext): World {
   switch (name) {
     case 'healthy':
       return { inbound: { perMinute: 60 } };
+    case 'acct-layout':
+      // Healthy traffic; the accounting named and moved as UG §11.3.1 says (see acctBlocks).
+      return { inbound: { perMinute: 60 }, acctDatedNames: true };
     case 'spool-io':
       // One writer, back to back, 4 KiB blocks each fsynced: the spool device runs near saturation.
       return { inbound: { perMinute: 'continuous', sizeBytes: 16384, maxQueued: 3000 }, isps: { '*': { secondsPerMsg: 0.5 } } };
@@ -188,7 +198,9 @@ export function scenarioSetup(name: ScenarioName, ctx: ScenarioContext): Scenari
         ? renderConfig(ctx, { limits: { ...NORMAL_LIMITS, gmail: 2 } })
         : name === 'fd-limit'
           ? renderConfig(ctx, { limits: { gmail: 60, outlook: 60, yahoo: 60, other: 60 } })
-          : renderConfig(ctx);
+          : name === 'acct-layout'
+            ? renderConfig(ctx, { acct: 'split-hourly' })
+            : renderConfig(ctx);
   files['/etc/pmta/config'] = config;
   files['/etc/pmta-sim/world.json'] = `${JSON.stringify(ctx.quiet ? quietWorld(worldFor(name, ctx)) : worldFor(name, ctx), null, 2)}\n`;
   if (name === 'fd-limit') files['/etc/systemd/system/pmta.service.d/limits.conf'] = '[Service]\nLimitNOFILE=256\n';

@@ -192,6 +192,8 @@ export interface EffectiveSettings {
   acctFiles: string[];
   /** `records` of each acct file, e.g. { "/var/log/pmta/acct.csv": ["d","b","t"] }. */
   acctRecords: Record<string, string[]>;
+  /** `<acct-file |cmd>` blocks: pipes (UG §11.3), not files. */
+  acctPipes: string[];
   logFile?: string;
   httpMgmtPort?: number;
   totalMaxSmtpOut?: number;
@@ -255,11 +257,18 @@ export function effectiveSettings(nodes: ConfigNode[]): EffectiveSettings {
   }
   const acctFiles: string[] = [];
   const acctRecords = dict<string[]>();
+  const acctPipes: string[] = [];
   for (const block of nodes) {
     if (block.type !== 'block' || block.name !== 'acct-file' || !block.arg) continue;
-    acctFiles.push(block.arg);
+    // UG §11.3: the path may be quoted; "|cmd" pipes the records to a program.
+    const path = /^".*"$/.test(block.arg) ? block.arg.slice(1, -1) : block.arg;
+    if (path.startsWith('|')) {
+      acctPipes.push(path);
+      continue;
+    }
+    acctFiles.push(path);
     const records = findDirectives(block.children, 'records').pop();
-    if (records) acctRecords[block.arg] = records.value.split(/[\s,]+/).filter(Boolean);
+    if (records) acctRecords[path] = records.value.split(/[\s,]+/).filter(Boolean);
   }
   const virtualMtas: EffectiveSettings['virtualMtas'] = [];
   for (const block of findBlocks(nodes, 'virtual-mta')) {
@@ -284,6 +293,7 @@ export function effectiveSettings(nodes: ConfigNode[]): EffectiveSettings {
     spoolDirs,
     acctFiles,
     acctRecords,
+    acctPipes,
     logFile: lastValue(nodes, 'log-file')?.value,
     httpMgmtPort: port ? toInt(port.value) : undefined,
     totalMaxSmtpOut: toInt(lastValue(nodes, 'total-max-smtp-out')?.value),

@@ -13,13 +13,17 @@
  * STOP stop at the first record starting at or after this offset (parallel chunks);
  * COLS "type time rcpt diag ip" column numbers when the input does not start with the header
  * (a tail of the file); MINB skip records of buckets below it (they cannot be in the window);
+ * TYPES the record types to count, "d,t,b" when empty (a type another acct file holds is not
+ * counted twice);
  * for MODE=edge also EDGEB, START, TOP (only bucket EDGEB, START < e <= NEWEST).
  *
  * Output (tab-separated, first field the kind): N newest e and text; m bucket min-e text;
  * h/i/d bucket key d t b (written hour, source IP, domain); g bucket domain count pattern;
  * o bucket first-offset end-offset; C columns; Y header lines seen; L end offset of the
- * last complete record (where the next read starts);
- * E kind count (warnings).
+ * last complete record (where the next read starts); Q oldest e and text of the counted types
+ * (how far back the file reaches, before MINB); P 1 when the last line is still being written
+ * (no line end yet: not counted, read by the next audit);
+ * E kind count (warnings; notime: records of a file without a timeLogged column).
  *
  * CSV per RFC 4180: a record continues on the next line while its quote count is odd (line
  * breaks inside quotes); quoted fields are decoded by splitting on the quote character, so
@@ -180,12 +184,14 @@ BEGIN {
   EDGE = MODE == "edge"; START = START + 0; TOP = TOP + 0; EDGEB = EDGEB + 0
   # ":MM:SS" -> seconds + 1 (so a missing key reads as "")
   for (i = 0; i < 100; i++) for (j = 0; j < 100; j++) MSS[sprintf(":%02d:%02d", i, j)] = i * 60 + j + 1
+  if (TYPES == "") TYPES = "d,t,b"
+  split(TYPES, c, ","); for (i in c) RTY[c[i]] = 1
   if (COLS != "") { split(COLS, c, " "); CT = c[1] + 0; CTIME = c[2] + 0; CR = c[3] + 0; CD = c[4] + 0; CI = c[5] + 0; needs() }
 }
 {
   SO = OFF
   OFF += length($0) + 1
-  if (OFF > LIMIT) { TRUNC = 1; exit }
+  if (OFF > LIMIT) { TRUNC = 1; PEND = SO < LIMIT; exit }
   # STOP: a parallel chunk ends at the first record starting at or after it.
   if (SO >= STOP && PENDING == "") { TRUNC = 1; exit }
   if (PENDING != "") {
@@ -215,9 +221,10 @@ BEGIN {
     if (i <= n) { setcols(n); next }
     if (!HAVEHDR) { NOHEADER++; CT = 1; CTIME = 2; CR = 5; CD = 9; CI = 15; needs() }
   }
-  if (CT == 0 || CTIME == 0 || CT > n) next
+  if (CT == 0 || CT > n) next
   t = F[CT]
-  if (t != "d" && t != "t" && t != "b") next
+  if (!(t in RTY)) next
+  if (CTIME == 0) { NOTIME++; next }
   s = CTIME <= n ? F[CTIME] : ""
   # Records come several to a second: the previous record's instant is reused as it is
   # (LS: its time text; LSOK: there is one).
@@ -240,6 +247,7 @@ BEGIN {
     if (x != "" && CHA) { b = CHB; PK = CPK }
     else { b = int(e / 3600); if (e < 0 && b * 3600 > e) b--; PK = sprintf("%.0f", b) SUBSEP HOUR SUBSEP }
     LS = s; LE = e; LB = b; LPK = PK; LT = TEXT; LSOK = 1
+    if (OLDE == "" || e < OLDE) { OLDE = e; OLDT = TEXT }
   } else { e = LE; b = LB; PK = LPK; TEXT = LT }
   if (e > NEWEST) { NEWEST = e; UNTIL = TEXT }
   if (b < MINB) next
@@ -278,6 +286,9 @@ END {
   if (BADTIME && !EDGE) printf "E\tbadtime\t%d\n", BADTIME
   if (NOHEADER && !EDGE) printf "E\tnoheader\t%d\n", NOHEADER
   if (UNTERMINATED && !EDGE) printf "E\tunterminated\t%d\n", UNTERMINATED
+  if (NOTIME && !EDGE) printf "E\tnotime\t%d\n", NOTIME
+  if (OLDE != "" && !EDGE) printf "Q\t%.0f\t%s\n", OLDE, OLDT
+  if (PEND && !EDGE) print "P\t1"
   for (b in MINE) {
     printf "m\t%s\t%.0f\t%s\n", b, MINE[b], MINT[b]
     printf "o\t%s\t%.0f\t%.0f\n", b, OMIN[b], OEND[b]

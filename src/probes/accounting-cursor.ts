@@ -65,7 +65,8 @@ const CursorSchema = z.object({
   buckets: dictOf(partial, /^-?\d+$/),
   ranges: z.array(z.object({ file: z.number().int().nonnegative(), bucket: z.number().int(), start: z.number().int().nonnegative(), end: z.number().int().nonnegative() })),
   edge: z.object({ bucket: z.number(), start: z.number(), partial }).nullable(),
-  counts: z.object({ badtime: z.number(), noheader: z.number(), unterminated: z.number() }),
+  counts: z.object({ badtime: z.number(), noheader: z.number(), unterminated: z.number(), notime: z.number().optional() }),
+  oldest: z.object({ e: z.number().int(), text: z.string() }).nullable().optional(),
 });
 
 /** The file of one host's cursor: the host name made safe as a file name. */

@@ -46,7 +46,30 @@ export interface AccountingCursor {
   ranges: Array<{ file: number; bucket: number; start: number; end: number }>;
   /** The exact in-window part of the edge bucket for `newest`. */
   edge: { bucket: number; start: number; partial: BucketPartial } | null;
-  counts: { badtime: number; noheader: number; unterminated: number };
+  counts: ScanCounts;
+  /** The oldest counted record ever read (how far back the files reach). */
+  oldest?: { e: number; text: string } | null;
+}
+
+/** Warning counts: unreadable times, no header, unterminated quotes, no timeLogged column. */
+export interface ScanCounts {
+  badtime: number;
+  noheader: number;
+  unterminated: number;
+  notime?: number;
+}
+
+/** One `<acct-file>` block as the host script selected it ("S" line). */
+export interface AcctBlock {
+  path: string;
+  /** Its `records` (config), or ["*"] for a file named without config. */
+  records: string[];
+  /** The d/t/b types read from its files (a type an earlier block holds is not read twice). */
+  read: string[];
+  /** Files read (live, rotated, move-to archives) and files found within the window. */
+  files: number;
+  found: number;
+  moveTo: string | null;
 }
 
 export interface ScanResult {
@@ -57,15 +80,26 @@ export interface ScanResult {
   /** Bucket -> partial, per file in order (merge order matters for ties). */
   partials: Array<Map<number, BucketPartial>>;
   ranges: Array<{ file: number; bucket: number; start: number; end: number }>;
-  counts: { badtime: number; noheader: number; unterminated: number };
+  counts: ScanCounts & { notime: number };
   plan: { bucket: number; start: number; newest: number } | null;
   /** Null when the host reused the cursor's edge (K). */
   edge: BucketPartial | null;
   edgeReused: boolean;
   unexpected: string[];
+  blocks: AcctBlock[];
+  /** Pipe acct-files ("|cmd"): nothing to read. */
+  pipes: string[];
+  /** Files whose last line had no line end yet (a record being written: not counted). */
+  pending: string[];
+  oldest: { e: number; text: string } | null;
+  /** Files without a timeLogged column, with how many d/t/b records could not be placed. */
+  noTime: Array<{ path: string; count: number }>;
 }
 
 const zero = (): Counts => ({ delivered: 0, deferred: 0, bounced: 0 });
+
+/** At most this many acct-file blocks and pipes are kept from one host's output. */
+const MAX_BLOCKS = 64;
 
 export function emptyPartial(): BucketPartial {
   return { minE: Number.MAX_SAFE_INTEGER, minText: '', hours: dict(), ips: dict(), domains: dict(), diags: dict() };
@@ -108,11 +142,16 @@ export function parseScan(stdout: string, windowHours: number): ScanResult {
     files: [],
     partials: [],
     ranges: [],
-    counts: { badtime: 0, noheader: 0, unterminated: 0 },
+    counts: { badtime: 0, noheader: 0, unterminated: 0, notime: 0 },
     plan: null,
     edge: null,
     edgeReused: false,
     unexpected: [],
+    blocks: [],
+    pipes: [],
+    pending: [],
+    oldest: null,
+    noTime: [],
   };
   let target: Map<number, BucketPartial> | null = null;
   let file = -1;
@@ -170,7 +209,34 @@ export function parseScan(stdout: string, windowHours: number): ScanResult {
         if (file >= 0 && int(f[1]) > (result.files[file]!.newest?.e ?? -Infinity)) result.files[file]!.newest = { e: int(f[1]), text: rest(2) };
         break;
       case 'E':
-        if (file >= 0 && (f[1] === 'badtime' || f[1] === 'noheader' || f[1] === 'unterminated')) result.counts[f[1]] += int(f[2]);
+        if (file >= 0 && (f[1] === 'badtime' || f[1] === 'noheader' || f[1] === 'unterminated' || f[1] === 'notime')) result.counts[f[1]] += int(f[2]);
+        if (file >= 0 && f[1] === 'notime') {
+          const path = result.files[file]!.path;
+          const had = result.noTime.find((n) => n.path === path);
+          if (had) had.count += int(f[2]);
+          else result.noTime.push({ path, count: int(f[2]) });
+        }
+        break;
+      case 'S':
+        // Host text, bounded: a config has a few acct-file blocks.
+        if (result.blocks.length >= MAX_BLOCKS) break;
+        result.blocks.push({
+          read: (f[1] ?? '').split(',').filter(Boolean),
+          records: (f[2] ?? '').split(',').filter(Boolean),
+          files: int(f[3]),
+          found: int(f[4]),
+          moveTo: f[5] || null,
+          path: rest(6).slice(0, 1000),
+        });
+        break;
+      case 'Z':
+        if (result.pipes.length < MAX_BLOCKS) result.pipes.push(rest(1).slice(0, 500));
+        break;
+      case 'P':
+        if (file >= 0) result.pending.push(result.files[file]!.path);
+        break;
+      case 'Q':
+        if (file >= 0 && (!result.oldest || int(f[1]) < result.oldest.e)) result.oldest = { e: int(f[1]), text: rest(2) };
         break;
       case 'm':
       case 'h':
@@ -211,9 +277,11 @@ export function mergeScan(scan: ScanResult, previous: AccountingCursor | undefin
   let newest = old?.newest ?? null;
   for (const f of scan.files) if (f.newest && (!newest || f.newest.e > newest.e)) newest = f.newest;
   const counts = { ...scan.counts };
-  if (old) for (const k of Object.keys(counts) as Array<keyof typeof counts>) counts[k] += old.counts[k];
+  if (old) for (const k of Object.keys(counts) as Array<keyof typeof counts>) counts[k] += old.counts[k] ?? 0;
+  let oldest = old?.oldest ?? null;
+  if (scan.oldest && (!oldest || scan.oldest.e < oldest.e)) oldest = scan.oldest;
   const files: CursorFile[] = scan.files.map(({ path, inode, offset, cols }) => ({ path, inode, offset, cols }));
-  const empty: AccountingCursor = { version: 1, hostId: scan.hostId, windowHours: scan.windowHours, newest, files, buckets: {}, ranges: [], edge: null, counts };
+  const empty: AccountingCursor = { version: 1, hostId: scan.hostId, windowHours: scan.windowHours, newest, files, buckets: {}, ranges: [], edge: null, counts, oldest };
   if (!newest || !scan.plan) return { cursor: empty, window: emptyPartial(), newest };
   const edgeBucket = scan.plan.bucket;
   // Full buckets after the edge: the cursor's first, then the new bytes' in file order.
@@ -260,7 +328,8 @@ export function windowFacts(
   files: string[],
   windowHours: number,
   topN: number,
-): AccountingFacts {
+  oldest: { e: number; text: string } | null = null,
+): Omit<AccountingFacts, 'acctFiles' | 'pipes' | 'pending'> {
   const hourly = Object.entries(window.hours)
     .map(([hour, c]) => ({ hour, ...c }))
     .sort((a, b) => cmp(a.hour, b.hour));
@@ -289,6 +358,9 @@ export function windowFacts(
     byDomain,
     topDiagnostics,
     hasTransientRecords: hourly.some((h) => h.deferred > 0),
+    // From the oldest record read to the newest: less than the window when older files were
+    // moved away, deleted or never read.
+    coveredHours: newest && oldest ? Math.round(Math.min(windowHours, Math.max(0, newest.e - oldest.e) / 3600) * 100) / 100 : 0,
   };
 }
 

@@ -7,27 +7,72 @@ import { script, sh, type Command } from '../transport/quote.js';
 import { ACCOUNTING_AWK, EDGE_PLAN_AWK } from './accounting-awk.js';
 
 /**
- * Picks the acct file(s) named by the config (preamble: $MTAF_ACCT_FILES, one per line) and
- * their rotated siblings (acct-YYYY-MM-DD-HHMM.csv) modified within the window plus slack
- * of the newest one.
+ * Picks the files to read. Per `<acct-file>` block ($MTAF_ACCT_SPECS: "path TAB records TAB
+ * move-to"; without it each $MTAF_ACCT_FILES line, all records): the path itself, its dated
+ * siblings (UG §11.3.1: the live file is acct-YYYY-MM-DD-NNNN.csv; rotated ones alike) and the
+ * same names in the move-to directory, modified within the window plus slack of the newest one
+ * (at most $MTAF_ACCT_MAX_FILES per block: the newest). Each record type is read from the first
+ * block in config order that has files and lists it, so a record logged in two files counts
+ * once. Prints "S read records nread nfound move-to path" per block and "Z cmd" per pipe (stdout).
  */
 const SELECT_FILES = script(`set --
-newest=0
-for a in $MTAF_ACCT_FILES; do
-  for f in "$a" "\${a%.csv}"-*.csv; do
-    [ -f "$f" ] || continue
-    m=$(stat -c %Y "$f" 2>/dev/null || echo 0)
-    [ "$m" -gt "$newest" ] && newest=$m
+mtaf_tab=$(printf '\\t')
+mtaf_specs=\${MTAF_ACCT_SPECS:-}
+[ -n "$mtaf_specs" ] || mtaf_specs=$(printf '%s\\n' "$MTAF_ACCT_FILES" | awk 'NF { print $0 "\\t*\\t" }')
+printf '%s\\n' "$MTAF_ACCT_PIPES" | awk 'NF { print "Z\\t" $0 }'
+# Candidates of one block, oldest names first: archives, dated siblings, the path itself.
+mtaf_cands() {
+  b=\${1%.csv}
+  if [ -n "$2" ]; then
+    for f in "$2/\${b##*/}"-[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*.csv "$2/\${1##*/}"; do [ -f "$f" ] && printf '%s\\n' "$f"; done
+  fi
+  for f in "$b"-[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*.csv "$1"; do [ -f "$f" ] && printf '%s\\n' "$f"; done
+}
+mtaf_mtime() { stat -c %Y "$1" 2>/dev/null || echo 0; }
+mtaf_all=$(while IFS="$mtaf_tab" read -r a r m; do [ -n "$a" ] && mtaf_cands "$a" "$m"; done <<EOF_MTAF_SPECS
+$mtaf_specs
+EOF_MTAF_SPECS
+)
+newest=$(printf '%s\\n' "$mtaf_all" | while IFS= read -r f; do [ -n "$f" ] && mtaf_mtime "$f"; done | sort -n | tail -n 1)
+newest=\${newest:-0}
+mtaf_claimed=,
+mtaf_seen=
+mtaf_types=
+while IFS="$mtaf_tab" read -r a r m; do
+  [ -n "$a" ] || continue
+  c=$(mtaf_cands "$a" "$m" | while IFS= read -r f; do
+    case "
+$mtaf_seen
+" in *"
+$f
+"*) continue ;; esac
+    t=$(mtaf_mtime "$f")
+    if [ "$t" -eq 0 ] || [ "$t" -ge $((newest - (MTAF_WINDOW_HOURS + 2) * 3600)) ]; then printf '%s\\n' "$f"; fi
+  done | tail -n "\${MTAF_ACCT_MAX_FILES:-500}")
+  rd=
+  # "*": a file list without config (all record types, nothing claimed).
+  [ -n "$c" ] && [ "$r" = "*" ] && rd=,d,t,b
+  [ -n "$c" ] && [ "$r" != "*" ] && for k in d t b; do
+    case ",$r," in *",$k,"*) case "$mtaf_claimed" in *",$k,"*) ;; *) rd="$rd,$k"; mtaf_claimed="$mtaf_claimed$k," ;; esac ;; esac
   done
-done
-for a in $MTAF_ACCT_FILES; do
-  for f in "$a" "\${a%.csv}"-*.csv; do
-    [ -f "$f" ] || continue
-    m=$(stat -c %Y "$f" 2>/dev/null || echo 0)
-    if [ "$m" -eq 0 ] || [ "$m" -ge $((newest - (MTAF_WINDOW_HOURS + 2) * 3600)) ]; then set -- "$@" "$f"; printf 'file\\t%s\\n' "$f" >&2; fi
-  done
-done
-if [ $# -eq 0 ]; then printf '@@mtafleet-missing accounting file %s\\n' "$(echo $MTAF_ACCT_FILES)"; exit 0; fi`);
+  n=0
+  if [ -n "$rd" ]; then
+    while IFS= read -r f; do
+      set -- "$@" "$f"; n=$((n + 1))
+      mtaf_seen="$mtaf_seen
+$f"
+      mtaf_types="$mtaf_types\${rd#,}
+"
+      printf 'file\\t%s\\n' "$f" >&2
+    done <<EOF_MTAF_FILES
+$c
+EOF_MTAF_FILES
+  fi
+  printf 'S\\t%s\\t%s\\t%s\\t%s\\t%s\\t%s\\n' "\${rd#,}" "$r" "$n" "$(printf '%s' "$c" | grep -c '^')" "$m" "$a"
+done <<EOF_MTAF_SPECS
+$mtaf_specs
+EOF_MTAF_SPECS
+if [ $# -eq 0 ]; then printf '@@mtafleet-missing accounting file %s\\n' "$(echo $MTAF_ACCT_FILES $MTAF_ACCT_PIPES)"; exit 0; fi`);
 
 /**
  * One scan per file (from the cursor's offset when the file is the same inode and no
@@ -43,6 +88,9 @@ command -v nice >/dev/null 2>&1 && mtaf_awk="nice -n \${MTAF_ACCT_NICE:-10} $mta
 mtaf_tab=$(printf '\\t')
 mtaf_prog=${ACCOUNTING_AWK}
 mtaf_cur=\${MTAF_ACCT_CURSOR:-}
+# The record types read from file number $1 (see SELECT_FILES).
+mtaf_ty_of() { printf '%s' "$mtaf_types" | sed -n "$1p"; }
+mtaf_ty=
 mtaf_mode=full
 mtaf_minb=
 mtaf_centry() { printf '%s\\n' "$mtaf_cur" | P="$1" $mtaf_awk -F '\\t' '$1 == "F" { p = $5; for (i = 6; i <= NF; i++) p = p "\\t" $i; if (p == ENVIRON["P"]) { print $2 " " $3 " " $4; exit } }'; }
@@ -62,10 +110,11 @@ if [ "$mtaf_mode" = full ]; then
   mtaf_cur=
   # Newest record: logs are appended in time order, so the tails tell (a lower bound,
   # checked below); records of earlier buckets cannot be in the window and are skipped.
-  g=-1
+  g=-1; i=0
   for f in "$@"; do
+    i=$((i + 1))
     [ "$(stat -c %s "$f")" -gt "\${MTAF_ACCT_TAIL_MIN:-8388608}" ] || continue
-    n=$( { head -n 1 "$f"; tail -c 1048576 "$f" | sed 1d; } | $mtaf_awk -v MODE=scan "$mtaf_prog" | sed -n 's/^N\\t\\([0-9]*\\).*/\\1/p')
+    n=$( { head -n 1 "$f"; tail -c 1048576 "$f" | sed 1d; } | $mtaf_awk -v MODE=scan -v TYPES="$(mtaf_ty_of $i)" "$mtaf_prog" | sed -n 's/^N\\t\\([0-9]*\\).*/\\1/p')
     [ -n "$n" ] && [ "$n" -gt "$g" ] && g=$n
   done
   [ "$g" -ge $((MTAF_WINDOW_HOURS * 3600)) ] && mtaf_minb=$(( (g - MTAF_WINDOW_HOURS * 3600) / 3600 ))
@@ -76,7 +125,7 @@ mtaf_from() {
   mtaf_ff=$1; mtaf_fo=$2; shift 2
   { if dd iflag=skip_bytes skip="$mtaf_fo" count=0 2>/dev/null; then "$@"; else tail -c +$((mtaf_fo + 1)) "$mtaf_ff" | "$@"; fi; } < "$mtaf_ff"
 }
-mtaf_serial() { $mtaf_awk -v MODE=scan -v BASE=0 -v LIMIT="$2" -v MINB="$mtaf_minb" "$mtaf_prog" "$1"; }
+mtaf_serial() { $mtaf_awk -v MODE=scan -v TYPES="$mtaf_ty" -v BASE=0 -v LIMIT="$2" -v MINB="$mtaf_minb" "$mtaf_prog" "$1"; }
 # A large file is read by one awk per CPU, each from a line start on: exact when every chunk
 # ended its last record where the next chunk started and no chunk met a header line (a
 # chunk that started inside a multi-line quoted field shows as a mismatch); else serially.
@@ -101,9 +150,9 @@ mtaf_whole() {
   for s in $bounds; do
     e=$(printf '%s\n' $bounds "" | sed -n "$((k + 2))p")
     if [ "$k" -eq 0 ]; then
-      $mtaf_awk -v MODE=scan -v BASE=0 -v LIMIT="$2" -v STOP="$e" -v MINB="$mtaf_minb" "$mtaf_prog" "$1" >"$t/$k" &
+      $mtaf_awk -v MODE=scan -v TYPES="$mtaf_ty" -v BASE=0 -v LIMIT="$2" -v STOP="$e" -v MINB="$mtaf_minb" "$mtaf_prog" "$1" >"$t/$k" &
     else
-      mtaf_from "$1" "$s" $mtaf_awk -v MODE=scan -v BASE="$s" -v LIMIT="$2" -v STOP="$e" -v COLS="$cols" -v MINB="$mtaf_minb" "$mtaf_prog" >"$t/$k" &
+      mtaf_from "$1" "$s" $mtaf_awk -v MODE=scan -v TYPES="$mtaf_ty" -v BASE="$s" -v LIMIT="$2" -v STOP="$e" -v COLS="$cols" -v MINB="$mtaf_minb" "$mtaf_prog" >"$t/$k" &
     fi
     k=$((k + 1))
   done
@@ -122,7 +171,7 @@ mtaf_whole() {
 mtaf_scan() {
   i=0
   for f in "$@"; do
-    i=$((i + 1))
+    i=$((i + 1)); mtaf_ty=$(mtaf_ty_of $i)
     ino=$(stat -c %i-%W "$f"); size=$(stat -c %s "$f"); off=0; cols=
     if [ "$mtaf_mode" = incremental ]; then
       e=$(mtaf_centry "$f"); e=\${e#* }; off=\${e%% *}; cols=\${e#* }
@@ -133,7 +182,7 @@ mtaf_scan() {
     elif [ "$off" -eq 0 ]; then
       mtaf_whole "$f" "$size"
     else
-      mtaf_from "$f" "$off" $mtaf_awk -v MODE=scan -v BASE="$off" -v LIMIT="$size" -v MINB="$mtaf_minb" -v COLS="$cols" "$mtaf_prog"
+      mtaf_from "$f" "$off" $mtaf_awk -v MODE=scan -v TYPES="$mtaf_ty" -v BASE="$off" -v LIMIT="$size" -v MINB="$mtaf_minb" -v COLS="$cols" "$mtaf_prog"
     fi
   done
 }
@@ -150,9 +199,9 @@ a=$(printf '%s\\n' "$mtaf_plan" | sed -n 's/^A\\t//p')
 eb=$(printf '%s\\n' "$a" | cut -f 1); es=$(printf '%s\\n' "$a" | cut -f 2); et=$(printf '%s\\n' "$a" | cut -f 3)
 printf '%s\\n' "$mtaf_plan" | while IFS="$mtaf_tab" read -r kind i s e cols; do
   [ "$kind" = R ] || continue
-  eval "f=\\\${$i}"
+  eval "f=\\\${$i}"; mtaf_ty=$(mtaf_ty_of $i)
   printf 'X\\t%s\\t%s\\t%s\\n' "$i" "$s" "$e"
-  tail -c +$((s + 1)) "$f" | head -c $((e - s)) | $mtaf_awk -v MODE=edge -v BASE="$s" -v COLS="$cols" -v EDGEB="$eb" -v START="$es" -v TOP="$et" "$mtaf_prog"
+  tail -c +$((s + 1)) "$f" | head -c $((e - s)) | $mtaf_awk -v MODE=edge -v TYPES="$mtaf_ty" -v BASE="$s" -v COLS="$cols" -v EDGEB="$eb" -v START="$es" -v TOP="$et" "$mtaf_prog"
 done`;
 
 /** The whole host command; `cursor` is cursorText() of the previous audit's cursor. */

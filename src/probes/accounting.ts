@@ -1,5 +1,5 @@
 import { accountingCommand } from './accounting-script.js';
-import { cursorText, mergeScan, parseScan, windowFacts, type AccountingCursor } from './accounting-merge.js';
+import { cursorText, mergeScan, parseScan, windowFacts, type AccountingCursor, type AcctBlock } from './accounting-merge.js';
 import { parseMarkers } from './sections.js';
 import type { Probe, ProbeOutput, ProbeResult } from './types.js';
 
@@ -23,6 +23,17 @@ export interface AccountingFacts {
   topDiagnostics: Array<{ domain: string; pattern: string; count: number }>;
   /** False when the window holds no `t` records: deferral rates are then unknown, not 0 %. */
   hasTransientRecords: boolean;
+  /**
+   * The configured `<acct-file>` blocks and what was read from each: a record type two blocks
+   * hold (`records`) is read from the first of them in config order only.
+   */
+  acctFiles: AcctBlock[];
+  /** Pipe acct-files (`|cmd`, UG §11.3): not files, not read. */
+  pipes: string[];
+  /** Hours from the oldest record read to `until`, at most windowHours: the part of the window the files cover. */
+  coveredHours: number;
+  /** Last lines still being written (no line end yet): not counted, read by the next audit. */
+  pending: number;
 }
 
 export const TOP_DIAGNOSTICS = 25;
@@ -74,15 +85,51 @@ export function parseAccountingScan(
   const scan = parseScan(output.stdout, 24);
   const { cursor, window, newest } = mergeScan(scan, previous);
   const files = scan.files.map((f) => f.path);
-  const facts = windowFacts(window, newest, files, scan.windowHours, topN);
+  const facts: AccountingFacts = {
+    ...windowFacts(window, newest, files, scan.windowHours, topN, cursor.oldest ?? null),
+    acctFiles: scan.blocks,
+    pipes: scan.pipes,
+    pending: scan.pending.length,
+  };
   const warnings: string[] = [];
   if (output.exitCode !== 0) warnings.push(`accounting: the analysis exited with ${output.exitCode}: ${firstLine(output.stderr)}`);
-  for (const [kind, count] of Object.entries(cursor.counts)) if (count > 0) warnings.push(accountingWarning(kind, count));
+  // notime: named per file below when this run read such records; else (incremental) the total so far.
+  for (const [kind, count] of Object.entries(cursor.counts)) if (count > 0 && (kind !== 'notime' || scan.noTime.length === 0)) warnings.push(accountingWarning(kind, count));
+  warnings.push(...layoutWarnings(scan, facts, cursor.oldest?.text ?? null));
   for (const line of scan.unexpected.slice(0, 5)) warnings.push(`accounting: unexpected output line: ${line.slice(0, 80)}`);
   if (!facts.hasTransientRecords && facts.records > 0) {
     warnings.push('accounting: no t (transient) records in the window: deferral rates are unknown (add t to the acct-file "records")');
   }
   return { result: { status: 'ok', facts, warnings }, cursor };
+}
+
+/** What the layout hides: pipes, blocks without files, no timeLogged, no records, a short window. */
+function layoutWarnings(scan: ReturnType<typeof parseScan>, facts: AccountingFacts, oldest: string | null): string[] {
+  const out: string[] = [];
+  for (const pipe of scan.pipes) out.push(`accounting: acct-file "${pipe.slice(0, 120)}" is a pipe (UG §11.3), not a file: not read`);
+  for (const b of scan.blocks) {
+    const dtb = b.records.filter((r) => r === '*' || r === 'd' || r === 't' || r === 'b');
+    if (b.found === 0 && dtb.length > 0) {
+      out.push(`accounting: acct-file ${b.path.slice(0, 200)}: no file found within the window (looked for it, its dated files ${datedName(b.path)}${b.moveTo ? ` and in move-to ${b.moveTo.slice(0, 200)}` : ''})`);
+    }
+  }
+  for (const n of scan.noTime) {
+    out.push(`accounting: ${n.path.slice(0, 200)} has no timeLogged column: ${n.count} d/t/b record(s) cannot be placed in the window and were not counted (add timeLogged to its record-fields, UG §11.2)`);
+  }
+  if (facts.records === 0 && scan.files.length > 0) {
+    const listed = scan.blocks.map((b) => `${b.path.slice(0, 200)}: records ${b.records.join(',') || '(none)'}`).join('; ');
+    out.push(`accounting: no d, t or b records in the window in the files read${listed ? ` (${listed})` : ''}`);
+  }
+  if (facts.records > 0 && facts.coveredHours < facts.windowHours * 0.9) {
+    out.push(`accounting: the files read cover ${facts.coveredHours} h of the ${facts.windowHours} h asked (oldest record read: ${oldest ?? facts.since}); older accounting was moved, deleted or not written`);
+  }
+  return out;
+}
+
+/** acct.csv -> acct-YYYY-MM-DD-NNNN.csv (UG §11.3.1). */
+function datedName(path: string): string {
+  const base = path.slice(path.lastIndexOf('/') + 1);
+  return `${base.replace(/\.csv$/, '')}-YYYY-MM-DD-NNNN.csv`;
 }
 
 function firstLine(text: string): string {
@@ -97,6 +144,8 @@ function accountingWarning(kind: string | undefined, count: number): string {
       return `accounting: ${count} record(s) before any header line; the default PowerMTA column order was assumed`;
     case 'unterminated':
       return `accounting: ${count} record(s) with an unterminated quoted field were skipped`;
+    case 'notime':
+      return `accounting: ${count} d/t/b record(s) in files without a timeLogged column were not counted (add timeLogged to their record-fields, UG §11.2)`;
     default:
       return `accounting: ${kind ?? 'unknown'} ${count}`;
   }

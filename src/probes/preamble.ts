@@ -34,15 +34,32 @@ MTAF_CFG_VALUES=
 if [ -n "$MTAF_CFG_FILES" ]; then
   MTAF_CFG_VALUES=$(awk '
     { sub(/(^|[ \t])#.*/, ""); sub(/^[ \t]+/, ""); sub(/[ \t\r]+$/, "") }
-    tolower($0) ~ /^<acct-file[ \t]/ { v = $0; sub(/^<[^ \t]*[ \t]+/, "", v); sub(/[ \t]*>$/, "", v); print "A\t" v }
+    # <acct-file PATH> blocks (UG §3.3, §11.3): the path unquoted; a "|cmd" is a pipe, not a
+    # file (a "Z" line); "records" (default d,b; long names shortened) and "move-to".
+    function acctflush() { if (ap != "") { gsub(/[\t\n]/, " ", ap); print (substr(ap, 1, 1) == "|" ? "Z\t" ap : "A\t" ap "\t" ar "\t" am) }; ap = "" }
+    function shortrec(v) { v = tolower(v); gsub(/[ \t]*,[ \t]*|[ \t]+/, ",", v); v = "," v ","
+      gsub(/,delivery,/, ",d,", v); gsub(/,bounced?,/, ",b,", v); gsub(/,transient-queue,/, ",tq,", v); gsub(/,transient,/, ",t,", v)
+      gsub(/,delivery,/, ",d,", v); gsub(/,bounced?,/, ",b,", v); gsub(/,transient,/, ",t,", v)
+      gsub(/^,+|,+$/, "", v); return v }
+    tolower($0) ~ /^<acct-file[ \t]/ { acctflush(); v = $0; sub(/^<[^ \t]*[ \t]+/, "", v); sub(/[ \t]*>$/, "", v)
+      if (v ~ /^".*"$/) v = substr(v, 2, length(v) - 2)
+      ap = v; ar = "d,b"; am = ""; next }
+    ap != "" && tolower($1) == "records" { v = $0; sub(/^[^ \t]+[ \t]+/, "", v); ar = shortrec(v); next }
+    ap != "" && tolower($1) == "move-to" { v = $0; sub(/^[^ \t]+[ \t]+/, "", v); if (v ~ /^".*"$/) v = substr(v, 2, length(v) - 2); am = v; next }
+    tolower($0) ~ /^<\/acct-file>/ { acctflush(); next }
     tolower($0) ~ /^<spool[ \t]/ { v = $0; sub(/^<[^ \t]*[ \t]+/, "", v); sub(/[ \t]*>$/, "", v); print "S\t" v }
     tolower($1) == "spool" || tolower($1) == "spool-dir" { print "S\t" $2 }
     tolower($1) == "log-file" { print "L\t" $2 }
     tolower($1) == "http-mgmt-port" { print "P\t" $2 }
+    END { acctflush() }
   ' $MTAF_CFG_FILES 2>/dev/null)
 fi
 mtaf_cfg() { printf '%s\n' "$MTAF_CFG_VALUES" | awk -F '\t' -v k="$1" '$1 == k { print $2 }'; }
-MTAF_ACCT_FILES=$(mtaf_cfg A); [ -n "$MTAF_ACCT_FILES" ] || MTAF_ACCT_FILES=/var/log/pmta/acct.csv
+# MTAF_ACCT_SPECS: one "path TAB records TAB move-to" line per file block (pipes: MTAF_ACCT_PIPES).
+MTAF_ACCT_SPECS=$(printf '%s\n' "$MTAF_CFG_VALUES" | awk '/^A\t/ { print substr($0, 3) }')
+MTAF_ACCT_PIPES=$(mtaf_cfg Z)
+MTAF_ACCT_FILES=$(mtaf_cfg A)
+[ -n "$MTAF_ACCT_FILES" ] || [ -n "$MTAF_ACCT_PIPES" ] || MTAF_ACCT_FILES=/var/log/pmta/acct.csv
 MTAF_SPOOL_DIRS=$(mtaf_cfg S); [ -n "$MTAF_SPOOL_DIRS" ] || MTAF_SPOOL_DIRS=/var/spool/pmta
 MTAF_LOG_FILES=$(mtaf_cfg L); [ -n "$MTAF_LOG_FILES" ] || MTAF_LOG_FILES="/var/log/pmta/pmta.log
 /var/log/pmta/log"

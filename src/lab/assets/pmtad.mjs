@@ -7,8 +7,9 @@ import path from 'node:path';
 import { hostPath, PATHS, shownPath } from './lib/paths.mjs';
 import { loadConfig, ConfigError } from './lib/config.mjs';
 import { loadWorld } from './lib/world.mjs';
-import { acctHeaderLine, isoTime } from './lib/acct.mjs';
-import { historyChunks } from './lib/history.mjs';
+import { isoTime } from './lib/acct.mjs';
+import { historyHours } from './lib/history.mjs';
+import { acctFiles, scheduleMoves } from './lib/acct-files.mjs';
 import { Engine } from './lib/engine.mjs';
 import { CpuBurner } from './lib/cpu.mjs';
 import { scanSpool, readMessage } from './lib/spool.mjs';
@@ -56,35 +57,6 @@ function checkSpool(dir) {
   }
 }
 
-class Accounting {
-  constructor(file, records) {
-    this.file = file;
-    this.records = records;
-    this.fd = null;
-  }
-  open(history) {
-    const real = hostPath(this.file);
-    fs.mkdirSync(path.dirname(real), { recursive: true });
-    const fresh = !fs.existsSync(real);
-    this.fd = fs.openSync(real, 'a');
-    if (fresh) {
-      fs.writeSync(this.fd, acctHeaderLine());
-      for (const chunk of history()) fs.writeSync(this.fd, chunk);
-    }
-  }
-  write(type, line) {
-    if (this.records.includes(type)) fs.writeSync(this.fd, line);
-  }
-  rotate() {
-    const real = hostPath(this.file);
-    const stamp = isoTime(Date.now()).slice(0, 16).replace(' ', '-').replace(':', '');
-    fs.closeSync(this.fd);
-    fs.renameSync(real, path.join(path.dirname(real), `acct-${stamp}.csv`));
-    this.fd = fs.openSync(real, 'a');
-    fs.writeSync(this.fd, acctHeaderLine());
-  }
-}
-
 async function main() {
   fs.mkdirSync(hostPath(PATHS.logDir), { recursive: true });
   let model;
@@ -102,11 +74,21 @@ async function main() {
   const world = loadWorld();
   const hostName = model.hostName ?? os.hostname();
   const spoolDir = hostPath(model.spoolDir);
-  const acctSpec = model.acctFiles[0] ?? { path: PATHS.acct, records: ['d', 'b'] };
-  const accounting = new Accounting(acctSpec.path, acctSpec.records);
+  const files = acctFiles(model, PATHS.acct, world.acctDatedNames === true);
+  const accounting = {
+    files,
+    rotate: () => files.forEach((f) => f.rotate()),
+  };
   const burner = new CpuBurner();
-  const engine = new Engine({ log, acct: (t, line) => accounting.write(t, line), world, model, hostName, defaultSourceIp: hostAddress(), burner });
-  accounting.open(() => historyChunks(world, engine.vmtas, { now: Date.now(), hostName, records: acctSpec.records, pool: engine.poolOf(engine.vmtas[0].name) }));
+  const engine = new Engine({ log, acct: (t, line) => files.forEach((f) => f.write(t, line)), world, model, hostName, defaultSourceIp: hostAddress(), burner });
+  // One history for all files (a delivery two files hold is the same delivery in both).
+  const historyNow = Date.now();
+  const allRecords = [...new Set(files.flatMap((f) => f.records))];
+  const history = () => historyHours(world, engine.vmtas, { now: historyNow, hostName, records: allRecords, pool: engine.poolOf(engine.vmtas[0].name) });
+  // Several files: the day is generated once and held (~6 MB) so that every file gets the same records.
+  const shared = files.length > 1 ? [...history()] : null;
+  for (const f of files) f.open(() => shared ?? history(), historyNow);
+  scheduleMoves(files, (err) => log(`accounting: move failed: ${err.message}`));
 
   let recovered = 0;
   for (const file of scanSpool(spoolDir)) {

@@ -70,6 +70,14 @@ describe('parsePmtaConfig', () => {
 });
 
 describe('effectiveSettings', () => {
+  it('unquotes a quoted acct-file path and keeps pipes apart (UG §11.3, §11.3.1 examples)', () => {
+    const text = '<acct-file "/var/log/my pmta/acct.csv">\n  records d,b\n</acct-file>\n<acct-file |C:\\pmta\\bin\\customCode.exe --thisOption --thatOption>\n</acct-file>\n';
+    const s = effectiveSettings(parsePmtaConfig(text, '/etc/pmta/config').nodes);
+    expect(s.acctFiles).toEqual(['/var/log/my pmta/acct.csv']);
+    expect(s.acctRecords).toEqual({ '/var/log/my pmta/acct.csv': ['d', 'b'] });
+    expect(s.acctPipes).toEqual(['|C:\\pmta\\bin\\customCode.exe --thisOption --thatOption']);
+  });
+
   it('extracts what the audit needs', () => {
     const s = effectiveSettings(parsePmtaConfig(LAB, '/etc/pmta/config').nodes);
     expect(s.threads).toEqual({ queueProcessingThreads: 8, smtpServiceThreads: 32, numHosts: 512 });

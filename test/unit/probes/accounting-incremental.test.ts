@@ -53,7 +53,8 @@ function cut(text: string, share: number): [string, string] {
 }
 
 function comparable(facts: ReturnType<typeof audit>['facts']) {
-  const { file: _f, files: _fs, ...rest } = facts;
+  // acctFiles names the paths too.
+  const { file: _f, files: _fs, acctFiles: _a, ...rest } = facts;
   return rest;
 }
 
@@ -77,7 +78,9 @@ describe.each(AWKS)('incremental accounting in %s %s', (bin, flags) => {
     expect(two.stdout).toMatch(/^M\tincremental$/m);
     expect(two.cursor.files[0]!.offset).toBe(Buffer.byteLength(first + middle));
     writeFileSync(join(dir, 'prefix.csv'), first + middle);
-    expect(comparable(two.facts)).toEqual(comparable(audit(awk, [join(dir, 'prefix.csv')], 24).facts));
+    // The unfinished line is reported as pending, not counted.
+    expect(two.facts.pending).toBe(1);
+    expect({ ...comparable(two.facts), pending: 0 }).toEqual(comparable(audit(awk, [join(dir, 'prefix.csv')], 24).facts));
 
     appendFileSync(path, last.slice(30));
     const three = audit(awk, [path], 24, two.cursor);

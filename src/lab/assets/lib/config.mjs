@@ -212,7 +212,11 @@ export function buildModel(tree) {
   }));
   const acctFiles = blocks('acct-file').map((b) => {
     const d = directivesOf(b);
-    return { path: b.arg, records: (d.records ?? 'd,b').split(/[\s,]+/).filter(Boolean), recordFields: d['record-fields'] ?? null };
+    const acct = { path: b.arg, records: (d.records ?? 'd,b').split(/[\s,]+/).filter(Boolean), recordFields: d['record-fields'] ?? null };
+    // move-to / move-interval only when set (UG §3.3: the file is moved every interval).
+    if (d['move-to']) acct.moveTo = d['move-to'].replace(/^"(.*)"$/, '$1');
+    if (d['move-interval']) acct.moveInterval = d['move-interval'];
+    return acct;
   });
   const spools = blocks('spool').map((b) => ({ path: b.arg, ...directivesOf(b) }));
   if (spools.length === 0 && g.spool) spools.push({ path: g.spool });

@@ -46,7 +46,12 @@ function timeFormatter() {
  * The accounting records (CSV, no header) of the 24 hours before `now`, filtered by record types,
  * as strings of about 64 KiB, so a caller can write the day out without ever holding it.
  */
-export function* historyChunks(world, vmtas, { now, hostName, records, pool }) {
+export function* historyChunks(world, vmtas, options) {
+  for (const { text } of historyHours(world, vmtas, options)) if (text) yield text;
+}
+
+/** The same records as { hourStart, text } pieces that never cross an hour (one, maybe empty, at each hour's end). */
+export function* historyHours(world, vmtas, { now, hostName, records, pool }) {
   const start = Math.floor(now / HOUR_MS) * HOUR_MS - 24 * HOUR_MS;
   const pickDomain = domainPicker(world.mix);
   const time = timeFormatter();
@@ -94,10 +99,11 @@ export function* historyChunks(world, vmtas, { now, hostName, records, pool }) {
         chunk += acctRecord({ ...base, ...outcomeOf(type, domain, base.sourceIp, rcpt), timeLogged: t, timeQueued: t - 2000, rcpt, jobId: values.jobId });
       }
       if (chunk.length >= CHUNK_CHARS) {
-        yield chunk;
+        yield { hourStart, text: chunk };
         chunk = '';
       }
     }
+    yield { hourStart, text: chunk };
+    chunk = '';
   }
-  if (chunk) yield chunk;
 }
