@@ -1,3 +1,5 @@
+import { withoutCommentLines } from './comments.js';
+
 /**
  * The accounting aggregation that runs ON the host: POSIX awk only (mawk is Debian's awk;
  * also gawk and busybox), no interval expressions, no gawk functions. One pass per file.
@@ -29,7 +31,7 @@
  * breaks inside quotes); quoted fields are decoded by splitting on the quote character, so
  * a line with quotes costs a few splits, not a loop over characters.
  */
-export const ACCOUNTING_AWK = String.raw`
+export const ACCOUNTING_AWK = withoutCommentLines(String.raw`
 # Quote-aware split of line (already split on quotes into Q[1..nq]: odd pieces outside
 # quotes, even inside) into F[1..]; need = how many leading fields must be right.
 function parseq(need, nq,    m) {
@@ -318,14 +320,14 @@ END {
   }
   for (K in GG) { split(K, p, SUBSEP); printf "g\t%s\t%s\t%d\t%s\n", p[1], p[2], GG[K], p[3] }
 }
-`;
+`);
 
 /**
  * Plans the edge re-read from the cursor (lines prefixed "c") and the scan output: prints
  * "A b0 start newest", then "K" when the cursor's edge is still exact (same newest, no new
  * record in the edge bucket) or one "R i start end cols" per file holding edge records.
  */
-export const EDGE_PLAN_AWK = String.raw`
+export const EDGE_PLAN_AWK = withoutCommentLines(String.raw`
 function path(from,    p, i) { p = $from; for (i = from + 1; i <= NF; i++) p = p "\t" $i; return p }
 BEGIN { FS = "\t"; NEWEST = -1; OLD = -1 }
 /^c/ {
@@ -359,4 +361,4 @@ END {
     if (q[2] == b0s) printf "R\t%s\t%s\t%s\t%s\n", q[1], RLO[k], RHI[k], COLS[q[1]]
   }
 }
-`;
+`);

@@ -5,6 +5,7 @@
  */
 import { script, sh, type Command } from '../transport/quote.js';
 import { ACCOUNTING_AWK, EDGE_PLAN_AWK } from './accounting-awk.js';
+import { withoutCommentLines } from './comments.js';
 
 /**
  * Picks the files to read. Per `<acct-file>` block ($MTAF_ACCT_SPECS: "path TAB records TAB
@@ -15,7 +16,7 @@ import { ACCOUNTING_AWK, EDGE_PLAN_AWK } from './accounting-awk.js';
  * block in config order that has files and lists it, so a record logged in two files counts
  * once. Prints "S read records nread nfound move-to path" per block and "Z cmd" per pipe (stdout).
  */
-const SELECT_FILES = script(`set --
+const SELECT_FILES = script(withoutCommentLines(`set --
 mtaf_tab=$(printf '\\t')
 mtaf_specs=\${MTAF_ACCT_SPECS:-}
 [ -n "$mtaf_specs" ] || mtaf_specs=$(printf '%s\\n' "$MTAF_ACCT_FILES" | awk 'NF { print $0 "\\t*\\t" }')
@@ -72,7 +73,7 @@ EOF_MTAF_FILES
 done <<EOF_MTAF_SPECS
 $mtaf_specs
 EOF_MTAF_SPECS
-if [ $# -eq 0 ]; then printf '@@mtafleet-missing accounting file %s\\n' "$(echo $MTAF_ACCT_FILES $MTAF_ACCT_PIPES)"; exit 0; fi`);
+if [ $# -eq 0 ]; then printf '@@mtafleet-missing accounting file %s\\n' "$(echo $MTAF_ACCT_FILES $MTAF_ACCT_PIPES)"; exit 0; fi`));
 
 /**
  * One scan per file (from the cursor's offset when the file is the same inode and no

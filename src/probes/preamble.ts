@@ -1,4 +1,5 @@
 import { script } from '../transport/quote.js';
+import { withoutCommentLines } from './comments.js';
 
 /**
  * Shell run once at the top of a probe batch (POSIX sh: dash and bash). It finds what
@@ -7,7 +8,7 @@ import { script } from '../transport/quote.js';
  * marker helpers of sections.ts. Per-batch options (window, config path, benchmark) are set
  * before it by batch.ts with quoted values.
  */
-export const PREAMBLE = script(String.raw`LC_ALL=C; export LC_ALL
+export const PREAMBLE = script(withoutCommentLines(String.raw`LC_ALL=C; export LC_ALL
 PATH="$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"; export PATH
 mtaf_has() { command -v "$1" >/dev/null 2>&1; }
 mtaf_sub() {
@@ -75,4 +76,4 @@ MTAF_TMP=$(mktemp -d 2>/dev/null || { d=/tmp/mtafleet-probe.$$; mkdir -m 700 "$d
 [ -n "$MTAF_TMP" ] && [ -d "$MTAF_TMP" ] && [ ! -L "$MTAF_TMP" ] || { echo 'mtafleet: cannot create a private temporary directory' >&2; exit 1; }
 trap 'rm -rf "$MTAF_TMP"' EXIT
 trap 'exit 130' INT TERM
-`);
+`));
