@@ -230,6 +230,7 @@ export interface DomainRule {
 
 /** Expanded rules kept at most (a macro of 1,000 names used in 1,000 blocks is a million). */
 export const MAX_RULES = 20_000;
+const MAX_RULE_WARNINGS = 100;
 
 function toInt(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -376,24 +377,42 @@ function expandMacros(written: string, defs: Map<string, string[]>): { patterns:
 /** Every `<domain>` block (global, in a vmta, in a pool) as rules, plus the `<mx-rollup-list>`. */
 function domainRules(nodes: ConfigNode[], warnings: string[]): Pick<EffectiveSettings, 'rules' | 'rollups'> {
   const defs = macros(nodes, warnings);
+  // Host text: a config of 25,000 bad blocks is not 25,000 warnings.
+  let unlisted = 0;
+  const warn = (text: string): void => void (warnings.length < MAX_RULE_WARNINGS ? warnings.push(text) : (unlisted += 1));
   const rules: DomainRule[] = [];
+  const seen = new Map<string, DomainRule>();
   let dropped = 0;
   const add = (block: BlockNode, scope: { vmta?: string; pool?: string }): void => {
     const directives = dict<{ value: string; at: string }>();
     for (const c of block.children) if (c.type === 'directive') directives[c.name] = { value: c.value, at: at(c) };
     for (const name of ['max-smtp-out', 'max-msg-per-connection', 'backoff-max-smtp-out']) {
       const d = own(directives, name);
-      if (d && !/^\d+$/.test(d.value)) warnings.push(`${d.at}: ${name} "${d.value.slice(0, 40)}" is not a number: the default applies`);
+      if (d && !/^\d+$/.test(d.value)) warn(`${d.at}: ${name} "${d.value.slice(0, 40)}" is not a number: the default applies`);
     }
     // `<domain a.com, b.com>` is read as a list, as `<domain $macro>` is.
     for (const written of block.arg.split(/[\s,]+/).filter(Boolean)) {
       const { patterns, unknown } = expandMacros(written, defs);
-      if (unknown !== undefined) warnings.push(`${at(block)}: <domain ${written}> uses macro $${unknown}, which no domain-macro defines: block ignored`);
+      if (unknown !== undefined) warn(`${at(block)}: <domain ${written}> uses macro $${unknown}, which no domain-macro defines: block ignored`);
       for (const pattern of patterns) {
         if (!validPattern(pattern)) {
-          warnings.push(`${at(block)}: <domain ${written}> pattern "${pattern.slice(0, 80)}" not understood (UG forms: name, *, *.name, [*.]name): block ignored`);
+          warn(`${at(block)}: <domain ${written}> pattern "${pattern.slice(0, 80)}" not understood (UG forms: name, *, *.name, [*.]name): block ignored`);
+          continue;
+        }
+        // The same pattern in the same scope again: one rule, the later directives win (as
+        // the resolver would pick them), so repeated blocks cost nothing.
+        const key = `${scope.vmta ?? ''}\0${scope.pool ?? ''}\0${pattern}`;
+        const same = seen.get(key);
+        if (same) {
+          same.directives = dict([...Object.entries(same.directives), ...Object.entries(directives)]);
+          same.written = written;
+          same.at = at(block);
         } else if (rules.length >= MAX_RULES) dropped += 1;
-        else rules.push({ pattern, written, ...scope, at: at(block), directives });
+        else {
+          const rule: DomainRule = { pattern, written, ...scope, at: at(block), directives };
+          seen.set(key, rule);
+          rules.push(rule);
+        }
       }
     }
   };
@@ -405,13 +424,14 @@ function domainRules(nodes: ConfigNode[], warnings: string[]): Pick<EffectiveSet
       for (const child of node.children) if (child.type === 'block' && child.name === 'domain') add(child, scope);
     }
   }
+  if (unlisted > 0) warnings.push(`${unlisted} more <domain> warnings not listed`);
   if (dropped > 0) warnings.push(`${dropped} <domain> patterns beyond the first ${MAX_RULES} not resolved`);
   const rollups: EffectiveSettings['rollups'] = [];
   for (const block of findBlocks(nodes, 'mx-rollup-list')) {
     for (const c of block.children) {
       const m = c.type === 'directive' && c.name === 'mx' ? /^(\S+)\s+(\S+)/.exec(c.value) : null;
       if (m) rollups.push({ mx: m[1].toLowerCase(), queue: m[2].toLowerCase(), at: at(c) });
-      else warnings.push(`${at(c)}: <mx-rollup-list> entry not understood (expected: mx PATTERN QUEUE): ignored`);
+      else warn(`${at(c)}: <mx-rollup-list> entry not understood (expected: mx PATTERN QUEUE): ignored`);
     }
   }
   return { rules, rollups };

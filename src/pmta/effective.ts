@@ -1,8 +1,9 @@
 /**
  * Per-queue settings resolved the way PowerMTA resolves them (UG §3.3): `<domain>` patterns
  * after `domain-macro` expansion, most specific match wins (exact name, then the longest
- * `*.x` / `[*.]x` suffix, then `*`), blocks nested in a `<virtual-mta>` (or a pool holding it)
- * taking precedence over global ones for that virtual MTA's traffic, directive by directive;
+ * `*.x` / `[*.]x` suffix, then `*`), directive by directive; blocks nested in a `<virtual-mta>`
+ * (or a pool holding it) apply to that virtual MTA's traffic only and win over an equally
+ * specific global block;
  * `queue-to` and `<mx-rollup-list>` (§10.9, §10.17) decide which queue a domain's mail is in,
  * and that queue's settings are the ones that apply. Every value carries the file:line that
  * set it. Pure: works on the facts (EffectiveSettings), never on host text.
@@ -73,8 +74,11 @@ export function domainSetting(settings: EffectiveSettings, queue: string, direct
     if (rank < 0) continue;
     const score = matchScore(rule.pattern, queue);
     if (score === null) continue;
-    // Same scope and specificity: the later block wins, as a later directive does.
-    if (!best || rank > best.rank || (rank === best.rank && score >= best.score)) best = { rank, score, rule };
+    // The most specific pattern wins; at equal specificity the vmta's own block, then its
+    // pool's, then the global one (so a pool's `<domain *>` default does not override a global
+    // `<domain gmail.com>`); same scope too: the later block wins, as a later directive does.
+    const better = !best || score > best.score || (score === best.score && rank >= best.rank);
+    if (better) best = { rank, score, rule };
   }
   if (!best) return undefined;
   const d = own(best.rule.directives, directive)!;

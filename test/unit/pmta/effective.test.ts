@@ -28,6 +28,19 @@ describe('domain patterns (UG §3.3, <domain> wildcards)', () => {
     expect(queueMaxSmtpOut(s, 'other.org')).toMatchObject({ value: 30, at: '/etc/pmta/config:8' });
   });
 
+  it('a pool <domain *> default does not override a global <domain gmail.com> (POWERMTA.md lab layout)', () => {
+    const s = settingsOf(`<virtual-mta v1>\nsmtp-source-host 192.0.2.1 a\n</virtual-mta>\n<virtual-mta-pool p>\nvirtual-mta v1\n<domain *>\nmax-smtp-out 20\n</domain>\n</virtual-mta-pool>\n<domain gmail.com>\nmax-smtp-out 8\n</domain>\n`);
+    expect(queueMaxSmtpOut(s, 'gmail.com', 'v1')).toMatchObject({ value: 8, at: '/etc/pmta/config:11' });
+    expect(queueMaxSmtpOut(s, 'yahoo.com', 'v1')).toMatchObject({ value: 20, source: '<domain *> in <virtual-mta-pool p> max-smtp-out' });
+  });
+
+  it('the same pattern written twice is one rule; the later directive wins', () => {
+    const s = settingsOf(`<domain a.com>\nmax-smtp-out 3\nretry-after 5m\n</domain>\n<domain a.com>\nmax-smtp-out 4\n</domain>\n`);
+    expect(s.rules).toHaveLength(1);
+    expect(queueMaxSmtpOut(s, 'a.com')).toMatchObject({ value: 4, at: '/etc/pmta/config:6' });
+    expect(domainSetting(s, 'a.com', 'retry-after')).toMatchObject({ value: '5m', at: '/etc/pmta/config:3' });
+  });
+
   it('without any block the PowerMTA default 20 applies, and says so', () => {
     expect(queueMaxSmtpOut(settingsOf('log-file /var/log/pmta/log\n'), 'gmail.com')).toEqual({ value: 20, at: 'PowerMTA default', source: 'default max-smtp-out' });
   });
