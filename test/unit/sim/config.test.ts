@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error plain .mjs asset without type declarations
-import { loadConfig, parseTree, domainSettings, parseInterval, ConfigError } from '../../../src/lab/assets/lib/config.mjs';
+import { loadConfig, parseTree, domainSettings, parseInterval, ConfigError, queueOf } from '../../../src/lab/assets/lib/config.mjs';
 
 /** In-memory files for the parser's io adapter. */
 function memFs(files: Record<string, string>) {
@@ -113,5 +113,50 @@ describe('config parser', () => {
     expect(parseInterval('1w2d12h')).toBe(604800 + 2 * 86400 + 12 * 3600);
     expect(parseInterval('10m')).toBe(600);
     expect(parseInterval('90')).toBe(90);
+  });
+
+  /** UG §3.3.1.33.4 (domain-macro), §3.3 <domain> wildcards, §3.3.13 nesting, §10.9 queue-to. */
+  it('resolves macros, wildcards (most specific wins), per-vmta blocks and queue-to like PowerMTA', () => {
+    const text = `domain-macro topLevel com, de
+domain-macro google gmail.com,googlemail.com
+<domain *>
+ max-smtp-out 30
+</domain>
+<domain yahoo.$topLevel>
+ max-smtp-out 5
+</domain>
+<domain [*.]port25.com>
+ max-smtp-out 7
+</domain>
+<domain *.psmtp.com>
+ queue-to "psmtp.com"
+</domain>
+<virtual-mta v1>
+ smtp-source-host 192.0.2.1 a
+ <domain $google>
+  max-smtp-out 4
+ </domain>
+</virtual-mta>
+<virtual-mta v2>
+ smtp-source-host 192.0.2.2 b
+</virtual-mta>
+<virtual-mta-pool p>
+ virtual-mta v2
+ <domain *>
+  max-smtp-out 11
+ </domain>
+</virtual-mta-pool>
+`;
+    const model = loadConfig('/etc/pmta/config', memFs({ '/etc/pmta/config': text }));
+    const max = (d: string, v: string) => domainSettings(model, d, v).maxSmtpOut;
+    expect([max('yahoo.de', 'v1'), max('yahoo.fr', 'v1'), max('port25.com', 'v1'), max('a.port25.com', 'v1')]).toEqual([5, 30, 7, 7]);
+    expect([max('googlemail.com', 'v1'), max('gmail.com', 'v2'), max('yahoo.com', 'v2')]).toEqual([4, 11, 5]);
+    expect(queueOf(model, 'mx.psmtp.com', 'v1', 'mx.mx.psmtp.com')).toBe('psmtp.com');
+    expect(queueOf(model, 'gmail.com', 'v1', 'gmail-smtp-in.l.google.com')).toBe('gmail.com');
+  });
+
+  it('rejects an undefined macro and a pattern outside the UG forms, naming the line', () => {
+    expect(() => loadConfig('/etc/pmta/config', memFs({ '/etc/pmta/config': 'log-file x\n<domain $nope>\n max-smtp-out 1\n</domain>\n' }))).toThrow(/line 2 .*unknown domain macro "\$nope"/);
+    expect(() => loadConfig('/etc/pmta/config', memFs({ '/etc/pmta/config': '<domain gm*il.com>\n max-smtp-out 1\n</domain>\n' }))).toThrow(/line 1 .*invalid domain name/);
   });
 });
