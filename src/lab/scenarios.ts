@@ -7,7 +7,18 @@
  */
 import { InputError } from '../util/errors.js';
 
-export const SCENARIO_NAMES = ['healthy', 'spool-io', 'fd-limit', 'port-exhaustion', 'thread-contention', 'isp-limit', 'ip-reputation'] as const;
+export const SCENARIO_NAMES = [
+  'healthy',
+  'spool-io',
+  'fd-limit',
+  'port-exhaustion',
+  'thread-contention',
+  'isp-limit',
+  'ip-reputation',
+  // The same as healthy / isp-limit, with limits laid out as operators write them (macros, per-vmta blocks, a rollup).
+  'healthy-macros',
+  'isp-limit-macros',
+] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 export interface ScenarioSetup {
@@ -66,13 +77,29 @@ function lanCidr(address: string): string {
   return parts.length === 4 ? `${parts.slice(0, 3).join('.')}.0/24` : '127.0.0.1/32';
 }
 
-/** The operator's /etc/pmta/config for a host. */
-export function renderConfig(ctx: ScenarioContext, opts: { limits?: DomainLimits; processingThreads?: number } = {}): string {
+/**
+ * The operator's /etc/pmta/config for a host. `operator` layout: the limits as real configs write
+ * them (UG §3.3.1.33.4 domain-macro, `<domain>` inside each `<virtual-mta>`, `[*.]` wildcards,
+ * an `<mx-rollup-list>` queue for Microsoft, §10.17), resolving to the same numbers.
+ */
+export function renderConfig(ctx: ScenarioContext, opts: { limits?: DomainLimits; processingThreads?: number; layout?: 'plain' | 'operator' } = {}): string {
   const limits = opts.limits ?? NORMAL_LIMITS;
   const fqdn = `${ctx.hostName}.lab.example`;
   const ips = sourceIps(ctx.hostIndex);
-  const vmtas = ips.map((ip, i) => `<virtual-mta vmta${i + 1}>\n    smtp-source-host ${ip} mta${i + 1}.${fqdn}\n</virtual-mta>`);
-  const domain = (name: string, max: number, extra = '') => `<domain ${name}>\n    max-smtp-out ${max}\n    max-msg-per-connection 150\n    retry-after 10m\n${extra}</domain>`;
+  const operator = opts.layout === 'operator';
+  const domain = (name: string, max: number, extra = '', indent = '') =>
+    [`<domain ${name}>`, `    max-smtp-out ${max}`, '    max-msg-per-connection 150', '    retry-after 10m', ...extra.split('\n').filter(Boolean), '</domain>'].map((l) => indent + l).join('\n');
+  const inVmta = operator ? `\n${domain('$google', limits.gmail, '', '    ')}` : '';
+  const vmtas = ips.map((ip, i) => `<virtual-mta vmta${i + 1}>\n    smtp-source-host ${ip} mta${i + 1}.${fqdn}${inVmta}\n</virtual-mta>`);
+  const domains = operator
+    ? [
+        '<mx-rollup-list>',
+        '    mx *.olc.protection.outlook.com microsoft.rollup',
+        '</mx-rollup-list>',
+        domain('microsoft.rollup', limits.outlook),
+        domain('[*.]yahoo.com', limits.yahoo),
+      ]
+    : [domain('gmail.com', limits.gmail), domain('outlook.com', limits.outlook), domain('yahoo.com', limits.yahoo)];
   return [
     `# PowerMTA configuration for ${fqdn}`,
     `host-name ${fqdn}`,
@@ -83,6 +110,7 @@ export function renderConfig(ctx: ScenarioContext, opts: { limits?: DomainLimits
     'log-file /var/log/pmta/pmta.log',
     'total-max-smtp-out 10000',
     ...(opts.processingThreads !== undefined ? [`queue-processing-threads ${opts.processingThreads}`] : []),
+    ...(operator ? ['domain-macro google gmail.com, googlemail.com'] : []),
     '',
     '<acct-file /var/log/pmta/acct.csv>',
     '    records d,b,t',
@@ -109,9 +137,7 @@ export function renderConfig(ctx: ScenarioContext, opts: { limits?: DomainLimits
     '    </domain>',
     '</virtual-mta-pool>',
     '',
-    domain('gmail.com', limits.gmail),
-    domain('outlook.com', limits.outlook),
-    domain('yahoo.com', limits.yahoo),
+    ...domains,
     domain('hold.test', 2, '    bounce-after 4d12h\n'),
     '',
   ].join('\n');
@@ -123,6 +149,7 @@ function worldFor(name: ScenarioName, ctx: ScenarioContext): World {
   const ips = sourceIps(ctx.hostIndex);
   switch (name) {
     case 'healthy':
+    case 'healthy-macros':
       return { inbound: { perMinute: 60 } };
     case 'spool-io':
       // One writer, back to back, 4 KiB blocks each fsynced: the spool device runs near saturation.
@@ -139,6 +166,7 @@ function worldFor(name: ScenarioName, ctx: ScenarioContext): World {
       // With queue-processing-threads = cores the threads keep up and the load spreads.
       return { backlog: { 'gmail.com': 1500, 'outlook.com': 1000, 'yahoo.com': 1000, 'example.net': 500 }, inbound: { perMinute: 30 }, isps: { '*': { secondsPerMsg: 8 } }, cpuMsPerMsg: 30, maxBusySeconds: 240 };
     case 'isp-limit':
+    case 'isp-limit-macros':
       // Gmail throttles every IP alike: slow sessions and many 421 4.7.0 deferrals.
       return {
         backlog: { 'gmail.com': 2000 },
@@ -164,7 +192,11 @@ export function scenarioSetup(name: ScenarioName, ctx: ScenarioContext): Scenari
       ? renderConfig(ctx, { processingThreads: 1 })
       : name === 'isp-limit'
         ? renderConfig(ctx, { limits: { ...NORMAL_LIMITS, gmail: 2 } })
-        : name === 'fd-limit'
+        : name === 'isp-limit-macros'
+          ? renderConfig(ctx, { limits: { ...NORMAL_LIMITS, gmail: 2 }, layout: 'operator' })
+          : name === 'healthy-macros'
+            ? renderConfig(ctx, { layout: 'operator' })
+            : name === 'fd-limit'
           ? renderConfig(ctx, { limits: { gmail: 60, outlook: 60, yahoo: 60, other: 60 } })
           : renderConfig(ctx);
   files['/etc/pmta/config'] = config;
