@@ -1,5 +1,5 @@
 /**
- * Per-queue settings resolved the way PowerMTA resolves them (UG §3.3): `<domain>` patterns
+ * Per-queue settings resolved the way PowerMTA resolves them (UG §3.3.10): `<domain>` patterns
  * after `domain-macro` expansion, most specific match wins (exact name, then the longest
  * `*.x` / `[*.]x` suffix, then `*`), directive by directive; blocks nested in a `<virtual-mta>`
  * (or a pool holding it) apply to that virtual MTA's traffic only and win over an equally

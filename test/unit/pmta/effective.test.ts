@@ -9,7 +9,7 @@ function settingsOf(text: string, file = '/etc/pmta/config') {
   return effectiveSettings(parsePmtaConfig(text, file).nodes);
 }
 
-describe('domain patterns (UG §3.3, <domain> wildcards)', () => {
+describe('domain patterns (UG §3.3.10, <domain> wildcards)', () => {
   it('exact beats the longest suffix, which beats *; *.x does not match x itself, [*.]x does', () => {
     expect(matchScore('gmail.com', 'gmail.com')).toBeGreaterThan(matchScore('[*.]gmail.com', 'gmail.com')!);
     expect(matchScore('*.example.com', 'example.com')).toBeNull();
@@ -57,7 +57,7 @@ describe('domain patterns (UG §3.3, <domain> wildcards)', () => {
 });
 
 /** UG §3.3.1.33.4 domain-macro, with the §3.3.10 form `<domain yahoo.$topLevel>`. */
-describe('domain-macro (UG §3.3.1.33.4)', () => {
+describe('domain-macro (UG §3.3.1.33.4, example of §3.3.10)', () => {
   const s = settingsOf(`domain-macro topLevel com, de, co.uk\ndomain-macro google gmail.com,googlemail.com\n<domain yahoo.$topLevel>\nmax-smtp-out 5\n</domain>\n<domain $google>\nmax-smtp-out 7\n</domain>\n`);
   it('expands a macro inside a name and as the whole name', () => {
     for (const d of ['yahoo.com', 'yahoo.de', 'yahoo.co.uk']) expect(queueMaxSmtpOut(s, d)).toMatchObject({ value: 5, at: '/etc/pmta/config:4' });
