@@ -48,10 +48,13 @@ export function matchScore(pattern: string, domain: string): number | null {
   return pattern === d ? 100_000 : null;
 }
 
+/** Host text in evidence: names cut at 100 characters (a config line may hold 4,096). */
+const cut = (text: string): string => (text.length > 100 ? `${text.slice(0, 100)}…` : text);
+
 function describe(rule: DomainRule): string {
-  const where = rule.vmta ? ` in <virtual-mta ${rule.vmta}>` : rule.pool ? ` in <virtual-mta-pool ${rule.pool}>` : '';
-  const expanded = rule.written !== rule.pattern ? ` (${rule.pattern})` : '';
-  return `<domain ${rule.written}>${expanded}${where}`;
+  const where = rule.vmta ? ` in <virtual-mta ${cut(rule.vmta)}>` : rule.pool ? ` in <virtual-mta-pool ${cut(rule.pool)}>` : '';
+  const expanded = rule.written !== rule.pattern ? ` (${cut(rule.pattern)})` : '';
+  return `<domain ${cut(rule.written)}>${expanded}${where}`;
 }
 
 /** Scope rank for traffic through `vmta`: its own blocks, then its pools', then global; -1 = not applicable. */

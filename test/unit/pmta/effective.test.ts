@@ -41,6 +41,12 @@ describe('domain patterns (UG §3.3.10, <domain> wildcards)', () => {
     expect(domainSetting(s, 'a.com', 'retry-after')).toMatchObject({ value: '5m', at: '/etc/pmta/config:3' });
   });
 
+  it('evidence quotes host text cut at 100 characters', () => {
+    const long = `${'a'.repeat(300)}.com`;
+    const s = settingsOf(`<domain ${long}>\nmax-smtp-out 3\n</domain>\n`);
+    expect(queueMaxSmtpOut(s, long).source).toBe(`<domain ${'a'.repeat(100)}…> max-smtp-out`);
+  });
+
   it('without any block the PowerMTA default 20 applies, and says so', () => {
     expect(queueMaxSmtpOut(settingsOf('log-file /var/log/pmta/log\n'), 'gmail.com')).toEqual({ value: 20, at: 'PowerMTA default', source: 'default max-smtp-out' });
   });
