@@ -348,17 +348,41 @@ function blockCap(block: BlockNode | undefined, warnings: string[]): { value: nu
   return { value, at: at(d), source: `<${block.name} ${block.arg}> max-smtp-out` };
 }
 
-/** `domain-macro NAME a, b, c` (UG §3.3.1.33.4); the last definition of a name wins. */
+/**
+ * `domain-macro NAME a, b, c` (UG §3.3.1.33.4); the last definition of a name wins. A member may
+ * itself be `$macro` (UG §3.3.10: "macros within macros"); PowerMTA refuses loops, so they
+ * are warned and the macro left undefined.
+ */
 function macros(nodes: ConfigNode[], warnings: string[]): Map<string, string[]> {
-  const out = new Map<string, string[]>();
+  const raw = new Map<string, { members: string[]; at: string }>();
   for (const d of findDirectives(nodes, 'domain-macro')) {
     const m = /^([A-Za-z0-9_-]+)\s+(.+)$/.exec(d.value);
     if (!m) {
       warnings.push(`${at(d)}: domain-macro "${d.value.slice(0, 60)}" not understood (expected: domain-macro NAME domain, domain, ...)`);
       continue;
     }
-    out.set(m[1].toLowerCase(), m[2].split(/[\s,]+/).filter(Boolean).map((x) => x.toLowerCase()));
+    raw.set(m[1].toLowerCase(), { members: m[2].split(/[\s,]+/).filter(Boolean).map((x) => x.toLowerCase()), at: at(d) });
   }
+  const out = new Map<string, string[]>();
+  const expand = (name: string, path: string[]): string[] | undefined => {
+    const done = out.get(name);
+    if (done) return done;
+    const def = raw.get(name);
+    if (!def) return undefined;
+    if (path.includes(name)) {
+      warnings.push(`${def.at}: domain-macro ${[...path, name].join(' -> ')} is a loop (PowerMTA refuses to load it)`);
+      return undefined;
+    }
+    const members: string[] = [];
+    for (const member of def.members) {
+      if (!member.startsWith('$')) members.push(member);
+      else members.push(...(expand(member.slice(1), [...path, name]) ?? []));
+      if (members.length > MAX_RULES) break;
+    }
+    out.set(name, members);
+    return members;
+  };
+  for (const name of raw.keys()) expand(name, []);
   return out;
 }
 
@@ -399,9 +423,9 @@ function domainRules(nodes: ConfigNode[], warnings: string[]): Pick<EffectiveSet
           warn(`${at(block)}: <domain ${written}> pattern "${pattern.slice(0, 80)}" not understood (UG forms: name, *, *.name, [*.]name): block ignored`);
           continue;
         }
-        // The same pattern in the same scope again: one rule, the later directives win (as
-        // the resolver would pick them), so repeated blocks cost nothing.
-        const key = `${scope.vmta ?? ''}\0${scope.pool ?? ''}\0${pattern}`;
+        // The same pattern in the same scope again (both listed, or both from macros): one rule,
+        // the later directives win (as the resolver would pick them), so repeated blocks cost nothing.
+        const key = `${scope.vmta ?? ''}\0${scope.pool ?? ''}\0${written.includes('$')}\0${pattern}`;
         const same = seen.get(key);
         if (same) {
           same.directives = dict([...Object.entries(same.directives), ...Object.entries(directives)]);

@@ -67,9 +67,15 @@ function scopeRank(settings: EffectiveSettings, rule: DomainRule, vmta: string |
   return 0;
 }
 
+/** Lexicographic comparison of two equally long number tuples. */
+function compare(a: number[], b: number[]): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return 0;
+}
+
 /** The value of `directive` for queue `queue` through `vmta` (any vmta's blocks ignored when not given). */
 export function domainSetting(settings: EffectiveSettings, queue: string, directive: string, vmta?: string): Setting | undefined {
-  let best: { rank: number; score: number; rule: DomainRule } | undefined;
+  let best: { key: number[]; rule: DomainRule } | undefined;
   for (const rule of settings.rules ?? []) {
     const d = own(rule.directives, directive);
     if (!d) continue;
@@ -79,9 +85,10 @@ export function domainSetting(settings: EffectiveSettings, queue: string, direct
     if (score === null) continue;
     // The most specific pattern wins; at equal specificity the vmta's own block, then its
     // pool's, then the global one (so a pool's `<domain *>` default does not override a global
-    // `<domain gmail.com>`); same scope too: the later block wins, as a later directive does.
-    const better = !best || score > best.score || (score === best.score && rank >= best.rank);
-    if (better) best = { rank, score, rule };
+    // `<domain gmail.com>`); then a listed name over a macro-expanded one (UG §3.3.10:
+    // "specifically listed domains always take precedence over expanded ones"); then the later block.
+    const key = [score, rank, rule.written.includes('$') ? 0 : 1];
+    if (!best || compare(key, best.key) >= 0) best = { key, rule };
   }
   if (!best) return undefined;
   const d = own(best.rule.directives, directive)!;

@@ -62,6 +62,29 @@ describe('domain patterns (UG §3.3.10, <domain> wildcards)', () => {
   });
 });
 
+/** UG §3.3.10, its own examples: merging from general to specific, macros within macros, listed before expanded. */
+describe('<domain> directives as UG §3.3.10 describes them', () => {
+  it('discard.port25.com bounces after 1h, other port25.com addresses after 4d, subdomains log commands', () => {
+    const s = settingsOf(`<domain discard.port25.com>\n    bounce-after 1h\n</domain>\n\n<domain *.port25.com>\n    log-commands yes\n</domain>\n\n<domain [*.]port25.com>\n    bounce-after 4d\n</domain>\n\n<domain *>\n    bounce-after 4d\n</domain>\n`);
+    expect(domainSetting(s, 'discard.port25.com', 'bounce-after')?.value).toBe('1h');
+    expect(domainSetting(s, 'port25.com', 'bounce-after')?.value).toBe('4d');
+    expect(domainSetting(s, 'www.port25.com', 'log-commands')?.value).toBe('yes');
+    expect(domainSetting(s, 'discard.port25.com', 'log-commands')?.value).toBe('yes');
+    expect(domainSetting(s, 'port25.com', 'log-commands')).toBeUndefined();
+  });
+  it('macros within macros: tld expands to com, co.uk, com.br, org and net; a loop is a warning', () => {
+    const s = settingsOf(`domain-macro com com, co.uk, com.br\ndomain-macro tld $com, org, net\n<domain x.$tld>\nmax-smtp-out 3\n</domain>\n`);
+    expect(s.rules.map((r) => r.pattern)).toEqual(['x.com', 'x.co.uk', 'x.com.br', 'x.org', 'x.net']);
+    const loop = settingsOf(`domain-macro a $b\ndomain-macro b $a\n`);
+    expect(loop.warnings.some((w) => /domain-macro .* is a loop/.test(w))).toBe(true);
+  });
+  it('aol.com has a limit of 100: a listed domain wins over an expanded one written later', () => {
+    const s = settingsOf(`<domain aol.com>\n    max-smtp-out 100\n</domain>\n\ndomain-macro com com, co.uk\n\n<domain aol.$com>\n    max-smtp-out 50\n</domain>\n`);
+    expect(queueMaxSmtpOut(s, 'aol.com').value).toBe(100);
+    expect(queueMaxSmtpOut(s, 'aol.co.uk').value).toBe(50);
+  });
+});
+
 /** UG §3.3.1.33.4 domain-macro, with the §3.3.10 form `<domain yahoo.$topLevel>`. */
 describe('domain-macro (UG §3.3.1.33.4, example of §3.3.10)', () => {
   const s = settingsOf(`domain-macro topLevel com, de, co.uk\ndomain-macro google gmail.com,googlemail.com\n<domain yahoo.$topLevel>\nmax-smtp-out 5\n</domain>\n<domain $google>\nmax-smtp-out 7\n</domain>\n`);

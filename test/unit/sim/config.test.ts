@@ -159,4 +159,13 @@ domain-macro google gmail.com,googlemail.com
     expect(() => loadConfig('/etc/pmta/config', memFs({ '/etc/pmta/config': 'log-file x\n<domain $nope>\n max-smtp-out 1\n</domain>\n' }))).toThrow(/line 2 .*unknown domain macro "\$nope"/);
     expect(() => loadConfig('/etc/pmta/config', memFs({ '/etc/pmta/config': '<domain gm*il.com>\n max-smtp-out 1\n</domain>\n' }))).toThrow(/line 1 .*invalid domain name/);
   });
+
+  it('UG §3.3.10: macros within macros, loops refused, a listed domain over an expanded one', () => {
+    const load = (text: string) => loadConfig('/etc/pmta/config', memFs({ '/etc/pmta/config': text }));
+    const nested = load('domain-macro com com, co.uk, com.br\ndomain-macro tld $com, org, net\n<domain x.$tld>\n max-smtp-out 3\n</domain>\n');
+    expect(['x.com', 'x.com.br', 'x.net'].map((d) => domainSettings(nested, d, 'v').maxSmtpOut)).toEqual([3, 3, 3]);
+    expect(() => load('domain-macro a $b\ndomain-macro b $a\n')).toThrow(/domain macro loop/);
+    const aol = load('<domain aol.com>\n max-smtp-out 100\n</domain>\ndomain-macro com com, co.uk\n<domain aol.$com>\n max-smtp-out 50\n</domain>\n');
+    expect([domainSettings(aol, 'aol.com', 'v').maxSmtpOut, domainSettings(aol, 'aol.co.uk', 'v').maxSmtpOut]).toEqual([100, 50]);
+  });
 });

@@ -215,12 +215,7 @@ export function buildModel(tree) {
     domains: domainsOf(b),
     maxSmtpOut: directivesOf(b)['max-smtp-out'] ? Number(directivesOf(b)['max-smtp-out']) : null,
   }));
-  const macros = new Map();
-  for (const c of tree.children) {
-    if (c.kind !== 'directive' || c.key !== 'domain-macro') continue;
-    const [name, ...rest] = c.value.split(/\s+/);
-    macros.set(name.toLowerCase(), rest.join(' ').split(/[\s,]+/).filter(Boolean).map((d) => d.toLowerCase()));
-  }
+  const macros = domainMacros(tree);
   const domainBlocks = [];
   const collect = (parent, scope) => {
     for (const c of parent.children) if (c.kind === 'block' && c.type === 'domain') domainBlocks.push(...domainBlock(c, scope, macros));
@@ -270,6 +265,23 @@ export function loadConfig(file, io = hostFs) {
 
 const DOMAIN_DEFAULTS = { 'max-smtp-out': '20', 'max-msg-per-connection': '0', 'retry-after': '10m', 'bounce-after': '4d12h' };
 
+/** domain-macro definitions; a member `$other` expands that macro, a loop is a load error (UG §3.3.10). */
+function domainMacros(tree) {
+  const defs = new Map();
+  for (const c of tree.children) {
+    if (c.kind !== 'directive' || c.key !== 'domain-macro') continue;
+    const [name, ...rest] = c.value.split(/\s+/);
+    defs.set(name.toLowerCase(), { c, members: rest.join(' ').split(/[\s,]+/).filter(Boolean).map((d) => d.toLowerCase()) });
+  }
+  const flat = (name, seen) => {
+    const def = defs.get(name);
+    if (!def) return null;
+    if (seen.includes(name)) throw new ConfigError(def.c.file, def.c.line, `domain macro loop: ${[...seen, name].join(' -> ')}`);
+    return def.members.flatMap((m) => (m.startsWith('$') ? flat(m.slice(1), [...seen, name]) ?? [] : [m]));
+  };
+  return new Map([...defs.keys()].map((name) => [name, flat(name, [])]));
+}
+
 /** `<domain ARG>`: each name of the argument, `$macro` expanded (UG §3.3.1.33.4), checked against the UG forms. */
 function domainBlock(block, scope, macros) {
   const out = [];
@@ -282,7 +294,7 @@ function domainBlock(block, scope, macros) {
     }
     for (const name of names) {
       if (!/^(\*|(\[\*\.\]|\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*)$/.test(name)) throw new ConfigError(block.file, block.line, `invalid domain name "${name}"`);
-      out.push({ name, ...scope, settings: directivesOf(block) });
+      out.push({ name, ...scope, listed: !written.includes('$'), settings: directivesOf(block) });
     }
   }
   return out;
@@ -310,16 +322,17 @@ export function queueOf(model, domain, vmtaName, mxHost) {
 
 /**
  * Directives for queue DOMAIN through VMTA, layered from the least to the most specific block:
- * closeness first, then global < pool < the vmta's own block, then file order.
+ * closeness first, then global < pool < the vmta's own block, then macro-expanded < listed, then file order.
  */
 function layered(model, domain, vmtaName) {
   const d = domain.toLowerCase();
   const pools = new Set(model.pools.filter((p) => p.vmtas.includes(vmtaName)).map((p) => p.name));
   const scopeOf = (b) => (b.vmta !== undefined ? (b.vmta === vmtaName ? 2 : -1) : b.pool !== undefined ? (pools.has(b.pool) ? 1 : -1) : 0);
   const matching = (model.domainBlocks ?? [])
-    .map((b, order) => ({ b, order, close: closeness(b.name, d), scope: scopeOf(b) }))
+    .map((b, order) => ({ b, order, close: closeness(b.name, d), scope: scopeOf(b), listed: b.listed ? 1 : 0 }))
     .filter((m) => m.close >= 0 && m.scope >= 0)
-    .sort((x, y) => x.close - y.close || x.scope - y.scope || x.order - y.order);
+    // A name listed as such outranks the same name from a macro (UG §3.3.10, the aol.com example).
+    .sort((x, y) => x.close - y.close || x.scope - y.scope || x.listed - y.listed || x.order - y.order);
   return Object.assign({}, DOMAIN_DEFAULTS, ...matching.map((m) => m.b.settings));
 }
 
