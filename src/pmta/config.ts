@@ -454,7 +454,8 @@ function domainRules(nodes: ConfigNode[], warnings: string[]): Pick<EffectiveSet
   for (const block of findBlocks(nodes, 'mx-rollup-list')) {
     for (const c of block.children) {
       const m = c.type === 'directive' && c.name === 'mx' ? /^(\S+)\s+(\S+)/.exec(c.value) : null;
-      if (m) rollups.push({ mx: m[1].toLowerCase(), queue: m[2].toLowerCase(), at: at(c) });
+      if (m && !m[2].toLowerCase().endsWith('.rollup')) warn(`${at(c)}: rollup queue "${m[2].slice(0, 80)}" does not end in ".rollup", which UG §10.17 requires: ignored`);
+      else if (m) rollups.push({ mx: m[1].toLowerCase(), queue: m[2].toLowerCase(), at: at(c) });
       else warn(`${at(c)}: <mx-rollup-list> entry not understood (expected: mx PATTERN QUEUE): ignored`);
     }
   }

@@ -22,10 +22,13 @@ export interface Setting {
   via: string;
 }
 
-/** Valid pattern forms: `*`, `name`, `*.name`, `[*.]name` (macros already expanded). */
+/**
+ * Valid pattern forms: `*`, `name`, `*.name`, `[*.]name` (macros already expanded), and the
+ * named pseudo-domains in braces such as `{sparkpost}` (UG §3.3.10.99), matched by name.
+ */
 const NAME = /^[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)*$/;
 export function validPattern(pattern: string): boolean {
-  if (pattern === '*') return true;
+  if (pattern === '*' || /^\{[a-z0-9_.-]+\}$/.test(pattern)) return true;
   const name = pattern.startsWith('[*.]') ? pattern.slice(4) : pattern.startsWith('*.') ? pattern.slice(2) : pattern;
   return NAME.test(name);
 }
@@ -102,6 +105,12 @@ function mxMatches(pattern: string, host: string): boolean {
   return h === pattern;
 }
 
+/** §10.17: no rollup when the queue lists more explicit (non-wildcard) MXs than the domain has. */
+function allExplicitPresent(settings: EffectiveSettings, queue: string, mxs: string[]): boolean {
+  const have = new Set(mxs.map((m) => m.toLowerCase().replace(/\.$/, '')));
+  return settings.rollups.filter((r) => r.queue === queue && !r.mx.startsWith('*.')).every((r) => have.has(r.mx));
+}
+
 export interface QueueChoice {
   queue: string;
   /** Why mail to the domain is in that queue, when it is not the domain's own queue. */
@@ -109,14 +118,14 @@ export interface QueueChoice {
 }
 
 /**
- * The queue mail to `domain` is queued in: a rollup queue when one of its MX hosts matches
- * an `<mx-rollup-list>` entry (§10.17), else the `queue-to` target (§10.9), else its own.
+ * The queue mail to `domain` is queued in: a rollup queue when its lowest-preference MX hosts
+ * (`mx`) match an `<mx-rollup-list>` entry (§10.17), else the `queue-to` target (§10.9), else its own.
  */
 export function queueFor(settings: EffectiveSettings, domain: string, opts: { vmta?: string; mx?: string[] } = {}): QueueChoice {
   const d = domain.toLowerCase();
   if ((settings.rollups ?? []).some((r) => r.queue === d)) return { queue: d };
   for (const mx of opts.mx ?? []) {
-    const rollup = (settings.rollups ?? []).find((r) => mxMatches(r.mx, mx));
+    const rollup = (settings.rollups ?? []).find((r) => mxMatches(r.mx, mx) && allExplicitPresent(settings, r.queue, opts.mx!));
     if (rollup) return { queue: rollup.queue, via: `MX ${mx} matches mx ${rollup.mx} in <mx-rollup-list> (${rollup.at})` };
   }
   const to = domainSetting(settings, d, 'queue-to', opts.vmta);

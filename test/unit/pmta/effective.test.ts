@@ -127,6 +127,21 @@ describe('rollup and queue-to (UG §10.17, §10.9)', () => {
     expect(queueFor(s, 'hotmail.com', { mx: ['mx1.hotmail.com'] })).toEqual({ queue: 'hotmail.rollup', via: 'MX mx1.hotmail.com matches mx *.hotmail.com in <mx-rollup-list> (/etc/pmta/config:2)' });
     expect(queueFor(s, 'hotmail.com').queue).toBe('hotmail.com');
   });
+  it('§10.17 example: mx1..mx4.hotmail.com roll up only when the domain has all four; the name must end in .rollup', () => {
+    const t = settingsOf(`<mx-rollup-list>\n    mx mx1.hotmail.com hotmail.rollup\n    mx mx2.hotmail.com hotmail.rollup\n    mx mx3.hotmail.com hotmail.rollup\n    mx mx4.hotmail.com hotmail.rollup\n    mx smtp.secureserver.net secureserver.net.rollup\n    mx mx.example.com example.queue\n</mx-rollup-list>\n`);
+    expect(queueFor(t, 'hotmail.com', { mx: ['mx1.hotmail.com', 'mx2.hotmail.com', 'mx3.hotmail.com', 'mx4.hotmail.com'] }).queue).toBe('hotmail.rollup');
+    expect(queueFor(t, 'hotmail.com', { mx: ['mx1.hotmail.com'] }).queue).toBe('hotmail.com');
+    expect(queueFor(t, 'example.org', { mx: ['smtp.secureserver.net'] }).queue).toBe('secureserver.net.rollup');
+    expect(t.warnings).toEqual([expect.stringMatching(/^\/etc\/pmta\/config:7: rollup queue "example.queue" does not end in ".rollup"/)]);
+  });
+
+  it('§3.3.10.99: queue-to {sparkpost} from a vmta-wide <domain *>, and <domain {sparkpost}> is a valid block', () => {
+    const t = settingsOf(`<domain {sparkpost}>\n    max-smtp-out 30\n</domain>\n<virtual-mta ExtraCapacity>\n    <domain *>\n        queue-to {sparkpost}\n    </domain>\n</virtual-mta>\n`);
+    expect(t.warnings).toEqual([]);
+    expect(queueFor(t, 'gmail.com', { vmta: 'ExtraCapacity' }).queue).toBe('{sparkpost}');
+    expect(queueMaxSmtpOut(t, '{sparkpost}').value).toBe(30);
+  });
+
   it('queue-to sends a domain to another queue, whose limit applies', () => {
     const q = queueFor(s, 'example.psmtp.com');
     expect(q.queue).toBe('psmtp.com');

@@ -168,4 +168,13 @@ domain-macro google gmail.com,googlemail.com
     const aol = load('<domain aol.com>\n max-smtp-out 100\n</domain>\ndomain-macro com com, co.uk\n<domain aol.$com>\n max-smtp-out 50\n</domain>\n');
     expect([domainSettings(aol, 'aol.com', 'v').maxSmtpOut, domainSettings(aol, 'aol.co.uk', 'v').maxSmtpOut]).toEqual([100, 50]);
   });
+
+  it('UG §10.17: rollup names end in .rollup; a queue listing more MXs than the domain has does not match; {sparkpost} blocks load', () => {
+    const load = (text: string) => loadConfig('/etc/pmta/config', memFs({ '/etc/pmta/config': text }));
+    expect(() => load('<mx-rollup-list>\n mx mx.example.com example.queue\n</mx-rollup-list>\n')).toThrow(/line 2 .*must end in "\.rollup"/);
+    const m = load('<mx-rollup-list>\n mx mx1.hotmail.com hotmail.rollup\n mx mx2.hotmail.com hotmail.rollup\n mx smtp.secureserver.net secureserver.net.rollup\n</mx-rollup-list>\n<domain {sparkpost}>\n max-smtp-out 30\n</domain>\n');
+    expect(queueOf(m, 'hotmail.com', 'v', 'mx1.hotmail.com')).toBe('hotmail.com');
+    expect(queueOf(m, 'example.org', 'v', 'smtp.secureserver.net')).toBe('secureserver.net.rollup');
+    expect(domainSettings(m, '{sparkpost}', 'v').maxSmtpOut).toBe(30);
+  });
 });

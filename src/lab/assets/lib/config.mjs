@@ -227,6 +227,7 @@ export function buildModel(tree) {
     b.children.filter((c) => c.kind === 'directive').map((c) => {
       const [mx, queue] = c.value.split(/\s+/);
       if (!queue) throw new ConfigError(c.file, c.line, 'queue name missing');
+      if (!/\.rollup$/i.test(queue)) throw new ConfigError(c.file, c.line, `rollup queue name "${queue}" must end in ".rollup"`);
       return { mx: mx.toLowerCase(), queue: queue.toLowerCase() };
     }),
   );
@@ -293,7 +294,7 @@ function domainBlock(block, scope, macros) {
       names = names.flatMap((n) => members.map((v) => n.replace(`$${m.toLowerCase()}`, v)));
     }
     for (const name of names) {
-      if (!/^(\*|(\[\*\.\]|\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*)$/.test(name)) throw new ConfigError(block.file, block.line, `invalid domain name "${name}"`);
+      if (!/^(\*|\{[\w.-]+\}|(\[\*\.\]|\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*)$/.test(name)) throw new ConfigError(block.file, block.line, `invalid domain name "${name}"`);
       out.push({ name, ...scope, listed: !written.includes('$'), settings: directivesOf(block) });
     }
   }
@@ -313,7 +314,11 @@ function closeness(name, domain) {
 /** The queue mail to DOMAIN goes to: a rollup queue by MX (UG §10.17), else queue-to (§10.9), else its own. */
 export function queueOf(model, domain, vmtaName, mxHost) {
   const mx = (mxHost ?? '').toLowerCase();
-  for (const r of model.rollups ?? []) {
+  const rollups = model.rollups ?? [];
+  for (const r of rollups) {
+    // A queue naming more MXs than the domain has (it has one here) does not match.
+    const named = rollups.filter((o) => o.queue === r.queue && !o.mx.startsWith('*.'));
+    if (named.length > 1 || (named.length === 1 && named[0].mx !== mx)) continue;
     if (r.mx === mx || (r.mx.startsWith('*.') && mx.endsWith(r.mx.slice(1)))) return r.queue;
   }
   const to = layered(model, domain, vmtaName)['queue-to'];
