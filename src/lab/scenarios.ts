@@ -79,7 +79,7 @@ function lanCidr(address: string): string {
 
 /**
  * The operator's /etc/pmta/config for a host. `operator` layout: the limits as real configs write
- * them (UG §3.3.1.33.4 domain-macro, `<domain>` inside each `<virtual-mta>`, `[*.]` wildcards,
+ * them (UG §3.3.1.33.4 domain-macro, `<domain>` inside each `<virtual-mta>` (§3.3.12), `[*.]` wildcards (§3.3.10),
  * an `<mx-rollup-list>` queue for Microsoft, §10.17), resolving to the same numbers.
  */
 export function renderConfig(ctx: ScenarioContext, opts: { limits?: DomainLimits; processingThreads?: number; layout?: 'plain' | 'operator' } = {}): string {

@@ -305,6 +305,7 @@ export function effectiveSettings(nodes: ConfigNode[]): EffectiveSettings {
     };
   }
   const { rules, rollups } = domainRules(nodes, warnings);
+  poolConflicts(nodes, warnings);
   for (const v of virtualMtas) v.maxSmtpOut = blockCap(findBlocks(nodes, 'virtual-mta').find((b) => b.arg === v.name), warnings);
   for (const block of findBlocks(nodes, 'virtual-mta-pool')) {
     const pool = own(pools, block.arg);
@@ -346,6 +347,21 @@ function blockCap(block: BlockNode | undefined, warnings: string[]): { value: nu
     return undefined;
   }
   return { value, at: at(d), source: `<${block.name} ${block.arg}> max-smtp-out` };
+}
+
+/** UG §3.3.13.2: a vmta in two pools that both hold <domain> blocks is a configuration error. */
+function poolConflicts(nodes: ConfigNode[], warnings: string[]): void {
+  const owner = new Map<string, BlockNode>();
+  for (const pool of findBlocks(nodes, 'virtual-mta-pool')) {
+    if (!pool.children.some((c) => c.type === 'block' && c.name === 'domain')) continue;
+    for (const d of findDirectives(pool.children, 'virtual-mta')) {
+      const vmta = d.value.split(/\s+/)[0] ?? '';
+      const first = owner.get(vmta);
+      if (first && first !== pool && warnings.length < MAX_RULE_WARNINGS) {
+        warnings.push(`${at(d)}: virtual-mta ${vmta.slice(0, 80)} is in <virtual-mta-pool ${first.arg.slice(0, 80)}> (${at(first)}) too, and both hold <domain> blocks: PowerMTA refuses this (UG §3.3.13.2)`);
+      } else owner.set(vmta, pool);
+    }
+  }
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * `mtafleet audit` against limits written the way operators write them (issue #12 item 3):
  * `domain-macro`, `<domain $google>` inside every `<virtual-mta>`, a `[*.]` wildcard and a
- * Microsoft `<mx-rollup-list>` queue (UG §3.3.1.33.4, §3.3.13, §10.17). The isp-limit host's
+ * Microsoft `<mx-rollup-list>` queue (UG §3.3.1.33.4, §3.3.10, §3.3.12, §10.17). The isp-limit host's
  * Gmail ceiling exists only inside the vmta blocks (the pool default says 20, the old reading);
  * the healthy host has the same layout with generous limits and must get no finding.
  * Every audit run is judged; none is retried.

@@ -95,7 +95,7 @@ describe('domain-macro (UG §3.3.1.33.4, example of §3.3.10)', () => {
   });
 });
 
-describe('virtual-mta and pool nesting (UG §3.3.13)', () => {
+describe('virtual-mta and pool nesting (UG §3.3.12.8, §3.3.13)', () => {
   const s = settingsOf(`<domain *>\nmax-smtp-out 20\nmax-msg-per-connection 50\n</domain>
 <virtual-mta vmta1>\nsmtp-source-host 192.0.2.11 a.example\nmax-smtp-out 10\n<domain gmail.com>\nmax-smtp-out 40\n</domain>\n</virtual-mta>
 <virtual-mta vmta2>\nsmtp-source-host 192.0.2.12 b.example\n</virtual-mta>
@@ -113,6 +113,13 @@ total-max-smtp-out 5000\n`);
     expect(c.value).toBe(25);
     expect(c.boundBy).toMatchObject({ kind: 'pool', value: 25, source: '<virtual-mta-pool pool> max-smtp-out' });
   });
+  it('§3.3.13.2: a vmta in two pools that both hold <domain> blocks is warned, naming both lines', () => {
+    const t = settingsOf(`<virtual-mta-pool one>\n<domain yahoo.com>\nmax-msg-rate 10/h\n</domain>\nvirtual-mta mta1\n</virtual-mta-pool>\n<virtual-mta-pool two>\n<domain yahoo.com>\nmax-msg-rate 15/h\n</domain>\nvirtual-mta mta1\n</virtual-mta-pool>\n`);
+    expect(t.warnings).toEqual([
+      '/etc/pmta/config:11: virtual-mta mta1 is in <virtual-mta-pool one> (/etc/pmta/config:1) too, and both hold <domain> blocks: PowerMTA refuses this (UG §3.3.13.2)',
+    ]);
+  });
+
   it('total-max-smtp-out is the server-wide cap, told apart from the per-queue limits', () => {
     const t = settingsOf(`total-max-smtp-out 15\n<domain *>\nmax-smtp-out 10\n</domain>\n<virtual-mta a>\nsmtp-source-host 192.0.2.1 a\n</virtual-mta>\n<virtual-mta b>\nsmtp-source-host 192.0.2.2 b\n</virtual-mta>\n`);
     expect(connectionCeiling(t, 'x.org', ['a', 'b'])).toMatchObject({ value: 15, boundBy: { kind: 'total', at: '/etc/pmta/config:1' } });

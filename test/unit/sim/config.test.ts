@@ -177,4 +177,9 @@ domain-macro google gmail.com,googlemail.com
     expect(queueOf(m, 'example.org', 'v', 'smtp.secureserver.net')).toBe('secureserver.net.rollup');
     expect(domainSettings(m, '{sparkpost}', 'v').maxSmtpOut).toBe(30);
   });
+
+  it('UG §3.3.13.2: refuses a vmta in two pools that both hold <domain> blocks', () => {
+    const text = '<virtual-mta mta1>\n</virtual-mta>\n<virtual-mta-pool one>\n <domain yahoo.com>\n  max-msg-rate 10/h\n </domain>\n virtual-mta mta1\n</virtual-mta-pool>\n<virtual-mta-pool two>\n <domain yahoo.com>\n  max-msg-rate 15/h\n </domain>\n virtual-mta mta1\n</virtual-mta-pool>\n';
+    expect(() => loadConfig('/etc/pmta/config', memFs({ '/etc/pmta/config': text }))).toThrow(/line 13 .*two pools/);
+  });
 });

@@ -215,6 +215,15 @@ export function buildModel(tree) {
     domains: domainsOf(b),
     maxSmtpOut: directivesOf(b)['max-smtp-out'] ? Number(directivesOf(b)['max-smtp-out']) : null,
   }));
+  // UG §3.3.13.2: a vmta may not be in two pools that both hold <domain> blocks.
+  const poolOf = new Map();
+  for (const b of blocks('virtual-mta-pool')) {
+    if (!b.children.some((c) => c.kind === 'block' && c.type === 'domain')) continue;
+    for (const c of b.children.filter((x) => x.kind === 'directive' && x.key === 'virtual-mta')) {
+      if (poolOf.has(c.value) && poolOf.get(c.value) !== b.arg) throw new ConfigError(c.file, c.line, `virtual MTA "${c.value}" is in two pools with domain definitions`);
+      poolOf.set(c.value, b.arg);
+    }
+  }
   const macros = domainMacros(tree);
   const domainBlocks = [];
   const collect = (parent, scope) => {

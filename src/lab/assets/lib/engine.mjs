@@ -87,7 +87,7 @@ export class Engine {
     // Open new deliveries on free connections.
     const queues = this.readyQueues(now);
     let activeTotal = this.active.size;
-    // A vmta's max-smtp-out caps all its queues, a pool's caps all its vmtas (UG §3.3.13).
+    // A vmta's max-smtp-out caps all its queues, a pool's caps all its vmtas (UG §3.3.12.8, §3.3.13.6).
     const perVmta = new Map();
     for (const a of this.active.values()) perVmta.set(a.msg.vmta, (perVmta.get(a.msg.vmta) ?? 0) + 1);
     const vmtaFull = (name) => {
