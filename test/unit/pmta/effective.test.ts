@@ -149,6 +149,16 @@ describe('rollup and queue-to (UG §10.17, §10.9)', () => {
     expect(queueMaxSmtpOut(t, '{sparkpost}').value).toBe(30);
   });
 
+  it('§10.9 example: hotmail.com, hotmail.co.uk and live.com through vmta hotmail-queue share hotmail.queue, max-smtp-out 10', () => {
+    const t = settingsOf(`<virtual-mta hotmail-queue>\n    <domain hotmail.queue>\n        max-smtp-out 10\n        smtp-hosts hotmail.com  # you must define this for the consolidated queue.\n    </domain>\n    <domain hotmail.com>\n        queue-to "hotmail.queue"\n    </domain>\n    <domain hotmail.co.uk>\n        queue-to "hotmail.queue"\n    </domain>\n    <domain live.com>\n        queue-to "hotmail.queue"\n    </domain>\n</virtual-mta>\n`);
+    for (const d of ['hotmail.com', 'hotmail.co.uk', 'live.com']) {
+      const q = queueFor(t, d, { vmta: 'hotmail-queue' });
+      expect(q.queue).toBe('hotmail.queue');
+      expect(queueMaxSmtpOut(t, q.queue, 'hotmail-queue')).toMatchObject({ value: 10, at: '/etc/pmta/config:3' });
+      expect(queueFor(t, d, { vmta: 'other' }).queue).toBe(d);
+    }
+  });
+
   it('queue-to sends a domain to another queue, whose limit applies', () => {
     const q = queueFor(s, 'example.psmtp.com');
     expect(q.queue).toBe('psmtp.com');

@@ -182,4 +182,12 @@ domain-macro google gmail.com,googlemail.com
     const text = '<virtual-mta mta1>\n</virtual-mta>\n<virtual-mta-pool one>\n <domain yahoo.com>\n  max-msg-rate 10/h\n </domain>\n virtual-mta mta1\n</virtual-mta-pool>\n<virtual-mta-pool two>\n <domain yahoo.com>\n  max-msg-rate 15/h\n </domain>\n virtual-mta mta1\n</virtual-mta-pool>\n';
     expect(() => loadConfig('/etc/pmta/config', memFs({ '/etc/pmta/config': text }))).toThrow(/line 13 .*two pools/);
   });
+
+  it('UG §10.9 example: queue-to inside a vmta puts hotmail.com, hotmail.co.uk and live.com in hotmail.queue (max-smtp-out 10)', () => {
+    const text = '<virtual-mta hotmail-queue>\n    <domain hotmail.queue>\n        max-smtp-out 10\n    </domain>\n    <domain hotmail.com>\n        queue-to "hotmail.queue"\n    </domain>\n    <domain hotmail.co.uk>\n        queue-to "hotmail.queue"\n    </domain>\n    <domain live.com>\n        queue-to "hotmail.queue"\n    </domain>\n</virtual-mta>\n';
+    const m = loadConfig('/etc/pmta/config', memFs({ '/etc/pmta/config': text }));
+    expect(['hotmail.com', 'hotmail.co.uk', 'live.com'].map((d) => queueOf(m, d, 'hotmail-queue', `mx.${d}`))).toEqual(['hotmail.queue', 'hotmail.queue', 'hotmail.queue']);
+    expect(queueOf(m, 'live.com', 'other', 'mx.live.com')).toBe('live.com');
+    expect(domainSettings(m, 'hotmail.queue', 'hotmail-queue').maxSmtpOut).toBe(10);
+  });
 });
