@@ -1,4 +1,5 @@
 import type { EffectiveSettings } from '../pmta/config.js';
+import { connectionCeiling, DEFAULT_MAX_SMTP_OUT, domainSetting, type Ceiling, type Limit } from '../pmta/effective.js';
 import type { AccountingFacts, Facts } from '../probes/index.js';
 import { own } from '../util/dict.js';
 import { fmt, median, pct } from './format.js';
@@ -12,8 +13,6 @@ export const DEFERRAL_CRITICAL = 0.15;
 export const MIN_RECORDS = 50;
 /** Connections at or above this share of the configured maximum count as "at max". */
 export const AT_MAX_SHARE = 0.9;
-/** PowerMTA's default max-smtp-out (UG). */
-const DEFAULT_MAX_SMTP_OUT = 20;
 
 const total = (c: { delivered: number; deferred: number; bounced: number }): number => c.delivered + c.deferred + c.bounced;
 
@@ -53,26 +52,41 @@ function ipSpread(rates: Array<{ ip: string; rate: number }>): string | null {
   return `per-IP deferral rates ${pct(Math.min(...values))} to ${pct(Math.max(...values))} across ${rates.length} source IPs: uniform, so not an IP reputation problem (accounting dlvSourceIp)`;
 }
 
-function domainMax(settings: EffectiveSettings | undefined, domain: string): { value: number; source: string } {
-  // Domain names are host text: only own entries (a domain "constructor" is not Object's).
-  const exact = settings ? own(settings.domains, domain)?.maxSmtpOut : undefined;
-  if (exact !== undefined) return { value: exact, source: `<domain ${domain}> max-smtp-out` };
-  for (const pool of Object.values(settings?.pools ?? {})) {
-    const star = own(pool.domains, '*')?.maxSmtpOut;
-    if (star !== undefined) return { value: star, source: '<domain *> max-smtp-out' };
-  }
-  const star = settings ? own(settings.domains, '*')?.maxSmtpOut : undefined;
-  if (star !== undefined) return { value: star, source: '<domain *> max-smtp-out' };
-  return { value: DEFAULT_MAX_SMTP_OUT, source: 'PowerMTA default max-smtp-out' };
+/** Source virtual MTAs: the config's (with a source IP), else `pmta show vmtas`, else accounting's IPs. */
+function sourceVmtas(facts: Facts): { names: string[]; count: number; source: string } {
+  const fromConfig = facts.config?.settings.virtualMtas.filter((v) => v.sourceIp).map((v) => v.name) ?? [];
+  if (fromConfig.length > 0) return { names: fromConfig, count: fromConfig.length, source: 'virtual-mta smtp-source-host' };
+  const vmtas = facts.pmtaStatus?.vmtas.map((v) => v.name) ?? [];
+  if (vmtas.length > 0) return { names: vmtas, count: vmtas.length, source: 'pmta show vmtas' };
+  const ips = Object.keys(facts.accounting?.bySourceIp ?? {}).filter((ip) => ip !== '(none)').length;
+  return { names: [], count: Math.max(1, ips), source: 'accounting dlvSourceIp' };
 }
 
-function sourceIpCount(facts: Facts): { value: number; source: string } {
-  const fromConfig = facts.config?.settings.virtualMtas.filter((v) => v.sourceIp).length ?? 0;
-  if (fromConfig > 0) return { value: fromConfig, source: 'virtual-mta smtp-source-host' };
-  const vmtas = facts.pmtaStatus?.vmtas.length ?? 0;
-  if (vmtas > 0) return { value: vmtas, source: 'pmta show vmtas' };
-  const ips = Object.keys(facts.accounting?.bySourceIp ?? {}).filter((ip) => ip !== '(none)').length;
-  return { value: Math.max(1, ips), source: 'accounting dlvSourceIp' };
+/** The queue's connection ceiling; without a readable config, PowerMTA's default per source IP. */
+function ceilingOf(settings: EffectiveSettings | undefined, queue: string, vmtas: { names: string[]; count: number }): Ceiling {
+  if (settings) return connectionCeiling(settings, queue, vmtas.names);
+  const domain = { value: DEFAULT_MAX_SMTP_OUT, at: 'PowerMTA default', source: 'default max-smtp-out (config not read)' };
+  const perVmta = Array.from({ length: vmtas.count }, (_, i) => ({ vmta: vmtas.names[i] ?? `ip${i + 1}`, domain, value: domain.value }));
+  return { queue, perVmta, value: domain.value * vmtas.count };
+}
+
+const limitText = (l: Limit): string => `${l.source} ${l.value} (${l.at})`;
+
+/** The limit that decides one vmta's share: its own max-smtp-out when lower than the queue's. */
+const deciding = (v: Ceiling['perVmta'][number]): Limit => (v.vmtaCap && v.vmtaCap.value < v.domain.value ? v.vmtaCap : v.domain);
+
+/** "<domain gmail.com> max-smtp-out 2 (file:line) × 4 source IPs", or each vmta's limit when they differ. */
+function ceilingText(c: Ceiling): string {
+  const limits = c.perVmta.map(deciding);
+  const first = limits[0]!;
+  const same = limits.every((l) => l.value === first.value);
+  let text: string;
+  if (same && limits.every((l) => l.at === first.at)) text = `${limitText(first)} × ${limits.length} source IPs`;
+  else if (same && c.perVmta.every((v) => deciding(v) === v.vmtaCap))
+    text = `max-smtp-out ${first.value} in each <virtual-mta> (${limits.map((l) => l.at).join(', ')}) × ${limits.length} source IPs`;
+  else text = `${c.perVmta.map((v) => `${v.vmta} ${v.value} (${limitText(deciding(v))})`).join(' + ')}`;
+  if (c.boundBy) text += `, capped at ${c.boundBy.value} by ${c.boundBy.source} (${c.boundBy.at})`;
+  return text;
 }
 
 /** Queues of the domain that PowerMTA (or its operator) put in backoff mode, as one evidence line. */
@@ -100,18 +114,23 @@ function ispLimits(facts: Facts, options: DiagnoseOptions): IspLimitResult[] {
   const acc = facts.accounting;
   const settings = facts.config?.settings;
   const profile = options.profile ?? 'medium';
-  const ips = sourceIpCount(facts);
+  const vmtas = sourceVmtas(facts);
+  const ips = { value: vmtas.count, source: vmtas.source };
   const out: IspLimitResult[] = [];
   for (const row of status.domains) {
-    const max = domainMax(settings, row.domain);
-    const cap = max.value * ips.value;
+    const ceiling = ceilingOf(settings, row.domain, vmtas);
+    const cap = ceiling.value;
     if (row.connections === 0 || row.connections < AT_MAX_SHARE * cap) continue;
-    // "On all source IPs": no virtual MTA may have fewer connections than one domain's share.
-    if (status.vmtas.some((v) => v.connections < AT_MAX_SHARE * max.value)) continue;
+    // "On all source IPs": no virtual MTA may have fewer connections than its share of this
+    // queue (its own limit; the smallest one for vmtas the config does not name). A pool or
+    // server-wide cap splits the connections unevenly, so then only the queue total counts.
+    const smallest = Math.min(...ceiling.perVmta.map((v) => v.value));
+    const share = (name: string): number => ceiling.perVmta.find((v) => v.vmta === name)?.value ?? smallest;
+    if (!ceiling.boundBy && status.vmtas.some((v) => v.connections < AT_MAX_SHARE * share(v.name))) continue;
     const limit = ispLimit(profile, row.domain, options.ispLimits);
-    const configured = settings ? own(settings.domains, row.domain)?.maxMsgPerConnection : undefined;
-    const perSession = configured && configured > 0 ? configured : limit.maxMsgPerConnection;
-    const perCycle = max.value * perSession * ips.value;
+    const configured = settings ? Number(domainSetting(settings, row.domain, 'max-msg-per-connection', vmtas.names[0])?.value) : NaN;
+    const perSession = configured > 0 ? configured : limit.maxMsgPerConnection;
+    const perCycle = cap * perSession;
     const ceilingPerHour = perCycle * 60;
     const byDomain = acc ? own(acc.byDomain, row.domain) : undefined;
     const delivered = byDomain?.delivered;
@@ -122,9 +141,12 @@ function ispLimits(facts: Facts, options: DiagnoseOptions): IspLimitResult[] {
     const pushback = acc?.hasTransientRecords && byDomain && total(byDomain) >= MIN_RECORDS ? byDomain.deferralRate : undefined;
     const severity: Finding['severity'] =
       pushback === undefined ? (lowRate ? 'warn' : 'info') : (deferralSeverity(pushback) ?? 'info');
+    const uniform = !ceiling.boundBy && ceiling.perVmta.every((v) => v.value === smallest);
     const evidence = [
-      `${row.domain}: ${fmt(row.connections, 0)} connections open = ${max.source} ${max.value} × ${ips.value} source IPs (pmta show domains, ${ips.source})`,
-      `ceiling ${max.value} connections × ${perSession} msgs/session × ${ips.value} IPs = ${fmt(perCycle, 0)} msgs/cycle = ${fmt(ceilingPerHour, 0)} msgs/h at one cycle per minute`,
+      `${row.domain}: ${fmt(row.connections, 0)} connections open = ${ceilingText(ceiling)} (pmta show domains, ${ips.source})`,
+      uniform
+        ? `ceiling ${smallest} connections × ${perSession} msgs/session × ${ips.value} IPs = ${fmt(perCycle, 0)} msgs/cycle = ${fmt(ceilingPerHour, 0)} msgs/h at one cycle per minute`
+        : `ceiling ${fmt(cap, 0)} connections × ${perSession} msgs/session = ${fmt(perCycle, 0)} msgs/cycle = ${fmt(ceilingPerHour, 0)} msgs/h at one cycle per minute`,
       ...backoffLines(facts, row.domain),
     ];
     if (ratePerHour !== undefined) {
@@ -138,17 +160,20 @@ function ispLimits(facts: Facts, options: DiagnoseOptions): IspLimitResult[] {
       `target ${fmt(target, 0)} msgs/h (${given !== undefined ? 'given' : `delivered + ${fmt(row.rcpts, 0)} queued`}) needs ${needed} warmed IPs at ${fmt(perIp, 0)} msgs/h per IP (${ips.value} now)`,
     );
     evidence.push(`${profile} reputation profile for ${row.domain}: ${limit.maxSmtpOut} connections × ${limit.maxMsgPerConnection} msgs/session per IP`);
+    // The server-wide cap (licence / total-max-smtp-out) is not the ISP's: more IPs would not help.
+    const serverWide = ceiling.boundBy?.kind === 'total';
     out.push({
       domain: row.domain,
       finding: {
         kind: 'isp-limit',
-        severity,
-        title:
-          severity === 'info'
+        severity: serverWide ? 'warn' : severity,
+        title: serverWide
+          ? `${row.domain} connections are held by the server-wide total-max-smtp-out ${cap} (${ceiling.boundBy!.at}), not by an ISP limit`
+          : severity === 'info'
             ? `${row.domain} connections are full on every IP but ${row.domain} is not pushing back: look at the layers below first`
             : `${row.domain} connections are full on every IP with a low rate: the ISP caps throughput, add warmed IPs`,
         evidence,
-        remedy: 'playbooks/isp-limits.yaml',
+        remedy: serverWide ? null : 'playbooks/isp-limits.yaml',
         remedyVars: {
           domain: row.domain,
           profile,

@@ -7,7 +7,22 @@
  */
 import { InputError } from '../util/errors.js';
 
-export const SCENARIO_NAMES = ['healthy', 'spool-io', 'fd-limit', 'port-exhaustion', 'thread-contention', 'isp-limit', 'ip-reputation', 'isp-limit-many-domains', 'acct-layout'] as const;
+export const SCENARIO_NAMES = [
+  'healthy',
+  'spool-io',
+  'fd-limit',
+  'port-exhaustion',
+  'thread-contention',
+  'isp-limit',
+  'ip-reputation',
+  // The same as healthy / isp-limit, with limits laid out as operators write them (macros, per-vmta blocks, a rollup).
+  'healthy-macros',
+  'isp-limit-macros',
+  // The busy ISPs outside the first 20 domains of `pmta show domains` (name order).
+  'isp-limit-many-domains',
+  // Several acct files with overlapping records, hourly move-to archives (UG §11.3).
+  'acct-layout',
+] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 export interface ScenarioSetup {
@@ -66,7 +81,6 @@ function lanCidr(address: string): string {
   return parts.length === 4 ? `${parts.slice(0, 3).join('.')}.0/24` : '127.0.0.1/32';
 }
 
-/** The operator's /etc/pmta/config for a host. */
 /**
  * The acct-file blocks. 'split-hourly': as operators lay them out (UG §11.3.1 "Multiple files",
  * the martechstack corpus config): d in two files, t in a third, each moved to an archive
@@ -78,12 +92,29 @@ function acctBlocks(layout: 'single' | 'split-hourly'): string[] {
   return [...block('/var/log/pmta/acct.csv', 'd,b'), ...block('/var/log/pmta/delivered.csv', 'd'), ...block('/var/log/pmta/transient.csv', 't')];
 }
 
-export function renderConfig(ctx: ScenarioContext, opts: { limits?: DomainLimits; processingThreads?: number; acct?: 'single' | 'split-hourly' } = {}): string {
+/**
+ * The operator's /etc/pmta/config for a host. `operator` layout: the limits as real configs write
+ * them (UG §3.3.1.33.4 domain-macro, `<domain>` inside each `<virtual-mta>` (§3.3.12), `[*.]` wildcards (§3.3.10),
+ * an `<mx-rollup-list>` queue for Microsoft, §10.17), resolving to the same numbers.
+ */
+export function renderConfig(ctx: ScenarioContext, opts: { limits?: DomainLimits; processingThreads?: number; layout?: 'plain' | 'operator'; acct?: 'single' | 'split-hourly' } = {}): string {
   const limits = opts.limits ?? NORMAL_LIMITS;
   const fqdn = `${ctx.hostName}.lab.example`;
   const ips = sourceIps(ctx.hostIndex);
-  const vmtas = ips.map((ip, i) => `<virtual-mta vmta${i + 1}>\n    smtp-source-host ${ip} mta${i + 1}.${fqdn}\n</virtual-mta>`);
-  const domain = (name: string, max: number, extra = '') => `<domain ${name}>\n    max-smtp-out ${max}\n    max-msg-per-connection 150\n    retry-after 10m\n${extra}</domain>`;
+  const operator = opts.layout === 'operator';
+  const domain = (name: string, max: number, extra = '', indent = '') =>
+    [`<domain ${name}>`, `    max-smtp-out ${max}`, '    max-msg-per-connection 150', '    retry-after 10m', ...extra.split('\n').filter(Boolean), '</domain>'].map((l) => indent + l).join('\n');
+  const inVmta = operator ? `\n${domain('$google', limits.gmail, '', '    ')}` : '';
+  const vmtas = ips.map((ip, i) => `<virtual-mta vmta${i + 1}>\n    smtp-source-host ${ip} mta${i + 1}.${fqdn}${inVmta}\n</virtual-mta>`);
+  const domains = operator
+    ? [
+        '<mx-rollup-list>',
+        '    mx *.olc.protection.outlook.com microsoft.rollup',
+        '</mx-rollup-list>',
+        domain('microsoft.rollup', limits.outlook),
+        domain('[*.]yahoo.com', limits.yahoo),
+      ]
+    : [domain('gmail.com', limits.gmail), domain('outlook.com', limits.outlook), domain('yahoo.com', limits.yahoo)];
   return [
     `# PowerMTA configuration for ${fqdn}`,
     `host-name ${fqdn}`,
@@ -94,6 +125,7 @@ export function renderConfig(ctx: ScenarioContext, opts: { limits?: DomainLimits
     'log-file /var/log/pmta/pmta.log',
     'total-max-smtp-out 10000',
     ...(opts.processingThreads !== undefined ? [`queue-processing-threads ${opts.processingThreads}`] : []),
+    ...(operator ? ['domain-macro google gmail.com, googlemail.com'] : []),
     '',
     ...acctBlocks(opts.acct ?? 'single'),
     '',
@@ -116,9 +148,7 @@ export function renderConfig(ctx: ScenarioContext, opts: { limits?: DomainLimits
     '    </domain>',
     '</virtual-mta-pool>',
     '',
-    domain('gmail.com', limits.gmail),
-    domain('outlook.com', limits.outlook),
-    domain('yahoo.com', limits.yahoo),
+    ...domains,
     domain('hold.test', 2, '    bounce-after 4d12h\n'),
     '',
   ].join('\n');
@@ -130,6 +160,7 @@ function worldFor(name: ScenarioName, ctx: ScenarioContext): World {
   const ips = sourceIps(ctx.hostIndex);
   switch (name) {
     case 'healthy':
+    case 'healthy-macros':
       return { inbound: { perMinute: 60 } };
     case 'acct-layout':
       // Healthy traffic; the accounting named and moved as UG §11.3.1 says (see acctBlocks).
@@ -149,6 +180,7 @@ function worldFor(name: ScenarioName, ctx: ScenarioContext): World {
       // With queue-processing-threads = cores the threads keep up and the load spreads.
       return { backlog: { 'gmail.com': 1500, 'outlook.com': 1000, 'yahoo.com': 1000, 'example.net': 500 }, inbound: { perMinute: 30 }, isps: { '*': { secondsPerMsg: 8 } }, cpuMsPerMsg: 30, maxBusySeconds: 240 };
     case 'isp-limit':
+    case 'isp-limit-macros':
       // Gmail throttles every IP alike: slow sessions and many 421 4.7.0 deferrals.
       return {
         backlog: { 'gmail.com': 2000 },
@@ -188,19 +220,21 @@ function quietWorld(world: World): World {
   return { ...world, inbound: { ...(world.inbound as object | undefined), perMinute: 0 }, maxBusySeconds: 0 };
 }
 
+/** How each scenario's /etc/pmta/config differs from the default one. */
+const CONFIG_OPTIONS: Partial<Record<ScenarioName, Parameters<typeof renderConfig>[1]>> = {
+  'thread-contention': { processingThreads: 1 },
+  'isp-limit': { limits: { ...NORMAL_LIMITS, gmail: 2 } },
+  'isp-limit-many-domains': { limits: { ...NORMAL_LIMITS, gmail: 2 } },
+  'isp-limit-macros': { limits: { ...NORMAL_LIMITS, gmail: 2 }, layout: 'operator' },
+  'healthy-macros': { layout: 'operator' },
+  'fd-limit': { limits: { gmail: 60, outlook: 60, yahoo: 60, other: 60 } },
+  'acct-layout': { acct: 'split-hourly' },
+};
+
 export function scenarioSetup(name: ScenarioName, ctx: ScenarioContext): ScenarioSetup {
   const files: Record<string, string> = {};
   const sysctls: Record<string, string> = {};
-  const config =
-    name === 'thread-contention'
-      ? renderConfig(ctx, { processingThreads: 1 })
-      : name === 'isp-limit' || name === 'isp-limit-many-domains'
-        ? renderConfig(ctx, { limits: { ...NORMAL_LIMITS, gmail: 2 } })
-        : name === 'fd-limit'
-          ? renderConfig(ctx, { limits: { gmail: 60, outlook: 60, yahoo: 60, other: 60 } })
-          : name === 'acct-layout'
-            ? renderConfig(ctx, { acct: 'split-hourly' })
-            : renderConfig(ctx);
+  const config = renderConfig(ctx, CONFIG_OPTIONS[name] ?? {});
   files['/etc/pmta/config'] = config;
   files['/etc/pmta-sim/world.json'] = `${JSON.stringify(ctx.quiet ? quietWorld(worldFor(name, ctx)) : worldFor(name, ctx), null, 2)}\n`;
   if (name === 'fd-limit') files['/etc/systemd/system/pmta.service.d/limits.conf'] = '[Service]\nLimitNOFILE=256\n';

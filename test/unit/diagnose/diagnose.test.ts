@@ -174,7 +174,7 @@ describe('finding contents', () => {
     expect(findings.map((f) => f.kind)).not.toContain('ip-reputation');
     const f = findings[0];
     expect(f.kind).toBe('isp-limit');
-    expect(f.evidence[0]).toBe('gmail.com: 8 connections open = <domain gmail.com> max-smtp-out 2 × 4 source IPs (pmta show domains, virtual-mta smtp-source-host)');
+    expect(f.evidence[0]).toBe('gmail.com: 8 connections open = <domain gmail.com> max-smtp-out 2 (/etc/pmta/config:30) × 4 source IPs (pmta show domains, virtual-mta smtp-source-host)');
     expect(f.evidence[1]).toBe('ceiling 2 connections × 150 msgs/session × 4 IPs = 1,200 msgs/cycle = 72,000 msgs/h at one cycle per minute');
     expect(f.evidence.some((e) => e.startsWith('gmail.com deferral rate 34.8 %'))).toBe(true);
     expect(f.evidence.some((e) => /uniform, so not an IP reputation problem/.test(e))).toBe(true);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error plain .mjs asset without type declarations
-import { loadConfig, parseTree, domainSettings, parseInterval, ConfigError } from '../../../src/lab/assets/lib/config.mjs';
+import { loadConfig, parseTree, domainSettings, parseInterval, ConfigError, queueOf } from '../../../src/lab/assets/lib/config.mjs';
 
 /** In-memory files for the parser's io adapter. */
 function memFs(files: Record<string, string>) {
@@ -113,5 +113,81 @@ describe('config parser', () => {
     expect(parseInterval('1w2d12h')).toBe(604800 + 2 * 86400 + 12 * 3600);
     expect(parseInterval('10m')).toBe(600);
     expect(parseInterval('90')).toBe(90);
+  });
+
+  /** UG §3.3.1.33.4 (domain-macro), §3.3 <domain> wildcards, §3.3.13 nesting, §10.9 queue-to. */
+  it('resolves macros, wildcards (most specific wins), per-vmta blocks and queue-to like PowerMTA', () => {
+    const text = `domain-macro topLevel com, de
+domain-macro google gmail.com,googlemail.com
+<domain *>
+ max-smtp-out 30
+</domain>
+<domain yahoo.$topLevel>
+ max-smtp-out 5
+</domain>
+<domain [*.]port25.com>
+ max-smtp-out 7
+</domain>
+<domain *.psmtp.com>
+ queue-to "psmtp.com"
+</domain>
+<virtual-mta v1>
+ smtp-source-host 192.0.2.1 a
+ <domain $google>
+  max-smtp-out 4
+ </domain>
+</virtual-mta>
+<virtual-mta v2>
+ smtp-source-host 192.0.2.2 b
+</virtual-mta>
+<virtual-mta-pool p>
+ virtual-mta v2
+ <domain *>
+  max-smtp-out 11
+ </domain>
+</virtual-mta-pool>
+`;
+    const model = loadConfig('/etc/pmta/config', memFs({ '/etc/pmta/config': text }));
+    const max = (d: string, v: string) => domainSettings(model, d, v).maxSmtpOut;
+    expect([max('yahoo.de', 'v1'), max('yahoo.fr', 'v1'), max('port25.com', 'v1'), max('a.port25.com', 'v1')]).toEqual([5, 30, 7, 7]);
+    expect([max('googlemail.com', 'v1'), max('gmail.com', 'v2'), max('yahoo.com', 'v2')]).toEqual([4, 11, 5]);
+    expect(queueOf(model, 'mx.psmtp.com', 'v1', 'mx.mx.psmtp.com')).toBe('psmtp.com');
+    expect(queueOf(model, 'gmail.com', 'v1', 'gmail-smtp-in.l.google.com')).toBe('gmail.com');
+  });
+
+  it('rejects an undefined macro and a pattern outside the UG forms, naming the line', () => {
+    expect(() => loadConfig('/etc/pmta/config', memFs({ '/etc/pmta/config': 'log-file x\n<domain $nope>\n max-smtp-out 1\n</domain>\n' }))).toThrow(/line 2 .*unknown domain macro "\$nope"/);
+    expect(() => loadConfig('/etc/pmta/config', memFs({ '/etc/pmta/config': '<domain gm*il.com>\n max-smtp-out 1\n</domain>\n' }))).toThrow(/line 1 .*invalid domain name/);
+  });
+
+  it('UG §3.3.10: macros within macros, loops refused, a listed domain over an expanded one', () => {
+    const load = (text: string) => loadConfig('/etc/pmta/config', memFs({ '/etc/pmta/config': text }));
+    const nested = load('domain-macro com com, co.uk, com.br\ndomain-macro tld $com, org, net\n<domain x.$tld>\n max-smtp-out 3\n</domain>\n');
+    expect(['x.com', 'x.com.br', 'x.net'].map((d) => domainSettings(nested, d, 'v').maxSmtpOut)).toEqual([3, 3, 3]);
+    expect(() => load('domain-macro a $b\ndomain-macro b $a\n')).toThrow(/domain macro loop/);
+    const aol = load('<domain aol.com>\n max-smtp-out 100\n</domain>\ndomain-macro com com, co.uk\n<domain aol.$com>\n max-smtp-out 50\n</domain>\n');
+    expect([domainSettings(aol, 'aol.com', 'v').maxSmtpOut, domainSettings(aol, 'aol.co.uk', 'v').maxSmtpOut]).toEqual([100, 50]);
+  });
+
+  it('UG §10.17: rollup names end in .rollup; a queue listing more MXs than the domain has does not match; {sparkpost} blocks load', () => {
+    const load = (text: string) => loadConfig('/etc/pmta/config', memFs({ '/etc/pmta/config': text }));
+    expect(() => load('<mx-rollup-list>\n mx mx.example.com example.queue\n</mx-rollup-list>\n')).toThrow(/line 2 .*must end in "\.rollup"/);
+    const m = load('<mx-rollup-list>\n mx mx1.hotmail.com hotmail.rollup\n mx mx2.hotmail.com hotmail.rollup\n mx smtp.secureserver.net secureserver.net.rollup\n</mx-rollup-list>\n<domain {sparkpost}>\n max-smtp-out 30\n</domain>\n');
+    expect(queueOf(m, 'hotmail.com', 'v', 'mx1.hotmail.com')).toBe('hotmail.com');
+    expect(queueOf(m, 'example.org', 'v', 'smtp.secureserver.net')).toBe('secureserver.net.rollup');
+    expect(domainSettings(m, '{sparkpost}', 'v').maxSmtpOut).toBe(30);
+  });
+
+  it('UG §3.3.13.2: refuses a vmta in two pools that both hold <domain> blocks', () => {
+    const text = '<virtual-mta mta1>\n</virtual-mta>\n<virtual-mta-pool one>\n <domain yahoo.com>\n  max-msg-rate 10/h\n </domain>\n virtual-mta mta1\n</virtual-mta-pool>\n<virtual-mta-pool two>\n <domain yahoo.com>\n  max-msg-rate 15/h\n </domain>\n virtual-mta mta1\n</virtual-mta-pool>\n';
+    expect(() => loadConfig('/etc/pmta/config', memFs({ '/etc/pmta/config': text }))).toThrow(/line 13 .*two pools/);
+  });
+
+  it('UG §10.9 example: queue-to inside a vmta puts hotmail.com, hotmail.co.uk and live.com in hotmail.queue (max-smtp-out 10)', () => {
+    const text = '<virtual-mta hotmail-queue>\n    <domain hotmail.queue>\n        max-smtp-out 10\n    </domain>\n    <domain hotmail.com>\n        queue-to "hotmail.queue"\n    </domain>\n    <domain hotmail.co.uk>\n        queue-to "hotmail.queue"\n    </domain>\n    <domain live.com>\n        queue-to "hotmail.queue"\n    </domain>\n</virtual-mta>\n';
+    const m = loadConfig('/etc/pmta/config', memFs({ '/etc/pmta/config': text }));
+    expect(['hotmail.com', 'hotmail.co.uk', 'live.com'].map((d) => queueOf(m, d, 'hotmail-queue', `mx.${d}`))).toEqual(['hotmail.queue', 'hotmail.queue', 'hotmail.queue']);
+    expect(queueOf(m, 'live.com', 'other', 'mx.live.com')).toBe('live.com');
+    expect(domainSettings(m, 'hotmail.queue', 'hotmail-queue').maxSmtpOut).toBe(10);
   });
 });

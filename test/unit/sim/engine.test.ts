@@ -71,4 +71,19 @@ describe('delivery engine', () => {
     expect(rows).toHaveLength(3);
     for (const r of rows) expect(r.conn).toBe(2);
   });
+
+  it('a vmta max-smtp-out caps all its queues; a pool max-smtp-out caps its vmtas together (UG §3.3.13)', () => {
+    const vmtaCap = config(2).replace(' smtp-source-host 203.0.113.1\n', ' smtp-source-host 203.0.113.1\n max-smtp-out 1\n');
+    const { rows } = simulate(vmtaCap, { seconds: 1 });
+    expect(rows.map((r: { vmta: string; conn: number }) => [r.vmta, r.conn])).toEqual([['v0', 1], ['v1', 2]]);
+    const pool = `${config(3).replace(' max-smtp-out 2', ' max-smtp-out 5')}<virtual-mta-pool p>\n virtual-mta v0\n virtual-mta v1\n virtual-mta v2\n max-smtp-out 4\n</virtual-mta-pool>\n`;
+    const pooled = simulate(pool, { seconds: 1 }).rows.reduce((n: number, r: { conn: number }) => n + r.conn, 0);
+    expect(pooled).toBe(4);
+  });
+
+  it('queues hotmail.com mail as the rollup queue its MX matches, with that queue\'s limit (UG §10.17)', () => {
+    const text = `${config(2)}<mx-rollup-list>\n mx *.olc.protection.outlook.com microsoft.rollup\n</mx-rollup-list>\n<domain microsoft.rollup>\n max-smtp-out 1\n</domain>\n`;
+    const { rows } = simulate(text, { seconds: 1, domain: 'hotmail.com' });
+    expect(rows.map((r: { domain: string; conn: number }) => [r.domain, r.conn])).toEqual([['microsoft.rollup', 1], ['microsoft.rollup', 1]]);
+  });
 });

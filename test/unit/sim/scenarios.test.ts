@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { SCENARIO_NAMES, parseScenarioList, scenarioSetup, sourceIps } from '../../../src/lab/scenarios.js';
 import { InputError } from '../../../src/util/errors.js';
+import { effectiveSettings, parsePmtaConfig } from '../../../src/pmta/config.js';
+import { queueMaxSmtpOut } from '../../../src/pmta/effective.js';
 // @ts-expect-error plain .mjs asset without type declarations
 import { loadConfig, domainSettings } from '../../../src/lab/assets/lib/config.mjs';
 
@@ -21,7 +23,10 @@ describe('scenarios', () => {
     const setup = scenarioSetup(name, ctx);
     const model = modelOf(setup.files['/etc/pmta/config']);
     expect(model.vmtas.map((v: { sourceIp: string }) => v.sourceIp)).toEqual(sourceIps(2));
-    expect(Object.keys(model.domains)).toEqual(expect.arrayContaining(['gmail.com', 'outlook.com', 'yahoo.com', 'hold.test']));
+    // Every <domain> block, nested ones and macros expanded: the operator layouts write the same ISPs their own way.
+    const blocks = model.domainBlocks.map((b: { name: string }) => b.name);
+    const written = name.endsWith('-macros') ? ['gmail.com', 'googlemail.com', 'microsoft.rollup', '[*.]yahoo.com'] : ['gmail.com', 'outlook.com', 'yahoo.com'];
+    expect(blocks).toEqual(expect.arrayContaining([...written, 'hold.test']));
     expect(model.httpAccess).toContainEqual({ cidr: '198.18.7.0/24', level: 'monitor' });
     expect(JSON.parse(setup.files['/etc/pmta-sim/world.json'])).toBeTypeOf('object');
     // No scenario name leaks into what a probe reads.
@@ -73,5 +78,19 @@ describe('scenarios', () => {
 
   it('gives hosts distinct source IPs', () => {
     expect(new Set([0, 1, 2, 3].flatMap(sourceIps)).size).toBe(16);
+  });
+
+  // Two resolvers written apart (the audit's and the simulator's, both from UG §3.3/§10.17) agree on every scenario's limits.
+  it.each(SCENARIO_NAMES)('%s: the audit and the simulator resolve the same max-smtp-out per queue and vmta', (name) => {
+    const text = scenarioSetup(name, ctx).files['/etc/pmta/config'];
+    const model = modelOf(text);
+    const settings = effectiveSettings(parsePmtaConfig(text, '/etc/pmta/config').nodes);
+    expect(settings.warnings).toEqual([]);
+    for (const queue of ['gmail.com', 'googlemail.com', 'outlook.com', 'microsoft.rollup', 'yahoo.com', 'mail.yahoo.com', 'hold.test', 'example.net']) {
+      for (const vmta of ['vmta1', 'vmta4']) {
+        expect(queueMaxSmtpOut(settings, queue, vmta).value, `${queue} via ${vmta}`).toBe(domainSettings(model, queue, vmta).maxSmtpOut);
+      }
+    }
+    if (name === 'isp-limit-macros') expect(queueMaxSmtpOut(settings, 'gmail.com', 'vmta2').value).toBe(2);
   });
 });

@@ -57,7 +57,7 @@ function acctFields(rec, timeLogged, timeQueued) {
     vmta: rec.vmta,
     jobId: rec.jobId ?? '',
     envId: '',
-    queue: `${rec.domain}/${rec.vmta}`,
+    queue: `${rec.queue ?? rec.domain}/${rec.vmta}`,
     vmtaPool: rec.pool ?? '',
   };
   return ACCT_HEADER.map((k) => row[k]);

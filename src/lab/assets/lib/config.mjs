@@ -27,6 +27,7 @@ const GLOBAL = {
   'sync-msg-create': BOOL, 'sync-msg-update': BOOL, 'iso-times': BOOL, 'log-rotate': INT,
   'log-connections': BOOL, 'log-commands': BOOL, 'admin-email': ANY, 'dkim-sign': BOOL,
   'domain-key': ANY, 'smtp-port': INT, 'relay-domain': ANY, 'max-message-size': SIZE,
+  'domain-macro': ANY,
 };
 const DOMAIN = {
   'max-smtp-out': INT, 'max-msg-per-connection': INT, 'max-msg-rate': ANY, 'max-connect-rate': ANY,
@@ -39,7 +40,9 @@ const DOMAIN = {
   'connect-timeout': INTERVAL, 'data-response-timeout': INTERVAL, 'ignore-8bitmime': BOOL,
 };
 const VMTA = { 'smtp-source-host': ANY, 'host-name': ANY, 'dkim-sign': BOOL, 'domain-key': ANY, 'max-smtp-out': INT };
-const POOL = { 'virtual-mta': ANY };
+const POOL = { 'virtual-mta': ANY, 'max-smtp-out': INT };
+/** UG §10.17: `mx PATTERN QUEUE [rollup-by-ip]`. */
+const ROLLUP = { mx: ANY };
 const SOURCE = {
   'always-allow-relaying': BOOL, 'process-x-virtual-mta': BOOL, 'max-message-size': SIZE,
   'smtp-service': BOOL, 'log-connections': BOOL, 'log-commands': BOOL, 'allow-unencrypted-plain-auth': BOOL,
@@ -54,7 +57,8 @@ const ACCT = {
 const SPOOL = { 'deliver-only': BOOL, 'delete-file-holders': BOOL, 'min-free-space': SIZE };
 
 const BLOCKS = {
-  top: { directives: GLOBAL, blocks: ['domain', 'virtual-mta', 'virtual-mta-pool', 'source', 'acct-file', 'spool'] },
+  top: { directives: GLOBAL, blocks: ['domain', 'virtual-mta', 'virtual-mta-pool', 'source', 'acct-file', 'spool', 'mx-rollup-list'] },
+  'mx-rollup-list': { directives: ROLLUP, blocks: [], noArg: true },
   domain: { directives: DOMAIN, blocks: [] },
   'virtual-mta': { directives: VMTA, blocks: ['domain'] },
   'virtual-mta-pool': { directives: POOL, blocks: ['domain'] },
@@ -121,7 +125,7 @@ export function parseTree(file, io = hostFs, depth = 0, ctx = { kind: 'top', nod
       const arg = (open[2] ?? '').trim();
       if (!BLOCKS[type]) throw new ConfigError(file, lineNo, `unknown block "<${type}>"`);
       if (!BLOCKS[current.type].blocks.includes(type)) throw new ConfigError(file, lineNo, `block "<${type}>" not allowed here`);
-      if (arg === '') throw new ConfigError(file, lineNo, 'argument missing');
+      if (arg === '' && !BLOCKS[type].noArg) throw new ConfigError(file, lineNo, 'argument missing');
       const block = { kind: 'block', type, arg, children: [], file, line: lineNo };
       current.children.push(block);
       stack.push(block);
@@ -209,7 +213,33 @@ export function buildModel(tree) {
     name: b.arg,
     vmtas: b.children.filter((c) => c.kind === 'directive' && c.key === 'virtual-mta').map((c) => c.value),
     domains: domainsOf(b),
+    maxSmtpOut: directivesOf(b)['max-smtp-out'] ? Number(directivesOf(b)['max-smtp-out']) : null,
   }));
+  // UG §3.3.13.2: a vmta may not be in two pools that both hold <domain> blocks.
+  const poolOf = new Map();
+  for (const b of blocks('virtual-mta-pool')) {
+    if (!b.children.some((c) => c.kind === 'block' && c.type === 'domain')) continue;
+    for (const c of b.children.filter((x) => x.kind === 'directive' && x.key === 'virtual-mta')) {
+      if (poolOf.has(c.value) && poolOf.get(c.value) !== b.arg) throw new ConfigError(c.file, c.line, `virtual MTA "${c.value}" is in two pools with domain definitions`);
+      poolOf.set(c.value, b.arg);
+    }
+  }
+  const macros = domainMacros(tree);
+  const domainBlocks = [];
+  const collect = (parent, scope) => {
+    for (const c of parent.children) if (c.kind === 'block' && c.type === 'domain') domainBlocks.push(...domainBlock(c, scope, macros));
+  };
+  collect(tree, {});
+  for (const b of blocks('virtual-mta')) collect(b, { vmta: b.arg });
+  for (const b of blocks('virtual-mta-pool')) collect(b, { pool: b.arg });
+  const rollups = blocks('mx-rollup-list').flatMap((b) =>
+    b.children.filter((c) => c.kind === 'directive').map((c) => {
+      const [mx, queue] = c.value.split(/\s+/);
+      if (!queue) throw new ConfigError(c.file, c.line, 'queue name missing');
+      if (!/\.rollup$/i.test(queue)) throw new ConfigError(c.file, c.line, `rollup queue name "${queue}" must end in ".rollup"`);
+      return { mx: mx.toLowerCase(), queue: queue.toLowerCase() };
+    }),
+  );
   const acctFiles = blocks('acct-file').map((b) => {
     const d = directivesOf(b);
     const acct = { path: b.arg, records: (d.records ?? 'd,b').split(/[\s,]+/).filter(Boolean), recordFields: d['record-fields'] ?? null };
@@ -233,6 +263,8 @@ export function buildModel(tree) {
     totalMaxSmtpOut: num('total-max-smtp-out', 10000),
     globalSourceHost: g['smtp-source-host']?.split(/\s+/)[0] ?? null,
     domains: domainsOf(tree),
+    domainBlocks,
+    rollups,
     vmtas,
     pools,
     acctFiles,
@@ -247,12 +279,84 @@ export function loadConfig(file, io = hostFs) {
 
 const DOMAIN_DEFAULTS = { 'max-smtp-out': '20', 'max-msg-per-connection': '0', 'retry-after': '10m', 'bounce-after': '4d12h' };
 
-/** Effective settings for mail to DOMAIN sent through VMTA (most specific wins). */
+/** domain-macro definitions; a member `$other` expands that macro, a loop is a load error (UG §3.3.10). */
+function domainMacros(tree) {
+  const defs = new Map();
+  for (const c of tree.children) {
+    if (c.kind !== 'directive' || c.key !== 'domain-macro') continue;
+    const [name, ...rest] = c.value.split(/\s+/);
+    defs.set(name.toLowerCase(), { c, members: rest.join(' ').split(/[\s,]+/).filter(Boolean).map((d) => d.toLowerCase()) });
+  }
+  const flat = (name, seen) => {
+    const def = defs.get(name);
+    if (!def) return null;
+    if (seen.includes(name)) throw new ConfigError(def.c.file, def.c.line, `domain macro loop: ${[...seen, name].join(' -> ')}`);
+    return def.members.flatMap((m) => (m.startsWith('$') ? flat(m.slice(1), [...seen, name]) ?? [] : [m]));
+  };
+  return new Map([...defs.keys()].map((name) => [name, flat(name, [])]));
+}
+
+/** `<domain ARG>`: each name of the argument, `$macro` expanded (UG §3.3.1.33.4), checked against the UG forms. */
+function domainBlock(block, scope, macros) {
+  const out = [];
+  for (const written of block.arg.split(/[\s,]+/).filter(Boolean)) {
+    let names = [written.toLowerCase()];
+    for (const [, m] of written.matchAll(/\$([\w-]+)/g)) {
+      const members = macros.get(m.toLowerCase());
+      if (!members) throw new ConfigError(block.file, block.line, `unknown domain macro "$${m}"`);
+      names = names.flatMap((n) => members.map((v) => n.replace(`$${m.toLowerCase()}`, v)));
+    }
+    for (const name of names) {
+      if (!/^(\*|\{[\w.-]+\}|(\[\*\.\]|\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*)$/.test(name)) throw new ConfigError(block.file, block.line, `invalid domain name "${name}"`);
+      out.push({ name, ...scope, listed: !written.includes('$'), settings: directivesOf(block) });
+    }
+  }
+  return out;
+}
+
+/** How closely NAME matches DOMAIN: -1 none, 0 `*`, suffix length for `*.x`/`[*.]x`, above all for the name itself. */
+function closeness(name, domain) {
+  if (name === '*') return 0;
+  if (name === domain) return 1e6;
+  const wild = /^(\[\*\.\]|\*\.)(.*)$/.exec(name);
+  if (!wild) return -1;
+  if (domain.endsWith(`.${wild[2]}`) || (wild[1] === '[*.]' && domain === wild[2])) return wild[2].length;
+  return -1;
+}
+
+/** The queue mail to DOMAIN goes to: a rollup queue by MX (UG §10.17), else queue-to (§10.9), else its own. */
+export function queueOf(model, domain, vmtaName, mxHost) {
+  const mx = (mxHost ?? '').toLowerCase();
+  const rollups = model.rollups ?? [];
+  for (const r of rollups) {
+    // A queue naming more MXs than the domain has (it has one here) does not match.
+    const named = rollups.filter((o) => o.queue === r.queue && !o.mx.startsWith('*.'));
+    if (named.length > 1 || (named.length === 1 && named[0].mx !== mx)) continue;
+    if (r.mx === mx || (r.mx.startsWith('*.') && mx.endsWith(r.mx.slice(1)))) return r.queue;
+  }
+  const to = layered(model, domain, vmtaName)['queue-to'];
+  return to ? to.replace(/^"|"$/g, '').toLowerCase() : domain;
+}
+
+/**
+ * Directives for queue DOMAIN through VMTA, layered from the least to the most specific block:
+ * closeness first, then global < pool < the vmta's own block, then macro-expanded < listed, then file order.
+ */
+function layered(model, domain, vmtaName) {
+  const d = domain.toLowerCase();
+  const pools = new Set(model.pools.filter((p) => p.vmtas.includes(vmtaName)).map((p) => p.name));
+  const scopeOf = (b) => (b.vmta !== undefined ? (b.vmta === vmtaName ? 2 : -1) : b.pool !== undefined ? (pools.has(b.pool) ? 1 : -1) : 0);
+  const matching = (model.domainBlocks ?? [])
+    .map((b, order) => ({ b, order, close: closeness(b.name, d), scope: scopeOf(b), listed: b.listed ? 1 : 0 }))
+    .filter((m) => m.close >= 0 && m.scope >= 0)
+    // A name listed as such outranks the same name from a macro (UG §3.3.10, the aol.com example).
+    .sort((x, y) => x.close - y.close || x.scope - y.scope || x.listed - y.listed || x.order - y.order);
+  return Object.assign({}, DOMAIN_DEFAULTS, ...matching.map((m) => m.b.settings));
+}
+
+/** Effective settings for queue DOMAIN sent through VMTA (most specific wins). */
 export function domainSettings(model, domain, vmtaName) {
-  const vmta = model.vmtas.find((v) => v.name === vmtaName);
-  const pools = model.pools.filter((p) => p.vmtas.includes(vmtaName));
-  const layers = [DOMAIN_DEFAULTS, model.domains['*'], ...pools.map((p) => p.domains['*']), model.domains[domain], ...pools.map((p) => p.domains[domain]), vmta?.domains['*'], vmta?.domains[domain]];
-  const s = Object.assign({}, ...layers.filter(Boolean));
+  const s = layered(model, domain, vmtaName);
   return {
     maxSmtpOut: Number(s['max-smtp-out']),
     maxMsgPerConnection: Number(s['max-msg-per-connection']),

@@ -2,7 +2,7 @@
 // processing threads and file descriptors; outcomes from the world; accounting per attempt.
 import fs from 'node:fs';
 import os from 'node:os';
-import { domainSettings } from './config.mjs';
+import { domainSettings, queueOf } from './config.mjs';
 import { acctRecord } from './acct.mjs';
 import { attemptOutcome } from './outcome.mjs';
 import { ispOf, mxOf } from './world.mjs';
@@ -38,12 +38,20 @@ export class Engine {
     const withIp = model.vmtas.filter((v) => v.sourceIp);
     this.vmtas = withIp.length > 0 ? withIp : [{ name: 'pmta-default', sourceIp: model.globalSourceHost ?? this.defaultSourceIp, domains: {} }];
     const names = new Set(this.vmtas.map((v) => v.name));
-    for (const m of this.messages.values()) if (!names.has(m.vmta)) m.vmta = this.nextVmta();
+    for (const m of this.messages.values()) {
+      if (!names.has(m.vmta)) m.vmta = this.nextVmta();
+      m.queue = this.queueFor(m);
+    }
     this.threads = model.queueProcessingThreads ?? Math.max(2, os.cpus().length);
   }
 
   nextVmta() {
     return this.vmtas[this.rr++ % this.vmtas.length].name;
+  }
+
+  /** The queue a message waits in: its domain, a rollup queue, or a queue-to target. */
+  queueFor(msg) {
+    return queueOf(this.model, msg.domain, msg.vmta, mxOf(msg.domain)[0]);
   }
 
   poolOf(vmta) {
@@ -52,6 +60,7 @@ export class Engine {
 
   add(msg, { inbound = true } = {}) {
     if (!msg.vmta || !this.vmtas.some((v) => v.name === msg.vmta)) msg.vmta = this.nextVmta();
+    msg.queue = this.queueFor(msg);
     msg.nextAttempt = msg.nextAttempt ?? 0;
     this.messages.set(msg.id, msg);
     if (inbound) this.traffic.record('in', msg.size);
@@ -98,9 +107,17 @@ export class Engine {
     // Open new deliveries on free connections.
     const queues = this.readyQueues(now);
     let activeTotal = this.active.size;
+    // A vmta's max-smtp-out caps all its queues, a pool's caps all its vmtas (UG §3.3.12.8, §3.3.13.6).
+    const perVmta = new Map();
+    for (const a of this.active.values()) perVmta.set(a.msg.vmta, (perVmta.get(a.msg.vmta) ?? 0) + 1);
+    const vmtaFull = (name) => {
+      const cap = this.model.vmtas.find((v) => v.name === name)?.maxSmtpOut;
+      if (cap != null && (perVmta.get(name) ?? 0) >= cap) return true;
+      return this.model.pools.some((p) => p.maxSmtpOut != null && p.vmtas.includes(name) && p.vmtas.reduce((n, v) => n + (perVmta.get(v) ?? 0), 0) >= p.maxSmtpOut);
+    };
     for (const q of queues) {
       let conns = q.conn;
-      while (conns < q.max && q.ready.length > 0 && activeTotal < this.model.totalMaxSmtpOut && this.active.size < this.fdCeiling) {
+      while (conns < q.max && q.ready.length > 0 && activeTotal < this.model.totalMaxSmtpOut && this.active.size < this.fdCeiling && !vmtaFull(q.vmta)) {
         if (processed >= capacity) break;
         const msg = q.ready.shift();
         let fd;
@@ -118,8 +135,9 @@ export class Engine {
           throw err;
         }
         processed += 1;
-        const secs = ispOf(this.world, q.domain).secondsPerMsg;
+        const secs = ispOf(this.world, msg.domain).secondsPerMsg;
         this.active.set(msg.id, { msg, fd, doneAt: now + secs * 1000 * (0.8 + 0.4 * Math.random()), queue: q.key });
+        perVmta.set(q.vmta, (perVmta.get(q.vmta) ?? 0) + 1);
         conns += 1;
         activeTotal += 1;
       }
@@ -166,8 +184,8 @@ export class Engine {
   readyQueues(now) {
     const byKey = new Map();
     for (const m of this.messages.values()) {
-      const key = `${m.domain}/${m.vmta}`;
-      if (!byKey.has(key)) byKey.set(key, { key, domain: m.domain, vmta: m.vmta, ready: [], conn: 0 });
+      const key = `${m.queue}/${m.vmta}`;
+      if (!byKey.has(key)) byKey.set(key, { key, domain: m.queue, vmta: m.vmta, ready: [], conn: 0 });
       const q = byKey.get(key);
       if (this.active.has(m.id)) q.conn += 1;
       else if (m.nextAttempt <= now) q.ready.push(m);
@@ -190,14 +208,14 @@ export class Engine {
     const vmta = this.vmtas.find((v) => v.name === msg.vmta) ?? this.vmtas[0];
     const o = attemptOutcome(this.world, msg.domain, vmta.sourceIp, msg.rcpt);
     const [mxHost, mxIp] = mxOf(msg.domain);
-    this.acct(o.type, acctRecord({ ...o, timeLogged: now, timeQueued: msg.queuedAt, orig: msg.orig, rcpt: msg.rcpt, mxHost, mxIp, sourceIp: vmta.sourceIp, size: msg.size, vmta: vmta.name, jobId: msg.jobId, domain: msg.domain, pool: this.poolOf(vmta.name), hostName: this.hostName }));
+    this.acct(o.type, acctRecord({ ...o, timeLogged: now, timeQueued: msg.queuedAt, orig: msg.orig, rcpt: msg.rcpt, mxHost, mxIp, sourceIp: vmta.sourceIp, size: msg.size, vmta: vmta.name, jobId: msg.jobId, domain: msg.domain, queue: msg.queue, pool: this.poolOf(vmta.name), hostName: this.hostName }));
     if (o.type === 't') {
       const text = o.diag.replace(/^smtp;/, '');
-      this.lastError.set(`${msg.domain}/${msg.vmta}`, text);
-      const events = this.errorEvents.get(msg.domain) ?? [];
+      this.lastError.set(`${msg.queue}/${msg.vmta}`, text);
+      const events = this.errorEvents.get(msg.queue) ?? [];
       events.push({ at: now, text });
-      this.errorEvents.set(msg.domain, events.slice(-MAX_EVENTS));
-      const retry = Math.min(domainSettings(this.model, msg.domain, msg.vmta).retryAfterSec, this.world.retrySeconds);
+      this.errorEvents.set(msg.queue, events.slice(-MAX_EVENTS));
+      const retry = Math.min(domainSettings(this.model, msg.queue, msg.vmta).retryAfterSec, this.world.retrySeconds);
       msg.nextAttempt = now + retry * 1000;
       return;
     }
@@ -220,8 +238,8 @@ export class Engine {
   queueRows(now = Date.now()) {
     const rows = new Map();
     for (const m of this.messages.values()) {
-      const key = `${m.domain}/${m.vmta}`;
-      if (!rows.has(key)) rows.set(key, { domain: m.domain, vmta: m.vmta, rcpt: 0, kb: 0, conn: 0, paused: this.isPaused(m.domain, m.vmta), mode: this.modeOf(m.domain, m.vmta), lastError: this.lastError.get(key) ?? '', retryAt: null });
+      const key = `${m.queue}/${m.vmta}`;
+      if (!rows.has(key)) rows.set(key, { domain: m.queue, vmta: m.vmta, rcpt: 0, kb: 0, conn: 0, paused: this.isPaused(m.queue, m.vmta), mode: this.modeOf(m.queue, m.vmta), lastError: this.lastError.get(key) ?? '', retryAt: null });
       const r = rows.get(key);
       r.rcpt += 1;
       r.kb += m.size / 1024;

@@ -54,6 +54,7 @@ export function mxOf(domain) {
   const table = {
     'gmail.com': ['gmail-smtp-in.l.google.com', '192.0.2.26'],
     'outlook.com': ['outlook-com.olc.protection.outlook.com', '192.0.2.52'],
+    'hotmail.com': ['hotmail-com.olc.protection.outlook.com', '192.0.2.53'],
     'yahoo.com': ['mta5.am0.yahoodns.net', '192.0.2.77'],
     'hold.test': ['mx.hold.test', '192.0.2.99'],
   };
