@@ -60,7 +60,7 @@ describe('mtafleet audit with the busy ISPs outside the first 20 domains', () =>
     const busy = byScenario('isp-limit-many-domains');
     const problems = busy.findings.filter((f) => RANK[f.severity]! > 0);
     expect(problems[0]?.kind, JSON.stringify(busy.findings.map((f) => [f.kind, f.severity, f.evidence[0]]))).toBe('isp-limit');
-    expect(problems[0]!.evidence[0]).toMatch(/^gmail\.com: 8 connections open = <domain gmail\.com> max-smtp-out 2 × 4 source IPs/);
+    expect(problems[0]!.evidence[0]).toMatch(/^gmail\.com: 8 connections open = <domain gmail\.com> max-smtp-out 2 \(\/etc\/pmta\/config:\d+\) × 4 source IPs/);
     expect(problems.filter((f) => f.kind === 'isp-limit').map((f) => (f as { remedyVars?: Record<string, string> }).remedyVars?.domain)).toEqual(['gmail.com']);
     const warnings = (busy as { warnings?: string[] }).warnings ?? [];
     expect(warnings).toContainEqual(expect.stringMatching(/^pmta-status: pmta show topdomains --maxitems=200: listing truncated \("200 of \d+ domains shown"\)/));
