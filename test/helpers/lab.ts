@@ -12,6 +12,9 @@
  * the same name is removed first.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { afterAll, beforeAll } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { labDown, labStatus, labUp, runInHost, type LabStatus } from '../../src/lab/index.js';
@@ -119,4 +122,30 @@ export function cli(args: string[]): Promise<{ stdout: string; stderr: string; e
     child.on('error', reject);
     child.on('close', (code) => resolve({ stdout, stderr, exitCode: code ?? -1 }));
   });
+}
+
+/** A lab for the enclosing describe block and a temp dir beside it (`dir`), filled in before its tests. */
+export interface LabFixture {
+  lab: LabHandle;
+  dir: string;
+}
+
+/**
+ * Starts the lab before the block's tests and removes it and the temp dir after them, also when
+ * a test or the start failed.
+ */
+export function useLab(opts: StartLabOptions): LabFixture {
+  const fx = {} as LabFixture;
+  beforeAll(async () => {
+    fx.dir = mkdtempSync(join(tmpdir(), `mtaf-${opts.name}-`));
+    fx.lab = await startLab(opts);
+  }, 300_000);
+  afterAll(async () => {
+    try {
+      await fx.lab?.down();
+    } finally {
+      if (fx.dir) rmSync(fx.dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+  return fx;
 }

@@ -6,48 +6,33 @@
  * The truth: the host's own files, read by the csv-parse reference of the unit tests.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AuditReport } from '../../../src/audit/types.js';
 import type { AccountingFacts } from '../../../src/probes/accounting.js';
-import { cli, startLab, type LabHandle } from '../../helpers/lab.js';
+import { cli, useLab } from '../../helpers/lab.js';
 import { referenceAggregate } from '../../unit/probes/accounting-reference.js';
 
 describe('mtafleet audit of split acct files with hourly move-to archives (lab)', () => {
-  let lab: LabHandle;
-  let dir: string;
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'mtaf-ac1-'));
-    lab = await startLab({ name: 'ac1', hosts: 1, scenarios: ['acct-layout'] });
-  }, 300_000);
-
-  afterAll(async () => {
-    try {
-      await lab?.down();
-    } finally {
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    }
-  }, 180_000);
+  const fx = useLab({ name: 'ac1', hosts: 1, scenarios: ['acct-layout'] });
 
   it('counts each delivery once across the files and reports the hours covered', async () => {
-    const host = lab.hosts[0]!.name;
+    const host = fx.lab.hosts[0]!.name;
     // No deliveries while the audit and the copy are taken: both see the same records.
-    expect((await lab.run(host, "pmta pause queue '*/*'")).exitCode).toBe(0);
+    expect((await fx.lab.run(host, "pmta pause queue '*/*'")).exitCode).toBe(0);
     await new Promise((r) => setTimeout(r, 3000));
 
-    const r = await cli(['audit', '-i', lab.inventoryFile, '--format', 'json', '--state-dir', join(dir, 'state')]);
+    const r = await cli(['audit', '-i', fx.lab.inventoryFile, '--format', 'json', '--state-dir', join(fx.dir, 'state')]);
     expect([0, 2], r.stderr).toContain(r.exitCode);
     const report = JSON.parse(r.stdout) as AuditReport;
     const audited = report.hosts[0]!;
     expect(audited.error).toBeNull();
     const facts = (audited.facts as { accounting?: AccountingFacts }).accounting!;
 
-    const copy = await lab.run(host, 'tar -C /var/log/pmta -czf - . | base64 -w0');
+    const copy = await fx.lab.run(host, 'tar -C /var/log/pmta -czf - . | base64 -w0');
     expect(copy.exitCode, copy.stderr).toBe(0);
-    const local = join(dir, 'files');
+    const local = join(fx.dir, 'files');
     mkdirSync(local);
     execFileSync('tar', ['-C', local, '-xzf', '-'], { input: Buffer.from(copy.stdout, 'base64') });
     const family = (name: string) => [

@@ -5,51 +5,35 @@
  * like any other domain. (The runner-process side, Object.prototype, is checked in
  * test/unit/security/hostile-keys.test.ts; here the CLI is a separate process.)
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ACCT_HEADER, csvLine } from '../../../src/lab/assets/lib/acct.mjs';
 import type { AuditReport } from '../../../src/audit/types.js';
-import { cli, startLab, type LabHandle } from '../../helpers/lab.js';
+import { cli, useLab } from '../../helpers/lab.js';
 
 const ACCT = '/var/log/pmta/acct.csv';
 /** The JSON's own entry (JSON.parse makes "__proto__" an own property; never the prototype). */
 const own = (obj: object, key: string): unknown => Object.getOwnPropertyDescriptor(obj, key)?.value;
 
 describe('mtafleet audit of deferrals to u@__proto__ and u@constructor (lab)', () => {
-  let lab: LabHandle;
-  let dir: string;
-
-  beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'mtaf-pr1-'));
-    lab = await startLab({ name: 'pr1', hosts: 1, scenarios: ['healthy'] });
-  }, 300_000);
-
-  afterAll(async () => {
-    try {
-      await lab?.down();
-    } finally {
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    }
-  }, 180_000);
+  const fx = useLab({ name: 'pr1', hosts: 1, scenarios: ['healthy'] });
 
   /** Appends records in one write (the simulator appends whole lines too), at its newest instant. */
   async function append(records: Array<{ type: 'd' | 't' | 'b'; domain: string; ip: string }>): Promise<void> {
-    const host = lab.hosts[0]!.name;
-    const last = await lab.run(host, `tail -n 1 ${ACCT}`);
+    const host = fx.lab.hosts[0]!.name;
+    const last = await fx.lab.run(host, `tail -n 1 ${ACCT}`);
     const time = last.stdout.split(',')[ACCT_HEADER.indexOf('timeLogged')]!;
     expect(time).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\+0000$/);
     const lines = records.map((r) => {
       const row: Record<string, string> = { type: r.type, timeLogged: time, timeQueued: time, rcpt: `u@${r.domain}`, dsnDiag: `smtp;421 4.7.0 ${r.domain} try later`, dlvSourceIp: r.ip };
       return csvLine(ACCT_HEADER.map((k: string) => row[k] ?? ''));
     });
-    const r = await lab.run(host, `cat >> ${ACCT} <<'EOF'\n${lines.join('')}EOF`);
+    const r = await fx.lab.run(host, `cat >> ${ACCT} <<'EOF'\n${lines.join('')}EOF`);
     expect(r.exitCode).toBe(0);
   }
 
   async function audit(stateDir: string): Promise<AuditReport['hosts'][number]> {
-    const r = await cli(['audit', '-i', lab.inventoryFile, '--format', 'json', '--state-dir', stateDir]);
+    const r = await cli(['audit', '-i', fx.lab.inventoryFile, '--format', 'json', '--state-dir', stateDir]);
     expect([0, 2], r.stderr).toContain(r.exitCode);
     const report = JSON.parse(r.stdout) as AuditReport;
     expect(report.hosts[0]!.error).toBeNull();
@@ -65,14 +49,14 @@ describe('mtafleet audit of deferrals to u@__proto__ and u@constructor (lab)', (
   ];
 
   it('counts both domains in the JSON, fully and through the saved cursor', async () => {
-    const cursorDir = join(dir, 'incremental');
+    const cursorDir = join(fx.dir, 'incremental');
     const first = await audit(cursorDir); // leaves a cursor for the next audit
     expect(first.facts.accounting!.records).toBeGreaterThan(0);
     expect(Object.keys(first.facts.accounting!.byDomain)).not.toContain('__proto__');
 
     await append(batch);
     const incremental = await audit(cursorDir);
-    const full = await audit(join(dir, 'full-1'));
+    const full = await audit(join(fx.dir, 'full-1'));
     for (const host of [incremental, full]) {
       const byDomain = host.facts.accounting!.byDomain;
       expect(Object.keys(byDomain)).toEqual(expect.arrayContaining(['__proto__', 'constructor']));
@@ -85,7 +69,7 @@ describe('mtafleet audit of deferrals to u@__proto__ and u@constructor (lab)', (
     // A second batch: the cursor now holds the first one in its partials (a JSON key "__proto__").
     await append(batch);
     const again = await audit(cursorDir);
-    const fullAgain = await audit(join(dir, 'full-2'));
+    const fullAgain = await audit(join(fx.dir, 'full-2'));
     for (const host of [again, fullAgain]) {
       const byDomain = host.facts.accounting!.byDomain;
       expect(own(byDomain, '__proto__')).toEqual({ delivered: 4, deferred: 6, bounced: 2, deferralRate: 0.5 });

@@ -6,8 +6,8 @@
  * the healthy host has the same layout with generous limits and must get no finding.
  * Every audit run is judged; none is retried.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, startLab, type LabHandle } from '../../helpers/lab.js';
+import { describe, expect, it } from 'vitest';
+import { cli, useLab } from '../../helpers/lab.js';
 import { AuditContract } from '../../unit/report/contract.js';
 
 const SCENARIOS = ['healthy-macros', 'isp-limit-macros'];
@@ -16,22 +16,14 @@ const SETTLE_MS = 45_000;
 const AUDITS = 3;
 
 describe('audit on limits written with macros, per-vmta blocks and a rollup', () => {
-  let lab: LabHandle;
-
-  beforeAll(async () => {
-    lab = await startLab({ name: 'cf', hosts: SCENARIOS.length, scenarios: SCENARIOS });
-  }, 300_000);
-
-  afterAll(async () => {
-    await lab?.down();
-  }, 180_000);
+  const fx = useLab({ name: 'cf', hosts: SCENARIOS.length, scenarios: SCENARIOS });
 
   it('names isp-limit on the macro host with the config lines that set the ceiling, and nothing on the healthy one, in every audit', async () => {
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-    const sick = lab.hosts.find((h) => h.scenario === 'isp-limit-macros')!;
-    const fine = lab.hosts.find((h) => h.scenario === 'healthy-macros')!;
+    const sick = fx.lab.hosts.find((h) => h.scenario === 'isp-limit-macros')!;
+    const fine = fx.lab.hosts.find((h) => h.scenario === 'healthy-macros')!;
     for (let run = 1; run <= AUDITS; run++) {
-      const r = await cli(['audit', '-i', lab.inventoryFile, '--format', 'json']);
+      const r = await cli(['audit', '-i', fx.lab.inventoryFile, '--format', 'json']);
       expect(r.exitCode, r.stderr).toBe(0);
       const report = AuditContract.parse(JSON.parse(r.stdout));
       const host = (name: string) => report.hosts.find((h) => h.name === name)!;

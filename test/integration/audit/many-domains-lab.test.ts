@@ -5,29 +5,21 @@
  * that the listing was truncated (naming busy accounting domains it left out), and find nothing
  * on the healthy host.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, startLab, type LabHandle } from '../../helpers/lab.js';
+import { describe, expect, it } from 'vitest';
+import { cli, useLab } from '../../helpers/lab.js';
 import { AuditContract } from '../../unit/report/contract.js';
 
 const SCENARIOS = ['healthy', 'isp-limit-many-domains'];
 const RANK: Record<string, number> = { info: 0, warn: 1, critical: 2 };
 
 describe('mtafleet audit with the busy ISPs outside the first 20 domains', () => {
-  let lab: LabHandle;
-  const host = (scenario: string) => lab.hosts.find((h) => h.scenario === scenario)!;
+  const fx = useLab({ name: 'ps1', hosts: SCENARIOS.length, scenarios: SCENARIOS });
+  const host = (scenario: string) => fx.lab.hosts.find((h) => h.scenario === scenario)!;
   const run = async (scenario: string, text: string): Promise<string> => {
-    const r = await lab.run(host(scenario).name, text);
+    const r = await fx.lab.run(host(scenario).name, text);
     expect(r.exitCode, `${text}: ${r.stderr}`).toBe(0);
     return r.stdout;
   };
-
-  beforeAll(async () => {
-    lab = await startLab({ name: 'ps1', hosts: SCENARIOS.length, scenarios: SCENARIOS });
-  }, 300_000);
-
-  afterAll(async () => {
-    await lab?.down();
-  }, 180_000);
 
   it('the default listing hides them: 20 rows in name order, "20 of N domains shown."', async () => {
     // The simulator queues its first-start backlog one fsynced message at a time: wait for it.
@@ -51,7 +43,7 @@ describe('mtafleet audit with the busy ISPs outside the first 20 domains', () =>
     while (!/^ +gmail\.com +\d+ +[\d.]+ +8\b/m.test(await run('isp-limit-many-domains', 'pmta show domains gmail.com')) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 2000));
     }
-    const r = await cli(['audit', '-i', lab.inventoryFile, '--format', 'json', '--forks', '2']);
+    const r = await cli(['audit', '-i', fx.lab.inventoryFile, '--format', 'json', '--forks', '2']);
     expect(r.stderr).toBe('');
     expect(r.exitCode).toBe(0);
     const report = AuditContract.parse(JSON.parse(r.stdout));
