@@ -1,4 +1,4 @@
-import type { EffectiveSettings } from '../pmta/config.js';
+import type { EffectiveSettings } from '../pmta/settings.js';
 import { connectionCeiling, DEFAULT_MAX_SMTP_OUT, domainSetting, type Ceiling, type Limit } from '../pmta/effective.js';
 import type { AccountingFacts, Facts } from '../probes/index.js';
 import { own } from '../util/dict.js';

@@ -9,7 +9,7 @@
  * set it. Pure: works on the facts (EffectiveSettings), never on host text.
  */
 import { own } from '../util/dict.js';
-import type { DomainRule, EffectiveSettings } from './config.js';
+import type { DomainRule, EffectiveSettings } from './settings.js';
 
 /** PowerMTA's default max-smtp-out per queue (UG §3.3, `max-smtp-out`). */
 export const DEFAULT_MAX_SMTP_OUT = 20;

@@ -1,5 +1,6 @@
 import { script } from '../transport/quote.js';
-import { effectiveSettings, parsePmtaConfig, ParseBudget, resolveIncludes, type EffectiveSettings } from '../pmta/config.js';
+import { parsePmtaConfig, ParseBudget, resolveIncludes } from '../pmta/config.js';
+import { effectiveSettings, type EffectiveSettings } from '../pmta/settings.js';
 import { looseValues, parseMarkers } from './sections.js';
 import type { Probe, ProbeOutput, ProbeResult } from './types.js';
 

@@ -1,4 +1,5 @@
-import { effectiveSettings, parsePmtaConfig } from '../../../src/pmta/config.js';
+import { parsePmtaConfig } from '../../../src/pmta/config.js';
+import { effectiveSettings } from '../../../src/pmta/settings.js';
 import type { AccountingFacts, HostFacts } from '../../../src/probes/index.js';
 import type { Counts } from '../../../src/probes/accounting.js';
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { diagnose } from '../../../src/diagnose/index.js';
-import { effectiveSettings, parsePmtaConfig } from '../../../src/pmta/config.js';
+import { parsePmtaConfig } from '../../../src/pmta/config.js';
+import { effectiveSettings } from '../../../src/pmta/settings.js';
 import type { HostFacts } from '../../../src/probes/index.js';
 import { healthy } from './facts.js';
 

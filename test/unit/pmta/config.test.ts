@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { effectiveSettings, findBlocks, findDirectives, parsePmtaConfig, resolveIncludes } from '../../../src/pmta/config.js';
+import { findBlocks, findDirectives, parsePmtaConfig, resolveIncludes } from '../../../src/pmta/config.js';
+import { effectiveSettings } from '../../../src/pmta/settings.js';
 
 /** POWERMTA.md "typical lab config", with comments and blank lines to check line numbers. */
 const LAB = `# PowerMTA config

@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { effectiveSettings, parsePmtaConfig, resolveIncludes } from '../../../src/pmta/config.js';
+import { parsePmtaConfig, resolveIncludes } from '../../../src/pmta/config.js';
+import { effectiveSettings } from '../../../src/pmta/settings.js';
 import { connectionCeiling, domainSetting, matchScore, queueFor, queueMaxSmtpOut } from '../../../src/pmta/effective.js';
 
 function settingsOf(text: string, file = '/etc/pmta/config') {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { SCENARIO_NAMES, parseScenarioList, scenarioSetup, sourceIps } from '../../../src/lab/scenarios.js';
 import { InputError } from '../../../src/util/errors.js';
-import { effectiveSettings, parsePmtaConfig } from '../../../src/pmta/config.js';
+import { parsePmtaConfig } from '../../../src/pmta/config.js';
+import { effectiveSettings } from '../../../src/pmta/settings.js';
 import { queueMaxSmtpOut } from '../../../src/pmta/effective.js';
 // @ts-expect-error plain .mjs asset without type declarations
 import { loadConfig, domainSettings } from '../../../src/lab/assets/lib/config.mjs';
