@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Command } from '../transport/quote.js';
+import { script as shellText, type Command } from '../transport/quote.js';
 import { truncatedMessage } from '../transport/output-limit.js';
 import type { HostConnection } from '../transport/types.js';
 import { accountingProbe, makeAccountingProbe, type AccountingFacts } from './accounting.js';
@@ -100,13 +100,16 @@ export function collectFacts(stdout: string, probes: ReadonlyArray<Probe<unknown
   return result;
 }
 
+/** Runs the batch script given on stdin, under sh whatever the login shell is. */
+export const PROBE_LAUNCHER: Command = shellText(`sh -c 'eval "$(cat)"'`);
+
 /** All probes of one host in one round trip. */
 export function runProbes(conn: HostConnection, options: RunProbesOptions = {}): Promise<HostFacts> {
   return runProbesWith(conn, options, buildProbeScript);
 }
 
 /**
- * runProbes for the many hosts of one audit: the batch script (~17 KB) is built once per
+ * runProbes for the many hosts of one audit: the batch script (~32 KB) is built once per
  * set of batch options, with one nonce for the whole audit, instead of once per host. A host
  * given an accounting cursor still gets its own script (the cursor is part of it).
  */
@@ -136,7 +139,11 @@ async function runProbesWith(
   const probes = ALL_PROBES.map((p) => (p.name === accountingProbe.name ? (accounting.probe as Probe<unknown>) : p));
   const { accountingCursor: _cursor, become: _become, timeoutMs: _timeout, ...batchOptions } = options;
   const command = script(probes, batchOptions);
-  const result = await conn.exec(command, {
+  // The batch (~32 KB and growing with the probes) travels on stdin, read whole before it runs:
+  // an exec request that large is refused by small SSH servers (ssh2-based ones take ~35,000
+  // bytes, Dropbear 32 KiB), and no probe can read its own script from stdin.
+  const result = await conn.exec(PROBE_LAUNCHER, {
+    stdin: command.text,
     become: options.become,
     timeoutMs: options.timeoutMs ?? 600_000,
     partialOutput: true,
