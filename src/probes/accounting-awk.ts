@@ -13,14 +13,16 @@ import { withoutCommentLines } from './comments.js';
  * Variables (-v): MODE scan|edge; BASE byte offset of the first input byte in the file;
  * LIMIT file size at start (bytes past it are a record still being written: not read);
  * STOP stop at the first record starting at or after this offset (parallel chunks);
- * COLS "type time rcpt diag ip" column numbers when the input does not start with the header
+ * COLS "type time rcpt diag ip cat status mta queue" column numbers when the input does not start with the header
  * (a tail of the file); MINB skip records of buckets below it (they cannot be in the window);
- * TYPES the record types to count, "d,t,b" when empty (a type another acct file holds is not
- * counted twice);
+ * TYPES the record types to count, "d,t,b,tq,rb" when empty (a type another acct file holds
+ * is not counted twice); tq and rb only feed the failure details (c), never the d/t/b counts;
  * for MODE=edge also EDGEB, START, TOP (only bucket EDGEB, START < e <= NEWEST).
  *
  * Output (tab-separated, first field the kind): N newest e and text; m bucket min-e text;
- * h/i/d bucket key d t b (written hour, source IP, domain); g bucket domain count pattern;
+ * h/i/d bucket key d t b (written hour, source IP, domain); x bucket ip domain d t b;
+ * g bucket domain count pattern (t and b records, pattern normalised by norm());
+ * c bucket type ip domain bounceCat status count pattern (t, b, tq, rb records); H domain mx;
  * o bucket first-offset end-offset; C columns; Y header lines seen; L end offset of the
  * last complete record (where the next read starts); Q oldest e and text of the counted types
  * (how far back the file reaches, before MINB); P 1 when the last line is still being written
@@ -31,6 +33,39 @@ import { withoutCommentLines } from './comments.js';
  * breaks inside quotes); quoted fields are decoded by splitting on the quote character, so
  * a line with quotes costs a few splits, not a loop over characters.
  */
+/**
+ * The dsnDiag grouping key (an awk function of the accounting program): the reply code and
+ * enhanced status at the start are kept; after them URLs, e-mail addresses, IPv4/IPv6
+ * addresses, numbers and long tokens with digits (queue ids, server names) become
+ * placeholders; then the first 60 characters. So one ISP error is one group whatever IP,
+ * recipient or id it names, while short codes that name the error (S3150, TSS04) stay.
+ * Cached per text (bounded): the same text repeats for every record of one IP.
+ */
+export const NORMALISE_AWK = withoutCommentLines(String.raw`
+function norm(s,    r, pre, n, i, w, out) {
+  if (s in NC) return NC[s]
+  if (++NCN > 4096) { split("", NC); NCN = 1 }
+  r = s; pre = ""
+  if (match(r, /^([A-Za-z]+;)?[ ]*[2-5][0-9][0-9]([ -][2-5]\.[0-9]+\.[0-9]+)?[ -]?/)) { pre = substr(r, 1, RLENGTH); r = substr(r, RLENGTH + 1) }
+  gsub(/[A-Za-z][A-Za-z0-9+.-]*:\/\/[^ ]*/, "<url>", r)
+  gsub(/<[^<> ]+@[^<> ]+>/, "<addr>", r)
+  gsub(/[^] <>()[",;:]+@[^] <>()[",;:]+/, "<addr>", r)
+  gsub(/[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+/, "<ip>", r)
+  gsub(/[0-9A-Fa-f]*:[0-9A-Fa-f]*:[0-9A-Fa-f:.]*[0-9A-Fa-f]/, "<ip>", r)
+  n = split(r, W, " ")
+  out = ""
+  for (i = 1; i <= n; i++) {
+    w = W[i]
+    if (w ~ /[0-9]/) {
+      if (w ~ /^[^A-Za-z0-9]*[0-9][0-9.,:]*[^A-Za-z0-9]*$/) gsub(/[0-9][0-9.,:]*/, "<n>", w)
+      else if (match(w, "[-A-Za-z0-9._/+=]+") && RLENGTH >= 8 && substr(w, RSTART, RLENGTH) ~ /[0-9]/) w = substr(w, 1, RSTART - 1) "<id>" substr(w, RSTART + RLENGTH)
+    }
+    out = out (i > 1 ? " " : "") w
+  }
+  return NC[s] = clean(substr(pre out, 1, 60))
+}
+`);
+
 export const ACCOUNTING_AWK = withoutCommentLines(String.raw`
 # Quote-aware split of line (already split on quotes into Q[1..nq]: odd pieces outside
 # quotes, even inside) into F[1..]; need = how many leading fields must be right.
@@ -57,6 +92,9 @@ function parse1(need, nq, m,    k, last) {
   if (CR > m) F[CR] = S[CR - m + 1]
   if (CD > m) F[CD] = S[CD - m + 1]
   if (CI > m) F[CI] = S[CI - m + 1]
+  if (CC > m) F[CC] = S[CC - m + 1]
+  if (CS > m) F[CS] = S[CS - m + 1]
+  if (CX > m) F[CX] = S[CX - m + 1]
   return last
 }
 # Usual path: join the pieces with the commas inside quotes masked, split once. Quotes that
@@ -85,6 +123,9 @@ function parsej(need, nq,    i, j, r, n, fc) {
       if (index(F[CI], "\002")) gsub(/\002/, ",", F[CI])
       if (index(F[CT], "\002")) gsub(/\002/, ",", F[CT])
       if (index(F[CTIME], "\002")) gsub(/\002/, ",", F[CTIME])
+      if (index(F[CC], "\002")) gsub(/\002/, ",", F[CC])
+      if (index(F[CS], "\002")) gsub(/\002/, ",", F[CS])
+      if (index(F[CX], "\002")) gsub(/\002/, ",", F[CX])
     }
   }
   return n
@@ -107,7 +148,7 @@ function parseold(line,    np, i, f, n) {
   return n
 }
 function setcols(n,    i, h) {
-  CT = CTIME = CR = CD = CI = 0
+  CT = CTIME = CR = CD = CI = CC = CS = CX = CQ = 0
   HEADERS++
   for (i = 1; i <= n; i++) {
     h = F[i]; gsub(/^[ ]+|[ ]+$/, "", h)
@@ -116,6 +157,10 @@ function setcols(n,    i, h) {
     else if (h == "rcpt") CR = i
     else if (h == "dsnDiag") CD = i
     else if (h == "dlvSourceIp") CI = i
+    else if (h == "bounceCat") CC = i
+    else if (h == "dsnStatus") CS = i
+    else if (h == "dsnMta") CX = i
+    else if (h == "queue") CQ = i
   }
   needs()
 }
@@ -125,6 +170,9 @@ function needs() {
   if (CR > NEED) NEED = CR
   if (CD > NEED) NEED = CD
   if (CI > NEED) NEED = CI
+  if (CC > NEED) NEED = CC
+  if (CS > NEED) NEED = CS
+  if (CX > NEED) NEED = CX
 }
 function civil(y, m, d,    era, yoe, doy, doe) {
   y -= (m <= 2)
@@ -179,6 +227,7 @@ function slowtime(s, key,    rest, sign, off, hb) {
   return 1
 }
 function clean(s) { gsub(/[\t\r\n\034]/, " ", s); return s }
+${NORMALISE_AWK}
 function flushb() { if (CB != "") OEND[CB] = CEND }
 BEGIN {
   FS = "\n"; NEWEST = -1; MINB = MINB == "" ? -1e18 : MINB + 0
@@ -186,9 +235,10 @@ BEGIN {
   EDGE = MODE == "edge"; START = START + 0; TOP = TOP + 0; EDGEB = EDGEB + 0
   # ":MM:SS" -> seconds + 1 (so a missing key reads as "")
   for (i = 0; i < 100; i++) for (j = 0; j < 100; j++) MSS[sprintf(":%02d:%02d", i, j)] = i * 60 + j + 1
-  if (TYPES == "") TYPES = "d,t,b"
+  if (TYPES == "") TYPES = "d,t,b,tq,rb"
   split(TYPES, c, ","); for (i in c) RTY[c[i]] = 1
-  if (COLS != "") { split(COLS, c, " "); CT = c[1] + 0; CTIME = c[2] + 0; CR = c[3] + 0; CD = c[4] + 0; CI = c[5] + 0; needs() }
+  DTB["d"] = DTB["t"] = DTB["b"] = 1
+  if (COLS != "") { split(COLS, c, " "); CT = c[1] + 0; CTIME = c[2] + 0; CR = c[3] + 0; CD = c[4] + 0; CI = c[5] + 0; CC = c[6] + 0; CS = c[7] + 0; CX = c[8] + 0; CQ = c[9] + 0; needs() }
 }
 {
   SO = OFF
@@ -221,12 +271,14 @@ BEGIN {
     if (HAVEHDR && nq) n = parseq(1e9, nq)
     for (i = 1; i <= n; i++) if (F[i] == "type") break
     if (i <= n) { setcols(n); next }
-    if (!HAVEHDR) { NOHEADER++; CT = 1; CTIME = 2; CR = 5; CD = 9; CI = 15; needs() }
+    if (!HAVEHDR) { NOHEADER++; CT = 1; CTIME = 2; CR = 5; CD = 9; CI = 15; CC = 11; CS = 8; CX = 10; CQ = 22; needs() }
   }
   if (CT == 0 || CT > n) next
   t = F[CT]
   if (!(t in RTY)) next
-  if (CTIME == 0) { NOTIME++; next }
+  if (CTIME == 0) { if (t in DTB) NOTIME++; next }
+  # tq/rb are read for the failure details only: they do not move the window (newest d/t/b).
+  main = t in DTB
   s = CTIME <= n ? F[CTIME] : ""
   # Records come several to a second: the previous record's instant is reused as it is
   # (LS: its time text; LSOK: there is one).
@@ -248,10 +300,11 @@ BEGIN {
     } else { e = CHE + x - 1; HOUR = CHW; TEXT = s }
     if (x != "" && CHA) { b = CHB; PK = CPK }
     else { b = int(e / 3600); if (e < 0 && b * 3600 > e) b--; PK = sprintf("%.0f", b) SUBSEP HOUR SUBSEP }
-    LS = s; LE = e; LB = b; LPK = PK; LT = TEXT; LSOK = 1
-    if (OLDE == "" || e < OLDE) { OLDE = e; OLDT = TEXT }
+    # A tq/rb time is not reused: the next d/t/b record must reach the OLDE check.
+    LS = s; LE = e; LB = b; LPK = PK; LT = TEXT; LSOK = main
+    if (main && (OLDE == "" || e < OLDE)) { OLDE = e; OLDT = TEXT }
   } else { e = LE; b = LB; PK = LPK; TEXT = LT }
-  if (e > NEWEST) { NEWEST = e; UNTIL = TEXT }
+  if (e > NEWEST && main) { NEWEST = e; UNTIL = TEXT }
   if (b < MINB) next
   if (EDGE && (b != EDGEB || e <= START || e > TOP)) next
   if (b != CB) {
@@ -266,15 +319,33 @@ BEGIN {
   # The domain: after the last "@"; "\001" stands for none.
   k = CR <= n ? split(F[CR], A, "@") : 0
   dom = k > 1 && A[k] != "" ? A[k] : "\001"
+  # A tq record names no recipient: its queue "domain/vmta" does (UG §11.2.5). tq is one record
+  # per failed attempt at a whole queue (a connection), not per recipient: counted as queue
+  # failures (c), never as deferrals, whose rate is per recipient.
+  if (t == "tq" && dom == "\001") {
+    if (nq) n = parseq(1e9, nq)
+    dom = CQ > 0 && CQ <= n ? F[CQ] : ""
+    sub(/\/[^\/]*$/, "", dom)
+    if (dom == "") dom = "\001"
+  }
   if (index(dom, SUBSEP)) dom = clean(dom)
+  # The receiving MX of the domain (dsnMta "host (ip)"), once: ISP grouping by MX.
+  if (CX > 0 && !(dom in MXS) && CX <= n && F[CX] != "") { x = F[CX]; sub(/ .*/, "", x); MXS[dom] = x }
   # The IP goes last: a SUBSEP inside it is rejoined at the end.
   K = PK dom SUBSEP ip
-  if (t == "d") KD[K]++
-  else {
+  if (t == "d") { KD[K]++; next }
+  pat = CD > 0 && CD <= n ? norm(F[CD]) : ""
+  if (main) {
     if (t == "t") KT[K]++
     else KB[K]++
-    G[PK dom SUBSEP (CD > 0 && CD <= n ? substr(F[CD], 1, 60) : "")]++
+    G[PK dom SUBSEP pat]++
   }
+  # Failures by bounceCat and DSN status code ("5.7.1 (delivery not authorized)" -> "5.7.1").
+  cat = CC > 0 && CC <= n ? F[CC] : ""
+  st = CS > 0 && CS <= n ? F[CS] : ""
+  sub(/ .*/, "", st)
+  if (index(cat st, SUBSEP)) { cat = clean(cat); st = clean(st) }
+  KC[PK t SUBSEP dom SUBSEP substr(cat, 1, 40) SUBSEP substr(st, 1, 20) SUBSEP pat SUBSEP ip]++
 }
 END {
   flushb()
@@ -282,7 +353,7 @@ END {
   else if (TRUNC) OFF = SO
   # L: where the next incremental read starts (a record still being written is left for it).
   printf "L\t%.0f\n", (OFF > LIMIT ? LIMIT : OFF)
-  if (HAVEHDR) printf "C\t%d %d %d %d %d\n", CT, CTIME, CR, CD, CI
+  if (HAVEHDR) printf "C\t%d %d %d %d %d %d %d %d %d\n", CT, CTIME, CR, CD, CI, CC, CS, CX, CQ
   printf "Y\t%d\n", HEADERS
   if (NEWEST >= 0) printf "N\t%.0f\t%s\n", NEWEST, UNTIL
   if (BADTIME && !EDGE) printf "E\tbadtime\t%d\n", BADTIME
@@ -307,6 +378,22 @@ END {
     SD[p[1], p[3], "i"] += KD[K]; ST[p[1], p[3], "i"] += KT[K]; SB[p[1], p[3], "i"] += KB[K]
     SD[p[1], p[4], "d"] += KD[K]; ST[p[1], p[4], "d"] += KT[K]; SB[p[1], p[4], "d"] += KB[K]
   }
+  for (K in X) {
+    # Per (source IP, domain): rates per IP at one ISP.
+    k = split(K, p, SUBSEP)
+    ip = p[4]; for (i = 5; i <= k; i++) ip = ip " " p[i]
+    XK = p[1] SUBSEP (ip == "" ? "(none)" : clean(ip)) SUBSEP (p[3] == "\001" ? "(none)" : tolower(clean(p[3])))
+    XD[XK] += KD[K]; XT[XK] += KT[K]; XB[XK] += KB[K]
+  }
+  for (K in XD) { split(K, p, SUBSEP); printf "x\t%s\t%s\t%s\t%d\t%d\t%d\n", p[1], p[2], p[3], XD[K], XT[K], XB[K] }
+  for (K in KC) {
+    k = split(K, p, SUBSEP)
+    ip = p[8]; for (i = 9; i <= k; i++) ip = ip " " p[i]
+    CK[p[1] SUBSEP p[3] SUBSEP (ip == "" ? "(none)" : clean(ip)) SUBSEP (p[4] == "\001" ? "(none)" : tolower(clean(p[4]))) SUBSEP p[5] SUBSEP p[6] SUBSEP p[7]] += KC[K]
+  }
+  # c: bucket type ip domain bounceCat status count pattern.
+  for (K in CK) { split(K, p, SUBSEP); printf "c\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", p[1], p[2], p[3], p[4], p[5], p[6], CK[K], p[7] }
+  for (K in MXS) if (K != "\001") printf "H\t%s\t%s\n", tolower(clean(K)), tolower(clean(MXS[K]))
   for (K in HH) { split(K, p, SUBSEP); printf "h\t%s\t%s\t%d\t%d\t%d\n", p[1], p[2], SD[K, "h"], ST[K, "h"], SB[K, "h"] }
   for (K in II) { split(K, p, SUBSEP); printf "i\t%s\t%s\t%d\t%d\t%d\n", p[1], p[2], SD[K, "i"], ST[K, "i"], SB[K, "i"] }
   for (K in DD) { split(K, p, SUBSEP); printf "d\t%s\t%s\t%d\t%d\t%d\n", p[1], p[2], SD[K, "d"], ST[K, "d"], SB[K, "d"] }

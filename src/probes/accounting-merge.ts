@@ -21,6 +21,10 @@ export interface BucketPartial {
   domains: Record<string, Counts>;
   /** "domain\tpattern" -> count of t and b records. */
   diags: Record<string, number>;
+  /** "ip\tdomain" -> d/t/b counts (rates per source IP at one ISP). */
+  pairs: Record<string, Counts>;
+  /** "type\tip\tdomain\tbounceCat\tstatus\tpattern" -> count of t, b, tq and rb records. */
+  fails: Record<string, number>;
 }
 
 export interface CursorFile {
@@ -34,7 +38,8 @@ export interface CursorFile {
 
 /** What the runner keeps between audits of one host (never written on the host). */
 export interface AccountingCursor {
-  version: 1;
+  /** 2: buckets carry pairs and fails, files 9 column numbers; a version-1 cursor is dropped. */
+  version: 2;
   /** /etc/machine-id of the host ("" when it has none): a cursor never applies elsewhere. */
   hostId: string;
   windowHours: number;
@@ -49,6 +54,8 @@ export interface AccountingCursor {
   counts: ScanCounts;
   /** The oldest counted record ever read (how far back the files reach). */
   oldest?: { e: number; text: string } | null;
+  /** Recipient domain -> the MX host its records name (dsnMta). */
+  mx: Record<string, string>;
 }
 
 /** Warning counts: unreadable times, no header, unterminated quotes, no timeLogged column. */
@@ -64,7 +71,7 @@ export interface AcctBlock {
   path: string;
   /** Its `records` (config), or ["*"] for a file named without config. */
   records: string[];
-  /** The d/t/b types read from its files (a type an earlier block holds is not read twice). */
+  /** The d/t/b (and tq/rb) types read from its files (a type an earlier block holds is not read twice). */
   read: string[];
   /** Files read (live, rotated, move-to archives) and files found within the window. */
   files: number;
@@ -94,15 +101,22 @@ export interface ScanResult {
   oldest: { e: number; text: string } | null;
   /** Files without a timeLogged column, with how many d/t/b records could not be placed. */
   noTime: Array<{ path: string; count: number }>;
+  /** Recipient domain -> MX host (dsnMta), as read by this run. */
+  mx: Record<string, string>;
 }
+
+/** At most this many failure groups go into the facts (most frequent first). */
+export const TOP_FAILURES = 500;
 
 const zero = (): Counts => ({ delivered: 0, deferred: 0, bounced: 0 });
 
 /** At most this many acct-file blocks and pipes are kept from one host's output. */
 const MAX_BLOCKS = 64;
+/** At most this many domains' MX hosts are kept (host text; the busy domains come first soon enough). */
+const MAX_MX = 5000;
 
 export function emptyPartial(): BucketPartial {
-  return { minE: Number.MAX_SAFE_INTEGER, minText: '', hours: dict(), ips: dict(), domains: dict(), diags: dict() };
+  return { minE: Number.MAX_SAFE_INTEGER, minText: '', hours: dict(), ips: dict(), domains: dict(), diags: dict(), pairs: dict(), fails: dict() };
 }
 
 function addOne(into: Record<string, Counts>, key: string, c: Counts): void {
@@ -126,6 +140,8 @@ export function mergePartial(into: BucketPartial, from: BucketPartial): void {
   addCounts(into.ips, from.ips);
   addCounts(into.domains, from.domains);
   for (const [k, n] of Object.entries(from.diags)) into.diags[k] = (into.diags[k] ?? 0) + n;
+  addCounts(into.pairs, from.pairs);
+  for (const [k, n] of Object.entries(from.fails)) into.fails[k] = (into.fails[k] ?? 0) + n;
 }
 
 const int = (t: string | undefined): number => {
@@ -152,9 +168,11 @@ export function parseScan(stdout: string, windowHours: number): ScanResult {
     pending: [],
     oldest: null,
     noTime: [],
+    mx: dict(),
   };
   let target: Map<number, BucketPartial> | null = null;
   let file = -1;
+  let mxCount = 0;
   const bucketOf = (map: Map<number, BucketPartial>, b: number): BucketPartial => {
     let p = map.get(b);
     if (!p) map.set(b, (p = emptyPartial()));
@@ -238,10 +256,18 @@ export function parseScan(stdout: string, windowHours: number): ScanResult {
       case 'Q':
         if (file >= 0 && (!result.oldest || int(f[1]) < result.oldest.e)) result.oldest = { e: int(f[1]), text: rest(2) };
         break;
+      case 'H':
+        if (mxCount < MAX_MX && f[1] && !(f[1] in result.mx)) {
+          result.mx[f[1]] = (f[2] ?? '').slice(0, 255);
+          mxCount += 1;
+        }
+        break;
       case 'm':
       case 'h':
       case 'i':
       case 'd':
+      case 'x':
+      case 'c':
       case 'g': {
         if (!target) break;
         const p = file >= 0 ? bucketOf(target, int(f[1])) : result.edge!;
@@ -250,6 +276,12 @@ export function parseScan(stdout: string, windowHours: number): ScanResult {
             p.minE = int(f[2]);
             p.minText = rest(3);
           }
+        } else if (f[0] === 'x') {
+          addOne(p.pairs, `${f[2]}\t${f[3]}`, { delivered: int(f[4]), deferred: int(f[5]), bounced: int(f[6]) });
+        } else if (f[0] === 'c') {
+          // type ip domain bounceCat status -> count, then the pattern (all of the rest).
+          const key = `${f[2]}\t${f[3]}\t${f[4]}\t${f[5]}\t${f[6]}\t${rest(8).replace(/\uFFFD+$/u, '')}`;
+          p.fails[key] = (p.fails[key] ?? 0) + int(f[7]);
         } else if (f[0] === 'g') {
           const key = `${f[2]}\t${rest(4).replace(/\uFFFD+$/u, '')}`;
           p.diags[key] = (p.diags[key] ?? 0) + int(f[3]);
@@ -281,7 +313,14 @@ export function mergeScan(scan: ScanResult, previous: AccountingCursor | undefin
   let oldest = old?.oldest ?? null;
   if (scan.oldest && (!oldest || scan.oldest.e < oldest.e)) oldest = scan.oldest;
   const files: CursorFile[] = scan.files.map(({ path, inode, offset, cols }) => ({ path, inode, offset, cols }));
-  const empty: AccountingCursor = { version: 1, hostId: scan.hostId, windowHours: scan.windowHours, newest, files, buckets: {}, ranges: [], edge: null, counts, oldest };
+  const mx = dict<string>(Object.entries(old?.mx ?? {}));
+  let mxCount = Object.keys(mx).length;
+  for (const [d, host] of Object.entries(scan.mx)) {
+    if (d in mx || mxCount >= MAX_MX) continue;
+    mx[d] = host;
+    mxCount += 1;
+  }
+  const empty: AccountingCursor = { version: 2, hostId: scan.hostId, windowHours: scan.windowHours, newest, files, buckets: {}, ranges: [], edge: null, counts, oldest, mx };
   if (!newest || !scan.plan) return { cursor: empty, window: emptyPartial(), newest };
   const edgeBucket = scan.plan.bucket;
   // Full buckets after the edge: the cursor's first, then the new bytes' in file order.
@@ -329,6 +368,7 @@ export function windowFacts(
   windowHours: number,
   topN: number,
   oldest: { e: number; text: string } | null = null,
+  mx: Record<string, string> = dict(),
 ): Omit<AccountingFacts, 'acctFiles' | 'pipes' | 'pending'> {
   const hourly = Object.entries(window.hours)
     .map(([hour, c]) => ({ hour, ...c }))
@@ -346,6 +386,18 @@ export function windowFacts(
     })
     .sort((a, b) => b.count - a.count || cmp(a.domain, b.domain) || cmp(a.pattern, b.pattern))
     .slice(0, topN);
+  const byIpDomain: AccountingFacts['byIpDomain'] = dict();
+  for (const [key, c] of Object.entries(window.pairs)) {
+    const tab = key.indexOf('\t');
+    (byIpDomain[key.slice(0, tab)] ??= dict())[key.slice(tab + 1)] = { ...c };
+  }
+  const failures = Object.entries(window.fails)
+    .map(([key, count]) => {
+      const [type = '', ip = '', domain = '', bounceCat = '', dsnStatus = '', ...pattern] = key.split('\t');
+      return { type, ip, domain, bounceCat, dsnStatus, pattern: pattern.join('\t'), count };
+    })
+    .sort((a, b) => b.count - a.count || cmp(a.domain, b.domain) || cmp(a.ip, b.ip) || cmp(a.type, b.type) || cmp(a.pattern, b.pattern))
+    .slice(0, TOP_FAILURES);
   return {
     file: files[0] ?? '',
     files,
@@ -357,6 +409,9 @@ export function windowFacts(
     bySourceIp: dict(Object.entries(window.ips)),
     byDomain,
     topDiagnostics,
+    byIpDomain,
+    failures,
+    mxHosts: dict(Object.entries(mx)),
     hasTransientRecords: hourly.some((h) => h.deferred > 0),
     // From the oldest record read to the newest: less than the window when older files were
     // moved away, deleted or never read.

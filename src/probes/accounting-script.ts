@@ -52,8 +52,8 @@ $f
   done | tail -n "\${MTAF_ACCT_MAX_FILES:-500}")
   rd=
   # "*": a file list without config (all record types, nothing claimed).
-  [ -n "$c" ] && [ "$r" = "*" ] && rd=,d,t,b
-  [ -n "$c" ] && [ "$r" != "*" ] && for k in d t b; do
+  [ -n "$c" ] && [ "$r" = "*" ] && rd=,d,t,b,tq,rb
+  [ -n "$c" ] && [ "$r" != "*" ] && for k in d t b tq rb; do
     case ",$r," in *",$k,"*) case "$mtaf_claimed" in *",$k,"*) ;; *) rd="$rd,$k"; mtaf_claimed="$mtaf_claimed$k," ;; esac ;; esac
   done
   n=0
