@@ -295,7 +295,7 @@ BEGIN {
     x = CHK == "" ? "" : MSS[substr(s, 14, 6)]
     if (x == "") {
       if (CHK != "") delete MSS[substr(s, 14, 6)]
-      if (!slowtime(s, hk)) { BADTIME++; next }
+      if (!slowtime(s, hk)) { if (main) BADTIME++; next }
       e = E
     } else { e = CHE + x - 1; HOUR = CHW; TEXT = s }
     if (x != "" && CHA) { b = CHB; PK = CPK }
@@ -309,11 +309,12 @@ BEGIN {
   if (EDGE && (b != EDGEB || e <= START || e > TOP)) next
   if (b != CB) {
     flushb(); CB = b
-    if (!(b in MINE)) { MINE[b] = e; MINT[b] = TEXT; OMIN[b] = SO }
-    CM = MINE[b]
+    if (!(b in OMIN)) OMIN[b] = SO
+    CM = b in MINE ? MINE[b] : ""
   }
   CEND = OFF
-  if (e < CM) { CM = e; MINE[b] = e; MINT[b] = TEXT }
+  # The bucket's first instant (for "since") is a d/t/b record's; its byte range holds all.
+  if (main && (CM == "" || e < CM)) { CM = e; MINE[b] = e; MINT[b] = TEXT }
   # Column 0 (absent) reads F[0], which is never set.
   ip = CI <= n ? F[CI] : ""
   # The domain: after the last "@"; "\001" stands for none.
@@ -362,10 +363,8 @@ END {
   if (NOTIME && !EDGE) printf "E\tnotime\t%d\n", NOTIME
   if (OLDE != "" && !EDGE) printf "Q\t%.0f\t%s\n", OLDE, OLDT
   if (PEND && !EDGE) print "P\t1"
-  for (b in MINE) {
-    printf "m\t%s\t%.0f\t%s\n", b, MINE[b], MINT[b]
-    printf "o\t%s\t%.0f\t%.0f\n", b, OMIN[b], OEND[b]
-  }
+  for (b in MINE) printf "m\t%s\t%.0f\t%s\n", b, MINE[b], MINT[b]
+  for (b in OMIN) printf "o\t%s\t%.0f\t%.0f\n", b, OMIN[b], OEND[b]
   for (K in KD) X[K] = 1
   for (K in KT) X[K] = 1
   for (K in KB) X[K] = 1
@@ -428,7 +427,7 @@ $1 == "F" { fi = $2; IDX[path(6)] = fi; next }
 $1 == "N" { if ($2 + 0 > NEWEST) NEWEST = $2 + 0; next }
 $1 == "C" { COLS[fi] = $2; next }
 $1 == "m" { NEWB[$2] = 1; next }
-$1 == "o" { RLO[fi, $2] = $3; RHI[fi, $2] = $4; next }
+$1 == "o" { RLO[fi, $2] = $3; RHI[fi, $2] = $4; NEWB[$2] = 1; next }
 END {
   if (NEWEST < 0) exit
   start = NEWEST - W * 3600
