@@ -21,7 +21,7 @@ import { withoutCommentLines } from './comments.js';
  *
  * Output (tab-separated, first field the kind): N newest e and text; m bucket min-e text;
  * h/i/d bucket key d t b (written hour, source IP, domain); x bucket ip domain d t b;
- * g bucket domain count pattern (t and b records, pattern normalised by norm());
+ * g bucket domain count pattern (t and b records, the first 100 bytes of dsnDiag);
  * c bucket type ip domain bounceCat status count pattern (t, b, tq, rb records); H domain mx;
  * o bucket first-offset end-offset; C columns; Y header lines seen; L end offset of the
  * last complete record (where the next read starts); Q oldest e and text of the counted types
@@ -33,39 +33,6 @@ import { withoutCommentLines } from './comments.js';
  * breaks inside quotes); quoted fields are decoded by splitting on the quote character, so
  * a line with quotes costs a few splits, not a loop over characters.
  */
-/**
- * The dsnDiag grouping key (an awk function of the accounting program): the reply code and
- * enhanced status at the start are kept; after them URLs, e-mail addresses, IPv4/IPv6
- * addresses, numbers and long tokens with digits (queue ids, server names) become
- * placeholders; then the first 60 characters. So one ISP error is one group whatever IP,
- * recipient or id it names, while short codes that name the error (S3150, TSS04) stay.
- * Cached per text (bounded): the same text repeats for every record of one IP.
- */
-export const NORMALISE_AWK = withoutCommentLines(String.raw`
-function norm(s,    r, pre, n, i, w, out) {
-  if (s in NC) return NC[s]
-  if (++NCN > 4096) { split("", NC); NCN = 1 }
-  r = s; pre = ""
-  if (match(r, /^([A-Za-z]+;)?[ ]*[2-5][0-9][0-9]([ -][2-5]\.[0-9]+\.[0-9]+)?[ -]?/)) { pre = substr(r, 1, RLENGTH); r = substr(r, RLENGTH + 1) }
-  gsub(/[A-Za-z][A-Za-z0-9+.-]*:\/\/[^ ]*/, "<url>", r)
-  gsub(/<[^<> ]+@[^<> ]+>/, "<addr>", r)
-  gsub(/[^] <>()[",;:]+@[^] <>()[",;:]+/, "<addr>", r)
-  gsub(/[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+/, "<ip>", r)
-  gsub(/[0-9A-Fa-f]*:[0-9A-Fa-f]*:[0-9A-Fa-f:.]*[0-9A-Fa-f]/, "<ip>", r)
-  n = split(r, W, " ")
-  out = ""
-  for (i = 1; i <= n; i++) {
-    w = W[i]
-    if (w ~ /[0-9]/) {
-      if (w ~ /^[^A-Za-z0-9]*[0-9][0-9.,:]*[^A-Za-z0-9]*$/) gsub(/[0-9][0-9.,:]*/, "<n>", w)
-      else if (match(w, "[-A-Za-z0-9._/+=]+") && RLENGTH >= 8 && substr(w, RSTART, RLENGTH) ~ /[0-9]/) w = substr(w, 1, RSTART - 1) "<id>" substr(w, RSTART + RLENGTH)
-    }
-    out = out (i > 1 ? " " : "") w
-  }
-  return NC[s] = clean(substr(pre out, 1, 60))
-}
-`);
-
 export const ACCOUNTING_AWK = withoutCommentLines(String.raw`
 # Quote-aware split of line (already split on quotes into Q[1..nq]: odd pieces outside
 # quotes, even inside) into F[1..]; need = how many leading fields must be right.
@@ -227,7 +194,6 @@ function slowtime(s, key,    rest, sign, off, hb) {
   return 1
 }
 function clean(s) { gsub(/[\t\r\n\034]/, " ", s); return s }
-${NORMALISE_AWK}
 function flushb() { if (CB != "") OEND[CB] = CEND }
 BEGIN {
   FS = "\n"; NEWEST = -1; MINB = MINB == "" ? -1e18 : MINB + 0
@@ -310,11 +276,11 @@ BEGIN {
   if (b != CB) {
     flushb(); CB = b
     if (!(b in OMIN)) OMIN[b] = SO
-    CM = b in MINE ? MINE[b] : ""
+    CM = b in MINE ? MINE[b] : 1e18
   }
   CEND = OFF
   # The bucket's first instant (for "since") is a d/t/b record's; its byte range holds all.
-  if (main && (CM == "" || e < CM)) { CM = e; MINE[b] = e; MINT[b] = TEXT }
+  if (e < CM && main) { CM = e; MINE[b] = e; MINT[b] = TEXT }
   # Column 0 (absent) reads F[0], which is never set.
   ip = CI <= n ? F[CI] : ""
   # The domain: after the last "@"; "\001" stands for none.
@@ -330,23 +296,25 @@ BEGIN {
     if (dom == "") dom = "\001"
   }
   if (index(dom, SUBSEP)) dom = clean(dom)
-  # The receiving MX of the domain (dsnMta "host (ip)"), once: ISP grouping by MX.
-  if (CX > 0 && !(dom in MXS) && CX <= n && F[CX] != "") { x = F[CX]; sub(/ .*/, "", x); MXS[dom] = x }
   # The IP goes last: a SUBSEP inside it is rejoined at the end.
   K = PK dom SUBSEP ip
   if (t == "d") { KD[K]++; next }
-  pat = CD > 0 && CD <= n ? norm(F[CD]) : ""
-  if (main) {
-    if (t == "t") KT[K]++
-    else KB[K]++
-    G[PK dom SUBSEP pat]++
-  }
-  # Failures by bounceCat and DSN status code ("5.7.1 (delivery not authorized)" -> "5.7.1").
+  # The receiving MX of the domain (dsnMta "host (ip)"), once, from its failures (the domains
+  # that matter for reputation): ISP grouping by MX.
+  if (!(dom in MXS) && CX > 0 && CX <= n && F[CX] != "") { x = F[CX]; if (i = index(x, " ")) x = substr(x, 1, i - 1); MXS[dom] = x }
+  # The first 100 bytes of dsnDiag: the runner normalises them (diag-normalise.ts) and keeps
+  # 60; the extra bytes absorb IPs and ids of different lengths before the cut.
+  pat = CD > 0 && CD <= n ? substr(F[CD], 1, 100) : ""
+  if (index(pat, SUBSEP)) pat = clean(pat)
+  if (t == "t") KT[K]++
+  else if (t == "b") KB[K]++
+  # Failures by bounceCat and DSN status code ("5.7.1 (delivery not authorized)" -> "5.7.1");
+  # the g groups (t and b by domain and pattern) are summed from them at the end.
   cat = CC > 0 && CC <= n ? F[CC] : ""
   st = CS > 0 && CS <= n ? F[CS] : ""
-  sub(/ .*/, "", st)
+  if (i = index(st, " ")) st = substr(st, 1, i - 1)
   if (index(cat st, SUBSEP)) { cat = clean(cat); st = clean(st) }
-  KC[PK t SUBSEP dom SUBSEP substr(cat, 1, 40) SUBSEP substr(st, 1, 20) SUBSEP pat SUBSEP ip]++
+  KC[PK t SUBSEP dom SUBSEP cat SUBSEP st SUBSEP pat SUBSEP ip]++
 }
 END {
   flushb()
@@ -387,8 +355,9 @@ END {
   for (K in XD) { split(K, p, SUBSEP); printf "x\t%s\t%s\t%s\t%d\t%d\t%d\n", p[1], p[2], p[3], XD[K], XT[K], XB[K] }
   for (K in KC) {
     k = split(K, p, SUBSEP)
+    if (p[3] == "t" || p[3] == "b") G[p[1] SUBSEP p[2] SUBSEP p[4] SUBSEP p[7]] += KC[K]
     ip = p[8]; for (i = 9; i <= k; i++) ip = ip " " p[i]
-    CK[p[1] SUBSEP p[3] SUBSEP (ip == "" ? "(none)" : clean(ip)) SUBSEP (p[4] == "\001" ? "(none)" : tolower(clean(p[4]))) SUBSEP p[5] SUBSEP p[6] SUBSEP p[7]] += KC[K]
+    CK[p[1] SUBSEP p[3] SUBSEP (ip == "" ? "(none)" : clean(ip)) SUBSEP (p[4] == "\001" ? "(none)" : tolower(clean(p[4]))) SUBSEP clean(p[5]) SUBSEP clean(p[6]) SUBSEP clean(p[7])] += KC[K]
   }
   # c: bucket type ip domain bounceCat status count pattern.
   for (K in CK) { split(K, p, SUBSEP); printf "c\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", p[1], p[2], p[3], p[4], p[5], p[6], CK[K], p[7] }

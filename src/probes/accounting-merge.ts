@@ -9,6 +9,7 @@
  * exactly from the byte ranges of that bucket.
  */
 import { dict } from '../util/dict.js';
+import { diagPattern } from './diag-normalise.js';
 import type { AccountingFacts, Counts } from './accounting.js';
 
 /** The maps are keyed by host text (hours, IPs, domains, diagnostics): null-prototype (util/dict). */
@@ -173,6 +174,13 @@ export function parseScan(stdout: string, windowHours: number): ScanResult {
   let target: Map<number, BucketPartial> | null = null;
   let file = -1;
   let mxCount = 0;
+  // The host reports raw dsnDiag starts; one ISP error (any IP, id, recipient) is one group.
+  const patterns = new Map<string, string>();
+  const pattern = (raw: string): string => {
+    let p = patterns.get(raw);
+    if (p === undefined) patterns.set(raw, (p = diagPattern(raw.replace(/\uFFFD+$/u, ''))));
+    return p;
+  };
   const bucketOf = (map: Map<number, BucketPartial>, b: number): BucketPartial => {
     let p = map.get(b);
     if (!p) map.set(b, (p = emptyPartial()));
@@ -279,11 +287,12 @@ export function parseScan(stdout: string, windowHours: number): ScanResult {
         } else if (f[0] === 'x') {
           addOne(p.pairs, `${f[2]}\t${f[3]}`, { delivered: int(f[4]), deferred: int(f[5]), bounced: int(f[6]) });
         } else if (f[0] === 'c') {
-          // type ip domain bounceCat status -> count, then the pattern (all of the rest).
-          const key = `${f[2]}\t${f[3]}\t${f[4]}\t${f[5]}\t${f[6]}\t${rest(8).replace(/\uFFFD+$/u, '')}`;
+          // type ip domain bounceCat status -> count, then the dsnDiag (all of the rest).
+          // Host text: bounceCat and status bounded (the Guide's longest category is 19 characters).
+          const key = `${f[2]}\t${f[3]}\t${f[4]}\t${(f[5] ?? '').slice(0, 40)}\t${(f[6] ?? '').slice(0, 20)}\t${pattern(rest(8))}`;
           p.fails[key] = (p.fails[key] ?? 0) + int(f[7]);
         } else if (f[0] === 'g') {
-          const key = `${f[2]}\t${rest(4).replace(/\uFFFD+$/u, '')}`;
+          const key = `${f[2]}\t${pattern(rest(4))}`;
           p.diags[key] = (p.diags[key] ?? 0) + int(f[3]);
         } else {
           addOne(f[0] === 'h' ? p.hours : f[0] === 'i' ? p.ips : p.domains, f[2] ?? '', counts());

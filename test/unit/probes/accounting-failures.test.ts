@@ -1,7 +1,7 @@
 /**
  * The failure details the reputation diagnosis reads (per source IP and domain, bounceCat, DSN
  * status, tq and rb records, the MX per domain), from the real host script over fixture CSVs,
- * and the dsnDiag normaliser (the awk's norm() and its TypeScript twin) on Guide and corpus texts.
+ * and the dsnDiag normaliser on Guide and corpus texts.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,7 +9,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { accountingProbe, parseAccountingScan, type AccountingFacts } from '../../../src/probes/accounting.js';
-import { NORMALISE_AWK } from '../../../src/probes/accounting-awk.js';
 import { diagPattern, normaliseDiag } from '../../../src/probes/diag-normalise.js';
 
 const AWKS: Array<[string, string[]]> = [
@@ -117,14 +116,24 @@ describe('dsnDiag normaliser', () => {
     expect(diagPattern(ms('203.0.113.7'))).toBe('smtp;550 5.7.1 Unfortunately, messages from [<ip>] weren\'t s');
   });
 
-  for (const [bin, flags] of AWKS) {
-    it(`the host's norm() in ${[bin, ...flags].join(' ')} gives the same groups as the TypeScript twin (UG §11.2 and corpus texts)`, () => {
-      const { texts, corpus } = sampleTexts();
-      if (!corpus) console.log('corpus isp-deferral-texts.txt not found: checked the Guide samples only');
-      const prog = `${NORMALISE_AWK}\nfunction clean(s) { gsub(/[\\t\\r\\n\\034]/, " ", s); return s }\n{ print norm($0) }\n`;
-      const r = spawnSync(bin, [...flags, prog], { input: texts.join('\n') + '\n', env: { ...process.env, LC_ALL: 'C' } });
-      expect(r.status).toBe(0);
-      expect(r.stdout.toString('utf8').split('\n').slice(0, -1)).toEqual(texts.map(diagPattern));
-    });
-  }
+  it('groups the Guide (UG §11.2) and corpus texts the same whatever IP, id or recipient they name', () => {
+    const { texts, corpus } = sampleTexts();
+    if (!corpus) console.log('corpus isp-deferral-texts.txt not found: checked the Guide samples only');
+    const vary = (t: string) => t.replace(/192\.0\.2\.1\d/g, '198.51.100.234').replace(/lksjflkj/g, 'someone.else').replace(/x5si1234567qkb\.12/, 'a9zz7654321abc.99');
+    for (const t of texts) expect(diagPattern(vary(t))).toBe(diagPattern(t));
+    expect(texts.map(diagPattern)).toEqual([
+      'smtp;554 5.7.1 Denied - Spam Suspected - <url>',
+      'smtp;421 4.7.0 <id> Error: too many errors',
+      'smtp;250 DATA ok',
+      'smtp;550 5.1.1 no such local recipient: <addr> in "RCPT TO:<',
+      'smtp;421 4.7.0 Try again later, <ip> said so; queue id <id> ',
+      ...(corpus
+        ? [
+            '421-4.7.28 [<ip> <n>] Our system has detected an unusual rat',
+            '421 4.7.0 [TSS04] Messages from <ip> temporarily deferred du',
+            "550 5.7.1 Unfortunately, messages from [<ip>] weren't sent. ",
+          ]
+        : []),
+    ]);
+  });
 });
