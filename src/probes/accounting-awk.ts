@@ -1,6 +1,12 @@
 import { withoutCommentLines } from './comments.js';
 
 /**
+ * Comment lines and indentation dropped: awk ignores both, and the whole probe batch must fit
+ * in one SSH exec request (see comments.ts; ssh2-based servers take about 35,000 bytes).
+ */
+const unindented = (text: string): string => withoutCommentLines(text).replace(/^[ \t]+/gm, '');
+
+/**
  * The accounting aggregation that runs ON the host: POSIX awk only (mawk is Debian's awk;
  * also gawk and busybox), no interval expressions, no gawk functions. One pass per file.
  *
@@ -33,7 +39,7 @@ import { withoutCommentLines } from './comments.js';
  * breaks inside quotes); quoted fields are decoded by splitting on the quote character, so
  * a line with quotes costs a few splits, not a loop over characters.
  */
-export const ACCOUNTING_AWK = withoutCommentLines(String.raw`
+export const ACCOUNTING_AWK = unindented(String.raw`
 # Quote-aware split of line (already split on quotes into Q[1..nq]: odd pieces outside
 # quotes, even inside) into F[1..]; need = how many leading fields must be right.
 function parseq(need, nq,    m) {
@@ -90,9 +96,6 @@ function parsej(need, nq,    i, j, r, n, fc) {
       if (index(F[CI], "\002")) gsub(/\002/, ",", F[CI])
       if (index(F[CT], "\002")) gsub(/\002/, ",", F[CT])
       if (index(F[CTIME], "\002")) gsub(/\002/, ",", F[CTIME])
-      if (index(F[CC], "\002")) gsub(/\002/, ",", F[CC])
-      if (index(F[CS], "\002")) gsub(/\002/, ",", F[CS])
-      if (index(F[CX], "\002")) gsub(/\002/, ",", F[CX])
     }
   }
   return n
@@ -341,16 +344,11 @@ END {
     ip = p[4]; for (i = 5; i <= k; i++) ip = ip " " p[i]
     p[4] = p[3] == "\001" ? "(none)" : tolower(clean(p[3])); p[3] = ip == "" ? "(none)" : clean(ip)
     HH[p[1] SUBSEP p[2]] = 1; II[p[1] SUBSEP p[3]] = 1; DD[p[1] SUBSEP p[4]] = 1
+    # Per (source IP, domain): rates per IP at one ISP.
+    XK = p[1] SUBSEP p[3] SUBSEP p[4]; XD[XK] += KD[K]; XT[XK] += KT[K]; XB[XK] += KB[K]
     SD[p[1], p[2], "h"] += KD[K]; ST[p[1], p[2], "h"] += KT[K]; SB[p[1], p[2], "h"] += KB[K]
     SD[p[1], p[3], "i"] += KD[K]; ST[p[1], p[3], "i"] += KT[K]; SB[p[1], p[3], "i"] += KB[K]
     SD[p[1], p[4], "d"] += KD[K]; ST[p[1], p[4], "d"] += KT[K]; SB[p[1], p[4], "d"] += KB[K]
-  }
-  for (K in X) {
-    # Per (source IP, domain): rates per IP at one ISP.
-    k = split(K, p, SUBSEP)
-    ip = p[4]; for (i = 5; i <= k; i++) ip = ip " " p[i]
-    XK = p[1] SUBSEP (ip == "" ? "(none)" : clean(ip)) SUBSEP (p[3] == "\001" ? "(none)" : tolower(clean(p[3])))
-    XD[XK] += KD[K]; XT[XK] += KT[K]; XB[XK] += KB[K]
   }
   for (K in XD) { split(K, p, SUBSEP); printf "x\t%s\t%s\t%s\t%d\t%d\t%d\n", p[1], p[2], p[3], XD[K], XT[K], XB[K] }
   for (K in KC) {
@@ -382,7 +380,7 @@ END {
  * "A b0 start newest", then "K" when the cursor's edge is still exact (same newest, no new
  * record in the edge bucket) or one "R i start end cols" per file holding edge records.
  */
-export const EDGE_PLAN_AWK = withoutCommentLines(String.raw`
+export const EDGE_PLAN_AWK = unindented(String.raw`
 function path(from,    p, i) { p = $from; for (i = from + 1; i <= NF; i++) p = p "\t" $i; return p }
 BEGIN { FS = "\t"; NEWEST = -1; OLD = -1 }
 /^c/ {
