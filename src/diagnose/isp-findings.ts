@@ -47,10 +47,12 @@ export function ipReputationFinding(outliers: ReputationOutlier[], stats: Map<st
       `${o.ip} at ${label(o.isp)}: ${pct(o.rate)} deferred or refused (${fmt(o.deferred, 0)} t + ${fmt(o.policy, 0)} policy/spam b of ${fmt(o.total, 0)} d/t/b records${o.queueFailures ? `, ${fmt(o.queueFailures, 0)} tq queue failures` : ''}) vs ${pct(o.baseline)} median of the other IPs there (accounting dlvSourceIp, bounceCat, dsnStatus)`,
   );
   if (outliers.length > MAX_OUTLIER_LINES) evidence.push(`… and ${outliers.length - MAX_OUTLIER_LINES} more (IP, ISP) pairs`);
-  // What the ISP said to each outlier: its most frequent refusal or deferral text.
-  for (const o of outliers.slice(0, 4)) {
-    const top = stats.get(o.isp)?.failures.find((f) => f.ip === o.ip && (isPolicyBounce(f) || f.type === 't'));
-    if (top) evidence.push(failureLine(`${o.ip} at ${o.isp}`, top));
+  // What each ISP said: its most frequent refusal (when the outliers there were refused) or deferral text.
+  for (const isp of isps.slice(0, 4)) {
+    const here = outliers.filter((o) => o.isp === isp);
+    const refusedHere = here.some((o) => o.policy > o.deferred);
+    const top = sumByText(stats.get(isp)?.failures.filter((f) => (refusedHere ? isPolicyBounce(f) : f.type === 't')) ?? [])[0];
+    if (top) evidence.push(failureLine(isp, top));
   }
   return { kind: 'ip-reputation', severity: deferralSeverity(worst.rate) ?? 'warn', title, evidence, remedy: null, strength: worst.rate / DEFERRAL_WARN };
 }
@@ -117,13 +119,17 @@ export function ispDeferralEvidence(d: IspDeferral, stats: Map<string, IspStats>
     );
   }
   const top = stats.get(d.isp)?.failures.filter((f) => f.type === 't' && d.domains.includes(f.domain)) ?? [];
-  // The same text on several IPs is one group here (the pattern holds no IP): summed per text.
-  const byText = new Map<string, AccountingFailure>();
-  for (const f of top) {
-    const key = `${f.bounceCat}\t${f.dsnStatus}\t${f.pattern}`;
-    const had = byText.get(key);
-    byText.set(key, had ? { ...had, count: had.count + f.count, ip: '*' } : { ...f });
-  }
-  for (const f of [...byText.values()].sort((a, b) => b.count - a.count).slice(0, 2)) lines.push(failureLine(d.isp, f));
+  for (const f of sumByText(top).slice(0, 2)) lines.push(failureLine(d.isp, f));
   return lines;
+}
+
+/** One line per text across the ISP's domains (the same error at hotmail.com and outlook.com), most frequent first. */
+function sumByText(failures: AccountingFailure[]): AccountingFailure[] {
+  const byText = new Map<string, AccountingFailure>();
+  for (const f of failures) {
+    const key = `${f.type}\t${f.bounceCat}\t${f.dsnStatus}\t${f.pattern}`;
+    const had = byText.get(key);
+    byText.set(key, had ? { ...had, count: had.count + f.count } : { ...f });
+  }
+  return [...byText.values()].sort((a, b) => b.count - a.count || (a.pattern < b.pattern ? -1 : 1));
 }

@@ -78,17 +78,13 @@ export function ispStats(acc: AccountingFacts): Map<string, IspStats> | null {
       const e = entry(isp, ip);
       e.total += c.delivered + c.deferred + c.bounced;
       e.deferred += c.deferred;
+      e.policy += c.policy ?? 0;
+      e.queueFailures += c.queueFailures ?? 0;
     }
   }
   for (const f of acc.failures ?? []) {
     const isp = ispOfDomain.get(f.domain);
-    if (!isp) continue;
-    if (f.ip !== '(none)' && (isPolicyBounce(f) || f.type === 'tq')) {
-      const e = entry(isp, f.ip);
-      if (f.type === 'tq') e.queueFailures += f.count;
-      else e.policy += f.count;
-    }
-    out.get(isp)?.failures.push(f);
+    if (isp) out.get(isp)?.failures.push(f);
   }
   for (const s of out.values()) {
     for (const e of s.ips) e.rate = e.total > 0 ? (e.deferred + e.policy) / e.total : 0;

@@ -26,9 +26,10 @@ const unindented = (text: string): string => withoutCommentLines(text).replace(/
  * for MODE=edge also EDGEB, START, TOP (only bucket EDGEB, START < e <= NEWEST).
  *
  * Output (tab-separated, first field the kind): N newest e and text; m bucket min-e text;
- * h/i/d bucket key d t b (written hour, source IP, domain); x bucket ip domain d t b;
+ * h/i/d bucket key d t b (written hour, source IP, domain); x bucket ip domain d t b
+ * policy tq (policy: b refused for policy/spam or 5.7.x; tq: queue failures);
  * g bucket domain count pattern (t and b records, the first 100 bytes of dsnDiag);
- * c bucket type ip domain bounceCat status count pattern (t, b, tq, rb records); H domain mx;
+ * c bucket type domain bounceCat status count pattern (t, b, tq, rb records); H domain mx;
  * o bucket first-offset end-offset; C columns; Y header lines seen; L end offset of the
  * last complete record (where the next read starts); Q oldest e and text of the counted types
  * (how far back the file reaches, before MINB); P 1 when the last line is still being written
@@ -309,15 +310,18 @@ BEGIN {
   # 60; the extra bytes absorb IPs and ids of different lengths before the cut.
   pat = CD > 0 && CD <= n ? substr(F[CD], 1, 100) : ""
   if (index(pat, SUBSEP)) pat = clean(pat)
-  if (t == "t") KT[K]++
-  else if (t == "b") KB[K]++
-  # Failures by bounceCat and DSN status code ("5.7.1 (delivery not authorized)" -> "5.7.1");
-  # the g groups (t and b by domain and pattern) are summed from them at the end.
   cat = CC > 0 && CC <= n ? F[CC] : ""
   st = CS > 0 && CS <= n ? F[CS] : ""
-  if (i = index(st, " ")) st = substr(st, 1, i - 1)
+  if (t == "t") KT[K]++
+  else if (t == "b") {
+    KB[K]++
+    # Per IP: refused for policy or spam (UG §11.2.3 bounceCat) or with a 5.7.x status.
+    if (cat == "policy-related" || cat == "spam-related" || substr(st, 1, 4) == "5.7.") KP[K]++
+  } else if (t == "tq") KQ[K]++
+  # Failures by domain, bounceCat, dsnStatus (the runner keeps its code) and dsnDiag, without
+  # the IP (per record, a smaller key costs less); the g groups are summed from them at the end.
   if (index(cat st, SUBSEP)) { cat = clean(cat); st = clean(st) }
-  KC[PK t SUBSEP dom SUBSEP cat SUBSEP st SUBSEP pat SUBSEP ip]++
+  KC[PK t SUBSEP dom SUBSEP cat SUBSEP st SUBSEP pat]++
 }
 END {
   flushb()
@@ -339,26 +343,28 @@ END {
   for (K in KD) X[K] = 1
   for (K in KT) X[K] = 1
   for (K in KB) X[K] = 1
+  for (K in KQ) X[K] = 1
   for (K in X) {
     k = split(K, p, SUBSEP)
     ip = p[4]; for (i = 5; i <= k; i++) ip = ip " " p[i]
     p[4] = p[3] == "\001" ? "(none)" : tolower(clean(p[3])); p[3] = ip == "" ? "(none)" : clean(ip)
+    # Per (source IP, domain): rates per IP at one ISP, policy/spam bounces, tq failures.
+    XK = p[1] SUBSEP p[3] SUBSEP p[4]; XD[XK] += KD[K]; XT[XK] += KT[K]; XB[XK] += KB[K]; XP[XK] += KP[K]; XQ[XK] += KQ[K]
+    if (KD[K] + KT[K] + KB[K] == 0) continue
     HH[p[1] SUBSEP p[2]] = 1; II[p[1] SUBSEP p[3]] = 1; DD[p[1] SUBSEP p[4]] = 1
-    # Per (source IP, domain): rates per IP at one ISP.
-    XK = p[1] SUBSEP p[3] SUBSEP p[4]; XD[XK] += KD[K]; XT[XK] += KT[K]; XB[XK] += KB[K]
     SD[p[1], p[2], "h"] += KD[K]; ST[p[1], p[2], "h"] += KT[K]; SB[p[1], p[2], "h"] += KB[K]
     SD[p[1], p[3], "i"] += KD[K]; ST[p[1], p[3], "i"] += KT[K]; SB[p[1], p[3], "i"] += KB[K]
     SD[p[1], p[4], "d"] += KD[K]; ST[p[1], p[4], "d"] += KT[K]; SB[p[1], p[4], "d"] += KB[K]
   }
-  for (K in XD) { split(K, p, SUBSEP); printf "x\t%s\t%s\t%s\t%d\t%d\t%d\n", p[1], p[2], p[3], XD[K], XT[K], XB[K] }
+  for (K in XD) { split(K, p, SUBSEP); printf "x\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\n", p[1], p[2], p[3], XD[K], XT[K], XB[K], XP[K], XQ[K] }
   for (K in KC) {
     k = split(K, p, SUBSEP)
+    for (i = 8; i <= k; i++) p[7] = p[7] " " p[i]
     if (p[3] == "t" || p[3] == "b") G[p[1] SUBSEP p[2] SUBSEP p[4] SUBSEP p[7]] += KC[K]
-    ip = p[8]; for (i = 9; i <= k; i++) ip = ip " " p[i]
-    CK[p[1] SUBSEP p[3] SUBSEP (ip == "" ? "(none)" : clean(ip)) SUBSEP (p[4] == "\001" ? "(none)" : tolower(clean(p[4]))) SUBSEP clean(p[5]) SUBSEP clean(p[6]) SUBSEP clean(p[7])] += KC[K]
+    CK[p[1] SUBSEP p[3] SUBSEP (p[4] == "\001" ? "(none)" : tolower(clean(p[4]))) SUBSEP clean(p[5]) SUBSEP clean(p[6]) SUBSEP clean(p[7])] += KC[K]
   }
-  # c: bucket type ip domain bounceCat status count pattern.
-  for (K in CK) { split(K, p, SUBSEP); printf "c\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", p[1], p[2], p[3], p[4], p[5], p[6], CK[K], p[7] }
+  # c: bucket type domain bounceCat dsnStatus count pattern.
+  for (K in CK) { split(K, p, SUBSEP); printf "c\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", p[1], p[2], p[3], p[4], p[5], CK[K], p[6] }
   for (K in MXS) if (K != "\001") printf "H\t%s\t%s\n", tolower(clean(K)), tolower(clean(MXS[K]))
   for (K in HH) { split(K, p, SUBSEP); printf "h\t%s\t%s\t%d\t%d\t%d\n", p[1], p[2], SD[K, "h"], ST[K, "h"], SB[K, "h"] }
   for (K in II) { split(K, p, SUBSEP); printf "i\t%s\t%s\t%d\t%d\t%d\n", p[1], p[2], SD[K, "i"], ST[K, "i"], SB[K, "i"] }

@@ -45,7 +45,7 @@ const partial = z.object({
   ips: dictOf(counts),
   domains: dictOf(counts),
   diags: dictOf(z.number()),
-  pairs: dictOf(counts),
+  pairs: dictOf(counts.extend({ policy: z.number(), queueFailures: z.number() })),
   fails: dictOf(z.number()),
 });
 const CursorSchema = z.object({

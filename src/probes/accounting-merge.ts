@@ -10,7 +10,7 @@
  */
 import { dict } from '../util/dict.js';
 import { diagPattern } from './diag-normalise.js';
-import type { AccountingFacts, Counts } from './accounting.js';
+import type { AccountingFacts, Counts, IpDomainCounts } from './accounting.js';
 
 /** The maps are keyed by host text (hours, IPs, domains, diagnostics): null-prototype (util/dict). */
 export interface BucketPartial {
@@ -22,9 +22,9 @@ export interface BucketPartial {
   domains: Record<string, Counts>;
   /** "domain\tpattern" -> count of t and b records. */
   diags: Record<string, number>;
-  /** "ip\tdomain" -> d/t/b counts (rates per source IP at one ISP). */
-  pairs: Record<string, Counts>;
-  /** "type\tip\tdomain\tbounceCat\tstatus\tpattern" -> count of t, b, tq and rb records. */
+  /** "ip\tdomain" -> d/t/b counts, policy/spam bounces and tq failures (rates per source IP at one ISP). */
+  pairs: Record<string, IpDomainCounts>;
+  /** "type\tdomain\tbounceCat\tstatus\tpattern" -> count of t, b, tq and rb records. */
   fails: Record<string, number>;
 }
 
@@ -141,7 +141,14 @@ export function mergePartial(into: BucketPartial, from: BucketPartial): void {
   addCounts(into.ips, from.ips);
   addCounts(into.domains, from.domains);
   for (const [k, n] of Object.entries(from.diags)) into.diags[k] = (into.diags[k] ?? 0) + n;
-  addCounts(into.pairs, from.pairs);
+  for (const [k, c] of Object.entries(from.pairs)) {
+    const t = (into.pairs[k] ??= { delivered: 0, deferred: 0, bounced: 0, policy: 0, queueFailures: 0 });
+    t.delivered += c.delivered;
+    t.deferred += c.deferred;
+    t.bounced += c.bounced;
+    t.policy += c.policy;
+    t.queueFailures += c.queueFailures;
+  }
   for (const [k, n] of Object.entries(from.fails)) into.fails[k] = (into.fails[k] ?? 0) + n;
 }
 
@@ -285,12 +292,20 @@ export function parseScan(stdout: string, windowHours: number): ScanResult {
             p.minText = rest(3);
           }
         } else if (f[0] === 'x') {
-          addOne(p.pairs, `${f[2]}\t${f[3]}`, { delivered: int(f[4]), deferred: int(f[5]), bounced: int(f[6]) });
+          const key = `${f[2]}\t${f[3]}`;
+          const t = (p.pairs[key] ??= { delivered: 0, deferred: 0, bounced: 0, policy: 0, queueFailures: 0 });
+          t.delivered += int(f[4]);
+          t.deferred += int(f[5]);
+          t.bounced += int(f[6]);
+          t.policy += int(f[7]);
+          t.queueFailures += int(f[8]);
         } else if (f[0] === 'c') {
-          // type ip domain bounceCat status -> count, then the dsnDiag (all of the rest).
-          // Host text: bounceCat and status bounded (the Guide's longest category is 19 characters).
-          const key = `${f[2]}\t${f[3]}\t${f[4]}\t${(f[5] ?? '').slice(0, 40)}\t${(f[6] ?? '').slice(0, 20)}\t${pattern(rest(8))}`;
-          p.fails[key] = (p.fails[key] ?? 0) + int(f[7]);
+          // type domain bounceCat dsnStatus -> count, then the dsnDiag (all of the rest). Host
+          // text: bounceCat bounded (the Guide's longest is 19 characters); of the status its
+          // code ("5.7.1 (delivery not authorized)" -> "5.7.1").
+          const status = (f[5] ?? '').split(' ')[0]!.slice(0, 20);
+          const key = `${f[2]}\t${f[3]}\t${(f[4] ?? '').slice(0, 40)}\t${status}\t${pattern(rest(7))}`;
+          p.fails[key] = (p.fails[key] ?? 0) + int(f[6]);
         } else if (f[0] === 'g') {
           const key = `${f[2]}\t${pattern(rest(4))}`;
           p.diags[key] = (p.diags[key] ?? 0) + int(f[3]);
@@ -402,10 +417,10 @@ export function windowFacts(
   }
   const failures = Object.entries(window.fails)
     .map(([key, count]) => {
-      const [type = '', ip = '', domain = '', bounceCat = '', dsnStatus = '', ...pattern] = key.split('\t');
-      return { type, ip, domain, bounceCat, dsnStatus, pattern: pattern.join('\t'), count };
+      const [type = '', domain = '', bounceCat = '', dsnStatus = '', ...pattern] = key.split('\t');
+      return { type, domain, bounceCat, dsnStatus, pattern: pattern.join('\t'), count };
     })
-    .sort((a, b) => b.count - a.count || cmp(a.domain, b.domain) || cmp(a.ip, b.ip) || cmp(a.type, b.type) || cmp(a.pattern, b.pattern))
+    .sort((a, b) => b.count - a.count || cmp(a.domain, b.domain) || cmp(a.type, b.type) || cmp(a.bounceCat, b.bounceCat) || cmp(a.dsnStatus, b.dsnStatus) || cmp(a.pattern, b.pattern))
     .slice(0, TOP_FAILURES);
   return {
     file: files[0] ?? '',

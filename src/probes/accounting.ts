@@ -22,12 +22,16 @@ export interface AccountingFacts {
   byDomain: Record<string, Counts & { deferralRate: number }>;
   /** t and b records by (domain, first 60 characters of the normalised dsnDiag: IPs, ids, numbers, addresses, URLs as placeholders). */
   topDiagnostics: Array<{ domain: string; pattern: string; count: number }>;
-  /** d/t/b counts per source IP, per recipient domain (so rates per IP at one ISP exist). */
-  byIpDomain: Record<string, Record<string, Counts>>;
+  /**
+   * Per source IP, per recipient domain: d/t/b counts (so rates per IP at one ISP exist), b
+   * records refused for policy or spam (bounceCat policy-related/spam-related, or a 5.7.x
+   * dsnStatus) and tq records (failed attempts at the whole queue, UG §11.2.5).
+   */
+  byIpDomain: Record<string, Record<string, IpDomainCounts>>;
   /**
    * t, b, tq (per queue, UG §11.2.5: no recipient) and rb (remote bounce, no source IP) records
-   * by type, source IP, domain, bounceCat, DSN status code and normalised dsnDiag, most
-   * frequent first (at most TOP_FAILURES).
+   * by type, domain, bounceCat, DSN status code and normalised dsnDiag, most frequent first
+   * (at most TOP_FAILURES).
    */
   failures: AccountingFailure[];
   /** Recipient domain -> the MX host its records name (dsnMta), for grouping domains into ISPs. */
@@ -49,9 +53,15 @@ export interface AccountingFacts {
 
 export const TOP_DIAGNOSTICS = 25;
 
+export interface IpDomainCounts extends Counts {
+  /** b records refused for policy or spam (bounceCat) or with a 5.7.x status. */
+  policy: number;
+  /** tq records: failed attempts at the whole queue. */
+  queueFailures: number;
+}
+
 export interface AccountingFailure {
   type: string;
-  ip: string;
   domain: string;
   bounceCat: string;
   dsnStatus: string;

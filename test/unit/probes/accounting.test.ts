@@ -127,11 +127,11 @@ describe.each(AWKS)('accounting awk in %s %s', (bin, flags) => {
     ]);
     // Per (source IP, domain), the failure details (bounceCat, DSN status code) and the MX per domain.
     expect(facts.byIpDomain).toEqual({
-      '10.1.2.3': { '1181.com': { delivered: 1, deferred: 0, bounced: 0 } },
-      '10.59.14.69': { 'yahoo.fr': { delivered: 0, deferred: 1, bounced: 0 } },
+      '10.1.2.3': { '1181.com': { delivered: 1, deferred: 0, bounced: 0, policy: 0, queueFailures: 0 } },
+      '10.59.14.69': { 'yahoo.fr': { delivered: 0, deferred: 1, bounced: 0, policy: 0, queueFailures: 0 } },
     });
     expect(facts.failures).toEqual([
-      { type: 't', ip: '10.59.14.69', domain: 'yahoo.fr', bounceCat: 'policy-related', dsnStatus: '4.7.0', pattern: 'smtp;421 4.7.0 <id> Error: too many errors', count: 1 },
+      { type: 't', domain: 'yahoo.fr', bounceCat: 'policy-related', dsnStatus: '4.7.0', pattern: 'smtp;421 4.7.0 <id> Error: too many errors', count: 1 },
     ]);
     // The MX is taken from failure records (the domains reputation is about).
     expect(facts.mxHosts).toEqual({ 'yahoo.fr': 'foo.int.bar.com' });
