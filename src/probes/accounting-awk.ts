@@ -248,7 +248,7 @@ BEGIN {
   if (!(t in RTY)) next
   if (CTIME == 0) { if (t in DTB) NOTIME++; next }
   # tq/rb are read for the failure details only: they do not move the window (newest d/t/b).
-  main = t in DTB
+  main = length(t) == 1
   s = CTIME <= n ? F[CTIME] : ""
   # Records come several to a second: the previous record's instant is reused as it is
   # (LS: its time text; LSOK: there is one).
@@ -293,7 +293,7 @@ BEGIN {
   # A tq record names no recipient: its queue "domain/vmta" does (UG §11.2.5). tq is one record
   # per failed attempt at a whole queue (a connection), not per recipient: counted as queue
   # failures (c), never as deferrals, whose rate is per recipient.
-  if (t == "tq" && dom == "\001") {
+  if (!main && dom == "\001" && t == "tq") {
     if (nq) n = parseq(1e9, nq)
     dom = CQ > 0 && CQ <= n ? F[CQ] : ""
     sub(/\/[^\/]*$/, "", dom)
@@ -311,7 +311,8 @@ BEGIN {
   pat = CD > 0 && CD <= n ? substr(F[CD], 1, 100) : ""
   if (index(pat, SUBSEP)) pat = clean(pat)
   cat = CC > 0 && CC <= n ? F[CC] : ""
-  st = CS > 0 && CS <= n ? F[CS] : ""
+  # "5.7.1 (delivery not authorized)": the code is in the first 10 bytes (a shorter key).
+  st = CS > 0 && CS <= n ? substr(F[CS], 1, 10) : ""
   if (t == "t") KT[K]++
   else if (t == "b") {
     KB[K]++
@@ -320,7 +321,7 @@ BEGIN {
   } else if (t == "tq") KQ[K]++
   # Failures by domain, bounceCat, dsnStatus (the runner keeps its code) and dsnDiag, without
   # the IP (per record, a smaller key costs less); the g groups are summed from them at the end.
-  if (index(cat st, SUBSEP)) { cat = clean(cat); st = clean(st) }
+  if (index(cat, SUBSEP) || index(st, SUBSEP)) { cat = clean(cat); st = clean(st) }
   KC[PK t SUBSEP dom SUBSEP cat SUBSEP st SUBSEP pat]++
 }
 END {
