@@ -4,7 +4,8 @@
  * chunks), and the exact re-read of the window's edge bucket.
  */
 import { script, sh, type Command } from '../transport/quote.js';
-import { ACCOUNTING_AWK, EDGE_PLAN_AWK } from './accounting-awk.js';
+import { ACCOUNTING_AWK } from './accounting-awk.js';
+import { EDGE_PLAN_AWK } from './accounting-edge-awk.js';
 import { withoutCommentLines } from './comments.js';
 
 /**

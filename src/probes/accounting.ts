@@ -1,5 +1,6 @@
 import { accountingCommand } from './accounting-script.js';
-import { cursorText, mergeScan, parseScan, windowFacts, type AccountingCursor, type AcctBlock } from './accounting-merge.js';
+import { cursorText, mergeScan, parseScan, type AccountingCursor, type AcctBlock } from './accounting-merge.js';
+import { windowFacts } from './accounting-window.js';
 import { parseMarkers } from './sections.js';
 import type { Probe, ProbeOutput, ProbeResult } from './types.js';
 
