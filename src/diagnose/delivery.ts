@@ -4,11 +4,14 @@ import type { AccountingFacts, Facts } from '../probes/index.js';
 import { own } from '../util/dict.js';
 import { fmt, median, pct } from './format.js';
 import { ispLimit } from './profiles.js';
+import { deferralSeverity, ipReputationFinding, ispDeferralEvidence, ispDeferrals } from './isp-findings.js';
+import { ispLabel } from './isp.js';
+import { reputationByIsp } from './reputation.js';
 import type { DiagnoseOptions, Finding } from './types.js';
 
-/** Seed FAQ: over 5 % at one ISP warrants investigation, over 15 % needs volume reduced now. */
-export const DEFERRAL_WARN = 0.05;
-export const DEFERRAL_CRITICAL = 0.15;
+import { DEFERRAL_CRITICAL, DEFERRAL_WARN } from './reputation.js';
+
+export { DEFERRAL_CRITICAL, DEFERRAL_WARN } from './reputation.js';
 /** Fewer d/t/b records than this say nothing reliable about a rate. */
 export const MIN_RECORDS = 50;
 /** Connections at or above this share of the configured maximum count as "at max". */
@@ -16,9 +19,6 @@ export const AT_MAX_SHARE = 0.9;
 
 const total = (c: { delivered: number; deferred: number; bounced: number }): number => c.delivered + c.deferred + c.bounced;
 
-function deferralSeverity(rate: number): Finding['severity'] | null {
-  return rate > DEFERRAL_CRITICAL ? 'critical' : rate > DEFERRAL_WARN ? 'warn' : null;
-}
 
 /** Per-IP rates compared to the median of the OTHER IPs, so two bad IPs of four cannot hide each other. */
 export function reputationOutliers(acc: AccountingFacts): {
@@ -214,8 +214,15 @@ export function deliveryFindings(facts: Facts, options: DiagnoseOptions): Findin
     .filter(([domain, c]) => domain !== '(none)' && total(c) >= MIN_RECORDS && deferralSeverity(c.deferralRate))
     .sort((a, b) => b[1].deferralRate - a[1].deferralRate)
     .map(([domain]) => domain);
-  const { outliers, rates } = reputationOutliers(acc);
+  // Per source IP and ISP first (deferrals and policy/spam bounces); the pool-wide per-IP
+  // comparison only when the facts have no per-IP-per-domain counts or it finds nothing.
+  const byIsp = reputationByIsp(acc);
+  const ispOutliers = byIsp?.outliers ?? [];
+  const global = reputationOutliers(acc);
+  const { rates } = global;
+  const outliers = ispOutliers.length > 0 ? [] : global.outliers;
   const findings: Finding[] = [];
+  if (byIsp && ispOutliers.length > 0) findings.push(ipReputationFinding(ispOutliers, byIsp.stats));
   if (outliers.length > 0) {
     const worst = outliers[0];
     findings.push({
@@ -232,9 +239,10 @@ export function deliveryFindings(facts: Facts, options: DiagnoseOptions): Findin
       strength: worst.rate / DEFERRAL_WARN,
     });
   }
+  const anyOutliers = outliers.length > 0 || ispOutliers.length > 0;
   for (const { domain, finding } of limits) {
     const c = own(acc.byDomain, domain);
-    if (c && total(c) >= MIN_RECORDS && outliers.length === 0) {
+    if (c && total(c) >= MIN_RECORDS && !anyOutliers) {
       if (deferralSeverity(c.deferralRate)) {
         finding.evidence.push(...domainLines(acc, domain));
         const spread = ipSpread(rates);
@@ -243,8 +251,30 @@ export function deliveryFindings(facts: Facts, options: DiagnoseOptions): Findin
     }
     findings.push(finding);
   }
-  if (outliers.length === 0) {
-    const limited = new Set(limits.map((l) => l.domain));
+  const limited = new Set(limits.map((l) => l.domain));
+  if (byIsp && outliers.length === 0) {
+    // At the ISP's layer: what is left once the outlier IPs are set aside.
+    for (const d of ispDeferrals(acc, byIsp.stats, ispOutliers, limited, MIN_RECORDS)) {
+      const label = ispLabel(d.isp, d.domains);
+      const action = d.rate > DEFERRAL_CRITICAL ? 'reduce volume now and review' : 'investigate';
+      const shown = d.domains.filter((x) => own(acc.byDomain, x)).sort((a, b) => total(own(acc.byDomain, b)!) - total(own(acc.byDomain, a)!)).slice(0, 3);
+      findings.push({
+        kind: 'deferrals',
+        severity: deferralSeverity(d.rate) ?? 'warn',
+        title: d.uniform
+          ? `${label} defers ${pct(d.rate)} of messages on every source IP: the ISP defers everyone, ${action} volume and content for ${d.isp}`
+          : `${label} defers ${pct(d.rate)} of messages: ${action} the ${label} configuration`,
+        evidence: [
+          `${d.isp}: ${fmt(d.counts.deferred, 0)} t of ${fmt(total(d.counts), 0)} d/t/b records (accounting ${acc.windowHours} h)`,
+          ...shown.flatMap((x) => domainLines(acc, x).slice(0, shown.length > 1 ? 1 : 3)),
+          ...shown.flatMap((x) => backoffLines(facts, x)),
+          ...ispDeferralEvidence(d, byIsp.stats),
+        ],
+        remedy: null,
+        strength: d.rate / DEFERRAL_WARN,
+      });
+    }
+  } else if (!anyOutliers) {
     for (const domain of domains.filter((d) => !limited.has(d))) {
       const rate = own(acc.byDomain, domain)!.deferralRate;
       const spread = ipSpread(rates);

@@ -22,6 +22,10 @@ export const SCENARIO_NAMES = [
   'isp-limit-many-domains',
   // Several acct files with overlapping records, hourly move-to archives (UG §11.3).
   'acct-layout',
+  // One source IP refused by Microsoft (550 5.7.1 S3150 hard bounces); the others deliver.
+  'microsoft-block',
+  // Yahoo defers ~30 % on every source IP ([TSS04]), connections far from full.
+  'isp-deferral-uniform',
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
@@ -203,6 +207,17 @@ function worldFor(name: ScenarioName, ctx: ScenarioContext): World {
           'example.net': { secondsPerMsg: 1 },
         },
       };
+    case 'microsoft-block':
+      // The second source IP is on Microsoft's block list: 9 in 10 of its attempts at hotmail.com
+      // and outlook.com bounce (550 5.7.1 ... S3150, policy-related); other IPs and ISPs are fine.
+      return {
+        inbound: { perMinute: 60 },
+        mix: { 'gmail.com': 0.35, 'outlook.com': 0.2, 'hotmail.com': 0.15, 'yahoo.com': 0.15, 'example.net': 0.15 },
+        ipBlocks: { [ips[1]]: { domains: ['hotmail.com', 'outlook.com'], rate: 0.9 } },
+      };
+    case 'isp-deferral-uniform':
+      // Yahoo defers ~30 % of attempts on every IP alike ([TSS04]); its connections stay far below max-smtp-out.
+      return { inbound: { perMinute: 60 }, isps: { 'yahoo.com': { deferRate: 0.3 } } };
     case 'ip-reputation':
       // Two of the four source IPs have a poor reputation: their deferrals dominate.
       return { inbound: { perMinute: 90 }, backlog: { 'gmail.com': 200, 'outlook.com': 150, 'yahoo.com': 150 }, ipReputation: { [ips[2]]: 0.45, [ips[3]]: 0.25 } };

@@ -1,6 +1,12 @@
 import { withoutCommentLines } from './comments.js';
 
 /**
+ * Comment lines and indentation dropped: awk ignores both, and the whole probe batch must fit
+ * in one SSH exec request (see comments.ts; ssh2-based servers take about 35,000 bytes).
+ */
+export const unindented = (text: string): string => withoutCommentLines(text).replace(/^[ \t]+/gm, '');
+
+/**
  * The accounting aggregation that runs ON the host: POSIX awk only (mawk is Debian's awk;
  * also gawk and busybox), no interval expressions, no gawk functions. One pass per file.
  *
@@ -13,14 +19,17 @@ import { withoutCommentLines } from './comments.js';
  * Variables (-v): MODE scan|edge; BASE byte offset of the first input byte in the file;
  * LIMIT file size at start (bytes past it are a record still being written: not read);
  * STOP stop at the first record starting at or after this offset (parallel chunks);
- * COLS "type time rcpt diag ip" column numbers when the input does not start with the header
+ * COLS "type time rcpt diag ip cat status mta queue" column numbers when the input does not start with the header
  * (a tail of the file); MINB skip records of buckets below it (they cannot be in the window);
- * TYPES the record types to count, "d,t,b" when empty (a type another acct file holds is not
- * counted twice);
+ * TYPES the record types to count, "d,t,b,tq,rb" when empty (a type another acct file holds
+ * is not counted twice); tq and rb only feed the failure details (c), never the d/t/b counts;
  * for MODE=edge also EDGEB, START, TOP (only bucket EDGEB, START < e <= NEWEST).
  *
  * Output (tab-separated, first field the kind): N newest e and text; m bucket min-e text;
- * h/i/d bucket key d t b (written hour, source IP, domain); g bucket domain count pattern;
+ * h/i/d bucket key d t b (written hour, source IP, domain); x bucket ip domain d t b
+ * policy tq (policy: b refused for policy/spam or 5.7.x; tq: queue failures);
+ * g bucket domain count pattern (t and b records, the first 100 bytes of dsnDiag);
+ * c bucket type domain bounceCat status count pattern (t, b, tq, rb records); H domain mx;
  * o bucket first-offset end-offset; C columns; Y header lines seen; L end offset of the
  * last complete record (where the next read starts); Q oldest e and text of the counted types
  * (how far back the file reaches, before MINB); P 1 when the last line is still being written
@@ -31,7 +40,7 @@ import { withoutCommentLines } from './comments.js';
  * breaks inside quotes); quoted fields are decoded by splitting on the quote character, so
  * a line with quotes costs a few splits, not a loop over characters.
  */
-export const ACCOUNTING_AWK = withoutCommentLines(String.raw`
+export const ACCOUNTING_AWK = unindented(String.raw`
 # Quote-aware split of line (already split on quotes into Q[1..nq]: odd pieces outside
 # quotes, even inside) into F[1..]; need = how many leading fields must be right.
 function parseq(need, nq,    m) {
@@ -57,6 +66,9 @@ function parse1(need, nq, m,    k, last) {
   if (CR > m) F[CR] = S[CR - m + 1]
   if (CD > m) F[CD] = S[CD - m + 1]
   if (CI > m) F[CI] = S[CI - m + 1]
+  if (CC > m) F[CC] = S[CC - m + 1]
+  if (CS > m) F[CS] = S[CS - m + 1]
+  if (CX > m) F[CX] = S[CX - m + 1]
   return last
 }
 # Usual path: join the pieces with the commas inside quotes masked, split once. Quotes that
@@ -107,7 +119,7 @@ function parseold(line,    np, i, f, n) {
   return n
 }
 function setcols(n,    i, h) {
-  CT = CTIME = CR = CD = CI = 0
+  CT = CTIME = CR = CD = CI = CC = CS = CX = CQ = 0
   HEADERS++
   for (i = 1; i <= n; i++) {
     h = F[i]; gsub(/^[ ]+|[ ]+$/, "", h)
@@ -116,6 +128,10 @@ function setcols(n,    i, h) {
     else if (h == "rcpt") CR = i
     else if (h == "dsnDiag") CD = i
     else if (h == "dlvSourceIp") CI = i
+    else if (h == "bounceCat") CC = i
+    else if (h == "dsnStatus") CS = i
+    else if (h == "dsnMta") CX = i
+    else if (h == "queue") CQ = i
   }
   needs()
 }
@@ -125,6 +141,9 @@ function needs() {
   if (CR > NEED) NEED = CR
   if (CD > NEED) NEED = CD
   if (CI > NEED) NEED = CI
+  if (CC > NEED) NEED = CC
+  if (CS > NEED) NEED = CS
+  if (CX > NEED) NEED = CX
 }
 function civil(y, m, d,    era, yoe, doy, doe) {
   y -= (m <= 2)
@@ -186,9 +205,10 @@ BEGIN {
   EDGE = MODE == "edge"; START = START + 0; TOP = TOP + 0; EDGEB = EDGEB + 0
   # ":MM:SS" -> seconds + 1 (so a missing key reads as "")
   for (i = 0; i < 100; i++) for (j = 0; j < 100; j++) MSS[sprintf(":%02d:%02d", i, j)] = i * 60 + j + 1
-  if (TYPES == "") TYPES = "d,t,b"
+  if (TYPES == "") TYPES = "d,t,b,tq,rb"
   split(TYPES, c, ","); for (i in c) RTY[c[i]] = 1
-  if (COLS != "") { split(COLS, c, " "); CT = c[1] + 0; CTIME = c[2] + 0; CR = c[3] + 0; CD = c[4] + 0; CI = c[5] + 0; needs() }
+  DTB["d"] = DTB["t"] = DTB["b"] = 1
+  if (COLS != "") { split(COLS, c, " "); CT = c[1] + 0; CTIME = c[2] + 0; CR = c[3] + 0; CD = c[4] + 0; CI = c[5] + 0; CC = c[6] + 0; CS = c[7] + 0; CX = c[8] + 0; CQ = c[9] + 0; needs() }
 }
 {
   SO = OFF
@@ -221,12 +241,14 @@ BEGIN {
     if (HAVEHDR && nq) n = parseq(1e9, nq)
     for (i = 1; i <= n; i++) if (F[i] == "type") break
     if (i <= n) { setcols(n); next }
-    if (!HAVEHDR) { NOHEADER++; CT = 1; CTIME = 2; CR = 5; CD = 9; CI = 15; needs() }
+    if (!HAVEHDR) { NOHEADER++; CT = 1; CTIME = 2; CR = 5; CD = 9; CI = 15; CC = 11; CS = 8; CX = 10; CQ = 22; needs() }
   }
   if (CT == 0 || CT > n) next
   t = F[CT]
   if (!(t in RTY)) next
-  if (CTIME == 0) { NOTIME++; next }
+  if (CTIME == 0) { if (t in DTB) NOTIME++; next }
+  # tq/rb are read for the failure details only: they do not move the window (newest d/t/b).
+  main = length(t) == 1
   s = CTIME <= n ? F[CTIME] : ""
   # Records come several to a second: the previous record's instant is reused as it is
   # (LS: its time text; LSOK: there is one).
@@ -243,38 +265,64 @@ BEGIN {
     x = CHK == "" ? "" : MSS[substr(s, 14, 6)]
     if (x == "") {
       if (CHK != "") delete MSS[substr(s, 14, 6)]
-      if (!slowtime(s, hk)) { BADTIME++; next }
+      if (!slowtime(s, hk)) { if (main) BADTIME++; next }
       e = E
     } else { e = CHE + x - 1; HOUR = CHW; TEXT = s }
     if (x != "" && CHA) { b = CHB; PK = CPK }
     else { b = int(e / 3600); if (e < 0 && b * 3600 > e) b--; PK = sprintf("%.0f", b) SUBSEP HOUR SUBSEP }
-    LS = s; LE = e; LB = b; LPK = PK; LT = TEXT; LSOK = 1
-    if (OLDE == "" || e < OLDE) { OLDE = e; OLDT = TEXT }
+    # A tq/rb time is not reused: the next d/t/b record must reach the OLDE check.
+    LS = s; LE = e; LB = b; LPK = PK; LT = TEXT; LSOK = main
+    if (main && (OLDE == "" || e < OLDE)) { OLDE = e; OLDT = TEXT }
   } else { e = LE; b = LB; PK = LPK; TEXT = LT }
-  if (e > NEWEST) { NEWEST = e; UNTIL = TEXT }
+  if (e > NEWEST && main) { NEWEST = e; UNTIL = TEXT }
   if (b < MINB) next
   if (EDGE && (b != EDGEB || e <= START || e > TOP)) next
   if (b != CB) {
     flushb(); CB = b
-    if (!(b in MINE)) { MINE[b] = e; MINT[b] = TEXT; OMIN[b] = SO }
-    CM = MINE[b]
+    if (!(b in OMIN)) OMIN[b] = SO
+    CM = b in MINE ? MINE[b] : 1e18
   }
   CEND = OFF
-  if (e < CM) { CM = e; MINE[b] = e; MINT[b] = TEXT }
+  # The bucket's first instant (for "since") is a d/t/b record's; its byte range holds all.
+  if (e < CM && main) { CM = e; MINE[b] = e; MINT[b] = TEXT }
   # Column 0 (absent) reads F[0], which is never set.
   ip = CI <= n ? F[CI] : ""
   # The domain: after the last "@"; "\001" stands for none.
   k = CR <= n ? split(F[CR], A, "@") : 0
   dom = k > 1 && A[k] != "" ? A[k] : "\001"
+  # A tq record names no recipient: its queue "domain/vmta" does (UG §11.2.5). tq is one record
+  # per failed attempt at a whole queue (a connection), not per recipient: counted as queue
+  # failures (c), never as deferrals, whose rate is per recipient.
+  if (!main && dom == "\001" && t == "tq") {
+    if (nq) n = parseq(1e9, nq)
+    dom = CQ > 0 && CQ <= n ? F[CQ] : ""
+    sub(/\/[^\/]*$/, "", dom)
+    if (dom == "") dom = "\001"
+  }
   if (index(dom, SUBSEP)) dom = clean(dom)
   # The IP goes last: a SUBSEP inside it is rejoined at the end.
   K = PK dom SUBSEP ip
-  if (t == "d") KD[K]++
-  else {
-    if (t == "t") KT[K]++
-    else KB[K]++
-    G[PK dom SUBSEP (CD > 0 && CD <= n ? substr(F[CD], 1, 60) : "")]++
-  }
+  if (t == "d") { KD[K]++; next }
+  # The receiving MX of the domain (dsnMta "host (ip)"), once, from its failures (the domains
+  # that matter for reputation): ISP grouping by MX.
+  if (!(dom in MXS) && CX > 0 && CX <= n && F[CX] != "") { x = F[CX]; if (i = index(x, " ")) x = substr(x, 1, i - 1); MXS[dom] = x }
+  # The first 100 bytes of dsnDiag: the runner normalises them (diag-normalise.ts) and keeps
+  # 60; the extra bytes absorb IPs and ids of different lengths before the cut.
+  pat = CD > 0 && CD <= n ? substr(F[CD], 1, 100) : ""
+  if (index(pat, SUBSEP)) pat = clean(pat)
+  cat = CC > 0 && CC <= n ? F[CC] : ""
+  # "5.7.1 (delivery not authorized)": the code is in the first 10 bytes (a shorter key).
+  st = CS > 0 && CS <= n ? substr(F[CS], 1, 10) : ""
+  if (t == "t") KT[K]++
+  else if (t == "b") {
+    KB[K]++
+    # Per IP: refused for policy or spam (UG §11.2.3 bounceCat) or with a 5.7.x status.
+    if (cat == "policy-related" || cat == "spam-related" || substr(st, 1, 4) == "5.7.") KP[K]++
+  } else if (t == "tq") KQ[K]++
+  # Failures by domain, bounceCat, dsnStatus (the runner keeps its code) and dsnDiag, without
+  # the IP (per record, a smaller key costs less); the g groups are summed from them at the end.
+  if (index(cat, SUBSEP) || index(st, SUBSEP)) { cat = clean(cat); st = clean(st) }
+  KC[PK t SUBSEP dom SUBSEP cat SUBSEP st SUBSEP pat]++
 }
 END {
   flushb()
@@ -282,7 +330,7 @@ END {
   else if (TRUNC) OFF = SO
   # L: where the next incremental read starts (a record still being written is left for it).
   printf "L\t%.0f\n", (OFF > LIMIT ? LIMIT : OFF)
-  if (HAVEHDR) printf "C\t%d %d %d %d %d\n", CT, CTIME, CR, CD, CI
+  if (HAVEHDR) printf "C\t%d %d %d %d %d %d %d %d %d\n", CT, CTIME, CR, CD, CI, CC, CS, CX, CQ
   printf "Y\t%d\n", HEADERS
   if (NEWEST >= 0) printf "N\t%.0f\t%s\n", NEWEST, UNTIL
   if (BADTIME && !EDGE) printf "E\tbadtime\t%d\n", BADTIME
@@ -291,22 +339,34 @@ END {
   if (NOTIME && !EDGE) printf "E\tnotime\t%d\n", NOTIME
   if (OLDE != "" && !EDGE) printf "Q\t%.0f\t%s\n", OLDE, OLDT
   if (PEND && !EDGE) print "P\t1"
-  for (b in MINE) {
-    printf "m\t%s\t%.0f\t%s\n", b, MINE[b], MINT[b]
-    printf "o\t%s\t%.0f\t%.0f\n", b, OMIN[b], OEND[b]
-  }
+  for (b in MINE) printf "m\t%s\t%.0f\t%s\n", b, MINE[b], MINT[b]
+  for (b in OMIN) printf "o\t%s\t%.0f\t%.0f\n", b, OMIN[b], OEND[b]
   for (K in KD) X[K] = 1
   for (K in KT) X[K] = 1
   for (K in KB) X[K] = 1
+  for (K in KQ) X[K] = 1
   for (K in X) {
     k = split(K, p, SUBSEP)
     ip = p[4]; for (i = 5; i <= k; i++) ip = ip " " p[i]
     p[4] = p[3] == "\001" ? "(none)" : tolower(clean(p[3])); p[3] = ip == "" ? "(none)" : clean(ip)
+    # Per (source IP, domain): rates per IP at one ISP, policy/spam bounces, tq failures.
+    XK = p[1] SUBSEP p[3] SUBSEP p[4]; XD[XK] += KD[K]; XT[XK] += KT[K]; XB[XK] += KB[K]; XP[XK] += KP[K]; XQ[XK] += KQ[K]
+    if (KD[K] + KT[K] + KB[K] == 0) continue
     HH[p[1] SUBSEP p[2]] = 1; II[p[1] SUBSEP p[3]] = 1; DD[p[1] SUBSEP p[4]] = 1
     SD[p[1], p[2], "h"] += KD[K]; ST[p[1], p[2], "h"] += KT[K]; SB[p[1], p[2], "h"] += KB[K]
     SD[p[1], p[3], "i"] += KD[K]; ST[p[1], p[3], "i"] += KT[K]; SB[p[1], p[3], "i"] += KB[K]
     SD[p[1], p[4], "d"] += KD[K]; ST[p[1], p[4], "d"] += KT[K]; SB[p[1], p[4], "d"] += KB[K]
   }
+  for (K in XD) { split(K, p, SUBSEP); printf "x\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\n", p[1], p[2], p[3], XD[K], XT[K], XB[K], XP[K], XQ[K] }
+  for (K in KC) {
+    k = split(K, p, SUBSEP)
+    for (i = 8; i <= k; i++) p[7] = p[7] " " p[i]
+    if (p[3] == "t" || p[3] == "b") G[p[1] SUBSEP p[2] SUBSEP p[4] SUBSEP p[7]] += KC[K]
+    CK[p[1] SUBSEP p[3] SUBSEP (p[4] == "\001" ? "(none)" : tolower(clean(p[4]))) SUBSEP clean(p[5]) SUBSEP clean(p[6]) SUBSEP clean(p[7])] += KC[K]
+  }
+  # c: bucket type domain bounceCat dsnStatus count pattern.
+  for (K in CK) { split(K, p, SUBSEP); printf "c\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", p[1], p[2], p[3], p[4], p[5], CK[K], p[6] }
+  for (K in MXS) if (K != "\001") printf "H\t%s\t%s\n", tolower(clean(K)), tolower(clean(MXS[K]))
   for (K in HH) { split(K, p, SUBSEP); printf "h\t%s\t%s\t%d\t%d\t%d\n", p[1], p[2], SD[K, "h"], ST[K, "h"], SB[K, "h"] }
   for (K in II) { split(K, p, SUBSEP); printf "i\t%s\t%s\t%d\t%d\t%d\n", p[1], p[2], SD[K, "i"], ST[K, "i"], SB[K, "i"] }
   for (K in DD) { split(K, p, SUBSEP); printf "d\t%s\t%s\t%d\t%d\t%d\n", p[1], p[2], SD[K, "d"], ST[K, "d"], SB[K, "d"] }
@@ -319,46 +379,5 @@ END {
     GG[p[1] SUBSEP p[2] SUBSEP p[3]] += G[K]
   }
   for (K in GG) { split(K, p, SUBSEP); printf "g\t%s\t%s\t%d\t%s\n", p[1], p[2], GG[K], p[3] }
-}
-`);
-
-/**
- * Plans the edge re-read from the cursor (lines prefixed "c") and the scan output: prints
- * "A b0 start newest", then "K" when the cursor's edge is still exact (same newest, no new
- * record in the edge bucket) or one "R i start end cols" per file holding edge records.
- */
-export const EDGE_PLAN_AWK = withoutCommentLines(String.raw`
-function path(from,    p, i) { p = $from; for (i = from + 1; i <= NF; i++) p = p "\t" $i; return p }
-BEGIN { FS = "\t"; NEWEST = -1; OLD = -1 }
-/^c/ {
-  $0 = substr($0, 2)
-  if ($1 == "N") { OLD = $2 + 0; if (OLD > NEWEST) NEWEST = OLD }
-  else if ($1 == "F") CPATH[++cn] = path(5)
-  else if ($1 == "o") CO[++no] = $0
-  next
-}
-$1 == "F" { fi = $2; IDX[path(6)] = fi; next }
-$1 == "N" { if ($2 + 0 > NEWEST) NEWEST = $2 + 0; next }
-$1 == "C" { COLS[fi] = $2; next }
-$1 == "m" { NEWB[$2] = 1; next }
-$1 == "o" { RLO[fi, $2] = $3; RHI[fi, $2] = $4; next }
-END {
-  if (NEWEST < 0) exit
-  start = NEWEST - W * 3600
-  b0 = int(start / 3600); if (b0 * 3600 > start) b0--
-  b0s = sprintf("%.0f", b0)
-  printf "A\t%s\t%.0f\t%.0f\n", b0s, start, NEWEST
-  if (MODE == "incremental" && NEWEST == OLD && !(b0s in NEWB)) { print "K"; exit }
-  for (k = 1; k <= no; k++) {
-    split(CO[k], q, "\t")
-    if (q[3] != b0s || !(CPATH[q[2]] in IDX)) continue
-    i = IDX[CPATH[q[2]]]
-    if (!((i, b0s) in RLO) || q[4] + 0 < RLO[i, b0s] + 0) RLO[i, b0s] = q[4]
-    if (!((i, b0s) in RHI) || q[5] + 0 > RHI[i, b0s] + 0) RHI[i, b0s] = q[5]
-  }
-  for (k in RLO) {
-    split(k, q, SUBSEP)
-    if (q[2] == b0s) printf "R\t%s\t%s\t%s\t%s\n", q[1], RLO[k], RHI[k], COLS[q[1]]
-  }
 }
 `);

@@ -45,9 +45,12 @@ const partial = z.object({
   ips: dictOf(counts),
   domains: dictOf(counts),
   diags: dictOf(z.number()),
+  pairs: dictOf(counts.extend({ policy: z.number(), queueFailures: z.number() })),
+  fails: dictOf(z.number()),
 });
 const CursorSchema = z.object({
-  version: z.literal(1),
+  // A cursor of an older version holds fewer aggregates: dropped (a full read), never misread.
+  version: z.literal(2),
   hostId: z.string().regex(/^[0-9a-f]*$/),
   windowHours: z.number().int().positive(),
   newest: z.object({ e: z.number().int(), text: z.string() }).nullable(),
@@ -58,7 +61,7 @@ const CursorSchema = z.object({
       // inode-birthtime: a log recreated at a reused inode number is a different file.
       inode: z.string().regex(/^\d+(-\d+)?$/),
       offset: z.number().int().nonnegative(),
-      cols: z.string().regex(/^(\d+ \d+ \d+ \d+ \d+)?$/),
+      cols: z.string().regex(/^(\d+( \d+){8})?$/),
     }),
   ),
   // Keys are hour numbers (mergeScan reads them with Number()).
@@ -67,6 +70,7 @@ const CursorSchema = z.object({
   edge: z.object({ bucket: z.number(), start: z.number(), partial }).nullable(),
   counts: z.object({ badtime: z.number(), noheader: z.number(), unterminated: z.number(), notime: z.number().optional() }),
   oldest: z.object({ e: z.number().int(), text: z.string() }).nullable().optional(),
+  mx: dictOf(z.string().max(255)),
 });
 
 /** The file of one host's cursor: the host name made safe as a file name. */

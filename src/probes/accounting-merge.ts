@@ -9,7 +9,8 @@
  * exactly from the byte ranges of that bucket.
  */
 import { dict } from '../util/dict.js';
-import type { AccountingFacts, Counts } from './accounting.js';
+import { diagPattern } from './diag-normalise.js';
+import type { Counts, IpDomainCounts } from './accounting.js';
 
 /** The maps are keyed by host text (hours, IPs, domains, diagnostics): null-prototype (util/dict). */
 export interface BucketPartial {
@@ -21,6 +22,10 @@ export interface BucketPartial {
   domains: Record<string, Counts>;
   /** "domain\tpattern" -> count of t and b records. */
   diags: Record<string, number>;
+  /** "ip\tdomain" -> d/t/b counts, policy/spam bounces and tq failures (rates per source IP at one ISP). */
+  pairs: Record<string, IpDomainCounts>;
+  /** "type\tdomain\tbounceCat\tstatus\tpattern" -> count of t, b, tq and rb records. */
+  fails: Record<string, number>;
 }
 
 export interface CursorFile {
@@ -34,7 +39,8 @@ export interface CursorFile {
 
 /** What the runner keeps between audits of one host (never written on the host). */
 export interface AccountingCursor {
-  version: 1;
+  /** 2: buckets carry pairs and fails, files 9 column numbers; a version-1 cursor is dropped. */
+  version: 2;
   /** /etc/machine-id of the host ("" when it has none): a cursor never applies elsewhere. */
   hostId: string;
   windowHours: number;
@@ -49,6 +55,8 @@ export interface AccountingCursor {
   counts: ScanCounts;
   /** The oldest counted record ever read (how far back the files reach). */
   oldest?: { e: number; text: string } | null;
+  /** Recipient domain -> the MX host its records name (dsnMta). */
+  mx: Record<string, string>;
 }
 
 /** Warning counts: unreadable times, no header, unterminated quotes, no timeLogged column. */
@@ -64,7 +72,7 @@ export interface AcctBlock {
   path: string;
   /** Its `records` (config), or ["*"] for a file named without config. */
   records: string[];
-  /** The d/t/b types read from its files (a type an earlier block holds is not read twice). */
+  /** The d/t/b (and tq/rb) types read from its files (a type an earlier block holds is not read twice). */
   read: string[];
   /** Files read (live, rotated, move-to archives) and files found within the window. */
   files: number;
@@ -94,15 +102,20 @@ export interface ScanResult {
   oldest: { e: number; text: string } | null;
   /** Files without a timeLogged column, with how many d/t/b records could not be placed. */
   noTime: Array<{ path: string; count: number }>;
+  /** Recipient domain -> MX host (dsnMta), as read by this run. */
+  mx: Record<string, string>;
 }
+
 
 const zero = (): Counts => ({ delivered: 0, deferred: 0, bounced: 0 });
 
 /** At most this many acct-file blocks and pipes are kept from one host's output. */
 const MAX_BLOCKS = 64;
+/** At most this many domains' MX hosts are kept (host text; the busy domains come first soon enough). */
+const MAX_MX = 5000;
 
 export function emptyPartial(): BucketPartial {
-  return { minE: Number.MAX_SAFE_INTEGER, minText: '', hours: dict(), ips: dict(), domains: dict(), diags: dict() };
+  return { minE: Number.MAX_SAFE_INTEGER, minText: '', hours: dict(), ips: dict(), domains: dict(), diags: dict(), pairs: dict(), fails: dict() };
 }
 
 function addOne(into: Record<string, Counts>, key: string, c: Counts): void {
@@ -126,6 +139,15 @@ export function mergePartial(into: BucketPartial, from: BucketPartial): void {
   addCounts(into.ips, from.ips);
   addCounts(into.domains, from.domains);
   for (const [k, n] of Object.entries(from.diags)) into.diags[k] = (into.diags[k] ?? 0) + n;
+  for (const [k, c] of Object.entries(from.pairs)) {
+    const t = (into.pairs[k] ??= { delivered: 0, deferred: 0, bounced: 0, policy: 0, queueFailures: 0 });
+    t.delivered += c.delivered;
+    t.deferred += c.deferred;
+    t.bounced += c.bounced;
+    t.policy += c.policy;
+    t.queueFailures += c.queueFailures;
+  }
+  for (const [k, n] of Object.entries(from.fails)) into.fails[k] = (into.fails[k] ?? 0) + n;
 }
 
 const int = (t: string | undefined): number => {
@@ -152,9 +174,18 @@ export function parseScan(stdout: string, windowHours: number): ScanResult {
     pending: [],
     oldest: null,
     noTime: [],
+    mx: dict(),
   };
   let target: Map<number, BucketPartial> | null = null;
   let file = -1;
+  let mxCount = 0;
+  // The host reports raw dsnDiag starts; one ISP error (any IP, id, recipient) is one group.
+  const patterns = new Map<string, string>();
+  const pattern = (raw: string): string => {
+    let p = patterns.get(raw);
+    if (p === undefined) patterns.set(raw, (p = diagPattern(raw.replace(/\uFFFD+$/u, ''))));
+    return p;
+  };
   const bucketOf = (map: Map<number, BucketPartial>, b: number): BucketPartial => {
     let p = map.get(b);
     if (!p) map.set(b, (p = emptyPartial()));
@@ -238,10 +269,18 @@ export function parseScan(stdout: string, windowHours: number): ScanResult {
       case 'Q':
         if (file >= 0 && (!result.oldest || int(f[1]) < result.oldest.e)) result.oldest = { e: int(f[1]), text: rest(2) };
         break;
+      case 'H':
+        if (mxCount < MAX_MX && f[1] && !(f[1] in result.mx)) {
+          result.mx[f[1]] = (f[2] ?? '').slice(0, 255);
+          mxCount += 1;
+        }
+        break;
       case 'm':
       case 'h':
       case 'i':
       case 'd':
+      case 'x':
+      case 'c':
       case 'g': {
         if (!target) break;
         const p = file >= 0 ? bucketOf(target, int(f[1])) : result.edge!;
@@ -250,8 +289,23 @@ export function parseScan(stdout: string, windowHours: number): ScanResult {
             p.minE = int(f[2]);
             p.minText = rest(3);
           }
+        } else if (f[0] === 'x') {
+          const key = `${f[2]}\t${f[3]}`;
+          const t = (p.pairs[key] ??= { delivered: 0, deferred: 0, bounced: 0, policy: 0, queueFailures: 0 });
+          t.delivered += int(f[4]);
+          t.deferred += int(f[5]);
+          t.bounced += int(f[6]);
+          t.policy += int(f[7]);
+          t.queueFailures += int(f[8]);
+        } else if (f[0] === 'c') {
+          // type domain bounceCat dsnStatus -> count, then the dsnDiag (all of the rest). Host
+          // text: bounceCat bounded (the Guide's longest is 19 characters); of the status its
+          // code ("5.7.1 (delivery not authorized)" -> "5.7.1").
+          const status = (f[5] ?? '').split(' ')[0]!.slice(0, 20);
+          const key = `${f[2]}\t${f[3]}\t${(f[4] ?? '').slice(0, 40)}\t${status}\t${pattern(rest(7))}`;
+          p.fails[key] = (p.fails[key] ?? 0) + int(f[6]);
         } else if (f[0] === 'g') {
-          const key = `${f[2]}\t${rest(4).replace(/\uFFFD+$/u, '')}`;
+          const key = `${f[2]}\t${pattern(rest(4))}`;
           p.diags[key] = (p.diags[key] ?? 0) + int(f[3]);
         } else {
           addOne(f[0] === 'h' ? p.hours : f[0] === 'i' ? p.ips : p.domains, f[2] ?? '', counts());
@@ -281,7 +335,14 @@ export function mergeScan(scan: ScanResult, previous: AccountingCursor | undefin
   let oldest = old?.oldest ?? null;
   if (scan.oldest && (!oldest || scan.oldest.e < oldest.e)) oldest = scan.oldest;
   const files: CursorFile[] = scan.files.map(({ path, inode, offset, cols }) => ({ path, inode, offset, cols }));
-  const empty: AccountingCursor = { version: 1, hostId: scan.hostId, windowHours: scan.windowHours, newest, files, buckets: {}, ranges: [], edge: null, counts, oldest };
+  const mx = dict<string>(Object.entries(old?.mx ?? {}));
+  let mxCount = Object.keys(mx).length;
+  for (const [d, host] of Object.entries(scan.mx)) {
+    if (d in mx || mxCount >= MAX_MX) continue;
+    mx[d] = host;
+    mxCount += 1;
+  }
+  const empty: AccountingCursor = { version: 2, hostId: scan.hostId, windowHours: scan.windowHours, newest, files, buckets: {}, ranges: [], edge: null, counts, oldest, mx };
   if (!newest || !scan.plan) return { cursor: empty, window: emptyPartial(), newest };
   const edgeBucket = scan.plan.bucket;
   // Full buckets after the edge: the cursor's first, then the new bytes' in file order.
@@ -315,53 +376,6 @@ export function mergeScan(scan: ScanResult, previous: AccountingCursor | undefin
     edge: { bucket: edgeBucket, start: scan.plan.start, partial: edgePartial },
   };
   return { cursor, window, newest };
-}
-
-function cmp(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** The DESIGN.md facts of the window's merged partial. */
-export function windowFacts(
-  window: BucketPartial,
-  newest: { e: number; text: string } | null,
-  files: string[],
-  windowHours: number,
-  topN: number,
-  oldest: { e: number; text: string } | null = null,
-): Omit<AccountingFacts, 'acctFiles' | 'pipes' | 'pending'> {
-  const hourly = Object.entries(window.hours)
-    .map(([hour, c]) => ({ hour, ...c }))
-    .sort((a, b) => cmp(a.hour, b.hour));
-  const records = hourly.reduce((n, h) => n + h.delivered + h.deferred + h.bounced, 0);
-  const byDomain: AccountingFacts['byDomain'] = dict();
-  for (const [d, c] of Object.entries(window.domains)) {
-    const total = c.delivered + c.deferred + c.bounced;
-    byDomain[d] = { ...c, deferralRate: total > 0 ? c.deferred / total : 0 };
-  }
-  const topDiagnostics = Object.entries(window.diags)
-    .map(([key, count]) => {
-      const tab = key.indexOf('\t');
-      return { domain: key.slice(0, tab), pattern: key.slice(tab + 1), count };
-    })
-    .sort((a, b) => b.count - a.count || cmp(a.domain, b.domain) || cmp(a.pattern, b.pattern))
-    .slice(0, topN);
-  return {
-    file: files[0] ?? '',
-    files,
-    records,
-    since: records > 0 ? window.minText : null,
-    until: newest?.text ?? null,
-    windowHours,
-    hourly,
-    bySourceIp: dict(Object.entries(window.ips)),
-    byDomain,
-    topDiagnostics,
-    hasTransientRecords: hourly.some((h) => h.deferred > 0),
-    // From the oldest record read to the newest: less than the window when older files were
-    // moved away, deleted or never read.
-    coveredHours: newest && oldest ? Math.round(Math.min(windowHours, Math.max(0, newest.e - oldest.e) / 3600) * 100) / 100 : 0,
-  };
 }
 
 /** The cursor as text lines for the host script (only what the host needs). */

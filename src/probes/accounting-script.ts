@@ -4,7 +4,8 @@
  * chunks), and the exact re-read of the window's edge bucket.
  */
 import { script, sh, type Command } from '../transport/quote.js';
-import { ACCOUNTING_AWK, EDGE_PLAN_AWK } from './accounting-awk.js';
+import { ACCOUNTING_AWK } from './accounting-awk.js';
+import { EDGE_PLAN_AWK } from './accounting-edge-awk.js';
 import { withoutCommentLines } from './comments.js';
 
 /**
@@ -52,8 +53,8 @@ $f
   done | tail -n "\${MTAF_ACCT_MAX_FILES:-500}")
   rd=
   # "*": a file list without config (all record types, nothing claimed).
-  [ -n "$c" ] && [ "$r" = "*" ] && rd=,d,t,b
-  [ -n "$c" ] && [ "$r" != "*" ] && for k in d t b; do
+  [ -n "$c" ] && [ "$r" = "*" ] && rd=,d,t,b,tq,rb
+  [ -n "$c" ] && [ "$r" != "*" ] && for k in d t b tq rb; do
     case ",$r," in *",$k,"*) case "$mtaf_claimed" in *",$k,"*) ;; *) rd="$rd,$k"; mtaf_claimed="$mtaf_claimed$k," ;; esac ;; esac
   done
   n=0
@@ -82,7 +83,9 @@ if [ $# -eq 0 ]; then printf '@@mtafleet-missing accounting file %s\\n' "$(echo 
  * Output: V, W, M mode, per file "F i inode-birth size offset path" + its scan lines, then the
  * plan "A ..." and "K" or per edge range "X i start end" + its lines.
  */
-const ANALYSE = sh`LC_ALL=C; export LC_ALL # byte offsets: awk length() must count bytes
+// Comment lines dropped from the whole text (the awk programs in it hold none): the batch
+// must fit in one SSH exec request (comments.ts).
+const ANALYSE = script(withoutCommentLines(sh`LC_ALL=C; export LC_ALL # byte offsets: awk length() must count bytes
 mtaf_awk=\${MTAF_AWK:-awk}
 # Niced: the scan (on every core for a large file) yields to PowerMTA and to the samplers.
 command -v nice >/dev/null 2>&1 && mtaf_awk="nice -n \${MTAF_ACCT_NICE:-10} $mtaf_awk"
@@ -203,7 +206,7 @@ printf '%s\\n' "$mtaf_plan" | while IFS="$mtaf_tab" read -r kind i s e cols; do
   eval "f=\\\${$i}"; mtaf_ty=$(mtaf_ty_of $i)
   printf 'X\\t%s\\t%s\\t%s\\n' "$i" "$s" "$e"
   tail -c +$((s + 1)) "$f" | head -c $((e - s)) | $mtaf_awk -v MODE=edge -v TYPES="$mtaf_ty" -v BASE="$s" -v COLS="$cols" -v EDGEB="$eb" -v START="$es" -v TOP="$et" "$mtaf_prog"
-done`;
+done`.text));
 
 /** The whole host command; `cursor` is cursorText() of the previous audit's cursor. */
 export function accountingCommand(cursor?: string): Command {

@@ -1,5 +1,6 @@
 import { accountingCommand } from './accounting-script.js';
-import { cursorText, mergeScan, parseScan, windowFacts, type AccountingCursor, type AcctBlock } from './accounting-merge.js';
+import { cursorText, mergeScan, parseScan, type AccountingCursor, type AcctBlock } from './accounting-merge.js';
+import { windowFacts } from './accounting-window.js';
 import { parseMarkers } from './sections.js';
 import type { Probe, ProbeOutput, ProbeResult } from './types.js';
 
@@ -20,7 +21,22 @@ export interface AccountingFacts {
   hourly: Array<{ hour: string } & Counts>;
   bySourceIp: Record<string, Counts>;
   byDomain: Record<string, Counts & { deferralRate: number }>;
+  /** t and b records by (domain, first 60 characters of the normalised dsnDiag: IPs, ids, numbers, addresses, URLs as placeholders). */
   topDiagnostics: Array<{ domain: string; pattern: string; count: number }>;
+  /**
+   * Per source IP, per recipient domain: d/t/b counts (so rates per IP at one ISP exist), b
+   * records refused for policy or spam (bounceCat policy-related/spam-related, or a 5.7.x
+   * dsnStatus) and tq records (failed attempts at the whole queue, UG §11.2.5).
+   */
+  byIpDomain: Record<string, Record<string, IpDomainCounts>>;
+  /**
+   * t, b, tq (per queue, UG §11.2.5: no recipient) and rb (remote bounce, no source IP) records
+   * by type, domain, bounceCat, DSN status code and normalised dsnDiag, most frequent first
+   * (at most TOP_FAILURES).
+   */
+  failures: AccountingFailure[];
+  /** Recipient domain -> the MX host its records name (dsnMta), for grouping domains into ISPs. */
+  mxHosts: Record<string, string>;
   /** False when the window holds no `t` records: deferral rates are then unknown, not 0 %. */
   hasTransientRecords: boolean;
   /**
@@ -37,6 +53,22 @@ export interface AccountingFacts {
 }
 
 export const TOP_DIAGNOSTICS = 25;
+
+export interface IpDomainCounts extends Counts {
+  /** b records refused for policy or spam (bounceCat) or with a 5.7.x status. */
+  policy: number;
+  /** tq records: failed attempts at the whole queue. */
+  queueFailures: number;
+}
+
+export interface AccountingFailure {
+  type: string;
+  domain: string;
+  bounceCat: string;
+  dsnStatus: string;
+  pattern: string;
+  count: number;
+}
 
 /** The probe without a cursor: a full analysis (the cursor it returns is dropped). */
 export const accountingProbe: Probe<AccountingFacts> = makeAccountingProbe().probe;
@@ -86,7 +118,7 @@ export function parseAccountingScan(
   const { cursor, window, newest } = mergeScan(scan, previous);
   const files = scan.files.map((f) => f.path);
   const facts: AccountingFacts = {
-    ...windowFacts(window, newest, files, scan.windowHours, topN, cursor.oldest ?? null),
+    ...windowFacts(window, newest, files, scan.windowHours, topN, cursor.oldest ?? null, cursor.mx),
     acctFiles: scan.blocks,
     pipes: scan.pipes,
     pending: scan.pending.length,

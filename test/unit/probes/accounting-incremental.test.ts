@@ -147,15 +147,16 @@ describe.each(AWKS)('incremental accounting in %s %s', (bin, flags) => {
 
 describe('accounting cursor store', () => {
   const cursor: AccountingCursor = {
-    version: 1,
+    version: 2,
     hostId: 'ab12',
     windowHours: 24,
     newest: { e: 1795800000, text: '2026-11-27 10:00:00+0000' },
-    files: [{ path: '/var/log/pmta/acct.csv', inode: '1234', offset: 100, cols: '1 2 5 9 15' }],
+    files: [{ path: '/var/log/pmta/acct.csv', inode: '1234', offset: 100, cols: '1 2 5 9 15 11 8 10 22' }],
     buckets: {},
     ranges: [{ file: 0, bucket: 498833, start: 0, end: 100 }],
     edge: null,
     counts: { badtime: 0, noheader: 0, unterminated: 0 },
+    mx: {},
   };
 
   it('saves per host with private modes and loads it back', () => {
@@ -172,6 +173,9 @@ describe('accounting cursor store', () => {
     saveAccountingCursor(state, 'h', { ...cursor, ranges: [{ file: 0, bucket: 1, start: 0, end: 1.5 }] });
     expect(loadAccountingCursor(state, 'h')).toBeUndefined();
     saveAccountingCursor(state, 'h', { ...cursor, files: [{ ...cursor.files[0]!, cols: '1 2 $(reboot)' }] });
+    expect(loadAccountingCursor(state, 'h')).toBeUndefined();
+    // A version-1 cursor (before per-IP/domain pairs and failures) is dropped, never misread.
+    saveAccountingCursor(state, 'h', { ...cursor, version: 1 as unknown as 2, files: [{ ...cursor.files[0]!, cols: '1 2 5 9 15' }] });
     expect(loadAccountingCursor(state, 'h')).toBeUndefined();
     writeFileSync(join(state, 'accounting', 'h.json'), '{not json');
     expect(loadAccountingCursor(state, 'h')).toBeUndefined();

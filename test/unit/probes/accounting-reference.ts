@@ -1,6 +1,7 @@
+import { diagPattern } from '../../../src/probes/diag-normalise.js';
 import { parse } from 'csv-parse/sync';
 import { readFileSync } from 'node:fs';
-import { decodePattern, type AccountingFacts, type Counts } from '../../../src/probes/accounting.js';
+import { type AccountingFacts, type Counts } from '../../../src/probes/accounting.js';
 
 /**
  * Independent TypeScript reference of DESIGN.md's accounting rules, using csv-parse for the
@@ -83,7 +84,8 @@ export function referenceAggregate(files: string[], windowHours: number, topN: n
     bump((bySourceIp[ip] ??= zero()), r.type);
     bump((byDomain[domain] ??= { ...zero(), deferralRate: 0 }), r.type);
     if (r.type !== 'd') {
-      const pattern = decodePattern(clean(Buffer.from(r.diag, 'utf8').subarray(0, 60).toString('utf8')));
+      // Normalised as the host's norm() does (src/probes/diag-normalise.ts).
+      const pattern = diagPattern(r.diag);
       const key = `${domain}\u0000${pattern}`;
       const entry = diags.get(key) ?? { domain, pattern, count: 0 };
       entry.count++;

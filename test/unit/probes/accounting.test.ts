@@ -122,8 +122,19 @@ describe.each(AWKS)('accounting awk in %s %s', (bin, flags) => {
     });
     expect(facts.byDomain['yahoo.fr']).toEqual({ delivered: 0, deferred: 1, bounced: 0, deferralRate: 1 });
     expect(facts.topDiagnostics).toEqual([
-      { domain: 'yahoo.fr', count: 1, pattern: 'smtp;421 4.7.0 mx002.roc2.bluetie.com Error: too many errors' },
+      // Normalised: the server name (a long token with digits) is a placeholder.
+      { domain: 'yahoo.fr', count: 1, pattern: 'smtp;421 4.7.0 <id> Error: too many errors' },
     ]);
+    // Per (source IP, domain), the failure details (bounceCat, DSN status code) and the MX per domain.
+    expect(facts.byIpDomain).toEqual({
+      '10.1.2.3': { '1181.com': { delivered: 1, deferred: 0, bounced: 0, policy: 0, queueFailures: 0 } },
+      '10.59.14.69': { 'yahoo.fr': { delivered: 0, deferred: 1, bounced: 0, policy: 0, queueFailures: 0 } },
+    });
+    expect(facts.failures).toEqual([
+      { type: 't', domain: 'yahoo.fr', bounceCat: 'policy-related', dsnStatus: '4.7.0', pattern: 'smtp;421 4.7.0 <id> Error: too many errors', count: 1 },
+    ]);
+    // The MX is taken from failure records (the domains reputation is about).
+    expect(facts.mxHosts).toEqual({ 'yahoo.fr': 'foo.int.bar.com' });
     expect(facts.since).toBe('2019-02-08 21:53:54+0000');
     expect(facts.until).toBe('2019-02-08 21:54:05+0000');
     expect(facts.hourly).toEqual([{ hour: '2019-02-08 21', delivered: 1, deferred: 1, bounced: 0 }]);

@@ -132,7 +132,7 @@ describe('files in the state dir', () => {
 
   it('accounting cursors: a foreign cursor file is refused, a symlinked cursor dir too', () => {
     const state = join(temp(), 'state');
-    const cursor = { version: 1, hostId: 'ab', windowHours: 24, newest: null, files: [], buckets: {}, ranges: [], edge: null, counts: { badtime: 0, noheader: 0, unterminated: 0 } };
+    const cursor = { version: 2, hostId: 'ab', windowHours: 24, newest: null, files: [], buckets: {}, ranges: [], edge: null, counts: { badtime: 0, noheader: 0, unterminated: 0 }, mx: {} };
     saveAccountingCursor(state, 'h1', cursor as never);
     expect(loadAccountingCursor(state, 'h1')).toEqual(cursor);
     const file = join(state, 'accounting', 'h1.json');

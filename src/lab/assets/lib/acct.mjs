@@ -30,6 +30,7 @@ const STATUS_TEXT = {
   '4.7.650': '4.7.650 (other or undefined security status)',
   '4.4.1': '4.4.1 (no answer from host)',
   '5.1.1': '5.1.1 (bad destination mailbox address)',
+  '5.7.1': '5.7.1 (delivery not authorized)',
 };
 
 /** The CSV fields of a record, with both times already formatted. */

@@ -65,7 +65,7 @@ export function* historyHours(world, vmtas, { now, hostName, records, pool }) {
         const templates = {};
         if (slotSafe(domain)) {
           for (const type of ['d', 't', 'b']) {
-            templates[type] = acctTemplate({ ...base, ...outcomeOf(type, domain, vmta.sourceIp, SLOT.rcpt) });
+            templates[type] = acctTemplate({ ...base, ...outcomeOf(type, domain, vmta.sourceIp, SLOT.rcpt, world) });
           }
         }
         return { base, odds: outcomeOdds(world, domain, vmta.sourceIp), templates };
@@ -96,7 +96,7 @@ export function* historyHours(world, vmtas, { now, hostName, records, pool }) {
         chunk += fillTemplate(tpl, values);
       } else {
         // A domain name a slot cannot hold (never in the lab's worlds): the plain way.
-        chunk += acctRecord({ ...base, ...outcomeOf(type, domain, base.sourceIp, rcpt), timeLogged: t, timeQueued: t - 2000, rcpt, jobId: values.jobId });
+        chunk += acctRecord({ ...base, ...outcomeOf(type, domain, base.sourceIp, rcpt, world), timeLogged: t, timeQueued: t - 2000, rcpt, jobId: values.jobId });
       }
       if (chunk.length >= CHUNK_CHARS) {
         yield { hourStart, text: chunk };

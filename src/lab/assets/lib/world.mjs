@@ -12,6 +12,8 @@ export const DEFAULT_WORLD = {
   },
   /** Source IP -> extra deferral probability (poor reputation). */
   ipReputation: {},
+  /** Source IP -> { domains, rate }: the share of its attempts those ISP domains refuse with a 5xx block. */
+  ipBlocks: {},
   /** Inbound mail: messages per minute written to the spool ('continuous' = as fast as one writer can). */
   inbound: { perMinute: 30, sizeBytes: 4096, domains: null, maxQueued: 5000 },
   /** Messages queued once at first start, per domain. */
@@ -70,12 +72,27 @@ export function deferralDiag(domain, sourceIp) {
     return { status: '4.7.650', bounceCat: 'policy-related', diag: `smtp;451 4.7.650 The mail server [${sourceIp}] has been temporarily rate limited due to IP reputation. For e-mail delivery information, see https://postmaster.live.com` };
   }
   if (domain === 'yahoo.com') {
-    return { status: '4.7.0', bounceCat: 'policy-related', diag: `smtp;421 4.7.0 [TSS04] Messages from ${sourceIp} temporarily deferred due to user complaints - 4.16.55.1; see https://help.yahoo.com/kb/postmaster` };
+    // Yahoo's wording as published (corpus isp-deferral-texts.txt).
+    return { status: '4.7.0', bounceCat: 'policy-related', diag: `smtp;421 4.7.0 [TSS04] Messages from ${sourceIp} temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes` };
   }
   if (domain === 'hold.test') {
     return { status: '4.4.1', bounceCat: 'no-answer-from-host', diag: 'smtp;421 4.4.1 mx.hold.test: service temporarily unavailable, try again later' };
   }
   return { status: '4.7.0', bounceCat: 'other', diag: 'smtp;421 4.7.0 Try again later, closing connection.' };
+}
+
+/**
+ * Microsoft's block of a source IP (corpus isp-deferral-texts.txt: S3150 is a 550, a hard
+ * bounce, not a deferral). PowerMTA classes a bounce by its text (UG §11.2.3 bounceCat): a
+ * block list refusal of the sender is policy-related (the Guide's spam-rejection sample is
+ * spam-related).
+ */
+export function blockDiag(sourceIp) {
+  return {
+    status: '5.7.1',
+    bounceCat: 'policy-related',
+    diag: `smtp;550 5.7.1 Unfortunately, messages from [${sourceIp}] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3150). You can also refer your provider to http://mail.live.com/mail/troubleshooting.aspx#errors.`,
+  };
 }
 
 export function bounceDiag(rcpt) {
