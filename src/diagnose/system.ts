@@ -172,6 +172,19 @@ export const DAEMON_ONE_CORE_MAX = 130;
 /** A thread runnable (on a CPU or queued for one) this much of the time is close to needing a whole core, whatever a busy machine gives it. */
 export const THREAD_RUNNABLE_MIN = 70;
 
+/**
+ * The directives playbooks/pmta-threads.yaml writes (its defaults): the article's names, which
+ * the PowerMTA v5.0 User's Guide does not document, so the audit asks the host (pmta test
+ * config on a copy, src/audit/thread-check.ts) before recommending them.
+ */
+export function threadRemedyDirectives(cores: number): string[] {
+  return [`queue-processing-threads ${cores}`, 'smtp-service-threads 32', 'num-hosts 512'];
+}
+
+/** What to do when the host rejects the thread directives: the Guide has no thread-count directive. */
+export const THREADS_INSTEAD =
+  "instead: the PowerMTA v5.0 User's Guide documents no thread-count directive (only thread-min-priority/thread-max-priority, §3.3.1.27, and thread-reuse, §3.3.1.28): check that nothing pins pmtad to one CPU (taskset, a cgroup cpuset, Cpus_allowed_list in /proc/PID/status), ask SparkPost support how this version spreads queue processing over cores, or spread the traffic over more PowerMTA hosts";
+
 export function threadContention(facts: Facts): Finding[] {
   const cpu = facts.cpu;
   if (!cpu || cpu.cores < 2) return [];
@@ -184,11 +197,15 @@ export function threadContention(facts: Facts): Finding[] {
   const threads = facts.config?.settings.threads.queueProcessingThreads;
   if (threads !== undefined && threads >= cpu.cores) return [];
   const cores = cpu.perCore.map((c) => `${c.cpu} ${fmt(c.busyPercent)} %`).join(', ');
+  const test = facts.configTest;
+  const rejected = test?.verdict === 'rejected';
   return [
     {
       kind: 'thread-contention',
       severity: used >= 95 || (hot?.runnablePercent ?? 0) >= 97 ? 'critical' : 'warn',
-      title: `PowerMTA is bound to one core of ${cpu.cores}: raise queue-processing-threads`,
+      title: rejected
+        ? `PowerMTA is bound to one core of ${cpu.cores}, and this PowerMTA rejects queue-processing-threads: see the evidence for what to do`
+        : `PowerMTA is bound to one core of ${cpu.cores}: raise queue-processing-threads`,
       evidence: [
         `pmtad uses ${fmt(used)} % of one core (/proc/PID/stat over ${fmt(cpu.sampleSeconds ?? 1)} s)`,
         ...(hot && threadBound
@@ -197,10 +214,20 @@ export function threadContention(facts: Facts): Finding[] {
         `queue-processing-threads ${threads ?? 'not set'} < ${cpu.cores} cores (/etc/pmta/config, nproc)`,
         ...(cores ? [`per core: ${cores} (/proc/stat, machine-wide)`] : []),
         ...(cpu.daemonThreads !== undefined ? [`pmtad threads ${cpu.daemonThreads} (/proc/PID/status)`] : []),
+        ...threadTestEvidence(test),
       ],
-      remedy: 'playbooks/pmta-threads.yaml',
-      remedyVars: { threads: String(cpu.cores) },
+      remedy: rejected ? null : 'playbooks/pmta-threads.yaml',
+      ...(rejected ? {} : { remedyVars: { threads: String(cpu.cores) } }),
       strength: Math.max(used / DAEMON_ONE_CORE_MIN, (hot?.runnablePercent ?? 0) / THREAD_RUNNABLE_MIN),
     },
   ];
+}
+
+function threadTestEvidence(test: Facts['configTest']): string[] {
+  if (!test) return ["queue-processing-threads is not in the PowerMTA v5.0 User's Guide: the playbook checks it with pmta test config and refuses before changing anything if this PowerMTA rejects it"];
+  const tried = `"${test.directives.join('; ')}" added to a copy of ${test.file}`;
+  const answer = test.output.split('\n').find((l) => l.trim() !== '') ?? '';
+  if (test.verdict === 'accepted') return [`pmta test config accepts ${tried} (tested in a private mount namespace; the installed config is unchanged)`];
+  if (test.verdict === 'rejected') return [`pmta test config rejects ${tried}: ${answer.slice(0, 200)} (the installed config is unchanged)`, THREADS_INSTEAD];
+  return [`not checked whether this PowerMTA accepts queue-processing-threads (not in the v5.0 User's Guide): ${answer.slice(0, 200)}; the playbook checks it with pmta test config and refuses if rejected`];
 }

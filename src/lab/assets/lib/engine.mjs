@@ -42,7 +42,7 @@ export class Engine {
       if (!names.has(m.vmta)) m.vmta = this.nextVmta();
       m.queue = this.queueFor(m);
     }
-    this.threads = model.queueProcessingThreads ?? Math.max(2, os.cpus().length);
+    this.threads = model.queueProcessingThreads ?? model.defaultProcessingThreads ?? Math.max(2, os.cpus().length);
   }
 
   nextVmta() {
