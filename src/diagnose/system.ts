@@ -84,21 +84,29 @@ export function fdLimit(facts: Facts): Finding[] {
   const evidence: string[] = [];
   let severity: Finding['severity'] | null = null;
   let strength = 0;
+  // Every form counts (fdExhaustion: "Too many open files", EMFILE, ENFILE, "... in system").
   const errors = fd.logs.reduce((a, l) => a + l.tooManyOpenFiles, 0);
+  const systemWide = fd.logs.reduce((a, l) => a + (l.systemWide ?? 0), 0);
   for (const log of fd.logs.filter((l) => l.tooManyOpenFiles > 0)) {
     evidence.push(`${fmt(log.tooManyOpenFiles, 0)} "Too many open files" lines in recent ${log.file}`);
+    if (log.systemWide) evidence.push(`${fmt(log.systemWide, 0)} of them system-wide (ENFILE, "Too many open files in system"): the kernel's file table is full; LimitNOFILE does not raise it`);
     if (log.lastLines.length > 0) evidence.push(`last: ${log.lastLines[log.lastLines.length - 1].slice(0, 160)}`);
+  }
+  if (systemWide > 0 && fd.systemFiles) {
+    evidence.push(`file handles ${fmt(fd.systemFiles.allocated, 0)} allocated of fs.file-max ${fmt(fd.systemFiles.max, 0)} (/proc/sys/fs/file-nr)`);
   }
   if (errors > 0) {
     severity = 'critical';
     strength = 1 + Math.log10(errors);
   }
+  let processBound = errors > systemWide;
   if (fd.softLimit !== undefined && Number.isFinite(fd.softLimit) && fd.openFds !== undefined && fd.softLimit > 0) {
     const ratio = fd.openFds / fd.softLimit;
     const line = `pmtad (pid ${fd.pid}) has ${fmt(fd.openFds, 0)} open files of soft limit ${fmt(fd.softLimit, 0)} (${pct(ratio)}; /proc/${fd.pid}/fd, /proc/${fd.pid}/limits)`;
     if (ratio >= 0.8) {
       severity = ratio >= 0.95 || severity === 'critical' ? 'critical' : 'warn';
       strength = Math.max(strength, ratio / 0.8);
+      processBound = true;
       evidence.push(line);
     } else if (severity) {
       evidence.push(line);
@@ -107,6 +115,11 @@ export function fdLimit(facts: Facts): Finding[] {
     evidence.push(`pmtad soft limit ${Number.isFinite(fd.softLimit) ? fmt(fd.softLimit, 0) : 'unlimited'} (/proc/${fd.pid}/limits)`);
   }
   if (!severity) return [];
+  if (!processBound) {
+    // Only the kernel's table ran out: a higher LimitNOFILE would not help.
+    evidence.push('instead of LimitNOFILE: raise fs.file-max (sysctl, e.g. a drop-in in /etc/sysctl.d/) and find what else holds file handles on this host');
+    return [{ kind: 'fd-limit', severity, title: 'The system-wide file table is full (ENFILE): raise fs.file-max', evidence, remedy: null, strength }];
+  }
   return [
     {
       kind: 'fd-limit',
