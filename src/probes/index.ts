@@ -106,7 +106,8 @@ export function collectFacts(stdout: string, probes: ReadonlyArray<Probe<unknown
     }
     const entry = Object.values(PROBES).find((p) => p.probe.name === probe.name);
     if (entry) (result.facts as Record<string, unknown>)[entry.key] = parsed.facts;
-    result.warnings.push(...parsed.warnings);
+    // Every warning names its probe (issue #12 item 7), whatever the parser wrote.
+    result.warnings.push(...parsed.warnings.map((w) => (w.startsWith(`${probe.name}: `) ? w : `${probe.name}: ${w}`)));
   }
   result.warnings.push(...unlistedBusyDomains(result.facts.pmtaStatus, result.facts.accounting?.byDomain));
   return result;
