@@ -21,8 +21,9 @@ export interface FdFacts {
 /**
  * Which exhaustion a log line reports: 'process' (EMFILE, "Too many open files": the process's
  * RLIMIT_NOFILE) or 'system' (ENFILE, "Too many open files in system": the kernel's file table).
- * PowerMTA writes errno symbols in its log (UG: "2003-06-19 16:40:10 ETIMEDOUT connecting to
- * mail.port25.com (193.96.192.241)"), C libraries the strerror text; both are recognised.
+ * PowerMTA writes errno symbols in its log (the Guide's `--errors` example: "2003-06-19 16:40:10
+ * ETIMEDOUT connecting to mail.port25.com (193.96.192.241)"), C libraries the strerror text; both
+ * are recognised.
  */
 export function fdExhaustion(line: string): 'process' | 'system' | null {
   const padded = ` ${line} `;

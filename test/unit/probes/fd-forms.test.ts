@@ -1,8 +1,10 @@
 /**
  * File-descriptor exhaustion in every form a PowerMTA log can carry: the strerror texts
  * ("Too many open files", "Too many open files in system") and the errno symbols (EMFILE,
- * ENFILE) the way PowerMTA writes errno symbols in its log lines (UG §3.3.7.61/§4.2 sample:
- * "2003-06-19 16:40:10 ETIMEDOUT connecting to mail.port25.com (193.96.192.241)").
+ * ENFILE) the way PowerMTA writes errno symbols in its log lines: the Guide's log lines are
+ * "DATE TIME text" (UG §3.3.7.61 sample: "2003-06-29 15:32:00 ( 20)starting aol.com") and its
+ * `show domains --errors` example records "2003-06-19 16:40:10 ETIMEDOUT connecting to
+ * mail.port25.com (193.96.192.241)".
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
