@@ -35,6 +35,8 @@ export interface AuditDeps {
   runProbes: (conn: HostConnection, options?: { windowHours?: number; benchmarkDisk?: boolean }) => Promise<HostFacts>;
   diagnose: (facts: HostFacts, options: { hostVars: Record<string, string> }) => Finding[];
   connect?: FleetHooks<unknown>['connect'];
+  /** Read-only checks after the batch that some findings need (adds to the facts). */
+  followUp?: (conn: HostConnection, facts: HostFacts) => Promise<void>;
 }
 
 /**
@@ -60,6 +62,7 @@ export async function auditFleetWith(deps: AuditDeps, hosts: InventoryHost[], op
   if (deps.connect) hooks.connect = deps.connect;
   const probeAndDiagnose = async (conn: HostConnection, spec: ConnectionSpec): Promise<AuditHost> => {
     const hostFacts = await deps.runProbes(conn, probeOptions);
+    if (deps.followUp) await deps.followUp(conn, hostFacts);
     const hostVars = scalarVars(hostOf.get(spec)!);
     return probedHost(spec.name, hostFacts, (facts) => deps.diagnose(facts, { hostVars }));
   };

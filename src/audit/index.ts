@@ -3,6 +3,7 @@ import type { InventoryHost } from '../inventory/types.js';
 import { ensureCursorDir, loadAccountingCursor, makeProbeRunner, saveAccountingCursor } from '../probes/index.js';
 import { diagnose } from '../diagnose/index.js';
 import { auditFleetWith, type AuditOptions } from './fleet.js';
+import { checkThreadDirectives } from './thread-check.js';
 import type { AuditReport } from './types.js';
 
 export interface AuditFleetOptions extends AuditOptions {
@@ -30,7 +31,7 @@ export function auditFleet(hosts: InventoryHost[], options: AuditFleetOptions): 
         return facts;
       }
     : probe;
-  return auditFleetWith({ runProbes, diagnose: (facts, { hostVars }) => diagnose(facts, { hostVars }) }, hosts, options);
+  return auditFleetWith({ runProbes, diagnose: (facts, { hostVars }) => diagnose(facts, { hostVars }), followUp: checkThreadDirectives }, hosts, options);
 }
 
 export { auditFleetWith, type AuditOptions, type AuditDeps, type AuditProgress } from './fleet.js';

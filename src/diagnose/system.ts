@@ -84,21 +84,29 @@ export function fdLimit(facts: Facts): Finding[] {
   const evidence: string[] = [];
   let severity: Finding['severity'] | null = null;
   let strength = 0;
+  // Every form counts (fdExhaustion: "Too many open files", EMFILE, ENFILE, "... in system").
   const errors = fd.logs.reduce((a, l) => a + l.tooManyOpenFiles, 0);
+  const systemWide = fd.logs.reduce((a, l) => a + (l.systemWide ?? 0), 0);
   for (const log of fd.logs.filter((l) => l.tooManyOpenFiles > 0)) {
     evidence.push(`${fmt(log.tooManyOpenFiles, 0)} "Too many open files" lines in recent ${log.file}`);
+    if (log.systemWide) evidence.push(`${fmt(log.systemWide, 0)} of them system-wide (ENFILE, "Too many open files in system"): the kernel's file table is full; LimitNOFILE does not raise it`);
     if (log.lastLines.length > 0) evidence.push(`last: ${log.lastLines[log.lastLines.length - 1].slice(0, 160)}`);
+  }
+  if (systemWide > 0 && fd.systemFiles) {
+    evidence.push(`file handles ${fmt(fd.systemFiles.allocated, 0)} allocated of fs.file-max ${fmt(fd.systemFiles.max, 0)} (/proc/sys/fs/file-nr)`);
   }
   if (errors > 0) {
     severity = 'critical';
     strength = 1 + Math.log10(errors);
   }
+  let processBound = errors > systemWide;
   if (fd.softLimit !== undefined && Number.isFinite(fd.softLimit) && fd.openFds !== undefined && fd.softLimit > 0) {
     const ratio = fd.openFds / fd.softLimit;
     const line = `pmtad (pid ${fd.pid}) has ${fmt(fd.openFds, 0)} open files of soft limit ${fmt(fd.softLimit, 0)} (${pct(ratio)}; /proc/${fd.pid}/fd, /proc/${fd.pid}/limits)`;
     if (ratio >= 0.8) {
       severity = ratio >= 0.95 || severity === 'critical' ? 'critical' : 'warn';
       strength = Math.max(strength, ratio / 0.8);
+      processBound = true;
       evidence.push(line);
     } else if (severity) {
       evidence.push(line);
@@ -107,6 +115,11 @@ export function fdLimit(facts: Facts): Finding[] {
     evidence.push(`pmtad soft limit ${Number.isFinite(fd.softLimit) ? fmt(fd.softLimit, 0) : 'unlimited'} (/proc/${fd.pid}/limits)`);
   }
   if (!severity) return [];
+  if (!processBound) {
+    // Only the kernel's table ran out: a higher LimitNOFILE would not help.
+    evidence.push('instead of LimitNOFILE: raise fs.file-max (sysctl, e.g. a drop-in in /etc/sysctl.d/) and find what else holds file handles on this host');
+    return [{ kind: 'fd-limit', severity, title: 'The system-wide file table is full (ENFILE): raise fs.file-max', evidence, remedy: null, strength }];
+  }
   return [
     {
       kind: 'fd-limit',
@@ -172,6 +185,19 @@ export const DAEMON_ONE_CORE_MAX = 130;
 /** A thread runnable (on a CPU or queued for one) this much of the time is close to needing a whole core, whatever a busy machine gives it. */
 export const THREAD_RUNNABLE_MIN = 70;
 
+/**
+ * The directives playbooks/pmta-threads.yaml writes (its defaults): the article's names, which
+ * the PowerMTA v5.0 User's Guide does not document, so the audit asks the host (pmta test
+ * config on a copy, src/audit/thread-check.ts) before recommending them.
+ */
+export function threadRemedyDirectives(cores: number): string[] {
+  return [`queue-processing-threads ${cores}`, 'smtp-service-threads 32', 'num-hosts 512'];
+}
+
+/** What to do when the host rejects the thread directives: the Guide has no thread-count directive. */
+export const THREADS_INSTEAD =
+  "instead: the PowerMTA v5.0 User's Guide documents no thread-count directive (only thread-min-priority/thread-max-priority, §3.3.1.27, and thread-reuse, §3.3.1.28): check that nothing pins pmtad to one CPU (taskset, a cgroup cpuset, Cpus_allowed_list in /proc/PID/status), ask SparkPost support how this version spreads queue processing over cores, or spread the traffic over more PowerMTA hosts";
+
 export function threadContention(facts: Facts): Finding[] {
   const cpu = facts.cpu;
   if (!cpu || cpu.cores < 2) return [];
@@ -184,11 +210,15 @@ export function threadContention(facts: Facts): Finding[] {
   const threads = facts.config?.settings.threads.queueProcessingThreads;
   if (threads !== undefined && threads >= cpu.cores) return [];
   const cores = cpu.perCore.map((c) => `${c.cpu} ${fmt(c.busyPercent)} %`).join(', ');
+  const test = facts.configTest;
+  const rejected = test?.verdict === 'rejected';
   return [
     {
       kind: 'thread-contention',
       severity: used >= 95 || (hot?.runnablePercent ?? 0) >= 97 ? 'critical' : 'warn',
-      title: `PowerMTA is bound to one core of ${cpu.cores}: raise queue-processing-threads`,
+      title: rejected
+        ? `PowerMTA is bound to one core of ${cpu.cores}, and this PowerMTA rejects queue-processing-threads: see the evidence for what to do`
+        : `PowerMTA is bound to one core of ${cpu.cores}: raise queue-processing-threads`,
       evidence: [
         `pmtad uses ${fmt(used)} % of one core (/proc/PID/stat over ${fmt(cpu.sampleSeconds ?? 1)} s)`,
         ...(hot && threadBound
@@ -197,10 +227,20 @@ export function threadContention(facts: Facts): Finding[] {
         `queue-processing-threads ${threads ?? 'not set'} < ${cpu.cores} cores (/etc/pmta/config, nproc)`,
         ...(cores ? [`per core: ${cores} (/proc/stat, machine-wide)`] : []),
         ...(cpu.daemonThreads !== undefined ? [`pmtad threads ${cpu.daemonThreads} (/proc/PID/status)`] : []),
+        ...threadTestEvidence(test),
       ],
-      remedy: 'playbooks/pmta-threads.yaml',
-      remedyVars: { threads: String(cpu.cores) },
+      remedy: rejected ? null : 'playbooks/pmta-threads.yaml',
+      ...(rejected ? {} : { remedyVars: { threads: String(cpu.cores) } }),
       strength: Math.max(used / DAEMON_ONE_CORE_MIN, (hot?.runnablePercent ?? 0) / THREAD_RUNNABLE_MIN),
     },
   ];
+}
+
+function threadTestEvidence(test: Facts['configTest']): string[] {
+  if (!test) return ["queue-processing-threads is not in the PowerMTA v5.0 User's Guide: the playbook checks it with pmta test config and refuses before changing anything if this PowerMTA rejects it"];
+  const tried = `"${test.directives.join('; ')}" added to a copy of ${test.file}`;
+  const answer = test.output.split('\n').find((l) => l.trim() !== '') ?? '';
+  if (test.verdict === 'accepted') return [`pmta test config accepts ${tried} (tested in a private mount namespace; the installed config is unchanged)`];
+  if (test.verdict === 'rejected') return [`pmta test config rejects ${tried}: ${answer.slice(0, 200)} (the installed config is unchanged)`, THREADS_INSTEAD];
+  return [`not checked whether this PowerMTA accepts queue-processing-threads (not in the v5.0 User's Guide): ${answer.slice(0, 200)}; the playbook checks it with pmta test config and refuses if rejected`];
 }

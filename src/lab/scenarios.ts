@@ -26,6 +26,9 @@ export const SCENARIO_NAMES = [
   'microsoft-block',
   // Yahoo defers ~30 % on every source IP ([TSS04]), connections far from full.
   'isp-deferral-uniform',
+  // thread-contention on a PowerMTA build that rejects the article's thread directives (the v5.0
+  // User's Guide has none): one processing thread, `pmta test config` says "unknown directive".
+  'thread-contention-no-directive',
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
@@ -179,6 +182,7 @@ function worldFor(name: ScenarioName, ctx: ScenarioContext): World {
     case 'port-exhaustion':
       return { inbound: { perMinute: 60 }, mxSockets: { listen: 'host', port: 25, closeWait: 300, timeWaitPerSec: 6 } };
     case 'thread-contention':
+    case 'thread-contention-no-directive':
       // Processing costs 30 ms CPU per step: one thread manages ~16 msg/s, below the ~24 msg/s the
       // connections could carry, so it stays busy while the backlog lasts (CPU capped at 240 s).
       // With queue-processing-threads = cores the threads keep up and the load spreads.
@@ -246,12 +250,16 @@ const CONFIG_OPTIONS: Partial<Record<ScenarioName, Parameters<typeof renderConfi
   'acct-layout': { acct: 'split-hourly' },
 };
 
+/** The simulated PowerMTA build of thread-contention-no-directive (lib/config.mjs loadBuild). */
+const STRICT_BUILD = { unknownDirectives: ['queue-processing-threads', 'smtp-service-threads', 'num-hosts'], processingThreads: 1 };
+
 export function scenarioSetup(name: ScenarioName, ctx: ScenarioContext): ScenarioSetup {
   const files: Record<string, string> = {};
   const sysctls: Record<string, string> = {};
   const config = renderConfig(ctx, CONFIG_OPTIONS[name] ?? {});
   files['/etc/pmta/config'] = config;
   files['/etc/pmta-sim/world.json'] = `${JSON.stringify(ctx.quiet ? quietWorld(worldFor(name, ctx)) : worldFor(name, ctx), null, 2)}\n`;
+  if (name === 'thread-contention-no-directive') files['/etc/pmta-sim/build.json'] = `${JSON.stringify(STRICT_BUILD, null, 2)}\n`;
   if (name === 'fd-limit') files['/etc/systemd/system/pmta.service.d/limits.conf'] = '[Service]\nLimitNOFILE=256\n';
   if (name === 'port-exhaustion') sysctls['net.ipv4.ip_local_port_range'] = '40000 40500';
   return { files, sysctls, spoolOnOwnDevice: name === 'spool-io' };

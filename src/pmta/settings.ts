@@ -157,6 +157,11 @@ export function effectiveSettings(nodes: ConfigNode[]): EffectiveSettings {
   }
   const total = lastValue(nodes, 'total-max-smtp-out');
   const port = lastValue(nodes, 'http-mgmt-port');
+  // A global number we cannot read is said, never taken as "not set" (issue #12 item 7).
+  for (const name of ['total-max-smtp-out', 'http-mgmt-port', 'queue-processing-threads', 'smtp-service-threads', 'num-hosts']) {
+    const d = lastValue(nodes, name);
+    if (d && !/^\s*\d+\s*$/.test(d.value)) warnings.push(`${at(d)}: ${name} "${d.value.slice(0, 40)}" is not a number: ignored`);
+  }
   return {
     threads: {
       queueProcessingThreads: toInt(lastValue(nodes, 'queue-processing-threads')?.value),

@@ -1,5 +1,5 @@
 import { script } from '../transport/quote.js';
-import { looseValues, num, parseMarkers } from './sections.js';
+import { looseValues, num, parseMarkers, unreadLine } from './sections.js';
 import type { Probe, ProbeOutput, ProbeResult } from './types.js';
 
 export interface CpuFacts {
@@ -66,15 +66,23 @@ interface Sample {
   tasks: Map<number, [number, number]>;
 }
 
-export function parseSample(text: string): Sample {
+export function parseSample(text: string, warnings: string[] = [], source = 'sample'): Sample {
   const sample: Sample = { cpus: new Map(), tasks: new Map() };
-  for (const line of text.split('\n')) {
+  text.split('\n').forEach((line, i) => {
     const f = line.trim().split(/\s+/);
-    if (/^cpu\d*$/.test(f[0])) sample.cpus.set(f[0], f.slice(1).map(Number));
-    else if (f[0] === 'pidstat') sample.daemonTicks = procStatTicks(line.slice('pidstat '.length));
-    else if (f[0] === 'task' && f.length >= 4) sample.tasks.set(Number(f[1]), [Number(f[2]), Number(f[3])]);
-    else if (f.length === 2 && num(f[0]) !== undefined && sample.uptime === undefined) sample.uptime = Number(f[0]);
-  }
+    if (f[0] === '') return;
+    const numbers = (xs: string[]) => xs.length > 0 && xs.every((x) => num(x) !== undefined);
+    if (/^cpu\d*$/.test(f[0]!) && numbers(f.slice(1))) sample.cpus.set(f[0]!, f.slice(1).map(Number));
+    else if (f[0] === 'pidstat') {
+      sample.daemonTicks = procStatTicks(line.trim().slice('pidstat '.length));
+      if (sample.daemonTicks === undefined) warnings.push(unreadLine(`cpu: /proc/PID/stat (${source})`, i + 1, line));
+    } else if (f[0] === 'task' && f.length >= 4 && numbers(f.slice(1))) sample.tasks.set(Number(f[1]), [Number(f[2]), Number(f[3])]);
+    // A thread that ended between the listing and the read has no schedstat: not bad input.
+    else if (f[0] === 'task' && f.length === 2 && numbers(f.slice(1))) return;
+    else if (f.length === 2 && numbers(f) && sample.uptime === undefined) sample.uptime = Number(f[0]);
+    // Anything else is a layout we do not know: said, never skipped silently.
+    else warnings.push(unreadLine(`cpu: /proc/uptime, /proc/stat, schedstat (${source})`, i + 1, line));
+  });
   return sample;
 }
 
@@ -106,8 +114,9 @@ export function parseCpu(output: ProbeOutput): ProbeResult<CpuFacts> {
   const b = markers.subs.get('sample2');
   if (!a || !b) return { status: 'unavailable', reason: '/proc/stat could not be sampled' };
   const warnings: string[] = [];
-  const s1 = parseSample(a.text);
-  const s2 = parseSample(b.text);
+  const s1 = parseSample(a.text, warnings, 'sample1');
+  const s2 = parseSample(b.text, warnings, 'sample2');
+  if (s1.uptime === undefined || s2.uptime === undefined) warnings.push('cpu: no /proc/uptime line in a sample: the daemon CPU share is unknown');
   const perCore: CpuFacts['perCore'] = [];
   for (const [cpu, after] of s2.cpus) {
     const before = s1.cpus.get(cpu);
@@ -115,7 +124,9 @@ export function parseCpu(output: ProbeOutput): ProbeResult<CpuFacts> {
     const r = cpuBusy(before, after);
     perCore.push({ cpu, busyPercent: round1(r.busy), iowaitPercent: round1(r.iowait) });
   }
-  const facts: CpuFacts = { cores: num(values.get('nproc')?.[0]) ?? perCore.length, perCore };
+  const nproc = num(values.get('nproc')?.[0]);
+  if (nproc === undefined) warnings.push(`cpu: nproc not understood ("${(values.get('nproc')?.[0] ?? '(none)').slice(0, 40)}"): cores counted from /proc/stat (${perCore.length})`);
+  const facts: CpuFacts = { cores: nproc ?? perCore.length, perCore };
   const all1 = s1.cpus.get('cpu');
   const all2 = s2.cpus.get('cpu');
   if (all1 && all2) {
@@ -124,6 +135,7 @@ export function parseCpu(output: ProbeOutput): ProbeResult<CpuFacts> {
     facts.iowaitPercent = round1(r.iowait);
   }
   const clk = num(values.get('clk')?.[0]) ?? 100;
+  if (num(values.get('clk')?.[0]) === undefined) warnings.push(`cpu: getconf CLK_TCK not understood ("${(values.get('clk')?.[0] ?? '(none)').slice(0, 40)}"): 100 ticks/s assumed`);
   if (s1.uptime !== undefined && s2.uptime !== undefined) {
     facts.sampleSeconds = round1(s2.uptime - s1.uptime);
     if (s1.daemonTicks !== undefined && s2.daemonTicks !== undefined && s2.uptime > s1.uptime) {
@@ -135,6 +147,7 @@ export function parseCpu(output: ProbeOutput): ProbeResult<CpuFacts> {
     facts.hottestThread = hottestThread(s1, s2, (s2.uptime - s1.uptime) * 1e9);
   }
   const looks = (values.get('dstate') ?? []).map((v) => num(v)).filter((v): v is number => v !== undefined);
+  if (looks.length !== (values.get('dstate') ?? []).length) warnings.push('cpu: some disk-sleep (state D) counts were not numbers');
   if (looks.length > 0) facts.ioBlockedShare = looks.filter((n) => n > 0).length / looks.length;
   if (perCore.length === 0) warnings.push('cpu: no per-core lines in /proc/stat');
   return { status: 'ok', facts, warnings };

@@ -8,12 +8,39 @@ export interface FdFacts {
   softLimit?: number;
   hardLimit?: number;
   openFds?: number;
-  /** `Too many open files` lines in the last RECENT_LINES lines of each PowerMTA log, with the last few. */
-  logs: Array<{ file: string; tooManyOpenFiles: number; lastLines: string[] }>;
+  /**
+   * Descriptor-exhaustion lines in the last RECENT_LINES lines of each PowerMTA log, in every form
+   * (fdExhaustion): `tooManyOpenFiles` counts them all, `systemWide` (when any) those about the
+   * kernel's file table (ENFILE, "Too many open files in system"); the last few lines kept.
+   */
+  logs: Array<{ file: string; tooManyOpenFiles: number; systemWide?: number; lastLines: string[] }>;
+  /** /proc/sys/fs/file-nr: file handles allocated and the system-wide maximum (fs.file-max). */
+  systemFiles?: { allocated: number; max: number };
+}
+
+/**
+ * Which exhaustion a log line reports: 'process' (EMFILE, "Too many open files": the process's
+ * RLIMIT_NOFILE) or 'system' (ENFILE, "Too many open files in system": the kernel's file table).
+ * PowerMTA writes errno symbols in its log (the Guide's `--errors` example: "2003-06-19 16:40:10
+ * ETIMEDOUT connecting to mail.port25.com (193.96.192.241)"), C libraries the strerror text; both
+ * are recognised.
+ */
+export function fdExhaustion(line: string): 'process' | 'system' | null {
+  const padded = ` ${line} `;
+  if (/Too many open files in system/i.test(line) || /[^A-Za-z0-9_]ENFILE[^A-Za-z0-9_]/.test(padded)) return 'system';
+  if (/Too many open files/i.test(line) || /[^A-Za-z0-9_]EMFILE[^A-Za-z0-9_]/.test(padded)) return 'process';
+  return null;
 }
 
 /** Only recent log lines count: old errors fixed since must not keep the finding alive. */
 export const RECENT_LINES = 50000;
+
+/** fdExhaustion over a log tail in one pass: "count N S" (all, system-wide), then the last 3 matches as "| line". */
+const FD_AWK = [
+  '{ l = " " $0 " "; sys = (l ~ /Too many open files in system/ || l ~ /[^A-Za-z0-9_]ENFILE[^A-Za-z0-9_]/) }',
+  'sys || l ~ /Too many open files/ || l ~ /[^A-Za-z0-9_]EMFILE[^A-Za-z0-9_]/ { n++; s += sys; last[n % 3] = $0 }',
+  'END { printf "count %d %d\\n", n, s; for (i = n - 2; i <= n; i++) if (i > 0) print "| " last[i % 3] }',
+].join('\n');
 
 export const fdProbe: Probe<FdFacts> = {
   name: 'fd',
@@ -24,12 +51,13 @@ export const fdProbe: Probe<FdFacts> = {
 else
   printf 'nopid\\n'
 fi
+if [ -r /proc/sys/fs/file-nr ]; then printf 'filenr\\t%s\\n' "$(cat /proc/sys/fs/file-nr)"; fi
 mtaf_i=0
 for mtaf_f in $MTAF_LOG_FILES; do
   [ -f "$mtaf_f" ] || continue
   mtaf_i=$((mtaf_i + 1))
-  printf 'log\\t%s\\t%s\\t%s\\n' "$mtaf_i" "$(tail -n ${RECENT_LINES} "$mtaf_f" | grep -c 'Too many open files')" "$mtaf_f"
-  mtaf_sub "tail$mtaf_i" sh -c 'tail -n ${RECENT_LINES} "$1" | grep "Too many open files" | tail -n 3 | sed "s/^/| /"' sh "$mtaf_f"
+  printf 'log\\t%s\\t%s\\n' "$mtaf_i" "$mtaf_f"
+  mtaf_sub "tail$mtaf_i" sh -c 'tail -n ${RECENT_LINES} "$1" | awk "$2"' sh "$mtaf_f" '${FD_AWK}'
 done`),
   parse: parseFd,
 };
@@ -57,13 +85,26 @@ export function parseFd(output: ProbeOutput): ProbeResult<FdFacts> {
   }
   facts.openFds = num(values.get('fdcount')?.[0]);
   if (facts.pid !== undefined && facts.openFds === undefined) warnings.push(`fd: /proc/${facts.pid}/fd not readable (run with become)`);
+  const fileNr = (values.get('filenr')?.[0] ?? '').trim().split(/\s+/).map(Number);
+  if (fileNr.length === 3 && fileNr.every(Number.isFinite)) facts.systemFiles = { allocated: fileNr[0]!, max: fileNr[2]! };
+  else if (values.has('filenr')) warnings.push(`fd: /proc/sys/fs/file-nr not understood: "${values.get('filenr')![0]!.slice(0, 80)}"`);
   for (const line of values.get('log') ?? []) {
-    const [index, count, ...file] = line.split('\t');
-    const tail = markers.subs.get(`tail${index}`)?.text ?? '';
+    const [index, ...file] = line.split('\t');
+    const name = file.join('\t');
+    const tail = markers.subs.get(`tail${index}`);
+    const count = /^count (\d+) (\d+)$/m.exec(tail?.text ?? '');
+    if (!tail || tail.exitCode !== 0 || !count) {
+      // Never a silent zero: an unread log is not a clean one.
+      warnings.push(`fd: ${name}: the log scan gave no count (exit ${tail?.exitCode ?? 'none'}): "${(tail?.text ?? '').split('\n')[0]!.slice(0, 120)}"`);
+      continue;
+    }
+    const total = Number(count[1]);
+    const system = Number(count[2]);
     facts.logs.push({
-      file: file.join('\t'),
-      tooManyOpenFiles: num(count) ?? 0,
-      lastLines: tail.split('\n').filter((l) => l.startsWith('| ')).map((l) => l.slice(2)),
+      file: name,
+      tooManyOpenFiles: total,
+      ...(system > 0 ? { systemWide: system } : {}),
+      lastLines: tail.text.split('\n').filter((l) => l.startsWith('| ')).map((l) => l.slice(2)),
     });
   }
   if (values.has('nopid')) warnings.push('fd: no running pmtad process found');

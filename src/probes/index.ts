@@ -12,6 +12,7 @@ import { pmtaStatusProbe, unlistedBusyDomains, type PmtaStatusFacts } from './pm
 import { portsProbe, type PortsFacts } from './ports.js';
 import { spoolDiskProbe, type SpoolDiskFacts } from './spool-disk.js';
 import type { Probe } from './types.js';
+import type { ConfigTestResult } from '../pmta/test-config.js';
 
 export type { AccountingCursor };
 export { ensureCursorDir, loadAccountingCursor, saveAccountingCursor } from './accounting-cursor.js';
@@ -27,6 +28,17 @@ export interface Facts {
   ports?: PortsFacts;
   cpu?: CpuFacts;
   config?: ConfigFacts;
+  /**
+   * Whether the host's PowerMTA accepts the directives a remedy would add (`pmta test config` on
+   * a copy, UG §6.3.38): gathered after the probe batch, only when a finding needs it.
+   */
+  configTest?: ConfigTestFacts;
+}
+
+export interface ConfigTestFacts extends ConfigTestResult {
+  /** The config file the lines were added to (a copy of it). */
+  file: string;
+  directives: string[];
 }
 
 export interface HostFacts {
@@ -94,7 +106,8 @@ export function collectFacts(stdout: string, probes: ReadonlyArray<Probe<unknown
     }
     const entry = Object.values(PROBES).find((p) => p.probe.name === probe.name);
     if (entry) (result.facts as Record<string, unknown>)[entry.key] = parsed.facts;
-    result.warnings.push(...parsed.warnings);
+    // Every warning names its probe (issue #12 item 7), whatever the parser wrote.
+    result.warnings.push(...parsed.warnings.map((w) => (w.startsWith(`${probe.name}: `) ? w : `${probe.name}: ${w}`)));
   }
   result.warnings.push(...unlistedBusyDomains(result.facts.pmtaStatus, result.facts.accounting?.byDomain));
   return result;

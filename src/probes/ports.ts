@@ -1,5 +1,5 @@
 import { script } from '../transport/quote.js';
-import { looseValues, num, parseMarkers } from './sections.js';
+import { looseValues, num, parseMarkers, unreadLine } from './sections.js';
 import type { Probe, ProbeOutput, ProbeResult } from './types.js';
 
 export interface SsSummary {
@@ -67,12 +67,14 @@ export function parseSsSummary(text: string, warnings: string[] = []): SsSummary
 }
 
 /** /proc/net/tcp state codes: 06 TIME_WAIT, 08 CLOSE_WAIT. */
-function parseProcNetTcp(text: string): { timeWait: number; closeWait: number; estab: number } {
+function parseProcNetTcp(text: string, warnings: string[] = []): { timeWait: number; closeWait: number; estab: number } {
   const counts = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const [state, count] = line.trim().split(/\s+/);
-    if (state && count) counts.set(state.toUpperCase(), Number(count));
-  }
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    const m = /^([0-9A-Fa-f]{2})\s+(\d+)$/.exec(line.trim());
+    if (m) counts.set(m[1]!.toUpperCase(), Number(m[2]));
+    else warnings.push(unreadLine('/proc/net/tcp state counts', i + 1, line));
+  });
   return { timeWait: counts.get('06') ?? 0, closeWait: counts.get('08') ?? 0, estab: counts.get('01') ?? 0 };
 }
 
@@ -84,22 +86,34 @@ export function parsePorts(output: ProbeOutput): ProbeResult<PortsFacts> {
   for (const line of values.get('sysctl') ?? []) {
     const [name, value = ''] = line.split('\t');
     const numbers = value.trim().split(/\s+/).map(Number);
-    if (name === 'net.ipv4.ip_local_port_range' && numbers.length === 2 && numbers.every(Number.isFinite)) {
-      facts.sysctl.ipLocalPortRange = [numbers[0], numbers[1]];
-      facts.localPorts = numbers[1] - numbers[0] + 1;
-    } else if (name === 'net.ipv4.tcp_fin_timeout') facts.sysctl.tcpFinTimeout = num(value);
-    else if (name === 'net.ipv4.tcp_tw_reuse') facts.sysctl.tcpTwReuse = num(value);
-    else if (name === 'net.core.somaxconn') facts.sysctl.somaxconn = num(value);
+    // A value we cannot read is said, never taken as "not set" (the range drives the port-share rule).
+    const bad = () => warnings.push(`ports: sysctl ${name}: not understood: "${value.trim().slice(0, 80)}"`);
+    if (name === 'net.ipv4.ip_local_port_range') {
+      if (numbers.length === 2 && numbers.every(Number.isInteger) && numbers[0]! <= numbers[1]!) {
+        facts.sysctl.ipLocalPortRange = [numbers[0]!, numbers[1]!];
+        facts.localPorts = numbers[1]! - numbers[0]! + 1;
+      } else bad();
+    } else {
+      const n = num(value);
+      if (n === undefined) bad();
+      else if (name === 'net.ipv4.tcp_fin_timeout') facts.sysctl.tcpFinTimeout = n;
+      else if (name === 'net.ipv4.tcp_tw_reuse') facts.sysctl.tcpTwReuse = n;
+      else if (name === 'net.core.somaxconn') facts.sysctl.somaxconn = n;
+    }
   }
   const ss = markers.subs.get('ss-s');
   if (ss) {
     facts.summary = parseSsSummary(ss.text, warnings);
     facts.closeWait = num(values.get('closewait')?.[0]);
     facts.timeWait = num(values.get('timewait')?.[0]) ?? facts.summary.timewait;
+    for (const key of ['closewait', 'timewait'] as const) {
+      const v = values.get(key)?.[0];
+      if (num(v) === undefined) warnings.push(`ports: ss -tan state ${key === 'closewait' ? 'close-wait' : 'time-wait'} count not understood: "${(v ?? '(none)').slice(0, 80)}"`);
+    }
   }
   const proc = markers.subs.get('proc-net-tcp');
   if (proc) {
-    const counts = parseProcNetTcp(proc.text);
+    const counts = parseProcNetTcp(proc.text, warnings);
     facts.source = '/proc/net/tcp';
     facts.timeWait = counts.timeWait;
     facts.closeWait = counts.closeWait;

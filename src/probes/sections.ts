@@ -66,3 +66,9 @@ export function num(text: string | undefined): number | undefined {
   const n = Number(text.trim().replace(/,/g, ''));
   return text.trim() !== '' && Number.isFinite(n) ? n : undefined;
 }
+
+/** A warning for host output a parser could not read: where it came from, which line, the text (clipped). */
+export function unreadLine(source: string, lineNo: number, line: string): string {
+  const text = line.trim();
+  return `${source} line ${lineNo}: unrecognised: ${text.length > 120 ? `${text.slice(0, 120)}...` : text}`;
+}

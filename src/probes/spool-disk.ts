@@ -1,6 +1,6 @@
 import { script } from '../transport/quote.js';
 import { dict, own } from '../util/dict.js';
-import { looseValues, num, parseMarkers } from './sections.js';
+import { looseValues, num, parseMarkers, unreadLine } from './sections.js';
 import type { Probe, ProbeOutput, ProbeResult } from './types.js';
 
 export interface IostatRow {
@@ -100,6 +100,12 @@ export function parseSpoolDisk(output: ProbeOutput): ProbeResult<SpoolDiskFacts>
     const [dir, source, partition, device] = line.split('\t');
     const dfRow = (df.get(dir) ?? '').trim().split(/\s+/);
     const rot = rotational.get(device)?.trim();
+    // df -P: "Filesystem 1024-blocks Used Available Capacity Mounted-on"; anything else is said.
+    if (dfRow.length < 6 || num(dfRow[1]) === undefined || num(dfRow[3]) === undefined || !/^\d+%$/.test(dfRow[4] ?? '')) {
+      warnings.push(`spool-disk: df -P ${dir}: not understood: "${(df.get(dir) ?? '(no output)').trim().slice(0, 120)}"`);
+    }
+    if (rot !== undefined && rot !== '0' && rot !== '1') warnings.push(`spool-disk: /sys/block/${device}/queue/rotational: not understood: "${rot.slice(0, 40)}"`);
+    if (!device) warnings.push(`spool-disk: no block device found for spool ${dir} (source "${source ?? ''}")`);
     facts.spools.push({
       dir,
       exists: true,
@@ -122,7 +128,7 @@ export function parseSpoolDisk(output: ProbeOutput): ProbeResult<SpoolDiskFacts>
   const diskstats = markers.subs.get('diskstats');
   if (diskstats) {
     warnings.push('iostat (sysstat) not installed: utilisation computed from /proc/diskstats');
-    for (const row of parseDiskstatsSamples(diskstats.text)) facts.io[row.device] = { ...row, source: '/proc/diskstats' };
+    for (const row of parseDiskstatsSamples(diskstats.text, warnings)) facts.io[row.device] = { ...row, source: '/proc/diskstats' };
   }
   const fio = markers.subs.get('fio');
   if (fio) {
@@ -171,7 +177,7 @@ export function parseIostat(text: string): { rows: IostatRow[]; warnings: string
     }
     if (/^Linux\s/.test(line) || /^avg-cpu/.test(line)) continue;
     if (!header) {
-      if (!/^\s*[\d.]+(\s+[\d.]+)*$/.test(line)) warnings.push(`iostat: unrecognised line: ${line.slice(0, 100)}`);
+      if (!/^\s*[\d.]+(\s+[\d.]+)*$/.test(line)) warnings.push(`iostat -x: unrecognised line: ${line.slice(0, 100)}`);
       continue;
     }
     if (f.length !== header.length) {
@@ -181,7 +187,9 @@ export function parseIostat(text: string): { rows: IostatRow[]; warnings: string
     const row: IostatRow = { device: f[0] };
     header.forEach((name, i) => {
       const key = own(COLUMNS, name);
-      if (key && key !== 'device') (row as unknown as Record<string, number | undefined>)[key] = num(f[i]);
+      if (!key || key === 'device') return;
+      (row as unknown as Record<string, number | undefined>)[key] = num(f[i]);
+      if (num(f[i]) === undefined) warnings.push(`iostat -x: ${name} of ${f[0]} is not a number: "${(f[i] ?? '').slice(0, 20)}"`);
     });
     rows.set(row.device, row);
   }
@@ -189,13 +197,15 @@ export function parseIostat(text: string): { rows: IostatRow[]; warnings: string
 }
 
 /** Two samples of /proc/uptime + /proc/diskstats lines: %util from io_ticks (field 13). */
-export function parseDiskstatsSamples(text: string): IostatRow[] {
+export function parseDiskstatsSamples(text: string, warnings: string[] = []): IostatRow[] {
   const samples: Array<{ uptime: number; disks: Map<string, number[]> }> = [];
-  for (const line of text.split('\n')) {
+  text.split('\n').forEach((line, i) => {
     const f = line.trim().split(/\s+/);
+    if (f[0] === '') return;
     if (f.length === 2 && num(f[0]) !== undefined) samples.push({ uptime: Number(f[0]), disks: new Map() });
-    else if (f.length >= 14 && samples.length > 0) samples[samples.length - 1].disks.set(f[2], f.slice(3).map(Number));
-  }
+    else if (f.length >= 14 && samples.length > 0 && f.slice(3).every((x) => num(x) !== undefined)) samples[samples.length - 1].disks.set(f[2], f.slice(3).map(Number));
+    else warnings.push(unreadLine('spool-disk: /proc/uptime, /proc/diskstats', i + 1, line));
+  });
   if (samples.length < 2) return [];
   const [a, b] = samples;
   const ms = (b.uptime - a.uptime) * 1000;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseTryConfig, tryReplaceCommand, type ConfigTestResult } from '../pmta/test-config.js';
 import { argv } from '../transport/quote.js';
 import type { HostConnection } from '../transport/types.js';
 import { absolutePath, blockSelector, directiveName, lineValue, parseBlockSelector } from './guards/params.js';
@@ -15,6 +16,10 @@ import type { ObserveContext, StepKind, StepPlan } from './types.js';
  * task — one plan entry — edits a file once). A file is replaced only after
  * `pmta test config` accepted it (pmta/write.ts); undo restores the old bytes and reloads
  * PowerMTA if it is running. `valueFrom: cpu-count` fills missing values with the host's nproc.
+ * `testFirst: true` (directives the Guide does not document, e.g. the thread settings): observe
+ * also asks the host's PowerMTA about the planned files (`pmta test config` on copies, in a
+ * private mount namespace: src/pmta/test-config.ts) and the step is refused, before anything
+ * changes, when it rejects them.
  */
 const optionalValue = lineValue.nullable().optional();
 
@@ -28,6 +33,7 @@ export const pmtaConfigParams = z
     block: blockSelector.optional(),
     state: z.enum(['present', 'absent']).default('present'),
     file: absolutePath.default('/etc/pmta/config'),
+    testFirst: z.boolean().default(false),
   })
   .strict()
   .refine((p) => (p.directive === undefined) !== (p.directives === undefined), { message: 'give either directive (+ value) or directives' })
@@ -45,10 +51,15 @@ function entriesOf(p: { directive?: string; value?: string | null; directives?: 
 }
 
 export const CPU_COUNT_KEY = 'cpu count';
+export const TEST_KEY = 'pmta test config of the new files';
 export const configKey = (file: string) => `pmta config ${file}`;
 export type PmtaConfigState = Record<string, unknown>;
 
 export function planPmtaConfig(state: PmtaConfigState, params: PmtaConfigParams): StepPlan {
+  const test = state[TEST_KEY] as ConfigTestResult | undefined;
+  if (params.testFirst && test?.verdict === 'rejected') {
+    return { kind: 'refused', reason: `this host's PowerMTA rejects the new config (pmta test config on a copy; nothing was changed): ${test.output.split('\n')[0]}` };
+  }
   let config = state[configKey(params.file)] as ObservedConfig;
   const cpus = state[CPU_COUNT_KEY] as number | null | undefined;
   const block = params.block ? parseBlockSelector(params.block) : undefined;
@@ -88,6 +99,15 @@ export const pmtaConfigStep: StepKind<PmtaConfigParams, PmtaConfigState> = {
       const r = await host.exec(argv('nproc'));
       const n = Number(r.stdout.trim());
       state[CPU_COUNT_KEY] = r.exitCode === 0 && Number.isInteger(n) && n > 0 ? n : null;
+    }
+    if (params.testFirst) {
+      const planned = planPmtaConfig(state, params);
+      const files = planned.kind === 'changes' ? planned.changes.flatMap((c) => (c.diff.type === 'file' && c.diff.after !== null ? [{ path: c.diff.path, text: c.diff.after }] : [])) : [];
+      if (files.length > 0) {
+        const { command, stdin } = tryReplaceCommand(files);
+        const r = await host.exec(command, { stdin, become: ctx.become, timeoutMs: 60_000 });
+        state[TEST_KEY] = parseTryConfig(r.stdout, r.exitCode, r.stderr);
+      }
     }
     return state;
   },

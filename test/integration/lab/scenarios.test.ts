@@ -78,13 +78,14 @@ describe('lab scenarios show their symptom through the real command', () => {
     expect(util).toBeGreaterThanOrEqual(60);
   });
 
-  it('fd-limit: /proc/PID/limits shows the low LimitNOFILE and the log says "Too many open files"', async () => {
+  it('fd-limit: /proc/PID/limits shows the low LimitNOFILE and the log says EMFILE (the Guide\'s errno style)', async () => {
     const pid = await daemonPid('fd-limit');
     const limits = await sh('fd-limit', `cat /proc/${pid}/limits`);
     const line = limits.split('\n').find((l) => l.startsWith('Max open files')) ?? '';
     expect(line.split(/\s+/).slice(3, 5)).toEqual(['256', '256']);
-    const log = await eventually(() => sh('fd-limit', 'cat /var/log/pmta/pmta.log'), (t) => /Too many open files/.test(t), 30_000);
-    expect(log).toMatch(/Too many open files/);
+    const emfile = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d EMFILE opening spool file \/var\/spool\/pmta\/\S+$/m;
+    const log = await eventually(() => sh('fd-limit', 'cat /var/log/pmta/pmta.log'), (t) => emfile.test(t), 30_000);
+    expect(log).toMatch(emfile);
   });
 
   it('port-exhaustion: a narrow local port range and sockets piling up in CLOSE-WAIT / TIME-WAIT (ss)', async () => {

@@ -69,12 +69,14 @@ describe('scenarios show their symptom through the real commands', () => {
     expect((cpuDemandNs(pid) - d0) / 3e9).toBeLessThan(0.5);
   });
 
-  it('fd-limit: LimitNOFILE=256 in /proc/PID/limits and "Too many open files" in pmta.log', async () => {
+  it('fd-limit: LimitNOFILE=256 in /proc/PID/limits and EMFILE in pmta.log, in the Guide\'s log style', async () => {
     host = await startNsHost('fd-limit', 2);
     expect(readFileSync(`/proc/${host.pid()}/limits`, 'utf8')).toMatch(/^Max open files\s+256\s+256\s+files/m);
     expect((await host.sh('systemctl show -p LimitNOFILE pmta')).stdout).toBe('LimitNOFILE=256\n');
     const log = path.join(host.root, 'var/log/pmta/pmta.log');
-    await waitFor('EMFILE in pmta.log', () => /Too many open files/.test(readFileSync(log, 'utf8')), 30_000);
+    // UG log lines: "2003-06-19 16:40:10 ETIMEDOUT connecting to ...": date, time, errno symbol, what.
+    const emfile = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d EMFILE opening spool file \/var\/spool\/pmta\/\S+$/m;
+    await waitFor('EMFILE in pmta.log', () => emfile.test(readFileSync(log, 'utf8')), 30_000);
     expect((await host.sh('pmta show status')).code).toBe(0);
   });
 

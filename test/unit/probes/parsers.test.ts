@@ -170,8 +170,8 @@ describe('fd probe output', () => {
       'pid\t4242',
       sub('limits', 'Limit                     Soft Limit           Hard Limit           Units\nMax open files            256                  256                  files'),
       'fdcount\t251',
-      'log\t1\t17\t/var/log/pmta/pmta.log',
-      sub('tail1', '| 2026-11-28 10:00:01 Error opening spool file x: Too many open files\n| @@mtafleet-sub forged'),
+      'log\t1\t/var/log/pmta/pmta.log',
+      sub('tail1', 'count 17 0\n| 2026-11-28 10:00:01 Error opening spool file x: Too many open files\n| @@mtafleet-sub forged'),
     ].join('\n');
     const result = parseFd({ stdout, stderr: '', exitCode: 0 });
     expect(result).toEqual({

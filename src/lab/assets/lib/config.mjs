@@ -2,7 +2,7 @@
 // `Error in line N of FILE: ...` (UG §3.1; `pmta test config`).
 import fs from 'node:fs';
 import path from 'node:path';
-import { hostPath } from './paths.mjs';
+import { hostPath, PATHS } from './paths.mjs';
 
 export class ConfigError extends Error {
   constructor(file, line, what) {
@@ -68,6 +68,25 @@ const BLOCKS = {
 };
 const ALL_DIRECTIVES = new Set(Object.values(BLOCKS).flatMap((b) => Object.keys(b.directives)));
 
+/**
+ * The PowerMTA build being simulated (/etc/pmta-sim/build.json, absent = defaults):
+ * `unknownDirectives` are directives this build does not know (answered `unknown directive`,
+ * as for any name it does not know: the thread directives are the article's, not the Guide's),
+ * `processingThreads` the queue-processing threads it runs when the config sets none.
+ */
+export const DEFAULT_BUILD = Object.freeze({ unknownDirectives: [], processingThreads: null });
+
+export function loadBuild(read = (p) => fs.readFileSync(hostPath(p), 'utf8')) {
+  let text;
+  try {
+    text = read(PATHS.build);
+  } catch {
+    return DEFAULT_BUILD;
+  }
+  const b = JSON.parse(text);
+  return { unknownDirectives: (b.unknownDirectives ?? []).map((d) => String(d).toLowerCase()), processingThreads: b.processingThreads ?? null };
+}
+
 /** Default file access: in-host paths mapped through PMTA_SIM_ROOT. */
 export const hostFs = {
   read: (p) => fs.readFileSync(hostPath(p), 'utf8'),
@@ -94,7 +113,7 @@ function expandInclude(arg, fromFile, io, line) {
 }
 
 /** Parses FILE (and its includes) into a tree of { kind:'directive'|'block', ... } nodes. */
-export function parseTree(file, io = hostFs, depth = 0, ctx = { kind: 'top', node: null }) {
+export function parseTree(file, io = hostFs, depth = 0, ctx = { kind: 'top', node: null }, build = { unknownDirectives: [] }) {
   if (depth > 10) throw new ConfigError(file, 1, 'include nesting too deep');
   let text;
   try {
@@ -138,11 +157,12 @@ export function parseTree(file, io = hostFs, depth = 0, ctx = { kind: 'top', nod
     if (key === 'include') {
       if (value === '') throw new ConfigError(file, lineNo, 'argument missing');
       for (const inc of expandInclude(value, file, io, lineNo)) {
-        parseTree(inc, io, depth + 1, { kind: current.type, node: current });
+        parseTree(inc, io, depth + 1, { kind: current.type, node: current }, build);
       }
       continue;
     }
     const allowed = BLOCKS[current.type].directives;
+    if (build.unknownDirectives.includes(key)) throw new ConfigError(file, lineNo, `unknown directive "${key}"`);
     if (!(key in allowed)) {
       if (ALL_DIRECTIVES.has(key)) throw new ConfigError(file, lineNo, `directive "${key}" not allowed here`);
       throw new ConfigError(file, lineNo, `unknown directive "${key}"`);
@@ -273,8 +293,10 @@ export function buildModel(tree) {
 }
 
 /** Reads, parses and validates the config file; throws ConfigError. */
-export function loadConfig(file, io = hostFs) {
-  return buildModel(parseTree(file, io));
+export function loadConfig(file, io = hostFs, build = io === hostFs ? loadBuild() : DEFAULT_BUILD) {
+  const model = buildModel(parseTree(file, io, 0, undefined, build));
+  model.defaultProcessingThreads = build.processingThreads;
+  return model;
 }
 
 const DOMAIN_DEFAULTS = { 'max-smtp-out': '20', 'max-msg-per-connection': '0', 'retry-after': '10m', 'bounce-after': '4d12h' };

@@ -42,7 +42,7 @@ export class Engine {
       if (!names.has(m.vmta)) m.vmta = this.nextVmta();
       m.queue = this.queueFor(m);
     }
-    this.threads = model.queueProcessingThreads ?? Math.max(2, os.cpus().length);
+    this.threads = model.queueProcessingThreads ?? model.defaultProcessingThreads ?? Math.max(2, os.cpus().length);
   }
 
   nextVmta() {
@@ -125,7 +125,7 @@ export class Engine {
           fd = fs.openSync(msg.file, 'r');
         } catch (err) {
           if (err.code === 'EMFILE' || err.code === 'ENFILE') {
-            this.outOfFds(msg, now);
+            this.outOfFds(msg, now, err.code);
             break;
           }
           if (err.code === 'ENOENT') {
@@ -169,8 +169,9 @@ export class Engine {
     return this.messages.size - this.active.size;
   }
 
-  outOfFds(msg, now) {
-    this.log(`Error opening spool file ${shownPath(msg.file)}: Too many open files`);
+  outOfFds(msg, now, code = 'EMFILE') {
+    // The Guide's log style: the errno symbol, then what was being done (UG: "ETIMEDOUT connecting to ...").
+    this.log(`${code} opening spool file ${shownPath(msg.file)}`);
     // Give descriptors back so the daemon can still log, account and accept, then retry later.
     const victims = [...this.active.entries()].slice(-FD_RESERVE);
     for (const [id, a] of victims) {

@@ -42,7 +42,8 @@ export class MxSockets {
         const now = Date.now();
         if (now - this.lastError > 5000) {
           this.lastError = now;
-          this.log(`Error connecting to ${this.spec.listen}:${this.spec.port}: ${err.code === 'EADDRNOTAVAIL' ? 'Cannot assign requested address' : err.message}`);
+          // The Guide's log style: errno symbol, then what was being done ("ETIMEDOUT connecting to HOST (IP)").
+          this.log(err.code ? `${err.code} connecting to ${this.spec.listen} (${this.spec.listen}:${this.spec.port})` : `Error connecting to ${this.spec.listen}:${this.spec.port}: ${err.message}`);
         }
         sock.destroy();
       });

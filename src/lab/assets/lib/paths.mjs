@@ -21,6 +21,8 @@ export function shownPath(p, env = process.env) {
 export const PATHS = {
   config: '/etc/pmta/config',
   world: '/etc/pmta-sim/world.json',
+  /** What this PowerMTA build accepts (lib/config.mjs loadBuild): unknown directives, default threads. */
+  build: '/etc/pmta-sim/build.json',
   dropinDir: '/etc/systemd/system/pmta.service.d',
   spool: '/var/spool/pmta',
   logDir: '/var/log/pmta',
