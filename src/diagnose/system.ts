@@ -179,7 +179,11 @@ export function threadContention(facts: Facts): Finding[] {
   if (used > DAEMON_ONE_CORE_MAX) return [];
   const hot = cpu.hottestThread;
   const oneCore = used >= DAEMON_ONE_CORE_MIN;
-  const threadBound = hot !== undefined && hot.runnablePercent >= THREAD_RUNNABLE_MIN;
+  // Two readings of "a thread that wants a whole core": schedstat (lags on a busy machine) and
+  // the share of looks that saw a thread runnable (state R); either one over the threshold.
+  const looks = cpu.runnableLooks;
+  const lookPercent = looks && looks.looks >= 5 ? looks.share * 100 : 0;
+  const threadBound = (hot !== undefined && hot.runnablePercent >= THREAD_RUNNABLE_MIN) || lookPercent >= THREAD_RUNNABLE_MIN;
   if (!oneCore && !threadBound) return [];
   const threads = facts.config?.settings.threads.queueProcessingThreads;
   if (threads !== undefined && threads >= cpu.cores) return [];
@@ -187,12 +191,15 @@ export function threadContention(facts: Facts): Finding[] {
   return [
     {
       kind: 'thread-contention',
-      severity: used >= 95 || (hot?.runnablePercent ?? 0) >= 97 ? 'critical' : 'warn',
+      severity: used >= 95 || (hot?.runnablePercent ?? 0) >= 97 || lookPercent >= 95 ? 'critical' : 'warn',
       title: `PowerMTA is bound to one core of ${cpu.cores}: raise queue-processing-threads`,
       evidence: [
         `pmtad uses ${fmt(used)} % of one core (/proc/PID/stat over ${fmt(cpu.sampleSeconds ?? 1)} s)`,
         ...(hot && threadBound
           ? [`pmtad thread ${hot.tid} runnable ${fmt(hot.runnablePercent)} % of the time, on a CPU ${fmt(hot.onCpuPercent)} % (/proc/PID/task/${hot.tid}/schedstat)`]
+          : []),
+        ...(looks && threadBound && lookPercent > 0
+          ? [`pmtad thread ${looks.tid} runnable (state R) in ${fmt(looks.share * looks.looks, 0)} of ${looks.looks} looks (/proc/PID/task/${looks.tid}/stat)`]
           : []),
         `queue-processing-threads ${threads ?? 'not set'} < ${cpu.cores} cores (/etc/pmta/config, nproc)`,
         ...(cores ? [`per core: ${cores} (/proc/stat, machine-wide)`] : []),
@@ -200,7 +207,7 @@ export function threadContention(facts: Facts): Finding[] {
       ],
       remedy: 'playbooks/pmta-threads.yaml',
       remedyVars: { threads: String(cpu.cores) },
-      strength: Math.max(used / DAEMON_ONE_CORE_MIN, (hot?.runnablePercent ?? 0) / THREAD_RUNNABLE_MIN),
+      strength: Math.max(used / DAEMON_ONE_CORE_MIN, (hot?.runnablePercent ?? 0) / THREAD_RUNNABLE_MIN, lookPercent / THREAD_RUNNABLE_MIN),
     },
   ];
 }

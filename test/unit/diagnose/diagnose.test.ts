@@ -92,6 +92,16 @@ const TABLE: Array<{ name: string; changes: Change[]; expected: string[] }> = [
     expected: ['thread-contention:warn'],
   },
   {
+    name: 'loaded machine: schedstat lags at 55 % but the thread was runnable (R) in 10 of 10 looks (lab measurement)',
+    changes: [daemonCpu(12), (h) => void Object.assign(h.facts.cpu!, { hottestThread: { tid: 12467, onCpuPercent: 9, runnablePercent: 55 }, runnableLooks: { tid: 12467, share: 1, looks: 10 } })],
+    expected: ['thread-contention:critical'],
+  },
+  {
+    name: 'a thread runnable in 4 of 10 looks is not thread-bound',
+    changes: [(h) => void Object.assign(h.facts.cpu!, { hottestThread: { tid: 17900, onCpuPercent: 4.7, runnablePercent: 40 }, runnableLooks: { tid: 17900, share: 0.4, looks: 10 } })],
+    expected: [],
+  },
+  {
     name: 'a thread waiting on disk and run queue half the time is not thread-bound (lab spool-io host)',
     changes: [(h) => void (h.facts.cpu!.hottestThread = { tid: 17900, onCpuPercent: 4.7, runnablePercent: 47 })],
     expected: [],
