@@ -47,6 +47,34 @@ export interface ScenarioContext {
   quiet?: boolean;
 }
 
+/**
+ * Seconds after `lab up` a scenario needs before an audit reads its steady state, with margin:
+ * port-exhaustion piles TIME-WAIT sockets at a few a second, fd-limit's backlog has to reach
+ * the descriptor limit and log EMFILE, isp-limit's Gmail connections have to fill up and collect
+ * 421 deferrals. Measured on a 2-core machine running an 11-host all-scenario lab with audits
+ * back to back (load 35-45): every scenario showed within 15 s. The lab's settle time is the
+ * longest of its scenarios'; `npm run demo` and the audit lab test wait exactly that long.
+ */
+export const SETTLE_SECONDS: Record<ScenarioName, number> = {
+  healthy: 5,
+  'healthy-macros': 5,
+  'acct-layout': 5,
+  'spool-io': 20,
+  'fd-limit': 30,
+  'port-exhaustion': 30,
+  'thread-contention': 20,
+  'isp-limit': 30,
+  'isp-limit-macros': 30,
+  'isp-limit-many-domains': 30,
+  'ip-reputation': 20,
+};
+
+/** The settle time of a lab running these scenarios (unknown names count as the longest). */
+export function labSettleSeconds(names: readonly string[]): number {
+  const longest = Math.max(...Object.values(SETTLE_SECONDS));
+  return Math.max(0, ...names.map((n) => (isScenarioName(n) ? SETTLE_SECONDS[n] : longest)));
+}
+
 export function isScenarioName(name: string): name is ScenarioName {
   return (SCENARIO_NAMES as readonly string[]).includes(name);
 }
