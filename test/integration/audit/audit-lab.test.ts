@@ -85,7 +85,8 @@ describe('mtafleet audit on a lab with one host per scenario', () => {
         // The report's order is the ranking: most severe first, then strength.
         const problemsOf = audited.findings.filter((f) => RANK[f.severity]! > 0);
         const ranking = problemsOf.map((f) => f.kind).join(' > ') || 'none';
-        const listed = audited.findings.map((f) => `${f.kind}/${f.severity}/${f.strength.toFixed(2)}`).join(', ');
+        const listed = audited.findings.map((f) => `${f.kind}/${f.severity}/${f.confidence}/${Number(f.strength).toFixed(2)}`).join(', ');
+        for (const f of audited.findings) expect(f.confidence, `audit ${n} ${host.name} ${f.kind}`).toMatch(/^(high|low)$/);
         const want = EXPECTED_TOP[host.scenario] ?? 'none';
         const top = problemsOf[0]?.kind ?? 'none';
         if (top !== want) problems.push(`audit ${n}: ${host.name} (${host.scenario}) top ${top}, want ${want} [${listed}]`);
