@@ -176,12 +176,14 @@ export function threadContention(facts: Facts): Finding[] {
   const cpu = facts.cpu;
   if (!cpu || cpu.cores < 2) return [];
   const used = cpu.daemonCpuPercent ?? 0;
-  if (used > DAEMON_ONE_CORE_MAX) return [];
+  const looks = cpu.runnableLooks;
+  // Over ~1.3 cores the daemon spreads its work, unless the looks saw exactly one thread busy
+  // (one spinning thread plus the others' bookkeeping on an idle machine can pass 1.3 cores).
+  if (used > DAEMON_ONE_CORE_MAX && looks?.busyThreads !== 1) return [];
   const hot = cpu.hottestThread;
   const oneCore = used >= DAEMON_ONE_CORE_MIN;
   // Two readings of "a thread that wants a whole core": schedstat (lags on a busy machine) and
   // the share of looks that saw a thread runnable (state R); either one over the threshold.
-  const looks = cpu.runnableLooks;
   const lookPercent = looks && looks.looks >= 5 ? looks.share * 100 : 0;
   const threadBound = (hot !== undefined && hot.runnablePercent >= THREAD_RUNNABLE_MIN) || lookPercent >= THREAD_RUNNABLE_MIN;
   if (!oneCore && !threadBound) return [];

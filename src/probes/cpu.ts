@@ -23,7 +23,7 @@ export interface CpuFacts {
    * gives it, where schedstat's wait time lags (a wait is counted only when it ends), so on a
    * loaded machine a 1 s schedstat sample can read 55 % for a thread that never sleeps.
    */
-  runnableLooks?: { tid: number; share: number; looks: number };
+  runnableLooks?: { tid: number; share: number; looks: number; /** threads runnable in >= 70 % of the looks */ busyThreads: number };
   /** Share of ~10 looks over the sample in which some daemon thread was in disk sleep (state D). */
   ioBlockedShare?: number;
   sampleSeconds?: number;
@@ -171,9 +171,10 @@ export function runnableLooks(lines: string[]): CpuFacts['runnableLooks'] {
       if (tid !== undefined && Number.isInteger(tid)) counts.set(tid, (counts.get(tid) ?? 0) + 1);
     }
   }
+  const busyThreads = [...counts.values()].filter((n) => n >= 0.7 * lines.length).length;
   let best: CpuFacts['runnableLooks'];
   for (const [tid, n] of counts) {
-    if (!best || n > best.share * lines.length || (n === best.share * lines.length && tid < best.tid)) best = { tid, share: n / lines.length, looks: lines.length };
+    if (!best || n > best.share * lines.length || (n === best.share * lines.length && tid < best.tid)) best = { tid, share: n / lines.length, looks: lines.length, busyThreads };
   }
-  return best ?? { tid: 0, share: 0, looks: lines.length };
+  return best ?? { tid: 0, share: 0, looks: lines.length, busyThreads };
 }

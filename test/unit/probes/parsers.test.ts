@@ -270,7 +270,7 @@ describe('cpu probe output', () => {
     const result = parseCpu({ stdout, stderr: '', exitCode: 0 });
     expect(result.status === 'ok' && result.facts.hottestThread).toEqual({ tid: 10, onCpuPercent: 22, runnablePercent: 82 });
     expect(result.status === 'ok' && result.facts.ioBlockedShare).toBe(0.7);
-    expect(result.status === 'ok' && result.facts.runnableLooks).toEqual({ tid: 10, share: 0.8, looks: 10 });
+    expect(result.status === 'ok' && result.facts.runnableLooks).toEqual({ tid: 10, share: 0.8, looks: 10, busyThreads: 1 });
   });
 
   it('cpuBusy counts iowait as idle but reports it', () => {
