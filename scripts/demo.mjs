@@ -7,7 +7,9 @@ import { dirname, join } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'bin', 'mtafleet.js');
-const LAB = 'demo';
+// The lab's settle time comes from the built sources (`npm run demo` builds first).
+const { labSettleSeconds } = await import(join(root, 'dist', 'lab', 'scenarios.js'));
+const LAB = process.env.MTAFLEET_DEMO_LAB || 'demo';
 const SCENARIOS = 'healthy,spool-io,fd-limit,isp-limit';
 
 function mtafleet(args, { allowFail = false } = {}) {
@@ -28,10 +30,18 @@ if (process.platform !== 'linux' || process.getuid?.() !== 0) {
 // A previous demo may still be up: start from a clean lab.
 mtafleet(['lab', 'down', '--name', LAB], { allowFail: true });
 mtafleet(['lab', 'up', '4', '--name', LAB, '--scenarios', SCENARIOS]);
+const upAt = Date.now();
 const inventory = `/var/lib/mtafleet-lab/${LAB}/inventory.yaml`;
 mtafleet(['inventory', '-i', inventory, '--graph']);
-// Let the simulated daemons build up their symptoms for a few seconds.
-await new Promise((r) => setTimeout(r, 15000));
+// The first audit must be right: wait out the lab's settle time (the longest time any of its
+// scenarios needs to build up its symptom, src/lab/scenarios.ts), counted from `lab up`. The
+// audit lab test audits 10 times in a row after the same wait and judges every audit.
+const settleMs = labSettleSeconds(SCENARIOS.split(',')) * 1000;
+const left = upAt + settleMs - Date.now();
+if (left > 0) {
+  console.log(`\n(waiting ${Math.ceil(left / 1000)} s: the lab's settle time, for the scenarios to build up their symptoms)`);
+  await new Promise((r) => setTimeout(r, left));
+}
 // Audit findings do not change the exit code (no --fail-on), so a non-zero code is a real failure.
 mtafleet(['audit', '-i', inventory]);
 mtafleet(['audit', '-i', inventory, '--format', 'html', '--out', join(root, 'audit-demo.html')]);

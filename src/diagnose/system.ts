@@ -202,10 +202,16 @@ export function threadContention(facts: Facts): Finding[] {
   const cpu = facts.cpu;
   if (!cpu || cpu.cores < 2) return [];
   const used = cpu.daemonCpuPercent ?? 0;
-  if (used > DAEMON_ONE_CORE_MAX) return [];
+  const looks = cpu.runnableLooks;
+  // Over ~1.3 cores the daemon spreads its work, unless the looks saw exactly one thread busy
+  // (one spinning thread plus the others' bookkeeping on an idle machine can pass 1.3 cores).
+  if (used > DAEMON_ONE_CORE_MAX && looks?.busyThreads !== 1) return [];
   const hot = cpu.hottestThread;
   const oneCore = used >= DAEMON_ONE_CORE_MIN;
-  const threadBound = hot !== undefined && hot.runnablePercent >= THREAD_RUNNABLE_MIN;
+  // Two readings of "a thread that wants a whole core": schedstat (lags on a busy machine) and
+  // the share of looks that saw a thread runnable (state R); either one over the threshold.
+  const lookPercent = looks && looks.looks >= 5 ? looks.share * 100 : 0;
+  const threadBound = (hot !== undefined && hot.runnablePercent >= THREAD_RUNNABLE_MIN) || lookPercent >= THREAD_RUNNABLE_MIN;
   if (!oneCore && !threadBound) return [];
   const threads = facts.config?.settings.threads.queueProcessingThreads;
   if (threads !== undefined && threads >= cpu.cores) return [];
@@ -215,7 +221,7 @@ export function threadContention(facts: Facts): Finding[] {
   return [
     {
       kind: 'thread-contention',
-      severity: used >= 95 || (hot?.runnablePercent ?? 0) >= 97 ? 'critical' : 'warn',
+      severity: used >= 95 || (hot?.runnablePercent ?? 0) >= 97 || lookPercent >= 95 ? 'critical' : 'warn',
       title: rejected
         ? `PowerMTA is bound to one core of ${cpu.cores}, and this PowerMTA rejects queue-processing-threads: see the evidence for what to do`
         : `PowerMTA is bound to one core of ${cpu.cores}: raise queue-processing-threads`,
@@ -224,6 +230,9 @@ export function threadContention(facts: Facts): Finding[] {
         ...(hot && threadBound
           ? [`pmtad thread ${hot.tid} runnable ${fmt(hot.runnablePercent)} % of the time, on a CPU ${fmt(hot.onCpuPercent)} % (/proc/PID/task/${hot.tid}/schedstat)`]
           : []),
+        ...(looks && threadBound && lookPercent > 0
+          ? [`pmtad thread ${looks.tid} runnable (state R) in ${fmt(looks.share * looks.looks, 0)} of ${looks.looks} looks (/proc/PID/task/${looks.tid}/stat)`]
+          : []),
         `queue-processing-threads ${threads ?? 'not set'} < ${cpu.cores} cores (/etc/pmta/config, nproc)`,
         ...(cores ? [`per core: ${cores} (/proc/stat, machine-wide)`] : []),
         ...(cpu.daemonThreads !== undefined ? [`pmtad threads ${cpu.daemonThreads} (/proc/PID/status)`] : []),
@@ -231,7 +240,7 @@ export function threadContention(facts: Facts): Finding[] {
       ],
       remedy: rejected ? null : 'playbooks/pmta-threads.yaml',
       ...(rejected ? {} : { remedyVars: { threads: String(cpu.cores) } }),
-      strength: Math.max(used / DAEMON_ONE_CORE_MIN, (hot?.runnablePercent ?? 0) / THREAD_RUNNABLE_MIN),
+      strength: Math.max(used / DAEMON_ONE_CORE_MIN, (hot?.runnablePercent ?? 0) / THREAD_RUNNABLE_MIN, lookPercent / THREAD_RUNNABLE_MIN),
     },
   ];
 }

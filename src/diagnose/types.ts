@@ -9,6 +9,9 @@ export type FindingKind =
 
 export type Severity = 'info' | 'warn' | 'critical';
 
+/** 'low': the finding rests on one reading near its threshold; the next audit may not repeat it. */
+export type Confidence = 'high' | 'low';
+
 export interface Finding {
   kind: FindingKind;
   severity: Severity;
@@ -24,6 +27,8 @@ export interface Finding {
    * findings of the same severity; kept in the output so reports can explain the order.
    */
   strength: number;
+  /** How sure the finding is (src/diagnose/confidence.ts); set by diagnose(). */
+  confidence?: Confidence;
 }
 
 export type Profile = 'warming' | 'medium' | 'high';

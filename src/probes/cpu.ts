@@ -17,6 +17,13 @@ export interface CpuFacts {
    * ~100 % of the time needs a whole core even when a busy machine gives it less.
    */
   hottestThread?: { tid: number; onCpuPercent: number; runnablePercent: number };
+  /**
+   * The daemon thread seen runnable (state R) in most of the ~10 looks over the sample, and in
+   * what share of them. A spinning thread is R at every look however little CPU a busy machine
+   * gives it, where schedstat's wait time lags (a wait is counted only when it ends), so on a
+   * loaded machine a 1 s schedstat sample can read 55 % for a thread that never sleeps.
+   */
+  runnableLooks?: { tid: number; share: number; looks: number; /** threads runnable in >= 70 % of the looks */ busyThreads: number };
   /** Share of ~10 looks over the sample in which some daemon thread was in disk sleep (state D). */
   ioBlockedShare?: number;
   sampleSeconds?: number;
@@ -40,11 +47,12 @@ mtaf_sample() {
 }
 mtaf_sample 1
 if [ -n "$MTAF_PID" ]; then
-  # How often some daemon thread is blocked in uninterruptible (disk) sleep: 10 looks in ~1 s,
-  # one awk per look to disturb a busy machine as little as possible.
+  # How often some daemon thread is blocked in uninterruptible (disk) sleep, and which threads are
+  # runnable (R: on a CPU or queued for one): 10 looks in ~1 s, one awk per look to disturb a busy
+  # machine as little as possible.
   ( mtaf_k=0
     while [ $mtaf_k -lt 10 ]; do
-      awk '{ sub(/^.*\\) /, ""); if ($1 == "D") n++ } END { printf "dstate\\t%d\\n", n }' /proc/$MTAF_PID/task/*/stat 2>/dev/null
+      awk '{ tid = $1; sub(/^.*\\) /, ""); if ($1 == "D") n++; if ($1 == "R") r = r " " tid } END { printf "dstate\\t%d\\nrstate\\t%s\\n", n, r }' /proc/$MTAF_PID/task/*/stat 2>/dev/null
       sleep 0.1 2>/dev/null || break
       mtaf_k=$((mtaf_k + 1))
     done ) > "$MTAF_TMP/cpu-dstate" &
@@ -149,6 +157,7 @@ export function parseCpu(output: ProbeOutput): ProbeResult<CpuFacts> {
   const looks = (values.get('dstate') ?? []).map((v) => num(v)).filter((v): v is number => v !== undefined);
   if (looks.length !== (values.get('dstate') ?? []).length) warnings.push('cpu: some disk-sleep (state D) counts were not numbers');
   if (looks.length > 0) facts.ioBlockedShare = looks.filter((n) => n > 0).length / looks.length;
+  facts.runnableLooks = runnableLooks(values.get('rstate') ?? []);
   if (perCore.length === 0) warnings.push('cpu: no per-core lines in /proc/stat');
   return { status: 'ok', facts, warnings };
 }
@@ -163,4 +172,22 @@ function hottestThread(a: Sample, b: Sample, wallNs: number): CpuFacts['hottestT
     if (!best || runnable > best.runnablePercent) best = { tid, onCpuPercent: round1(onCpu), runnablePercent: round1(Math.min(100, runnable)) };
   }
   return best;
+}
+
+/** The thread most often in state R over the looks (ties: the lower tid, so the same looks give the same answer). */
+export function runnableLooks(lines: string[]): CpuFacts['runnableLooks'] {
+  if (lines.length === 0) return undefined;
+  const counts = new Map<number, number>();
+  for (const line of lines) {
+    for (const word of line.trim().split(/\s+/)) {
+      const tid = num(word);
+      if (tid !== undefined && Number.isInteger(tid)) counts.set(tid, (counts.get(tid) ?? 0) + 1);
+    }
+  }
+  const busyThreads = [...counts.values()].filter((n) => n >= 0.7 * lines.length).length;
+  let best: CpuFacts['runnableLooks'];
+  for (const [tid, n] of counts) {
+    if (!best || n > best.share * lines.length || (n === best.share * lines.length && tid < best.tid)) best = { tid, share: n / lines.length, looks: lines.length, busyThreads };
+  }
+  return best ?? { tid: 0, share: 0, looks: lines.length, busyThreads };
 }

@@ -11,7 +11,7 @@ import { remedyCommand } from './remedy.js';
 import { summaryLine } from './summary-line.js';
 import { hourlyChart, ipDeferralChart, MAX_IP_BARS } from './svg.js';
 import { escapeHtml as esc, formatCount } from './text.js';
-import { hostView, type HostState } from './view.js';
+import { hostView, severityLabel, type HostState } from './view.js';
 
 export interface HtmlOptions {
   inventoryFile?: string;
@@ -55,7 +55,7 @@ export function renderHtml(report: AuditReport, options: HtmlOptions = {}): stri
 function overview(report: AuditReport): string {
   const tiles = report.hosts.map((host, i) => {
     const v = hostView(host);
-    const top = v.top && isProblem(v.top) ? `${v.top.kind} (${v.top.severity})` : STATE_LABEL[v.state];
+    const top = v.top && isProblem(v.top) ? `${v.top.kind} (${severityLabel(v.top)})` : STATE_LABEL[v.state];
     return `<a class="tile state-${v.state}" href="#host-${i}"><span class="name">${esc(host.name)}</span><span class="top">${esc(top)}</span></a>`;
   });
   const kinds = Object.entries(report.summary.byKind).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));

@@ -9,7 +9,7 @@ import { remedyCommand } from './remedy.js';
 import { summaryLine } from './summary-line.js';
 import { codeBlock, escapeMarkdown as md } from '../util/markdown.js';
 import { formatCount } from './text.js';
-import { hostView } from './view.js';
+import { hostView, severityLabel } from './view.js';
 
 export interface MarkdownOptions {
   /** Inventory path for the remedy command lines (a placeholder when unknown). */
@@ -25,7 +25,7 @@ export function renderMarkdown(report: AuditReport, options: MarkdownOptions = {
   out.push('| Host | State | Rate/h | Queue | Top finding |', '|---|---|---:|---:|---|');
   for (const host of report.hosts) {
     const v = hostView(host);
-    const top = v.top ? `${v.top.kind} (${v.top.severity})` : '-';
+    const top = v.top ? `${v.top.kind} (${severityLabel(v.top)})` : '-';
     out.push(`| ${md(host.name)} | ${v.state} | ${formatCount(v.rate)} | ${formatCount(v.queue)} | ${md(top)} |`);
   }
   for (const host of report.hosts) out.push('', ...hostSection(host, options));
@@ -54,7 +54,7 @@ function hostSection(host: AuditHost, options: MarkdownOptions): string[] {
 }
 
 function findingSection(finding: Finding, host: string, options: MarkdownOptions): string[] {
-  const out = [`### ${md(finding.kind)} (${finding.severity})${finding.title ? `: ${md(finding.title)}` : ''}`, ''];
+  const out = [`### ${md(finding.kind)} (${severityLabel(finding)})${finding.title ? `: ${md(finding.title)}` : ''}`, ''];
   if (finding.evidence.length > 0) out.push('Evidence:', '', ...finding.evidence.map((e) => `- ${md(e)}`), '');
   const command = remedyCommand(finding, host, options.inventoryFile);
   if (command) {

@@ -9,7 +9,7 @@ import type { AuditReport } from '../audit/types.js';
 import { summaryLine } from './summary-line.js';
 import { safeLine } from '../util/sanitize.js';
 import { formatCount, truncate } from './text.js';
-import { hostView, type HostState } from './view.js';
+import { hostView, severityLabel, type HostState } from './view.js';
 
 export interface TableOptions {
   color?: boolean;
@@ -25,7 +25,7 @@ export function renderTable(report: AuditReport, options: TableOptions = {}): st
   const evidenceWidth = options.evidenceWidth ?? 60;
   const rows = report.hosts.map((host) => {
     const v = hostView(host);
-    const finding = v.top ? `${v.top.kind} (${v.top.severity})` : '-';
+    const finding = v.top ? `${v.top.kind} (${severityLabel(v.top)})` : '-';
     const evidence = host.error !== null ? host.error : v.top ? v.top.evidence.slice(0, 2).join('; ') : '';
     return {
       state: v.state,

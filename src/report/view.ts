@@ -9,6 +9,11 @@ import { dict } from '../util/dict.js';
 
 export type HostState = 'ok' | 'warn' | 'critical' | 'failed' | 'unreachable';
 
+/** "critical", or "warn, low confidence" when the finding rests on one reading near its threshold. */
+export function severityLabel(f: Pick<Finding, 'severity' | 'confidence'>): string {
+  return f.confidence === 'low' && f.severity !== 'info' ? `${f.severity}, low confidence` : f.severity;
+}
+
 export interface HourSlot {
   /** The hour as written in the accounting file ("2026-11-28 10"). */
   hour: string;

@@ -87,9 +87,29 @@ const TABLE: Array<{ name: string; changes: Change[]; expected: string[] }> = [
   { name: 'pmtad at one core but threads already match the cores', changes: [daemonCpu(99), withConfig(`${CONFIG}queue-processing-threads 2\n`)], expected: [] },
   { name: 'pmtad using two cores is not single-thread bound', changes: [daemonCpu(190)], expected: [] },
   {
+    name: 'idle machine: one thread runnable at every look, the daemon at 1.4 cores with its bookkeeping',
+    changes: [daemonCpu(140), (h) => void (h.facts.cpu!.runnableLooks = { tid: 7, share: 1, looks: 10, busyThreads: 1 })],
+    expected: ['thread-contention:critical'],
+  },
+  {
+    name: 'two threads runnable at every look, the daemon at 1.9 cores: spreading, not single-thread bound',
+    changes: [daemonCpu(190), (h) => void (h.facts.cpu!.runnableLooks = { tid: 7, share: 1, looks: 10, busyThreads: 2 })],
+    expected: [],
+  },
+  {
     name: 'loaded machine: pmtad gets 22 % but one thread is runnable 81 % of the time (lab measurement)',
     changes: [daemonCpu(22), (h) => void (h.facts.cpu!.hottestThread = { tid: 17932, onCpuPercent: 22, runnablePercent: 81.3 })],
     expected: ['thread-contention:warn'],
+  },
+  {
+    name: 'loaded machine: schedstat lags at 55 % but the thread was runnable (R) in 10 of 10 looks (lab measurement)',
+    changes: [daemonCpu(12), (h) => void Object.assign(h.facts.cpu!, { hottestThread: { tid: 12467, onCpuPercent: 9, runnablePercent: 55 }, runnableLooks: { tid: 12467, share: 1, looks: 10, busyThreads: 1 } })],
+    expected: ['thread-contention:critical'],
+  },
+  {
+    name: 'a thread runnable in 4 of 10 looks is not thread-bound',
+    changes: [(h) => void Object.assign(h.facts.cpu!, { hottestThread: { tid: 17900, onCpuPercent: 4.7, runnablePercent: 40 }, runnableLooks: { tid: 17900, share: 0.4, looks: 10, busyThreads: 0 } })],
+    expected: [],
   },
   {
     name: 'a thread waiting on disk and run queue half the time is not thread-bound (lab spool-io host)',

@@ -264,11 +264,13 @@ describe('cpu probe output', () => {
       sub('sample1', `10.00 1.00\ncpu0 1 0 0 1 0 0 0 0\n${tasks1}`),
       sub('sample2', `11.00 2.00\ncpu0 2 0 0 2 0 0 0 0\n${tasks2}`),
       ...['0', '1', '2', '0', '1', '1', '0', '1', '1', '1'].map((n) => `dstate\t${n}`),
+      ...[' 10 11', ' 10', '', ' 11 10', ' 10', ' 10', ' 11', ' 10', ' 10', ' 10'].map((r) => `rstate\t${r}`),
       'nproc\t2',
     ].join('\n');
     const result = parseCpu({ stdout, stderr: '', exitCode: 0 });
     expect(result.status === 'ok' && result.facts.hottestThread).toEqual({ tid: 10, onCpuPercent: 22, runnablePercent: 82 });
     expect(result.status === 'ok' && result.facts.ioBlockedShare).toBe(0.7);
+    expect(result.status === 'ok' && result.facts.runnableLooks).toEqual({ tid: 10, share: 0.8, looks: 10, busyThreads: 1 });
   });
 
   it('cpuBusy counts iowait as idle but reports it', () => {

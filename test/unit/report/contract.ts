@@ -20,6 +20,8 @@ const FindingContract = z.looseObject({
   severity: z.enum(['info', 'warn', 'critical']),
   evidence: z.array(z.string()),
   remedy: z.string().nullable(),
+  // how sure the finding is: 'low' = one reading near its threshold (added for #12; older reports lack it)
+  confidence: z.enum(['high', 'low']).optional(),
 });
 
 const HostContract = z.looseObject({

@@ -11,6 +11,8 @@ import { shownPath } from './paths.mjs';
 
 const FD_RESERVE = 24;
 const MAX_EVENTS = 10;
+/** How long a saturated processing thread keeps spinning past the tick that saw it saturated. */
+const SATURATED_HOLD_MS = 1000;
 
 export class Engine {
   /** deps: { log(line), acct(type, line), world, model, hostName, defaultSourceIp, burner } */
@@ -158,7 +160,13 @@ export class Engine {
     if (!this.burner || this.busyMs >= this.world.maxBusySeconds * 1000) return;
     const running = Math.max(1, Math.min(this.threads, os.cpus().length));
     const saturated = processed >= Math.max(1, capacity) && this.backlog() > 0;
-    const ms = saturated ? dtMs * 0.95 : Math.min(dtMs * 0.95, (processed * this.world.cpuMsPerMsg) / running);
+    if (saturated) {
+      // Spin on past the next tick: a tick that comes late on a busy machine must not leave a gap.
+      this.busyMs += dtMs * running;
+      this.burner.burn(dtMs + SATURATED_HOLD_MS, running);
+      return;
+    }
+    const ms = Math.min(dtMs * 0.95, (processed * this.world.cpuMsPerMsg) / running);
     if (ms >= 5) {
       this.busyMs += ms * running;
       this.burner.burn(ms, running);

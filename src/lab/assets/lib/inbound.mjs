@@ -42,19 +42,24 @@ export async function startInbound(ctx) {
     ctx.engine.add(await writeMessage(ctx.spoolDir, msg, { sizeBytes: spec.sizeBytes ?? 4096, syncEachBlock }));
   };
   if (spec.perMinute === 'continuous') {
-    // One writer thread, back to back, fdatasync after each 4 KiB block: the spool device stays busy.
+    // Writer threads, back to back, fdatasync after each 4 KiB block: the spool device stays busy.
+    // Several writers (PowerMTA writes the spool from many threads) keep a request in flight
+    // while one of them waits for a CPU, so the device stays saturated on a busy machine too.
     const gate = new SharedArrayBuffer(8);
     const flags = new Int32Array(gate);
     // Only the spool-io world writes continuously: load the worker code only there.
     const { Worker } = await import('node:worker_threads');
-    const worker = new Worker(new URL('./spool-writer.mjs', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 }, workerData: { spoolDir: ctx.spoolDir, sizeBytes: spec.sizeBytes ?? 4096, mix: domains, gate } });
-    worker.on('message', (m) => {
-      if (m.error) ctx.log(`inbound: ${m.error}`);
-      else ctx.engine.add(m);
-      Atomics.store(flags, 0, full() ? 1 : 0);
-      Atomics.notify(flags, 0);
+    const workers = Array.from({ length: Math.max(1, Number(spec.writers ?? 1)) }, () => {
+      const worker = new Worker(new URL('./spool-writer.mjs', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 }, workerData: { spoolDir: ctx.spoolDir, sizeBytes: spec.sizeBytes ?? 4096, mix: domains, gate } });
+      worker.on('message', (m) => {
+        if (m.error) ctx.log(`inbound: ${m.error}`);
+        else ctx.engine.add(m);
+        Atomics.store(flags, 0, full() ? 1 : 0);
+        Atomics.notify(flags, 0);
+      });
+      worker.on('error', (err) => ctx.log(`inbound writer: ${err.message}`));
+      return worker;
     });
-    worker.on('error', (err) => ctx.log(`inbound writer: ${err.message}`));
     timer = setInterval(() => {
       Atomics.store(flags, 0, full() ? 1 : 0);
       Atomics.notify(flags, 0);
@@ -63,7 +68,7 @@ export async function startInbound(ctx) {
       Atomics.store(flags, 1, 1);
       Atomics.notify(flags, 0);
       Atomics.notify(flags, 1);
-      worker.terminate();
+      for (const worker of workers) worker.terminate();
     };
   } else if (Number(spec.perMinute) > 0) {
     let owed = 0;
