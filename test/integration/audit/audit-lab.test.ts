@@ -71,6 +71,7 @@ describe('mtafleet audit on a lab with one host per scenario', () => {
 
     const problems: string[] = [];
     const firstRanking = new Map<string, string>();
+    const firstListed = new Map<string, string>();
     const durations: number[] = [];
     for (let n = 1; n <= AUDITS; n += 1) {
       const started = Date.now();
@@ -92,8 +93,11 @@ describe('mtafleet audit on a lab with one host per scenario', () => {
         const top = problemsOf[0]?.kind ?? 'none';
         if (top !== want) problems.push(`audit ${n}: ${host.name} (${host.scenario}) top ${top}, want ${want} [${listed}]`);
         const first = firstRanking.get(host.name);
-        if (first === undefined) firstRanking.set(host.name, ranking);
-        else if (first !== ranking) problems.push(`audit ${n}: ${host.name} (${host.scenario}) ranked ${ranking}, audit 1 ranked ${first} [${listed}]`);
+        if (first === undefined) {
+          firstRanking.set(host.name, ranking);
+          firstListed.set(host.name, listed);
+        }
+        else if (first !== ranking) problems.push(`audit ${n}: ${host.name} (${host.scenario}) ranked ${ranking}, audit 1 ranked ${first} [${listed}] [audit 1: ${firstListed.get(host.name)}]`);
       }
     }
     const since = (Date.now() - labUp) / 1000;
