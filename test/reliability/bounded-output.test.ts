@@ -115,7 +115,7 @@ describe('bounded host output (real sshd)', () => {
     const host = report.hosts[0];
     expect(host.reachable).toBe(true);
     const size = statSync(join(dir, 'big.conf')).size;
-    expect(host.warnings).toContain(`${join(dir, 'big.conf')} is ${size} bytes: only its first 2097152 were read`);
+    expect(host.warnings).toContain(`config: ${join(dir, 'big.conf')} is ${size} bytes: only its first 2097152 were read`);
     // The main file's settings are there; the cut include adds what its first 2 MiB hold.
     expect(host.facts.config.settings.httpMgmtPort).toBe(19000);
     expect(host.facts.config.settings.domains['gmail.com'].maxSmtpOut).toBe(20);
