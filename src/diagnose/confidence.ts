@@ -1,6 +1,7 @@
 import type { Facts } from '../probes/index.js';
 import { own } from '../util/dict.js';
 import { MIN_RECORDS } from './delivery.js';
+import { DAEMON_ONE_CORE_MIN, THREAD_RUNNABLE_MIN, threadReadings } from './system.js';
 import type { Confidence, Finding } from './types.js';
 
 /** Readings this far past their threshold are clear of sampling noise on their own. */
@@ -25,11 +26,10 @@ export function confidenceOf(finding: Finding, facts: Facts): Confidence {
     }
     case 'thread-contention': {
       const cpu = facts.cpu;
-      const readings = [
-        (cpu?.daemonCpuPercent ?? 0) >= 85,
-        (cpu?.hottestThread?.runnablePercent ?? 0) >= 70,
-        cpu?.runnableLooks !== undefined && cpu.runnableLooks.looks >= 5 && cpu.runnableLooks.share >= 0.7,
-      ].filter(Boolean).length;
+      if (!cpu) return 'low';
+      // schedstat counts only where it agrees with the looks on the thread (threadReadings).
+      const { hot, lookPercent } = threadReadings(cpu);
+      const readings = [(cpu.daemonCpuPercent ?? 0) >= DAEMON_ONE_CORE_MIN, (hot?.runnablePercent ?? 0) >= THREAD_RUNNABLE_MIN, lookPercent >= THREAD_RUNNABLE_MIN].filter(Boolean).length;
       return readings >= 2 || finding.strength >= CLEAR_MARGIN ? 'high' : 'low';
     }
     case 'fd-limit':

@@ -206,12 +206,8 @@ export function threadContention(facts: Facts): Finding[] {
   // Over ~1.3 cores the daemon spreads its work, unless the looks saw exactly one thread busy
   // (one spinning thread plus the others' bookkeeping on an idle machine can pass 1.3 cores).
   if (used > DAEMON_ONE_CORE_MAX && looks?.busyThreads !== 1) return [];
-  const hot = cpu.hottestThread;
   const oneCore = used >= DAEMON_ONE_CORE_MIN;
-  // Two readings of "a thread that wants a whole core": schedstat (lags on a busy machine) and
-  // the share of looks that saw a thread runnable (state R); either one over the threshold.
-  const lookPercent = looks && looks.looks >= 5 ? looks.share * 100 : 0;
-  const threadBound = (hot !== undefined && hot.runnablePercent >= THREAD_RUNNABLE_MIN) || lookPercent >= THREAD_RUNNABLE_MIN;
+  const { hot, lookPercent, threadBound } = threadReadings(cpu);
   if (!oneCore && !threadBound) return [];
   const threads = facts.config?.settings.threads.queueProcessingThreads;
   if (threads !== undefined && threads >= cpu.cores) return [];
@@ -243,6 +239,26 @@ export function threadContention(facts: Facts): Finding[] {
       strength: Math.max(used / DAEMON_ONE_CORE_MIN, (hot?.runnablePercent ?? 0) / THREAD_RUNNABLE_MIN, lookPercent / THREAD_RUNNABLE_MIN),
     },
   ];
+}
+
+/**
+ * The two readings of "a thread that wants a whole core": the share of ~10 looks that saw it
+ * runnable (state R), and schedstat's runnable time. schedstat counts a run-queue wait only when
+ * the wait ends, so on a starved machine a thread that waited before the sample and then slept
+ * reads ~100 % runnable with ~0 % on a CPU (seen on a healthy lab host): where there are looks,
+ * they decide, and schedstat counts only for the same thread. `hot` is undefined when it does not.
+ */
+export function threadReadings(cpu: NonNullable<Facts['cpu']>): {
+  hot: NonNullable<Facts['cpu']>['hottestThread'];
+  lookPercent: number;
+  threadBound: boolean;
+} {
+  const looks = cpu.runnableLooks;
+  const looked = looks !== undefined && looks.looks >= 5;
+  const lookPercent = looked ? looks.share * 100 : 0;
+  const hot = cpu.hottestThread && (!looked || (looks.share > 0 && cpu.hottestThread.tid === looks.tid)) ? cpu.hottestThread : undefined;
+  const threadBound = lookPercent >= THREAD_RUNNABLE_MIN || (!looked && hot !== undefined && hot.runnablePercent >= THREAD_RUNNABLE_MIN);
+  return { hot, lookPercent, threadBound };
 }
 
 function threadTestEvidence(test: Facts['configTest']): string[] {

@@ -17,11 +17,13 @@ export interface BatchOptions {
 const MARKER = '@@mtafleet-batch';
 
 /**
- * One script for all probes of a host: the preamble, then every probe in the background
- * (so the 1-second samplers of iostat, /proc/stat and /proc/PID/stat overlap and the batch
- * costs about one second), each writing stdout/stderr/exit code to its own temp files; then
- * the outputs in probe order between marker lines carrying a per-batch nonce, so text a
- * probe copies from the host cannot fake a boundary.
+ * One script for all probes of a host: the preamble, then the probes in two phases, each
+ * probe in the background writing stdout/stderr/exit code to its own temp files. First the
+ * samplers (`samples`: the 1-second windows of iostat, /proc/stat and /proc/PID/stat, together),
+ * then the rest: an accounting scan or `pmta show` running inside the sample window was measured
+ * as the host's own disk and daemon load (a healthy lab host read 80 % %util and a busy pmtad
+ * thread during the first audit). Then the outputs in probe order between marker lines carrying
+ * a per-batch nonce, so text a probe copies from the host cannot fake a boundary.
  */
 export function buildProbeScript(probes: ReadonlyArray<Probe<unknown>>, options: BatchOptions = {}): Command {
   const windowHours = Math.max(1, Math.floor(options.windowHours ?? 24));
@@ -34,10 +36,12 @@ export function buildProbeScript(probes: ReadonlyArray<Probe<unknown>>, options:
     }
     names.add(probe.name);
   }
-  const launches = probes.map(
-    (probe, i) => sh`( ( ${probe.command}
-) >"$MTAF_TMP/${i}.out" 2>"$MTAF_TMP/${i}.err" </dev/null; echo $? >"$MTAF_TMP/${i}.rc" ) &`,
-  );
+  const launch = (probe: Probe<unknown>, i: number): Command => sh`( ( ${probe.command}
+) >"$MTAF_TMP/${i}.out" 2>"$MTAF_TMP/${i}.err" </dev/null; echo $? >"$MTAF_TMP/${i}.rc" ) &`;
+  const phases = [probes.filter((p) => p.samples === true), probes.filter((p) => p.samples !== true)]
+    .filter((phase) => phase.length > 0)
+    .map((phase) => sh`${joinLines(phase.map((probe) => launch(probe, probes.indexOf(probe))))}
+wait`);
   const prints = probes.map(
     (probe, i) => sh`printf '%s begin %s\n' "$MTAF_M" ${probe.name}
 cat "$MTAF_TMP/${i}.out" 2>/dev/null
@@ -51,8 +55,7 @@ MTAF_BENCH=${options.benchmarkDisk ? 1 : 0}
 MTAF_M=${`${MARKER}-${nonce}`}
 ${PREAMBLE}
 printf '%s\n' "$MTAF_M"
-${joinLines(launches)}
-wait
+${joinLines(phases)}
 ${joinLines(prints)}
 `;
 }

@@ -32,6 +32,7 @@ export interface CpuFacts {
 /** Two samples ~1 s apart of /proc/stat, /proc/PID/stat and /proc/uptime. */
 export const cpuProbe: Probe<CpuFacts> = {
   name: 'cpu',
+  samples: true,
   command: script(`printf 'clk\\t%s\\n' "$(getconf CLK_TCK 2>/dev/null || echo 100)"
 mtaf_sample() {
   printf '@@mtafleet-sub sample%s\\n' "$1"

@@ -37,6 +37,7 @@ export interface SpoolDiskFacts {
 /** Device of each spool dir, its rotational flag and free space, then one utilisation sample. */
 export const spoolDiskProbe: Probe<SpoolDiskFacts> = {
   name: 'spool-disk',
+  samples: true,
   command: script(`mtaf_devs=
 for mtaf_s in $MTAF_SPOOL_DIRS; do
   if [ ! -d "$mtaf_s" ]; then printf 'nodir\\t%s\\n' "$mtaf_s"; continue; fi

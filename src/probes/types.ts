@@ -19,5 +19,10 @@ export interface Probe<F> {
   /** Key under `facts` in the audit JSON. */
   name: string;
   command: Command;
+  /**
+   * Measures the host over a short window (CPU, disk): runs in the batch's first phase, before
+   * the probes that load the host (accounting scans, pmta show), so the audit does not measure itself.
+   */
+  samples?: boolean;
   parse(output: ProbeOutput): ProbeResult<F>;
 }

@@ -157,6 +157,23 @@ describe('batch script', () => {
     expect(out.get('two')).toEqual({ stdout: 'no newline', stderr: 'err\n', exitCode: 0 });
   });
 
+  it('runs the samplers first, alone: a loading probe starts only after every sample window ended', () => {
+    const none = () => ({ status: 'unavailable' as const, reason: '' });
+    // Nanosecond clock readings: the loader's start must follow both samplers' ends.
+    const probes: Array<Probe<unknown>> = [
+      { name: 'load', command: script(`date +%s%N`), parse: none },
+      { name: 'cpu-like', samples: true, command: script(`sleep 0.3; date +%s%N`), parse: none },
+      { name: 'disk-like', samples: true, command: script(`sleep 0.2; date +%s%N`), parse: none },
+    ];
+    const out = splitProbeOutput(execLocal(buildProbeScript(probes, { nonce: 'ph' }).text));
+    const at = (name: string): bigint => BigInt(out.get(name)!.stdout.trim());
+    expect(at('load')).toBeGreaterThan(at('cpu-like'));
+    expect(at('load')).toBeGreaterThan(at('disk-like'));
+    // printed in the order given, whatever the phase
+    expect([...out.keys()]).toEqual(['load', 'cpu-like', 'disk-like']);
+    expect(ALL_PROBES.filter((p) => p.samples).map((p) => p.name).sort()).toEqual(['cpu', 'spool-disk']);
+  });
+
   it('quotes options and refuses bad probe names', () => {
     expect(buildProbeScript(ALL_PROBES, { configPath: "/etc/pmta/it's", nonce: 'n' }).text).toContain(`MTAF_CONFIG='/etc/pmta/it'\\''s'`);
     const bad = { name: 'Bad name', command: script('true'), parse: () => ({ status: 'unavailable' as const, reason: '' }) };
