@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll } from 'vitest';
 import { fileURLToPath } from 'node:url';
+import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { labDown, labStatus, labUp, runInHost, type LabStatus } from '../../src/lab/index.js';
 
@@ -54,7 +55,18 @@ export interface StartLabOptions {
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-export async function startLab(opts: StartLabOptions): Promise<LabHandle> {
+/**
+ * MTAF_LAB_TAG (one of a-z): several checkouts running the same test file at once on one
+ * machine (parallel work in git worktrees) get distinct labs; CI leaves it unset.
+ */
+export function labName(name: string, tag = process.env.MTAF_LAB_TAG): string {
+  if (!tag) return name;
+  if (!/^[a-z]$/.test(tag)) throw new Error(`MTAF_LAB_TAG must be one letter a-z, not ${JSON.stringify(tag)}`);
+  return tag + createHash('sha256').update(name).digest('hex').slice(0, 5);
+}
+
+export async function startLab(given: StartLabOptions): Promise<LabHandle> {
+  const opts = { ...given, name: labName(given.name) };
   await labDown({ name: opts.name }); // leftovers of a crashed run with this name
   let status: LabStatus;
   if (opts.via === 'cli') {
