@@ -1,6 +1,6 @@
 /** Helpers shared by run, apply and rollback: host selection, connections, outcomes, gates. */
 import type { Inventory, InventoryHost } from '../inventory/types.js';
-import { selectHosts } from '../inventory/pattern.js';
+import { patternHosts, selectHosts } from '../inventory/pattern.js';
 import type { HealthGate } from '../playbook/types.js';
 import { forEachHost, type FleetHooks } from '../transport/fleet.js';
 import { resolveConnectionSpec, type ResolveOptions } from '../transport/spec.js';
@@ -34,7 +34,7 @@ export interface FleetOptions {
 
 /** The play's hosts, narrowed by --limit, in inventory order. */
 export function playHosts(inventory: Inventory, pattern: string, limit?: string): InventoryHost[] {
-  const hosts = selectHosts(inventory, pattern);
+  const hosts = patternHosts(inventory, pattern);
   if (limit === undefined) return hosts;
   const allowed = new Set(selectHosts(inventory, limit).map((h) => h.name));
   return hosts.filter((h) => allowed.has(h.name));
