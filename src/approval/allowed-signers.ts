@@ -124,11 +124,13 @@ function parseOptions(text: string): Options {
     if (name === 'cert-authority') {
       throw new Error('cert-authority is not supported: mtafleet approvals are signed with plain keys, not certificates; list each signer\'s public key');
     }
+    if (name !== 'namespaces' && name !== 'valid-after' && name !== 'valid-before') {
+      throw new Error(`unknown option "${name}" (known: namespaces, valid-after, valid-before; cert-authority is refused)`);
+    }
     if (value === undefined) throw new Error(`option ${name} needs a value (${name}="...")`);
     if (name === 'namespaces') opts.namespaces = value;
     else if (name === 'valid-after') opts.validAfter = parseTime(value, name);
-    else if (name === 'valid-before') opts.validBefore = parseTime(value, name);
-    else throw new Error(`unknown option "${name}" (known: namespaces, valid-after, valid-before; cert-authority is refused)`);
+    else opts.validBefore = parseTime(value, name);
   }
   return opts;
 }
