@@ -100,10 +100,19 @@ export function judgeApprovals(approvals: readonly Approval[], contentDigest: st
   return { signers: dedupe(signers), problems };
 }
 
-/** One signer per principal: the same person signing twice (or with two keys) counts once. */
+/**
+ * Distinct approvers: an approval counts only if neither its key nor its principal counted
+ * already (one key signing under two names, or one name with two keys, is one approver).
+ */
 function dedupe(signers: Signer[]): Signer[] {
-  const seen = new Set<string>();
-  return signers.filter((s) => (seen.has(s.principal) ? false : (seen.add(s.principal), true)));
+  const keys = new Set<string>();
+  const principals = new Set<string>();
+  return signers.filter((s) => {
+    if (keys.has(s.key) || principals.has(s.principal)) return false;
+    keys.add(s.key);
+    principals.add(s.principal);
+    return true;
+  });
 }
 
 /**

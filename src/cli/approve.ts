@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { approvalMessage, askPassphrase, keyFingerprint, parseSshsig, PLAN_NAMESPACE, signSshsig, verifySshsig, type Approval } from '../approval/index.js';
 import { countChanges, readPlanFile, writeApprovedPlanFile } from '../engine/index.js';
-import { parsePrivateKey, type SigningKey } from '../transport/private-key.js';
+import { parsePrivateKey, type SigningKey } from '../transport/index.js';
+import { planHeadline } from './apply.js';
 import { InputError, InternalError } from '../util/errors.js';
 import { safeLine } from '../util/sanitize.js';
 
@@ -28,6 +29,8 @@ export function register(program: Command): void {
     .option('--passphrase-file <file>', 'read the key passphrase from the first line of this file (else $MTAFLEET_KEY_PASSPHRASE, else the terminal)')
     .action(async (planFile: string, opts: ApproveCliOptions) => {
       const doc = readPlanFile(planFile);
+      // What is being signed, as `apply` will show it.
+      process.stderr.write(planHeadline(planFile, doc));
       const keyFile = expandHome(opts.key);
       const key = await loadSigningKey(keyFile, opts.passphraseFile);
       const signature = signSshsig(approvalMessage(doc.digest), PLAN_NAMESPACE, key);

@@ -94,6 +94,9 @@ describe('mtafleet approve', () => {
     expect(r.code, r.stderr + r.stdout).toBe(0);
     expect(r.stdout).toMatch(/approved .*copy-\d+\.plan .*digest [0-9a-f]{64}/);
     expect(r.stdout).toMatch(/signed by alice@example.com with ssh-ed25519 key SHA256:\S+; the plan now has 1 approval\(s\)/);
+    // The approver is shown what they sign, as apply shows it.
+    expect(r.stderr).toContain(`plan digest (sha256): ${before.digest}`);
+    expect(r.stderr).toMatch(/1 change\(s\) on 1 of 1 host\(s\)/);
     const after = readPlan(plan);
     expect(after.digest).toBe(before.digest);
     const { digest: _d, approvals, ...body } = after;

@@ -172,6 +172,15 @@ describe('judging approvals against allowed_signers', () => {
     expect((err as Error).message).toMatch(/needs 2 approval\(s\) from allowed_signers and has 1 valid approval\(s\) \(alice@example.com\)/);
     expect(requireApprovals([approval('ed25519'), approval('ecdsa')], digest, list, opts).signers.map((s) => s.principal)).toEqual(['alice@example.com', 'bob@example.com']);
   });
+
+  it('one key under two names, or one name with two keys, is one approver', () => {
+    const list = allowed(`*@example.com ${pubLine('ed25519')}\nalice@example.com ${pubLine('rsa')}\n`);
+    const oneKey = judgeApprovals([approval('ed25519', { identity: 'alice@example.com' }), approval('ed25519', { identity: 'bob@example.com' })], digest, list, now);
+    expect(oneKey.signers.map((s) => s.principal)).toEqual(['alice@example.com']);
+    const oneName = judgeApprovals([approval('ed25519', { identity: 'alice@example.com' }), approval('rsa')], digest, list, now);
+    expect(oneName.signers.map((s) => s.principal)).toEqual(['alice@example.com']);
+    expect(oneName.problems).toEqual([]);
+  });
 });
 
 describe('allowed_signers parsing: file, line and what is wrong', () => {
