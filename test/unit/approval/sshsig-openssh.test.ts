@@ -205,3 +205,24 @@ describe('allowed_signers parsing: file, line and what is wrong', () => {
     expect(s).toMatchObject({ line: 1, principals: 'alice@example.com,bob@example.com', namespaces: 'mtafleet-plan,git', fingerprint: keyFingerprint(keyOf('ecdsa').publicBlob) });
   });
 });
+
+describe('hostile signatures', () => {
+  it('no single-byte change of a valid signature blob is accepted, and none throws', async () => {
+    const fc = await import('fast-check');
+    const list = parseAllowedSigners(`alice@example.com ${pubLine('ecdsa')}\nbob@example.com ${pubLine('rsa')}\n`, 'allowed_signers');
+    for (const name of ['ecdsa', 'rsa']) {
+      const key = keyOf(name);
+      const blob = Buffer.from(signSshsig(message, PLAN_NAMESPACE, key).split('\n').slice(1, -2).join(''), 'base64');
+      fc.assert(
+        fc.property(fc.nat(blob.length - 1), fc.integer({ min: 1, max: 255 }), (at, xor) => {
+          const bad = Buffer.from(blob);
+          bad[at] ^= xor;
+          const a: Approval = { key: '', keyType: '', signedAt: '', signature: `-----BEGIN SSH SIGNATURE-----\n${bad.toString('base64')}\n-----END SSH SIGNATURE-----\n` };
+          const v = judgeApprovals([a], digest, list, new Date());
+          return v.signers.length === 0 && v.problems.length === 1;
+        }),
+        { numRuns: 300, seed: 14 },
+      );
+    }
+  });
+});
