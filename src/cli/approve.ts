@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { approvalMessage, askPassphrase, keyFingerprint, parseSshsig, PLAN_NAMESPACE, signSshsig, verifySshsig, type Approval } from '../approval/index.js';
+import { approvalMessage, askPassphrase, keyFingerprint, parseSshsig, PLAN_NAMESPACE, signSshsig, SUPPORTED_KEY_TYPES, verifySshsig, type Approval } from '../approval/index.js';
 import { countChanges, readPlanFile, writeApprovedPlanFile } from '../engine/index.js';
 import { parsePrivateKey, type SigningKey } from '../transport/index.js';
 import { planHeadline } from './apply.js';
@@ -83,6 +83,9 @@ async function loadSigningKey(file: string, passphraseFile: string | undefined):
   }
   if ('problem' in result) throw new InputError(`cannot use key ${file}: ${result.problem}`);
   if ('needsPassphrase' in result) throw new InputError(`cannot use key ${file}: it needs a passphrase`);
+  if (!(SUPPORTED_KEY_TYPES as readonly string[]).includes(result.key.type)) {
+    throw new InputError(`cannot use key ${file}: ${result.key.type} keys cannot sign plans (supported: ${SUPPORTED_KEY_TYPES.join(', ')})`);
+  }
   return result.key;
 }
 

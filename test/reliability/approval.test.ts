@@ -145,6 +145,23 @@ describe('mtafleet approve', () => {
     expect(noTty.stderr).toMatch(/encrypted and there is no terminal to ask for its passphrase: set MTAFLEET_KEY_PASSPHRASE or pass --passphrase-file/);
   }, 60_000);
 
+  it('a key that cannot sign (dsa, a .pub file, missing) is bad input, exit 1, plan untouched', async () => {
+    const plan = copyPlan();
+    const before = readFileSync(plan, 'utf8');
+    const dsa = spawnSync('ssh-keygen', ['-q', '-t', 'dsa', '-N', '', '-f', key('dsa')]);
+    expect(dsa.status, dsa.stderr.toString()).toBe(0);
+    const r = await approve(plan, 'dsa');
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/cannot use key \S+dsa: ssh-dss keys cannot sign plans \(supported: ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256/);
+    const pubFile = await approve(plan, 'alice.pub');
+    expect(pubFile.code).toBe(1);
+    expect(pubFile.stderr).toMatch(/cannot use key \S+alice\.pub: /);
+    const missing = await approve(plan, 'nobody');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/cannot read key \S+nobody: ENOENT/);
+    expect(readFileSync(plan, 'utf8')).toBe(before);
+  });
+
   it('asks for the passphrase on the terminal without echoing it', async () => {
     const plan = copyPlan();
     const env = { ...fx.env };
