@@ -5,13 +5,16 @@ import { applyPlan, checkPlanSources, countChanges, rollingText, withProgress, r
 import { loadInventory } from '../inventory/index.js';
 import { InputError, exitCodeFor } from '../util/errors.js';
 import { safeLine } from '../util/sanitize.js';
-import { addCommonOptions, connectionOptionsFrom, forksOption, type CommonOptions } from './common.js';
+import { addCommonOptions, connectionOptionsFrom, forksOption, parsePositiveInt, type CommonOptions } from './common.js';
+import { approvalGate } from './approval-gate.js';
 
 interface ApplyCliOptions extends CommonOptions {
   yes: boolean;
   forks: number;
   format: 'text' | 'json';
   autoRollback: boolean;
+  requireApproval?: string;
+  minApprovals?: number;
 }
 
 export function register(program: Command): void {
@@ -22,10 +25,15 @@ export function register(program: Command): void {
     .option('-y, --yes', 'do not ask for confirmation', false)
     .addOption(forksOption())
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .option('--no-auto-rollback', 'leave a failed host as it is instead of undoing its changes of this run');
+    .option('--no-auto-rollback', 'leave a failed host as it is instead of undoing its changes of this run')
+    .option('--require-approval <allowed_signers>', 'refuse (exit 3) unless the plan is signed (`mtafleet approve`) by a key of this OpenSSH allowed_signers file')
+    .option('--min-approvals <n>', 'with --require-approval: distinct approvers needed (default 1)', parsePositiveInt);
   addCommonOptions(cmd);
   cmd.action(async (planFile: string, opts: ApplyCliOptions) => {
-    const doc = readPlanFile(planFile);
+    if (opts.minApprovals !== undefined && opts.requireApproval === undefined) throw new InputError('--min-approvals needs --require-approval ALLOWED_SIGNERS');
+    // Approvals are judged as the plan is read: before any connection and before confirming.
+    const gate = opts.requireApproval !== undefined ? approvalGate(opts.requireApproval, planFile, opts.minApprovals ?? 1) : undefined;
+    const doc = readPlanFile(planFile, gate?.check);
     const inventory = await loadInventory(doc.inventory.path);
     // Checked before asking: the operator confirms a plan known to be what its playbook gives.
     await checkPlanSources(doc, inventory, planFile);
@@ -35,7 +43,7 @@ export function register(program: Command): void {
     const result = await withProgress('apply', opts.format, (emit) =>
       applyPlan(
         doc,
-        { planFile, inventory, forks: opts.forks, stateDir: opts.stateDir, autoRollback: opts.autoRollback, resolve: connectionOptionsFrom(opts) },
+        { planFile, inventory, forks: opts.forks, stateDir: opts.stateDir, autoRollback: opts.autoRollback, resolve: connectionOptionsFrom(opts), ...(gate ? { signers: gate.signers() } : {}) },
         emit ? { emit } : {},
       ),
     );

@@ -13,6 +13,7 @@ import { eachHost, specsFor, type EngineDeps } from './fleet.js';
 import { applyHost } from './host-work.js';
 import { Journal } from './journal.js';
 import type { PlanDocument } from './planfile.js';
+import type { Signer } from '../approval/approvals.js';
 import type { StepKinds } from './plan-host.js';
 import { loadPlanPlaybook, verifyPlanSource } from './plan-source.js';
 import { rollBatches } from './rolling.js';
@@ -27,6 +28,8 @@ export interface ApplyOptions {
   autoRollback: boolean;
   resolve?: import('../transport/spec.js').ResolveOptions;
   runId?: string;
+  /** The plan's approvers, checked by `apply --require-approval`; kept in the run record. */
+  signers?: Signer[];
 }
 
 export function checkInventoryMatches(doc: PlanDocument, inventory: Inventory): void {
@@ -67,6 +70,7 @@ export async function applyPlan(doc: PlanDocument, opts: ApplyOptions, deps: Eng
     playbook: doc.playbook.path,
     inventory: opts.inventory.file,
     planFile: opts.planFile,
+    ...(opts.signers ? { signers: opts.signers } : {}),
     hosts: [],
     summary: summarize([]),
     notRun: [],

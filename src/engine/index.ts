@@ -5,7 +5,7 @@ export { rollingText } from './rolling-text.js';
 export { rollbackRun, type RollbackOptions, type RollbackResult } from './rollback.js';
 export { planHost, planTask, reobserve, type HostPlan, type PlannedTask, type StepKinds } from './plan-host.js';
 export { prepareHost, type PreparedHost } from './prepare.js';
-export { writePlanFile, readPlanFile, planDigest, redactVars, type PlanBody, type PlanDocument } from './planfile.js';
+export { writePlanFile, readPlanFile, writeApprovedPlanFile, planDigest, redactVars, type PlanBody, type PlanDocument, type ApprovalCheck } from './planfile.js';
 export { batchSizes, splitBatches, shouldStop } from './batches.js';
 export { describeDrift } from './drift.js';
 export { fingerprint, canonicalJson } from './canonical.js';

@@ -17,9 +17,17 @@ import { verifyPlanDerivation } from './plan-verify.js';
 import { STEP_KINDS } from '../steps/registry.js';
 import { decodeInputText } from '../util/input-text.js';
 import type { HealthGate, SerialRule } from '../playbook/types.js';
+import type { Approval } from '../approval/approvals.js';
 
 export const PLAN_FORMAT = 'mtafleet-plan';
 export const PLAN_VERSION = 1;
+/**
+ * Checks the approvals of a plan as read, against the digest of its content (not the digest the
+ * file records), before the recorded digest is compared: `apply --require-approval` refuses a
+ * changed plan for its signatures (exit 3) rather than as a damaged file.
+ */
+export type ApprovalCheck = (doc: PlanDocument, contentDigest: string) => void;
+
 /** Plans hold observed file contents per host: large fleets make large plans, but not this large. */
 const MAX_PLAN_BYTES = 64 * 1024 * 1024;
 
@@ -62,6 +70,8 @@ export interface PlanBody {
 
 export interface PlanDocument extends PlanBody {
   digest: string;
+  /** Signatures over `digest` (`mtafleet approve`); outside the digested body. */
+  approvals?: Approval[];
 }
 
 /** Extra vars as they may be stored: secret-looking names and Secret values become ***. */
@@ -147,10 +157,22 @@ const planDocument = z.strictObject({
     }),
   ),
   digest: z.string().regex(/^[0-9a-f]{64}$/),
+  approvals: z
+    .array(z.strictObject({ identity: z.string().optional(), key: z.string(), keyType: z.string(), signedAt: z.string(), signature: z.string() }))
+    .optional(),
 });
 
+/**
+ * Writes a plan file that was read (and verified) with its approvals list replaced: the body
+ * and digest are written as they were, so the digest still matches.
+ */
+export function writeApprovedPlanFile(path: string, doc: PlanDocument, approvals: Approval[]): void {
+  const { approvals: _old, ...rest } = doc;
+  writeFileReplacing(path, JSON.stringify({ ...rest, approvals }, null, 2) + '\n');
+}
+
 /** Reads and verifies a plan file; every problem is a PlanFileError naming it. */
-export function readPlanFile(path: string): PlanDocument {
+export function readPlanFile(path: string, checkApprovals?: ApprovalCheck): PlanDocument {
   let text: string;
   try {
     const size = statSync(path).size;
@@ -181,8 +203,9 @@ export function readPlanFile(path: string): PlanDocument {
     const issue = parsed.error.issues[0];
     throw new PlanFileError(`${path} is damaged: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
   }
-  const { digest, ...body } = data as PlanDocument;
+  const { digest, approvals: _approvals, ...body } = data as PlanDocument;
   const actual = planDigest(body as PlanBody);
+  checkApprovals?.(data as PlanDocument, actual);
   if (actual !== digest) {
     throw new PlanFileError(
       `${path} was modified after it was written: its content hashes to ${actual.slice(0, 16)}..., the recorded digest is ${digest.slice(0, 16)}...; make a new plan`,

@@ -6,6 +6,7 @@ import { InputError } from '../util/errors.js';
 import { checkPrivateDir, readPrivateFile, writeFileReplacing } from '../util/private-fs.js';
 import { checkRunDir, ensureRunDir, runDir, runsDir } from './journal.js';
 import type { JournalAnchor } from './journal-chain.js';
+import type { Signer } from '../approval/approvals.js';
 
 export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable' | 'refused';
 
@@ -34,6 +35,8 @@ export interface RunRecord extends RunResult {
   playbook: string | null;
   inventory: string | null;
   planFile?: string | null;
+  /** Who approved the plan (`apply --require-approval`): principal and key fingerprint. */
+  signers?: Signer[];
   /** The journal's chain head when the run (or its latest rollback) ended. */
   journal?: JournalAnchor;
 }
