@@ -11,6 +11,7 @@ import type { HostLock } from './lock.js';
 import type { StepKinds } from './plan-host.js';
 import { criticalFindings, type CriticalSource, type FactSource } from './facts.js';
 import type { HostOutcome, HostStatus } from './run-record.js';
+import type { FailureOutcome } from '../util/outcome.js';
 
 /** What tests (and callers holding connections) may replace. */
 export interface EngineDeps {
@@ -71,7 +72,7 @@ export function mergeOutcome(a: HostOutcome | undefined, b: HostOutcome): HostOu
   return { name: a.name, status: worse.status, changes: a.changes + b.changes, error: worse.error ?? a.error ?? b.error };
 }
 
-export function isFailure(o: HostOutcome): boolean {
+export function isFailure(o: HostOutcome): o is HostOutcome & { status: FailureOutcome } {
   return o.status === 'failed' || o.status === 'unreachable' || o.status === 'refused';
 }
 

@@ -19,7 +19,6 @@ import { currentUser, newRunId, summarize, writeRunRecord, type HostOutcome, typ
 import { fingerprint, sha256Hex } from './canonical.js';
 import { readFileSync } from 'node:fs';
 import { PlaybookError } from '../util/errors.js';
-import type { FailureOutcome } from '../util/outcome.js';
 import { wrapSecrets } from '../inventory/validate.js';
 import { silent } from './events.js';
 
@@ -93,7 +92,7 @@ export async function planPlaybook(opts: PlaybookRunOptions, deps: EngineDeps = 
     });
     if (inputErrors.length > 0) throw inputErrors[0];
     // A host without a plan keeps the outcome its error gave it (unreachable, failed, refused).
-    for (const r of results) if (isFailure(r)) unreachable.push({ host: r.name, error: r.error ?? r.status, status: r.status as FailureOutcome });
+    for (const r of results) if (isFailure(r)) unreachable.push({ host: r.name, error: r.error ?? r.status, status: r.status });
     const order = new Map(play.hosts.map((h, i) => [h.inv.name, i]));
     planned.sort((a, b) => order.get(a.host)! - order.get(b.host)!);
     body.plays.push({ index: play.index, name: play.name, rolling: play.rolling, hosts: planned, unreachable });
