@@ -3,7 +3,8 @@ import { Option, type Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
 import { applyPlan, checkPlanSources, countChanges, rollingText, withProgress, readPlanFile, renderRunText, runJson, type PlanDocument } from '../engine/index.js';
 import { loadInventory } from '../inventory/index.js';
-import { InputError, exitCodeFor } from '../util/errors.js';
+import { InputError } from '../util/errors.js';
+import { exitCodeFor } from '../util/outcome.js';
 import { safeLine } from '../util/sanitize.js';
 import { addCommonOptions, connectionOptionsFrom, forksOption, parsePositiveInt, type CommonOptions } from './common.js';
 import { approvalGate } from './approval-gate.js';
@@ -48,7 +49,7 @@ export function register(program: Command): void {
       ),
     );
     process.stdout.write(opts.format === 'json' ? runJson(result) : renderRunText(result));
-    process.exitCode = exitCodeFor(result.summary);
+    process.exitCode = exitCodeFor(result.hosts.map((h) => h.status));
   });
 }
 

@@ -2,7 +2,7 @@
 import { Option, type Command } from 'commander';
 import { outcomesOfPlan, planPlaybook, renderPlanMarkdown, renderPlanText, writePlanFile, planDigest } from '../engine/index.js';
 import { loadInventory } from '../inventory/index.js';
-import { exitCodeFor } from '../util/errors.js';
+import { exitCodeFor } from '../util/outcome.js';
 import { safeJson } from '../util/sanitize.js';
 import { addCommonOptions, addPlaybookOptions, loadSelectedPlaybook, type PlaybookSelectionOptions, addInventoryOptions, connectionOptionsFrom, forksOption, type CommonOptions } from './common.js';
 
@@ -41,11 +41,6 @@ export function register(program: Command): void {
       const note = `plan written to ${opts.out}\nplan digest (sha256): ${digest}\napply it with: mtafleet apply ${opts.out}\n`;
       (opts.format === 'json' ? process.stderr : process.stdout).write(note);
     }
-    const outcomes = outcomesOfPlan(body);
-    process.exitCode = exitCodeFor({
-      failed: outcomes.filter((o) => o.status === 'failed').length,
-      unreachable: outcomes.filter((o) => o.status === 'unreachable').length,
-      refused: outcomes.filter((o) => o.status === 'refused').length,
-    });
+    process.exitCode = exitCodeFor(outcomesOfPlan(body).map((o) => o.status));
   });
 }

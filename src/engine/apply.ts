@@ -80,9 +80,10 @@ export async function applyPlan(doc: PlanDocument, opts: ApplyOptions, deps: Eng
   const tally = new RunTally();
   try {
     for (const play of doc.plays) {
-      // Hosts unreachable at plan time have no plan: they are reported, not guessed at.
+      // Hosts with no plan (unreachable, failed or refused at plan time) are reported with
+      // that outcome, not guessed at.
       for (const u of play.unreachable) {
-        tally.add({ name: u.host, status: 'unreachable', changes: 0, error: `no plan for this host (at plan time: ${u.error})` });
+        tally.add({ name: u.host, status: u.status ?? 'unreachable', changes: 0, error: `no plan for this host (at plan time: ${u.error})` });
       }
       const hosts = tally.eligible(play.hosts, (h) => h.host);
       if (hosts.length === 0) continue;

@@ -6,7 +6,8 @@
 import type { Vars } from '../playbook/template.js';
 import { STEP_KINDS } from '../steps/registry.js';
 import type { HostConnection } from '../transport/types.js';
-import { MtafleetError, RefusedError } from '../util/errors.js';
+import { MtafleetError, RefusedError, outcomeOfError } from '../util/errors.js';
+import type { FailureOutcome } from '../util/outcome.js';
 import { HostApplier, type UndoProblem } from './applier.js';
 import { fingerprint } from './canonical.js';
 import { describeDrift } from './drift.js';
@@ -36,12 +37,13 @@ export interface HostWorkResult extends HostOutcome {
 
 interface Failure {
   error: MtafleetError | Error;
-  refused: boolean;
+  /** Decided by the error's class where it was raised (util/errors.ts), never by its text. */
+  outcome: FailureOutcome;
 }
 
 function failureOf(err: unknown): Failure {
   const error = err instanceof Error ? err : new Error(String(err));
-  return { error, refused: err instanceof RefusedError };
+  return { error, outcome: outcomeOfError(err) };
 }
 
 /** Lock, work, unlock; the outcome says what happened. */
@@ -58,7 +60,7 @@ async function withLock(
     await lock.acquire(conn, lockPath, { run: opts.runId, time: new Date().toISOString(), user: opts.user }, { become });
   } catch (err) {
     const f = failureOf(err);
-    return { name: conn.name, status: f.refused ? 'refused' : 'failed', changes: 0, error: f.error.message, undoProblems: [] };
+    return { name: conn.name, status: f.outcome, changes: 0, error: f.error.message, undoProblems: [] };
   }
   let failure: Failure | undefined;
   let undoProblems: UndoProblem[] = [];
@@ -91,7 +93,7 @@ async function withLock(
   if (failure) {
     return {
       name: conn.name,
-      status: failure.refused ? 'refused' : 'failed',
+      status: failure.outcome,
       changes,
       error: failure.error.message + undoNote,
       undoProblems,
@@ -172,13 +174,13 @@ export async function applyHost(
     const refusedTask = plan.tasks.find((t) => t.plan.kind === 'refused');
     if (refusedTask) {
       const error = new RefusedError(`${plan.host}: task "${refusedTask.name}" was refused in the plan: ${(refusedTask.plan as { reason: string }).reason}`);
-      return { failure: { error, refused: true }, notifiedHandlers: async () => undefined };
+      return { failure: failureOf(error), notifiedHandlers: async () => undefined };
     }
     const now = await reobserve(conn, plan, opts.become, kinds);
     if (fingerprint(now) !== plan.fingerprint) {
       const drift = describeDrift(plan.observations, now);
       const error = new RefusedError(`${plan.host}: drifted since the plan was made: ${drift.join('; ') || 'observations differ'}`);
-      return { failure: { error, refused: true }, notifiedHandlers: async () => undefined };
+      return { failure: failureOf(error), notifiedHandlers: async () => undefined };
     }
     const notified = new Set<string>();
     let failure: Failure | undefined;

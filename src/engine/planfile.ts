@@ -6,6 +6,7 @@
  * a plan at all); since anyone can recompute the digest, apply also re-makes the plan from its
  * playbook (plan-source.ts).
  */
+import type { FailureOutcome } from '../util/outcome.js';
 import { readFileSync, statSync } from 'node:fs';
 import { writeFileReplacing } from '../util/private-fs.js';
 import { z } from 'zod';
@@ -64,7 +65,11 @@ export interface PlanBody {
     name: string;
     rolling: Rolling;
     hosts: PlannedHost[];
-    unreachable: Array<{ host: string; error: string }>;
+    /**
+     * Hosts with no plan: not reached, or planning failed or was refused. `status` is the
+     * host's outcome (plan files made before it was recorded have none: unreachable).
+     */
+    unreachable: Array<{ host: string; error: string; status?: FailureOutcome }>;
   }>;
 }
 
@@ -153,7 +158,7 @@ const planDocument = z.strictObject({
           become: z.boolean(),
         }),
       ),
-      unreachable: z.array(z.strictObject({ host: z.string(), error: z.string() })),
+      unreachable: z.array(z.strictObject({ host: z.string(), error: z.string(), status: z.enum(['unreachable', 'failed', 'refused']).optional() })),
     }),
   ),
   digest: z.string().regex(/^[0-9a-f]{64}$/),
