@@ -84,7 +84,10 @@ export function readAuditFile(path: string): AuditInput {
 export function parseAudit(data: unknown, file: string): AuditInputHost[] {
   const parsed = auditSchema.safeParse(data);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
+    let issue = parsed.error.issues[0]!;
+    // A bad record key: zod nests the key's own problem (which rule it broke) under the issue.
+    const nested = (issue as { issues?: typeof parsed.error.issues }).issues?.[0];
+    if (issue.code === 'invalid_key' && nested) issue = { ...nested, path: issue.path };
     const at = issue.path.length > 0 ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : '(top level)';
     throw new InputError(`${file}: ${at}: ${issue.message} (expected the JSON of \`mtafleet audit --format json\`)`);
   }
