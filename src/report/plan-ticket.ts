@@ -51,6 +51,10 @@ function playbookName(path: string): string {
 export function renderFromAuditMarkdown(body: PlanBody, digest: string, planFile?: string): string {
   const fa: FromAudit = body.fromAudit!;
   const n = countChanges(body);
+  // countChanges counts a host once per play; a ticket counts hosts.
+  const hosts = new Set(body.plays.flatMap((p) => p.hosts.map((h) => h.host)));
+  const changing = new Set(body.plays.flatMap((p) => p.hosts.filter((h) => h.tasks.some((t) => t.plan.kind === 'changes')).map((h) => h.host)));
+  const refused = new Set(body.plays.flatMap((p) => p.hosts.filter((h) => h.tasks.some((t) => t.plan.kind === 'refused')).map((h) => h.host)));
   const out: string[] = [
     `# Change ticket: remedies for the findings of ${md(fa.audit.path)}`,
     '',
@@ -59,7 +63,7 @@ export function renderFromAuditMarkdown(body: PlanBody, digest: string, planFile
     `- inventory ${md(body.inventory.path)}, sha256 \`${body.inventory.sha256}\``,
     ...(body.limit ? [`- limit ${md(body.limit)}`] : []),
     `- plan digest \`${digest}\``,
-    `- ${fa.sources.length} remedy playbook run(s); ${n.changes} change(s) on ${n.hostsChanging} of ${new Set(body.plays.flatMap((p) => p.hosts.map((h) => h.host))).size} host(s)${n.refused ? `, ${n.refused} refused` : ''}`,
+    `- ${fa.sources.length} remedy playbook run(s); ${n.changes} change(s) on ${changing.size} of ${hosts.size} host(s)${refused.size ? `, ${refused.size} refused` : ''}`,
     '',
     '## Findings and remedies',
     '',

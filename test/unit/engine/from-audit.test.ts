@@ -257,6 +257,7 @@ describe('plan --from-audit: the plan file and apply', () => {
     const md = renderFromAuditMarkdown(body, digest, 'fix.plan');
     expect(md).toMatch(/^# Change ticket: remedies for the findings of \/audits\/a\.json\n/);
     expect(md).toContain(`- plan digest \`${digest}\``);
+    expect(md).toContain('- 2 remedy playbook run(s); 3 change(s) on 2 of 2 host(s)\n');
     expect(md).toContain('| h1 | fd-limit | critical | playbooks/fix-a.yaml (remedy 1) | v=1 | 1 change(s) |');
     expect(md).toContain('| h2 | port-exhaustion | warn | playbooks/fix-b.yaml (remedy 2) | w=2 | 1 change(s) |');
     expect(md).toContain('| h3 | thread-contention | critical | no playbook fixes this: a person must act (instead: &lt;script&gt;x&lt;/script&gt; \\| \\`rm -rf /\\`) |');
