@@ -31,12 +31,27 @@ import { planPlaybook } from './run.js';
 /** The playbooks shipped with mtafleet (the audit names them as playbooks/NAME.yaml). */
 export const SHIPPED_PLAYBOOKS = fileURLToPath(new URL('../../playbooks/', import.meta.url));
 
+/**
+ * The playbook mtafleet's diagnosis names for each finding kind (src/diagnose: system.ts,
+ * delivery.ts). An audit file naming another playbook for a kind (spool-finalize.yaml, which
+ * deletes, for a port finding) is not followed: the file may come from anywhere.
+ */
+export const DIAGNOSED_REMEDIES: Readonly<Record<string, string>> = Object.freeze({
+  'spool-io': 'spool-migrate-nvme.yaml',
+  'fd-limit': 'fd-limit.yaml',
+  'port-exhaustion': 'network-tuning.yaml',
+  'thread-contention': 'pmta-threads.yaml',
+  'isp-limit': 'isp-limits.yaml',
+});
+
 export interface FromAuditOptions extends FleetOptions {
   audit: AuditInput;
   /** -e k=v given with --from-audit: over the audit's values, for every remedy (as -e over play vars). */
   extraVars?: Record<string, string>;
   /** Where remedy playbooks are looked up (tests); default the shipped ones. */
   playbookDir?: string;
+  /** Finding kind -> playbook file name in playbookDir (tests); default DIAGNOSED_REMEDIES. */
+  remedies?: Readonly<Record<string, string>>;
 }
 
 type Unremedied = FromAudit['unremedied'][number];
@@ -49,7 +64,13 @@ interface Group {
 }
 
 /** What a finding's remedy resolves to: a playbook and its variables, or why there is none. */
-function remedyOf(f: AuditInputFinding, overrides: Record<string, string>, dir: string, load: (file: string) => Playbook): { playbook: Playbook; vars: Record<string, string> } | { reason: string } {
+function remedyOf(
+  f: AuditInputFinding,
+  overrides: Record<string, string>,
+  dir: string,
+  remedies: Readonly<Record<string, string>>,
+  load: (file: string) => Playbook,
+): { playbook: Playbook; vars: Record<string, string> } | { reason: string } {
   if (f.remedy === null) {
     const instead = f.evidence?.find((e) => /^instead\b/i.test(e));
     return { reason: `no playbook fixes this: a person must act${instead ? ` (${instead})` : f.title ? ` (${f.title})` : ''}` };
@@ -58,6 +79,12 @@ function remedyOf(f: AuditInputFinding, overrides: Record<string, string>, dir: 
   const file = m ? join(dir, m[1]!) : undefined;
   if (!file || !existsSync(file)) {
     return { reason: `the remedy ${JSON.stringify(f.remedy)} is not a playbook shipped with mtafleet (only playbooks/*.yaml of this mtafleet are planned from an audit)` };
+  }
+  const expected = Object.hasOwn(remedies, f.kind) ? remedies[f.kind] : undefined;
+  if (expected !== m![1]) {
+    return {
+      reason: `the remedy ${JSON.stringify(f.remedy)} is not the playbook mtafleet's audit names for ${f.kind}${expected ? ` (playbooks/${expected})` : ' (none: a person must act)'}; not followed`,
+    };
   }
   const vars: Record<string, string> = { ...(f.remedyVars ?? {}), ...overrides };
   const unknown = Object.keys(vars).filter((k) => vars[k] === '?');
@@ -96,13 +123,13 @@ export function remedyGroups(opts: FromAuditOptions): { groups: Group[]; unremed
   for (const host of audit.hosts) {
     if (limited && !limited.has(host.name)) continue;
     if (!host.reachable || host.error !== null) {
-      unremedied.push({ host: host.name, kind: null, severity: null, reason: `not audited: ${host.error ?? 'unreachable'}` });
+      unremedied.push({ host: host.name, kind: null, severity: null, reason: host.reachable ? `the audit could not probe all of it: ${host.error}` : `not audited: ${host.error ?? 'unreachable'}` });
       if (!host.reachable) continue;
     }
     const actionable = host.findings.filter((f) => f.severity !== 'info');
     if (actionable.length === 0 && host.reachable && host.error === null) healthy.push(host.name);
     for (const f of actionable) {
-      const r = remedyOf(f, opts.extraVars ?? {}, dir, load);
+      const r = remedyOf(f, opts.extraVars ?? {}, dir, opts.remedies ?? DIAGNOSED_REMEDIES, load);
       if ('reason' in r) {
         unremedied.push({ host: host.name, kind: f.kind, severity: f.severity, reason: r.reason });
         continue;

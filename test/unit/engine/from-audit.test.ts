@@ -5,11 +5,12 @@
  * before any host is contacted; the plan passes apply's re-making of every source, a resealed
  * edit does not; and applying it changes exactly the remedied hosts.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAudit, readAuditFile, type AuditInput } from '../../../src/engine/audit-input.js';
-import { planFromAudit } from '../../../src/engine/from-audit.js';
+import { DIAGNOSED_REMEDIES, planFromAudit, SHIPPED_PLAYBOOKS } from '../../../src/engine/from-audit.js';
+import { ROOT } from '../../helpers/cli.js';
 import { applyPlan, checkPlanSources } from '../../../src/engine/apply.js';
 import { readPlanFile, writePlanFile, planDigest, type PlanBody, type PlanDocument } from '../../../src/engine/planfile.js';
 import { sha256Hex } from '../../../src/engine/canonical.js';
@@ -26,6 +27,9 @@ const PLAYBOOKS: Record<string, string> = {
   // Observes what fix-a changes (as thread-contention and isp-limit both edit /etc/pmta/config).
   'fix-c.yaml': '- name: fix c\n  hosts: mta\n  tasks:\n    - { name: set a too, fake: { key: /a, value: "c-{{ v }}" } }\n',
 };
+
+/** The kinds the audit below names, and the test playbook mtafleet would name for each. */
+const REMEDIES = { 'fd-limit': 'fix-a.yaml', 'spool-io': 'fix-a.yaml', 'port-exhaustion': 'fix-b.yaml', 'thread-contention': 'fix-a.yaml', 'isp-limit': 'fix-c.yaml' };
 
 interface World {
   inventory: Inventory;
@@ -105,7 +109,7 @@ function auditInput(data: unknown, path = '/audits/a.json'): AuditInput {
 }
 
 async function made(w: World, data: unknown = mixedAudit(), extraVars?: Record<string, string>): Promise<PlanBody> {
-  return planFromAudit({ audit: auditInput(data), inventory: w.inventory, forks: 2, playbookDir: w.playbookDir, ...(extraVars ? { extraVars } : {}) }, w.deps);
+  return planFromAudit({ audit: auditInput(data), inventory: w.inventory, forks: 2, playbookDir: w.playbookDir, remedies: REMEDIES, ...(extraVars ? { extraVars } : {}) }, w.deps);
 }
 
 /** Written and read back as apply reads it (digest, derivation), then apply's source check. */
@@ -175,9 +179,28 @@ describe('plan --from-audit: findings -> remedy plays', () => {
     expect(body.extraVars).toEqual({ v: '7' });
   });
 
+  it('follows only the playbook mtafleet\'s audit names for the finding\'s kind', async () => {
+    const w = world('kinds');
+    const data = { hosts: [host('h1', [finding('fd-limit', 'playbooks/fix-b.yaml', { w: '1' }), finding('reputation-ish', 'playbooks/fix-a.yaml', { v: '1' })])] };
+    const body = await made(w, data);
+    expect(body.plays).toEqual([]);
+    expect(body.fromAudit!.unremedied).toEqual([
+      { host: 'h1', kind: 'fd-limit', severity: 'critical', reason: 'the remedy "playbooks/fix-b.yaml" is not the playbook mtafleet\'s audit names for fd-limit (playbooks/fix-a.yaml); not followed' },
+      { host: 'h1', kind: 'reputation-ish', severity: 'critical', reason: 'the remedy "playbooks/fix-a.yaml" is not the playbook mtafleet\'s audit names for reputation-ish (none: a person must act); not followed' },
+    ]);
+    expect(w.contacted).toEqual([]);
+  });
+
+  it('the kind -> playbook table is the diagnosis\' own, and every playbook in it is shipped', () => {
+    const named = ['system.ts', 'delivery.ts'].flatMap((f) => [...readFileSync(join(ROOT, 'src/diagnose', f), 'utf8').matchAll(/kind: '([a-z-]+)'[^]*?remedy: [^\n]*'playbooks\/([a-z0-9-]+\.yaml)'/g)].map((m) => [m[1], m[2]]));
+    expect(named.length).toBeGreaterThanOrEqual(5);
+    for (const [kind, file] of named) expect(DIAGNOSED_REMEDIES[kind!], kind).toBe(file);
+    for (const file of Object.values(DIAGNOSED_REMEDIES)) expect(existsSync(join(SHIPPED_PLAYBOOKS, file)), file).toBe(true);
+  });
+
   it('--limit narrows the audit to some hosts', async () => {
     const w = world('limit');
-    const body = await planFromAudit({ audit: auditInput(mixedAudit()), inventory: w.inventory, limit: 'h2', forks: 1, playbookDir: w.playbookDir }, w.deps);
+    const body = await planFromAudit({ audit: auditInput(mixedAudit()), inventory: w.inventory, limit: 'h2', forks: 1, playbookDir: w.playbookDir, remedies: REMEDIES }, w.deps);
     expect(body.fromAudit!.sources.map((s) => s.limit)).toEqual(['h2', 'h2']);
     expect(body.fromAudit!.unremedied).toEqual([]);
     expect(body.limit).toBe('h2');
