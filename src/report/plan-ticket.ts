@@ -50,11 +50,8 @@ function playbookName(path: string): string {
 
 export function renderFromAuditMarkdown(body: PlanBody, digest: string, planFile?: string): string {
   const fa: FromAudit = body.fromAudit!;
-  const n = countChanges(body);
   // countChanges counts a host once per play; a ticket counts hosts.
-  const hosts = new Set(body.plays.flatMap((p) => p.hosts.map((h) => h.host)));
-  const changing = new Set(body.plays.flatMap((p) => p.hosts.filter((h) => h.tasks.some((t) => t.plan.kind === 'changes')).map((h) => h.host)));
-  const refused = new Set(body.plays.flatMap((p) => p.hosts.filter((h) => h.tasks.some((t) => t.plan.kind === 'refused')).map((h) => h.host)));
+  const n = hostTotals(body);
   const out: string[] = [
     `# Change ticket: remedies for the findings of ${md(fa.audit.path)}`,
     '',
@@ -63,7 +60,7 @@ export function renderFromAuditMarkdown(body: PlanBody, digest: string, planFile
     `- inventory ${md(body.inventory.path)}, sha256 \`${body.inventory.sha256}\``,
     ...(body.limit ? [`- limit ${md(body.limit)}`] : []),
     `- plan digest \`${digest}\``,
-    `- ${fa.sources.length} remedy playbook run(s); ${n.changes} change(s) on ${changing.size} of ${hosts.size} host(s)${refused.size ? `, ${refused.size} refused` : ''}`,
+    `- ${fa.sources.length} remedy playbook run(s); ${n.changes} change(s) on ${n.changing} of ${n.hosts} host(s)${n.refused ? `, ${n.refused} refused` : ''}`,
     '',
     '## Findings and remedies',
     '',
@@ -134,5 +131,20 @@ export function renderFromAuditText(body: PlanBody, opts: { diff: boolean }): st
     for (const u of fa.unremedied) out.push(`    ${u.host}${u.kind ? `: ${u.kind} (${u.severity})` : ''}: ${u.reason}`);
   }
   out.push(`  no warn or critical finding: ${fa.healthy.length > 0 ? fa.healthy.join(', ') : 'none'}`, '');
-  return out.map(safeLine).join('\n') + '\n' + renderPlanText(body, opts);
+  // renderPlanText's last line counts a host once per play: a host with two remedies is one host.
+  const plan = renderPlanText(body, opts).replace(/[^\n]*\n$/, '');
+  const t = hostTotals(body);
+  const total = `${t.changes} change(s) on ${t.changing} of ${t.hosts} host(s)${t.refused ? `, ${t.refused} host(s) refused` : ''} (${fa.sources.length} remedy playbook run(s))`;
+  return out.map(safeLine).join('\n') + '\n' + plan + total + '\n';
+}
+
+function hostTotals(body: PlanBody): { changes: number; changing: number; hosts: number; refused: number } {
+  const hosts = body.plays.flatMap((p) => p.hosts);
+  const names = (pred: (h: (typeof hosts)[number]) => boolean) => new Set(hosts.filter(pred).map((h) => h.host)).size;
+  return {
+    changes: countChanges(body).changes,
+    changing: names((h) => h.tasks.some((t) => t.plan.kind === 'changes')),
+    hosts: names(() => true),
+    refused: names((h) => h.tasks.some((t) => t.plan.kind === 'refused')),
+  };
 }

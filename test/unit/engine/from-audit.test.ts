@@ -296,6 +296,7 @@ describe('plan --from-audit: the plan file and apply', () => {
     expect(text).toMatch(/^FROM AUDIT \/audits\/a\.json \(sha256 [0-9a-f]{12}\)\n  remedy 1: playbooks\/fix-a\.yaml on h1,h2  \(-e v=1\)\n    h1: fd-limit \(critical\)\n/);
     expect(text).toContain('    h4: fd-limit (critical): not one of the hosts fix-a.yaml runs on (hosts: mta)\n');
     expect(text).toContain('PLAY fix b\n');
+    expect(text).toMatch(/\n3 change\(s\) on 2 of 2 host\(s\) \(2 remedy playbook run\(s\)\)\n$/);
   });
 });
 
