@@ -17,7 +17,7 @@ import type { Inventory } from '../inventory/types.js';
 import { selectHosts } from '../inventory/pattern.js';
 import { loadPlaybook, type Playbook } from '../playbook/index.js';
 import type { Vars } from '../playbook/template.js';
-import { InputError, PlanFileError } from '../util/errors.js';
+import { InputError, InventoryError, PlanFileError } from '../util/errors.js';
 import { isSecretName } from '../util/secret.js';
 import type { AuditInput, AuditInputFinding } from './audit-input.js';
 import { canonicalJson, sha256Hex } from './canonical.js';
@@ -96,6 +96,16 @@ function remedyOf(
   return { playbook: load(file), vars };
 }
 
+/** The hosts a play's `hosts:` pattern selects; none (not an error) where it names nothing in this inventory. */
+function playTargets(inventory: Inventory, pattern: string): string[] {
+  try {
+    return playHosts(inventory, pattern).map((h) => h.name);
+  } catch (err) {
+    if (err instanceof InventoryError) return [];
+    throw err;
+  }
+}
+
 /** A --limit pattern that selects exactly `hosts` (host names joined by ","), or undefined. */
 function exactLimit(inventory: Inventory, hosts: string[]): string | undefined {
   const pattern = hosts.join(',');
@@ -134,7 +144,7 @@ export function remedyGroups(opts: FromAuditOptions): { groups: Group[]; unremed
         unremedied.push({ host: host.name, kind: f.kind, severity: f.severity, reason: r.reason });
         continue;
       }
-      const targets = new Set(r.playbook.plays.flatMap((p) => playHosts(inventory, p.hosts).map((h) => h.name)));
+      const targets = new Set(r.playbook.plays.flatMap((p) => playTargets(inventory, p.hosts)));
       if (!targets.has(host.name)) {
         const patterns = r.playbook.plays.map((p) => p.hosts).join(', ');
         unremedied.push({ host: host.name, kind: f.kind, severity: f.severity, reason: `not one of the hosts ${basename(r.playbook.file)} runs on (hosts: ${patterns})` });

@@ -25,11 +25,12 @@ const PLAYBOOKS: Record<string, string> = {
   'fix-a.yaml': '- name: fix a\n  hosts: mta\n  serial: 1\n  tasks:\n    - { name: set a, fake: { key: /a, value: "{{ v }}" } }\n',
   'fix-b.yaml': '- name: fix b\n  hosts: mta\n  tasks:\n    - { name: set b, fake: { key: /b, value: "{{ w }}" } }\n',
   // Observes what fix-a changes (as thread-contention and isp-limit both edit /etc/pmta/config).
+  'fix-d.yaml': '- name: fix d\n  hosts: dc_nowhere\n  tasks:\n    - { name: set d, fake: { key: /d, value: "1" } }\n',
   'fix-c.yaml': '- name: fix c\n  hosts: mta\n  tasks:\n    - { name: set a too, fake: { key: /a, value: "c-{{ v }}" } }\n',
 };
 
 /** The kinds the audit below names, and the test playbook mtafleet would name for each. */
-const REMEDIES = { 'fd-limit': 'fix-a.yaml', 'spool-io': 'fix-a.yaml', 'port-exhaustion': 'fix-b.yaml', 'thread-contention': 'fix-a.yaml', 'isp-limit': 'fix-c.yaml' };
+const REMEDIES = { 'fd-limit': 'fix-a.yaml', 'spool-io': 'fix-a.yaml', 'port-exhaustion': 'fix-b.yaml', 'thread-contention': 'fix-a.yaml', 'isp-limit': 'fix-c.yaml', 'ip-reputation': 'fix-d.yaml' };
 
 interface World {
   inventory: Inventory;
@@ -189,6 +190,13 @@ describe('plan --from-audit: findings -> remedy plays', () => {
       { host: 'h1', kind: 'reputation-ish', severity: 'critical', reason: 'the remedy "playbooks/fix-a.yaml" is not the playbook mtafleet\'s audit names for reputation-ish (none: a person must act); not followed' },
     ]);
     expect(w.contacted).toEqual([]);
+  });
+
+  it('a remedy whose playbook targets a group this inventory does not have is listed, not an error', async () => {
+    const w = world('nogroup');
+    const body = await made(w, { hosts: [host('h1', [finding('ip-reputation', 'playbooks/fix-d.yaml')])] });
+    expect(body.fromAudit!.unremedied).toEqual([{ host: 'h1', kind: 'ip-reputation', severity: 'critical', reason: 'not one of the hosts fix-d.yaml runs on (hosts: dc_nowhere)' }]);
+    expect(body.plays).toEqual([]);
   });
 
   it('the kind -> playbook table is the diagnosis\' own, and every playbook in it is shipped', () => {
