@@ -63,6 +63,9 @@ interface Group {
   findings: FromAuditSource['findings'];
 }
 
+/** Audit text quoted in a reason: the audit's own report has the whole of it. */
+const clip = (text: string): string => (text.length > 600 ? `${text.slice(0, 600)}...` : text);
+
 /** What a finding's remedy resolves to: a playbook and its variables, or why there is none. */
 function remedyOf(
   f: AuditInputFinding,
@@ -72,18 +75,18 @@ function remedyOf(
   load: (file: string) => Playbook,
 ): { playbook: Playbook; vars: Record<string, string> } | { reason: string } {
   if (f.remedy === null) {
-    const instead = f.evidence?.find((e) => /^instead\b/i.test(e));
-    return { reason: `no playbook fixes this: a person must act${instead ? ` (${instead})` : f.title ? ` (${f.title})` : ''}` };
+    const instead = f.evidence?.find((e) => /^instead\b/i.test(e)) ?? f.title;
+    return { reason: `no playbook fixes this: a person must act${instead ? ` (${clip(instead)})` : ''}` };
   }
   const m = /^(?:\.\/)?playbooks\/([A-Za-z0-9][A-Za-z0-9._-]*\.ya?ml)$/.exec(f.remedy.trim());
   const file = m ? join(dir, m[1]!) : undefined;
   if (!file || !existsSync(file)) {
-    return { reason: `the remedy ${JSON.stringify(f.remedy)} is not a playbook shipped with mtafleet (only playbooks/*.yaml of this mtafleet are planned from an audit)` };
+    return { reason: `the remedy ${JSON.stringify(clip(f.remedy))} is not a playbook shipped with mtafleet (only playbooks/*.yaml of this mtafleet are planned from an audit)` };
   }
   const expected = Object.hasOwn(remedies, f.kind) ? remedies[f.kind] : undefined;
   if (expected !== m![1]) {
     return {
-      reason: `the remedy ${JSON.stringify(f.remedy)} is not the playbook mtafleet's audit names for ${f.kind}${expected ? ` (playbooks/${expected})` : ' (none: a person must act)'}; not followed`,
+      reason: `the remedy ${JSON.stringify(clip(f.remedy))} is not the playbook mtafleet's audit names for ${f.kind}${expected ? ` (playbooks/${expected})` : ' (none: a person must act)'}; not followed`,
     };
   }
   const vars: Record<string, string> = { ...(f.remedyVars ?? {}), ...overrides };
