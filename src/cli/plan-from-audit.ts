@@ -13,7 +13,7 @@ export interface FromAuditCliOptions extends CommonOptions {
   out?: string;
   format: 'text' | 'markdown' | 'json';
   forks: number;
-  extraVars: Record<string, string>;
+  extraVars: Record<string, unknown>;
   tags?: string[];
   skipTags?: string[];
 }

@@ -47,7 +47,7 @@ export const DIAGNOSED_REMEDIES: Readonly<Record<string, string>> = Object.freez
 export interface FromAuditOptions extends FleetOptions {
   audit: AuditInput;
   /** -e k=v given with --from-audit: over the audit's values, for every remedy (as -e over play vars). */
-  extraVars?: Record<string, string>;
+  extraVars?: Record<string, unknown>;
   /** Where remedy playbooks are looked up (tests); default the shipped ones. */
   playbookDir?: string;
   /** Finding kind -> playbook file name in playbookDir (tests); default DIAGNOSED_REMEDIES. */
@@ -58,7 +58,7 @@ type Unremedied = FromAudit['unremedied'][number];
 
 interface Group {
   playbook: Playbook;
-  vars: Record<string, string>;
+  vars: Record<string, unknown>;
   hosts: string[];
   findings: FromAuditSource['findings'];
 }
@@ -69,11 +69,11 @@ const clip = (text: string): string => (text.length > 600 ? `${text.slice(0, 600
 /** What a finding's remedy resolves to: a playbook and its variables, or why there is none. */
 function remedyOf(
   f: AuditInputFinding,
-  overrides: Record<string, string>,
+  overrides: Record<string, unknown>,
   dir: string,
   remedies: Readonly<Record<string, string>>,
   load: (file: string) => Playbook,
-): { playbook: Playbook; vars: Record<string, string> } | { reason: string } {
+): { playbook: Playbook; vars: Record<string, unknown> } | { reason: string } {
   if (f.remedy === null) {
     const instead = f.evidence?.find((e) => /^instead\b/i.test(e)) ?? f.title;
     return { reason: `no playbook fixes this: a person must act${instead ? ` (${clip(instead)})` : ''}` };
@@ -89,7 +89,7 @@ function remedyOf(
       reason: `the remedy ${JSON.stringify(clip(f.remedy))} is not the playbook mtafleet's audit names for ${f.kind}${expected ? ` (playbooks/${expected})` : ' (none: a person must act)'}; not followed`,
     };
   }
-  const vars: Record<string, string> = { ...(f.remedyVars ?? {}), ...overrides };
+  const vars: Record<string, unknown> = { ...(f.remedyVars ?? {}), ...overrides };
   const unknown = Object.keys(vars).filter((k) => vars[k] === '?');
   if (unknown.length > 0) {
     return { reason: `the audit could not tell ${unknown.join(', ')} (given as "?"): set ${unknown.length > 1 ? 'them' : 'it'} with -e ${unknown.map((k) => `${k}=...`).join(' -e ')} or in the inventory and audit again` };
