@@ -62,9 +62,11 @@ export interface AuditInput {
 export function readAuditFile(path: string): AuditInput {
   let bytes: Buffer;
   try {
-    const size = statSync(path).size;
+    // "-": standard input (mtafleet audit --format json | mtafleet plan --from-audit - ...).
+    const size = path === '-' ? 0 : statSync(path).size;
     if (size > MAX_AUDIT_BYTES) throw new InputError(`${path}: ${sizeProblem(size) ?? `the file is larger than ${MAX_AUDIT_BYTES / 1024 / 1024} MiB`}`);
-    bytes = readFileSync(path);
+    bytes = readFileSync(path === '-' ? 0 : path);
+    if (bytes.length > MAX_AUDIT_BYTES) throw new InputError(`${path}: more than ${MAX_AUDIT_BYTES / 1024 / 1024} MiB; not an audit`);
   } catch (err) {
     if (err instanceof InputError) throw err;
     throw new InputError(`cannot read audit file ${path}: ${(err as Error).message}`);

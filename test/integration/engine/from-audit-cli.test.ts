@@ -61,6 +61,16 @@ describe('plan --from-audit: the CLI', () => {
     expect(tags.stderr).toMatch(/--tags\/--skip-tags do not go with --from-audit/);
   });
 
+  it('reads the audit from standard input with --from-audit -', async () => {
+    const audit = JSON.stringify({ hosts: [host('h1', [])] });
+    const r = await runCli(['plan', '--from-audit', '-', '-i', inv, '--format', 'json', '--state-dir', join(dir, 'state')], { ...process.env, HOME: dir, NO_COLOR: '1' }, audit);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).fromAudit).toMatchObject({ audit: { path: '-' }, healthy: ['h1'] });
+    const bad = await runCli(['plan', '--from-audit', '-', '-i', inv], { ...process.env, HOME: dir, NO_COLOR: '1' }, '{"hosts": 1}');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/-: hosts: /);
+  });
+
   it('an audit with nothing to remedy: an empty plan, the host listed as left alone, and apply has nothing to do', async () => {
     const file = auditFile('healthy.json', { hosts: [host('h1', [{ ...fd({}), severity: 'info' }])] });
     const plan = join(dir, 'empty.plan');
