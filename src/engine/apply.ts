@@ -16,6 +16,7 @@ import type { PlanDocument } from './planfile.js';
 import type { Signer } from '../approval/approvals.js';
 import type { StepKinds } from './plan-host.js';
 import { loadPlanPlaybook, verifyPlanSource } from './plan-source.js';
+import { verifyFromAuditSources } from './from-audit.js';
 import { rollBatches } from './rolling.js';
 import { RunTally } from './tally.js';
 import { currentUser, newRunId, summarize, writeRunRecord, type RunRecord, type RunResult } from './run-record.js';
@@ -52,7 +53,9 @@ export async function checkPlanSources(doc: PlanDocument, inventory: Inventory, 
       if (!inventory.hosts.has(h.host)) throw new PlanFileError(`host ${h.host} of the plan is not in ${inventory.file}`);
     }
   }
-  await verifyPlanSource(doc, loadPlanPlaybook(doc, planFile), inventory, planFile, kinds);
+  // A from-audit plan is several playbooks' plans: each is re-made from its own source.
+  if (doc.fromAudit) await verifyFromAuditSources(doc, inventory, planFile, kinds);
+  else await verifyPlanSource(doc, loadPlanPlaybook(doc, planFile), inventory, planFile, kinds);
 }
 
 export async function applyPlan(doc: PlanDocument, opts: ApplyOptions, deps: EngineDeps = {}): Promise<RunResult> {

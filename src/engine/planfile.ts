@@ -71,6 +71,33 @@ export interface PlanBody {
      */
     unreachable: Array<{ host: string; error: string; status?: FailureOutcome }>;
   }>;
+  /**
+   * Set on a plan made by `plan --from-audit` (from-audit.ts): `plays` are then the plays of
+   * several remedy playbooks, each re-made at apply from its own source; `playbook` names the
+   * audit file the plan was made from.
+   */
+  fromAudit?: FromAudit;
+}
+
+/** One remedy playbook planned for some hosts with the audit's variables: `plan PLAYBOOK --limit L -e V`. */
+export interface FromAuditSource {
+  playbook: { path: string; sha256: string };
+  extraVars: Record<string, unknown>;
+  limit: string;
+  /** This source's plays are plays[firstPlay .. firstPlay + playCount - 1], in its playbook's order. */
+  firstPlay: number;
+  playCount: number;
+  /** The findings this remedies (for reviewers; not used to apply). */
+  findings: Array<{ host: string; kind: string; severity: string }>;
+}
+
+export interface FromAudit {
+  audit: { path: string; sha256: string };
+  sources: FromAuditSource[];
+  /** Hosts and findings the plan does not remedy, with why (for reviewers; not used to apply). */
+  unremedied: Array<{ host: string; kind: string | null; severity: string | null; reason: string }>;
+  /** Audited hosts with no warn or critical finding. */
+  healthy: string[];
 }
 
 export interface PlanDocument extends PlanBody {
@@ -161,6 +188,23 @@ const planDocument = z.strictObject({
       unreachable: z.array(z.strictObject({ host: z.string(), error: z.string(), status: z.enum(['unreachable', 'failed', 'refused']).optional() })),
     }),
   ),
+  fromAudit: z
+    .strictObject({
+      audit: z.strictObject({ path: z.string(), sha256: z.string() }),
+      sources: z.array(
+        z.strictObject({
+          playbook: z.strictObject({ path: z.string(), sha256: z.string() }),
+          extraVars: z.record(z.string(), z.unknown()),
+          limit: z.string(),
+          firstPlay: z.number().int().nonnegative(),
+          playCount: z.number().int().positive(),
+          findings: z.array(z.strictObject({ host: z.string(), kind: z.string(), severity: z.string() })),
+        }),
+      ),
+      unremedied: z.array(z.strictObject({ host: z.string(), kind: z.string().nullable(), severity: z.string().nullable(), reason: z.string() })),
+      healthy: z.array(z.string()),
+    })
+    .optional(),
   digest: z.string().regex(/^[0-9a-f]{64}$/),
   approvals: z
     .array(z.strictObject({ identity: z.string().optional(), key: z.string(), keyType: z.string(), signedAt: z.string(), signature: z.string() }))
