@@ -9,17 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { parsePlaybook } from '../../../src/playbook/load.js';
 import { splitFreeForm, takeTrailingShellArgs } from '../../../src/playbook/free-form.js';
 import { STEP_KINDS } from '../../../src/steps/registry.js';
-import { PlaybookError } from '../../../src/util/errors.js';
+import { problems } from './problems.js';
 
-function problems(text: string): string {
-  try {
-    parsePlaybook('/pb.yaml', text);
-  } catch (err) {
-    if (err instanceof PlaybookError) return err.message;
-    throw err;
-  }
-  throw new Error('expected a PlaybookError');
-}
 
 const ANSIBLE_STYLE = `
 - name: tune the MTAs
