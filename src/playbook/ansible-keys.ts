@@ -49,7 +49,6 @@ const PLAY_KEYS: Record<string, string> = {
   roles: 'roles are not supported: put the role tasks in the play',
   pre_tasks: 'put them at the start of tasks:',
   post_tasks: 'put them at the end of tasks:',
-  vars_files: 'use vars: on the play, group_vars/host_vars next to the inventory, or -e @FILE',
   vars_prompt: 'pass the values with -e',
   strategy: 'hosts run in parallel up to --forks, in batches of serial:',
   order: 'hosts run in inventory order',

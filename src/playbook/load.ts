@@ -12,6 +12,7 @@ import { readInputTextSync } from '../util/input-text.js';
 import { dict } from '../util/dict.js';
 import { YamlSource, playbookError, zodProblems, type PlaybookProblem, type YamlPath } from './source.js';
 import { shellFieldProblems } from './shell-fields.js';
+import { readVarsFiles, type VarsFileRead } from './vars-files.js';
 import { isAnsibleModule, noEquivalent, takesArgs, translateAnsibleModule } from './ansible-modules.js';
 import { unsupportedPlayKey, unsupportedTaskKey } from './ansible-keys.js';
 import { hasTemplate, templateSpans } from './template.js';
@@ -40,6 +41,7 @@ const playSchema = z.strictObject({
     .refine((g) => g.cmd !== undefined || g.argv !== undefined || g.no_new_critical === true, 'health_gate needs cmd, argv or no_new_critical: true')
     .optional(),
   become: z.boolean().optional(),
+  vars_files: z.array(z.union([z.string().min(1), z.array(z.string().min(1)).min(1)])).optional(),
   /** As Ansible, but off by default: the audit probes, exposed to `when` as `facts`. */
   gather_facts: z.boolean().optional(),
   tasks: z.array(z.unknown()).default([]),
@@ -84,15 +86,26 @@ export function parsePlaybook(file: string, text: string): Playbook {
     throw playbookError([{ ...src.locate([]), message: 'a playbook is a list of plays (each with hosts and tasks)' }]);
   }
   const plays: PlayDef[] = [];
+  const included: VarsFileRead[] = [];
   data.forEach((raw, i) => {
-    const play = parsePlay(src, raw, [i], problems);
+    const play = parsePlay(src, raw, [i], problems, included);
     if (play) plays.push(play);
   });
   if (problems.length > 0) throw playbookError(problems);
-  return { file, sha256: createHash('sha256').update(text).digest('hex'), plays, source: src };
+  return { file, sha256: playbookDigest(text, included), plays, source: src };
 }
 
-function parsePlay(src: YamlSource, raw: unknown, at: YamlPath, problems: PlaybookProblem[]): PlayDef | undefined {
+/**
+ * The playbook text's sha256; with vars files, a sha256 over the text's and each file's
+ * (path and bytes), so a plan file's recorded digest covers every file the plan came from.
+ */
+function playbookDigest(text: string, included: VarsFileRead[]): string {
+  const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+  if (included.length === 0) return sha(text);
+  return sha(JSON.stringify([sha(text), ...included.map((f) => [f.path, sha(f.text)])]));
+}
+
+function parsePlay(src: YamlSource, raw: unknown, at: YamlPath, problems: PlaybookProblem[], included: VarsFileRead[]): PlayDef | undefined {
   raw = withoutUnsupported(src, raw, at, unsupportedPlayKey, problems);
   const parsed = playSchema.safeParse(raw);
   if (!parsed.success) {
@@ -145,7 +158,7 @@ function parsePlay(src: YamlSource, raw: unknown, at: YamlPath, problems: Playbo
   return {
     name: p.name ?? hosts,
     hosts,
-    vars: p.vars,
+    vars: { ...p.vars, ...playVarsFiles(src, p.vars_files ?? [], at, problems, included) },
     serial: serialRules(p.serial),
     maxFailPercentage: p.max_fail_percentage,
     healthGate,
@@ -243,6 +256,14 @@ function parseTask(src: YamlSource, raw: unknown, at: YamlPath, problems: Playbo
     at,
     line: src.lineOf(at),
   };
+}
+
+function playVarsFiles(src: YamlSource, entries: Array<string | string[]>, at: YamlPath, problems: PlaybookProblem[], included: VarsFileRead[]): Record<string, unknown> {
+  if (entries.length === 0) return {};
+  const r = readVarsFiles(src.file, entries);
+  for (const p of r.problems) problems.push({ ...src.locate([...at, 'vars_files', p.index]), message: p.message });
+  included.push(...r.read);
+  return r.vars;
 }
 
 const m0 = (meta: Record<string, unknown>): { args?: unknown } => meta;
