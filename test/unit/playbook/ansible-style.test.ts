@@ -102,7 +102,7 @@ describe('playbooks in Ansible style', () => {
 
   it.each([
     ['roles', `  roles: [common]`, /pb\.yaml:2: .*not supported by mtafleet: roles — roles are not supported: put the role tasks in the play/],
-    ['vars_files', `  vars_files: [vars.yml]`, /not supported by mtafleet: vars_files — use vars: on the play, group_vars\/host_vars next to the inventory, or -e @FILE/],
+    ['pre_tasks', `  pre_tasks: []`, /not supported by mtafleet: pre_tasks — put them at the start of tasks:/],
   ])('refuses the play keyword %s with what to do instead', (_key, line, message) => {
     expect(problems(`- hosts: all\n${line}\n  tasks:\n    - command: "true"\n`)).toMatch(message);
   });
