@@ -62,6 +62,11 @@ const taskMeta = z.strictObject({
   args: z.record(z.string(), z.unknown()).optional(),
   /** Handlers only: topics a notify may name instead of the handler's name (Ansible's listen). */
   listen: stringList.optional(),
+  /** One task per item (Ansible's loop): a list, or a template giving one; expanded per host. */
+  loop: z.union([z.array(z.unknown()), z.string().min(1)]).optional(),
+  /** loop with one level of nested lists flattened, as Ansible's with_items. */
+  with_items: z.union([z.array(z.unknown()), z.string().min(1)]).optional(),
+  loop_control: z.strictObject({ loop_var: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a variable name').optional(), label: z.string().optional() }).optional(),
 });
 
 const META_KEYS = new Set(Object.keys(taskMeta.shape));
@@ -228,6 +233,11 @@ function parseTask(src: YamlSource, raw: unknown, at: YamlPath, problems: Playbo
   // A template in shell text must sit where it can be one quoted word: checked before any host.
   for (const p of shellFieldProblems(kind, params)) problems.push({ ...src.locate([...at, key, ...p.path]), message: p.message });
   const m = parsedMeta.data;
+  if (m.loop !== undefined && m.with_items !== undefined) problems.push({ ...src.locate([...at, 'with_items']), message: 'give loop or with_items, not both' });
+  if ((m.loop !== undefined || m.with_items !== undefined) && m.register !== undefined) {
+    problems.push({ ...src.locate([...at, 'register']), message: 'not supported by mtafleet: register with a loop — register a task without a loop, or write one task per item' });
+  }
+  if (m.loop_control !== undefined && m.loop === undefined && m.with_items === undefined) problems.push({ ...src.locate([...at, 'loop_control']), message: 'loop_control goes with loop or with_items' });
   const whenList = m.when === undefined ? [] : Array.isArray(m.when) ? m.when : [m.when];
   const when: Expr[] = [];
   const whenText: string[] = [];
@@ -253,6 +263,9 @@ function parseTask(src: YamlSource, raw: unknown, at: YamlPath, problems: Playbo
     vars: m.vars ?? {},
     become: m.become,
     ...(m.listen ? { listen: m.listen } : {}),
+    ...(m.loop !== undefined || m.with_items !== undefined
+      ? { loop: { items: (m.loop ?? m.with_items)!, flatten: m.with_items !== undefined, loopVar: m.loop_control?.loop_var ?? 'item', ...(m.loop_control?.label !== undefined ? { label: m.loop_control.label } : {}) } }
+      : {}),
     at,
     line: src.lineOf(at),
   };

@@ -89,7 +89,7 @@ describe('playbooks in Ansible style', () => {
   });
 
   it.each([
-    ['loop', `      loop: [a, b]`, /pb\.yaml:\d+: .*not supported by mtafleet: loop — write one task per item/],
+    ['with_dict', `      with_dict: { a: 1 }`, /pb\.yaml:\d+: .*not supported by mtafleet: with_dict — use loop: with a list of mappings/],
     ['ignore_errors', `      ignore_errors: yes`, /not supported by mtafleet: ignore_errors — /],
     ['changed_when', `      changed_when: false`, /not supported by mtafleet: changed_when — give the command a creates: or unless: guard/],
     ['delegate_to', `      delegate_to: localhost`, /not supported by mtafleet: delegate_to — /],
