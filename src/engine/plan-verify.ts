@@ -1,7 +1,8 @@
 /**
  * A plan file's digest catches accidental edits, but anyone can recompute a sha256. So apply
  * also re-derives every change from what the plan recorded: plan() is pure, so the recorded
- * observation and parameters must yield exactly the recorded changes, and the recorded
+ * observation (with the basis projected by earlier tasks) and parameters must yield exactly the
+ * recorded changes, and the recorded
  * fingerprint must be the hash of the recorded observations. A hand-made action (a command
  * mtafleet's planner would never build from validated parameters) is refused. This needs only
  * the plan file; whether the parameters themselves are the playbook's is checked at apply by
@@ -9,7 +10,7 @@
  */
 import { PlanFileError } from '../util/errors.js';
 import { canonicalJson, fingerprint } from './canonical.js';
-import { withBecome, type StepKinds } from './plan-host.js';
+import { planFromRecord, type StepKinds } from './plan-host.js';
 import type { PlanDocument } from './planfile.js';
 
 export function verifyPlanDerivation(doc: PlanDocument, kinds: StepKinds, file: string): void {
@@ -27,8 +28,7 @@ export function verifyPlanDerivation(doc: PlanDocument, kinds: StepKinds, file: 
         if (!params.success) {
           throw new PlanFileError(`${where}: task "${task.name}" has parameters that do not validate (hand-edited?); make a new plan`);
         }
-        let derived = step.plan(task.observations, params.data);
-        if (task.become !== undefined) derived = withBecome(derived, task.become);
+        const derived = planFromRecord(step, { ...task, params: params.data });
         if (canonicalJson(derived) !== canonicalJson(task.plan)) {
           throw new PlanFileError(
             `${where}: task "${task.name}": the recorded changes are not what mtafleet plans from the recorded observation and parameters (hand-edited?); make a new plan`,
