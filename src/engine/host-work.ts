@@ -120,7 +120,7 @@ async function applyPlanned(applier: HostApplier, conn: HostConnection, planned:
   const changes = plan.changes;
   for (let i = 0; i < changes.length; i++) await applier.apply(`${prefix}-c${i}`, planned.name, changes[i]);
   if (planned.predicted === undefined && planned.projected) {
-    const differs = projectionMismatch(planned.projected, await observeNow());
+    const differs = projectionMismatch(planned.projected, { ...planned.observations, ...(planned.basis ?? {}) }, await observeNow());
     if (differs.length > 0) {
       throw new MtafleetError(`${applier.host}: task "${planned.name}": after applying, the host is not as planned: ${differs.join('; ')}`);
     }

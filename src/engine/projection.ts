@@ -81,24 +81,36 @@ export function asPredicted(plan: StepPlan): StepPlan {
 
 /**
  * Where the host, re-observed after a task was applied, is not what the plan projected, in
- * words (`KEY: projected -> found`; fields the projection could not know are skipped). Empty
- * when it matches.
+ * words (`KEY: projected -> found`). Only what the task changes is compared (fields equal in
+ * `before` and the projection may have moved for other reasons, e.g. a PID after a restart),
+ * and fields the projection could not know are skipped. Empty when it matches.
  */
-export function projectionMismatch(projected: Record<string, unknown>, now: Record<string, unknown>): string[] {
+export function projectionMismatch(projected: Record<string, unknown>, before: Record<string, unknown>, now: Record<string, unknown>): string[] {
   const out: string[] = [];
   for (const [key, want] of Object.entries(projected)) {
     const got = now[key];
-    if (matches(want, got)) continue;
-    out.push(...describeDrift({ [key]: filled(want, got) }, { [key]: got }));
+    if (changedAsPlanned(want, before[key], got)) continue;
+    out.push(...describeDrift({ [key]: filled(want, before[key], got) }, { [key]: got }));
   }
   return out;
 }
 
-/** The projected value with the fields it could not know taken from what was found. */
-function filled(want: unknown, got: unknown): unknown {
+function changedAsPlanned(want: unknown, before: unknown, got: unknown): boolean {
+  if (canonicalJson(want) === canonicalJson(before)) return true;
+  if (isRecord(want) && isRecord(before) && isRecord(got)) {
+    const keys = new Set([...Object.keys(want), ...Object.keys(before), ...Object.keys(got)]);
+    return [...keys].every((k) => changedAsPlanned(want[k], before[k], got[k]));
+  }
+  return matches(want, got);
+}
+
+/** The projected value with what it does not decide (unknown, or left as it was) taken from what was found. */
+function filled(want: unknown, before: unknown, got: unknown): unknown {
   if (want === UNKNOWN_FIELD) return got;
+  if (canonicalJson(want) === canonicalJson(before)) return got;
   if (!isRecord(want) || !isRecord(got)) return want;
-  return Object.fromEntries(Object.entries(want).map(([k, v]) => [k, filled(v, got[k])]));
+  const b = isRecord(before) ? before : {};
+  return Object.fromEntries(Object.entries(want).map(([k, v]) => [k, filled(v, b[k], got[k])]));
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
