@@ -167,6 +167,9 @@ describe('plans that hold for whole playbooks', () => {
     const tasks = doc.plays[0].hosts[0].tasks;
     const edits = tasks.filter((t) => t.name.startsWith('thread-contention') || t.name.startsWith('isp-limit'));
     expect(edits.map((t) => t.plan.kind)).toEqual(['changes', 'changes']);
+    // The second edit of /etc/pmta/config is planned on the text the first one leaves.
+    expect(Object.keys(edits[1].basis ?? {})).toEqual(['pmta config /etc/pmta/config']);
+    expect(edits.map((t) => t.predicted)).toEqual([undefined, undefined]);
     expect(tasks.map((t) => t.name)).toEqual(expect.arrayContaining(['reload pmta', 'restart pmta']));
     const apply = await cli(['apply', planFile, '--yes', '--format', 'json']);
     expect(apply.code, apply.stdout + apply.stderr).toBe(0);
@@ -184,6 +187,44 @@ describe('plans that hold for whole playbooks', () => {
     const again = await runJson(args);
     expect(again.hosts[0]).toMatchObject({ status: 'ok', changes: 0 });
     const back = await cli(['rollback', result.runId]);
+    expect(back.code, back.stdout + back.stderr).toBe(0);
+    expect(await hostState(lab, host())).toBe(start);
+  }, 600_000);
+
+  it('audit-remediate.yaml with five findings (spool-io too): the config edits after the migration are predicted, run re-plans them, re-run 0, rollback', async () => {
+    const args = [
+      join(ROOT, 'playbooks/audit-remediate.yaml'), '-i', lab.inventoryFile,
+      '-e', 'findings=spool-io,fd-limit,port-exhaustion,thread-contention,isp-limit', '-e', 'nofile=16384',
+      '-e', `device=${lab.hosts[0].nvmeDevice}`, '-e', `mountpoint=${MP}`,
+    ];
+    const start = await hostState(lab, host());
+    const tasks = await planOf(args);
+    const edits = tasks.filter((t) => t.name.startsWith('thread-contention') || t.name.startsWith('isp-limit'));
+    // The migration repoints <spool> in /etc/pmta/config (its copies are predicted): both config
+    // edits read that file, so they are predicted and re-planned at apply; the others are exact.
+    expect(edits.map((t) => t.predicted)).toEqual([
+      expect.stringMatching(/reads pmta config \/etc\/pmta\/config, which task "spool-io: move the spool to the NVMe disk" changes/),
+      expect.stringMatching(/reads pmta config \/etc\/pmta\/config/),
+    ]);
+    expect(tasks.filter((t) => t.predicted === undefined && t.plan.kind === 'changes').map((t) => t.name)).toEqual([
+      'spool-io: move the spool to the NVMe disk',
+      'fd-limit: LimitNOFILE drop-in',
+      'port-exhaustion: port range, FIN timeout, TIME-WAIT reuse, backlog',
+      'reload pmta',
+      'restart pmta',
+    ]);
+    const run = await runJson(args);
+    expect(run.hosts[0]).toMatchObject({ status: 'changed', error: null });
+    expect(applied(run.runId, tasks)).toEqual(planned(tasks));
+    const effect = await lab.run(
+      host(),
+      `b=$(sed -n '/^<domain gmail.com>/,/^<\\/domain>/p' /etc/pmta/config) &&
+      printf '%s\\n' "$b" | grep -Eq '^\\s*max-smtp-out\\s+2\\s*$' && grep -qx "queue-processing-threads $(nproc)" /etc/pmta/config &&
+      grep -qx '<spool ${MP}>' /etc/pmta/config && findmnt -n ${MP} >/dev/null && echo applied`,
+    );
+    expect(effect.stdout.trim(), effect.stderr).toBe('applied');
+    expect(planned(await planOf(args))).toEqual({});
+    const back = await cli(['rollback', run.runId]);
     expect(back.code, back.stdout + back.stderr).toBe(0);
     expect(await hostState(lab, host())).toBe(start);
   }, 600_000);
