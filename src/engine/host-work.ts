@@ -108,13 +108,8 @@ async function withLock(
 async function applyPlanned(applier: HostApplier, conn: HostConnection, planned: PlannedTask, prefix: string, ctx: ApplyContext): Promise<boolean> {
   const step = ctx.kinds[planned.kind];
   const observeNow = async () => (await step.observe(conn, planned.params, { become: planned.become ?? ctx.become, ...(ctx.facts ? { facts: ctx.facts } : {}) })) as Record<string, unknown>;
-  let plan = planned.plan;
-  if (planned.predicted !== undefined) {
-    plan = planFromRecord(step, { params: planned.params, observations: await observeNow(), become: planned.become });
-    ctx.emit({ type: 'task-planned', host: applier.host, task: planned.name, plan });
-  } else {
-    ctx.emit({ type: 'task-planned', host: applier.host, task: planned.name, plan });
-  }
+  const plan = planned.predicted === undefined ? planned.plan : planFromRecord(step, { params: planned.params, observations: await observeNow(), become: planned.become });
+  ctx.emit({ type: 'task-planned', host: applier.host, task: planned.name, plan });
   if (plan.kind === 'refused') throw new RefusedError(`${applier.host}: task "${planned.name}" refused: ${plan.reason}`);
   if (plan.kind !== 'changes') return false;
   const changes = plan.changes;
@@ -136,17 +131,22 @@ interface ApplyContext {
   facts?: Record<string, unknown>;
 }
 
+/** A plan that refused a task is not applied in part: nothing runs on the host. */
+function refusedInPlan(plan: HostPlan): { failure: Failure; notifiedHandlers: () => Promise<undefined> } | undefined {
+  const t = plan.tasks.find((x) => x.plan.kind === 'refused');
+  if (!t) return undefined;
+  const error = new RefusedError(`${plan.host}: task "${t.name}" was refused in the plan: ${(t.plan as { reason: string }).reason}`);
+  return { failure: { error, refused: true }, notifiedHandlers: async () => undefined };
+}
+
 /**
  * The one execution path (`run` and `apply`): the planned tasks in order, then the handlers
  * notified by tasks that changed something. A plan that refused a task is not applied in part.
  */
 function applyHostPlan(conn: HostConnection, plan: HostPlan, ctx: ApplyContext) {
   return async (applier: HostApplier): Promise<{ failure?: Failure; notifiedHandlers: () => Promise<Failure | undefined> }> => {
-    const refusedTask = plan.tasks.find((t) => t.plan.kind === 'refused');
-    if (refusedTask) {
-      const error = new RefusedError(`${plan.host}: task "${refusedTask.name}" refused: ${(refusedTask.plan as { reason: string }).reason}`);
-      return { failure: { error, refused: true }, notifiedHandlers: async () => undefined };
-    }
+    const refused = refusedInPlan(plan);
+    if (refused) return refused;
     const notified = new Set<string>();
     let failure: Failure | undefined;
     const tasks = plan.tasks.filter((t) => !t.handler);
@@ -201,11 +201,8 @@ export async function applyHost(
   const kinds = opts.kinds ?? STEP_KINDS;
   opts.emit({ type: 'host-start', host: plan.host });
   const result = await withLock(conn, opts.lockPath, opts.become, opts, async (applier) => {
-    const refusedTask = plan.tasks.find((t) => t.plan.kind === 'refused');
-    if (refusedTask) {
-      const error = new RefusedError(`${plan.host}: task "${refusedTask.name}" was refused in the plan: ${(refusedTask.plan as { reason: string }).reason}`);
-      return { failure: { error, refused: true }, notifiedHandlers: async () => undefined };
-    }
+    const refused = refusedInPlan(plan);
+    if (refused) return refused;
     const now = await reobserve(conn, plan, opts.become, kinds);
     if (fingerprint(now) !== plan.fingerprint) {
       const drift = describeDrift(plan.observations, now);
