@@ -53,8 +53,8 @@ export class ProjectedState {
 
 /**
  * What a task's plan writes (resources whose projected value differs from its basis) and what
- * it leaves unknown. A kind without project(), and a task planned as predicted, leave every
- * resource they observed unknown once they change anything.
+ * it leaves unknown. A kind without project(), a change labelled predicted and a task planned
+ * as predicted leave every resource the task observed unknown once it changes anything.
  */
 export function projectTask(
   step: StepKind<any, any>,
@@ -64,8 +64,10 @@ export function projectTask(
   predicted: boolean,
 ): { written: Record<string, unknown>; unknown: string[] } {
   if (plan.kind !== 'changes') return { written: {}, unknown: [] };
-  if (!step.project || predicted) return { written: {}, unknown: Object.keys(state) };
-  const p = step.project(state, params, plan);
+  const p = step.project?.(state, params, plan);
+  if (!p || predicted || plan.changes.some((c) => c.label === 'predicted')) {
+    return { written: {}, unknown: [...new Set([...Object.keys(state), ...(p?.unknown ?? [])])] };
+  }
   const written: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(p.state)) {
     if (!p.unknown.includes(k) && canonicalJson(v) !== canonicalJson(state[k])) written[k] = v;

@@ -49,3 +49,17 @@ describe('ProjectedState and projectTask', () => {
     expect(state.unknownReason(obs)).toBeUndefined();
   });
 });
+
+describe('projectTask: predicted changes', () => {
+  it('a change labelled predicted leaves every resource its task observed unknown, whatever project() says', () => {
+    const step = STEP_KINDS.file!;
+    const params = step.params.parse({ path: '/etc/x', content: 'x\n' });
+    const obs = { 'file /etc/x': { exists: false, sha256: null, mode: null, owner: null, group: null, content: null } };
+    const plan = step.plan(obs, params);
+    expect(Object.keys(projectTask(step, obs, params, plan, false).written)).toEqual(['file /etc/x']);
+    if (plan.kind !== 'changes') throw new Error('fixture plans no change');
+    const guessed = { kind: 'changes' as const, changes: plan.changes.map((c) => ({ ...c, label: 'predicted' as const })) };
+    expect(projectTask(step, obs, params, guessed, false)).toEqual({ written: {}, unknown: ['file /etc/x'] });
+    expect(projectTask(step, obs, params, plan, true)).toEqual({ written: {}, unknown: ['file /etc/x'] });
+  });
+});
