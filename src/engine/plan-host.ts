@@ -96,6 +96,9 @@ async function planObserved(observe: Observe, host: PreparedHost, task: Prepared
   const step = kinds[task.def.kind];
   const become = task.def.become ?? host.become;
   const observations = await observe(task, become, at);
+  const declared = new Set(step.resources(task.params));
+  const stray = Object.keys(observations).find((k) => !declared.has(k));
+  if (stray !== undefined) throw new Error(`task "${task.def.name}": the ${task.def.kind} step observed ${stray}, which is not among the resources it declares`);
   const basis = projected.basisFor(observations);
   const predicted = projected.unknownReason(observations);
   const planned: PlannedTask = {

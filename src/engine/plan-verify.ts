@@ -21,6 +21,8 @@ export function verifyPlanDerivation(doc: PlanDocument, kinds: StepKinds, file: 
         throw new PlanFileError(`${where}: the recorded fingerprint is not the hash of the recorded observations (hand-edited?); make a new plan`);
       }
       for (const task of host.tasks) {
+        const foreign = task.skipped ? undefined : undeclaredResource(kinds, task);
+        if (foreign) throw new PlanFileError(`${where}: task "${task.name}": ${foreign} (hand-edited?); make a new plan`);
         if (task.skipped || task.plan.kind !== 'changes') continue;
         const step = kinds[task.kind];
         if (!step) throw new PlanFileError(`${where}: task "${task.name}" has unknown step kind "${task.kind}"`);
@@ -37,4 +39,17 @@ export function verifyPlanDerivation(doc: PlanDocument, kinds: StepKinds, file: 
       }
     }
   }
+}
+
+/** A recorded observation or basis outside the resources the task's step kind reads, in words. */
+function undeclaredResource(kinds: StepKinds, task: PlanDocument['plays'][number]['hosts'][number]['tasks'][number]): string | undefined {
+  const step = kinds[task.kind];
+  const params = step?.params.safeParse(task.params);
+  if (!step || !params?.success) return undefined; // named below for a task with changes; the replay names the rest
+  const declared = new Set(step.resources(params.data));
+  const observed = Object.keys(task.observations).find((k) => !declared.has(k));
+  if (observed !== undefined) return `its observation holds ${JSON.stringify(observed)}, which a ${task.kind} task does not read`;
+  const based = Object.keys(task.basis ?? {}).find((k) => !(k in task.observations));
+  if (based !== undefined) return `its basis holds ${JSON.stringify(based)}, which it did not observe`;
+  return undefined;
 }

@@ -77,6 +77,7 @@ function planCommand(state: CommandState, p: CommandParams): StepPlan {
 export const commandStep: StepKind<CommandParams, CommandState> = {
   kind: 'command',
   params: commandParams as unknown as z.ZodType<CommandParams>,
+  resources: (p) => [...(p.creates !== undefined ? [createsKey(p.creates)] : []), ...(p.unless !== undefined ? [unlessKey(p.unless)] : [])],
   async observe(host, p, ctx) {
     const state: CommandState = {};
     const become = p.become ?? (ctx.become || undefined);

@@ -210,6 +210,7 @@ function planFile(state: FileState, p: FileParams): StepPlan {
 export const fileStep: StepKind<FileParams, FileState> = {
   kind: 'file',
   params: fileParams as unknown as z.ZodType<FileParams>,
+  resources: (params) => [fileKey(params.path)],
   async observe(host, params, ctx) {
     return { [fileKey(params.path)]: await observeFile(host, params.path, params.become ?? (ctx.become || undefined)) };
   },

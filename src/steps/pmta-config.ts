@@ -94,6 +94,7 @@ export function planPmtaConfig(state: PmtaConfigState, params: PmtaConfigParams)
 export const pmtaConfigStep: StepKind<PmtaConfigParams, PmtaConfigState> = {
   kind: 'pmta-config',
   params: pmtaConfigParams as unknown as z.ZodType<PmtaConfigParams>,
+  resources: (params) => [configKey(params.file), CPU_COUNT_KEY, TEST_KEY],
   async observe(host: HostConnection, params: PmtaConfigParams, ctx: ObserveContext) {
     const state: PmtaConfigState = { [configKey(params.file)]: await observeConfig(host, params.file, ctx.become) };
     if (params.valueFrom === 'cpu-count' && entriesOf(params).some(([, v]) => v == null)) {

@@ -125,6 +125,7 @@ export function planService(observed: Record<string, unknown>, params: ServicePa
 export const serviceStep: StepKind<ServiceParams, Record<string, unknown>> = {
   kind: 'service',
   params: serviceParams as unknown as z.ZodType<ServiceParams>,
+  resources: (params) => [keyFor(params)],
   async observe(host: HostConnection, params: ServiceParams) {
     const r = await host.exec(sh`sh -c ${OBSERVE_SERVICE} mtafleet-service ${params.name}`);
     return { [keyFor(params)]: parseServiceObservation(r.stdout) };

@@ -76,6 +76,15 @@ export function fromObservation(obs: Record<string, unknown>, params: SpoolMigra
 export const spoolMigrateStep: StepKind<SpoolMigrateParams, Record<string, unknown>> = {
   kind: 'spool-migrate',
   params: spoolMigrateParams as unknown as z.ZodType<SpoolMigrateParams>,
+  resources: (params) => [
+    resource.blockDevice(params.device),
+    resource.systemDisks(),
+    resource.pmtaSpool(),
+    resource.mountpoint(params.mountpoint),
+    resource.fstab(),
+    configKey(params.config),
+    serviceKey(params.service),
+  ],
   observe: async (host, params, ctx) =>
     toObservation(await observeSpoolMigrate(host, { ...params, spool: params.spool ?? undefined }, ctx.become), params),
   plan: (obs, params) => planSpoolMigrate(fromObservation(obs, params), params),

@@ -192,6 +192,7 @@ export function projectSysctl(state: SysctlState, _params: SysctlParams, plan: S
 export const sysctlStep: StepKind<SysctlParams, SysctlState> = {
   kind: 'sysctl',
   params: sysctlParams as z.ZodType<SysctlParams>,
+  resources: (params) => [...sysctlEntries(params).map((e) => runtimeKey(e.key)), CONFIG_FILES_KEY],
   observe: (host, params) => observe(host, params),
   plan: planSysctl,
   project: projectSysctl,

@@ -91,6 +91,7 @@ export function planSystemdLimit(state: SystemdLimitState, params: SystemdLimitP
 export const systemdLimitStep: StepKind<SystemdLimitParams, SystemdLimitState> = {
   kind: 'systemd-limit',
   params: systemdLimitParams as unknown as z.ZodType<SystemdLimitParams>,
+  resources: (params) => [dropInKey(params.unit), unitKey(params.unit)],
   async observe(host: HostConnection, params: SystemdLimitParams, ctx) {
     const dir = dropInDir(params.unit);
     const path = dropInPath(params.unit);

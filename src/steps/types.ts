@@ -70,6 +70,12 @@ export interface ObserveContext {
 export interface StepKind<P = unknown, S extends Record<string, unknown> = Record<string, unknown>> {
   kind: string;
   params: z.ZodType<P>;
+  /**
+   * The resources the step reads (the keys its observation may hold; built with resources.ts).
+   * project() writes only these; the engine refuses an observation outside them, so a
+   * misspelt key cannot silently switch off projection, fingerprints or drift messages.
+   */
+  resources(params: P): string[];
   observe(host: HostConnection, params: P, ctx: ObserveContext): Promise<S>;
   plan(state: S, params: P): StepPlan;
   /**

@@ -87,6 +87,7 @@ export function planSpoolFinalize(state: SpoolFinalizeState, params: SpoolFinali
 export const spoolFinalizeStep: StepKind<SpoolFinalizeParams, SpoolFinalizeState> = {
   kind: 'spool-finalize',
   params: spoolFinalizeParams as unknown as z.ZodType<SpoolFinalizeParams>,
+  resources: (params) => [resource.keptSpools(), resource.pmtaConfig(params.config)],
   async observe(host: HostConnection, params: SpoolFinalizeParams, ctx) {
     const listing = await host.exec(sh`sh -c ${LIST_RECORDS} mtafleet-kept ${STATE_DIR}`, { become: ctx.become });
     const state = { [resource.keptSpools()]: parseRecords(listing.stdout) } as SpoolFinalizeState;

@@ -53,6 +53,7 @@ type P = z.infer<typeof fakeParams>;
 export const fakeKind: StepKind<P, Record<string, unknown>> = {
   kind: 'fake',
   params: fakeParams,
+  resources: (p) => [`fake ${p.key}`],
   async observe(host, p) {
     const b = await host.readFile(p.key);
     return { [`fake ${p.key}`]: b === null ? null : b.toString() };

@@ -114,6 +114,18 @@ describe('planHost', () => {
   });
 });
 
+describe('declared resources', () => {
+  it('a step kind observing a resource it does not declare is a bug named at plan time, not a silent key', async () => {
+    const { prepared, conn } = setup(`
+- hosts: mta
+  tasks:
+    - { name: one, fake: { key: /a, value: "1" } }
+`);
+    const sloppy = { ...KINDS.fake, resources: () => ['fake /misspelt'] };
+    await expect(planHost(conn, prepared, { fake: sloppy })).rejects.toThrow('task "one": the fake step observed fake /a, which is not among the resources it declares');
+  });
+});
+
 describe('runHost', () => {
   it('applies two tasks on one resource in order; a later failure rolls both back to the original', async () => {
     const { prepared, conn, journal, opts } = setup(`

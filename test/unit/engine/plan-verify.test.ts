@@ -71,4 +71,14 @@ describe('verifyPlanDerivation', () => {
     t.plan = step.plan(t.observations, t.params);
     expect(() => verifyPlanDerivation(doc, STEP_KINDS, 'p.plan')).toThrow(/not what mtafleet plans/);
   });
+
+  it('refuses an observation outside the resources the step kind reads, and a basis it did not observe', async () => {
+    const doc = await planned();
+    const t = doc.plays[0]!.hosts[0]!.tasks[0]!;
+    t.observations = { ...t.observations, 'file /etc/shadow': { exists: true } };
+    expect(() => verifyPlanDerivation(doc, STEP_KINDS, 'p.plan')).toThrow(/task "t": its observation holds "file \/etc\/shadow", which a file task does not read/);
+    const doc2 = await planned();
+    doc2.plays[0]!.hosts[0]!.tasks[0]!.basis = { 'sysctl vm.swappiness': { value: '1', error: null } };
+    expect(() => verifyPlanDerivation(doc2, STEP_KINDS, 'p.plan')).toThrow(/its basis holds "sysctl vm.swappiness", which it did not observe/);
+  });
 });

@@ -42,6 +42,18 @@ function planned(kind: string, params: unknown, state: Record<string, unknown>) 
   return { plan, projection, replanned: s.plan(projection.state, p) };
 }
 
+describe('every recorded observation is keyed by resources its step kind declares', () => {
+  for (const kind of ['sysctl', 'pmta-config', 'systemd-limit', 'service', 'spool-migrate']) {
+    it(kind, () => {
+      for (const fx of loadFixtures(kind)) {
+        const s = step(kind);
+        const declared = s.resources(s.params.parse(fx.params));
+        expect(Object.keys(fx.state).filter((k) => !declared.includes(k)), fx.file).toEqual([]);
+      }
+    });
+  }
+});
+
 /** Each kind with a fixture directory: every fixture that plans changes converges on its projection. */
 describe('plan of the projected state is a no-op (all recorded fixtures)', () => {
   for (const kind of ['sysctl', 'pmta-config', 'systemd-limit', 'service']) {
