@@ -22,11 +22,15 @@ beforeAll(async () => {
   buildOnce();
   dir = mkdtempSync(join(tmpdir(), 'mtaf-chk-'));
   lab = await startLab({ name: 'chk1', hosts: 1, scenarios: ['healthy'], usedDevices: 'none' });
+  // spool-migrate keeps its records under /var/lib/mtafleet, which lab hosts share with the
+  // machine (and other labs): this host gets its own, so spool-finalize sees only its migration.
+  const own = await lab.run(lab.hosts[0].name, 'mkdir -p /var/lib/mtafleet && mount -t tmpfs -o mode=0755 mtaf-chk-state /var/lib/mtafleet');
+  if (own.exitCode !== 0) throw new Error(`cannot give the lab host its own /var/lib/mtafleet: ${own.stderr}`);
 }, 300_000);
 
 afterAll(async () => {
   try {
-    if (lab) await lab.run(lab.hosts[0].name, `umount ${MP} 2>/dev/null; rm -f /etc/mtaf-chk-marker; true`);
+    if (lab) await lab.run(lab.hosts[0].name, `umount ${MP} 2>/dev/null; umount /var/lib/mtafleet 2>/dev/null; rm -f /etc/mtaf-chk-marker; true`);
   } finally {
     await lab?.down();
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -95,14 +99,13 @@ const PLAYBOOKS: Array<{ file: string; vars: () => string[] }> = [
   { file: 'audit-remediate.yaml', vars: () => FINDINGS },
   { file: 'spool-migrate-nvme.yaml', vars: () => ['-e', `device=${lab.hosts[0].nvmeDevice}`, '-e', `mountpoint=${MP}`] },
 ];
-// spool-finalize.yaml acts on the records of every migration under the machine's shared
-// /var/lib/mtafleet (other labs' too), so it is not run here; its plan/project is unit-tested.
-const NOT_RUN = ['spool-finalize.yaml'];
+// spool-finalize.yaml needs a migration to finalize: the last test of this file.
+const AFTER_A_MIGRATION = ['spool-finalize.yaml'];
 
 describe('--check tells the truth', () => {
   it('covers every shipped playbook', () => {
     const shipped = readdirSync(join(ROOT, 'playbooks')).filter((f) => f.endsWith('.yaml')).sort();
-    expect([...PLAYBOOKS.map((p) => p.file), ...NOT_RUN].sort()).toEqual(shipped);
+    expect([...PLAYBOOKS.map((p) => p.file), ...AFTER_A_MIGRATION].sort()).toEqual(shipped);
   });
 
   for (const { file, vars } of PLAYBOOKS) {
@@ -262,4 +265,24 @@ describe('plans that hold for whole playbooks', () => {
     expect(planned(await planOf([pb, '-i', lab.inventoryFile]))).toEqual({});
     await lab.run(host(), 'rm -f /etc/mtaf-chk-marker');
   }, 300_000);
+});
+
+describe('--check tells the truth after a migration (last: the spool stays migrated)', () => {
+  it('spool-finalize.yaml: plan = what run applies, a second plan is empty', async () => {
+    const migrate = await runJson([join(ROOT, 'playbooks/spool-migrate-nvme.yaml'), '-i', lab.inventoryFile, '-e', `device=${lab.hosts[0].nvmeDevice}`, '-e', `mountpoint=${MP}`]);
+    expect(migrate.hosts[0]).toMatchObject({ status: 'changed', error: null });
+    // The old spool the migration kept, as its record names it (and it exists).
+    const kept = (await lab.run(host(), `sed -n 's/.*"kept":"\\([^"]*\\)".*/\\1/p' /var/lib/mtafleet/spool-migrate/*.kept`)).stdout.trim();
+    expect(kept).toMatch(/^\/var\/spool\//);
+    expect((await lab.run(host(), `test -d ${kept} && echo kept`)).stdout.trim()).toBe('kept');
+    const args = [join(ROOT, 'playbooks/spool-finalize.yaml'), '-i', lab.inventoryFile];
+    const plan = await planOf(args);
+    expect(planned(plan)).toEqual({ 'Delete kept spools': [expect.stringContaining(`delete the old spool ${kept}`)] });
+    const run = await runJson(args);
+    expect(run.hosts[0]).toMatchObject({ status: 'changed', error: null });
+    expect(applied(run.runId, plan)).toEqual(planned(plan));
+    // Deleted, or (a mount point of its own, as on the lab) emptied.
+    expect((await lab.run(host(), `if [ ! -e ${kept} ] || [ -z "$(find ${kept} -mindepth 1 -print -quit)" ]; then echo gone; fi`)).stdout.trim()).toBe('gone');
+    expect(planned(await planOf(args))).toEqual({});
+  }, 600_000);
 });
