@@ -11,5 +11,8 @@ if (!existsSync(main)) {
   // A checkout whose build was skipped (e.g. npm install --ignore-scripts): build once.
   execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
 }
+const { dropWritesOnClosedPipe } = await import(join(root, 'dist', 'cli', 'closed-pipe.js'));
+dropWritesOnClosedPipe(process.stdout);
+dropWritesOnClosedPipe(process.stderr);
 const { main: run } = await import(main);
 process.exitCode = await run(process.argv);

@@ -19,6 +19,10 @@ const NEEDED = {
   // the accounting awk program is tested under both of the awks found on stock servers
   mawk: '/usr/bin/mawk',
   gawk: '/usr/bin/gawk',
+  // the reference for inventories and --limit (Debian 12: ansible-core 2.14)
+  'ansible-core': '/usr/bin/ansible-inventory',
+  // `script`: a pseudo-terminal for the tests of terminal output and the passphrase prompt
+  bsdutils: '/usr/bin/script',
 };
 
 import { existsSync } from 'node:fs';

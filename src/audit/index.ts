@@ -35,5 +35,5 @@ export function auditFleet(hosts: InventoryHost[], options: AuditFleetOptions): 
 }
 
 export { auditFleetWith, type AuditOptions, type AuditDeps, type AuditProgress } from './fleet.js';
-export { auditExitCode, summarize, topFinding, worstSeverity, isProblem, severityRank, hostFailed } from './summary.js';
+export { auditExitCode, auditOutcome, summarize, topFinding, worstSeverity, isProblem, severityRank, hostFailed } from './summary.js';
 export type { AuditReport, AuditHost, AuditSummary, FailOn, Finding, HostFacts, Severity } from './types.js';

@@ -2,7 +2,7 @@
  * Pure helpers over an audit report: the fleet summary, each host's top finding, and the
  * exit code (DESIGN.md: 0 all good, 2 a host failed, 4 a host unreachable, 6 both).
  */
-import { exitCodeFor } from '../util/errors.js';
+import { exitCodeFor, type Outcome } from '../util/outcome.js';
 import type { AuditHost, AuditSummary, FailOn, Finding, Severity } from './types.js';
 
 const RANK: Record<Severity, number> = { info: 0, warn: 1, critical: 2 };
@@ -54,13 +54,17 @@ export function hostFailed(host: AuditHost): boolean {
  * finding at that severity or worse counts as a failed host (exit 2).
  */
 export function auditExitCode(report: { hosts: readonly AuditHost[] }, failOn?: FailOn): number {
-  const unreachable = report.hosts.filter((h) => !h.reachable).length;
-  let failed = report.hosts.filter(hostFailed).length;
-  if (failOn) {
-    const threshold = severityRank(failOn);
-    failed += report.hosts.filter(
-      (h) => !hostFailed(h) && h.findings.some((f) => severityRank(f.severity) >= threshold),
-    ).length;
-  }
-  return exitCodeFor({ failed, unreachable });
+  return exitCodeFor(report.hosts.map((h) => auditOutcome(h, failOn)));
+}
+
+/**
+ * A host's outcome in an audit: unreachable when no session was made (`reachable` false, set
+ * from the connection error's class), failed when reached but not fully probed or diagnosed,
+ * or (with `failOn`) when it has a finding at that severity or worse; else ok.
+ */
+export function auditOutcome(host: AuditHost, failOn?: FailOn): Outcome {
+  if (!host.reachable) return 'unreachable';
+  if (hostFailed(host)) return 'failed';
+  if (failOn && host.findings.some((f) => severityRank(f.severity) >= severityRank(failOn))) return 'failed';
+  return 'ok';
 }

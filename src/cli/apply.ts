@@ -3,15 +3,19 @@ import { Option, type Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
 import { applyPlan, checkPlanSources, countChanges, rollingText, withProgress, readPlanFile, renderRunText, runJson, type PlanDocument } from '../engine/index.js';
 import { loadInventory } from '../inventory/index.js';
-import { InputError, exitCodeFor } from '../util/errors.js';
+import { InputError } from '../util/errors.js';
+import { exitCodeFor } from '../util/outcome.js';
 import { safeLine } from '../util/sanitize.js';
-import { addCommonOptions, connectionOptionsFrom, forksOption, type CommonOptions } from './common.js';
+import { addCommonOptions, connectionOptionsFrom, forksOption, parsePositiveInt, type CommonOptions } from './common.js';
+import { approvalGate } from './approval-gate.js';
 
 interface ApplyCliOptions extends CommonOptions {
   yes: boolean;
   forks: number;
   format: 'text' | 'json';
   autoRollback: boolean;
+  requireApproval?: string;
+  minApprovals?: number;
 }
 
 export function register(program: Command): void {
@@ -22,10 +26,15 @@ export function register(program: Command): void {
     .option('-y, --yes', 'do not ask for confirmation', false)
     .addOption(forksOption())
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .option('--no-auto-rollback', 'leave a failed host as it is instead of undoing its changes of this run');
+    .option('--no-auto-rollback', 'leave a failed host as it is instead of undoing its changes of this run')
+    .option('--require-approval <allowed_signers>', 'refuse (exit 3) unless the plan is signed (`mtafleet approve`) by a key of this OpenSSH allowed_signers file')
+    .option('--min-approvals <n>', 'with --require-approval: distinct approvers needed (default 1)', parsePositiveInt);
   addCommonOptions(cmd);
   cmd.action(async (planFile: string, opts: ApplyCliOptions) => {
-    const doc = readPlanFile(planFile);
+    if (opts.minApprovals !== undefined && opts.requireApproval === undefined) throw new InputError('--min-approvals needs --require-approval ALLOWED_SIGNERS');
+    // Approvals are judged as the plan is read: before any connection and before confirming.
+    const gate = opts.requireApproval !== undefined ? approvalGate(opts.requireApproval, planFile, opts.minApprovals ?? 1) : undefined;
+    const doc = readPlanFile(planFile, gate?.check);
     const inventory = await loadInventory(doc.inventory.path);
     // Checked before asking: the operator confirms a plan known to be what its playbook gives.
     await checkPlanSources(doc, inventory, planFile);
@@ -35,12 +44,12 @@ export function register(program: Command): void {
     const result = await withProgress('apply', opts.format, (emit) =>
       applyPlan(
         doc,
-        { planFile, inventory, forks: opts.forks, stateDir: opts.stateDir, autoRollback: opts.autoRollback, resolve: connectionOptionsFrom(opts) },
+        { planFile, inventory, forks: opts.forks, stateDir: opts.stateDir, autoRollback: opts.autoRollback, resolve: connectionOptionsFrom(opts), ...(gate ? { signers: gate.signers() } : {}) },
         emit ? { emit } : {},
       ),
     );
     process.stdout.write(opts.format === 'json' ? runJson(result) : renderRunText(result));
-    process.exitCode = exitCodeFor(result.summary);
+    process.exitCode = exitCodeFor(result.hosts.map((h) => h.status));
   });
 }
 
@@ -49,7 +58,10 @@ export function planHeadline(planFile: string, doc: PlanDocument): string {
   const n = countChanges(doc);
   return (
     `${safeLine(`plan ${planFile}: ${n.changes} change(s) on ${n.hostsChanging} of ${n.hosts} host(s), made ${doc.created} by ${doc.user}`)}\nplan digest (sha256): ${safeLine(doc.digest)}\n` +
-    `${safeLine(`playbook ${doc.playbook.path} (sha256 ${doc.playbook.sha256})`)}\n` +
+    (doc.fromAudit
+      ? `${safeLine(`from audit ${doc.fromAudit.audit.path} (sha256 ${doc.fromAudit.audit.sha256})`)}\n` +
+        doc.fromAudit.sources.map((s) => `${safeLine(`remedy ${s.playbook.path} (sha256 ${s.playbook.sha256}) on ${s.limit}`)}\n`).join('')
+      : `${safeLine(`playbook ${doc.playbook.path} (sha256 ${doc.playbook.sha256})`)}\n`) +
     doc.plays.flatMap((p) => rollingText(p.rolling).map((l) => `${safeLine(`play "${p.name}": ${l}`)}\n`)).join('')
   );
 }

@@ -6,6 +6,7 @@ import { register as registerInventory } from './inventory.js';
 import { register as registerLab } from './lab.js';
 import { register as registerPlan } from './plan.js';
 import { register as registerApply } from './apply.js';
+import { register as registerApprove } from './approve.js';
 import { register as registerRun } from './run.js';
 import { register as registerRollback } from './rollback.js';
 import { register as registerRuns } from './runs.js';
@@ -19,6 +20,7 @@ type Register = (program: Command) => void;
 const BUILT: Register[] = [
   registerAudit,
   registerPlan,
+  registerApprove,
   registerApply,
   registerRun,
   registerRollback,

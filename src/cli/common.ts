@@ -3,6 +3,9 @@ import { loadPlaybook, parseTagList, selectTasks, type Playbook } from '../playb
 import { homedir } from 'node:os';
 import { MAX_OUTPUT_RULE, parseMaxOutput } from '../transport/capped.js';
 import { join } from 'node:path';
+import { collectExtraVar } from './extra-vars.js';
+
+export { collectExtraVar };
 
 /** Flags every command that talks to hosts accepts (DESIGN.md "Common flags"). */
 export interface CommonOptions {
@@ -53,13 +56,6 @@ function parseMaxOutputOption(value: string): number {
   return n;
 }
 
-/** -e k=v (repeatable) -> object; later wins, as in Ansible. */
-export function collectExtraVar(value: string, previous: Record<string, string>): Record<string, string> {
-  const eq = value.indexOf('=');
-  if (eq <= 0) throw new InvalidArgumentError(`-e expects key=value, got "${value}"`);
-  return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
-}
-
 /** Connection settings from the common flags (added for plan/apply/run/rollback). */
 export function connectionOptionsFrom(opts: CommonOptions): { knownHostsFile?: string; acceptNewHostKeys: boolean; sshConfigFile?: string; maxOutputBytes?: number } {
   return {
@@ -72,14 +68,14 @@ export function connectionOptionsFrom(opts: CommonOptions): { knownHostsFile?: s
 
 /** What `plan` and `run` take besides the inventory: extra vars and tag selection. */
 export interface PlaybookSelectionOptions {
-  extraVars: Record<string, string>;
+  extraVars: Record<string, unknown>;
   tags?: string[];
   skipTags?: string[];
 }
 
 export function addPlaybookOptions(cmd: Command): Command {
   return cmd
-    .option('-e, --extra-vars <key=value>', 'extra variable (repeatable; highest precedence)', collectExtraVar, {})
+    .option('-e, --extra-vars <key=value|@file|{json}>', 'extra variables: key=value, @FILE (YAML/JSON) or a {...} mapping (repeatable; later wins; highest precedence)', collectExtraVar, {})
     .option('-t, --tags <tags>', 'only tasks with one of these tags (comma-separated, repeatable; as Ansible)', (v: string, p?: string[]) => parseTagList(v, p))
     .option('--skip-tags <tags>', 'skip tasks with one of these tags (comma-separated, repeatable)', (v: string, p?: string[]) => parseTagList(v, p));
 }

@@ -17,7 +17,8 @@ import { loadInventory, selectHosts } from '../inventory/index.js';
 import { argv, type Command } from '../transport/quote.js';
 import { forEachHost, resolveConnectionSpec, type HostOutcome } from '../transport/index.js';
 import type { ExecResult } from '../transport/types.js';
-import { exitCodeFor, InputError } from '../util/errors.js';
+import { InputError } from '../util/errors.js';
+import { exitCodeFor, type Outcome } from '../util/outcome.js';
 import { safeJson, safeLine, safeText } from '../util/sanitize.js';
 import { addCommonOptions, addInventoryOptions, connectionOptionsFrom, forksOption, type CommonOptions } from './common.js';
 
@@ -96,10 +97,13 @@ async function runExec(words: string[], opts: ExecCommandOptions): Promise<numbe
     },
   });
   if (opts.format === 'json') process.stdout.write(`${safeJson(outcomes.map(toJson), 2)}\n`);
-  return exitCodeFor({
-    failed: outcomes.filter((o) => o.status === 'failed' || (o.status === 'ok' && o.value!.exitCode !== 0)).length,
-    unreachable: outcomes.filter((o) => o.status === 'unreachable').length,
-  });
+  return exitCodeFor(outcomes.map(execOutcome));
+}
+
+/** A host's outcome for exec: its command exiting non-zero (or killed) is a failure. */
+export function execOutcome(o: HostOutcome<ExecResult>): Outcome {
+  if (o.status !== 'ok') return o.status;
+  return o.value?.exitCode === 0 ? 'ok' : 'failed';
 }
 
 /**
@@ -111,8 +115,8 @@ export function renderText(o: HostOutcome<ExecResult>, opts: { raw: boolean } = 
 }
 
 export function renderTextParts(o: HostOutcome<ExecResult>, opts: { raw: boolean } = { raw: false }): string[] {
-  if (o.status === 'unreachable') return [`${safeLine(`${o.name} | UNREACHABLE! => ${o.error?.message ?? 'unreachable'}`)}\n`];
-  if (o.status === 'failed') return [`${safeLine(`${o.name} | FAILED! => ${o.error?.message ?? 'failed'}`)}\n`];
+  // UNREACHABLE! / FAILED! / REFUSED!, as the error's class decided.
+  if (o.status !== 'ok') return [`${safeLine(`${o.name} | ${o.status.toUpperCase()}! => ${o.error?.message ?? o.status}`)}\n`];
   const r = o.value!;
   const status = r.exitCode === null ? `signal=${r.signal ?? '?'}` : `rc=${r.exitCode}`;
   const label = r.exitCode === 0 ? '' : ' FAILED |';

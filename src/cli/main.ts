@@ -1,10 +1,12 @@
 import { Command, CommanderError } from 'commander';
-import { MtafleetError, ExitCode, InputError } from '../util/errors.js';
+import { MtafleetError, ExitCode } from '../util/errors.js';
 import { safeText } from '../util/sanitize.js';
 import { registerCommands } from './commands.js';
 
 /**
- * Builds the program, runs it, and maps every error to an exit code in one place.
+ * Builds the program and runs it. A command that worked on hosts sets its exit code from their
+ * outcomes (exitCodeFor, util/outcome.ts); an error that ends the whole command is mapped to
+ * its exit code here, in one place (handleError).
  * Returns the exit code instead of calling process.exit so tests can call it in-process.
  */
 export async function main(argv: string[]): Promise<number> {
@@ -34,8 +36,7 @@ export function handleError(err: unknown): number {
     process.stderr.write(`mtafleet: ${safeText(err.message)}\n`);
     return err.exitCode;
   }
-  if (err instanceof InputError) return ExitCode.badInput;
   const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
   process.stderr.write(`mtafleet: internal error: ${safeText(message)}\n`);
-  return 70;
+  return ExitCode.internal;
 }

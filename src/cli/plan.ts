@@ -1,9 +1,14 @@
-/** `mtafleet plan PLAYBOOK -i INV [--out PLANFILE]`: observe + plan, print, optionally write a plan file. */
+/**
+ * `mtafleet plan PLAYBOOK -i INV [--out PLANFILE]`: observe + plan, print, optionally write a plan file.
+ * `mtafleet plan --from-audit AUDIT.json -i INV`: the same for the remedies an audit names (plan-from-audit.ts).
+ */
 import { Option, type Command } from 'commander';
 import { outcomesOfPlan, planPlaybook, renderPlanMarkdown, renderPlanText, writePlanFile, planDigest } from '../engine/index.js';
 import { loadInventory } from '../inventory/index.js';
-import { exitCodeFor } from '../util/errors.js';
+import { exitCodeFor } from '../util/outcome.js';
 import { safeJson } from '../util/sanitize.js';
+import { planFromAuditCommand } from './plan-from-audit.js';
+import { InputError } from '../util/errors.js';
 import { addCommonOptions, addPlaybookOptions, loadSelectedPlaybook, type PlaybookSelectionOptions, addInventoryOptions, connectionOptionsFrom, forksOption, type CommonOptions } from './common.js';
 
 interface PlanCliOptions extends CommonOptions, PlaybookSelectionOptions {
@@ -12,21 +17,29 @@ interface PlanCliOptions extends CommonOptions, PlaybookSelectionOptions {
   out?: string;
   format: 'text' | 'markdown' | 'json';
   forks: number;
+  fromAudit?: string;
 }
 
 export function register(program: Command): void {
   const cmd = program
     .command('plan')
     .description('observe hosts (read-only) and show or write the plan of changes, for approval')
-    .argument('<playbook>', 'playbook file (YAML)');
+    .argument('[playbook]', 'playbook file (YAML); not with --from-audit');
   addInventoryOptions(cmd);
   addPlaybookOptions(cmd);
   cmd
+    .option('--from-audit <audit.json>', 'plan the remedies of `mtafleet audit --format json` output: each finding\'s playbook with the variables the audit computed (-e overrides them)')
     .option('-o, --out <planfile>', 'write the plan file (mode 0600) for `mtafleet apply`')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'markdown', 'json']).default('text'))
     .addOption(forksOption());
   addCommonOptions(cmd);
-  cmd.action(async (playbookFile: string, opts: PlanCliOptions) => {
+  cmd.action(async (playbookFile: string | undefined, opts: PlanCliOptions) => {
+    if (opts.fromAudit !== undefined) {
+      if (playbookFile !== undefined) throw new InputError(`give a playbook or --from-audit, not both (got ${playbookFile} and --from-audit ${opts.fromAudit})`);
+      await planFromAuditCommand({ ...opts, fromAudit: opts.fromAudit });
+      return;
+    }
+    if (playbookFile === undefined) throw new InputError('give a playbook to plan, or --from-audit AUDIT.json');
     const playbook = loadSelectedPlaybook(playbookFile, opts);
     const inventory = await loadInventory(opts.inventory);
     const body = await planPlaybook(
@@ -41,11 +54,6 @@ export function register(program: Command): void {
       const note = `plan written to ${opts.out}\nplan digest (sha256): ${digest}\napply it with: mtafleet apply ${opts.out}\n`;
       (opts.format === 'json' ? process.stderr : process.stdout).write(note);
     }
-    const outcomes = outcomesOfPlan(body);
-    process.exitCode = exitCodeFor({
-      failed: outcomes.filter((o) => o.status === 'failed').length,
-      unreachable: outcomes.filter((o) => o.status === 'unreachable').length,
-      refused: outcomes.filter((o) => o.status === 'refused').length,
-    });
+    process.exitCode = exitCodeFor(outcomesOfPlan(body).map((o) => o.status));
   });
 }

@@ -2,7 +2,8 @@
 import { Option, type Command } from 'commander';
 import { withProgress, readRunRecord, renderRunText, rollbackRun, runJson, type RollbackResult } from '../engine/index.js';
 import { loadInventory } from '../inventory/index.js';
-import { InputError, exitCodeFor } from '../util/errors.js';
+import { InputError } from '../util/errors.js';
+import { exitCodeFor } from '../util/outcome.js';
 import { safeLine } from '../util/sanitize.js';
 import { addCommonOptions, connectionOptionsFrom, forksOption, type CommonOptions } from './common.js';
 
@@ -37,7 +38,7 @@ export function register(program: Command): void {
       process.stdout.write(renderRunText(result) + renderProblems(result.problems));
       if (result.hosts.length === 0) process.stdout.write(`nothing to undo in run ${safeLine(runId)}\n`);
     }
-    process.exitCode = exitCodeFor(result.summary);
+    process.exitCode = exitCodeFor(result.hosts.map((h) => h.status));
   });
 }
 

@@ -4,7 +4,7 @@ import { outcomesOfPlan, planPlaybook, withProgress, renderPlanText, renderChang
 import { summarize } from '../engine/run-record.js';
 import { newRunId } from '../engine/run-record.js';
 import { loadInventory } from '../inventory/index.js';
-import { exitCodeFor } from '../util/errors.js';
+import { exitCodeFor } from '../util/outcome.js';
 import { addCommonOptions, addPlaybookOptions, loadSelectedPlaybook, type PlaybookSelectionOptions, addInventoryOptions, connectionOptionsFrom, forksOption, type CommonOptions } from './common.js';
 
 interface RunCliOptions extends CommonOptions, PlaybookSelectionOptions {
@@ -55,6 +55,6 @@ export function register(program: Command): void {
       });
     }
     process.stdout.write(opts.format === 'json' ? runJson(result) : renderRunText(result));
-    process.exitCode = exitCodeFor(result.summary);
+    process.exitCode = exitCodeFor(result.hosts.map((h) => h.status));
   });
 }

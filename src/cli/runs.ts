@@ -44,7 +44,8 @@ function outcome(r: RunRecord): string {
 }
 
 export function runListLine(r: RunRecord): string {
-  return safeLine(`${r.runId}  ${r.startedAt}  ${r.user}  ${r.command}  ${r.playbook ?? '-'}  ${r.hosts.length} host(s)  ${outcome(r)}`);
+  const approved = r.signers && r.signers.length > 0 ? `  approved by ${r.signers.map((s) => s.principal).join(', ')}` : '';
+  return safeLine(`${r.runId}  ${r.startedAt}  ${r.user}  ${r.command}  ${r.playbook ?? '-'}  ${r.hosts.length} host(s)  ${outcome(r)}${approved}`);
 }
 
 export function renderRunRecord(r: RunRecord): string {
@@ -55,6 +56,7 @@ export function renderRunRecord(r: RunRecord): string {
     `  playbook ${r.playbook ?? '-'}`,
     `  inventory ${r.inventory ?? '-'}`,
     ...(r.planFile ? [`  plan file ${r.planFile}`] : []),
+    ...(r.signers ?? []).map((s) => `  approved by ${s.principal} (${s.keyType} ${s.key})`),
     `  outcome  ${outcome(r)}`,
   ];
   for (const h of r.hosts) out.push(`    ${h.name.padEnd(20)} ${h.status.padEnd(11)} ${h.changes} change(s)${h.error ? `  ${h.error}` : ''}`);

@@ -13,8 +13,10 @@ import { eachHost, specsFor, type EngineDeps } from './fleet.js';
 import { applyHost } from './host-work.js';
 import { Journal } from './journal.js';
 import type { PlanDocument } from './planfile.js';
+import type { Signer } from '../approval/approvals.js';
 import type { StepKinds } from './plan-host.js';
 import { loadPlanPlaybook, verifyPlanSource } from './plan-source.js';
+import { verifyFromAuditSources } from './from-audit.js';
 import { rollBatches } from './rolling.js';
 import { RunTally } from './tally.js';
 import { currentUser, newRunId, summarize, writeRunRecord, type RunRecord, type RunResult } from './run-record.js';
@@ -27,6 +29,8 @@ export interface ApplyOptions {
   autoRollback: boolean;
   resolve?: import('../transport/spec.js').ResolveOptions;
   runId?: string;
+  /** The plan's approvers, checked by `apply --require-approval`; kept in the run record. */
+  signers?: Signer[];
 }
 
 export function checkInventoryMatches(doc: PlanDocument, inventory: Inventory): void {
@@ -49,7 +53,9 @@ export async function checkPlanSources(doc: PlanDocument, inventory: Inventory, 
       if (!inventory.hosts.has(h.host)) throw new PlanFileError(`host ${h.host} of the plan is not in ${inventory.file}`);
     }
   }
-  await verifyPlanSource(doc, loadPlanPlaybook(doc, planFile), inventory, planFile, kinds);
+  // A from-audit plan is several playbooks' plans: each is re-made from its own source.
+  if (doc.fromAudit) await verifyFromAuditSources(doc, inventory, planFile, kinds);
+  else await verifyPlanSource(doc, loadPlanPlaybook(doc, planFile), inventory, planFile, kinds);
 }
 
 export async function applyPlan(doc: PlanDocument, opts: ApplyOptions, deps: EngineDeps = {}): Promise<RunResult> {
@@ -67,6 +73,7 @@ export async function applyPlan(doc: PlanDocument, opts: ApplyOptions, deps: Eng
     playbook: doc.playbook.path,
     inventory: opts.inventory.file,
     planFile: opts.planFile,
+    ...(opts.signers ? { signers: opts.signers } : {}),
     hosts: [],
     summary: summarize([]),
     notRun: [],
@@ -76,9 +83,10 @@ export async function applyPlan(doc: PlanDocument, opts: ApplyOptions, deps: Eng
   const tally = new RunTally();
   try {
     for (const play of doc.plays) {
-      // Hosts unreachable at plan time have no plan: they are reported, not guessed at.
+      // Hosts with no plan (unreachable, failed or refused at plan time) are reported with
+      // that outcome, not guessed at.
       for (const u of play.unreachable) {
-        tally.add({ name: u.host, status: 'unreachable', changes: 0, error: `no plan for this host (at plan time: ${u.error})` });
+        tally.add({ name: u.host, status: u.status ?? 'unreachable', changes: 0, error: `no plan for this host (at plan time: ${u.error})` });
       }
       const hosts = tally.eligible(play.hosts, (h) => h.host);
       if (hosts.length === 0) continue;

@@ -1,17 +1,17 @@
 /** Helpers shared by run, apply and rollback: host selection, connections, outcomes, gates. */
 import type { Inventory, InventoryHost } from '../inventory/types.js';
-import { selectHosts } from '../inventory/pattern.js';
+import { patternHosts, selectHosts } from '../inventory/pattern.js';
 import type { HealthGate } from '../playbook/types.js';
 import { forEachHost, type FleetHooks } from '../transport/fleet.js';
 import { resolveConnectionSpec, type ResolveOptions } from '../transport/spec.js';
 import { healthGateCommand } from './rolling-text.js';
 import type { ConnectionSpec, HostConnection } from '../transport/types.js';
 import type { EngineListener } from './events.js';
-import { RefusedError } from '../util/errors.js';
 import type { HostLock } from './lock.js';
 import type { StepKinds } from './plan-host.js';
 import { criticalFindings, type CriticalSource, type FactSource } from './facts.js';
 import type { HostOutcome, HostStatus } from './run-record.js';
+import type { FailureOutcome } from '../util/outcome.js';
 
 /** What tests (and callers holding connections) may replace. */
 export interface EngineDeps {
@@ -34,7 +34,7 @@ export interface FleetOptions {
 
 /** The play's hosts, narrowed by --limit, in inventory order. */
 export function playHosts(inventory: Inventory, pattern: string, limit?: string): InventoryHost[] {
-  const hosts = selectHosts(inventory, pattern);
+  const hosts = patternHosts(inventory, pattern);
   if (limit === undefined) return hosts;
   const allowed = new Set(selectHosts(inventory, limit).map((h) => h.name));
   return hosts.filter((h) => allowed.has(h.name));
@@ -55,8 +55,9 @@ export async function eachHost<T extends HostOutcome>(
   const results = await forEachHost(specs, forks, work, hooks);
   return results.map((r) => {
     if (r.status === 'ok' && r.value) return r.value;
-    const status = r.status === 'unreachable' ? 'unreachable' : r.error instanceof RefusedError ? 'refused' : 'failed';
-    const outcome: HostOutcome = { name: r.name, status, changes: 0, error: r.error?.message ?? 'failed' };
+    // The outcome was decided where the error was raised (its class); only ok is ours to check.
+    const status = r.status === 'ok' ? 'failed' : r.status;
+    const outcome: HostOutcome = { name: r.name, status, changes: 0, error: r.error?.message ?? `${r.name}: the host's work returned nothing` };
     deps.emit?.({ type: 'host-done', host: r.name, outcome });
     return outcome;
   });
@@ -71,7 +72,7 @@ export function mergeOutcome(a: HostOutcome | undefined, b: HostOutcome): HostOu
   return { name: a.name, status: worse.status, changes: a.changes + b.changes, error: worse.error ?? a.error ?? b.error };
 }
 
-export function isFailure(o: HostOutcome): boolean {
+export function isFailure(o: HostOutcome): o is HostOutcome & { status: FailureOutcome } {
   return o.status === 'failed' || o.status === 'unreachable' || o.status === 'refused';
 }
 

@@ -6,7 +6,8 @@
  */
 import { STEP_KINDS } from '../steps/registry.js';
 import type { HostConnection } from '../transport/types.js';
-import { MtafleetError, RefusedError } from '../util/errors.js';
+import { MtafleetError, RefusedError, outcomeOfError } from '../util/errors.js';
+import type { FailureOutcome } from '../util/outcome.js';
 import { HostApplier, type UndoProblem } from './applier.js';
 import { fingerprint } from './canonical.js';
 import { describeDrift } from './drift.js';
@@ -36,12 +37,13 @@ export interface HostWorkResult extends HostOutcome {
 
 interface Failure {
   error: MtafleetError | Error;
-  refused: boolean;
+  /** Decided by the error's class where it was raised (util/errors.ts), never by its text. */
+  outcome: FailureOutcome;
 }
 
 function failureOf(err: unknown): Failure {
   const error = err instanceof Error ? err : new Error(String(err));
-  return { error, refused: err instanceof RefusedError };
+  return { error, outcome: outcomeOfError(err) };
 }
 
 /** Lock, work, unlock; the outcome says what happened. */
@@ -58,7 +60,7 @@ async function withLock(
     await lock.acquire(conn, lockPath, { run: opts.runId, time: new Date().toISOString(), user: opts.user }, { become });
   } catch (err) {
     const f = failureOf(err);
-    return { name: conn.name, status: f.refused ? 'refused' : 'failed', changes: 0, error: f.error.message, undoProblems: [] };
+    return { name: conn.name, status: f.outcome, changes: 0, error: f.error.message, undoProblems: [] };
   }
   let failure: Failure | undefined;
   let undoProblems: UndoProblem[] = [];
@@ -91,7 +93,7 @@ async function withLock(
   if (failure) {
     return {
       name: conn.name,
-      status: failure.refused ? 'refused' : 'failed',
+      status: failure.outcome,
       changes,
       error: failure.error.message + undoNote,
       undoProblems,
@@ -136,7 +138,7 @@ function refusedInPlan(plan: HostPlan): { failure: Failure; notifiedHandlers: ()
   const t = plan.tasks.find((x) => x.plan.kind === 'refused');
   if (!t) return undefined;
   const error = new RefusedError(`${plan.host}: task "${t.name}" was refused in the plan: ${(t.plan as { reason: string }).reason}`);
-  return { failure: { error, refused: true }, notifiedHandlers: async () => undefined };
+  return { failure: failureOf(error), notifiedHandlers: async () => undefined };
 }
 
 /**
@@ -207,7 +209,7 @@ export async function applyHost(
     if (fingerprint(now) !== plan.fingerprint) {
       const drift = describeDrift(plan.observations, now);
       const error = new RefusedError(`${plan.host}: drifted since the plan was made: ${drift.join('; ') || 'observations differ'}`);
-      return { failure: { error, refused: true }, notifiedHandlers: async () => undefined };
+      return { failure: failureOf(error), notifiedHandlers: async () => undefined };
     }
     return applyHostPlan(conn, plan, { kinds, become: opts.become, playIndex: opts.playIndex, emit: opts.emit })(applier);
   });

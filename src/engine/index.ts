@@ -1,11 +1,13 @@
 /** The change engine: planning, applying, journal, rollback, batches, locks, plan files. */
 export { planPlaybook, runPlaybook, preparePlays, outcomesOfPlan, type PlaybookRunOptions, type LiveRunOptions } from './run.js';
+export { planFromAudit, verifyFromAuditSources, remedyGroups, SHIPPED_PLAYBOOKS, type FromAuditOptions } from './from-audit.js';
+export { readAuditFile, parseAudit, type AuditInput } from './audit-input.js';
 export { applyPlan, checkPlanSources, type ApplyOptions } from './apply.js';
 export { rollingText } from './rolling-text.js';
 export { rollbackRun, type RollbackOptions, type RollbackResult } from './rollback.js';
 export { planHost, planTask, reobserve, type HostPlan, type PlannedTask, type StepKinds } from './plan-host.js';
 export { prepareHost, type PreparedHost } from './prepare.js';
-export { writePlanFile, readPlanFile, planDigest, redactVars, type PlanBody, type PlanDocument } from './planfile.js';
+export { writePlanFile, readPlanFile, writeApprovedPlanFile, planDigest, redactVars, type PlanBody, type PlanDocument, type ApprovalCheck, type FromAudit, type FromAuditSource } from './planfile.js';
 export { batchSizes, splitBatches, shouldStop } from './batches.js';
 export { describeDrift } from './drift.js';
 export { fingerprint, canonicalJson } from './canonical.js';

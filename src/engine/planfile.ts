@@ -6,6 +6,7 @@
  * a plan at all); since anyone can recompute the digest, apply also re-makes the plan from its
  * playbook (plan-source.ts).
  */
+import type { FailureOutcome } from '../util/outcome.js';
 import { readFileSync, statSync } from 'node:fs';
 import { writeFileReplacing } from '../util/private-fs.js';
 import { z } from 'zod';
@@ -17,9 +18,17 @@ import { verifyPlanDerivation } from './plan-verify.js';
 import { STEP_KINDS } from '../steps/registry.js';
 import { decodeInputText } from '../util/input-text.js';
 import type { HealthGate, SerialRule } from '../playbook/types.js';
+import type { Approval } from '../approval/approvals.js';
 
 export const PLAN_FORMAT = 'mtafleet-plan';
 export const PLAN_VERSION = 1;
+/**
+ * Checks the approvals of a plan as read, against the digest of its content (not the digest the
+ * file records), before the recorded digest is compared: `apply --require-approval` refuses a
+ * changed plan for its signatures (exit 3) rather than as a damaged file.
+ */
+export type ApprovalCheck = (doc: PlanDocument, contentDigest: string) => void;
+
 /** Plans hold observed file contents per host: large fleets make large plans, but not this large. */
 const MAX_PLAN_BYTES = 64 * 1024 * 1024;
 
@@ -56,12 +65,45 @@ export interface PlanBody {
     name: string;
     rolling: Rolling;
     hosts: PlannedHost[];
-    unreachable: Array<{ host: string; error: string }>;
+    /**
+     * Hosts with no plan: not reached, or planning failed or was refused. `status` is the
+     * host's outcome (plan files made before it was recorded have none: unreachable).
+     */
+    unreachable: Array<{ host: string; error: string; status?: FailureOutcome }>;
   }>;
+  /**
+   * Set on a plan made by `plan --from-audit` (from-audit.ts): `plays` are then the plays of
+   * several remedy playbooks, each re-made at apply from its own source; `playbook` names the
+   * audit file the plan was made from.
+   */
+  fromAudit?: FromAudit;
+}
+
+/** One remedy playbook planned for some hosts with the audit's variables: `plan PLAYBOOK --limit L -e V`. */
+export interface FromAuditSource {
+  playbook: { path: string; sha256: string };
+  extraVars: Record<string, unknown>;
+  limit: string;
+  /** This source's plays are plays[firstPlay .. firstPlay + playCount - 1], in its playbook's order. */
+  firstPlay: number;
+  playCount: number;
+  /** The findings this remedies (for reviewers; not used to apply). */
+  findings: Array<{ host: string; kind: string; severity: string }>;
+}
+
+export interface FromAudit {
+  audit: { path: string; sha256: string };
+  sources: FromAuditSource[];
+  /** Hosts and findings the plan does not remedy, with why (for reviewers; not used to apply). */
+  unremedied: Array<{ host: string; kind: string | null; severity: string | null; reason: string }>;
+  /** Audited hosts with no warn or critical finding. */
+  healthy: string[];
 }
 
 export interface PlanDocument extends PlanBody {
   digest: string;
+  /** Signatures over `digest` (`mtafleet approve`); outside the digested body. */
+  approvals?: Approval[];
 }
 
 /** Extra vars as they may be stored: secret-looking names and Secret values become ***. */
@@ -146,14 +188,43 @@ const planDocument = z.strictObject({
           become: z.boolean(),
         }),
       ),
-      unreachable: z.array(z.strictObject({ host: z.string(), error: z.string() })),
+      unreachable: z.array(z.strictObject({ host: z.string(), error: z.string(), status: z.enum(['unreachable', 'failed', 'refused']).optional() })),
     }),
   ),
+  fromAudit: z
+    .strictObject({
+      audit: z.strictObject({ path: z.string(), sha256: z.string() }),
+      sources: z.array(
+        z.strictObject({
+          playbook: z.strictObject({ path: z.string(), sha256: z.string() }),
+          extraVars: z.record(z.string(), z.unknown()),
+          limit: z.string(),
+          firstPlay: z.number().int().nonnegative(),
+          playCount: z.number().int().positive(),
+          findings: z.array(z.strictObject({ host: z.string(), kind: z.string(), severity: z.string() })),
+        }),
+      ),
+      unremedied: z.array(z.strictObject({ host: z.string(), kind: z.string().nullable(), severity: z.string().nullable(), reason: z.string() })),
+      healthy: z.array(z.string()),
+    })
+    .optional(),
   digest: z.string().regex(/^[0-9a-f]{64}$/),
+  approvals: z
+    .array(z.strictObject({ identity: z.string().optional(), key: z.string(), keyType: z.string(), signedAt: z.string(), signature: z.string() }))
+    .optional(),
 });
 
+/**
+ * Writes a plan file that was read (and verified) with its approvals list replaced: the body
+ * and digest are written as they were, so the digest still matches.
+ */
+export function writeApprovedPlanFile(path: string, doc: PlanDocument, approvals: Approval[]): void {
+  const { approvals: _old, ...rest } = doc;
+  writeFileReplacing(path, JSON.stringify({ ...rest, approvals }, null, 2) + '\n');
+}
+
 /** Reads and verifies a plan file; every problem is a PlanFileError naming it. */
-export function readPlanFile(path: string): PlanDocument {
+export function readPlanFile(path: string, checkApprovals?: ApprovalCheck): PlanDocument {
   let text: string;
   try {
     const size = statSync(path).size;
@@ -184,8 +255,9 @@ export function readPlanFile(path: string): PlanDocument {
     const issue = parsed.error.issues[0];
     throw new PlanFileError(`${path} is damaged: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
   }
-  const { digest, ...body } = data as PlanDocument;
+  const { digest, approvals: _approvals, ...body } = data as PlanDocument;
   const actual = planDigest(body as PlanBody);
+  checkApprovals?.(data as PlanDocument, actual);
   if (actual !== digest) {
     throw new PlanFileError(
       `${path} was modified after it was written: its content hashes to ${actual.slice(0, 16)}..., the recorded digest is ${digest.slice(0, 16)}...; make a new plan`,

@@ -98,7 +98,7 @@ export function renderPlanText(body: PlanBody, opts: PlanRenderOptions): string 
         }
       }
     }
-    for (const u of play.unreachable) out.push(`  ${u.host}  UNREACHABLE: ${u.error}`);
+    for (const u of play.unreachable) out.push(`  ${u.host}  ${(u.status ?? 'unreachable').toUpperCase()}: ${u.error}`);
   }
   const n = countChanges(body);
   out.push('');
@@ -147,10 +147,12 @@ export function renderPlanMarkdown(body: PlanBody, digest?: string): string {
         }
       }
     }
-    for (const u of play.unreachable) out.push(`### ${md(u.host)}`, '', `**Unreachable**: ${md(u.error)}`, '');
+    for (const u of play.unreachable) out.push(`### ${md(u.host)}`, '', `**${NO_PLAN_LABEL[u.status ?? 'unreachable']}**: ${md(u.error)}`, '');
   }
   return out.join('\n');
 }
+
+const NO_PLAN_LABEL = { unreachable: 'Unreachable', failed: 'Failed', refused: 'Refused' } as const;
 
 /** The play's rolling rules as a list; a gate command in a fence no backtick run inside it can close. */
 function rollingMarkdown(rolling: Rolling): string[] {

@@ -3,11 +3,17 @@ import { readdirSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { InputError } from '../util/errors.js';
+import type { Outcome } from '../util/outcome.js';
 import { checkPrivateDir, readPrivateFile, writeFileReplacing } from '../util/private-fs.js';
 import { checkRunDir, ensureRunDir, runDir, runsDir } from './journal.js';
 import type { JournalAnchor } from './journal-chain.js';
+import type { Signer } from '../approval/approvals.js';
 
-export type HostStatus = 'ok' | 'changed' | 'failed' | 'unreachable' | 'refused';
+/**
+ * A host's status in run JSON and run records: the host outcomes of util/outcome.ts except
+ * `skipped` (hosts never started are listed in `notRun`, keeping the run JSON's shape).
+ */
+export type HostStatus = Exclude<Outcome, 'skipped'>;
 
 export interface HostOutcome {
   name: string;
@@ -34,6 +40,8 @@ export interface RunRecord extends RunResult {
   playbook: string | null;
   inventory: string | null;
   planFile?: string | null;
+  /** Who approved the plan (`apply --require-approval`): principal and key fingerprint. */
+  signers?: Signer[];
   /** The journal's chain head when the run (or its latest rollback) ended. */
   journal?: JournalAnchor;
 }

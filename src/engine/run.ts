@@ -6,7 +6,7 @@ import type { InventoryHost } from '../inventory/types.js';
 import type { Playbook } from '../playbook/types.js';
 import type { Vars } from '../playbook/template.js';
 import type { HostConnection } from '../transport/types.js';
-import { eachHost, mergeOutcome, playHosts, specsFor, type EngineDeps, type FleetOptions } from './fleet.js';
+import { eachHost, isFailure, mergeOutcome, playHosts, specsFor, type EngineDeps, type FleetOptions } from './fleet.js';
 import { runHost } from './host-work.js';
 import { Journal } from './journal.js';
 import { planHost } from './plan-host.js';
@@ -75,7 +75,7 @@ export async function planPlaybook(opts: PlaybookRunOptions, deps: EngineDeps = 
   for (const play of plays) {
     const byName = new Map(play.hosts.map((h) => [h.inv.name, h.prepared]));
     const planned: PlannedHost[] = [];
-    const unreachable: Array<{ host: string; error: string }> = [];
+    const unreachable: PlanBody['plays'][number]['unreachable'] = [];
     const specs = specsFor(play.hosts.map((h) => h.inv), opts);
     const inputErrors: PlaybookError[] = [];
     const results = await eachHost(specs, opts.forks, deps, async (conn: HostConnection) => {
@@ -91,7 +91,8 @@ export async function planPlaybook(opts: PlaybookRunOptions, deps: EngineDeps = 
       return { name: conn.name, status: 'ok' as const, changes: 0, error: null };
     });
     if (inputErrors.length > 0) throw inputErrors[0];
-    for (const r of results) if (r.status !== 'ok') unreachable.push({ host: r.name, error: r.error ?? r.status });
+    // A host without a plan keeps the outcome its error gave it (unreachable, failed, refused).
+    for (const r of results) if (isFailure(r)) unreachable.push({ host: r.name, error: r.error ?? r.status, status: r.status });
     const order = new Map(play.hosts.map((h, i) => [h.inv.name, i]));
     planned.sort((a, b) => order.get(a.host)! - order.get(b.host)!);
     body.plays.push({ index: play.index, name: play.name, rolling: play.rolling, hosts: planned, unreachable });
@@ -112,8 +113,7 @@ export function outcomesOfPlan(body: PlanBody): HostOutcome[] {
       merged.set(h.host, mergeOutcome(merged.get(h.host), outcome));
     }
     for (const u of play.unreachable) {
-      const status = /unreachable|connect|timed out|host key/i.test(u.error) ? 'unreachable' : 'failed';
-      merged.set(u.host, mergeOutcome(merged.get(u.host), { name: u.host, status, changes: 0, error: u.error }));
+      merged.set(u.host, mergeOutcome(merged.get(u.host), { name: u.host, status: u.status ?? 'unreachable', changes: 0, error: u.error }));
     }
   }
   return [...merged.values()];

@@ -3,7 +3,8 @@
  * Read as YAML 1.1 (like Ansible's PyYAML: `yes`/`no` are booleans), walking the document's
  * nodes rather than plain JS so every group, host and variable keeps its line.
  */
-import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Node, type Pair, type Tags } from 'yaml';
+import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Node, type Pair } from 'yaml';
+import { ansibleYamlOptions } from '../util/yaml-ansible.js';
 import { expandHostEntry } from './host-pattern.js';
 import { emptyGroup, type ParseResult, type Problem, type RawGroup, type RawHost, type RawVar, type SourceLoc } from './raw.js';
 
@@ -24,15 +25,7 @@ function syntaxProblems(doc: Document, lineCounter: LineCounter): Problem[] {
   }));
 }
 
-/** YAML 1.1 as Ansible reads it, except that dates stay the text written (not Date objects). */
-function yamlOptions(lineCounter: LineCounter) {
-  return {
-    lineCounter,
-    version: '1.1' as const,
-    prettyErrors: false,
-    customTags: (tags: Tags) => tags.filter((t) => typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:timestamp'),
-  };
-}
+const yamlOptions = ansibleYamlOptions;
 
 /** A group_vars/ or host_vars/ file: one mapping of variables (or an empty file). */
 export function parseYamlVarsFile(text: string): { vars: RawVar[]; problems: Problem[] } {

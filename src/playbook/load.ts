@@ -9,8 +9,11 @@ import { z } from 'zod';
 import { STEP_KINDS } from '../steps/registry.js';
 import { PlaybookError } from '../util/errors.js';
 import { readInputTextSync } from '../util/input-text.js';
+import { dict } from '../util/dict.js';
 import { YamlSource, playbookError, zodProblems, type PlaybookProblem, type YamlPath } from './source.js';
 import { shellFieldProblems } from './shell-fields.js';
+import { isAnsibleModule, noEquivalent, takesArgs, translateAnsibleModule } from './ansible-modules.js';
+import { unsupportedPlayKey, unsupportedTaskKey } from './ansible-keys.js';
 import { hasTemplate, templateSpans } from './template.js';
 import type { HealthGate, PlayDef, Playbook, SerialRule, TaskDef } from './types.js';
 import { WhenError, parseWhen, type Expr } from './when.js';
@@ -53,6 +56,10 @@ const taskMeta = z.strictObject({
   register: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a variable name').optional(),
   vars: z.record(z.string(), z.unknown()).optional(),
   become: z.boolean().optional(),
+  /** Ansible's free-form companion (`command: make` + `args: {creates: ...}`): command/shell only. */
+  args: z.record(z.string(), z.unknown()).optional(),
+  /** Handlers only: topics a notify may name instead of the handler's name (Ansible's listen). */
+  listen: stringList.optional(),
 });
 
 const META_KEYS = new Set(Object.keys(taskMeta.shape));
@@ -86,6 +93,7 @@ export function parsePlaybook(file: string, text: string): Playbook {
 }
 
 function parsePlay(src: YamlSource, raw: unknown, at: YamlPath, problems: PlaybookProblem[]): PlayDef | undefined {
+  raw = withoutUnsupported(src, raw, at, unsupportedPlayKey, problems);
   const parsed = playSchema.safeParse(raw);
   if (!parsed.success) {
     problems.push(...zodProblems(src, at, parsed.error));
@@ -100,14 +108,20 @@ function parsePlay(src: YamlSource, raw: unknown, at: YamlPath, problems: Playbo
   const p = parsed.data;
   const hosts = Array.isArray(p.hosts) ? p.hosts.join(':') : p.hosts;
   const tasks = p.tasks.map((t, i) => parseTask(src, t, [...at, 'tasks', i], problems)).filter((t): t is TaskDef => t !== undefined);
+  for (const t of tasks) if (t.listen) problems.push({ ...src.locate([...t.at, 'listen']), message: 'listen: is for handlers; a task notifies them' });
   const handlers = p.handlers
     .map((t, i) => parseTask(src, t, [...at, 'handlers', i], problems))
     .filter((t): t is TaskDef => t !== undefined);
+  // A notify may name a handler or a topic handlers `listen` to: resolved here to handler names.
+  const topics = new Map<string, string[]>();
+  for (const h of handlers) for (const topic of h.listen ?? []) topics.set(topic, [...(topics.get(topic) ?? []), h.name]);
   const handlerNames = new Set(handlers.map((h) => h.name));
   for (const task of tasks) {
-    task.notify.forEach((n, j) => {
-      if (!handlerNames.has(n)) {
-        problems.push({ ...src.locate([...task.at, 'notify', ...(task.notify.length > 1 ? [j] : [])]), message: `notifies "${n}", but the play has no handler of that name` });
+    const given = task.notify;
+    task.notify = [...new Set(given.flatMap((n) => (handlerNames.has(n) ? [n] : (topics.get(n) ?? [n]))))];
+    given.forEach((n, j) => {
+      if (!handlerNames.has(n) && !topics.has(n)) {
+        problems.push({ ...src.locate([...task.at, 'notify', ...(given.length > 1 ? [j] : [])]), message: `notifies "${n}", but the play has no handler of that name (nor one that listens to it)` });
       }
     });
   }
@@ -159,18 +173,21 @@ function parseTask(src: YamlSource, raw: unknown, at: YamlPath, problems: Playbo
     problems.push({ ...src.locate(at), message: 'a task is a mapping with a name and one step kind' });
     return undefined;
   }
-  const record = raw as Record<string, unknown>;
+  const before = problems.length;
+  const record = withoutUnsupported(src, raw, at, unsupportedTaskKey, problems) as Record<string, unknown>;
   const meta: Record<string, unknown> = {};
   const stepKeys: string[] = [];
   for (const [k, v] of Object.entries(record)) {
     if (META_KEYS.has(k)) meta[k] = v;
     else stepKeys.push(k);
   }
-  const known = stepKeys.filter((k) => k in STEP_KINDS);
-  const unknown = stepKeys.filter((k) => !(k in STEP_KINDS));
-  const before = problems.length;
+  const isStep = (k: string): boolean => k in STEP_KINDS || isAnsibleModule(k);
+  const known = stepKeys.filter(isStep);
+  const unknown = stepKeys.filter((k) => !isStep(k));
   for (const k of unknown) {
-    const what = known.length > 0 ? `unknown key "${k}"` : `unknown step kind or key "${k}" (step kinds: ${Object.keys(STEP_KINDS).sort().join(', ')})`;
+    const what =
+      noEquivalent(k) ??
+      (known.length > 0 ? `unknown key "${k}"` : `unknown step kind or key "${k}" (step kinds: ${Object.keys(STEP_KINDS).sort().join(', ')}; Ansible's command, shell, sysctl, service, systemd, copy, lineinfile and file are read too)`);
     problems.push({ ...src.locate([...at, k]), message: what });
   }
   if (known.length === 0 && unknown.length === 0) {
@@ -183,15 +200,20 @@ function parseTask(src: YamlSource, raw: unknown, at: YamlPath, problems: Playbo
   if (!parsedMeta.success) problems.push(...zodProblems(src, at, parsedMeta.error));
   if (problems.length > before || !parsedMeta.success) return undefined;
 
-  const kind = known[0];
-  const params = record[kind];
+  const key = known[0];
+  if (m0(meta).args !== undefined && !takesArgs(key)) problems.push({ ...src.locate([...at, 'args']), message: 'args: goes with command: or shell: (their free form)' });
+  const translated = translateAnsibleModule(key, record[key], m0(meta).args as Record<string, unknown> | undefined);
+  for (const p of translated?.problems ?? []) problems.push({ ...src.locate([...at, key, ...p.path]), message: p.message });
+  if (problems.length > before) return undefined;
+  const kind = translated?.kind ?? key;
+  const params = translated ? translated.params : record[key];
   // Params without templates are checked now; templated ones after per-host rendering.
   if (!hasTemplate(params)) {
     const checked = STEP_KINDS[kind].params.safeParse(params);
-    if (!checked.success) problems.push(...zodProblems(src, [...at, kind], checked.error));
+    if (!checked.success) problems.push(...zodProblems(src, [...at, key], checked.error));
   }
   // A template in shell text must sit where it can be one quoted word: checked before any host.
-  for (const p of shellFieldProblems(kind, params)) problems.push({ ...src.locate([...at, kind, ...p.path]), message: p.message });
+  for (const p of shellFieldProblems(kind, params)) problems.push({ ...src.locate([...at, key, ...p.path]), message: p.message });
   const m = parsedMeta.data;
   const whenList = m.when === undefined ? [] : Array.isArray(m.when) ? m.when : [m.when];
   const when: Expr[] = [];
@@ -217,7 +239,22 @@ function parseTask(src: YamlSource, raw: unknown, at: YamlPath, problems: Playbo
     register: m.register,
     vars: m.vars ?? {},
     become: m.become,
+    ...(m.listen ? { listen: m.listen } : {}),
     at,
     line: src.lineOf(at),
   };
+}
+
+const m0 = (meta: Record<string, unknown>): { args?: unknown } => meta;
+
+/** Reports Ansible keywords mtafleet does not have (with what to do) and leaves them out of the schema check. */
+function withoutUnsupported(src: YamlSource, raw: unknown, at: YamlPath, advice: (key: string) => string | undefined, problems: PlaybookProblem[]): unknown {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw;
+  const kept = dict<unknown>(); // `__proto__: x` is a key like any other here
+  for (const [k, v] of Object.entries(raw)) {
+    const message = advice(k);
+    if (message) problems.push({ ...src.locate([...at, k]), message });
+    else kept[k] = v;
+  }
+  return kept;
 }

@@ -2,6 +2,7 @@
  * YAML source with line lookup, so every playbook error names file, line and path.
  */
 import { LineCounter, isMap, isSeq, parseDocument, type Node } from 'yaml';
+import { ansibleYamlOptions } from '../util/yaml-ansible.js';
 import type { z } from 'zod';
 import { PlaybookError } from '../util/errors.js';
 
@@ -27,7 +28,8 @@ export class YamlSource {
 
   static parse(file: string, text: string): YamlSource {
     const lineCounter = new LineCounter();
-    const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+    // YAML 1.1 as Ansible reads playbooks (become: yes), like inventories.
+    const doc = parseDocument(text, ansibleYamlOptions(lineCounter));
     if (doc.errors.length > 0) {
       const e = doc.errors[0];
       const line = lineCounter.linePos(e.pos[0]).line;

@@ -17,6 +17,8 @@ export interface TaskDef {
   register?: string;
   vars: Record<string, unknown>;
   become?: boolean;
+  /** Handlers: the topics they listen to (notify names resolved at load). */
+  listen?: string[];
   /** Where the task is, for errors: YAML path and line. */
   at: YamlPath;
   line: number;

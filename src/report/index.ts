@@ -37,3 +37,4 @@ export { summaryLine } from './summary-line.js';
 export { remedyCommand } from './remedy.js';
 export { hostView, hourSlots, ipDeferrals, CHART_HOURS, type HostView, type HostState } from './view.js';
 export { writeReportFile } from './write.js';
+export { renderFromAuditMarkdown, renderFromAuditText } from './plan-ticket.js';

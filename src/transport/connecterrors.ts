@@ -1,4 +1,9 @@
-/** ssh2 connection failures -> ConnectError with a reason and a message an operator can act on. */
+/**
+ * ssh2 connection failures -> ConnectError with a reason and a message an operator can act on.
+ * Decided from what ssh2 and node give as data (our host key verdict, ssh2's `level`, the
+ * socket's errno `code`), never from message text. Every failure before a session is ready is
+ * a ConnectError, so the host's outcome is `unreachable` (exit 4), whatever the reason.
+ */
 import { ConnectError } from '../util/errors.js';
 import type { HostKeyVerdict } from './knownhosts.js';
 import type { ConnectionSpec } from './types.js';
@@ -18,11 +23,14 @@ const UNREACHABLE_CODES: Record<string, string> = {
   ECONNREFUSED: 'connection refused',
   EHOSTUNREACH: 'no route to host',
   ENETUNREACH: 'network unreachable',
-  ENOTFOUND: 'host name not found',
-  EAI_AGAIN: 'host name lookup failed',
   ECONNRESET: 'connection reset',
+  ECONNABORTED: 'connection aborted',
+  EADDRNOTAVAIL: 'address not available',
   EPIPE: 'connection closed',
 };
+
+/** DNS failures (node's getaddrinfo codes): the name did not resolve. */
+const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NONAME', 'EAI_NODATA']);
 
 export function connectErrorFor(
   spec: ConnectionSpec,
@@ -39,7 +47,11 @@ export function connectErrorFor(
     return new ConnectError(spec.name, 'timeout', `${where}: no SSH handshake within ${spec.connectTimeoutMs / 1000}s`, { cause: err });
   }
   const code = err.code ?? '';
-  if (code in UNREACHABLE_CODES) {
+  if (DNS_CODES.has(code) || err.level === 'client-dns') {
+    const what = code === 'EAI_AGAIN' ? 'host name lookup failed' : 'host name not found';
+    return new ConnectError(spec.name, 'dns', `${where}: unreachable (${what}: ${spec.host})`, { cause: err });
+  }
+  if (Object.hasOwn(UNREACHABLE_CODES, code)) {
     return new ConnectError(spec.name, 'unreachable', `${where}: unreachable (${UNREACHABLE_CODES[code]})`, { cause: err });
   }
   return new ConnectError(spec.name, 'other', `${where}: ${err.message}`, { cause: err });

@@ -2,13 +2,18 @@
  * Work on many hosts at once: at most `forks` connections open, each host's failure kept to
  * that host, every connection closed after its work, results in input order.
  */
-import { ConnectError, MtafleetError } from '../util/errors.js';
+import { MtafleetError } from '../util/errors.js';
+import type { FailureOutcome } from '../util/outcome.js';
 import { connect as sshConnect } from './ssh.js';
 import type { ConnectionSpec, HostConnection } from './types.js';
 
 export interface HostOutcome<T> {
   name: string;
-  status: 'ok' | 'failed' | 'unreachable';
+  /**
+   * ok: the work returned `value`. Otherwise the outcome `error` carries (its class decides):
+   * unreachable for a ConnectError, refused for a RefusedError, failed for anything else.
+   */
+  status: 'ok' | FailureOutcome;
   value?: T;
   error?: MtafleetError;
 }
@@ -60,13 +65,14 @@ async function oneHost<T>(
     conn = await connect(spec);
   } catch (err) {
     const error = asMtafleetError(err, spec);
-    return { name: spec.name, status: error instanceof ConnectError ? 'unreachable' : 'failed', error };
+    return { name: spec.name, status: error.outcome, error };
   }
   try {
     const value = await work(conn, spec);
     return { name: spec.name, status: 'ok', value };
   } catch (err) {
-    return { name: spec.name, status: 'failed', error: asMtafleetError(err, spec) };
+    const error = asMtafleetError(err, spec);
+    return { name: spec.name, status: error.outcome, error };
   } finally {
     await conn.close().catch(() => undefined);
   }

@@ -14,6 +14,7 @@ export {
   type KnownHostEntry,
   type HostKeyVerdict,
 } from './knownhosts.js';
+export { parsePrivateKey, type SigningKey, type PrivateKeyResult } from './private-key.js';
 export { lookupSshConfig, defaultSshConfigPath, type SshConfigHost } from './sshconfig.js';
 export { quote, argv, sh, join, script, isCommand, type Command } from './quote.js';
 export type { ConnectionSpec, ExecOptions, ExecResult, HostConnection, WriteFileOptions } from './types.js';

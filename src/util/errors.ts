@@ -1,17 +1,18 @@
 /**
- * Typed errors, one per phase. The top-level handler (src/cli/main.ts) maps them to the
- * exit codes of DESIGN.md; nothing else decides an exit code.
+ * Typed errors, one per phase. An error raised while working on a host carries that host's
+ * outcome (`outcome`: unreachable, failed or refused), decided here by its class and never
+ * from its text; exitCodeFor() (util/outcome.ts) maps outcomes to exit codes. An error that
+ * ends the whole command reaches the top-level handler (src/cli/main.ts), which exits with
+ * its `exitCode` (for a host-level error, the code its outcome gives).
  */
-export const ExitCode = {
-  ok: 0,
-  badInput: 1,
-  hostFailed: 2,
-  refused: 3,
-  unreachable: 4,
-} as const;
+import { ExitCode, exitCodeFor, type FailureOutcome } from './outcome.js';
+
+export { ExitCode, exitCodeFor };
 
 export class MtafleetError extends Error {
   readonly exitCode: number = ExitCode.badInput;
+  /** The host outcome this error gives when raised while working on a host. */
+  readonly outcome: FailureOutcome = 'failed';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
@@ -26,12 +27,20 @@ export class InventoryError extends InputError {}
 export class PlaybookError extends InputError {}
 export class PlanFileError extends InputError {}
 
-/** A host could not be reached or authenticated (unreachable, auth failed, host key). */
+/** Why a host is unreachable (ConnectError.reason). */
+export type ConnectReason = 'unreachable' | 'dns' | 'auth' | 'host-key-unknown' | 'host-key-changed' | 'timeout' | 'jump' | 'other';
+
+/**
+ * A host could not be reached or no session was established: no route, refused or reset
+ * connection, DNS, connect timeout, authentication refused, host key unknown or changed, jump
+ * host. Always the `unreachable` outcome (exit 4), whatever the reason.
+ */
 export class ConnectError extends MtafleetError {
   override readonly exitCode: number = ExitCode.unreachable;
+  override readonly outcome = 'unreachable' as const;
   constructor(
     readonly host: string,
-    readonly reason: 'unreachable' | 'auth' | 'host-key-unknown' | 'host-key-changed' | 'timeout' | 'jump' | 'other',
+    readonly reason: ConnectReason,
     message: string,
     options?: { cause?: unknown },
   ) {
@@ -54,9 +63,10 @@ export class StepError extends MtafleetError {
   override readonly exitCode: number = ExitCode.hostFailed;
 }
 
-/** Drift or a failed safety check (e.g. mkfs refused): exit 3. */
+/** Drift or a failed safety check (e.g. mkfs refused), a lock held by another run: exit 3. */
 export class RefusedError extends MtafleetError {
   override readonly exitCode: number = ExitCode.refused;
+  override readonly outcome = 'refused' as const;
 }
 
 export class NotImplementedError extends MtafleetError {
@@ -65,14 +75,13 @@ export class NotImplementedError extends MtafleetError {
 
 /** A bug in mtafleet itself. */
 export class InternalError extends MtafleetError {
-  override readonly exitCode: number = 70;
+  override readonly exitCode: number = ExitCode.internal;
 }
 
-/** Combine per-host outcomes into one exit code: 2|4 = 6 when both happen. */
-export function exitCodeFor(outcomes: { failed: number; unreachable: number; refused?: number }): number {
-  let code = 0;
-  if (outcomes.failed > 0) code |= ExitCode.hostFailed;
-  if (outcomes.unreachable > 0) code |= ExitCode.unreachable;
-  if (code === 0 && (outcomes.refused ?? 0) > 0) code = ExitCode.refused;
-  return code;
+/**
+ * The outcome an error gives the host it was raised on: its class decides (ConnectError
+ * unreachable, RefusedError refused); anything else, mtafleet's or not, is a failure.
+ */
+export function outcomeOfError(err: unknown): FailureOutcome {
+  return err instanceof MtafleetError ? err.outcome : 'failed';
 }

@@ -55,11 +55,13 @@ describe.each([
   it('selects them by name and by group (--limit)', () => {
     const inv = parseInventory(text, file);
     for (const k of HOSTILE_KEYS) {
-      // "constructor" names a host and the group of all hosts: a pattern matches both.
-      expect(selectHosts(inv, k).map((h) => h.name)).toEqual(k === 'constructor' ? [...HOSTILE_KEYS] : [k]);
+      // "constructor" names a host and the group of all hosts: the host, as in Ansible (host names first).
+      expect(selectHosts(inv, k).map((h) => h.name)).toEqual([k]);
       expect(selectHosts(inv, `g${k}`).map((h) => h.name)).toEqual([k]);
     }
-    expect(selectHosts(inv, 'constructor:!__proto__').map((h) => h.name).sort()).toEqual(HOSTILE_KEYS.filter((k) => k !== '__proto__').sort());
+    // A glob reaches the group "constructor" (all hosts) as well as the host.
+    expect(selectHosts(inv, 'constructo?').map((h) => h.name).sort()).toEqual([...HOSTILE_KEYS].sort());
+    expect(selectHosts(inv, 'constructo?:!__proto__').map((h) => h.name).sort()).toEqual(HOSTILE_KEYS.filter((k) => k !== '__proto__').sort());
   });
 
   it('lists them all in --list JSON and --graph, like ansible-inventory', () => {
