@@ -53,8 +53,9 @@ export class ProjectedState {
 
 /**
  * What a task's plan writes (resources whose projected value differs from its basis) and what
- * it leaves unknown. A kind without project(), a change labelled predicted and a task planned
- * as predicted leave every resource the task observed unknown once it changes anything.
+ * it leaves unknown. A kind without project() and a change labelled predicted leave every
+ * resource the task observed unknown once it changes anything; a task planned as predicted
+ * does so even when it plans nothing now (it is re-planned at apply).
  */
 export function projectTask(
   step: StepKind<any, any>,
@@ -63,9 +64,11 @@ export function projectTask(
   plan: StepPlan,
   predicted: boolean,
 ): { written: Record<string, unknown>; unknown: string[] } {
+  // Re-planned at apply, a predicted task may change anything it observed, even if it plans nothing now.
+  if (predicted) return { written: {}, unknown: Object.keys(state) };
   if (plan.kind !== 'changes') return { written: {}, unknown: [] };
   const p = step.project?.(state, params, plan);
-  if (!p || predicted || plan.changes.some((c) => c.label === 'predicted')) {
+  if (!p || plan.changes.some((c) => c.label === 'predicted')) {
     return { written: {}, unknown: [...new Set([...Object.keys(state), ...(p?.unknown ?? [])])] };
   }
   const written: Record<string, unknown> = {};

@@ -63,3 +63,15 @@ describe('projectTask: predicted changes', () => {
     expect(projectTask(step, obs, params, plan, true)).toEqual({ written: {}, unknown: ['file /etc/x'] });
   });
 });
+
+describe('projectTask: a predicted task that plans nothing now', () => {
+  it('still leaves what it observed unknown: re-planned at apply, it may change it', () => {
+    const step = STEP_KINDS.sysctl!;
+    const params = step.params.parse({ name: 'net.core.somaxconn', value: '4096' });
+    const obs = { 'sysctl net.core.somaxconn': { value: '4096', error: null }, 'sysctl config files': { '/etc/sysctl.d/90-mtafleet.conf': 'net.core.somaxconn = 4096\n' } };
+    const plan = step.plan(obs, params);
+    expect(plan.kind).toBe('noop');
+    expect(projectTask(step, obs, params, plan, false)).toEqual({ written: {}, unknown: [] });
+    expect(projectTask(step, obs, params, plan, true)).toEqual({ written: {}, unknown: ['sysctl net.core.somaxconn', 'sysctl config files'] });
+  });
+});
