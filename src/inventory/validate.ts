@@ -55,11 +55,25 @@ function addCanonicalNames(vars: RawVar[]): void {
 function checkVar(v: RawVar, baseDir: string): string | undefined {
   const nameIssue = varNameProblem(v.name);
   if (nameIssue) return nameIssue;
+  if (v.value instanceof Secret) return checkSecretVar(v, baseDir);
   const checked = checkKnownVar(v.name, v.value);
   if (!checked.ok) return checked.message;
   let value = checked.value;
   if (PATH_VARS.has(v.name) && typeof value === 'string') value = absolutePath(value, baseDir);
   v.value = wrapSecrets(v.name, value);
+  return undefined;
+}
+
+/**
+ * A value from Ansible Vault: a known variable is checked on its plaintext (messages show ***)
+ * and stays a Secret; ansible_group_priority only orders groups and becomes its number.
+ */
+function checkSecretVar(v: RawVar, baseDir: string): string | undefined {
+  const secret = v.value as Secret;
+  const checked = checkKnownVar(v.name, secret.reveal());
+  if (!checked.ok) return checked.message.replace(/, got .*$/s, ', got *** (a vault-encrypted value)');
+  if (v.name === 'ansible_group_priority') v.value = checked.value;
+  else if (PATH_VARS.has(v.name) && typeof checked.value === 'string') v.value = new Secret(absolutePath(checked.value, baseDir));
   return undefined;
 }
 
