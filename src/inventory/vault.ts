@@ -16,7 +16,7 @@
 import { execFile } from 'node:child_process';
 import { createDecipheriv, createCipheriv, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { accessSync, constants as fsConstants, readFileSync, statSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { InputError } from '../util/errors.js';
 import { Secret } from '../util/secret.js';
 import type { Problem, RawVar } from './raw.js';
@@ -254,7 +254,7 @@ export async function vaultKeyringFrom(opts: VaultOptions, deps: VaultSourceDeps
   for (const file of opts.vaultPasswordFile ?? []) sources.push({ label: 'default', source: file });
   const envFile = env.ANSIBLE_VAULT_PASSWORD_FILE;
   if (envFile !== undefined && envFile !== '' && !sources.some((s) => s.source === envFile)) sources.push({ label: 'default', source: envFile });
-  if (opts.askVaultPass && !sources.some((s) => s.source === 'prompt')) sources.unshift({ label: 'default', source: 'prompt' });
+  if (opts.askVaultPass && !sources.some((s) => s.source === 'prompt' && s.label === 'default')) sources.unshift({ label: 'default', source: 'prompt' });
   for (const { label, source } of sources) {
     if (source === 'prompt') {
       const question = label === 'default' ? 'Vault password: ' : `Vault password (${label}): `;
@@ -310,7 +310,8 @@ function runPasswordScript(file: string, label: string): Promise<string> {
   const args = client ? ['--vault-id', label] : [];
   return new Promise((resolvePromise, reject) => {
     // argv only, no shell; stderr goes to ours, so a script may ask on the terminal.
-    const child = execFile(file, args, { shell: false, timeout: SCRIPT_TIMEOUT_MS, maxBuffer: MAX_PASSWORD_FILE_BYTES, encoding: 'utf8', windowsHide: true }, (err, stdout) => {
+    // The file's own absolute path, never a PATH lookup (as Ansible: realpath of the file).
+    const child = execFile(resolve(file), args, { shell: false, timeout: SCRIPT_TIMEOUT_MS, maxBuffer: MAX_PASSWORD_FILE_BYTES, encoding: 'utf8', windowsHide: true }, (err, stdout) => {
       if (err) {
         const e = err as NodeJS.ErrnoException & { killed?: boolean; code?: number | string };
         const why =
