@@ -8,6 +8,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { own } from '../util/dict.js';
 import { Secret } from '../util/secret.js';
 import type { Problem, RawGroup, RawVar } from './raw.js';
+import { VaultedText } from './vault.js';
 import { PATH_VARS, VAR_ALIASES, checkKnownVar, isSecretVar, nameProblem, varNameProblem } from './schema.js';
 
 export function validateDefinitions(groups: RawGroup[], baseDir: string): Problem[] {
@@ -55,6 +56,7 @@ function addCanonicalNames(vars: RawVar[]): void {
 function checkVar(v: RawVar, baseDir: string): string | undefined {
   const nameIssue = varNameProblem(v.name);
   if (nameIssue) return nameIssue;
+  if (v.value instanceof VaultedText) return undefined; // a vault that did not open: already reported
   if (v.value instanceof Secret) return checkSecretVar(v, baseDir);
   const checked = checkKnownVar(v.name, v.value);
   if (!checked.ok) return checked.message;
