@@ -12,10 +12,11 @@ const vaultTag: ScalarTag = {
   resolve: (text: string) => new VaultedText(text),
 };
 
-/** YAML options plus the `!vault` tag. */
+/** YAML options with the decrypting `!vault` tag (instead of the one that refuses it elsewhere). */
 export function withVaultTag<T extends { customTags?: (tags: Tags) => Tags }>(options: T): T {
   const base = options.customTags;
-  return { ...options, customTags: (tags: Tags) => [...(base ? base(tags) : tags), vaultTag] };
+  const others = (tags: Tags) => (base ? base(tags) : tags).filter((t) => typeof t === 'string' || t.tag !== '!vault');
+  return { ...options, customTags: (tags: Tags) => [...others(tags), vaultTag] };
 }
 
 /** Records on each VaultedText the line its value starts on (for messages). */

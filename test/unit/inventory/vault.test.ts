@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadInventory } from '../../../src/inventory/index.js';
+import { loadPlaybook } from '../../../src/playbook/index.js';
 import { encryptVault, parseVaultEnvelope, readPasswordFile, VaultError, VaultKeyring, vaultKeyringFrom } from '../../../src/inventory/vault.js';
 import { resolveConnectionSpec } from '../../../src/transport/spec.js';
 import { Secret } from '../../../src/util/secret.js';
@@ -247,5 +248,19 @@ describe('loading vaulted inventories', () => {
     const err = String(await loadInventory(join(dir, 'mixed.yml'), { vault: keyring() }).catch((e: unknown) => e));
     expect(err).toMatch(/mixed\.yml:5: all\.hosts\.h1\.wrong: inline !vault value: HMAC mismatch: wrong vault password\?/);
     expect(err).toMatch(/mixed\.yml:\d+: all\.hosts\.h1\.broken: inline !vault value: the vault data is not valid hex/);
+  });
+});
+
+describe('!vault outside inventories', () => {
+  it('a playbook with an inline !vault value is refused with its line, never read as ciphertext', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mtaf-vault-pb-'));
+    try {
+      const file = join(dir, 'play.yml');
+      const value = encryptVault('x', 'pw').trimEnd().split('\n').map((l) => `      ${l}`).join('\n');
+      writeFileSync(file, `- hosts: all\n  vars:\n    token: !vault |\n${value}\n  tasks: []\n`);
+      expect(() => loadPlaybook(file)).toThrow(/play\.yml:3: .*inline !vault value is not supported by mtafleet here: vaults are decrypted only in inventories/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
