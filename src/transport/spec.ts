@@ -58,6 +58,9 @@ function resolveWithChain(host: InventoryHost, opts: ResolveOptions, chain: stri
     commandTimeoutMs: opts.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
     maxOutputBytes: opts.maxOutputBytes ?? maxOutputVar(plain(v.mtafleet_max_output), host.name) ?? maxOutputFromEnv() ?? DEFAULT_MAX_OUTPUT_BYTES,
   };
+  // Vault: a connection value that is a Secret is used, but shown as *** in messages.
+  const concealed = (['host', 'user', 'port'] as const).filter((k) => v[`ansible_${k}`] instanceof Secret);
+  if (concealed.length > 0) spec.concealed = [...concealed];
   const becomeUser = str(v, 'ansible_become_user', host.name);
   if (becomeUser) spec.becomeUser = becomeUser;
   const becomePassword = secret(v.ansible_become_password ?? v.ansible_become_pass);

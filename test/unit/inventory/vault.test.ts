@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadInventory } from '../../../src/inventory/index.js';
 import { loadPlaybook } from '../../../src/playbook/index.js';
 import { encryptVault, parseVaultEnvelope, readPasswordFile, VaultError, VaultKeyring, vaultKeyringFrom } from '../../../src/inventory/vault.js';
+import { connectErrorFor, describeTarget } from '../../../src/transport/connecterrors.js';
 import { resolveConnectionSpec } from '../../../src/transport/spec.js';
 import { Secret } from '../../../src/util/secret.js';
 
@@ -197,6 +198,21 @@ describe('loading vaulted inventories', () => {
     const spec = resolveConnectionSpec(host);
     expect(spec.host).toBe('192.0.2.7');
     expect(spec.port).toBe(2222);
+  });
+
+  it('a vaulted address is used but never shown in connection messages', async () => {
+    const inv = await loadInventory(join(dir, 'whole.yml'), { vault: keyring() });
+    const spec = resolveConnectionSpec(inv.hosts.get('mta01')!);
+    expect(spec.concealed).toEqual(['host', 'port']);
+    expect(describeTarget(spec)).toBe(`mta01 (${spec.user}@***:***)`);
+    const messages = [
+      connectErrorFor(spec, Object.assign(new Error('connect ECONNREFUSED 192.0.2.7:2222'), { code: 'ECONNREFUSED' }), undefined, []).message,
+      connectErrorFor(spec, Object.assign(new Error('getaddrinfo ENOTFOUND 192.0.2.7'), { code: 'ENOTFOUND' }), undefined, []).message,
+      connectErrorFor(spec, new Error('something odd about 192.0.2.7'), undefined, []).message,
+    ];
+    expect(messages[1]).toContain('host name not found: ***');
+    for (const m of messages) expect(m).not.toContain('192.0.2.7');
+    expect(messages[2]).toContain('something odd about ***');
   });
 
   it('without a password: exit-1 error naming the vault and the file', async () => {
