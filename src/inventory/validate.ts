@@ -67,14 +67,20 @@ function checkVar(v: RawVar, baseDir: string): string | undefined {
 }
 
 /**
+ * Settings that steer mtafleet itself rather than say where to connect: from a vault they are
+ * used (and shown) as their typed value, since code outside transport/ reads them as such.
+ */
+const PLAIN_FROM_VAULT = new Set(['ansible_become', 'ansible_group_priority', 'mtafleet_lock_path']);
+
+/**
  * A value from Ansible Vault: a known variable is checked on its plaintext (messages show ***)
- * and stays a Secret; ansible_group_priority only orders groups and becomes its number.
+ * and stays a Secret (transport/ reveals it), but for the settings of PLAIN_FROM_VAULT.
  */
 function checkSecretVar(v: RawVar, baseDir: string): string | undefined {
   const secret = v.value as Secret;
   const checked = checkKnownVar(v.name, secret.reveal());
   if (!checked.ok) return checked.message.replace(/, got .*$/s, ', got *** (a vault-encrypted value)');
-  if (v.name === 'ansible_group_priority') v.value = checked.value;
+  if (PLAIN_FROM_VAULT.has(v.name)) v.value = checked.value;
   else if (PATH_VARS.has(v.name) && typeof checked.value === 'string') v.value = new Secret(absolutePath(checked.value, baseDir));
   return undefined;
 }

@@ -168,7 +168,7 @@ describe('loading vaulted inventories', () => {
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'mtaf-vault-inv-'));
     // A whole vaulted inventory with a connection variable.
-    writeFileSync(join(dir, 'whole.yml'), encryptVault('all:\n  children:\n    mta:\n      hosts:\n        mta01: { ansible_host: 192.0.2.7, ansible_port: 2222 }\n', PW));
+    writeFileSync(join(dir, 'whole.yml'), encryptVault('all:\n  children:\n    mta:\n      hosts:\n        mta01: { ansible_host: 192.0.2.7, ansible_port: 2222, ansible_become: no, mtafleet_lock_path: /run/mta.lock }\n', PW));
     // Inline values, group_vars file, group_vars/NAME/ directory file and host_vars file vaulted.
     mkdirSync(join(dir, 'vars', 'group_vars', 'mta'), { recursive: true });
     mkdirSync(join(dir, 'vars', 'host_vars'), { recursive: true });
@@ -198,6 +198,10 @@ describe('loading vaulted inventories', () => {
     const spec = resolveConnectionSpec(host);
     expect(spec.host).toBe('192.0.2.7');
     expect(spec.port).toBe(2222);
+    expect(spec.become).toBe(false);
+    // Settings code outside transport/ reads by type are their typed value, not a Secret.
+    expect(host.vars.ansible_become).toBe(false);
+    expect(host.vars.mtafleet_lock_path).toBe('/run/mta.lock');
   });
 
   it('a vaulted address is used but never shown in connection messages', async () => {
