@@ -335,10 +335,11 @@ export async function promptPassword(question: string): Promise<string> {
     process.stderr.write(`${question}(reading the vault password from standard input, which is not a terminal)\n`);
     return await readFirstLine(input);
   }
-  process.stderr.write(question);
+  // Echo off before the prompt shows: what is typed after it must never appear.
   input.setRawMode(true);
   input.resume();
   input.setEncoding('utf8');
+  process.stderr.write(question);
   try {
     return await new Promise<string>((resolvePromise, reject) => {
       let typed = '';
