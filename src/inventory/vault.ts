@@ -188,6 +188,14 @@ export function revealVaultedVars(vars: RawVar[], keyring: VaultKeyring | undefi
         return value;
       }
     }
+    // Ciphertext is never a value: untagged vault text is refused; {"__ansible_vault": "..."}
+    // (how ansible-inventory --list and Ansible's JSON write a vaulted value) is decrypted.
+    if (typeof value === 'string' && isVaulted(value)) {
+      const orphan = new VaultedText(value);
+      problem(orphan, 'this value is Ansible Vault ciphertext without the !vault tag; write it as `name: !vault |` followed by the indented vault lines');
+      return value;
+    }
+    if (isJsonVault(value)) return reveal(new VaultedText((value as { __ansible_vault: string }).__ansible_vault), problem);
     if (Array.isArray(value)) return value.map((item) => reveal(item, problem));
     if (value !== null && typeof value === 'object' && !(value instanceof Secret) && Object.getPrototypeOf(value) === Object.prototype) {
       const obj = value as Record<string, unknown>;
@@ -195,6 +203,13 @@ export function revealVaultedVars(vars: RawVar[], keyring: VaultKeyring | undefi
     }
     return value;
   }
+}
+
+function isJsonVault(value: unknown): boolean {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const keys = Object.keys(value);
+  const text = (value as Record<string, unknown>).__ansible_vault;
+  return keys.length === 1 && typeof text === 'string' && isVaulted(text);
 }
 
 /** Every leaf of a value from a whole vaulted file becomes a Secret (structure stays). */

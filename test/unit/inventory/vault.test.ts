@@ -264,6 +264,17 @@ describe('loading vaulted inventories', () => {
     expect(err).not.toContain('not-a-port');
   });
 
+  it('JSON inventories: {"__ansible_vault": "..."} (as ansible-inventory --list writes it) is decrypted; untagged ciphertext is refused', async () => {
+    writeFileSync(join(dir, 'inv.json'), JSON.stringify({ all: { hosts: { j1: { relay_key: { __ansible_vault: encryptVault('json-secret', PW) }, note: 'plain' } } } }, null, 2));
+    const inv = await loadInventory(join(dir, 'inv.json'), { vault: keyring() });
+    const value = inv.hosts.get('j1')!.vars.relay_key;
+    expect(value).toBeInstanceOf(Secret);
+    expect((value as Secret).reveal()).toBe('json-secret');
+    writeFileSync(join(dir, 'untagged.yml'), `all:\n  hosts:\n    u1:\n      relay_key: |\n${encryptVault('x', PW).trimEnd().split('\n').map((l) => `        ${l}`).join('\n')}\n`);
+    const err = String(await loadInventory(join(dir, 'untagged.yml'), { vault: keyring() }).catch((e: unknown) => e));
+    expect(err).toMatch(/untagged\.yml:4: all\.hosts\.u1\.relay_key: this value is Ansible Vault ciphertext without the !vault tag/);
+  });
+
   it('inline: a wrong password and a corrupted value, each with file and line', async () => {
     const err = String(await loadInventory(join(dir, 'mixed.yml'), { vault: keyring() }).catch((e: unknown) => e));
     expect(err).toMatch(/mixed\.yml:5: all\.hosts\.h1\.wrong: inline !vault value: HMAC mismatch: wrong vault password\?/);
