@@ -38,7 +38,7 @@ export function addInventoryOptions(cmd: Command): Command {
   return cmd
     .requiredOption('-i, --inventory <file>', 'inventory file (Ansible YAML or INI)')
     .option('-l, --limit <pattern>', 'host pattern, as Ansible --limit (a:b, a:&b, a:!b, globs)')
-    .option('--vault-password-file <file>', 'Ansible Vault password file (an executable file is run, no shell, and prints the password); repeatable; default $ANSIBLE_VAULT_PASSWORD_FILE', collectRepeated)
+    .option('--vault-password-file <file>', 'Ansible Vault password file (an executable file is run, no shell, and prints the password); repeatable; $ANSIBLE_VAULT_PASSWORD_FILE is used too', collectRepeated)
     .option('--vault-id <[label@]file|prompt>', 'Ansible Vault id: password file or "prompt", for vaults with that label first; repeatable', collectRepeated)
     .option('-J, --ask-vault-pass', 'ask for the Ansible Vault password (no echo)', false);
 }
@@ -46,7 +46,7 @@ export function addInventoryOptions(cmd: Command): Command {
 /** The Ansible Vault flags, for commands that load an inventory without -i (apply, rollback). */
 export function addVaultOptions(cmd: Command): Command {
   return cmd
-    .option('--vault-password-file <file>', 'Ansible Vault password file for the inventory (an executable file is run and prints it); repeatable; default $ANSIBLE_VAULT_PASSWORD_FILE', collectRepeated)
+    .option('--vault-password-file <file>', 'Ansible Vault password file for the inventory (an executable file is run and prints it); repeatable; $ANSIBLE_VAULT_PASSWORD_FILE is used too', collectRepeated)
     .option('--vault-id <[label@]file|prompt>', 'Ansible Vault id for the inventory; repeatable', collectRepeated)
     .option('-J, --ask-vault-pass', 'ask for the Ansible Vault password of the inventory (no echo)', false);
 }
