@@ -13,10 +13,11 @@ import { shlexSplit } from './shlex.js';
 
 const SECTION = /^\[([^:\]\s]+)(?::(\w+))?\]\s*(?:[#;].*)?$/;
 
-export function parseIniInventory(text: string): ParseResult {
+/** `known`: groups defined by files read before this one (an inventory directory). */
+export function parseIniInventory(text: string, known: Set<string> = new Set()): ParseResult {
   const groups: RawGroup[] = [];
   const problems: Problem[] = [];
-  const defined = new Set<string>(['all', 'ungrouped']);
+  const defined = new Set<string>(['all', 'ungrouped', ...known]);
   const pending: Array<{ group: string; line: number; path: string; message: string }> = [];
   // undefined while inside a broken section header: its lines are skipped (reported once).
   let current: RawGroup | undefined = emptyGroup('ungrouped', { line: 1, path: 'ungrouped' });

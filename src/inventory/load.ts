@@ -8,6 +8,7 @@ import { dirname, extname, join, relative, resolve } from 'node:path';
 import { InventoryError } from '../util/errors.js';
 import { readInputText } from '../util/input-text.js';
 import { parseIniInventory } from './ini.js';
+import { IGNORED_DESCRIPTION, inventoryDirSources } from './inventory-dir.js';
 import type { ParseResult, Problem, RawGroup } from './raw.js';
 import { resolveInventory, type VarsLayers } from './resolve.js';
 import type { Inventory } from './types.js';
@@ -25,18 +26,58 @@ export type InventoryFormat = 'yaml' | 'ini';
  */
 export async function loadInventory(file: string): Promise<Inventory> {
   const absolute = resolve(file);
+  if (await isDirectory(absolute)) return loadInventoryDir(file, absolute);
   const text = await readInventoryText(file, absolute);
   const baseDir = dirname(absolute);
   const { groups, problems } = parseAndValidate(text, file, baseDir);
+  return withVarsDirs(file, absolute, baseDir, groups, problems);
+}
+
+/**
+ * `-i DIR`, as Ansible reads an inventory directory: every file in it and in its
+ * subdirectories, in name order, except what Ansible ignores (inventory-dir.ts); their groups
+ * and variables merge as one inventory (a later file's value wins); group_vars/ and host_vars/
+ * are those inside DIR.
+ */
+async function loadInventoryDir(file: string, absolute: string): Promise<Inventory> {
+  const { sources, refused } = await inventoryDirSources(absolute);
+  const shownOf = (abs: string) => join(file, relative(absolute, abs));
+  const problems: Problem[] = refused.map((r) => ({ line: 1, path: '', file: shownOf(r.file), message: r.why }));
+  if (sources.length === 0 && problems.length === 0) {
+    throw new InventoryError(`inventory directory "${file}" holds no inventory file (Ansible ignores ${IGNORED_DESCRIPTION})`);
+  }
+  const groups: RawGroup[] = [];
+  for (const source of sources) {
+    const shown = shownOf(source);
+    const text = await readInventoryText(shown, source);
+    const known = new Set(groups.map((g) => g.name)); // groups of earlier files count as defined, as in Ansible
+    const parsed = parseAndValidate(text, shown, dirname(source), known);
+    groups.push(...parsed.groups);
+    problems.push(...parsed.problems.map((p) => ({ ...p, file: p.file ?? shown })));
+  }
+  return withVarsDirs(file, absolute, absolute, groups, problems, sources);
+}
+
+async function withVarsDirs(file: string, absolute: string, baseDir: string, groups: RawGroup[], problems: Problem[], sources?: string[]): Promise<Inventory> {
   const groupNames = ['all', 'ungrouped', ...groups.map((g) => g.name)];
   const hostNames = groups.flatMap((g) => g.hosts.map((h) => h.name));
-  const shown = (abs: string) => join(dirname(file), relative(baseDir, abs));
+  const shown = (abs: string) => join(sources ? file : dirname(file), relative(baseDir, abs));
   const groupVars = await readVarsDir(baseDir, 'group_vars', groupNames, shown);
   const hostVars = await readVarsDir(baseDir, 'host_vars', hostNames, shown);
   problems.push(...groupVars.problems, ...hostVars.problems);
   const checkVars = varChecker(baseDir, problems);
   for (const vars of [...groupVars.vars.values(), ...hostVars.vars.values()]) checkVars(vars);
-  return finish(file, absolute, groups, problems, { groupVars: groupVars.vars, hostVars: hostVars.vars });
+  const inv = finish(file, absolute, groups, problems, { groupVars: groupVars.vars, hostVars: hostVars.vars });
+  if (sources) inv.sources = sources;
+  return inv;
+}
+
+async function isDirectory(absolute: string): Promise<boolean> {
+  try {
+    return (await stat(absolute)).isDirectory();
+  } catch {
+    return false; // readInventoryText reports what is wrong with it
+  }
 }
 
 /** Parses inventory text as if read from `file`, without group_vars/ and host_vars/. */
@@ -47,7 +88,6 @@ export function parseInventory(text: string, file: string, absolute = resolve(fi
 
 async function readInventoryText(file: string, absolute: string): Promise<string> {
   try {
-    if ((await stat(absolute)).isDirectory()) throw new InventoryError(`inventory "${file}" is a directory; give an inventory file (YAML or INI)`);
     return await readInputText(absolute, (why) => new InventoryError(`cannot read inventory file "${file}": ${why}`));
   } catch (err) {
     if (err instanceof InventoryError) throw err;
@@ -57,8 +97,8 @@ async function readInventoryText(file: string, absolute: string): Promise<string
   }
 }
 
-function parseAndValidate(text: string, file: string, baseDir: string): { groups: RawGroup[]; problems: Problem[] } {
-  const parsed: ParseResult = detectFormat(file, text) === 'yaml' ? parseYamlInventory(text) : parseIniInventory(text);
+function parseAndValidate(text: string, file: string, baseDir: string, known?: Set<string>): { groups: RawGroup[]; problems: Problem[] } {
+  const parsed: ParseResult = detectFormat(file, text) === 'yaml' ? parseYamlInventory(text) : parseIniInventory(text, known);
   return { groups: parsed.groups, problems: [...parsed.problems, ...validateDefinitions(parsed.groups, baseDir)] };
 }
 
