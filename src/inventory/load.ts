@@ -67,7 +67,7 @@ async function withVarsDirs(file: string, absolute: string, baseDir: string, gro
   problems.push(...groupVars.problems, ...hostVars.problems);
   const checkVars = varChecker(baseDir, problems);
   for (const vars of [...groupVars.vars.values(), ...hostVars.vars.values()]) checkVars(vars);
-  const inv = finish(file, absolute, groups, problems, { groupVars: groupVars.vars, hostVars: hostVars.vars });
+  const inv = finish(file, absolute, groups, problems, { groupVars: groupVars.vars, hostVars: hostVars.vars }, baseDir);
   if (sources) inv.sources = sources;
   return inv;
 }
@@ -102,9 +102,9 @@ function parseAndValidate(text: string, file: string, baseDir: string, known?: S
   return { groups: parsed.groups, problems: [...parsed.problems, ...validateDefinitions(parsed.groups, baseDir)] };
 }
 
-function finish(file: string, absolute: string, groups: RawGroup[], problems: Problem[], layers?: VarsLayers): Inventory {
+function finish(file: string, absolute: string, groups: RawGroup[], problems: Problem[], layers?: VarsLayers, baseDir = dirname(absolute)): Inventory {
   if (problems.length === 0) {
-    const resolved = resolveInventory(absolute, groups, layers);
+    const resolved = resolveInventory(absolute, groups, layers, baseDir);
     if (resolved.problems.length === 0) return resolved.inventory;
     problems.push(...resolved.problems);
   }

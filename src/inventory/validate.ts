@@ -8,6 +8,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { own } from '../util/dict.js';
 import { Secret } from '../util/secret.js';
 import type { Problem, RawGroup, RawVar } from './raw.js';
+import { hasTemplate, isConnectionVar } from './templated.js';
 import { PATH_VARS, VAR_ALIASES, checkKnownVar, isSecretVar, nameProblem, varNameProblem } from './schema.js';
 
 export function validateDefinitions(groups: RawGroup[], baseDir: string): Problem[] {
@@ -55,12 +56,21 @@ function addCanonicalNames(vars: RawVar[]): void {
 function checkVar(v: RawVar, baseDir: string): string | undefined {
   const nameIssue = varNameProblem(v.name);
   if (nameIssue) return nameIssue;
-  const checked = checkKnownVar(v.name, v.value);
+  // A templated connection variable is checked per host once resolved (resolve.ts).
+  if (isConnectionVar(v.name) && hasTemplate(v.value)) return undefined;
+  const checked = checkValue(v.name, v.value, baseDir);
   if (!checked.ok) return checked.message;
-  let value = checked.value;
-  if (PATH_VARS.has(v.name) && typeof value === 'string') value = absolutePath(value, baseDir);
-  v.value = wrapSecrets(v.name, value);
+  v.value = checked.value;
   return undefined;
+}
+
+/** A variable's value checked (known variables), typed, made absolute (paths) and wrapped (secrets). */
+export function checkValue(name: string, raw: unknown, baseDir: string): { ok: true; value: unknown } | { ok: false; message: string } {
+  const checked = checkKnownVar(name, raw);
+  if (!checked.ok) return checked;
+  let value = checked.value;
+  if (PATH_VARS.has(name) && typeof value === 'string') value = absolutePath(value, baseDir);
+  return { ok: true, value: wrapSecrets(name, value) };
 }
 
 function absolutePath(path: string, baseDir: string): string {
