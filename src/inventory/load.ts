@@ -26,58 +26,21 @@ export type InventoryFormat = 'yaml' | 'ini';
  */
 export async function loadInventory(file: string): Promise<Inventory> {
   const absolute = resolve(file);
-  if (await isDirectory(absolute)) return loadInventoryDir(file, absolute);
-  const text = await readInventoryText(file, absolute);
-  const baseDir = dirname(absolute);
-  const { groups, problems } = parseAndValidate(text, file, baseDir);
-  return withVarsDirs(file, absolute, baseDir, groups, problems);
-}
-
-/**
- * `-i DIR`, as Ansible reads an inventory directory: every file in it and in its
- * subdirectories, in name order, except what Ansible ignores (inventory-dir.ts); their groups
- * and variables merge as one inventory (a later file's value wins); group_vars/ and host_vars/
- * are those inside DIR.
- */
-async function loadInventoryDir(file: string, absolute: string): Promise<Inventory> {
-  const { sources, refused } = await inventoryDirSources(absolute);
-  const shownOf = (abs: string) => join(file, relative(absolute, abs));
-  const problems: Problem[] = refused.map((r) => ({ line: 1, path: '', file: shownOf(r.file), message: r.why }));
-  if (sources.length === 0 && problems.length === 0) {
-    throw new InventoryError(`inventory directory "${file}" holds no inventory file (Ansible ignores ${IGNORED_DESCRIPTION})`);
-  }
-  const groups: RawGroup[] = [];
-  for (const source of sources) {
-    const shown = shownOf(source);
-    const text = await readInventoryText(shown, source);
-    const known = new Set(groups.map((g) => g.name)); // groups of earlier files count as defined, as in Ansible
-    const parsed = parseAndValidate(text, shown, dirname(source), known);
-    groups.push(...parsed.groups);
-    problems.push(...parsed.problems.map((p) => ({ ...p, file: p.file ?? shown })));
-  }
-  return withVarsDirs(file, absolute, absolute, groups, problems, sources);
-}
-
-async function withVarsDirs(file: string, absolute: string, baseDir: string, groups: RawGroup[], problems: Problem[], sources?: string[]): Promise<Inventory> {
+  const dir = await readInventoryDir(file, absolute); // -i DIR: see the end of this file
+  const text = dir ? '' : await readInventoryText(file, absolute);
+  const baseDir = dir ? absolute : dirname(absolute);
+  const { groups, problems } = dir ?? parseAndValidate(text, file, baseDir);
   const groupNames = ['all', 'ungrouped', ...groups.map((g) => g.name)];
   const hostNames = groups.flatMap((g) => g.hosts.map((h) => h.name));
-  const shown = (abs: string) => join(sources ? file : dirname(file), relative(baseDir, abs));
+  const shown = (abs: string) => join(dir ? file : dirname(file), relative(baseDir, abs));
   const groupVars = await readVarsDir(baseDir, 'group_vars', groupNames, shown);
   const hostVars = await readVarsDir(baseDir, 'host_vars', hostNames, shown);
   problems.push(...groupVars.problems, ...hostVars.problems);
   const checkVars = varChecker(baseDir, problems);
   for (const vars of [...groupVars.vars.values(), ...hostVars.vars.values()]) checkVars(vars);
-  const inv = finish(file, absolute, groups, problems, { groupVars: groupVars.vars, hostVars: hostVars.vars }, baseDir);
-  if (sources) inv.sources = sources;
-  return inv;
-}
-
-async function isDirectory(absolute: string): Promise<boolean> {
-  try {
-    return (await stat(absolute)).isDirectory();
-  } catch {
-    return false; // readInventoryText reports what is wrong with it
-  }
+  const inventory = finish(file, absolute, groups, problems, { groupVars: groupVars.vars, hostVars: hostVars.vars }, baseDir);
+  if (dir) inventory.sources = dir.sources;
+  return inventory;
 }
 
 /** Parses inventory text as if read from `file`, without group_vars/ and host_vars/. */
@@ -137,4 +100,40 @@ export function formatProblems(file: string, problems: Problem[]): string {
 /** A path built from hostile names must not break the message into fake lines. */
 function visible(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
+}
+
+// --- Inventory directories (-i DIR) ---------------------------------------------------------
+
+/**
+ * `-i DIR`, as Ansible reads an inventory directory: every file in it and in its
+ * subdirectories, in name order, except what Ansible ignores (inventory-dir.ts); their groups
+ * and variables merge as one inventory (a later file's value wins); group_vars/ and host_vars/
+ * are those inside DIR. Undefined when `absolute` is not a directory.
+ */
+async function readInventoryDir(file: string, absolute: string): Promise<{ groups: RawGroup[]; problems: Problem[]; sources: string[] } | undefined> {
+  if (!(await isDirectory(absolute))) return undefined;
+  const { sources, refused } = await inventoryDirSources(absolute);
+  const shownOf = (abs: string) => join(file, relative(absolute, abs));
+  const problems: Problem[] = refused.map((r) => ({ line: 1, path: '', file: shownOf(r.file), message: r.why }));
+  if (sources.length === 0 && problems.length === 0) {
+    throw new InventoryError(`inventory directory "${file}" holds no inventory file (Ansible ignores ${IGNORED_DESCRIPTION})`);
+  }
+  const groups: RawGroup[] = [];
+  for (const source of sources) {
+    const shown = shownOf(source);
+    const text = await readInventoryText(shown, source);
+    const known = new Set(groups.map((g) => g.name)); // groups of earlier files count as defined, as in Ansible
+    const parsed = parseAndValidate(text, shown, dirname(source), known);
+    groups.push(...parsed.groups);
+    problems.push(...parsed.problems.map((p) => ({ ...p, file: p.file ?? shown })));
+  }
+  return { groups, problems, sources };
+}
+
+async function isDirectory(absolute: string): Promise<boolean> {
+  try {
+    return (await stat(absolute)).isDirectory();
+  } catch {
+    return false; // readInventoryText reports what is wrong with it
+  }
 }
