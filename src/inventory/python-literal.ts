@@ -107,6 +107,7 @@ const SIMPLE_ESCAPES: Record<string, string> = { '\\': '\\', "'": "'", '"': '"',
 function unescape(raw: string, bytes: boolean): string {
   return raw.replace(/\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{1,3}|N\{[^}]*\}|[\s\S])/g, (whole, e: string) => {
     if (Object.prototype.hasOwnProperty.call(SIMPLE_ESCAPES, e)) return SIMPLE_ESCAPES[e];
+    if (e === 'x' || (!bytes && (e === 'u' || e === 'U'))) throw new NotLiteral(); // truncated escape: SyntaxError
     if (e[0] === 'x') return String.fromCharCode(parseInt(e.slice(1), 16));
     if (/^[0-7]/.test(e)) return String.fromCharCode(parseInt(e, 8));
     if (!bytes && (e[0] === 'u' || e[0] === 'U')) {
@@ -115,7 +116,6 @@ function unescape(raw: string, bytes: boolean): string {
       return String.fromCodePoint(cp);
     }
     if (!bytes && e[0] === 'N') throw new NotLiteral(); // named escapes: not supported here
-    if (e === 'x' || e === 'u' || e === 'U') throw new NotLiteral(); // truncated escape: SyntaxError
     return whole; // unknown escapes keep the backslash, as in Python
   });
 }
@@ -216,7 +216,13 @@ class Parser {
       while (!this.isOp('}')) { this.expectOp(','); if (this.isOp('}')) break; items.push(this.expr()); }
       this.pos++;
       if (items.some((k) => k !== null && typeof k === 'object')) throw new NotLiteral(); // unhashable
-      return items;
+      // A set keeps one of equal items (1 == 1.0 == True in Python), in written order: Python's
+      // own order is its hash order (the same for small numbers, random for text).
+      const seen = new Set<string>();
+      return items.filter((k) => {
+        const key = typeof k === 'boolean' ? String(Number(k)) : JSON.stringify(k);
+        return seen.has(key) ? false : (seen.add(key), true);
+      });
     }
     const out = dict<unknown>(); // keys are inventory text: __proto__ stays a key
     let key = first;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ansibleIniValue } from '../../../src/inventory/python-literal.js';
 import { shlexSplit } from '../../../src/inventory/shlex.js';
+import { prng } from '../../helpers/prng.js';
 
 const VALUES = [
   // numbers
@@ -19,7 +20,7 @@ const VALUES = [
   // strings
   '"5"', "'5'", '"a b"', "'it''s'", '"a" "b"', "r'\\n'", "'\\n'", '"\\x41\\101\\u00e9"', "b'bytes'", "b'a' 'b'", "f'x'", "'unterminated", '"\\d"', "'''triple'''",
   // containers
-  "['a','b']", '[1, 2, ]', '[1, [2, [3]]]', "{'a': 1, 'b': [True, None]}", '{}', '[]', '()', '(1,)', '(1)', '(1, 2)', '1,2', '1,', '{1, 2}', "{'__proto__': 1}",
+  "['a','b']", '[1, 2, ]', '[1, [2, [3]]]', "{'a': 1, 'b': [True, None]}", '{}', '[]', '()', '(1,)', '(1)', '(1, 2)', '1,2', '1,', '{7}', "{'__proto__': 1}",
   "[a]", '[1, 2', '{1: 2}', "{'k': 'v',}", '[-1, +2, -1.5]', '- 5', '--5', '-(5)', '1+2', '1-2', "['a', # c\n 'b']",
   // text with comments, as a [group:vars] value keeps them
   '5 # five', 'abc # text', "'x' # quoted", '[1] ; semicolon', '{{ myhost }}', '{{ a }} b', "{'a': '{{ b }}'}", 'http://x/y?z=1',
@@ -61,8 +62,14 @@ describe('INI values: Python literals, as Ansible 2.14 _parse_value', () => {
   NOT_REPRESENTABLE.forEach((text, j) => {
     it(`${text}: Python makes a ${answers[VALUES.length + j].type}; mtafleet keeps the text (no JSON form)`, () => {
       expect(['complex', 'int', 'float']).toContain(answers[VALUES.length + j].type);
+      expect(answers[VALUES.length + j].error).toMatch(/JSON form/);
       expect(ansibleIniValue(text)).toBe(text);
     });
+  });
+  it('a set becomes a list of its distinct items in written order (Python: hash order; different across runs for text)', () => {
+    const [set] = askAnsible([{ value: "{3, 1, 'a'}" }]);
+    expect(set.error).toMatch(/hash order/);
+    expect(ansibleIniValue("{3, 1, 'a', 1.0, True}")).toEqual([3, 1, 'a']);
   });
   it('a dict key named __proto__ is a key, not the prototype', () => {
     const v = ansibleIniValue("{'__proto__': {'polluted': 1}}") as Record<string, unknown>;
@@ -83,5 +90,77 @@ describe('INI host lines split as Ansible 2.14 shlex_split(comments=True)', () =
       if (want.error) expect(() => shlexSplit(line)).toThrow(want.error);
       else expect(shlexSplit(line)).toEqual(want.tokens);
     });
+  });
+});
+
+/**
+ * Random texts (seeded: a failure can be replayed): Python literals built at random (numbers in
+ * every notation, strings with escapes and prefixes, lists, tuples, dicts, sets, signs,
+ * comments), a third of them then damaged by one inserted or deleted character.
+ */
+function randomTexts(seed: number, count: number): string[] {
+  const rand = prng(seed);
+  const pick = <T,>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];
+  const sp = () => pick(['', '', ' ', '  ']);
+  const scalar = (): string =>
+    pick([
+      () => String(Math.floor(rand() * 1000)),
+      () => pick(['0x1F', '0o17', '0b101', '1_000', '007', '00', '1.5', '.5', '1.', '1e3', '2E-2', '1j', '9007199254740993']),
+      () => `${pick(['', 'r', 'b', 'u', 'R', 'f'])}${pick(["'", '"'])}`.replace(/(['"])$/, (q) => `${q}${pick(['a', 'a b', '\\n', '\\x41', '\\u00e9', '\\d', "it\\'s", '', '{{ x }}'])}${q}`),
+      () => pick(['True', 'False', 'None', 'true', 'yes', 'abc', 'set()']),
+      () => `${pick(['-', '+'])}${sp()}${pick(['5', '1.5', '(5)', 'True', '-5'])}`,
+    ])();
+  const value = (depth: number): string => {
+    if (depth > 2 || rand() < 0.5) return scalar();
+    const items = Array.from({ length: Math.floor(rand() * 4) }, () => value(depth + 1));
+    return pick([
+      () => `[${items.join(`,${sp()}`)}${pick(['', ','])}]`,
+      () => `(${items.join(`,${sp()}`)}${items.length === 1 ? ',' : ''})`,
+      () => `{${items.map((v) => `${scalar()}${sp()}:${sp()}${v}`).join(`,${sp()}`)}}`,
+      () => `{${[scalar(), ...items.filter((v) => !/^[[{(]/.test(v))].join(', ')}}`,
+      () => items.join(','),
+    ])();
+  };
+  return Array.from({ length: count }, () => {
+    let text = `${value(0)}${pick(['', '', ' # c', '#'])}`;
+    if (rand() < 0.33) {
+      const at = Math.floor(rand() * text.length);
+      text = rand() < 0.5 ? text.slice(0, at) + text.slice(at + 1) : text.slice(0, at) + pick(["'", '"', '[', ']', '{', ',', ':', ' ', '\\', '#', 'x']) + text.slice(at);
+    }
+    return text;
+  });
+}
+
+describe('random texts: the same answer as Ansible, never a crash', () => {
+  const texts = randomTexts(15, 600);
+  const answers = askAnsible([...texts.map((value) => ({ value })), ...texts.map((t) => ({ line: `h x=${t}` }))]);
+  it('values', () => {
+    const mismatches: string[] = [];
+    let typed = 0;
+    texts.forEach((text, i) => {
+      const want = answers[i];
+      if (want.error) return; // Ansible fails, or its value has no JSON form or no fixed order (see the helper)
+      if (want.type !== 'str') typed++;
+      const mine = JSON.parse(JSON.stringify(ansibleIniValue(text) ?? null)) as unknown;
+      if (JSON.stringify(mine) !== JSON.stringify(want.value)) mismatches.push(`${JSON.stringify(text)}: mtafleet ${JSON.stringify(mine)}, Ansible ${JSON.stringify(want.value)}`);
+    });
+    expect(mismatches).toEqual([]);
+    expect(typed, 'texts Ansible reads as literals (not text) among those compared').toBeGreaterThan(200);
+  });
+  it('host lines', () => {
+    const mismatches: string[] = [];
+    texts.forEach((text, i) => {
+      const want = answers[texts.length + i];
+      let mine: string[] | string;
+      try {
+        mine = shlexSplit(`h x=${text}`);
+      } catch (err) {
+        mine = `error: ${(err as Error).message}`;
+      }
+      const theirs = want.error ? `error: ${want.error}` : want.tokens!;
+      const same = typeof mine === 'string' && typeof theirs === 'string' ? mine.includes(theirs.slice(7)) : JSON.stringify(mine) === JSON.stringify(theirs);
+      if (!same) mismatches.push(`${JSON.stringify(text)}: mtafleet ${JSON.stringify(mine)}, Ansible ${JSON.stringify(theirs)}`);
+    });
+    expect(mismatches).toEqual([]);
   });
 });
