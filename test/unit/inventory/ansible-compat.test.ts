@@ -17,6 +17,7 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildOnce, runCli, type CliResult } from '../../helpers/cli.js';
 import { hostvarsLikeMtafleet } from '../../helpers/ansible-differences.js';
+import { loadInventory, selectHosts } from '../../../src/inventory/index.js';
 
 const OWN = join(__dirname, '../../fixtures/inventory/compat');
 const CORPUS = join(__dirname, '../../../../shared/corpus/ansible-inventories');
@@ -147,6 +148,30 @@ describe('mtafleet inventory --list/--graph against ansible-inventory 2.14, live
       const expected = Object.fromEntries(Object.entries(theirMeta.hostvars).map(([h, vars]) => [h, hostvarsLikeMtafleet(h, vars, dir)]));
       expect(myMeta.hostvars, 'merged variables, typed').toEqual(expected);
       expect(mine.graph.stdout, '--graph').toBe(a.graph.stdout);
+    });
+  }
+});
+
+/** --limit on the project's own inventories, as `ansible all --limit P --list-hosts` answers (test/helpers/ansible-hosts.py). */
+const LIMITS: Record<string, string[]> = {
+  dir: ['all', 'mta', 'edge', 'relay', 'mta:!mta02', 'relay[0]', 'mta[-1]', 'mta*,relay02', 'mta:&all', 'ungrouped'],
+  'templated.ini': ['all', 'mta[1:]', '~mta0[12]'],
+  'ini-values.ini': ['mta', 'mta02'],
+};
+
+describe('--limit on these inventories, as ansible --list-hosts 2.14 answers, live', () => {
+  for (const [name, patterns] of Object.entries(LIMITS)) {
+    it(`${name}: ${patterns.join('  ')}`, async () => {
+      const path = join(OWN, name);
+      const r = spawnSync('/usr/bin/python3', [join(__dirname, '../../helpers/ansible-hosts.py'), path], { input: JSON.stringify(patterns), encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      const want = JSON.parse(r.stdout) as Record<string, { limit: string[] | null }>;
+      const inv = await loadInventory(path);
+      for (const p of patterns) {
+        const hosts = want[p].limit;
+        if (hosts === null) expect(() => selectHosts(inv, p), p).toThrow();
+        else expect(selectHosts(inv, p).map((h) => h.name), p).toEqual(hosts);
+      }
     });
   }
 });
