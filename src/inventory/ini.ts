@@ -46,7 +46,7 @@ export function parseIniInventory(text: string, known: Set<string> = new Set()):
       current = emptyGroup(name, { line, path: name });
       groups.push(current);
       if (kind === 'vars') {
-        pending.push({ group: name, line, path: `${name}.vars`, message: `section [${name}:vars] is for group "${name}", which is not defined anywhere` });
+        pending.push({ group: name, line, path: `${name}.vars`, message: `section [${name}:vars] is for group "${name}", which is not defined anywhere (Ansible refuses this too; for an empty group add a [${name}] section)` });
       } else {
         defined.add(name);
       }
@@ -64,7 +64,7 @@ export function parseIniInventory(text: string, known: Set<string> = new Set()):
         return;
       }
       current.children.push({ name: child, at: { line, path } });
-      pending.push({ group: child, line, path, message: `section [${current.name}:children] names group "${child}", which is not defined anywhere` });
+      pending.push({ group: child, line, path, message: `section [${current.name}:children] names group "${child}", which is not defined anywhere (Ansible refuses this too; for an empty group add a [${child}] section)` });
     }
   });
 

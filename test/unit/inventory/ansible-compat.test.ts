@@ -39,6 +39,7 @@ interface Case {
 const OWN_CASES: Case[] = [
   { name: 'ini-values.ini', path: join(OWN, 'ini-values.ini'), expect: { kind: 'same' } },
   { name: 'dir/ (inventory directory)', path: join(OWN, 'dir'), expect: { kind: 'same' } },
+  { name: 'dir-sibling/inv (group_vars beside a directory: not read)', path: join(OWN, 'dir-sibling/inv'), expect: { kind: 'same' } },
   { name: 'templated.ini', path: join(OWN, 'templated.ini'), expect: { kind: 'same' } },
   { name: 'templated.yml', path: join(OWN, 'templated.yml'), expect: { kind: 'same' } },
   { name: 'children-undefined.ini', path: join(OWN, 'children-undefined.ini'), expect: { kind: 'both-refuse', mine: /children-undefined\.ini:8: .*names group "northeast", which is not defined anywhere/ } },
