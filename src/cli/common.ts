@@ -34,7 +34,7 @@ export function addCommonOptions(cmd: Command): Command {
 
 export function addInventoryOptions(cmd: Command): Command {
   return cmd
-    .requiredOption('-i, --inventory <file>', 'inventory file (Ansible YAML or INI)')
+    .requiredOption('-i, --inventory <path>', 'inventory file (Ansible YAML or INI) or directory of them')
     .option('-l, --limit <pattern>', 'host pattern, as Ansible --limit (a:b, a:&b, a:!b, globs)');
 }
 
