@@ -5,7 +5,7 @@
  * INVENTORY_IGNORE_EXTS (REJECT_EXTS + .orig .ini .cfg .retry: yes, `.ini` files in an
  * inventory directory are ignored by default).
  */
-import { access, constants, readdir, stat } from 'node:fs/promises';
+import { access, constants, readdir, realpath, stat } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
@@ -25,15 +25,20 @@ export interface DirSources {
   refused: Array<{ file: string; why: string }>;
 }
 
-export async function inventoryDirSources(dir: string): Promise<DirSources> {
+export async function inventoryDirSources(dir: string, within: Set<string> = new Set()): Promise<DirSources> {
   const out: DirSources = { sources: [], refused: [] };
+  const real = await realpath(dir);
+  if (within.has(real)) {
+    out.refused.push({ file: dir, why: 'is a link back to a directory that contains it (a loop); remove the link' });
+    return out;
+  }
   const entries = (await readdir(dir)).sort(); // Python sorts names by code point, as JS does
   for (const name of entries) {
     if (ignoredInInventoryDir(name)) continue;
     const path = join(dir, name);
     const info = await stat(path);
     if (info.isDirectory()) {
-      const sub = await inventoryDirSources(path);
+      const sub = await inventoryDirSources(path, new Set([...within, real]));
       out.sources.push(...sub.sources);
       out.refused.push(...sub.refused);
     } else if (info.isFile()) {

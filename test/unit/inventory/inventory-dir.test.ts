@@ -3,7 +3,7 @@
  * fixtures/inventory/compat/dir): the errors, the scripts mtafleet will not run, and the plan
  * fingerprint covering every file read.
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -57,6 +57,13 @@ describe('inventory directories', () => {
     const dir = dirWith('script', { hosts: '[mta]\nmta01\n', 'ec2.py': '#!/bin/sh\necho "{}"\n' });
     chmodSync(join(dir, 'ec2.py'), 0o755);
     expect(await loadError(dir)).toContain(`${join(dir, 'ec2.py')}:1: is executable: Ansible would run it as an inventory script; mtafleet does not run inventory scripts`);
+  });
+
+  it('a link back to a containing directory is a loop, refused by name, not followed forever', async () => {
+    const dir = dirWith('loop', { 'hosts': '[mta]\nmta01\n' });
+    mkdirSync(join(dir, 'sub'));
+    symlinkSync('..', join(dir, 'sub', 'up'));
+    expect(await loadError(dir)).toContain(`${join(dir, 'sub', 'up')}:1: is a link back to a directory that contains it (a loop); remove the link`);
   });
 
   it('the plan fingerprint covers every file read, and only those', async () => {
