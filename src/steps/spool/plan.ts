@@ -142,7 +142,9 @@ export function planSpoolMigrate(state: SpoolMigrateState, params: SpoolMigrateP
     do: [execAction(run(PRECOPY, 'mtafleet-precopy', spool, mp, STATE_DIR, id), { timeoutMs: 3_600_000 })],
     // The copy itself lives on the new disk (wiped by the mkfs undo); the work files go, and so
     // do copy scripts a killed or cut-off runner left running on the host (before the unmount).
-    undo: [execAction(argv('rm', '-rf', '--', work)), execAction(run(ABANDON_COPIES, 'mtafleet-abandon-copies', mp, STATE_DIR, id))],
+    // Stopping them comes first: removing the work files while a left-over copy still writes
+    // into them fails ("Directory not empty", seen when the runner was killed mid-copy).
+    undo: [execAction(run(ABANDON_COPIES, 'mtafleet-abandon-copies', mp, STATE_DIR, id))],
   };
   const copy: Change = {
     summary:
@@ -153,7 +155,8 @@ export function planSpoolMigrate(state: SpoolMigrateState, params: SpoolMigrateP
     diff: { type: 'text', text: `${spool} -> ${mp}: final incremental pass and full verification` },
     do: [...(wasActive ? [stop] : []), execAction(run(FINAL_SYNC_AND_VERIFY, 'mtafleet-final-copy', spool, mp, STATE_DIR, id), { timeoutMs: 3_600_000 })],
     undo: [
-      execAction(argv('rm', '-rf', '--', manifest, `${STATE_DIR}/${id}.manifest-new`, work)),
+      // A final pass left running by a killed runner is stopped before its files are removed.
+      execAction(run(ABANDON_COPIES, 'mtafleet-abandon-copies', mp, STATE_DIR, id)),
       // Started as in the switch: a large spool can outlast the init system's start timeout.
       ...(wasActive ? [start] : []),
     ],

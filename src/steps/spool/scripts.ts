@@ -356,7 +356,12 @@ done`;
  */
 export const ABANDON_COPIES = `${STOP_LEFTOVER_COPIES_FN}
 stop_leftover_copies "$1"
-rm -rf -- "$2/$3.work" "$2/$3.manifest" "$2/$3.manifest-new"`;
+# A helper of a stopped copy may still be exiting: retry for a few seconds before failing.
+i=0
+until rm -rf -- "$2/$3.work" "$2/$3.manifest" "$2/$3.manifest-new" 2>/dev/null; do
+  i=$((i + 1)); [ "$i" -ge 25 ] && { rm -rf -- "$2/$3.work" "$2/$3.manifest" "$2/$3.manifest-new"; exit 1; }
+  sleep 0.2
+done`;
 
 /** Undo of mkfs: wipes the signatures of $1 only when it carries our UUID $2 and is not mounted. */
 export const WIPE_OUR_FILESYSTEM = `dev=$1; uuid=$2

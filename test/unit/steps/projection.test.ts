@@ -288,8 +288,7 @@ describe('full do and undo lists per step kind', () => {
           ],
           "summary": "copy the spool /var/spool/pmta (12000 files, 500.0 MiB when observed) to /var/spool/pmta-nvme with cp -a (owners, modes, timestamps) while pmta keeps running, and hash both trees (sha256, work files in /var/lib/mtafleet/spool-migrate/3c36f5b7.work)",
           "undo": [
-            "exec: rm -rf -- /var/lib/mtafleet/spool-migrate/3c36f5b7.work",
-            "exec: sh -c 'stop_leftover_copies() {\\n  for c in $(grep -l -a -F -... sha256 4ed97249",
+            "exec: sh -c 'stop_leftover_copies() {\\n  for c in $(grep -l -a -F -... sha256 e2d32e28",
           ],
         },
         {
@@ -299,7 +298,7 @@ describe('full do and undo lists per step kind', () => {
           ],
           "summary": "stop pmta (waiting until its main process pmtad has exited), final pass: copy the files new or changed since the pre-copy and remove from /var/spool/pmta-nvme those delivered meanwhile; verify file count, bytes and sha256 of every file (manifest /var/lib/mtafleet/spool-migrate/3c36f5b7.manifest); pmta stays stopped for the switch",
           "undo": [
-            "exec: rm -rf -- /var/lib/mtafleet/spool-migrate/3c36f5b7.manifest /var/lib/mtafleet/spool-migrate/3c36f5b7.manifest-new /var/lib/mtafleet/spool-migrate/3c36f5b7.work",
+            "exec: sh -c 'stop_leftover_copies() {\\n  for c in $(grep -l -a -F -... sha256 e2d32e28",
             "exec: sh -c 'init=$1; svc=$2; proc=\${3:-}; pidfile=\${4:-}\\nmain_pid... sha256 da8853ac",
           ],
         },

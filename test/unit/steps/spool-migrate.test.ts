@@ -34,7 +34,8 @@ describe('spool-migrate plan (recorded observations)', () => {
     // The pre-copy runs while PowerMTA runs: nothing stops it before the final pass.
     expect(commands(precopy.do)).toHaveLength(1);
     expect(commands(precopy.do)[0]).toContain('mtafleet-precopy /var/spool/pmta /var/spool/pmta-nvme /var/lib/mtafleet/spool-migrate');
-    expect(commands(precopy.undo)[0]).toMatch(/^rm -rf -- \/var\/lib\/mtafleet\/spool-migrate\/[0-9a-f]{8}\.work$/);
+    // Undo: left-over copy scripts are stopped first, then their work files go (one script).
+    expect(commands(precopy.undo)).toEqual([expect.stringMatching(/mtafleet-abandon-copies \/var\/spool\/pmta-nvme \/var\/lib\/mtafleet\/spool-migrate [0-9a-f]{8}$/)]);
     // Order inside the switch: rename, validated config write, record, count, start.
     expect(commands(switchover.do).map((c) => c.split(' ').slice(0, 4).join(' '))).toEqual([
       expect.stringContaining('mv -T --'),
@@ -66,7 +67,7 @@ describe('spool-migrate plan (recorded observations)', () => {
     const all = plan.changes.flatMap((c) => commands(c.do)).join('\n');
     expect(all).not.toContain('mtafleet-stop');
     expect(all).not.toContain('mtafleet-start');
-    expect(commands(plan.changes[3].undo)).toEqual([expect.stringMatching(/^rm -rf -- \/var\/lib\/mtafleet\/spool-migrate\/[0-9a-f]{8}\.manifest \S+\.manifest-new \S+\.work$/)]);
+    expect(commands(plan.changes[3].undo)).toEqual([expect.stringMatching(/mtafleet-abandon-copies \/var\/spool\/pmta-nvme \/var\/lib\/mtafleet\/spool-migrate [0-9a-f]{8}$/)]);
   });
 
   it('a spool that is a mount point (old disk) stays in place in repoint mode', () => {
