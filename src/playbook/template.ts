@@ -1,22 +1,22 @@
 /**
- * `{{ var }}` templates: a plain variable lookup with dotted paths and one filter,
- * `| default(x)`. No code runs. A string that is exactly one template keeps the value's type
- * ("{{ port }}" -> 25); otherwise values are interpolated as text.
+ * `{{ }}` templates: the expression language of expr/ (variables, subscripts, filters,
+ * comparisons, arithmetic; see README "Playbooks"). No code runs. A string that is exactly
+ * one template keeps the value's type ("{{ port }}" -> 25); otherwise values are interpolated
+ * as text.
  */
 import { templatePlaces, type Span } from './shell-context.js';
-import { Secret } from '../util/secret.js';
+import { ExprError, Undef, evaluate as evalExpr, parseExpr, type Node } from './expr/index.js';
 
 export class TemplateError extends Error {}
 
 const TEMPLATE = /\{\{\s*(.*?)\s*\}\}/g;
 const WHOLE = /^\{\{\s*(.*?)\s*\}\}$/;
-const EXPR = /^([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)(?:\s*\|\s*default\(\s*(.*?)\s*\))?$/;
 
 export type Vars = Record<string, unknown>;
 
 export const UNDEFINED: unique symbol = Symbol('undefined');
 
-/** Looks a dotted name up; UNDEFINED when any part is missing. */
+/** Looks a dotted name up (own properties only); UNDEFINED when any part is missing. */
 export function lookup(vars: Vars, dotted: string): unknown {
   let cur: unknown = vars;
   for (const part of dotted.split('.')) {
@@ -26,31 +26,35 @@ export function lookup(vars: Vars, dotted: string): unknown {
   return cur;
 }
 
-/** A literal in default(...): quoted string, number, true/false, or null. */
-export function parseLiteral(text: string): unknown {
-  const q = /^'(.*)'$|^"(.*)"$/.exec(text);
-  if (q) return q[1] ?? q[2];
-  if (/^-?\d+(\.\d+)?$/.test(text)) return Number(text);
-  if (text === 'true' || text === 'True') return true;
-  if (text === 'false' || text === 'False') return false;
-  if (text === 'null' || text === 'none' || text === 'None') return null;
-  throw new TemplateError(`default(${text}) needs a quoted string, a number, true/false or null`);
+const secretMessage = (path: string) =>
+  `"${path}" is a secret (from the inventory or -e: its name says password, passphrase, secret or token); it cannot be used in task parameters, which are stored in plans and journals and shown in diffs`;
+
+/** Parsed expressions, by text: the same few templates are rendered for every host. */
+const parsed = new Map<string, Node>();
+
+export function parseTemplateExpr(expr: string): Node {
+  let node = parsed.get(expr);
+  if (node) return node;
+  try {
+    node = parseExpr(expr);
+  } catch (err) {
+    if (err instanceof ExprError) throw new TemplateError(`"{{ ${expr.length > 80 ? `${expr.slice(0, 77)}...` : expr} }}" is not a supported template: ${err.message}`);
+    throw err;
+  }
+  if (parsed.size > 5000) parsed.clear();
+  parsed.set(expr, node);
+  return node;
 }
 
 function evaluate(expr: string, vars: Vars): unknown {
-  const m = EXPR.exec(expr);
-  if (!m) throw new TemplateError(`"{{ ${expr} }}" is not a supported template (a variable name, optionally | default(value))`);
-  const value = lookup(vars, m[1]);
-  if (value === UNDEFINED || value === undefined) {
-    if (m[2] !== undefined) return parseLiteral(m[2]);
-    throw new TemplateError(`undefined variable "${m[1]}"`);
+  const node = parseTemplateExpr(expr);
+  try {
+    const v = evalExpr(node, { vars, mode: 'template', secretMessage });
+    return v instanceof Undef ? undefined : v;
+  } catch (err) {
+    if (err instanceof ExprError) throw new TemplateError(err.message);
+    throw err;
   }
-  if (value instanceof Secret) {
-    throw new TemplateError(
-      `"${m[1]}" is a secret (from the inventory or -e: its name says password, passphrase, secret or token); it cannot be used in task parameters, which are stored in plans and journals and shown in diffs`,
-    );
-  }
-  return value;
 }
 
 function asText(v: unknown): string {
