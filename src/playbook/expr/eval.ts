@@ -288,10 +288,10 @@ function toFloat(v: unknown, dflt: unknown): unknown {
   return dflt;
 }
 
-/** Ansible's `bool` filter. */
-function toBool(v: unknown): boolean {
+/** Ansible's `bool` filter (None stays None). */
+function toBool(v: unknown): boolean | null {
   if (typeof v === 'boolean') return v;
-  if (v === null || v === undefined) return false;
+  if (v === null || v === undefined) return null;
   if (typeof v === 'number') return v === 1;
   if (typeof v === 'string') return ['yes', 'on', '1', 'true'].includes(v.toLowerCase());
   return false;
@@ -480,6 +480,27 @@ function applyFilter(name: string, input: unknown, args: unknown[], ctx: EvalCon
   throw new ExprError(`unknown filter "${name}" (supported: ${FILTERS.join(', ')})`);
 }
 
+/** Keyword argument names of the filters that take arguments (Jinja's / Ansible's spelling). */
+const KWARGS: Record<string, string[]> = {
+  default: ['default_value', 'boolean'],
+  d: ['default_value', 'boolean'],
+  int: ['default', 'base'],
+  float: ['default'],
+  join: ['d'],
+  replace: ['old', 'new', 'count'],
+  regex_replace: ['pattern', 'replacement', 'ignorecase', 'multiline'],
+  sort: ['reverse'],
+  mandatory: ['msg'],
+};
+/** What an argument left out before a keyword one stands for. */
+const KWARG_DEFAULTS: Record<string, unknown[]> = {
+  default: ['', false],
+  d: ['', false],
+  int: [0, 10],
+  replace: [undefined, undefined, -1],
+  regex_replace: ['', '', false, false],
+};
+
 // ---- tests (`x is defined`) ----
 
 const TESTS = ['defined', 'undefined', 'none', 'string', 'number', 'integer', 'float', 'boolean', 'mapping', 'sequence', 'iterable', 'truthy', 'falsy', 'match', 'search', 'in', 'even', 'odd', 'divisibleby'] as const;
@@ -653,7 +674,17 @@ function ev(n: Node, ctx: EvalContext, peek: boolean): unknown {
     }
     case 'filter': {
       const input = ev(n.e, ctx, false);
-      const args = n.args.map((x) => ev(x, ctx, false));
+      const args: unknown[] = n.args.map((x) => ev(x, ctx, false));
+      if (n.kwargs.length > 0) {
+        const names = KWARGS[n.name] ?? [];
+        for (const [k, x] of n.kwargs) {
+          const at = names.indexOf(k);
+          if (at === -1) throw new ExprError(`the "${n.name}" filter has no argument "${k}"${names.length ? ` (it takes ${names.join(', ')})` : ''}`);
+          if (at < args.length && !(args[at] instanceof Undef && (args[at] as Undef).path === '')) throw new ExprError(`the "${n.name}" filter got "${k}" twice`);
+          while (args.length < at) args.push(KWARG_DEFAULTS[n.name]?.[args.length] ?? new Undef(''));
+          args[at] = ev(x, ctx, false);
+        }
+      }
       return applyFilter(n.name, input, args, ctx, n);
     }
     case 'test': {

@@ -5,9 +5,11 @@
  *   expr    := or ['if' or ['else' expr]]
  *   or      := and ('or' and)* ;  and := not ('and' not)* ;  not := 'not' not | cmp
  *   cmp     := sum ((== != < <= > >= in | not in) sum)*
- *   sum     := prod (('+' | '-' | '~') prod)* ;  prod := unary (('*' | '/' | '//' | '%') unary)*
- *   unary   := ('-' | '+') unary | postfix
- *   postfix := primary ('.' name | '.' int | '[' expr ']' | '|' filter [args] | 'is' ['not'] test [args])*
+ *   sum     := concat (('+' | '-') concat)* ;  concat := prod ('~' prod)* ;  prod := unary (('*' | '/' | '//' | '%') unary)*
+ *   unary   := (('-' | '+') unary-without-filters | primary subscript*) filter*
+ *   subscript := '.' name | '.' int | '[' expr ']' ;  filter := '|' name [args] | 'is' ['not'] test [args]
+ *   args    := '(' [expr | name '=' expr] (',' ...)* ')'
+ * (Jinja's precedence: filters bind tighter than arithmetic, looser than unary minus.)
  *   primary := 'str' | "str" | number | true | false | none | name | [e, ...] | (e) | {k: v, ...}
  * Sizes are bounded: the text, the number of tokens and the nesting depth.
  */
@@ -27,7 +29,7 @@ export type Node =
   | { t: 'bin'; op: BinOp; a: Node; b: Node }
   | { t: 'cmp'; op: CmpOp; a: Node; b: Node }
   | { t: 'get'; e: Node; key: Node; text: string }
-  | { t: 'filter'; name: string; e: Node; args: Node[] }
+  | { t: 'filter'; name: string; e: Node; args: Node[]; kwargs: Array<[string, Node]> }
   | { t: 'test'; name: string; e: Node; args: Node[]; negate: boolean }
   | { t: 'if'; cond: Node; then: Node; else?: Node };
 
@@ -37,7 +39,7 @@ export const MAX_EXPR_CHARS = 8192;
 const MAX_TOKENS = 2048;
 const MAX_DEPTH = 64;
 
-const OPS = ['//', '==', '!=', '<=', '>=', '<', '>', '+', '-', '*', '/', '%', '~', '|', '.', ',', ':', '(', ')', '[', ']', '{', '}'];
+const OPS = ['//', '==', '!=', '<=', '>=', '=', '<', '>', '+', '-', '*', '/', '%', '~', '|', '.', ',', ':', '(', ')', '[', ']', '{', '}'];
 
 function unescape(body: string): string {
   return body.replace(/\\(u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|.)/gs, (_all, e: string) => {
@@ -182,10 +184,18 @@ export function parseExpr(src: string): Node {
     }
   };
   const sum = (): Node => {
-    let a = prod();
-    while (at('+') || at('-') || at('~')) {
+    let a = concat();
+    while (at('+') || at('-')) {
       const op = toks[i++].v as BinOp;
-      a = { t: 'bin', op, a, b: prod() };
+      a = { t: 'bin', op, a, b: concat() };
+    }
+    return a;
+  };
+  const concat = (): Node => {
+    let a = prod();
+    while (at('~')) {
+      i++;
+      a = { t: 'bin', op: '~', a, b: prod() };
     }
     return a;
   };
@@ -197,31 +207,39 @@ export function parseExpr(src: string): Node {
     }
     return a;
   };
-  const unary = (): Node =>
+  const unary = (withFilters = true): Node =>
     nested(() => {
+      let e: Node;
       if (at('-')) {
         i++;
-        return { t: 'neg', e: unary() };
-      }
-      if (at('+')) {
+        e = { t: 'neg', e: unary(false) };
+      } else if (at('+')) {
         i++;
-        return unary();
-      }
-      return postfix(primary());
+        e = unary(false);
+      } else e = subscripts(primary());
+      return withFilters ? filters(e) : e;
     });
-  const args = (): Node[] => {
+  const args = (kwargs?: Array<[string, Node]>): Node[] => {
     const out: Node[] = [];
     if (!at('(')) return out;
     i++;
     while (!at(')')) {
-      out.push(expr());
+      if (toks[i]?.k === 'name' && toks[i + 1]?.k === 'op' && toks[i + 1].v === '=') {
+        if (!kwargs) fail('keyword arguments are only supported for filters');
+        const name = toks[i].v;
+        i += 2;
+        kwargs!.push([name, expr()]);
+      } else {
+        if (kwargs && kwargs.length > 0) fail('a positional argument after a keyword argument');
+        out.push(expr());
+      }
       if (at(',')) i++;
       else break;
     }
     expect(')');
     return out;
   };
-  const postfix = (e: Node): Node => {
+  const subscripts = (e: Node): Node => {
     for (;;) {
       if (at('.')) {
         i++;
@@ -236,12 +254,21 @@ export function parseExpr(src: string): Node {
         const key = expr();
         expect(']');
         e = { t: 'get', e, key, text: '[...]' };
-      } else if (at('|')) {
+      } else if (at('(')) {
+        fail(e.t === 'var' ? `calling "${e.name}(...)" is not supported (no functions or lookups)` : 'calls are not supported');
+      } else return e;
+    }
+  };
+  const filters = (e: Node): Node => {
+    for (;;) {
+      if (at('|')) {
         i++;
         const tok = toks[i++];
         if (tok?.k !== 'name') fail('expected a filter name after "|"');
         if (!FILTER_NAMES.has(tok.v)) fail(`unknown filter "${tok.v}" (supported: ${[...FILTER_NAMES].join(', ')})`);
-        e = { t: 'filter', name: tok.v, e, args: args() };
+        const kwargs: Array<[string, Node]> = [];
+        const positional = args(kwargs);
+        e = { t: 'filter', name: tok.v, e, args: positional, kwargs };
       } else if (word('is')) {
         i++;
         let negate = false;
@@ -254,8 +281,8 @@ export function parseExpr(src: string): Node {
         if (!TEST_NAMES.has(tok.v)) fail(`unknown test "${tok.v}" (supported: ${[...TEST_NAMES].join(', ')})`);
         // `x is divisibleby 3` style bare arguments are not supported; `is sameas(x)` style are.
         e = { t: 'test', name: tok.v, e, args: args(), negate };
-      } else if (at('(')) {
-        fail(e.t === 'var' ? `calling "${e.name}(...)" is not supported (no functions or lookups)` : 'calls are not supported');
+      } else if (at('.') || at('[') || at('(')) {
+        fail('put a filtered value in parentheses before subscripting it: (x | f)[0]');
       } else return e;
     }
   };
@@ -342,6 +369,10 @@ export function varNames(n: Node, out: Set<string> = new Set()): Set<string> {
       visit(n.key);
       break;
     case 'filter':
+      visit(n.e);
+      n.args.forEach(visit);
+      n.kwargs.forEach(([, v]) => visit(v));
+      break;
     case 'test':
       visit(n.e);
       n.args.forEach(visit);
