@@ -40,15 +40,19 @@ export const ANSIBLE_FACTS_SCRIPT = script(
   [
     `m() { printf '\\n${MARK}%s\\n' "$1"; }`,
     `m hostname; uname -n 2>/dev/null`,
-    `m fqdn; hostname -f 2>/dev/null || uname -n 2>/dev/null`,
+    // Python's socket.getfqdn() as Ansible uses it: the node name resolved, then the address's names.
+    `m fqdn; a=$(getent ahostsv4 "$(uname -n)" 2>/dev/null | head -n 1 | cut -d ' ' -f 1); [ -n "$a" ] && getent hosts "$a" 2>/dev/null | head -n 1`,
     `m kernel; uname -r 2>/dev/null`,
     `m system; uname -s 2>/dev/null`,
     `m machine; uname -m 2>/dev/null`,
     `m os-release; head -c 8192 /etc/os-release 2>/dev/null || head -c 8192 /usr/lib/os-release 2>/dev/null`,
+    `m debian-version; head -c 64 /etc/debian_version 2>/dev/null`,
     `m vcpus; getconf _NPROCESSORS_ONLN 2>/dev/null || nproc 2>/dev/null`,
     `m meminfo; head -n 3 /proc/meminfo 2>/dev/null`,
     `m route; ip -4 route get 8.8.8.8 2>/dev/null | head -n 2`,
-    `m mounts; df -P -T -B1 -l -x tmpfs -x devtmpfs -x squashfs -x overlay 2>/dev/null | head -n 201`,
+    // As Ansible: /proc/mounts entries with a device path (or host:/path), sizes from statvfs.
+    `T=; command -v timeout >/dev/null 2>&1 && T='timeout 2'`,
+    `m mounts; head -n 200 /proc/mounts 2>/dev/null | while read -r dev mnt fs rest; do case "$dev" in /*|*:/*) ;; *) continue ;; esac; [ "$fs" = none ] && continue; s=$($T stat -f -c '%S %b %a' "$mnt" 2>/dev/null) || continue; printf '%s %s %s %s\n' "$s" "$fs" "$dev" "$mnt"; done`,
     `m end`,
   ].join('\n'),
 );
@@ -119,19 +123,27 @@ export interface AnsibleMount {
 
 function mounts(body: string | undefined): AnsibleMount[] {
   const out: AnsibleMount[] = [];
-  for (const line of (body ?? '').split('\n').slice(1, 201)) {
-    // Filesystem Type 1-blocks Used Available Capacity Mounted-on (the mount path may hold spaces).
-    const f = line.trim().split(/\s+/);
-    if (f.length < 7) continue;
-    const mount = f.slice(6).join(' ');
-    const device = text(f[0]);
-    const fstype = text(f[1], /^[a-z0-9_.]+$/);
-    const total = boundedInt(f[2], Number.MAX_SAFE_INTEGER);
-    const avail = boundedInt(f[4], Number.MAX_SAFE_INTEGER);
-    if (!device || !fstype || total === undefined || avail === undefined || !mount.startsWith('/') || mount.length > 4096 || /[\x00-\x1f\x7f]/.test(mount)) continue;
+  for (const line of (body ?? '').split('\n').slice(0, 200)) {
+    // frsize blocks bavail fstype device mount (as /proc/mounts writes them: no spaces, \040 escapes)
+    const f = line.trim().split(' ');
+    if (f.length !== 6) continue;
+    const [frsize, blocks, bavail] = f.slice(0, 3).map((x) => boundedInt(x, 2 ** 40));
+    const fstype = text(f[3], /^[a-z0-9_.+-]+$/);
+    const device = text(f[4]);
+    const mount = text(f[5]);
+    if (frsize === undefined || blocks === undefined || bavail === undefined || !fstype || !device || !mount?.startsWith('/')) continue;
+    const total = frsize * blocks;
+    const avail = frsize * bavail;
+    if (!Number.isSafeInteger(total) || !Number.isSafeInteger(avail)) continue;
     out.push({ mount, device, fstype, size_total: total, size_available: avail });
   }
   return out;
+}
+
+/** Python's socket.getfqdn(): the first of the names with a dot, else the first name. */
+function fqdn(line: string | undefined, node: string | undefined): string | undefined {
+  const names = (line ?? '').split('\n')[0].trim().split(/\s+/).slice(1).filter((n) => HOSTNAME.test(n) && n.length <= MAX_FIELD);
+  return names.find((n) => n.includes('.')) ?? names[0] ?? node;
 }
 
 /** The Ansible-named facts from the script's output; a fact the host could not give is absent. */
@@ -144,7 +156,7 @@ export function parseAnsibleFacts(stdout: string): Record<string, unknown> {
   const node = text(s.get('hostname'), HOSTNAME);
   set('ansible_nodename', node);
   set('ansible_hostname', node?.split('.')[0]);
-  set('ansible_fqdn', text(s.get('fqdn'), HOSTNAME));
+  set('ansible_fqdn', fqdn(s.get('fqdn'), node));
   set('ansible_kernel', text(s.get('kernel')));
   set('ansible_system', text(s.get('system'), /^[A-Za-z0-9_-]+$/));
   set('ansible_architecture', text(s.get('machine'), /^[A-Za-z0-9_-]+$/));
@@ -156,7 +168,9 @@ export function parseAnsibleFacts(stdout: string): Record<string, unknown> {
     const family = [id, ...like].find((x) => Object.hasOwn(FAMILIES, x));
     set('ansible_os_family', family !== undefined ? FAMILIES[family] : undefined);
   }
-  const version = os.get('VERSION_ID');
+  // Debian's full version (12.11) is in /etc/debian_version, as Ansible reads it.
+  const debian = id === 'debian' ? text(s.get('debian-version'), /^\d+\.\d+(\.\d+)?$/) : undefined;
+  const version = debian ?? os.get('VERSION_ID');
   if (version !== undefined && /^[A-Za-z0-9._-]+$/.test(version)) {
     set('ansible_distribution_version', version);
     set('ansible_distribution_major_version', version.split('.')[0]);
