@@ -143,7 +143,13 @@ export function resolveParams(playbook: Playbook, task: TaskDef, vars: Vars, hos
     }
     throw err;
   }
-  const checked = STEP_KINDS[task.kind].params.safeParse(rendered);
+  let checked = STEP_KINDS[task.kind].params.safeParse(rendered);
+  if (!checked.success) {
+    // "{{ n }}" keeps n's type; where the step wants text, a number or boolean becomes its
+    // text, as Ansible converts a module's str arguments ("{{ groups.mta | length }}" -> "2").
+    const fixed = textWhereTextIsExpected(task.params, rendered, checked.error.issues);
+    if (fixed !== undefined) checked = STEP_KINDS[task.kind].params.safeParse(fixed);
+  }
   if (!checked.success) {
     const problems = zodProblems(src, [...task.at, task.kind], checked.error).map((p) => ({
       ...p,
@@ -152,6 +158,32 @@ export function resolveParams(playbook: Playbook, task: TaskDef, vars: Vars, hos
     throw playbookError(problems);
   }
   return checked.data;
+}
+
+function textWhereTextIsExpected(raw: unknown, rendered: unknown, issues: ReadonlyArray<{ code: string; path: PropertyKey[]; expected?: unknown }>): unknown {
+  let out: unknown;
+  for (const issue of issues) {
+    if (issue.code !== 'invalid_type' || issue.expected !== 'string' || issue.path.length === 0) continue;
+    const path = issue.path as Array<string | number>;
+    const source = valueAt(raw, path);
+    const value = valueAt(out ?? rendered, path);
+    if (typeof source !== 'string' || !WHOLE_TEMPLATE.test(source)) continue;
+    if (typeof value !== 'number' && typeof value !== 'boolean') continue;
+    out ??= structuredClone(rendered);
+    setAt(out as Record<string, unknown>, path, typeof value === 'boolean' ? (value ? 'True' : 'False') : String(value));
+  }
+  return out;
+}
+
+const WHOLE_TEMPLATE = /^\{\{.*\}\}$/s;
+
+function valueAt(value: unknown, path: Array<string | number>): unknown {
+  let cur = value;
+  for (const k of path) {
+    if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, k)) return undefined;
+    cur = (cur as Record<string | number, unknown>)[k];
+  }
+  return cur;
 }
 
 /** Shell-text params (see shell-fields.ts) are rendered again, each template as a quoted word. */

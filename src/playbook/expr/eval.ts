@@ -9,6 +9,7 @@
  * strings like "no"/"false" are false as in Ansible), and `template` (a value for task params:
  * reading a secret is refused, Python's truthiness).
  */
+import v8 from 'node:v8';
 import { Secret } from '../../util/secret.js';
 import { dict } from '../../util/dict.js';
 import { ExprError, type Node } from './parse.js';
@@ -218,7 +219,27 @@ function getItem(base: unknown, key0: unknown, path: string): unknown {
 
 const MAX_PATTERN = 1000;
 
-function pythonRegex(pattern: string, flags: string): RegExp {
+/**
+ * V8's linear-time regex engine (flag `l`): matching takes time linear in the subject, whatever
+ * the pattern, so a pattern like (a+)+$ cannot hang the runner. It has no back-references or
+ * look-around (refused anyway). Enabled once; where it is missing, patterns that repeat a
+ * repeating group are refused and subjects are kept short instead.
+ */
+let LINEAR: boolean | undefined;
+function linearEngine(): boolean {
+  if (LINEAR === undefined) {
+    try {
+      v8.setFlagsFromString('--enable-experimental-regexp-engine');
+      LINEAR = new RegExp('a+$', 'l').test('aa');
+    } catch {
+      LINEAR = false;
+    }
+  }
+  return LINEAR;
+}
+const SHORT_SUBJECT = 8192;
+
+function pythonRegex(pattern: string, flags: string): { re: RegExp; maxSubject: number } {
   if (pattern.length > MAX_PATTERN) throw new ExprError(`the regular expression is longer than ${MAX_PATTERN} characters`);
   let p = pattern;
   const inline = /^\(\?([aiLmsux]+)\)/.exec(p);
@@ -226,16 +247,25 @@ function pythonRegex(pattern: string, flags: string): RegExp {
     p = p.slice(inline[0].length);
     for (const f of inline[1]) if ((f === 'i' || f === 'm' || f === 's') && !flags.includes(f)) flags += f;
   }
-  if (/\(\?P=|\\[1-9]|\\g|\(\?[<]?[=!]|\(\?\(/.test(p)) {
+  if (/\(\?P=|\\[1-9]|\\g|\(\?<?[=!]|\(\?\(/.test(p)) {
     throw new ExprError(`the regular expression ${JSON.stringify(pattern)} uses back-references or look-around, which are not supported`);
   }
-  // A quantified group that itself contains a quantifier ((a+)+, (a|aa)*) can take exponential time.
-  if (/\((?:[^()\\]|\\.)*(?:[+*]|\{\d*,?\d*\})(?:[^()\\]|\\.)*\)(?:[+*]|\{\d*,\d*\})/.test(p) || /\((?:[^()\\]|\\.)*\|(?:[^()\\]|\\.)*\)[+*]/.test(p)) {
-    throw new ExprError(`the regular expression ${JSON.stringify(pattern)} repeats a group that itself repeats or alternates; simplify it`);
-  }
   p = p.replace(/\(\?P</g, '(?<').replace(/\\A/g, '^').replace(/\\Z/g, '$');
+  if (linearEngine()) {
+    try {
+      return { re: new RegExp(p, flags + 'l'), maxSubject: MAX_TEXT };
+    } catch {
+      // Not every pattern runs on the linear engine (case-insensitive ones, for one): checked below.
+    }
+  }
+  // On the backtracking engine, two unbounded repeats (a*a*$, (a+)+) can take polynomial or
+  // exponential time: one is allowed, on a short subject.
+  const plain = p.replace(/\\./g, 'x').replace(/\[(?:[^\]\\]|\\.)*\]/g, 'x');
+  if ((plain.match(/[*+]|\{\d*,\}/g) ?? []).length > 1) {
+    throw new ExprError(`the regular expression ${JSON.stringify(pattern)} repeats more than once (*, +), which is only supported without ignorecase`);
+  }
   try {
-    return new RegExp(p, flags);
+    return { re: new RegExp(p, flags), maxSubject: SHORT_SUBJECT };
   } catch (err) {
     throw new ExprError(`bad regular expression ${JSON.stringify(pattern)}: ${(err as Error).message}`);
   }
@@ -414,9 +444,9 @@ function applyFilter(name: string, input: unknown, args: unknown[], ctx: EvalCon
       if (a.length < 1) throw new ExprError('the "regex_replace" filter needs a pattern: regex_replace(pattern, replacement)');
       arity(name, a, 4);
       const subject = text(v);
-      capTextLen(subject.length);
       const flags = 'g' + (a.length > 2 && pyTruthy(rev(a[2])) ? 'i' : '') + (a.length > 3 && pyTruthy(rev(a[3])) ? 'm' : '');
-      const re = pythonRegex(text(a[0]), flags);
+      const { re, maxSubject } = pythonRegex(text(a[0]), flags);
+      if (subject.length > maxSubject) throw new ExprError(`regex_replace on more than ${maxSubject} characters is not supported`);
       const repl = a.length > 1 ? text(a[1]) : '';
       let result = '';
       let last = 0;
@@ -537,8 +567,8 @@ function applyTest(name: string, input: unknown, args: unknown[], ctx: EvalConte
     case 'search': {
       if (a.length < 1) throw new ExprError(`the "${name}" test needs a pattern`);
       const subject = pyStr(v);
-      capTextLen(subject.length);
-      const re = pythonRegex(pyStr(a[0]), a.length > 1 && pyTruthy(a[1]) ? 'i' : '');
+      const { re, maxSubject } = pythonRegex(pyStr(a[0]), a.length > 1 && pyTruthy(a[1]) ? 'i' : '');
+      if (subject.length > maxSubject) throw new ExprError(`the "${name}" test on more than ${maxSubject} characters is not supported`);
       const m = re.exec(subject);
       return m !== null && (name === 'search' || m.index === 0);
     }
