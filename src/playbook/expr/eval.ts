@@ -40,6 +40,11 @@ export function evaluate(n: Node, ctx: EvalContext): unknown {
 }
 
 function undefinedError(u: Undef, ctx: EvalContext): ExprError {
+  if (ctx.mode === 'template' && /^(ansible_|facts\b)/.test(u.path) && !/^ansible_(host|port|user|become|ssh|python|connection|password)/.test(u.path)) {
+    return new ExprError(
+      `undefined variable "${u.path}" (gathered facts are seen by "when:", not by task parameters, which are rendered before any host is contacted)`,
+    );
+  }
   const hint = ctx.mode === 'when' ? ` (use "${u.path} is defined" to test for it)` : ' (use "| default(value)" or a "when: ... is defined" condition)';
   return new ExprError(`undefined variable "${u.path}"${hint}`);
 }

@@ -254,3 +254,10 @@ describe('when errors', () => {
     expect(new PlaybookError('x')).toBeInstanceOf(Error);
   });
 });
+
+describe('facts in task parameters', () => {
+  it('say where facts can be used', () => {
+    expect(() => renderString('{{ ansible_distribution }}', {})).toThrow(/undefined variable "ansible_distribution" \(gathered facts are seen by "when:"/);
+    expect(() => renderString('{{ ansible_host }}', {})).toThrow(/undefined variable "ansible_host" \(use "\| default/);
+  });
+});
