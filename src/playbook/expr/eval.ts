@@ -164,13 +164,24 @@ function truthyIn(v: unknown, ctx: EvalContext): boolean {
   return ctx.mode === 'when' ? ansibleTruthy(v) : pyTruthy(v);
 }
 
-export function looseEqual(a: unknown, b: unknown): boolean {
+/**
+ * `==`: Python's equality (True == 1, mappings whatever their key order, lists item by item),
+ * except that a number equals its text ("3" == 3): INI inventories give text.
+ */
+export function looseEqual(a: unknown, b: unknown, depth = 0): boolean {
   a = rev(a);
   b = rev(b);
+  if (depth > 64) throw new ExprError('the values nest too deeply to compare');
   if (typeof a === 'number' && typeof b === 'string') return String(a) === b;
   if (typeof b === 'number' && typeof a === 'string') return String(b) === a;
-  if (typeof a === 'number' && typeof b === 'number') return a === b;
-  return JSON.stringify(a) === JSON.stringify(b);
+  if (typeof a === 'boolean' && typeof b === 'number') return Number(a) === b;
+  if (typeof b === 'boolean' && typeof a === 'number') return Number(b) === a;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => looseEqual(x, b[i], depth + 1));
+  if (isObj(a) && isObj(b)) {
+    const ka = Object.keys(a);
+    return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && looseEqual(a[k], b[k], depth + 1));
+  }
+  return a === b || (a === undefined && b === null) || (a === null && b === undefined);
 }
 
 const NUMERIC = /^-?\d+(\.\d+)?$/;
@@ -723,7 +734,8 @@ function ev(n: Node, ctx: EvalContext, peek: boolean): unknown {
       return applyFilter(n.name, input, args, ctx, n);
     }
     case 'test': {
-      const input = ev(n.e, ctx, true);
+      // Whether a secret is defined says nothing of its value; any other test on it reads it.
+      const input = ev(n.e, ctx, n.name === 'defined' || n.name === 'undefined');
       const args = n.args.map((x) => ev(x, ctx, false));
       const r = applyTest(n.name, input, args, ctx);
       return n.negate ? !r : r;

@@ -125,6 +125,11 @@ describe('secrets', () => {
 
   it('a template may ask whether a secret is defined', () => {
     expect(renderString('{{ pw is defined }}', sv)).toBe(true);
+    expect(renderString('{{ nope is undefined }}', sv)).toBe(true);
+  });
+
+  it.each(["pw is match('s3')", 'pw is string', "pw is in(['x'])", "pw == 'x'", "'s3' in pw"])('any other test on a secret reads it: {{ %s }} is refused', (expr) => {
+    expect(() => renderString(`{{ ${expr} }}`, sv)).toThrow(/is a secret/);
   });
 
   it.each([
