@@ -381,7 +381,7 @@ function arity(name: string, args: unknown[], max: number): void {
 
 export const FILTERS = [
   'default', 'd', 'int', 'float', 'bool', 'string', 'lower', 'upper', 'length', 'count', 'join', 'replace', 'regex_replace',
-  'first', 'last', 'min', 'max', 'trim', 'list', 'sort', 'unique', 'abs', 'mandatory',
+  'first', 'last', 'min', 'max', 'trim', 'list', 'sort', 'unique', 'abs', 'mandatory', 'split', 'basename', 'dirname',
 ] as const;
 
 function applyFilter(name: string, input: unknown, args: unknown[], ctx: EvalContext, n: Node & { t: 'filter' }): unknown {
@@ -522,6 +522,25 @@ function applyFilter(name: string, input: unknown, args: unknown[], ctx: EvalCon
     case 'abs':
       arity(name, a, 0);
       return out(Math.abs(num(v, 'abs')));
+    case 'split': {
+      // Python's str.split: no separator splits on runs of whitespace and drops empty words.
+      arity(name, a, 1);
+      const t = text(v);
+      if (a.length === 0 || rev(a[0]) === null) return t.split(/\s+/).filter((w) => w !== '').map((w) => out(w));
+      const sep = text(a[0]);
+      if (sep === '') throw new ExprError('the "split" filter needs a non-empty separator');
+      return capList(t.split(sep)).map((w) => out(w));
+    }
+    case 'basename':
+    case 'dirname': {
+      // Python's os.path: basename('/a/b/') is '', dirname('/a/b') is '/a', dirname('//x') is '//'.
+      arity(name, a, 0);
+      const t = text(v);
+      const cut = t.lastIndexOf('/') + 1;
+      if (name === 'basename') return out(t.slice(cut));
+      const head = t.slice(0, cut);
+      return out(/^\/+$/.test(head) ? head : head.replace(/\/+$/, ''));
+    }
   }
   throw new ExprError(`unknown filter "${name}" (supported: ${FILTERS.join(', ')})`);
 }
@@ -549,7 +568,20 @@ const KWARG_DEFAULTS: Record<string, unknown[]> = {
 
 // ---- tests (`x is defined`) ----
 
-const TESTS = ['defined', 'undefined', 'none', 'string', 'number', 'integer', 'float', 'boolean', 'mapping', 'sequence', 'iterable', 'truthy', 'falsy', 'match', 'search', 'in', 'even', 'odd', 'divisibleby'] as const;
+const TESTS = [
+  'defined', 'undefined', 'none', 'string', 'number', 'integer', 'float', 'boolean', 'mapping', 'sequence', 'iterable', 'truthy', 'falsy',
+  'match', 'search', 'in', 'even', 'odd', 'divisibleby', 'changed', 'failed', 'succeeded', 'success', 'skipped',
+] as const;
+
+/** Ansible's tests on a registered result (`result is changed`): its own flags. */
+function resultFlag(name: string, v: unknown): boolean {
+  if (!isObj(v)) throw new ExprError(`the "${name}" test needs a registered result (register: name), not ${show(v)}`);
+  const flag = (k: string) => Object.hasOwn(v, k) && ansibleTruthy(v[k]);
+  if (name === 'changed') return flag('changed');
+  if (name === 'skipped') return flag('skipped');
+  const failed = flag('failed') || flag('refused');
+  return name === 'failed' ? failed : !failed;
+}
 
 function applyTest(name: string, input: unknown, args: unknown[], ctx: EvalContext): boolean {
   if (name === 'defined') return !(input instanceof Undef || input === undefined);
@@ -591,6 +623,12 @@ function applyTest(name: string, input: unknown, args: unknown[], ctx: EvalConte
     case 'in':
       if (a.length !== 1) throw new ExprError('the "in" test needs one argument');
       return contains(a[0], v);
+    case 'changed':
+    case 'failed':
+    case 'succeeded':
+    case 'success':
+    case 'skipped':
+      return resultFlag(name, v);
     case 'even':
     case 'odd':
     case 'divisibleby': {

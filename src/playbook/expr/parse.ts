@@ -92,11 +92,12 @@ export function tokenize(src: string): Tok[] {
 
 export const FILTER_NAMES = new Set([
   'default', 'd', 'int', 'float', 'bool', 'string', 'lower', 'upper', 'length', 'count', 'join', 'replace', 'regex_replace',
-  'first', 'last', 'min', 'max', 'trim', 'list', 'sort', 'unique', 'abs', 'mandatory',
+  'first', 'last', 'min', 'max', 'trim', 'list', 'sort', 'unique', 'abs', 'mandatory', 'split', 'basename', 'dirname',
 ]);
 export const TEST_NAMES = new Set([
   'defined', 'undefined', 'none', 'string', 'number', 'integer', 'float', 'boolean', 'mapping', 'sequence', 'iterable',
   'truthy', 'falsy', 'match', 'search', 'in', 'even', 'odd', 'divisibleby',
+  'changed', 'failed', 'succeeded', 'success', 'skipped',
 ]);
 
 const KEYWORDS = new Set(['and', 'or', 'not', 'in', 'is', 'if', 'else']);

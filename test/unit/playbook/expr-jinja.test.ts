@@ -28,6 +28,7 @@ const VARS = {
   groups: { all: ['mta01', 'mta02', 'relay1'], ungrouped: [], mta: ['mta01', 'mta02'], relay: ['relay1'] },
   hostvars: { mta01: { ansible_host: '10.0.0.1', port: 25 }, mta02: { ansible_host: '10.0.0.2', port: 2525 } },
   spool_mb: '20480',
+  reg: { changed: true, skipped: false, failed: false },
 };
 
 /** Expressions whose value must be what Jinja2 + Ansible's filters give. */
@@ -184,6 +185,18 @@ const TABLE = [
   'l | sort',
   '[1, 2, 1] | unique',
   "'ab' | list",
+  "'a b  c ' | split",
+  "'a,b,,c' | split(',')",
+  "'/etc/pmta/config' | basename",
+  "'/etc/pmta/config' | dirname",
+  "'/etc/pmta/' | basename",
+  "'/etc/pmta/' | dirname",
+  "'config' | dirname",
+  "'/x' | dirname",
+  "reg is changed",
+  "reg is failed",
+  "reg is succeeded",
+  "reg is skipped",
   "groups['mta'] | join(' ') | upper",
   "(groups['mta'] | first) ~ ':' ~ hostvars[groups['mta'] | first].port",
 ];
