@@ -509,8 +509,10 @@ function applyFilter(name: string, input: unknown, args: unknown[], ctx: EvalCon
       arity(name, a, 1);
       const items = list(name);
       if (items.length === 0) return [];
+      // Sorted by value, but the items themselves are returned (a secret stays a secret).
       const vals = sameKindItems(items, 'the "sort" filter');
-      const sorted = [...vals].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+      const order = vals.map((_, i) => i).sort((i, j) => (vals[i] < vals[j] ? -1 : vals[i] > vals[j] ? 1 : i - j));
+      const sorted = order.map((i) => items[i]);
       return a.length > 0 && pyTruthy(rev(a[0])) ? sorted.reverse() : sorted;
     }
     case 'unique': {

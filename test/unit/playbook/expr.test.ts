@@ -141,7 +141,7 @@ describe('secrets', () => {
     expect(whenHolds([parseWhen(expr)], sv)).toBe(expected);
   });
 
-  it.each(['pw + 1', '(pw | lower) < 3', "(pw ~ 'x') * 'y'", 'pw / 2', "pw | regex_replace('(', '')"])('an error on %s never shows the secret', (expr) => {
+  it.each(['pw + 1', '(pw | lower) < 3', "(pw ~ 'x') * 'y'", 'pw / 2', "pw | regex_replace('(', '')", "([pw, 'a'] | sort) + 1", "([pw] | unique) < 1", "{'k': pw} + 1", "(pw | split) - 1"])('an error on %s never shows the secret', (expr) => {
     let message = '';
     try {
       whenHolds([parseWhen(expr)], sv);
@@ -264,5 +264,48 @@ describe('facts in task parameters', () => {
   it('say where facts can be used', () => {
     expect(() => renderString('{{ ansible_distribution }}', {})).toThrow(/undefined variable "ansible_distribution" \(gathered facts are seen by "when:"/);
     expect(() => renderString('{{ ansible_host }}', {})).toThrow(/undefined variable "ansible_host" \(use "\| default/);
+  });
+});
+
+describe('fuzz: any text is an expression or a plain error', () => {
+  it('parse and evaluate never fail other than with a TemplateError / WhenError', async () => {
+    const fc = (await import('fast-check')).default;
+    const pieces = [
+      'x', 'd', 'l', 's', 'pw', '__proto__', 'constructor', '.', '[', ']', '(', ')', '{', '}', ',', ':', '|', 'default', 'int', 'length',
+      'regex_replace', "'a'", '"b"', '0', '-1', '2.5', '+', '-', '*', '/', '//', '%', '~', '==', '<', 'in', 'not', 'and', 'or', 'is',
+      'defined', 'if', 'else', 'true', 'None', ' ', '=', '**', 'lookup', "'(a+)+$'", "'\\\\'",
+    ];
+    // Well-formed expressions too, so that the evaluator sees many: atoms joined by operators and filters.
+    const { expr } = fc.letrec<{ expr: string }>((tie) => ({
+      expr: fc.oneof(
+        { depthSize: 'small', withCrossShrink: true },
+        fc.constantFrom('x', 'd', 'l', 's', 'pw', 'nope', "'a'", '3', '-2', '2.5', 'true', 'None', '[1, 2]', "[pw, 'a']", "{'k': pw}", "{'k': 1}", "d['__proto__']", 'l[0]', 's.constructor'),
+        fc.tuple(tie('expr'), fc.constantFrom('+', '-', '*', '/', '//', '%', '~', '==', '!=', '<', '>=', 'in', 'not in', 'and', 'or'), tie('expr')).map(([a, op, b]) => `(${a} ${op} ${b})`),
+        fc.tuple(tie('expr'), fc.constantFrom('int', 'float', 'bool', 'string', 'lower', 'length', 'first', 'last', 'min', 'max', 'join', "default('z')", "replace('a', 'b')", "regex_replace('a+', 'b')", 'split', 'sort', 'unique', 'list')).map(([a, f]) => `(${a} | ${f})`),
+        fc.tuple(tie('expr'), fc.constantFrom('defined', 'not defined', 'string', 'number', "match('a')")).map(([a, t]) => `(${a} is ${t})`),
+        tie('expr').map((a) => `not ${a}`),
+      ),
+    }));
+    const text = fc.oneof(fc.array(fc.constantFrom(...pieces), { maxLength: 14 }).map((p) => p.join(' ')), fc.string({ maxLength: 30 }), expr);
+    const data = { ...vars, pw: new Secret('s3cr3t'), x: 5 };
+    const samples = fc.sample(text, { seed: 15, numRuns: 3000 });
+    let evaluated = 0;
+    for (const src of samples) {
+      try {
+        renderString(`{{ ${src} }}`, data);
+        evaluated++;
+      } catch (err) {
+        expect((err as Error).constructor.name, src).toBe('TemplateError');
+        expect((err as Error).message, src).not.toMatch(/s3cr3t/);
+      }
+      try {
+        whenHolds([parseWhen(src)], data);
+      } catch (err) {
+        expect((err as Error).constructor.name, src).toBe('WhenError');
+        expect((err as Error).message, src).not.toMatch(/s3cr3t/);
+      }
+    }
+    // The pieces make enough valid expressions for the evaluator to be exercised too.
+    expect(evaluated).toBeGreaterThan(100);
   });
 });
