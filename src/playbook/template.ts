@@ -122,6 +122,31 @@ export function renderValue(value: unknown, vars: Vars, path: Array<string | num
   return value;
 }
 
+/**
+ * Templates that can never render, found before any host: an expression that does not parse
+ * (an unknown filter, a function call, a typo) or a Jinja statement `{% %}`, which mtafleet
+ * does not run. Paths are within the value.
+ */
+export function templateProblems(value: unknown, path: Array<string | number> = []): Array<{ path: Array<string | number>; message: string }> {
+  if (typeof value === 'string') {
+    if (value.includes('{%')) {
+      return [{ path, message: 'Jinja statements ({% ... %}) are not supported: use an expression, {{ a if condition else b }}, or a task per case with when:' }];
+    }
+    for (const span of templateSpans(value)) {
+      try {
+        parseTemplateExpr(span.expr);
+      } catch (err) {
+        if (err instanceof TemplateError) return [{ path, message: err.message }];
+        throw err;
+      }
+    }
+    return [];
+  }
+  if (Array.isArray(value)) return value.flatMap((v, i) => templateProblems(v, [...path, i]));
+  if (value !== null && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => templateProblems(v, [...path, k]));
+  return [];
+}
+
 export function hasTemplate(value: unknown): boolean {
   if (typeof value === 'string') return value.includes('{{');
   if (Array.isArray(value)) return value.some(hasTemplate);

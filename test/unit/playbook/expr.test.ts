@@ -173,12 +173,14 @@ describe('magic variables and playbooks', () => {
   const playbook = (tasks: string, hosts = 'mta') => parsePlaybook('/pb.yaml', `- hosts: ${hosts}\n  tasks:\n${tasks}`);
 
   it('groups, hostvars, group_names, inventory_hostname_short, play_hosts in templates', () => {
-    const pb = playbook(`    - name: t
+    // An unknown filter is refused when the playbook is read, with its line.
+    expect(() =>
+      playbook(`    - name: t
       file:
         path: /etc/peers
         content: "{{ inventory_hostname_short }} of {{ groups['mta'] | length }}: {{ groups['mta'] | map_ok | default('') }}"
-`);
-    expect(() => preparePlays({ playbook: pb, extraVars: {}, inventory, forks: 1 })).toThrow(/\/pb\.yaml:\d+: .*unknown filter "map_ok"/);
+`),
+    ).toThrow(/\/pb\.yaml:6: plays\[0\]\.tasks\[0\]\.file\.content: .*unknown filter "map_ok"/);
 
     const good = playbook(`    - name: t
       file:
@@ -307,5 +309,16 @@ describe('fuzz: any text is an expression or a plain error', () => {
     }
     // The pieces make enough valid expressions for the evaluator to be exercised too.
     expect(evaluated).toBeGreaterThan(100);
+  });
+});
+
+describe('templates checked at load', () => {
+  it.each([
+    ['content: "{{ x | nosuch }}"', /pb\.yaml:5: plays\[0\]\.tasks\[0\]\.file\.content: "\{\{ x \| nosuch \}\}" is not a supported template: unknown filter "nosuch"/],
+    ['content: "{{ lookup(\'file\', \'/etc/shadow\') }}"', /pb\.yaml:5: .*file\.content: .*calling "lookup\(\.\.\.\)" is not supported/],
+    ['content: "{% if x %}a{% endif %}"', /pb\.yaml:5: .*file\.content: Jinja statements \(\{% \.\.\. %\}\) are not supported/],
+  ])('even on a task whose when is false: %s', (line, why) => {
+    const yaml = `- hosts: all\n  tasks:\n    - name: t\n      file:\n        ${line}\n        path: /etc/x\n      when: false\n`;
+    expect(() => parsePlaybook('/pb.yaml', yaml)).toThrow(why);
   });
 });
