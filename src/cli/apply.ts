@@ -6,10 +6,10 @@ import { loadInventory } from '../inventory/index.js';
 import { InputError } from '../util/errors.js';
 import { exitCodeFor } from '../util/outcome.js';
 import { safeLine } from '../util/sanitize.js';
-import { addCommonOptions, connectionOptionsFrom, forksOption, parsePositiveInt, type CommonOptions } from './common.js';
+import { addCommonOptions, addVaultOptions, connectionOptionsFrom, forksOption, parsePositiveInt, type CommonOptions, inventoryLoadOptions, type VaultCliOptions } from './common.js';
 import { approvalGate } from './approval-gate.js';
 
-interface ApplyCliOptions extends CommonOptions {
+interface ApplyCliOptions extends CommonOptions, VaultCliOptions {
   yes: boolean;
   forks: number;
   format: 'text' | 'json';
@@ -30,12 +30,13 @@ export function register(program: Command): void {
     .option('--require-approval <allowed_signers>', 'refuse (exit 3) unless the plan is signed (`mtafleet approve`) by a key of this OpenSSH allowed_signers file')
     .option('--min-approvals <n>', 'with --require-approval: distinct approvers needed (default 1)', parsePositiveInt);
   addCommonOptions(cmd);
+  addVaultOptions(cmd);
   cmd.action(async (planFile: string, opts: ApplyCliOptions) => {
     if (opts.minApprovals !== undefined && opts.requireApproval === undefined) throw new InputError('--min-approvals needs --require-approval ALLOWED_SIGNERS');
     // Approvals are judged as the plan is read: before any connection and before confirming.
     const gate = opts.requireApproval !== undefined ? approvalGate(opts.requireApproval, planFile, opts.minApprovals ?? 1) : undefined;
     const doc = readPlanFile(planFile, gate?.check);
-    const inventory = await loadInventory(doc.inventory.path);
+    const inventory = await loadInventory(doc.inventory.path, await inventoryLoadOptions(opts));
     // Checked before asking: the operator confirms a plan known to be what its playbook gives.
     await checkPlanSources(doc, inventory, planFile);
     const n = countChanges(doc);

@@ -9,9 +9,9 @@ import { auditExitCode, auditFleet, type AuditProgress, type FailOn } from '../a
 import { loadInventory, selectHosts } from '../inventory/index.js';
 import { AUDIT_FORMATS, renderAudit, summaryLine, writeReportFile, type AuditFormat } from '../report/index.js';
 import { renderJsonChunks } from '../report/json.js';
-import { addCommonOptions, addInventoryOptions, connectionOptionsFrom, forksOption, parsePositiveInt, type CommonOptions } from './common.js';
+import { addCommonOptions, addInventoryOptions, connectionOptionsFrom, forksOption, parsePositiveInt, type CommonOptions, inventoryLoadOptions, type VaultCliOptions } from './common.js';
 
-interface AuditCliOptions extends CommonOptions {
+interface AuditCliOptions extends CommonOptions, VaultCliOptions {
   inventory: string;
   limit?: string;
   forks: number;
@@ -49,7 +49,7 @@ export function register(program: Command): void {
 }
 
 export async function runAudit(opts: AuditCliOptions): Promise<number> {
-  const inventory = await loadInventory(opts.inventory);
+  const inventory = await loadInventory(opts.inventory, await inventoryLoadOptions(opts));
   const hosts = selectHosts(inventory, opts.limit);
   const showProgress = opts.format === 'table' && process.stderr.isTTY === true;
   // Decided before listr2 runs: its forceTTY marks stdout as a TTY too.

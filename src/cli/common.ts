@@ -4,6 +4,8 @@ import { homedir } from 'node:os';
 import { MAX_OUTPUT_RULE, parseMaxOutput } from '../transport/capped.js';
 import { join } from 'node:path';
 import { collectExtraVar } from './extra-vars.js';
+import type { LoadOptions } from '../inventory/load.js';
+import { vaultKeyringFrom } from '../inventory/vault.js';
 
 export { collectExtraVar };
 
@@ -35,7 +37,33 @@ export function addCommonOptions(cmd: Command): Command {
 export function addInventoryOptions(cmd: Command): Command {
   return cmd
     .requiredOption('-i, --inventory <file>', 'inventory file (Ansible YAML or INI)')
-    .option('-l, --limit <pattern>', 'host pattern, as Ansible --limit (a:b, a:&b, a:!b, globs)');
+    .option('-l, --limit <pattern>', 'host pattern, as Ansible --limit (a:b, a:&b, a:!b, globs)')
+    .option('--vault-password-file <file>', 'Ansible Vault password file (an executable file is run, no shell, and prints the password); repeatable; $ANSIBLE_VAULT_PASSWORD_FILE is used too', collectRepeated)
+    .option('--vault-id <[label@]file|prompt>', 'Ansible Vault id: password file or "prompt", for vaults with that label first; repeatable', collectRepeated)
+    .option('-J, --ask-vault-pass', 'ask for the Ansible Vault password (no echo)', false);
+}
+
+/** The Ansible Vault flags, for commands that load an inventory without -i (apply, rollback). */
+export function addVaultOptions(cmd: Command): Command {
+  return cmd
+    .option('--vault-password-file <file>', 'Ansible Vault password file for the inventory (an executable file is run and prints it); repeatable; $ANSIBLE_VAULT_PASSWORD_FILE is used too', collectRepeated)
+    .option('--vault-id <[label@]file|prompt>', 'Ansible Vault id for the inventory; repeatable', collectRepeated)
+    .option('-J, --ask-vault-pass', 'ask for the Ansible Vault password of the inventory (no echo)', false);
+}
+
+export interface VaultCliOptions {
+  vaultPasswordFile?: string[];
+  vaultId?: string[];
+  askVaultPass?: boolean;
+}
+
+/** How to load the inventory: the vault passwords of --vault-password-file, --vault-id, --ask-vault-pass, $ANSIBLE_VAULT_PASSWORD_FILE. */
+export async function inventoryLoadOptions(opts: VaultCliOptions): Promise<LoadOptions> {
+  return { vault: await vaultKeyringFrom(opts) };
+}
+
+function collectRepeated(value: string, previous?: string[]): string[] {
+  return [...(previous ?? []), value];
 }
 
 export function forksOption(): Option {

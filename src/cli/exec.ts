@@ -20,9 +20,9 @@ import type { ExecResult } from '../transport/types.js';
 import { InputError } from '../util/errors.js';
 import { exitCodeFor, type Outcome } from '../util/outcome.js';
 import { safeJson, safeLine, safeText } from '../util/sanitize.js';
-import { addCommonOptions, addInventoryOptions, connectionOptionsFrom, forksOption, type CommonOptions } from './common.js';
+import { addCommonOptions, addInventoryOptions, connectionOptionsFrom, forksOption, type CommonOptions, inventoryLoadOptions, type VaultCliOptions } from './common.js';
 
-interface ExecCommandOptions extends CommonOptions {
+interface ExecCommandOptions extends CommonOptions, VaultCliOptions {
   inventory: string;
   limit?: string;
   become?: boolean;
@@ -78,7 +78,7 @@ export function commandFromWords(words: string[]): Command {
 
 async function runExec(words: string[], opts: ExecCommandOptions): Promise<number> {
   const command = commandFromWords(words);
-  const inventory = await loadInventory(opts.inventory);
+  const inventory = await loadInventory(opts.inventory, await inventoryLoadOptions(opts));
   const hosts = selectHosts(inventory, opts.limit);
   if (hosts.length === 0) throw new InputError(`no hosts match ${opts.limit ? `--limit ${opts.limit}` : 'the inventory'}`);
   const specs = hosts.map((host) =>

@@ -2,9 +2,9 @@
 import type { Command } from 'commander';
 import { inventoryGraph, inventoryToAnsibleList, loadInventory, selectHosts } from '../inventory/index.js';
 import { InputError } from '../util/errors.js';
-import { addInventoryOptions } from './common.js';
+import { addInventoryOptions, inventoryLoadOptions, type VaultCliOptions } from './common.js';
 
-interface InventoryCommandOptions {
+interface InventoryCommandOptions extends VaultCliOptions {
   inventory: string;
   limit?: string;
   list?: boolean;
@@ -23,7 +23,7 @@ export function register(program: Command): void {
     if (Boolean(opts.list) === Boolean(opts.graph)) {
       throw new InputError('inventory needs exactly one of --list or --graph');
     }
-    const inv = await loadInventory(opts.inventory);
+    const inv = await loadInventory(opts.inventory, await inventoryLoadOptions(opts));
     const hosts = selectHosts(inv, opts.limit);
     if (opts.list) process.stdout.write(`${JSON.stringify(inventoryToAnsibleList(inv, hosts), null, 4)}\n`);
     else process.stdout.write(inventoryGraph(inv, hosts, { vars: opts.vars }));

@@ -4,9 +4,9 @@ import { loadInventory } from '../inventory/index.js';
 import { renderFromAuditMarkdown, renderFromAuditText } from '../report/index.js';
 import { exitCodeFor, InputError } from '../util/errors.js';
 import { safeJson } from '../util/sanitize.js';
-import { connectionOptionsFrom, type CommonOptions } from './common.js';
+import { connectionOptionsFrom, type CommonOptions, inventoryLoadOptions, type VaultCliOptions } from './common.js';
 
-export interface FromAuditCliOptions extends CommonOptions {
+export interface FromAuditCliOptions extends CommonOptions, VaultCliOptions {
   fromAudit: string;
   inventory: string;
   limit?: string;
@@ -22,7 +22,7 @@ export async function planFromAuditCommand(opts: FromAuditCliOptions): Promise<v
   if (opts.tags || opts.skipTags) throw new InputError('--tags/--skip-tags do not go with --from-audit: each remedy playbook is planned whole');
   // Everything read and checked before any host is contacted: the audit, the inventory, the remedies.
   const audit = readAuditFile(opts.fromAudit);
-  const inventory = await loadInventory(opts.inventory);
+  const inventory = await loadInventory(opts.inventory, await inventoryLoadOptions(opts));
   const body = await planFromAudit({ audit, inventory, limit: opts.limit, extraVars: opts.extraVars, forks: opts.forks, resolve: connectionOptionsFrom(opts) }, {});
   const digest = opts.out ? writePlanFile(opts.out, body) : planDigest(body);
   if (opts.format === 'json') process.stdout.write(safeJson({ ...body, digest }, 2) + '\n');

@@ -9,9 +9,9 @@ import { exitCodeFor } from '../util/outcome.js';
 import { safeJson } from '../util/sanitize.js';
 import { planFromAuditCommand } from './plan-from-audit.js';
 import { InputError } from '../util/errors.js';
-import { addCommonOptions, addPlaybookOptions, loadSelectedPlaybook, type PlaybookSelectionOptions, addInventoryOptions, connectionOptionsFrom, forksOption, type CommonOptions } from './common.js';
+import { addCommonOptions, addPlaybookOptions, loadSelectedPlaybook, type PlaybookSelectionOptions, addInventoryOptions, connectionOptionsFrom, forksOption, type CommonOptions, inventoryLoadOptions, type VaultCliOptions } from './common.js';
 
-interface PlanCliOptions extends CommonOptions, PlaybookSelectionOptions {
+interface PlanCliOptions extends CommonOptions, PlaybookSelectionOptions, VaultCliOptions {
   inventory: string;
   limit?: string;
   out?: string;
@@ -41,7 +41,7 @@ export function register(program: Command): void {
     }
     if (playbookFile === undefined) throw new InputError('give a playbook to plan, or --from-audit AUDIT.json');
     const playbook = loadSelectedPlaybook(playbookFile, opts);
-    const inventory = await loadInventory(opts.inventory);
+    const inventory = await loadInventory(opts.inventory, await inventoryLoadOptions(opts));
     const body = await planPlaybook(
       { playbook, inventory, limit: opts.limit, extraVars: opts.extraVars, forks: opts.forks, resolve: connectionOptionsFrom(opts) },
       {},

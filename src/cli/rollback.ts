@@ -5,9 +5,9 @@ import { loadInventory } from '../inventory/index.js';
 import { InputError } from '../util/errors.js';
 import { exitCodeFor } from '../util/outcome.js';
 import { safeLine } from '../util/sanitize.js';
-import { addCommonOptions, connectionOptionsFrom, forksOption, type CommonOptions } from './common.js';
+import { addCommonOptions, addVaultOptions, connectionOptionsFrom, forksOption, type CommonOptions, inventoryLoadOptions, type VaultCliOptions } from './common.js';
 
-interface RollbackCliOptions extends CommonOptions {
+interface RollbackCliOptions extends CommonOptions, VaultCliOptions {
   inventory?: string;
   limit?: string;
   forks: number;
@@ -24,11 +24,12 @@ export function register(program: Command): void {
     .addOption(forksOption())
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'));
   addCommonOptions(cmd);
+  addVaultOptions(cmd);
   cmd.action(async (runId: string, opts: RollbackCliOptions) => {
     const record = readRunRecord(opts.stateDir, runId);
     const inventoryFile = opts.inventory ?? record.inventory;
     if (!inventoryFile) throw new InputError(`run ${runId} has no inventory recorded; give one with -i`);
-    const inventory = await loadInventory(inventoryFile);
+    const inventory = await loadInventory(inventoryFile, await inventoryLoadOptions(opts));
     const result = await withProgress('rollback', opts.format, (emit) =>
       rollbackRun({ runId, stateDir: opts.stateDir, inventory, limit: opts.limit, forks: opts.forks, resolve: connectionOptionsFrom(opts) }, emit ? { emit } : {}),
     );

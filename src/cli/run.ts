@@ -5,9 +5,9 @@ import { summarize } from '../engine/run-record.js';
 import { newRunId } from '../engine/run-record.js';
 import { loadInventory } from '../inventory/index.js';
 import { exitCodeFor } from '../util/outcome.js';
-import { addCommonOptions, addPlaybookOptions, loadSelectedPlaybook, type PlaybookSelectionOptions, addInventoryOptions, connectionOptionsFrom, forksOption, type CommonOptions } from './common.js';
+import { addCommonOptions, addPlaybookOptions, loadSelectedPlaybook, type PlaybookSelectionOptions, addInventoryOptions, connectionOptionsFrom, forksOption, type CommonOptions, inventoryLoadOptions, type VaultCliOptions } from './common.js';
 
-interface RunCliOptions extends CommonOptions, PlaybookSelectionOptions {
+interface RunCliOptions extends CommonOptions, PlaybookSelectionOptions, VaultCliOptions {
   inventory: string;
   limit?: string;
   check: boolean;
@@ -33,7 +33,7 @@ export function register(program: Command): void {
   addCommonOptions(cmd);
   cmd.action(async (playbookFile: string, opts: RunCliOptions) => {
     const playbook = loadSelectedPlaybook(playbookFile, opts);
-    const inventory = await loadInventory(opts.inventory);
+    const inventory = await loadInventory(opts.inventory, await inventoryLoadOptions(opts));
     const base = { playbook, inventory, limit: opts.limit, extraVars: opts.extraVars, forks: opts.forks, resolve: connectionOptionsFrom(opts) };
     let result: RunResult;
     if (opts.check) {

@@ -1,9 +1,9 @@
 /**
- * The work done on one host inside a batch, for `run` (observe+plan+apply task by task, so
- * each task sees the state left by the previous one) and for `apply` (exactly the planned
- * changes, after checking that the host has not drifted since the plan).
+ * The work done on one host inside a batch. One execution path: `run` plans the host and
+ * applies that plan in memory; `apply` checks that the host has not drifted since the plan
+ * and applies the plan file's. Each task is planned against the state the earlier ones leave;
+ * after it is applied its resources are re-observed and compared with that projection.
  */
-import type { Vars } from '../playbook/template.js';
 import { STEP_KINDS } from '../steps/registry.js';
 import type { HostConnection } from '../transport/types.js';
 import { MtafleetError, RefusedError, outcomeOfError } from '../util/errors.js';
@@ -14,11 +14,11 @@ import { describeDrift } from './drift.js';
 import type { EngineListener } from './events.js';
 import type { Journal } from './journal.js';
 import { remoteLock, type HostLock } from './lock.js';
-import { conditionHolds, ensureFacts, planTask, reobserve, registeredFrom, type HostPlan, type PlannedTask, type StepKinds } from './plan-host.js';
+import { planFromRecord, planHost, reobserve, type HostPlan, type PlannedTask, type StepKinds } from './plan-host.js';
+import { projectionMismatch } from './projection.js';
 import type { PreparedHost } from './prepare.js';
 import type { FactSource } from './facts.js';
 import type { HostOutcome } from './run-record.js';
-import { dict } from '../util/dict.js';
 
 export interface HostWorkOptions {
   runId: string;
@@ -102,93 +102,60 @@ async function withLock(
   return { name: conn.name, status: changes > 0 ? 'changed' : 'ok', changes, error: null, undoProblems };
 }
 
-async function applyPlanned(applier: HostApplier, planned: PlannedTask, prefix: string): Promise<void> {
-  if (planned.plan.kind === 'refused') {
-    throw new RefusedError(`${applier.host}: task "${planned.name}" refused: ${planned.plan.reason}`);
-  }
-  if (planned.plan.kind !== 'changes') return;
-  const changes = planned.plan.changes;
+/**
+ * Applies one planned task. A predicted task is re-planned first against the host as it is
+ * now (the earlier tasks applied); an exact one is applied as planned, then its resources are
+ * re-observed and must be what the plan projected.
+ */
+async function applyPlanned(applier: HostApplier, conn: HostConnection, planned: PlannedTask, prefix: string, ctx: ApplyContext): Promise<boolean> {
+  const step = ctx.kinds[planned.kind];
+  const observeNow = async () => (await step.observe(conn, planned.params, { become: planned.become ?? ctx.become, ...(ctx.facts ? { facts: ctx.facts } : {}) })) as Record<string, unknown>;
+  const plan = planned.predicted === undefined ? planned.plan : planFromRecord(step, { params: planned.params, observations: await observeNow(), become: planned.become });
+  ctx.emit({ type: 'task-planned', host: applier.host, task: planned.name, plan });
+  if (plan.kind === 'refused') throw new RefusedError(`${applier.host}: task "${planned.name}" refused: ${plan.reason}`);
+  if (plan.kind !== 'changes') return false;
+  const changes = plan.changes;
   for (let i = 0; i < changes.length; i++) await applier.apply(`${prefix}-c${i}`, planned.name, changes[i]);
+  if (planned.predicted === undefined && planned.projected) {
+    const differs = projectionMismatch(planned.projected, { ...planned.observations, ...(planned.basis ?? {}) }, await observeNow());
+    if (differs.length > 0) {
+      throw new MtafleetError(`${applier.host}: task "${planned.name}": after applying, the host is not as planned: ${differs.join('; ')}`);
+    }
+  }
+  return true;
 }
 
-/** `run`: per task, observe -> plan -> apply, then notified handlers. */
-export async function runHost(conn: HostConnection, host: PreparedHost, playIndex: number, opts: HostWorkOptions): Promise<HostWorkResult> {
-  const kinds = opts.kinds ?? STEP_KINDS;
-  opts.emit({ type: 'host-start', host: host.name });
-  const result = await withLock(conn, host.lockPath, host.become, opts, async (applier) => {
-    const registered: Vars = dict(); // `register: __proto__` is a valid variable name
-    const notified = new Set<string>();
-    let failure: Failure | undefined;
-    try {
-      await ensureFacts(conn, host, opts.facts);
-    } catch (err) {
-      failure = failureOf(err);
-    }
-    for (let t = 0; t < host.tasks.length && !failure; t++) {
-      const task = host.tasks[t];
-      try {
-        if (!conditionHolds(host, task, registered)) {
-          if (task.def.register) registered[task.def.register] = { changed: false, skipped: true, failed: false, refused: false };
-          continue;
-        }
-        const planned = await planTask(conn, host, task, kinds);
-        opts.emit({ type: 'task-planned', host: host.name, task: planned.name, plan: planned.plan });
-        if (task.def.register) registered[task.def.register] = registeredFrom(planned);
-        await applyPlanned(applier, planned, `p${playIndex}-t${t}`);
-        if (planned.plan.kind === 'changes') for (const n of planned.notify) notified.add(n);
-      } catch (err) {
-        failure = failureOf(err);
-        if (applier.applied.some((a) => a.task === task.def.name)) for (const n of task.def.notify) notified.add(n);
-      }
-    }
-    const notifiedHandlers = async (): Promise<Failure | undefined> => {
-      for (let h = 0; h < host.handlers.length; h++) {
-        const handler = host.handlers[h];
-        if (!notified.has(handler.def.name)) continue;
-        try {
-          const planned = await planTask(conn, host, handler, kinds);
-          opts.emit({ type: 'task-planned', host: host.name, task: planned.name, plan: planned.plan });
-          await applyPlanned(applier, planned, `p${playIndex}-h${h}`);
-        } catch (err) {
-          return failureOf(err);
-        }
-      }
-      return undefined;
-    };
-    return { failure, notifiedHandlers };
-  });
-  opts.emit({ type: 'host-done', host: host.name, outcome: strip(result) });
-  return result;
+interface ApplyContext {
+  kinds: StepKinds;
+  become: boolean;
+  playIndex: number;
+  emit: EngineListener;
+  facts?: Record<string, unknown>;
 }
 
-/** `apply`: refuse on drift, else apply exactly the planned changes, then planned handlers. */
-export async function applyHost(
-  conn: HostConnection,
-  plan: HostPlan,
-  opts: HostWorkOptions & { lockPath: string; become: boolean; playIndex: number },
-): Promise<HostWorkResult> {
-  const kinds = opts.kinds ?? STEP_KINDS;
-  opts.emit({ type: 'host-start', host: plan.host });
-  const result = await withLock(conn, opts.lockPath, opts.become, opts, async (applier) => {
-    // A plan that refused a task is not applied in part.
-    const refusedTask = plan.tasks.find((t) => t.plan.kind === 'refused');
-    if (refusedTask) {
-      const error = new RefusedError(`${plan.host}: task "${refusedTask.name}" was refused in the plan: ${(refusedTask.plan as { reason: string }).reason}`);
-      return { failure: failureOf(error), notifiedHandlers: async () => undefined };
-    }
-    const now = await reobserve(conn, plan, opts.become, kinds);
-    if (fingerprint(now) !== plan.fingerprint) {
-      const drift = describeDrift(plan.observations, now);
-      const error = new RefusedError(`${plan.host}: drifted since the plan was made: ${drift.join('; ') || 'observations differ'}`);
-      return { failure: failureOf(error), notifiedHandlers: async () => undefined };
-    }
+/** A plan that refused a task is not applied in part: nothing runs on the host. */
+function refusedInPlan(plan: HostPlan): { failure: Failure; notifiedHandlers: () => Promise<undefined> } | undefined {
+  const t = plan.tasks.find((x) => x.plan.kind === 'refused');
+  if (!t) return undefined;
+  const error = new RefusedError(`${plan.host}: task "${t.name}" was refused in the plan: ${(t.plan as { reason: string }).reason}`);
+  return { failure: failureOf(error), notifiedHandlers: async () => undefined };
+}
+
+/**
+ * The one execution path (`run` and `apply`): the planned tasks in order, then the handlers
+ * notified by tasks that changed something. A plan that refused a task is not applied in part.
+ */
+function applyHostPlan(conn: HostConnection, plan: HostPlan, ctx: ApplyContext) {
+  return async (applier: HostApplier): Promise<{ failure?: Failure; notifiedHandlers: () => Promise<Failure | undefined> }> => {
+    const refused = refusedInPlan(plan);
+    if (refused) return refused;
     const notified = new Set<string>();
     let failure: Failure | undefined;
     const tasks = plan.tasks.filter((t) => !t.handler);
     for (let t = 0; t < tasks.length && !failure; t++) {
+      if (tasks[t].skipped) continue;
       try {
-        await applyPlanned(applier, tasks[t], `p${opts.playIndex}-t${t}`);
-        if (tasks[t].plan.kind === 'changes') for (const n of tasks[t].notify) notified.add(n);
+        if (await applyPlanned(applier, conn, tasks[t], `p${ctx.playIndex}-t${t}`, ctx)) for (const n of tasks[t].notify) notified.add(n);
       } catch (err) {
         failure = failureOf(err);
         if (applier.applied.some((a) => a.task === tasks[t].name)) for (const n of tasks[t].notify) notified.add(n);
@@ -199,7 +166,7 @@ export async function applyHost(
       for (let h = 0; h < handlers.length; h++) {
         if (!notified.has(handlers[h].name)) continue;
         try {
-          await applyPlanned(applier, handlers[h], `p${opts.playIndex}-h${h}`);
+          await applyPlanned(applier, conn, handlers[h], `p${ctx.playIndex}-h${h}`, ctx);
         } catch (err) {
           return failureOf(err);
         }
@@ -207,6 +174,44 @@ export async function applyHost(
       return undefined;
     };
     return { failure, notifiedHandlers };
+  };
+}
+
+/** `run`: plan the host (as `plan` does), then apply that plan in memory (as `apply` does). */
+export async function runHost(conn: HostConnection, host: PreparedHost, playIndex: number, opts: HostWorkOptions): Promise<HostWorkResult> {
+  const kinds = opts.kinds ?? STEP_KINDS;
+  opts.emit({ type: 'host-start', host: host.name });
+  const result = await withLock(conn, host.lockPath, host.become, opts, async (applier) => {
+    let plan: HostPlan;
+    try {
+      plan = await planHost(conn, host, kinds, opts.facts);
+    } catch (err) {
+      return { failure: failureOf(err), notifiedHandlers: async () => undefined };
+    }
+    return applyHostPlan(conn, plan, { kinds, become: host.become, playIndex, emit: opts.emit, ...(host.facts ? { facts: host.facts } : {}) })(applier);
+  });
+  opts.emit({ type: 'host-done', host: host.name, outcome: strip(result) });
+  return result;
+}
+
+/** `apply`: refuse on drift, else apply the planned changes (the same path as `run`). */
+export async function applyHost(
+  conn: HostConnection,
+  plan: HostPlan,
+  opts: HostWorkOptions & { lockPath: string; become: boolean; playIndex: number },
+): Promise<HostWorkResult> {
+  const kinds = opts.kinds ?? STEP_KINDS;
+  opts.emit({ type: 'host-start', host: plan.host });
+  const result = await withLock(conn, opts.lockPath, opts.become, opts, async (applier) => {
+    const refused = refusedInPlan(plan);
+    if (refused) return refused;
+    const now = await reobserve(conn, plan, opts.become, kinds);
+    if (fingerprint(now) !== plan.fingerprint) {
+      const drift = describeDrift(plan.observations, now);
+      const error = new RefusedError(`${plan.host}: drifted since the plan was made: ${drift.join('; ') || 'observations differ'}`);
+      return { failure: failureOf(error), notifiedHandlers: async () => undefined };
+    }
+    return applyHostPlan(conn, plan, { kinds, become: opts.become, playIndex: opts.playIndex, emit: opts.emit })(applier);
   });
   opts.emit({ type: 'host-done', host: plan.host, outcome: strip(result) });
   return result;

@@ -1,6 +1,7 @@
 /**
- * Planning one host: each task observes (read-only) and plans (pure). Used by `plan`,
- * `run --check`, and by `run` one task at a time right before applying it.
+ * Planning one host: each task observes (read-only) and plans (pure) against the state the
+ * earlier tasks leave (projection.ts). Used by `plan`, `run --check` and `run` (which applies
+ * the plan it just made, like `apply`: host-work.ts).
  */
 import { whenHolds } from '../playbook/when.js';
 import { WhenError } from '../playbook/when.js';
@@ -13,6 +14,7 @@ import { canonicalJson, fingerprint } from './canonical.js';
 import { taskVars, type PreparedHost, type PreparedTask } from './prepare.js';
 import { probeFacts, type FactSource } from './facts.js';
 import { dict } from '../util/dict.js';
+import { asPredicted, ProjectedState, projectTask } from './projection.js';
 
 export type StepKinds = Record<string, StepKind<any, any>>;
 
@@ -25,7 +27,20 @@ export interface PlannedTask {
   become?: boolean;
   /** Set when `when` was false: the task was not observed. */
   skipped?: string;
+  /** What the task observed on the host (before anything of the plan is applied). */
   observations: Record<string, unknown>;
+  /**
+   * The observed resources that earlier tasks of the plan change, with their projected values:
+   * the task is planned against { ...observations, ...basis }. Absent when empty.
+   */
+  basis?: Record<string, unknown>;
+  /**
+   * Set when the task reads a resource an earlier task leaves unknown (a command, a predicted
+   * change): why. Its changes are labelled predicted and it is re-planned at apply time.
+   */
+  predicted?: string;
+  /** The resources its changes write, with their values once applied (checked after apply). Absent when empty. */
+  projected?: Record<string, unknown>;
   plan: StepPlan;
 }
 
@@ -71,17 +86,22 @@ export function observeOn(conn: HostConnection, host: PreparedHost, kinds: StepK
     (await kinds[task.def.kind].observe(conn, task.params, { become, ...(host.facts ? { facts: host.facts } : {}) })) as Record<string, unknown>;
 }
 
-/** Observe + plan one task whose condition holds. */
+/** Observe + plan one task whose condition holds, against the host as it is now. */
 export async function planTask(conn: HostConnection, host: PreparedHost, task: PreparedTask, kinds: StepKinds = STEP_KINDS): Promise<PlannedTask> {
-  return planObserved(observeOn(conn, host, kinds), host, task, kinds, 0);
+  return planObserved(observeOn(conn, host, kinds), host, task, kinds, 0, new ProjectedState());
 }
 
-async function planObserved(observe: Observe, host: PreparedHost, task: PreparedTask, kinds: StepKinds, at: number): Promise<PlannedTask> {
+async function planObserved(observe: Observe, host: PreparedHost, task: PreparedTask, kinds: StepKinds, at: number, projected: ProjectedState): Promise<PlannedTask> {
   if (task.deferredError) throw task.deferredError;
   const step = kinds[task.def.kind];
   const become = task.def.become ?? host.become;
   const observations = await observe(task, become, at);
-  return {
+  const declared = new Set(step.resources(task.params));
+  const stray = Object.keys(observations).find((k) => !declared.has(k));
+  if (stray !== undefined) throw new Error(`task "${task.def.name}": the ${task.def.kind} step observed ${stray}, which is not among the resources it declares`);
+  const basis = projected.basisFor(observations);
+  const predicted = projected.unknownReason(observations);
+  const planned: PlannedTask = {
     name: task.def.name,
     kind: task.def.kind,
     handler: task.handler,
@@ -89,8 +109,27 @@ async function planObserved(observe: Observe, host: PreparedHost, task: Prepared
     notify: task.def.notify,
     ...(task.def.become !== undefined ? { become: task.def.become } : {}),
     observations,
-    plan: task.def.become === undefined ? step.plan(observations, task.params) : withBecome(step.plan(observations, task.params), task.def.become),
+    ...(Object.keys(basis).length > 0 ? { basis } : {}),
+    ...(predicted !== undefined ? { predicted } : {}),
+    plan: planFromRecord(step, { params: task.params, observations, basis, predicted, become: task.def.become }),
   };
+  const effect = projectTask(step, { ...observations, ...basis }, task.params, planned.plan, predicted !== undefined);
+  if (Object.keys(effect.written).length > 0) planned.projected = effect.written;
+  projected.record(planned.name, effect);
+  return planned;
+}
+
+/**
+ * The plan of a task from what a plan records of it (pure: plan-verify.ts re-derives recorded
+ * plans with it): planned against its basis, predicted when it read an unknown resource.
+ */
+export function planFromRecord(
+  step: StepKind<any, any>,
+  t: { params: unknown; observations: Record<string, unknown>; basis?: Record<string, unknown>; predicted?: string; become?: boolean },
+): StepPlan {
+  let plan = step.plan({ ...t.observations, ...(t.basis ?? {}) }, t.params);
+  if (t.predicted !== undefined) plan = asPredicted(plan);
+  return t.become === undefined ? plan : withBecome(plan, t.become);
 }
 
 /** A task's `become:` applies to every action of its plan that does not say otherwise. */
@@ -127,10 +166,10 @@ export async function ensureFacts(conn: HostConnection, host: PreparedHost, sour
 }
 
 /**
- * Plans every task of a host against the state observed now (nothing is applied). Handlers
- * notified by a task with changes are planned after the tasks. A task whose observation
- * overlaps an earlier task that changes the same thing is refused: its plan would be stale
- * once the earlier change is applied (use `run`, which re-plans each task before applying).
+ * Plans every task of a host (nothing is applied), each against the state the earlier tasks
+ * leave: observed now, with what earlier tasks write projected over it. A task reading what an
+ * earlier one leaves unknown is planned as predicted. Handlers notified by a task with changes
+ * are planned after the tasks.
  */
 export async function planHost(conn: HostConnection, host: PreparedHost, kinds: StepKinds = STEP_KINDS, facts?: FactSource): Promise<HostPlan> {
   await ensureFacts(conn, host, facts);
@@ -141,7 +180,7 @@ export async function planHost(conn: HostConnection, host: PreparedHost, kinds: 
 export async function planHostWith(observe: Observe, host: PreparedHost, kinds: StepKinds = STEP_KINDS, decide: Decide = conditionHolds): Promise<HostPlan> {
   const tasks: PlannedTask[] = [];
   const registered: Vars = dict(); // `register: __proto__` is a valid variable name
-  const changedKeys = new Map<string, string>();
+  const projected = new ProjectedState();
   const notified = new Set<string>();
   const observations: Record<string, unknown> = {};
 
@@ -152,22 +191,12 @@ export async function planHostWith(observe: Observe, host: PreparedHost, kinds: 
       if (task.def.register) registered[task.def.register] = registeredFrom(skipped);
       return;
     }
-    const planned = await planObserved(observe, host, task, kinds, tasks.length);
-    const overlap = Object.keys(planned.observations).find((k) => changedKeys.has(k));
-    if (overlap && planned.plan.kind === 'changes') {
-      planned.plan = {
-        kind: 'refused',
-        reason: `depends on task "${changedKeys.get(overlap)}", which changes ${overlap} earlier in this plan; merge the two tasks or use \`mtafleet run\` (it re-plans each task after the previous one)`,
-      };
-    }
+    const planned = await planObserved(observe, host, task, kinds, tasks.length, projected);
     for (const [k, v] of Object.entries(planned.observations)) {
       if (k in observations && canonicalJson(observations[k]) !== canonicalJson(v)) continue;
       observations[k] = v;
     }
-    if (planned.plan.kind === 'changes') {
-      for (const k of Object.keys(planned.observations)) if (!changedKeys.has(k)) changedKeys.set(k, planned.name);
-      for (const n of planned.notify) notified.add(n);
-    }
+    if (planned.plan.kind === 'changes' || planned.predicted !== undefined) for (const n of planned.notify) notified.add(n);
     tasks.push(planned);
     if (task.def.register) registered[task.def.register] = registeredFrom(planned);
   };

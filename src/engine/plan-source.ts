@@ -147,6 +147,8 @@ function firstDifference(recorded: HostPlan, replayed: HostPlan, secretNote: str
     if (!same(r.notify, p.notify)) return `${what}: notify ${shown(r.notify)} is not the playbook's (${shown(p.notify)})`;
     if ((r.skipped === undefined) !== (p.skipped === undefined)) return `${what}: recorded as ${r.skipped === undefined ? 'run' : 'skipped'} where its when says ${p.skipped === undefined ? 'run' : 'skip'}`;
     if (!same(r.params, p.params)) return `${what}: params are not what the playbook renders for this host (${differingKeys(r.params, p.params)} differ)${secretNote}`;
+    if (!same(r.basis, p.basis)) return `${what}: the state it is planned against (basis) is not what the earlier tasks of the plan leave`;
+    if (r.predicted !== p.predicted) return `${what}: recorded as ${r.predicted === undefined ? 'exact' : 'predicted'} where it ${p.predicted === undefined ? 'reads nothing an earlier task leaves unknown' : 'reads what an earlier task leaves unknown'}`;
     if (!same(r.plan, p.plan)) return `${what}: the recorded changes are not what mtafleet plans from the recorded observation and parameters`;
     for (const [k, v] of Object.entries(r.observations)) {
       if (!same(v, recorded.observations[k])) return `${what}: its observation ${shown(k)} is not the host's recorded one (did the host change while planning?)`;

@@ -1,7 +1,8 @@
 /**
  * A plan file's digest catches accidental edits, but anyone can recompute a sha256. So apply
  * also re-derives every change from what the plan recorded: plan() is pure, so the recorded
- * observation and parameters must yield exactly the recorded changes, and the recorded
+ * observation (with the basis projected by earlier tasks) and parameters must yield exactly the
+ * recorded changes, and the recorded
  * fingerprint must be the hash of the recorded observations. A hand-made action (a command
  * mtafleet's planner would never build from validated parameters) is refused. This needs only
  * the plan file; whether the parameters themselves are the playbook's is checked at apply by
@@ -9,7 +10,7 @@
  */
 import { PlanFileError } from '../util/errors.js';
 import { canonicalJson, fingerprint } from './canonical.js';
-import { withBecome, type StepKinds } from './plan-host.js';
+import { planFromRecord, type StepKinds } from './plan-host.js';
 import type { PlanDocument } from './planfile.js';
 
 export function verifyPlanDerivation(doc: PlanDocument, kinds: StepKinds, file: string): void {
@@ -20,6 +21,8 @@ export function verifyPlanDerivation(doc: PlanDocument, kinds: StepKinds, file: 
         throw new PlanFileError(`${where}: the recorded fingerprint is not the hash of the recorded observations (hand-edited?); make a new plan`);
       }
       for (const task of host.tasks) {
+        const foreign = task.skipped ? undefined : undeclaredResource(kinds, task);
+        if (foreign) throw new PlanFileError(`${where}: task "${task.name}": ${foreign} (hand-edited?); make a new plan`);
         if (task.skipped || task.plan.kind !== 'changes') continue;
         const step = kinds[task.kind];
         if (!step) throw new PlanFileError(`${where}: task "${task.name}" has unknown step kind "${task.kind}"`);
@@ -27,8 +30,7 @@ export function verifyPlanDerivation(doc: PlanDocument, kinds: StepKinds, file: 
         if (!params.success) {
           throw new PlanFileError(`${where}: task "${task.name}" has parameters that do not validate (hand-edited?); make a new plan`);
         }
-        let derived = step.plan(task.observations, params.data);
-        if (task.become !== undefined) derived = withBecome(derived, task.become);
+        const derived = planFromRecord(step, { ...task, params: params.data });
         if (canonicalJson(derived) !== canonicalJson(task.plan)) {
           throw new PlanFileError(
             `${where}: task "${task.name}": the recorded changes are not what mtafleet plans from the recorded observation and parameters (hand-edited?); make a new plan`,
@@ -37,4 +39,17 @@ export function verifyPlanDerivation(doc: PlanDocument, kinds: StepKinds, file: 
       }
     }
   }
+}
+
+/** A recorded observation or basis outside the resources the task's step kind reads, in words. */
+function undeclaredResource(kinds: StepKinds, task: PlanDocument['plays'][number]['hosts'][number]['tasks'][number]): string | undefined {
+  const step = kinds[task.kind];
+  const params = step?.params.safeParse(task.params);
+  if (!step || !params?.success) return undefined; // named below for a task with changes; the replay names the rest
+  const declared = new Set(step.resources(params.data));
+  const observed = Object.keys(task.observations).find((k) => !declared.has(k));
+  if (observed !== undefined) return `its observation holds ${JSON.stringify(observed)}, which a ${task.kind} task does not read`;
+  const based = Object.keys(task.basis ?? {}).find((k) => !(k in task.observations));
+  if (based !== undefined) return `its basis holds ${JSON.stringify(based)}, which it did not observe`;
+  return undefined;
 }

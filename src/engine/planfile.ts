@@ -148,6 +148,9 @@ const plannedTask = z.looseObject({
   params: z.unknown(),
   notify: z.array(z.string()),
   observations: z.record(z.string(), z.unknown()),
+  basis: z.record(z.string(), z.unknown()).optional(),
+  predicted: z.string().optional(),
+  projected: z.record(z.string(), z.unknown()).optional(),
   plan: stepPlan,
 });
 const planDocument = z.strictObject({

@@ -5,6 +5,7 @@
  * its error until the condition is known to hold (`when: x is defined` + "{{ x }}").
  */
 import type { InventoryHost } from '../inventory/types.js';
+import { expandLoop } from '../playbook/loop.js';
 import { factVars, mergeVars, renderPlayVars, resolveParams, type MagicVars } from '../playbook/vars.js';
 import type { Playbook, TaskDef } from '../playbook/types.js';
 import type { Vars } from '../playbook/template.js';
@@ -49,6 +50,9 @@ export function prepareHost(playbook: Playbook, playIndex: number, host: Invento
       throw err;
     }
   };
+  // loop/with_items: one task per item, the items rendered with this host's variables.
+  const expanded = (def: TaskDef, handler = false): TaskDef[] =>
+    expandLoop(def, mergeVars({ inventory: inventoryVars, play: playVars, task: def.vars, extra: extraVars, hostName: host.name, groups: host.groups, magic }), playbook.file, host.name, handler);
   const lockVar = inventoryVars.mtafleet_lock_path;
   return {
     name: host.name,
@@ -56,8 +60,8 @@ export function prepareHost(playbook: Playbook, playIndex: number, host: Invento
     inventoryVars,
     playVars,
     extraVars,
-    tasks: play.tasks.map((t) => prepare(t, false)),
-    handlers: play.handlers.map((t) => prepare(t, true)),
+    tasks: play.tasks.flatMap((t) => expanded(t).map((d) => prepare(d, false))),
+    handlers: play.handlers.flatMap((t) => expanded(t, true).map((d) => prepare(d, true))),
     lockPath: typeof lockVar === 'string' && lockVar.startsWith('/') ? lockVar : DEFAULT_LOCK_PATH,
     become: Boolean(play.become ?? inventoryVars.ansible_become ?? false),
     gatherFacts: play.gatherFacts,

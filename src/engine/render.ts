@@ -84,6 +84,7 @@ export function renderPlanText(body: PlanBody, opts: PlanRenderOptions): string 
       out.push(`  ${h.host}  (observed ${h.fingerprint.slice(0, 12)})`);
       for (const t of h.tasks) {
         const who = `${t.handler ? 'handler' : 'task'} "${t.name}" [${t.kind}]`;
+        if (t.predicted) out.push(`    ? ${who}: PREDICTED, re-planned at apply: ${t.predicted}`);
         if (t.plan.kind === 'noop') out.push(`    = ${who}: no change: ${t.plan.reason}`);
         else if (t.plan.kind === 'refused') out.push(`    ! ${who}: REFUSED: ${t.plan.reason}`);
         else {
@@ -132,6 +133,7 @@ export function renderPlanMarkdown(body: PlanBody, digest?: string): string {
       out.push('| task | change | label |', '|---|---|---|');
       for (const t of h.tasks) {
         const name = md(`${t.handler ? '(handler) ' : ''}${t.name}`);
+        if (t.predicted) out.push(`| ${name} | **predicted, re-planned at apply**: ${md(t.predicted)} | predicted |`);
         if (t.plan.kind === 'changes') for (const c of t.plan.changes) out.push(`| ${name} | ${md(c.summary)} | ${c.label} |`);
         else if (t.plan.kind === 'noop') out.push(`| ${name} | no change: ${md(t.plan.reason)} | |`);
         else out.push(`| ${name} | **refused**: ${md(t.plan.reason)} | |`);

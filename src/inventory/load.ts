@@ -13,26 +13,32 @@ import { resolveInventory, type VarsLayers } from './resolve.js';
 import type { Inventory } from './types.js';
 import { validateDefinitions, varChecker } from './validate.js';
 import { readVarsDir } from './vars-dirs.js';
+import { openVaultedText, revealVaultedVarLists, VaultError, type VaultKeyring } from './vault.js';
 import { parseYamlInventory } from './yaml.js';
 
 const MAX_REPORTED = 20;
 
 export type InventoryFormat = 'yaml' | 'ini';
 
+export interface LoadOptions {
+  /** Ansible Vault passwords (--vault-password-file, ...): vaulted files and `!vault` values. */
+  vault?: VaultKeyring;
+}
+
 /**
  * Loads and validates an inventory file (YAML or INI), with the group_vars/ and host_vars/
  * directories next to it. Every problem found is reported in one InventoryError.
  */
-export async function loadInventory(file: string): Promise<Inventory> {
+export async function loadInventory(file: string, options: LoadOptions = {}): Promise<Inventory> {
   const absolute = resolve(file);
   const text = await readInventoryText(file, absolute);
   const baseDir = dirname(absolute);
-  const { groups, problems } = parseAndValidate(text, file, baseDir);
+  const { groups, problems } = parseAndValidate(text, file, baseDir, options);
   const groupNames = ['all', 'ungrouped', ...groups.map((g) => g.name)];
   const hostNames = groups.flatMap((g) => g.hosts.map((h) => h.name));
   const shown = (abs: string) => join(dirname(file), relative(baseDir, abs));
-  const groupVars = await readVarsDir(baseDir, 'group_vars', groupNames, shown);
-  const hostVars = await readVarsDir(baseDir, 'host_vars', hostNames, shown);
+  const groupVars = await readVarsDir(baseDir, 'group_vars', groupNames, shown, options.vault);
+  const hostVars = await readVarsDir(baseDir, 'host_vars', hostNames, shown, options.vault);
   problems.push(...groupVars.problems, ...hostVars.problems);
   const checkVars = varChecker(baseDir, problems);
   for (const vars of [...groupVars.vars.values(), ...hostVars.vars.values()]) checkVars(vars);
@@ -40,8 +46,8 @@ export async function loadInventory(file: string): Promise<Inventory> {
 }
 
 /** Parses inventory text as if read from `file`, without group_vars/ and host_vars/. */
-export function parseInventory(text: string, file: string, absolute = resolve(file)): Inventory {
-  const { groups, problems } = parseAndValidate(text, file, dirname(absolute));
+export function parseInventory(text: string, file: string, absolute = resolve(file), options: LoadOptions = {}): Inventory {
+  const { groups, problems } = parseAndValidate(text, file, dirname(absolute), options);
   return finish(file, absolute, groups, problems);
 }
 
@@ -57,9 +63,27 @@ async function readInventoryText(file: string, absolute: string): Promise<string
   }
 }
 
-function parseAndValidate(text: string, file: string, baseDir: string): { groups: RawGroup[]; problems: Problem[] } {
-  const parsed: ParseResult = detectFormat(file, text) === 'yaml' ? parseYamlInventory(text) : parseIniInventory(text);
-  return { groups: parsed.groups, problems: [...parsed.problems, ...validateDefinitions(parsed.groups, baseDir)] };
+function parseAndValidate(text: string, file: string, baseDir: string, options: LoadOptions): { groups: RawGroup[]; problems: Problem[] } {
+  const opened = openInventoryVault(text, file, options);
+  const parsed: ParseResult = detectFormat(file, opened.text) === 'yaml' ? parseYamlInventory(opened.text) : parseIniInventory(opened.text);
+  // Vault: inline `!vault` values become Secret (a whole vaulted file: every value) before validation.
+  const varLists = parsed.groups.flatMap((g) => [g.vars, ...g.hosts.map((h) => h.vars)]);
+  const vaultProblems = revealVaultedVarLists(varLists, options.vault, opened.vaulted);
+  // Parser messages may quote the text; from a vaulted file that text is secret.
+  const parseProblems = opened.vaulted ? parsed.problems.map((p) => ({ ...p, message: VAULTED_PARSE_PROBLEM })) : parsed.problems;
+  return { groups: parsed.groups, problems: [...parseProblems, ...vaultProblems, ...validateDefinitions(parsed.groups, baseDir)] };
+}
+
+export const VAULTED_PARSE_PROBLEM = 'the decrypted inventory cannot be read here (details not shown: the file is vault-encrypted; look with `ansible-vault view`)';
+
+/** A whole vaulted inventory file, decrypted; without (the right) password, an error naming the file. */
+function openInventoryVault(text: string, file: string, options: LoadOptions): { text: string; vaulted: boolean } {
+  try {
+    return openVaultedText(text, options.vault);
+  } catch (err) {
+    if (err instanceof VaultError) throw new InventoryError(`inventory file "${file}" is encrypted with Ansible Vault: ${err.message}`);
+    throw err;
+  }
 }
 
 function finish(file: string, absolute: string, groups: RawGroup[], problems: Problem[], layers?: VarsLayers): Inventory {

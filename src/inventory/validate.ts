@@ -8,6 +8,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { own } from '../util/dict.js';
 import { Secret } from '../util/secret.js';
 import type { Problem, RawGroup, RawVar } from './raw.js';
+import { VaultedText } from './vault.js';
 import { PATH_VARS, VAR_ALIASES, checkKnownVar, isSecretVar, nameProblem, varNameProblem } from './schema.js';
 
 export function validateDefinitions(groups: RawGroup[], baseDir: string): Problem[] {
@@ -55,11 +56,32 @@ function addCanonicalNames(vars: RawVar[]): void {
 function checkVar(v: RawVar, baseDir: string): string | undefined {
   const nameIssue = varNameProblem(v.name);
   if (nameIssue) return nameIssue;
+  if (v.value instanceof VaultedText) return undefined; // a vault that did not open: already reported
+  if (v.value instanceof Secret) return checkSecretVar(v, baseDir);
   const checked = checkKnownVar(v.name, v.value);
   if (!checked.ok) return checked.message;
   let value = checked.value;
   if (PATH_VARS.has(v.name) && typeof value === 'string') value = absolutePath(value, baseDir);
   v.value = wrapSecrets(v.name, value);
+  return undefined;
+}
+
+/**
+ * Settings that steer mtafleet itself rather than say where to connect: from a vault they are
+ * used (and shown) as their typed value, since code outside transport/ reads them as such.
+ */
+const PLAIN_FROM_VAULT = new Set(['ansible_become', 'ansible_group_priority', 'mtafleet_lock_path']);
+
+/**
+ * A value from Ansible Vault: a known variable is checked on its plaintext (messages show ***)
+ * and stays a Secret (transport/ reveals it), but for the settings of PLAIN_FROM_VAULT.
+ */
+function checkSecretVar(v: RawVar, baseDir: string): string | undefined {
+  const secret = v.value as Secret;
+  const checked = checkKnownVar(v.name, secret.reveal());
+  if (!checked.ok) return checked.message.replace(/, got .*$/s, ', got *** (a vault-encrypted value)');
+  if (PLAIN_FROM_VAULT.has(v.name)) v.value = checked.value;
+  else if (PATH_VARS.has(v.name) && typeof checked.value === 'string') v.value = new Secret(absolutePath(checked.value, baseDir));
   return undefined;
 }
 

@@ -8,6 +8,7 @@ import { readInputText } from '../util/input-text.js';
 import { extname, join } from 'node:path';
 import type { Problem, RawVar } from './raw.js';
 import { parseYamlVarsFile } from './yaml.js';
+import { openVaultedText, revealVaultedVarLists, VaultError, type VaultKeyring } from './vault.js';
 
 const EXTENSIONS = new Set(['', '.yml', '.yaml', '.json']);
 
@@ -21,7 +22,7 @@ export interface VarsFileSet {
  * Reads `<baseDir>/<kind>/<name>...` for each name. `shown` turns an absolute path into the
  * form used in messages (relative to how the user named the inventory).
  */
-export async function readVarsDir(baseDir: string, kind: 'group_vars' | 'host_vars', names: string[], shown: (abs: string) => string): Promise<VarsFileSet> {
+export async function readVarsDir(baseDir: string, kind: 'group_vars' | 'host_vars', names: string[], shown: (abs: string) => string, vault?: VaultKeyring): Promise<VarsFileSet> {
   const dir = join(baseDir, kind);
   const result: VarsFileSet = { vars: new Map(), problems: [] };
   let entries: string[];
@@ -46,9 +47,20 @@ export async function readVarsDir(baseDir: string, kind: 'group_vars' | 'host_va
         result.problems.push({ line: 1, path: '', file: where, message: `cannot read: ${(err as Error).message}` });
         continue;
       }
+      // Vault: a whole vaulted file is decrypted (every value in it a Secret); inline `!vault` values too.
+      let vaulted = false;
+      try {
+        ({ text, vaulted } = openVaultedText(text, vault));
+      } catch (err) {
+        if (!(err instanceof VaultError)) throw err;
+        result.problems.push({ line: 1, path: '', file: where, message: `Ansible Vault-encrypted file: ${err.message}` });
+        continue;
+      }
       const parsed = parseYamlVarsFile(text);
-      result.problems.push(...parsed.problems.map((p) => ({ ...p, file: where })));
+      // Parser messages may quote the text; from a vaulted file that text is secret.
+      result.problems.push(...parsed.problems.map((p) => ({ ...p, file: where, ...(vaulted ? { message: 'the decrypted file cannot be read here (details not shown: the file is vault-encrypted; look with `ansible-vault view`)' } : {}) })));
       const vars = parsed.vars.map((v) => ({ ...v, at: { ...v.at, file: where } }));
+      result.problems.push(...revealVaultedVarLists([vars], vault, vaulted));
       result.vars.set(name, [...(result.vars.get(name) ?? []), ...vars]);
     }
   }

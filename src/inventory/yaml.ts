@@ -6,6 +6,7 @@
 import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Node, type Pair } from 'yaml';
 import { ansibleYamlOptions } from '../util/yaml-ansible.js';
 import { expandHostEntry } from './host-pattern.js';
+import { markVaultLines, withVaultTag } from './vault-yaml.js';
 import { emptyGroup, type ParseResult, type Problem, type RawGroup, type RawHost, type RawVar, type SourceLoc } from './raw.js';
 
 const GROUP_KEYS = new Set(['hosts', 'vars', 'children']);
@@ -14,6 +15,7 @@ export function parseYamlInventory(text: string): ParseResult {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, yamlOptions(lineCounter));
   if (doc.errors.length > 0) return { groups: [], problems: syntaxProblems(doc, lineCounter) };
+  markVaultLines(doc, lineCounter); // vault: inline `!vault` values keep their line
   return new YamlWalker(doc, lineCounter).walk();
 }
 
@@ -25,13 +27,15 @@ function syntaxProblems(doc: Document, lineCounter: LineCounter): Problem[] {
   }));
 }
 
-const yamlOptions = ansibleYamlOptions;
+/** Ansible's YAML 1.1 plus the `!vault` tag (inline vault values; see vault-yaml.ts). */
+const yamlOptions = (lineCounter: LineCounter) => withVaultTag(ansibleYamlOptions(lineCounter));
 
 /** A group_vars/ or host_vars/ file: one mapping of variables (or an empty file). */
 export function parseYamlVarsFile(text: string): { vars: RawVar[]; problems: Problem[] } {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, yamlOptions(lineCounter));
   if (doc.errors.length > 0) return { vars: [], problems: syntaxProblems(doc, lineCounter) };
+  markVaultLines(doc, lineCounter); // vault: inline `!vault` values keep their line
   return new YamlWalker(doc, lineCounter).varsFile();
 }
 

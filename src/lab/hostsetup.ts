@@ -52,6 +52,9 @@ export function renderSetupScript(opts: { hostName: string; paths: HostPaths; ss
     'set -e',
     `hostname ${q(opts.hostName)}`,
     `mount -t overlay overlay -o ${q(`lowerdir=/etc,upperdir=${p.etcUpper},workdir=${p.etcWork}`)} /etc`,
+    // The host resolves its own name, as a Debian install does (127.0.1.1): sudo looks it up
+    // on every call and waited ~20 s for DNS (no network in the lab) without it.
+    `grep -qsx ${q(`127.0.1.1\t${opts.hostName}`)} /etc/hosts || printf '127.0.1.1\\t%s\\n' ${q(opts.hostName)} >> /etc/hosts`,
     spool,
     `mount --bind ${q(p.log)} /var/log/pmta`,
     `mount --bind ${q(p.simState)} /var/lib/pmta-sim`,

@@ -12,6 +12,7 @@ import { readInputTextSync } from '../util/input-text.js';
 import { dict } from '../util/dict.js';
 import { YamlSource, playbookError, zodProblems, type PlaybookProblem, type YamlPath } from './source.js';
 import { shellFieldProblems } from './shell-fields.js';
+import { readVarsFiles, type VarsFileRead } from './vars-files.js';
 import { isAnsibleModule, noEquivalent, takesArgs, translateAnsibleModule } from './ansible-modules.js';
 import { unsupportedPlayKey, unsupportedTaskKey } from './ansible-keys.js';
 import { hasTemplate, templateProblems, templateSpans } from './template.js';
@@ -40,6 +41,7 @@ const playSchema = z.strictObject({
     .refine((g) => g.cmd !== undefined || g.argv !== undefined || g.no_new_critical === true, 'health_gate needs cmd, argv or no_new_critical: true')
     .optional(),
   become: z.boolean().optional(),
+  vars_files: z.array(z.union([z.string().min(1), z.array(z.string().min(1)).min(1)])).optional(),
   /** As Ansible, but off by default: the audit probes, exposed to `when` as `facts`. */
   gather_facts: z.boolean().optional(),
   tasks: z.array(z.unknown()).default([]),
@@ -60,6 +62,11 @@ const taskMeta = z.strictObject({
   args: z.record(z.string(), z.unknown()).optional(),
   /** Handlers only: topics a notify may name instead of the handler's name (Ansible's listen). */
   listen: stringList.optional(),
+  /** One task per item (Ansible's loop): a list, or a template giving one; expanded per host. */
+  loop: z.union([z.array(z.unknown()), z.string().min(1)]).optional(),
+  /** loop with one level of nested lists flattened, as Ansible's with_items. */
+  with_items: z.union([z.array(z.unknown()), z.string().min(1)]).optional(),
+  loop_control: z.strictObject({ loop_var: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a variable name').optional(), label: z.string().optional() }).optional(),
 });
 
 const META_KEYS = new Set(Object.keys(taskMeta.shape));
@@ -84,15 +91,26 @@ export function parsePlaybook(file: string, text: string): Playbook {
     throw playbookError([{ ...src.locate([]), message: 'a playbook is a list of plays (each with hosts and tasks)' }]);
   }
   const plays: PlayDef[] = [];
+  const included: VarsFileRead[] = [];
   data.forEach((raw, i) => {
-    const play = parsePlay(src, raw, [i], problems);
+    const play = parsePlay(src, raw, [i], problems, included);
     if (play) plays.push(play);
   });
   if (problems.length > 0) throw playbookError(problems);
-  return { file, sha256: createHash('sha256').update(text).digest('hex'), plays, source: src };
+  return { file, sha256: playbookDigest(text, included), plays, source: src };
 }
 
-function parsePlay(src: YamlSource, raw: unknown, at: YamlPath, problems: PlaybookProblem[]): PlayDef | undefined {
+/**
+ * The playbook text's sha256; with vars files, a sha256 over the text's and each file's
+ * (path and bytes), so a plan file's recorded digest covers every file the plan came from.
+ */
+function playbookDigest(text: string, included: VarsFileRead[]): string {
+  const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+  if (included.length === 0) return sha(text);
+  return sha(JSON.stringify([sha(text), ...included.map((f) => [f.path, sha(f.text)])]));
+}
+
+function parsePlay(src: YamlSource, raw: unknown, at: YamlPath, problems: PlaybookProblem[], included: VarsFileRead[]): PlayDef | undefined {
   raw = withoutUnsupported(src, raw, at, unsupportedPlayKey, problems);
   const parsed = playSchema.safeParse(raw);
   if (!parsed.success) {
@@ -145,7 +163,7 @@ function parsePlay(src: YamlSource, raw: unknown, at: YamlPath, problems: Playbo
   return {
     name: p.name ?? hosts,
     hosts,
-    vars: p.vars,
+    vars: { ...p.vars, ...playVarsFiles(src, p.vars_files ?? [], at, problems, included) },
     serial: serialRules(p.serial),
     maxFailPercentage: p.max_fail_percentage,
     healthGate,
@@ -217,6 +235,11 @@ function parseTask(src: YamlSource, raw: unknown, at: YamlPath, problems: Playbo
   // A template in shell text must sit where it can be one quoted word: checked before any host.
   for (const p of shellFieldProblems(kind, params)) problems.push({ ...src.locate([...at, key, ...p.path]), message: p.message });
   const m = parsedMeta.data;
+  if (m.loop !== undefined && m.with_items !== undefined) problems.push({ ...src.locate([...at, 'with_items']), message: 'give loop or with_items, not both' });
+  if ((m.loop !== undefined || m.with_items !== undefined) && m.register !== undefined) {
+    problems.push({ ...src.locate([...at, 'register']), message: 'not supported by mtafleet: register with a loop — register a task without a loop, or write one task per item' });
+  }
+  if (m.loop_control !== undefined && m.loop === undefined && m.with_items === undefined) problems.push({ ...src.locate([...at, 'loop_control']), message: 'loop_control goes with loop or with_items' });
   const whenList = m.when === undefined ? [] : Array.isArray(m.when) ? m.when : [m.when];
   const when: Expr[] = [];
   const whenText: string[] = [];
@@ -242,9 +265,20 @@ function parseTask(src: YamlSource, raw: unknown, at: YamlPath, problems: Playbo
     vars: m.vars ?? {},
     become: m.become,
     ...(m.listen ? { listen: m.listen } : {}),
+    ...(m.loop !== undefined || m.with_items !== undefined
+      ? { loop: { items: (m.loop ?? m.with_items)!, flatten: m.with_items !== undefined, loopVar: m.loop_control?.loop_var ?? 'item', ...(m.loop_control?.label !== undefined ? { label: m.loop_control.label } : {}) } }
+      : {}),
     at,
     line: src.lineOf(at),
   };
+}
+
+function playVarsFiles(src: YamlSource, entries: Array<string | string[]>, at: YamlPath, problems: PlaybookProblem[], included: VarsFileRead[]): Record<string, unknown> {
+  if (entries.length === 0) return {};
+  const r = readVarsFiles(src.file, entries);
+  for (const p of r.problems) problems.push({ ...src.locate([...at, 'vars_files', p.index]), message: p.message });
+  included.push(...r.read);
+  return r.vars;
 }
 
 const m0 = (meta: Record<string, unknown>): { args?: unknown } => meta;

@@ -19,6 +19,8 @@ export interface TaskDef {
   become?: boolean;
   /** Handlers: the topics they listen to (notify names resolved at load). */
   listen?: string[];
+  /** loop / with_items: the items (a list or a template), expanded into one task per item per host. */
+  loop?: { items: unknown; flatten: boolean; loopVar: string; label?: string };
   /** Where the task is, for errors: YAML path and line. */
   at: YamlPath;
   line: number;

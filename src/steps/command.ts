@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { argv, sh, type Command } from '../transport/quote.js';
 import { execAction } from './actions.js';
 import { remotePath } from './file.js';
+import { EVERYTHING, resource } from './resources.js';
 import type { StepKind, StepPlan } from './types.js';
 
 const shellText = z
@@ -40,8 +41,8 @@ export function describeCommand(p: CommandParams): string {
   return p.cmd ?? (p.argv ?? []).join(' ');
 }
 
-const createsKey = (path: string) => `command creates ${path}`;
-const unlessKey = (text: string) => `command unless ${text}`;
+const createsKey = resource.commandCreates;
+const unlessKey = resource.commandUnless;
 
 function planCommand(state: CommandState, p: CommandParams): StepPlan {
   if (p.creates !== undefined) {
@@ -76,6 +77,7 @@ function planCommand(state: CommandState, p: CommandParams): StepPlan {
 export const commandStep: StepKind<CommandParams, CommandState> = {
   kind: 'command',
   params: commandParams as unknown as z.ZodType<CommandParams>,
+  resources: (p) => [...(p.creates !== undefined ? [createsKey(p.creates)] : []), ...(p.unless !== undefined ? [unlessKey(p.unless)] : [])],
   async observe(host, p, ctx) {
     const state: CommandState = {};
     const become = p.become ?? (ctx.become || undefined);
@@ -91,4 +93,6 @@ export const commandStep: StepKind<CommandParams, CommandState> = {
     return state;
   },
   plan: planCommand,
+  // What a command touches is unknown to mtafleet: everything, once it runs.
+  project: (state, _params, plan) => ({ state, unknown: plan.kind === 'changes' ? [EVERYTHING] : [] }),
 };

@@ -8,7 +8,8 @@ import { z } from 'zod';
 import { argv, sh } from '../transport/quote.js';
 import type { HostConnection } from '../transport/types.js';
 import { execAction, fileDiff, removeFileAction, restoreFileAction, writeFileAction } from './actions.js';
-import type { Action, Change, StepKind, StepPlan } from './types.js';
+import { resource } from './resources.js';
+import { UNKNOWN_FIELD, type Action, type Change, type Projection, type StepKind, type StepPlan } from './types.js';
 
 export const remotePath = z
   .string()
@@ -61,9 +62,7 @@ export interface ObservedFile {
 
 export type FileState = Record<string, ObservedFile>;
 
-export function fileKey(path: string): string {
-  return `file ${path}`;
-}
+export const fileKey = resource.file;
 
 export function sha256(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
@@ -211,8 +210,34 @@ function planFile(state: FileState, p: FileParams): StepPlan {
 export const fileStep: StepKind<FileParams, FileState> = {
   kind: 'file',
   params: fileParams as unknown as z.ZodType<FileParams>,
+  resources: (params) => [fileKey(params.path)],
   async observe(host, params, ctx) {
     return { [fileKey(params.path)]: await observeFile(host, params.path, params.become ?? (ctx.become || undefined)) };
   },
   plan: planFile,
+  project: projectFile,
 };
+
+const ABSENT: ObservedFile = { exists: false, sha256: null, mode: null, owner: null, group: null, content: null };
+
+/**
+ * After the plan: the wanted bytes and attributes. A new file's mode is the given one, else
+ * 644 (the atomic write's default); its owner and group, when not given, are the login's.
+ */
+export function projectFile(state: FileState, p: FileParams, plan: StepPlan): Projection {
+  const observed = state[fileKey(p.path)];
+  if (plan.kind !== 'changes' || !observed) return { state, unknown: [] };
+  if (p.state === 'absent') return { state: { ...state, [fileKey(p.path)]: ABSENT }, unknown: [] };
+  const write = plan.changes.find((c) => c.diff.type === 'file');
+  const after = write && write.diff.type === 'file' ? write.diff.after : null;
+  const next: ObservedFile = { ...observed };
+  if (after !== null) {
+    Object.assign(next, { exists: true, sha256: sha256(after), content: after });
+    delete next.contentBase64;
+    if (!observed.exists) Object.assign(next, { mode: '644', owner: UNKNOWN_FIELD, group: UNKNOWN_FIELD });
+  }
+  if (p.mode !== undefined) next.mode = normMode(p.mode);
+  if (p.owner !== undefined) next.owner = p.owner;
+  if (p.group !== undefined) next.group = p.group;
+  return { state: { ...state, [fileKey(p.path)]: next }, unknown: [] };
+}

@@ -7,7 +7,8 @@ import { planDirectiveEdit, type FileEdit } from './pmta/edit.js';
 import { observeConfig } from './pmta/observe.js';
 import type { ObservedConfig } from './pmta/tree.js';
 import { configFileChange } from './pmta/write.js';
-import type { ObserveContext, StepKind, StepPlan } from './types.js';
+import { resource } from './resources.js';
+import type { ObserveContext, Projection, StepKind, StepPlan } from './types.js';
 
 /**
  * pmta-config: sets or removes directives at global level or inside a block
@@ -50,9 +51,9 @@ function entriesOf(p: { directive?: string; value?: string | null; directives?: 
   return p.directive !== undefined ? [[p.directive, p.value ?? null] as const] : Object.entries(p.directives ?? {}).map(([k, v]) => [k, v ?? null] as const);
 }
 
-export const CPU_COUNT_KEY = 'cpu count';
-export const TEST_KEY = 'pmta test config of the new files';
-export const configKey = (file: string) => `pmta config ${file}`;
+export const CPU_COUNT_KEY = resource.cpuCount();
+export const TEST_KEY = resource.pmtaConfigTest();
+export const configKey = resource.pmtaConfig;
 export type PmtaConfigState = Record<string, unknown>;
 
 export function planPmtaConfig(state: PmtaConfigState, params: PmtaConfigParams): StepPlan {
@@ -93,6 +94,7 @@ export function planPmtaConfig(state: PmtaConfigState, params: PmtaConfigParams)
 export const pmtaConfigStep: StepKind<PmtaConfigParams, PmtaConfigState> = {
   kind: 'pmta-config',
   params: pmtaConfigParams as unknown as z.ZodType<PmtaConfigParams>,
+  resources: (params) => [configKey(params.file), CPU_COUNT_KEY, TEST_KEY],
   async observe(host: HostConnection, params: PmtaConfigParams, ctx: ObserveContext) {
     const state: PmtaConfigState = { [configKey(params.file)]: await observeConfig(host, params.file, ctx.become) };
     if (params.valueFrom === 'cpu-count' && entriesOf(params).some(([, v]) => v == null)) {
@@ -112,4 +114,14 @@ export const pmtaConfigStep: StepKind<PmtaConfigParams, PmtaConfigState> = {
     return state;
   },
   plan: planPmtaConfig,
+  project: projectPmtaConfig,
 };
+
+/** After the plan: each edited file of the config holds its new text. */
+export function projectPmtaConfig(state: PmtaConfigState, params: PmtaConfigParams, plan: StepPlan): Projection {
+  if (plan.kind !== 'changes') return { state, unknown: [] };
+  const config = state[configKey(params.file)] as ObservedConfig;
+  const files = { ...config.files };
+  for (const c of plan.changes) if (c.diff.type === 'file') files[c.diff.path] = c.diff.after;
+  return { state: { ...state, [configKey(params.file)]: { ...config, files } }, unknown: [] };
+}

@@ -4,7 +4,8 @@ import type { HostConnection } from '../transport/types.js';
 import { execAction, valueDiff } from './actions.js';
 import { serviceName } from './guards/params.js';
 import { limitsRecord, procLimitChecks } from './service/limits.js';
-import type { Action, Change, StepKind, StepPlan } from './types.js';
+import { resource } from './resources.js';
+import type { Action, Change, Projection, StepKind, StepPlan } from './types.js';
 
 /**
  * service: started / stopped / restarted / reloaded, through systemctl, or `service` where there
@@ -70,12 +71,12 @@ function isStoppedCheck(init: InitSystem, name: string): Action {
 /** `pmta reload` answers "Configuration reloaded." when the new config was accepted. */
 export const PMTA_RELOADED = 'Configuration reloaded\\.';
 
-export const serviceKey = (name: string) => `service ${name}`;
+export const serviceKey = resource.service;
 /**
  * Reloads and restarts leave the service as they found it (active stays active), so each
  * observes under its own key: a restart handler planned after a reload handler is not stale.
  */
-export const cycleKey = (name: string, state: 'reloaded' | 'restarted') => `service ${name} (before ${state === 'reloaded' ? 'reload' : 'restart'})`;
+export const cycleKey = resource.serviceCycle;
 const keyFor = (params: ServiceParams) =>
   params.state === 'reloaded' || params.state === 'restarted' ? cycleKey(params.name, params.state) : serviceKey(params.name);
 
@@ -124,9 +125,22 @@ export function planService(observed: Record<string, unknown>, params: ServicePa
 export const serviceStep: StepKind<ServiceParams, Record<string, unknown>> = {
   kind: 'service',
   params: serviceParams as unknown as z.ZodType<ServiceParams>,
+  resources: (params) => [keyFor(params)],
   async observe(host: HostConnection, params: ServiceParams) {
     const r = await host.exec(sh`sh -c ${OBSERVE_SERVICE} mtafleet-service ${params.name}`);
     return { [keyFor(params)]: parseServiceObservation(r.stdout) };
   },
   plan: planService,
+  project: projectService,
 };
+
+/**
+ * After the plan: started, restarted and reloaded leave the service active, stopped inactive.
+ * A restart or reload always plans a change (plan of the projection is not a no-op for them).
+ */
+export function projectService(observed: Record<string, unknown>, params: ServiceParams, plan: StepPlan): Projection {
+  const state = observed[keyFor(params)] as ServiceState | undefined;
+  if (plan.kind !== 'changes' || !state) return { state: observed, unknown: [] };
+  const after = params.state === 'stopped' ? 'inactive' : 'active';
+  return { state: { ...observed, [keyFor(params)]: { ...state, 'service state': after } }, unknown: [] };
+}

@@ -4,6 +4,7 @@ import { observeSpoolMigrate, type SpoolMigrateState } from './spool/observe.js'
 import { configKey } from './pmta-config.js';
 import { serviceKey } from './service.js';
 import { planSpoolMigrate } from './spool/plan.js';
+import { resource } from './resources.js';
 import type { StepKind } from './types.js';
 
 /**
@@ -50,11 +51,11 @@ export type SpoolMigrateParams = z.infer<typeof spoolMigrateParams>;
  */
 export function toObservation(state: SpoolMigrateState, params: SpoolMigrateParams): Record<string, unknown> {
   return {
-    [`block device ${params.device}`]: state.device,
-    'system disks': state['system disks'],
-    'pmta spool': state.spool,
-    [`mountpoint ${params.mountpoint}`]: state.mountpoint,
-    fstab: state.fstab,
+    [resource.blockDevice(params.device)]: state.device,
+    [resource.systemDisks()]: state['system disks'],
+    [resource.pmtaSpool()]: state.spool,
+    [resource.mountpoint(params.mountpoint)]: state.mountpoint,
+    [resource.fstab()]: state.fstab,
     [configKey(params.config)]: state['pmta config'],
     [serviceKey(params.service)]: state.service,
   };
@@ -62,11 +63,11 @@ export function toObservation(state: SpoolMigrateState, params: SpoolMigratePara
 
 export function fromObservation(obs: Record<string, unknown>, params: SpoolMigrateParams): SpoolMigrateState {
   return {
-    device: obs[`block device ${params.device}`],
-    'system disks': obs['system disks'],
-    spool: obs['pmta spool'],
-    mountpoint: obs[`mountpoint ${params.mountpoint}`],
-    fstab: obs.fstab,
+    device: obs[resource.blockDevice(params.device)],
+    'system disks': obs[resource.systemDisks()],
+    spool: obs[resource.pmtaSpool()],
+    mountpoint: obs[resource.mountpoint(params.mountpoint)],
+    fstab: obs[resource.fstab()],
     'pmta config': obs[configKey(params.config)],
     service: obs[serviceKey(params.service)],
   } as SpoolMigrateState;
@@ -75,7 +76,19 @@ export function fromObservation(obs: Record<string, unknown>, params: SpoolMigra
 export const spoolMigrateStep: StepKind<SpoolMigrateParams, Record<string, unknown>> = {
   kind: 'spool-migrate',
   params: spoolMigrateParams as unknown as z.ZodType<SpoolMigrateParams>,
+  resources: (params) => [
+    resource.blockDevice(params.device),
+    resource.systemDisks(),
+    resource.pmtaSpool(),
+    resource.mountpoint(params.mountpoint),
+    resource.fstab(),
+    configKey(params.config),
+    serviceKey(params.service),
+  ],
   observe: async (host, params, ctx) =>
     toObservation(await observeSpoolMigrate(host, { ...params, spool: params.spool ?? undefined }, ctx.become), params),
   plan: (obs, params) => planSpoolMigrate(fromObservation(obs, params), params),
+  // The copies are predicted (PowerMTA keeps writing its spool until it is stopped): what the
+  // migration leaves of every resource it observed is known once it ran.
+  project: (obs, _params, plan) => ({ state: obs, unknown: plan.kind === 'changes' ? Object.keys(obs) : [] }),
 };

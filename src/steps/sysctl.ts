@@ -5,7 +5,8 @@ import type { HostConnection } from '../transport/types.js';
 import { execAction, fileDiff, restoreFileAction, valueDiff, writeFileAction } from './actions.js';
 import { absolutePath, lineValue, normaliseValue, sysctlName, wholeOutputPattern } from './guards/params.js';
 import { SYSCTL_CONF, parseAssignments, persistedWinner, setAssignment, type SysctlFile } from './sysctl/files.js';
-import type { Change, StepKind, StepPlan } from './types.js';
+import { resource } from './resources.js';
+import type { Change, Projection, StepKind, StepPlan } from './types.js';
 import { dict } from '../util/dict.js';
 
 /**
@@ -34,8 +35,8 @@ export type SysctlParams = z.infer<typeof sysctlParams>;
  * (`sysctl KEY` per runtime value; one key for all config files, since boot precedence makes
  * every sysctl task depend on all of them).
  */
-export const CONFIG_FILES_KEY = 'sysctl config files';
-export const runtimeKey = (key: string) => `sysctl ${key}`;
+export const CONFIG_FILES_KEY = resource.sysctlConfigFiles();
+export const runtimeKey = resource.sysctl;
 
 export interface SysctlState extends Record<string, unknown> {
   /** path -> text (null: not readable), every *.conf of the sysctl.d dirs and /etc/sysctl.conf. */
@@ -175,10 +176,25 @@ export function planSysctl(state: SysctlState, params: SysctlParams): StepPlan {
   return { kind: 'noop', reason: where.join('; ') };
 }
 
+/** After the plan: each runtime value set, each config file as written. */
+export function projectSysctl(state: SysctlState, _params: SysctlParams, plan: StepPlan): Projection {
+  if (plan.kind !== 'changes') return { state, unknown: [] };
+  const files = { ...state[CONFIG_FILES_KEY] };
+  const next: Record<string, unknown> = { ...state };
+  for (const c of plan.changes) {
+    if (c.diff.type === 'file') files[c.diff.path] = c.diff.after;
+    if (c.diff.type === 'value') next[runtimeKey(c.diff.name)] = { value: c.diff.after, error: null } satisfies RuntimeValue;
+  }
+  next[CONFIG_FILES_KEY] = files;
+  return { state: next, unknown: [] };
+}
+
 export const sysctlStep: StepKind<SysctlParams, SysctlState> = {
   kind: 'sysctl',
   params: sysctlParams as z.ZodType<SysctlParams>,
+  resources: (params) => [...sysctlEntries(params).map((e) => runtimeKey(e.key)), CONFIG_FILES_KEY],
   observe: (host, params) => observe(host, params),
   plan: planSysctl,
+  project: projectSysctl,
 };
 

@@ -4,7 +4,8 @@ import type { HostConnection } from '../transport/types.js';
 import { execAction, fileDiff, restoreFileAction, writeFileAction } from './actions.js';
 import { serviceName } from './guards/params.js';
 import { limitsRecord, softHard } from './service/limits.js';
-import type { Action, Change, StepKind, StepPlan } from './types.js';
+import { resource } from './resources.js';
+import type { Action, Change, Projection, StepKind, StepPlan } from './types.js';
 
 /**
  * systemd-limit: `Limit*` settings for a unit through the drop-in
@@ -18,8 +19,8 @@ export type SystemdLimitParams = z.infer<typeof systemdLimitParams>;
 /** Observation keys: `systemd drop-in PATH` -> { content, dirExists }; `systemd unit NAME` ->
  * `systemctl show` properties (Limit*, Limit*Soft, MainPID), null when there is no systemctl. */
 export type SystemdLimitState = Record<string, unknown>;
-export const dropInKey = (unit: string) => `systemd drop-in ${dropInPath(unit)}`;
-export const unitKey = (unit: string) => `systemd unit ${unit}`;
+export const dropInKey = (unit: string) => resource.systemdDropIn(dropInPath(unit));
+export const unitKey = resource.systemdUnit;
 export function dropInPath(unit: string): string {
   return `${dropInDir(unit)}/mtafleet-limits.conf`;
 }
@@ -90,6 +91,7 @@ export function planSystemdLimit(state: SystemdLimitState, params: SystemdLimitP
 export const systemdLimitStep: StepKind<SystemdLimitParams, SystemdLimitState> = {
   kind: 'systemd-limit',
   params: systemdLimitParams as unknown as z.ZodType<SystemdLimitParams>,
+  resources: (params) => [dropInKey(params.unit), unitKey(params.unit)],
   async observe(host: HostConnection, params: SystemdLimitParams, ctx) {
     const dir = dropInDir(params.unit);
     const path = dropInPath(params.unit);
@@ -110,4 +112,21 @@ export const systemdLimitStep: StepKind<SystemdLimitParams, SystemdLimitState> =
     };
   },
   plan: planSystemdLimit,
+  project: projectSystemdLimit,
 };
+
+/** After the plan: the drop-in holds the limits and systemd shows them (soft and hard). */
+export function projectSystemdLimit(state: SystemdLimitState, params: SystemdLimitParams, plan: StepPlan): Projection {
+  const props = state[unitKey(params.unit)] as Record<string, string> | null;
+  if (plan.kind !== 'changes' || props === null) return { state, unknown: [] };
+  const shown = { ...props };
+  for (const [name, value] of Object.entries(params.limits)) {
+    const { soft, hard } = softHard(value);
+    shown[name] = hard;
+    shown[`${name}Soft`] = soft;
+  }
+  return {
+    state: { ...state, [dropInKey(params.unit)]: { content: renderDropIn(params.limits), dirExists: true }, [unitKey(params.unit)]: shown },
+    unknown: [],
+  };
+}

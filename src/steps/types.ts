@@ -70,6 +70,31 @@ export interface ObserveContext {
 export interface StepKind<P = unknown, S extends Record<string, unknown> = Record<string, unknown>> {
   kind: string;
   params: z.ZodType<P>;
+  /**
+   * The resources the step reads (the keys its observation may hold; built with resources.ts).
+   * project() writes only these; the engine refuses an observation outside them, so a
+   * misspelt key cannot silently switch off projection, fingerprints or drift messages.
+   */
+  resources(params: P): string[];
   observe(host: HostConnection, params: P, ctx: ObserveContext): Promise<S>;
   plan(state: S, params: P): StepPlan;
+  /**
+   * Pure: the observation as it will be once `plan`'s changes are applied (Terraform's planned
+   * values). Resources the changes cannot be known to leave in one state go in `unknown`.
+   * A kind without `project` makes every resource it observed unknown when it changes anything.
+   */
+  project?(state: S, params: P, plan: StepPlan): Projection;
 }
+
+/**
+ * The state after a task's changes: the observation with what the changes write replaced.
+ * A field whose value cannot be known before the change runs (the owner of a new file) holds
+ * UNKNOWN_FIELD; the after-apply check skips it. `unknown` lists whole resources (keys) whose
+ * state cannot be predicted, or resources.EVERYTHING.
+ */
+export interface Projection {
+  state: Record<string, unknown>;
+  unknown: string[];
+}
+
+export const UNKNOWN_FIELD = '(known once applied)';

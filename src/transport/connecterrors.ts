@@ -16,7 +16,19 @@ export interface HostKeyProblem {
 
 /** `mta01 (root@10.0.0.1:22)`: inventory name plus where we actually connected. */
 export function describeTarget(spec: ConnectionSpec): string {
-  return `${spec.name} (${spec.user}@${spec.host}:${spec.port})`;
+  return `${spec.name} (${shown(spec, 'user')}@${shown(spec, 'host')}:${shown(spec, 'port')})`;
+}
+
+/** A part of the connection as messages show it: *** when it came from Ansible Vault. */
+export function shown(spec: ConnectionSpec, part: 'host' | 'user' | 'port'): string {
+  return spec.concealed?.includes(part) ? '***' : String(spec[part]);
+}
+
+/** Text from elsewhere (an error message) with a vaulted host or user replaced by ***. */
+export function concealIn(spec: ConnectionSpec, text: string): string {
+  let out = text;
+  for (const part of spec.concealed ?? []) if (part !== 'port' && String(spec[part]).length > 0) out = out.split(String(spec[part])).join('***');
+  return out;
 }
 
 const UNREACHABLE_CODES: Record<string, string> = {
@@ -49,12 +61,12 @@ export function connectErrorFor(
   const code = err.code ?? '';
   if (DNS_CODES.has(code) || err.level === 'client-dns') {
     const what = code === 'EAI_AGAIN' ? 'host name lookup failed' : 'host name not found';
-    return new ConnectError(spec.name, 'dns', `${where}: unreachable (${what}: ${spec.host})`, { cause: err });
+    return new ConnectError(spec.name, 'dns', `${where}: unreachable (${what}: ${shown(spec, 'host')})`, { cause: err });
   }
   if (Object.hasOwn(UNREACHABLE_CODES, code)) {
     return new ConnectError(spec.name, 'unreachable', `${where}: unreachable (${UNREACHABLE_CODES[code]})`, { cause: err });
   }
-  return new ConnectError(spec.name, 'other', `${where}: ${err.message}`, { cause: err });
+  return new ConnectError(spec.name, 'other', `${where}: ${concealIn(spec, err.message)}`, { cause: err });
 }
 
 function hostKeyError(spec: ConnectionSpec, problem: HostKeyProblem): ConnectError {

@@ -46,18 +46,21 @@ function resolveWithChain(host: InventoryHost, opts: ResolveOptions, chain: stri
   const spec: ConnectionSpec = {
     name: host.name,
     host: str(v, 'ansible_host', host.name) ?? cfg.hostName ?? host.name,
-    port: port(v.ansible_port, host.name) ?? cfg.port ?? 22,
+    port: port(plain(v.ansible_port), host.name) ?? cfg.port ?? 22,
     user: str(v, 'ansible_user', host.name) ?? cfg.user ?? userInfo().username,
     privateKeyFiles,
-    become: bool(v.ansible_become, 'ansible_become', host.name) ?? false,
+    become: bool(plain(v.ansible_become), 'ansible_become', host.name) ?? false,
     knownHostsFile: resolve(
       opts.knownHostsFile ?? (knownHostsVar ? expandTilde(knownHostsVar) : undefined) ?? cfg.userKnownHostsFile ?? join(homedir(), '.ssh', 'known_hosts'),
     ),
     acceptNewHostKeys: opts.acceptNewHostKeys ?? false,
     connectTimeoutMs: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     commandTimeoutMs: opts.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
-    maxOutputBytes: opts.maxOutputBytes ?? maxOutputVar(v.mtafleet_max_output, host.name) ?? maxOutputFromEnv() ?? DEFAULT_MAX_OUTPUT_BYTES,
+    maxOutputBytes: opts.maxOutputBytes ?? maxOutputVar(plain(v.mtafleet_max_output), host.name) ?? maxOutputFromEnv() ?? DEFAULT_MAX_OUTPUT_BYTES,
   };
+  // Vault: a connection value that is a Secret is used, but shown as *** in messages.
+  const concealed = (['host', 'user', 'port'] as const).filter((k) => v[`ansible_${k}`] instanceof Secret);
+  if (concealed.length > 0) spec.concealed = [...concealed];
   const becomeUser = str(v, 'ansible_become_user', host.name);
   if (becomeUser) spec.becomeUser = becomeUser;
   const becomePassword = secret(v.ansible_become_password ?? v.ansible_become_pass);
@@ -107,8 +110,13 @@ function defaultKeyFiles(): string[] {
   return ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => join(homedir(), '.ssh', f)).filter((f) => existsSync(f));
 }
 
+/** A connection value from Ansible Vault is a Secret: transport is where it is revealed. */
+function plain(value: unknown): unknown {
+  return value instanceof Secret ? value.reveal() : value;
+}
+
 function str(vars: Record<string, unknown>, key: string, hostName: string): string | undefined {
-  const value = vars[key];
+  const value = plain(vars[key]);
   if (value === undefined || value === null || value === '') return undefined;
   if (typeof value === 'string') return value;
   if (typeof value === 'number') return String(value);

@@ -13,7 +13,7 @@ import { DEFAULT_MAX_OUTPUT_BYTES } from './capped.js';
 import { commandWord, runOnChannel, type RawResult } from './channel.js';
 import { truncatedMessage, warn } from './output-limit.js';
 import { buildAuthMethods } from './auth.js';
-import { connectErrorFor, describeTarget, type HostKeyProblem } from './connecterrors.js';
+import { concealIn, connectErrorFor, describeTarget, shown, type HostKeyProblem } from './connecterrors.js';
 import { readRemoteFile, writeRemoteFileAtomic } from './files.js';
 import { appendKnownHost, knownKeyTypes, loadKnownHosts, verifyHostKey } from './knownhosts.js';
 import { sh, type Command } from './quote.js';
@@ -47,7 +47,7 @@ export async function connect(spec: ConnectionSpec): Promise<HostConnection> {
     } catch (err) {
       await jump.close();
       const why = err instanceof Error ? err.message : String(err);
-      throw new ConnectError(spec.name, 'jump', `${describeTarget(spec)}: jump host ${spec.jump.name} cannot reach ${spec.host}:${spec.port}: ${why}`, { cause: err });
+      throw new ConnectError(spec.name, 'jump', `${describeTarget(spec)}: jump host ${spec.jump.name} cannot reach ${shown(spec, 'host')}:${shown(spec, 'port')}: ${concealIn(spec, why)}`, { cause: err });
     }
   }
   try {

@@ -24,6 +24,8 @@ export interface ConnectionSpec {
   commandTimeoutMs: number;
   /** Cap on each command's stdout and on its stderr (mtafleet_max_output); default 8 MiB. */
   maxOutputBytes?: number;
+  /** Parts that came from Ansible Vault (secrets): messages show *** instead. */
+  concealed?: Array<'host' | 'user' | 'port'>;
 }
 
 export interface ExecOptions {

@@ -1,4 +1,17 @@
-import type { LineCounter, Tags } from 'yaml';
+import type { LineCounter, ScalarTag, Tags } from 'yaml';
+
+/**
+ * `!vault` outside inventories (playbooks, vars_files, -e @file): refused with its line, never
+ * read as the ciphertext string. Inventories replace this tag with one that decrypts
+ * (src/inventory/vault-yaml.ts).
+ */
+const refusedVaultTag: ScalarTag = {
+  tag: '!vault',
+  resolve: (_text: string, onError: (message: string) => void) => {
+    onError('an inline !vault value is not supported by mtafleet here: vaults are decrypted only in inventories and their group_vars/host_vars files (with --vault-password-file); put the variable there');
+    return '';
+  },
+};
 
 /**
  * YAML 1.1 as Ansible reads it (PyYAML: `yes`/`no`/`on`/`off` are booleans, `0644` is octal),
@@ -9,6 +22,6 @@ export function ansibleYamlOptions(lineCounter: LineCounter) {
     lineCounter,
     version: '1.1' as const,
     prettyErrors: false,
-    customTags: (tags: Tags) => tags.filter((t) => typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:timestamp'),
+    customTags: (tags: Tags) => [...tags.filter((t) => typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:timestamp'), refusedVaultTag],
   };
 }

@@ -6,7 +6,8 @@ import { configuredSpool } from '../pmta/edit.js';
 import { observeConfig } from '../pmta/observe.js';
 import type { ObservedConfig } from '../pmta/tree.js';
 import { absolutePath } from '../guards/params.js';
-import type { Change, StepKind, StepPlan } from '../types.js';
+import { resource } from '../resources.js';
+import type { Change, Projection, StepKind, StepPlan } from '../types.js';
 import { STATE_DIR } from './plan.js';
 
 /**
@@ -59,9 +60,9 @@ export function parseRecords(stdout: string): KeptRecord[] {
 }
 
 export function planSpoolFinalize(state: SpoolFinalizeState, params: SpoolFinalizeParams): StepPlan {
-  const records = state['kept spools'];
+  const records = state[resource.keptSpools() as 'kept spools'];
   if (records.length === 0) return { kind: 'noop', reason: `no kept spool recorded in ${STATE_DIR}` };
-  const inUse = configuredSpool(state[`pmta config ${params.config}`]);
+  const inUse = configuredSpool(state[resource.pmtaConfig(params.config) as `pmta config ${string}`]);
   const changes: Change[] = [];
   for (const r of records) {
     if (r.kept === inUse) return { kind: 'refused', reason: `${r.kept} is still the spool in the PowerMTA config; not deleting it` };
@@ -86,11 +87,19 @@ export function planSpoolFinalize(state: SpoolFinalizeState, params: SpoolFinali
 export const spoolFinalizeStep: StepKind<SpoolFinalizeParams, SpoolFinalizeState> = {
   kind: 'spool-finalize',
   params: spoolFinalizeParams as unknown as z.ZodType<SpoolFinalizeParams>,
+  resources: (params) => [resource.keptSpools(), resource.pmtaConfig(params.config)],
   async observe(host: HostConnection, params: SpoolFinalizeParams, ctx) {
     const listing = await host.exec(sh`sh -c ${LIST_RECORDS} mtafleet-kept ${STATE_DIR}`, { become: ctx.become });
-    const state: SpoolFinalizeState = { 'kept spools': parseRecords(listing.stdout) };
-    state[`pmta config ${params.config}`] = await observeConfig(host, params.config, ctx.become);
+    const state = { [resource.keptSpools()]: parseRecords(listing.stdout) } as SpoolFinalizeState;
+    state[resource.pmtaConfig(params.config) as `pmta config ${string}`] = await observeConfig(host, params.config, ctx.become);
     return state;
   },
   plan: (state, params) => planSpoolFinalize(state, params),
+  project: projectSpoolFinalize,
 };
+
+/** After the plan: every kept spool and its record is gone. */
+export function projectSpoolFinalize(state: SpoolFinalizeState, _params: SpoolFinalizeParams, plan: StepPlan): Projection {
+  if (plan.kind !== 'changes') return { state, unknown: [] };
+  return { state: { ...state, [resource.keptSpools()]: [] }, unknown: [] };
+}

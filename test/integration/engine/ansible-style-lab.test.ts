@@ -1,6 +1,6 @@
 /**
- * A playbook written the way Ansible users write it (yes/no booleans, FQCN module names, an
- * unquoted octal mode, free-form command with creates=, a handler notified through `listen`,
+ * A playbook written the way Ansible users write it (yes/no booleans, FQCN module names, a
+ * loop over two sysctl keys, an unquoted octal mode, free-form command with creates=, a handler notified through `listen`,
  * variables from `-e @vars.yml`) runs on the lab unchanged: `run --check` previews it without
  * touching the host, `run` applies it, a second `run` changes nothing (issue #15, "Done when").
  */
@@ -40,6 +40,14 @@ const PLAYBOOK = `---
         sysctl_set: yes
         state: present
         reload: yes
+    - name: Socket backlog and SYN queue
+      sysctl:
+        name: "{{ item.key }}"
+        value: "{{ item.value }}"
+      loop:
+        - { key: net.core.somaxconn, value: 2048 }
+        - { key: net.ipv4.tcp_max_syn_backlog, value: 4096 }
+      loop_control: { label: "{{ item.key }}" }
     - name: Banner next to the config
       ansible.builtin.copy:
         dest: /etc/pmta/banner.txt
@@ -56,7 +64,7 @@ const PLAYBOOK = `---
       listen: pmta config changed
 `;
 
-const STATE = "sysctl -n net.ipv4.tcp_fin_timeout; stat -c '%a' /etc/pmta/banner.txt 2>&1; cat /etc/pmta/banner.txt 2>&1; test -e /root/ansible-style-marker && echo marker || echo no-marker";
+const STATE = "sysctl -n net.ipv4.tcp_fin_timeout net.core.somaxconn net.ipv4.tcp_max_syn_backlog; stat -c '%a' /etc/pmta/banner.txt 2>&1; cat /etc/pmta/banner.txt 2>&1; test -e /root/ansible-style-marker && echo marker || echo no-marker";
 
 describe('an Ansible-style playbook on the lab', () => {
   it('check previews it without changing anything, run applies it, a second run changes nothing', async () => {
@@ -71,14 +79,14 @@ describe('an Ansible-style playbook on the lab', () => {
 
     const check = await cli(['run', pb, '-i', lab.inventoryFile, '--check', '-e', `@${join(dir, 'vars.yml')}`]);
     expect(check.code, check.stderr).toBe(0);
-    for (const what of [/tcp_fin_timeout/, /\/etc\/pmta\/banner\.txt/, /touch \/root\/ansible-style-marker/, /Reload PowerMTA/]) expect(check.stdout).toMatch(what);
+    for (const what of [/tcp_fin_timeout/, /Socket backlog and SYN queue \(item=net\.core\.somaxconn\)/, /tcp_max_syn_backlog/, /\/etc\/pmta\/banner\.txt/, /touch \/root\/ansible-style-marker/, /Reload PowerMTA/]) expect(check.stdout).toMatch(what);
     expect((await lab.run(host, STATE)).stdout).toBe(before);
 
     const run = await cli(['run', pb, '-i', lab.inventoryFile, '-e', `@${join(dir, 'vars.yml')}`, '--format', 'json']);
     expect(run.code, run.stderr + run.stdout).toBe(0);
     const result = JSON.parse(run.stdout);
     expect(result.hosts[0]).toMatchObject({ name: host, status: 'changed' });
-    expect((await lab.run(host, STATE)).stdout).toBe('19\n644\nmanaged by mtafleet\nmarker\n');
+    expect((await lab.run(host, STATE)).stdout).toBe('19\n2048\n4096\n644\nmanaged by mtafleet\nmarker\n');
     // The handler ran through its `listen` topic: PowerMTA's log says it reloaded, once.
     expect(await reloads()).toBe(reloadsBefore + 1);
 

@@ -42,18 +42,24 @@ export class FakeHost implements HostConnection {
   async close(): Promise<void> {}
 }
 
-export const fakeParams = z.strictObject({ key: z.string(), value: z.string(), then: z.string().optional() });
+export const fakeParams = z.strictObject({ key: z.string(), value: z.string(), then: z.string().optional(), refuse: z.string().optional(), opaque: z.boolean().optional() });
 type P = z.infer<typeof fakeParams>;
 
-/** "fake": sets file `key` to `value`; `then` adds an exec action (a command starting with "fail" fails). */
+/**
+ * "fake": sets file `key` to `value`; `then` adds an exec action (a command starting with "fail"
+ * fails); `refuse` makes its plan a refusal; `opaque` leaves what it writes unknown (as a kind
+ * without project() does).
+ */
 export const fakeKind: StepKind<P, Record<string, unknown>> = {
   kind: 'fake',
   params: fakeParams,
+  resources: (p) => [`fake ${p.key}`],
   async observe(host, p) {
     const b = await host.readFile(p.key);
     return { [`fake ${p.key}`]: b === null ? null : b.toString() };
   },
   plan(state, p) {
+    if (p.refuse) return { kind: 'refused', reason: p.refuse };
     const before = state[`fake ${p.key}`] as string | null;
     if (before === p.value && !p.then) return { kind: 'noop', reason: `${p.key} is ${p.value}` };
     return {
@@ -68,6 +74,11 @@ export const fakeKind: StepKind<P, Record<string, unknown>> = {
         },
       ],
     };
+  },
+  project(state, p, plan) {
+    if (plan.kind !== 'changes') return { state, unknown: [] };
+    if (p.opaque) return { state, unknown: [`fake ${p.key}`] };
+    return { state: { ...state, [`fake ${p.key}`]: p.value }, unknown: [] };
   },
 };
 

@@ -10,6 +10,7 @@ import { runPlaybook } from '../../../src/engine/run.js';
 import type { EngineEvent } from '../../../src/engine/events.js';
 import type { Inventory, InventoryHost } from '../../../src/inventory/types.js';
 import { FakeHost, KINDS, memoryLock, useFakeKind } from './fakes.js';
+import type { StepPlan } from '../../../src/steps/types.js';
 
 const dir = useFakeKind();
 
@@ -75,20 +76,101 @@ describe('planHost', () => {
     expect(plan.tasks[2].skipped).toMatch(/when not one.changed is false/);
   });
 
-  it('refuses a task that observes what an earlier task of the same plan changes', async () => {
+  it('plans a task against the state the earlier task leaves (projected), with the undo to that state', async () => {
     const { prepared, conn } = setup(`
 - hosts: mta
   tasks:
     - { name: first, fake: { key: /a, value: "1" } }
     - { name: second, fake: { key: /a, value: "2" } }
+    - { name: third, fake: { key: /a, value: "2" } }
+`);
+    conn.files.set('/a', '0');
+    const plan = await planHost(conn, prepared, KINDS);
+    expect(plan.tasks.map((t) => t.plan.kind)).toEqual(['changes', 'changes', 'noop']);
+    expect(plan.tasks[0]).toMatchObject({ observations: { 'fake /a': '0' }, projected: { 'fake /a': '1' } });
+    expect(plan.tasks[0].basis).toBeUndefined();
+    expect(plan.tasks[1]).toMatchObject({ observations: { 'fake /a': '0' }, basis: { 'fake /a': '1' }, projected: { 'fake /a': '2' } });
+    const second = plan.tasks[1].plan as Extract<StepPlan, { kind: 'changes' }>;
+    expect(second.changes[0]).toMatchObject({ label: 'exact', do: [{ type: 'write-file', path: '/a' }], undo: [{ type: 'write-file', path: '/a', contentBase64: Buffer.from('1').toString('base64') }] });
+    expect(plan.tasks[2]).toMatchObject({ basis: { 'fake /a': '2' }, plan: { kind: 'noop' } });
+    expect(plan.tasks[2].projected).toBeUndefined();
+    // The host's observations (fingerprint, drift) stay what the host showed.
+    expect(plan.observations).toEqual({ 'fake /a': '0' });
+  });
+
+  it('a task reading what an earlier task leaves unknown is planned predicted, saying why; others stay exact', async () => {
+    const { prepared, conn } = setup(`
+- hosts: mta
+  tasks:
+    - { name: opaque, fake: { key: /a, value: "1", opaque: true } }
+    - { name: dependent, fake: { key: /a, value: "2" } }
+    - { name: unrelated, fake: { key: /b, value: "3" } }
 `);
     const plan = await planHost(conn, prepared, KINDS);
-    expect(plan.tasks[1].plan).toMatchObject({ kind: 'refused' });
-    expect((plan.tasks[1].plan as { reason: string }).reason).toContain('depends on task "first"');
+    expect(plan.tasks[1].predicted).toContain('reads fake /a, which task "opaque" changes in a way known only once it ran');
+    expect((plan.tasks[1].plan as Extract<StepPlan, { kind: 'changes' }>).changes.map((c) => c.label)).toEqual(['predicted']);
+    expect(plan.tasks[2].predicted).toBeUndefined();
+    expect((plan.tasks[2].plan as Extract<StepPlan, { kind: 'changes' }>).changes.map((c) => c.label)).toEqual(['exact']);
+  });
+});
+
+describe('declared resources', () => {
+  it('a step kind observing a resource it does not declare is a bug named at plan time, not a silent key', async () => {
+    const { prepared, conn } = setup(`
+- hosts: mta
+  tasks:
+    - { name: one, fake: { key: /a, value: "1" } }
+`);
+    const sloppy = { ...KINDS.fake, resources: () => ['fake /misspelt'] };
+    await expect(planHost(conn, prepared, { fake: sloppy })).rejects.toThrow('task "one": the fake step observed fake /a, which is not among the resources it declares');
   });
 });
 
 describe('runHost', () => {
+  it('applies two tasks on one resource in order; a later failure rolls both back to the original', async () => {
+    const { prepared, conn, journal, opts } = setup(`
+- hosts: mta
+  tasks:
+    - { name: first, fake: { key: /a, value: "1" } }
+    - { name: second, fake: { key: /a, value: "2" } }
+    - { name: third, fake: { key: /c, value: "3", then: "fail now" } }
+`);
+    conn.files.set('/a', '0');
+    const r = await runHost(conn, prepared, 0, opts);
+    journal.close();
+    expect(r.status).toBe('failed');
+    expect(conn.log.filter((l) => l.startsWith('write'))).toEqual(['write /a=1', 'write /a=2', 'write /c=3', 'write /a=1', 'write /a=0']);
+    expect(conn.files.get('/a')).toBe('0');
+  });
+
+  it('re-plans a predicted task at apply time against the real host', async () => {
+    const { prepared, conn, journal, opts, events } = setup(`
+- hosts: mta
+  tasks:
+    - { name: opaque, fake: { key: /a, value: "1", opaque: true } }
+    - { name: dependent, fake: { key: /a, value: "1" } }
+`);
+    const r = await runHost(conn, prepared, 0, opts);
+    journal.close();
+    // Planned against the host as observed (/a absent): a change; at apply /a is 1: nothing to do.
+    expect(r).toMatchObject({ status: 'changed', changes: 1 });
+    const planned = events.filter((e) => e.type === 'task-planned').map((e) => e.type === 'task-planned' && `${e.task}:${e.plan.kind}`);
+    expect(planned).toEqual(['opaque:changes', 'dependent:noop']);
+  });
+
+  it('fails the host, naming what differs, when the host after a task is not what the plan projected', async () => {
+    const { prepared, conn, journal, opts } = setup(`
+- hosts: mta
+  tasks:
+    - { name: one, fake: { key: /a, value: "1", then: "rm -f -- /a" } }
+`);
+    const r = await runHost(conn, prepared, 0, opts);
+    journal.close();
+    expect(r.status).toBe('failed');
+    expect(r.error).toContain('task "one": after applying, the host is not as planned: fake /a: 1 -> null');
+    expect(conn.files.has('/a')).toBe(false);
+  });
+
   it('a failing change rolls back this host newest first, and handlers still run for what changed', async () => {
     const { prepared, conn, journal, opts } = setup(THREE);
     conn.files.set('/a', 'old-a');

@@ -12,6 +12,7 @@ import { selectTasks } from '../../../src/playbook/tags.js';
 import type { Playbook } from '../../../src/playbook/types.js';
 import { planPlaybook } from '../../../src/engine/run.js';
 import { loadPlanPlaybook, verifyPlanSource } from '../../../src/engine/plan-source.js';
+import { planFromRecord } from '../../../src/engine/plan-host.js';
 import type { PlanDocument } from '../../../src/engine/planfile.js';
 import type { Inventory, InventoryHost } from '../../../src/inventory/types.js';
 import { PlanFileError } from '../../../src/util/errors.js';
@@ -233,5 +234,47 @@ describe('loadPlanPlaybook: the playbook the plan names, as selected then', () =
     rmSync(file);
     expect(() => loadPlanPlaybook(doc, 'p.plan')).toThrow(PlanFileError);
     expect(() => loadPlanPlaybook(doc, 'p.plan')).toThrow(/p\.plan: the plan's playbook cannot be re-checked: cannot read playbook/);
+  });
+});
+
+describe('verifyPlanSource: projected and predicted tasks', () => {
+  const PROJECTED = `- hosts: mta
+  tasks:
+    - { name: first, fake: { key: /p, value: "1" } }
+    - { name: second, fake: { key: /p, value: "2" } }
+    - { name: opaque, fake: { key: /q, value: "1", opaque: true } }
+    - { name: dependent, fake: { key: /q, value: "2" } }
+`;
+  const pb = () => parsePlaybook('/pb.yaml', PROJECTED);
+  /** Re-derives a forged task's changes with the planner, as a forger would (plan-verify.ts then agrees). */
+  const rederive = (t: ReturnType<typeof task>) => {
+    t.plan = planFromRecord(fakeKind, { ...t, params: fakeKind.params.parse(t.params) });
+  };
+
+  it('accepts the plan the planner made: the second task planned on the first one\'s projection, the dependent one predicted', async () => {
+    const doc = await made(pb());
+    expect(task(doc, 'second').basis).toEqual({ 'fake /p': '1' });
+    expect(task(doc, 'dependent').predicted).toMatch(/reads fake \/q, which task "opaque"/);
+    await expect(check(doc, pb())).resolves.toBeUndefined();
+  });
+
+  it('refuses a forged basis even when the changes are re-derived from it', async () => {
+    const doc = await made(pb());
+    task(doc, 'second').basis = { 'fake /p': '9' };
+    rederive(task(doc, 'second'));
+    await refused(doc, /host h1: task "second": the state it is planned against \(basis\) is not what the earlier tasks of the plan leave/, pb());
+  });
+
+  it('refuses a predicted task passed off as exact', async () => {
+    const doc = await made(pb());
+    delete task(doc, 'dependent').predicted;
+    rederive(task(doc, 'dependent'));
+    await refused(doc, /host h1: task "dependent": recorded as exact where it reads what an earlier task leaves unknown/, pb());
+  });
+
+  it('refuses a dropped projection (the after-apply check would be skipped)', async () => {
+    const doc = await made(pb());
+    delete task(doc, 'second').projected;
+    await refused(doc, /host h1: task "second": the recorded entry is not the one the planner makes/, pb());
   });
 });

@@ -58,4 +58,27 @@ describe('verifyPlanDerivation', () => {
     doc.plays[0]!.hosts[0]!.tasks[0]!.params = { path: 'relative; rm -rf /', content: 'x' };
     expect(() => verifyPlanDerivation(doc, STEP_KINDS, 'p.plan')).toThrow(/do not validate/);
   });
+
+  it('derives a projected task from its observation and basis: the right plan passes, the plan of the bare observation does not', async () => {
+    const doc = await planned();
+    const t = doc.plays[0]!.hosts[0]!.tasks[0]!;
+    const step = STEP_KINDS.file!;
+    // As if an earlier task of the plan creates the file with other content.
+    const basis = { 'file /etc/app.conf': { exists: true, sha256: 'x', mode: '644', owner: 'root', group: 'root', content: 'threads = 4\n' } };
+    t.basis = basis;
+    t.plan = step.plan({ ...t.observations, ...basis }, t.params);
+    expect(() => verifyPlanDerivation(doc, STEP_KINDS, 'p.plan')).not.toThrow();
+    t.plan = step.plan(t.observations, t.params);
+    expect(() => verifyPlanDerivation(doc, STEP_KINDS, 'p.plan')).toThrow(/not what mtafleet plans/);
+  });
+
+  it('refuses an observation outside the resources the step kind reads, and a basis it did not observe', async () => {
+    const doc = await planned();
+    const t = doc.plays[0]!.hosts[0]!.tasks[0]!;
+    t.observations = { ...t.observations, 'file /etc/shadow': { exists: true } };
+    expect(() => verifyPlanDerivation(doc, STEP_KINDS, 'p.plan')).toThrow(/task "t": its observation holds "file \/etc\/shadow", which a file task does not read/);
+    const doc2 = await planned();
+    doc2.plays[0]!.hosts[0]!.tasks[0]!.basis = { 'sysctl vm.swappiness': { value: '1', error: null } };
+    expect(() => verifyPlanDerivation(doc2, STEP_KINDS, 'p.plan')).toThrow(/its basis holds "sysctl vm.swappiness", which it did not observe/);
+  });
 });

@@ -47,6 +47,17 @@ describe('plan files', () => {
     expect(() => readPlanFile(file)).toThrow(message);
   });
 
+  it('a task\'s basis, predicted and projected are typed: a predicted that is not text is refused as damaged', () => {
+    const file = join(tmp(), 'p.plan');
+    const b = body();
+    Object.assign(b.plays[0]!.hosts[0]!.tasks[0]!, { basis: { 'file /etc/x': { exists: false } }, predicted: 'why', projected: { 'file /etc/x': { exists: true } } });
+    writePlanFile(file, b);
+    expect(readPlanFile(file).plays[0]!.hosts[0]!.tasks[0]!).toMatchObject({ predicted: 'why', basis: { 'file /etc/x': { exists: false } } });
+    (b.plays[0]!.hosts[0]!.tasks[0]! as unknown as { predicted: number }).predicted = 5;
+    writePlanFile(file, b);
+    expect(() => readPlanFile(file)).toThrow(/damaged/);
+  });
+
   it('redacts secret-looking extra vars and Secret values', () => {
     expect(redactVars({ threads: '8', smtp_password: 'hunter2', api_token: 't', k: new Secret('s') })).toEqual({
       threads: '8',

@@ -79,3 +79,13 @@ describe('plan renderings show every command a change runs, then its checks', ()
     expect(md).toContain("Runs:\n\n````sh\nsh -c 'echo a\necho ```b'\n````\n");
   });
 });
+
+describe('plan renderings say which tasks are predicted', () => {
+  it('text and markdown: the predicted task, that it is re-planned at apply, and why', () => {
+    const b = samplePlanBody();
+    const why = 'planned against the host as observed, but task "make it" runs before it and may change anything (re-planned at apply time against the real host)';
+    b.plays[0]!.hosts[0]!.tasks[0] = { ...b.plays[0]!.hosts[0]!.tasks[0]!, name: 'after the command', predicted: why };
+    expect(renderPlanText(b, { diff: false })).toContain(`    ? task "after the command" [file]: PREDICTED, re-planned at apply: ${why}\n`);
+    expect(renderPlanMarkdown(b)).toContain('| after the command | **predicted, re-planned at apply**: planned against the host as observed');
+  });
+});

@@ -9,17 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { parsePlaybook } from '../../../src/playbook/load.js';
 import { splitFreeForm, takeTrailingShellArgs } from '../../../src/playbook/free-form.js';
 import { STEP_KINDS } from '../../../src/steps/registry.js';
-import { PlaybookError } from '../../../src/util/errors.js';
+import { problems } from './problems.js';
 
-function problems(text: string): string {
-  try {
-    parsePlaybook('/pb.yaml', text);
-  } catch (err) {
-    if (err instanceof PlaybookError) return err.message;
-    throw err;
-  }
-  throw new Error('expected a PlaybookError');
-}
 
 const ANSIBLE_STYLE = `
 - name: tune the MTAs
@@ -98,7 +89,7 @@ describe('playbooks in Ansible style', () => {
   });
 
   it.each([
-    ['loop', `      loop: [a, b]`, /pb\.yaml:\d+: .*not supported by mtafleet: loop — write one task per item/],
+    ['with_dict', `      with_dict: { a: 1 }`, /pb\.yaml:\d+: .*not supported by mtafleet: with_dict — use loop: with a list of mappings/],
     ['ignore_errors', `      ignore_errors: yes`, /not supported by mtafleet: ignore_errors — /],
     ['changed_when', `      changed_when: false`, /not supported by mtafleet: changed_when — give the command a creates: or unless: guard/],
     ['delegate_to', `      delegate_to: localhost`, /not supported by mtafleet: delegate_to — /],
@@ -111,7 +102,7 @@ describe('playbooks in Ansible style', () => {
 
   it.each([
     ['roles', `  roles: [common]`, /pb\.yaml:2: .*not supported by mtafleet: roles — roles are not supported: put the role tasks in the play/],
-    ['vars_files', `  vars_files: [vars.yml]`, /not supported by mtafleet: vars_files — use vars: on the play, group_vars\/host_vars next to the inventory, or -e @FILE/],
+    ['pre_tasks', `  pre_tasks: []`, /not supported by mtafleet: pre_tasks — put them at the start of tasks:/],
   ])('refuses the play keyword %s with what to do instead', (_key, line, message) => {
     expect(problems(`- hosts: all\n${line}\n  tasks:\n    - command: "true"\n`)).toMatch(message);
   });

@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parsePlaybook } from '../../../src/playbook/load.js';
-import { PlaybookError } from '../../../src/util/errors.js';
+import { problems } from './problems.js';
 
-function problems(text: string): string {
-  try {
-    parsePlaybook('/pb.yaml', text);
-  } catch (err) {
-    if (err instanceof PlaybookError) return err.message;
-    throw err;
-  }
-  throw new Error('expected a PlaybookError');
-}
 
 describe('parsePlaybook', () => {
   it('reads plays, tasks, handlers, serial forms and when', () => {
