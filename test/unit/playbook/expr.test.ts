@@ -221,6 +221,18 @@ describe('magic variables and playbooks', () => {
     expect(() => conditionHolds(lone, lone.tasks[0], {})).toThrow(/task "big spool" \(line 3\) on lone\.example\.com: when: undefined variable "spool_mb"/);
   });
 
+  it('a loop over a group, its items through filters', () => {
+    const pb = playbook(`    - name: peer
+      file: { path: "/etc/peers/{{ item | regex_replace('\\\\..*$', '') }}", content: "{{ hostvars[item].ansible_host }}\\n" }
+      loop: "{{ groups['mta'] | sort }}"
+`);
+    const [play] = preparePlays({ playbook: pb, extraVars: {}, inventory, forks: 1 });
+    expect(play.hosts[0].prepared.tasks.map((t) => [t.def.name, t.params])).toEqual([
+      ['peer (item=mta01.example.com)', expect.objectContaining({ path: '/etc/peers/mta01', content: '10.0.0.1\n' })],
+      ['peer (item=mta02.example.com)', expect.objectContaining({ path: '/etc/peers/mta02', content: '10.0.0.2\n' })],
+    ]);
+  });
+
   it('magic variables cannot be overridden by inventory or -e', () => {
     const m = mergeVars({ extra: { groups: 'x', inventory_hostname: 'y' }, hostName: 'h1', magic: { groups: { all: ['h1'] }, hostvars: {}, playHosts: ['h1'] } });
     expect(m.groups).toEqual({ all: ['h1'] });
