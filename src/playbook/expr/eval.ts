@@ -95,9 +95,22 @@ function rev(v: unknown): unknown {
 
 /** A result computed from a secret stays a secret (its text never reaches a message). */
 function taint(result: unknown, ...inputs: unknown[]): unknown {
-  if (!inputs.some((x) => x instanceof Secret)) return result;
+  if (!inputs.some(holdsSecret)) return result;
   if (typeof result === 'boolean' || result === null || result instanceof Undef) return result;
   return new Secret(typeof result === 'string' ? result : typeof result === 'number' ? String(result) : JSON.stringify(result));
+}
+
+/** Whether a value is or holds a secret (in a list or mapping); a huge value counts as holding one. */
+function holdsSecret(v: unknown): boolean {
+  let budget = 100_000;
+  const walk = (x: unknown, depth: number): boolean => {
+    if (x instanceof Secret) return true;
+    if (x === null || typeof x !== 'object' || x instanceof Undef) return false;
+    if (--budget < 0 || depth > 64) return true;
+    const items = Array.isArray(x) ? x : Object.values(x);
+    return items.some((y) => walk(y, depth + 1));
+  };
+  return walk(v, 0);
 }
 
 function capText(s: string): string {
@@ -228,7 +241,9 @@ function getItem(base: unknown, key0: unknown, path: string): unknown {
     const k = typeof key === 'number' ? String(key) : key;
     out = typeof k === 'string' && Object.hasOwn(b, k) ? b[k] : new Undef(path);
   } else return new Undef(path);
-  return taint(out, base, key0);
+  // An item of a secret text (or at a secret key) is secret; an item of a mapping that holds
+  // secrets elsewhere is not, and a secret item stays the Secret it is.
+  return base instanceof Secret || key0 instanceof Secret ? taint(out, new Secret('')) : out;
 }
 
 // ---- regexes (Python syntax, checked for catastrophic backtracking) ----

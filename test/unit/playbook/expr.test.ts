@@ -116,7 +116,7 @@ describe('bounded work', () => {
 
 describe('secrets', () => {
   const sv = { pw: new Secret('s3cr3t-9'), hostvars: { h1: { ansible_become_password: new Secret('hidden') } } };
-  it.each(['pw', 'pw | lower', 'pw | length', "pw ~ ''", "'x' if pw else 'y'", "hostvars['h1'].ansible_become_password", "pw | default('')"])(
+  it.each(['pw', 'pw | lower', 'pw | length', "pw ~ ''", "'x' if pw else 'y'", "hostvars['h1'].ansible_become_password", "pw | default('')", "hostvars['h1'] | string", "hostvars.h1 ~ ''"])(
     'a template reading a secret is refused: {{ %s }}',
     (expr) => {
       expect(() => renderString(`{{ ${expr} }}`, sv)).toThrow(/is a secret .* cannot be used in task parameters/);
@@ -141,7 +141,7 @@ describe('secrets', () => {
     expect(whenHolds([parseWhen(expr)], sv)).toBe(expected);
   });
 
-  it.each(['pw + 1', '(pw | lower) < 3', "(pw ~ 'x') * 'y'", 'pw / 2', "pw | regex_replace('(', '')", "([pw, 'a'] | sort) + 1", "([pw] | unique) < 1", "{'k': pw} + 1", "(pw | split) - 1"])('an error on %s never shows the secret', (expr) => {
+  it.each(['pw + 1', '(pw | lower) < 3', "(pw ~ 'x') * 'y'", 'pw / 2', "pw | regex_replace('(', '')", "([pw, 'a'] | sort) + 1", "([pw] | unique) < 1", "{'k': pw} + 1", "(pw | split) - 1", "([pw] | string) + 1", "([pw] ~ 'x') * 'y'", "({'k': [pw]} | string) / 2", "([pw] | join) + 1"])('an error on %s never shows the secret', (expr) => {
     let message = '';
     try {
       whenHolds([parseWhen(expr)], sv);
