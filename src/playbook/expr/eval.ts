@@ -587,8 +587,37 @@ const KWARG_DEFAULTS: Record<string, unknown[]> = {
 
 const TESTS = [
   'defined', 'undefined', 'none', 'string', 'number', 'integer', 'float', 'boolean', 'mapping', 'sequence', 'iterable', 'truthy', 'falsy',
-  'match', 'search', 'in', 'even', 'odd', 'divisibleby', 'changed', 'failed', 'succeeded', 'success', 'skipped',
+  'match', 'search', 'in', 'even', 'odd', 'divisibleby', 'changed', 'failed', 'succeeded', 'success', 'skipped', 'version', 'version_compare',
 ] as const;
+
+/** Python's LooseVersion parts: numbers and letter runs ("12.4a" -> [12, 4, 'a']). */
+function looseVersion(v: string): Array<number | string> {
+  if (v.length > 200) throw new ExprError('a version is longer than 200 characters');
+  return (v.match(/\d+|[a-z]+/gi) ?? []).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+}
+
+const VERSION_OPS: Record<string, (c: number) => boolean> = {
+  '<': (c) => c < 0, lt: (c) => c < 0, '<=': (c) => c <= 0, le: (c) => c <= 0, '>': (c) => c > 0, gt: (c) => c > 0,
+  '>=': (c) => c >= 0, ge: (c) => c >= 0, '==': (c) => c === 0, '=': (c) => c === 0, eq: (c) => c === 0,
+  '!=': (c) => c !== 0, '<>': (c) => c !== 0, ne: (c) => c !== 0,
+};
+
+/** Ansible's `version` test with its default (loose) comparison. */
+function versionTest(value: unknown, args: unknown[]): boolean {
+  if (args.length < 1) throw new ExprError('the "version" test needs a version: version(\'12\', \'>=\')');
+  const op = args.length > 1 ? pyStr(args[1]) : 'eq';
+  if (!Object.hasOwn(VERSION_OPS, op)) throw new ExprError(`the "version" test does not know the operator ${JSON.stringify(op)} (use <, <=, >, >=, ==, != or lt, le, gt, ge, eq, ne)`);
+  if (args.length > 2) throw new ExprError('the "version" test takes a version and an operator (strict and version_type are not supported)');
+  const a = looseVersion(pyStr(value));
+  const b = looseVersion(pyStr(args[0]));
+  let c = 0;
+  for (let i = 0; i < Math.min(a.length, b.length) && c === 0; i++) {
+    if (typeof a[i] !== typeof b[i]) throw new ExprError(`cannot compare versions ${show(value)} and ${show(args[0])} (a number against letters)`);
+    c = a[i] < b[i] ? -1 : a[i] > b[i] ? 1 : 0;
+  }
+  if (c === 0) c = a.length - b.length;
+  return VERSION_OPS[op](c);
+}
 
 /** Ansible's tests on a registered result (`result is changed`): its own flags. */
 function resultFlag(name: string, v: unknown): boolean {
@@ -640,6 +669,9 @@ function applyTest(name: string, input: unknown, args: unknown[], ctx: EvalConte
     case 'in':
       if (a.length !== 1) throw new ExprError('the "in" test needs one argument');
       return contains(a[0], v);
+    case 'version':
+    case 'version_compare':
+      return versionTest(v, a);
     case 'changed':
     case 'failed':
     case 'succeeded':

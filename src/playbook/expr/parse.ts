@@ -97,7 +97,7 @@ export const FILTER_NAMES = new Set([
 export const TEST_NAMES = new Set([
   'defined', 'undefined', 'none', 'string', 'number', 'integer', 'float', 'boolean', 'mapping', 'sequence', 'iterable',
   'truthy', 'falsy', 'match', 'search', 'in', 'even', 'odd', 'divisibleby',
-  'changed', 'failed', 'succeeded', 'success', 'skipped',
+  'changed', 'failed', 'succeeded', 'success', 'skipped', 'version', 'version_compare',
 ]);
 
 const KEYWORDS = new Set(['and', 'or', 'not', 'in', 'is', 'if', 'else']);

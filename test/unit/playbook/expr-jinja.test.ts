@@ -193,6 +193,13 @@ const TABLE = [
   "'/etc/pmta/' | dirname",
   "'config' | dirname",
   "'/x' | dirname",
+  "'12.8' is version('12', '>=')",
+  "'12.8' is version('12.10', '<')",
+  "'2.14.3' is version('2.14.3')",
+  "'2.14' is version('2.14.0', 'lt')",
+  "'1.0a' is version('1.0b', '<')",
+  "'10' is version('9', 'gt')",
+  "'6.1.0-28-amd64' is version('6.1', '>=')",
   "reg is changed",
   "reg is failed",
   "reg is succeeded",
@@ -202,7 +209,7 @@ const TABLE = [
 ];
 
 /** Expressions that are errors in both. */
-const ERRORS = ["n + 'a'", 'nope + 1', 'n / 0', "n < 'a'", 'nope', 'd.missing.deeper + 1', 'l | min + []'];
+const ERRORS = ["'1.a' is version('1.1', '<')", "'1' is version('1', 'bad')", "n + 'a'", 'nope + 1', 'n / 0', "n < 'a'", 'nope', 'd.missing.deeper + 1', 'l | min + []'];
 
 const PY = `
 import json, sys
@@ -260,7 +267,7 @@ describe.skipIf(!HAVE_JINJA)('expressions agree with Jinja2 + ansible-core filte
     expect(reference![i].error, `Jinja2 accepted ${expr}`).toBeDefined();
     const got = ours(expr);
     expect(got.v, expr).toBeUndefined();
-    expect(got.error).toMatch(/undefined variable|cannot add|division by zero|cannot compare|needs numbers/);
+    expect(got.error).toMatch(/undefined variable|cannot add|division by zero|cannot compare|needs numbers|does not know the operator/);
   });
 
   it.each(TABLE.filter((e) => !/\bnope\b|\| (bool|string)|\bfl\b|\be\b/.test(e)).map((e) => [e, TABLE.indexOf(e)] as const))(
