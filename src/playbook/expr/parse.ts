@@ -48,6 +48,11 @@ function unescape(body: string): string {
   });
 }
 
+/** The expression as error messages quote it (a long one cut). */
+function quoted(src: string): string {
+  return JSON.stringify(src.length > 120 ? `${src.slice(0, 117)}...` : src);
+}
+
 export function tokenize(src: string): Tok[] {
   if (src.length > MAX_EXPR_CHARS) throw new ExprError(`the expression is longer than ${MAX_EXPR_CHARS} characters`);
   const out: Tok[] = [];
@@ -62,7 +67,7 @@ export function tokenize(src: string): Tok[] {
     if (c === "'" || c === '"') {
       let j = i + 1;
       while (j < src.length && src[j] !== c) j += src[j] === '\\' ? 2 : 1;
-      if (j >= src.length) throw new ExprError(`a string is not closed in "${src}"`);
+      if (j >= src.length) throw new ExprError(`a string is not closed in ${quoted(src)}`);
       out.push({ k: 'str', v: unescape(src.slice(i + 1, j)) });
       i = j + 1;
       continue;
@@ -82,8 +87,8 @@ export function tokenize(src: string): Tok[] {
       continue;
     }
     const op = OPS.find((o) => src.startsWith(o, i));
-    if (!op) throw new ExprError(`unexpected "${src.slice(i, i + 10)}" in "${src}"`);
-    if (op === '*' && src[i + 1] === '*') throw new ExprError(`"**" (power) is not supported in "${src}"`);
+    if (!op) throw new ExprError(`unexpected ${JSON.stringify(src.slice(i, i + 10))} in ${quoted(src)}`);
+    if (op === '*' && src[i + 1] === '*') throw new ExprError(`"**" (power) is not supported in ${quoted(src)}`);
     out.push({ k: 'op', v: op });
     i += op.length;
   }
@@ -109,7 +114,7 @@ export function parseExpr(src: string): Node {
   const at = (v: string) => toks[i]?.k === 'op' && toks[i].v === v;
   const word = (w: string, k = i) => toks[k]?.k === 'name' && toks[k].v === w;
   const fail = (why: string): never => {
-    throw new ExprError(`${why} in "${src}"`);
+    throw new ExprError(`${why} in ${quoted(src)}`);
   };
   const expect = (v: string) => {
     if (!at(v)) fail(toks[i] ? `expected "${v}" but found "${toks[i].v}"` : `expected "${v}" but the expression ends`);
