@@ -1,7 +1,8 @@
 /** `mtafleet apply PLANFILE [--yes]`: verify the plan, confirm, refuse drifted hosts, apply the rest. */
 import { Option, type Command } from 'commander';
 import { createInterface } from 'node:readline/promises';
-import { applyPlan, checkPlanSources, countChanges, rollingText, withProgress, readPlanFile, renderRunText, runJson, type PlanDocument } from '../engine/index.js';
+import { applyPlan, checkPlanSources, readPlanFile, type PlanDocument } from '../engine/index.js';
+import { countChanges, rollingText, withProgress, renderRunText, runJson } from '../report/index.js';
 import { loadInventory } from '../inventory/index.js';
 import { InputError } from '../util/errors.js';
 import { exitCodeFor } from '../util/outcome.js';

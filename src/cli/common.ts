@@ -36,7 +36,7 @@ export function addCommonOptions(cmd: Command): Command {
 
 export function addInventoryOptions(cmd: Command): Command {
   return cmd
-    .requiredOption('-i, --inventory <file>', 'inventory file (Ansible YAML or INI)')
+    .requiredOption('-i, --inventory <path>', 'inventory file (Ansible YAML or INI) or directory of them')
     .option('-l, --limit <pattern>', 'host pattern, as Ansible --limit (a:b, a:&b, a:!b, globs)')
     .option('--vault-password-file <file>', 'Ansible Vault password file (an executable file is run, no shell, and prints the password); repeatable; $ANSIBLE_VAULT_PASSWORD_FILE is used too', collectRepeated)
     .option('--vault-id <[label@]file|prompt>', 'Ansible Vault id: password file or "prompt", for vaults with that label first; repeatable', collectRepeated)

@@ -3,7 +3,8 @@
  * `mtafleet plan --from-audit AUDIT.json -i INV`: the same for the remedies an audit names (plan-from-audit.ts).
  */
 import { Option, type Command } from 'commander';
-import { outcomesOfPlan, planPlaybook, renderPlanMarkdown, renderPlanText, writePlanFile, planDigest } from '../engine/index.js';
+import { outcomesOfPlan, planPlaybook, writePlanFile, planDigest } from '../engine/index.js';
+import { renderPlanMarkdown, renderPlanText } from '../report/index.js';
 import { loadInventory } from '../inventory/index.js';
 import { exitCodeFor } from '../util/outcome.js';
 import { safeJson } from '../util/sanitize.js';

@@ -1,6 +1,7 @@
 /** `mtafleet rollback RUN_ID [--limit PAT]`: undo a run from its journal, newest change first. */
 import { Option, type Command } from 'commander';
-import { withProgress, readRunRecord, renderRunText, rollbackRun, runJson, type RollbackResult } from '../engine/index.js';
+import { readRunRecord, rollbackRun, type RollbackResult } from '../engine/index.js';
+import { withProgress, renderRunText, runJson } from '../report/index.js';
 import { loadInventory } from '../inventory/index.js';
 import { InputError } from '../util/errors.js';
 import { exitCodeFor } from '../util/outcome.js';

@@ -1,6 +1,7 @@
 /** `mtafleet run PLAYBOOK -i INV [--check [--diff]]`: plan and apply (or, with --check, only plan). */
 import { Option, type Command } from 'commander';
-import { outcomesOfPlan, planPlaybook, withProgress, renderPlanText, renderChangesText, type EngineListener, renderRunText, runJson, runPlaybook, type RunResult } from '../engine/index.js';
+import { outcomesOfPlan, planPlaybook, type EngineListener, runPlaybook, type RunResult } from '../engine/index.js';
+import { withProgress, renderPlanText, renderChangesText, renderRunText, runJson } from '../report/index.js';
 import { summarize } from '../engine/run-record.js';
 import { newRunId } from '../engine/run-record.js';
 import { loadInventory } from '../inventory/index.js';

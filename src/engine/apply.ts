@@ -4,8 +4,8 @@
  * each host is re-observed and refused when it drifted, and the others get exactly the planned
  * changes, rolled in the plan's batches.
  */
-import { readFileSync } from 'node:fs';
 import type { Inventory } from '../inventory/types.js';
+import { inventoryBytes } from '../inventory/index.js';
 import { PlanFileError } from '../util/errors.js';
 import { sha256Hex } from './canonical.js';
 import { silent } from './events.js';
@@ -36,7 +36,7 @@ export interface ApplyOptions {
 export function checkInventoryMatches(doc: PlanDocument, inventory: Inventory): void {
   let actual: string;
   try {
-    actual = sha256Hex(readFileSync(inventory.file));
+    actual = sha256Hex(inventoryBytes(inventory));
   } catch (err) {
     throw new PlanFileError(`cannot read the plan's inventory ${inventory.file}: ${(err as Error).message}`);
   }

@@ -4,7 +4,7 @@ import { patternHosts, selectHosts } from '../inventory/pattern.js';
 import type { HealthGate } from '../playbook/types.js';
 import { forEachHost, type FleetHooks } from '../transport/fleet.js';
 import { resolveConnectionSpec, type ResolveOptions } from '../transport/spec.js';
-import { healthGateCommand } from './rolling-text.js';
+import { healthGateCommand } from './health-gate.js';
 import type { ConnectionSpec, HostConnection } from '../transport/types.js';
 import type { EngineListener } from './events.js';
 import type { HostLock } from './lock.js';

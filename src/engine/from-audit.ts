@@ -14,6 +14,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Inventory } from '../inventory/types.js';
+import { inventoryBytes } from '../inventory/index.js';
 import { selectHosts } from '../inventory/pattern.js';
 import { loadPlaybook, type Playbook } from '../playbook/index.js';
 import type { Vars } from '../playbook/template.js';
@@ -198,7 +199,7 @@ export async function planFromAudit(opts: FromAuditOptions, deps: EngineDeps = {
     created: first?.created ?? new Date().toISOString(),
     user: first?.user ?? currentUser(),
     playbook: { path: opts.audit.path, sha256: opts.audit.sha256 },
-    inventory: first?.inventory ?? { path: opts.inventory.file, sha256: sha256Hex(readFileSync(opts.inventory.file)) },
+    inventory: first?.inventory ?? { path: opts.inventory.file, sha256: sha256Hex(inventoryBytes(opts.inventory)) },
     limit: opts.limit ?? null,
     extraVars: { ...(opts.extraVars ?? {}) },
     plays,

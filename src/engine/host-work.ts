@@ -9,8 +9,8 @@ import type { HostConnection } from '../transport/types.js';
 import { MtafleetError, RefusedError, outcomeOfError } from '../util/errors.js';
 import type { FailureOutcome } from '../util/outcome.js';
 import { HostApplier, type UndoProblem } from './applier.js';
-import { fingerprint } from './canonical.js';
 import { describeDrift } from './drift.js';
+import { observationFingerprint, stableObservations } from './volatile.js';
 import type { EngineListener } from './events.js';
 import type { Journal } from './journal.js';
 import { remoteLock, type HostLock } from './lock.js';
@@ -206,8 +206,8 @@ export async function applyHost(
     const refused = refusedInPlan(plan);
     if (refused) return refused;
     const now = await reobserve(conn, plan, opts.become, kinds);
-    if (fingerprint(now) !== plan.fingerprint) {
-      const drift = describeDrift(plan.observations, now);
+    if (observationFingerprint(now) !== plan.fingerprint) {
+      const drift = describeDrift(stableObservations(plan.observations), stableObservations(now));
       const error = new RefusedError(`${plan.host}: drifted since the plan was made: ${drift.join('; ') || 'observations differ'}`);
       return { failure: failureOf(error), notifiedHandlers: async () => undefined };
     }

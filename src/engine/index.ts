@@ -3,7 +3,6 @@ export { planPlaybook, runPlaybook, preparePlays, outcomesOfPlan, type PlaybookR
 export { planFromAudit, verifyFromAuditSources, remedyGroups, SHIPPED_PLAYBOOKS, type FromAuditOptions } from './from-audit.js';
 export { readAuditFile, parseAudit, type AuditInput } from './audit-input.js';
 export { applyPlan, checkPlanSources, type ApplyOptions } from './apply.js';
-export { rollingText } from './rolling-text.js';
 export { rollbackRun, type RollbackOptions, type RollbackResult } from './rollback.js';
 export { planHost, planTask, reobserve, type HostPlan, type PlannedTask, type StepKinds } from './plan-host.js';
 export { prepareHost, type PreparedHost } from './prepare.js';
@@ -16,5 +15,3 @@ export { listRuns, readRunRecord, type RunResult, type RunRecord, type HostOutco
 export { remoteLock, DEFAULT_LOCK_PATH, type HostLock } from './lock.js';
 export type { EngineEvent, EngineListener } from './events.js';
 export type { EngineDeps } from './fleet.js';
-export { renderPlanText, renderChangesText, renderPlanMarkdown, renderRunText, runJson, countChanges } from './render.js';
-export { progressPrinter, withProgress, BatchView } from './progress.js';

@@ -10,7 +10,8 @@ import { STEP_KINDS } from '../steps/registry.js';
 import type { Action, StepKind, StepPlan } from '../steps/types.js';
 import type { HostConnection } from '../transport/types.js';
 import { PlaybookError } from '../util/errors.js';
-import { canonicalJson, fingerprint } from './canonical.js';
+import { canonicalJson } from './canonical.js';
+import { observationFingerprint } from './volatile.js';
 import { taskVars, type PreparedHost, type PreparedTask } from './prepare.js';
 import { probeFacts, type FactSource } from './facts.js';
 import { dict } from '../util/dict.js';
@@ -203,7 +204,7 @@ export async function planHostWith(observe: Observe, host: PreparedHost, kinds: 
 
   for (const task of host.tasks) await planOne(task);
   for (const handler of host.handlers) if (notified.has(handler.def.name)) await planOne(handler);
-  return { host: host.name, fingerprint: fingerprint(observations), observations, tasks };
+  return { host: host.name, fingerprint: observationFingerprint(observations), observations, tasks };
 }
 
 /** Re-observes what a plan observed (same params), for drift detection on apply. */

@@ -9,7 +9,8 @@
  * plan-source.ts, which re-makes the whole plan from the playbook.
  */
 import { PlanFileError } from '../util/errors.js';
-import { canonicalJson, fingerprint } from './canonical.js';
+import { canonicalJson } from './canonical.js';
+import { observationFingerprint } from './volatile.js';
 import { planFromRecord, type StepKinds } from './plan-host.js';
 import type { PlanDocument } from './planfile.js';
 
@@ -17,7 +18,7 @@ export function verifyPlanDerivation(doc: PlanDocument, kinds: StepKinds, file: 
   for (const play of doc.plays) {
     for (const host of play.hosts) {
       const where = `${file}: host ${host.host}`;
-      if (fingerprint(host.observations) !== host.fingerprint) {
+      if (observationFingerprint(host.observations) !== host.fingerprint) {
         throw new PlanFileError(`${where}: the recorded fingerprint is not the hash of the recorded observations (hand-edited?); make a new plan`);
       }
       for (const task of host.tasks) {

@@ -18,9 +18,9 @@ import { rollBatches } from './rolling.js';
 import { RunTally } from './tally.js';
 import { currentUser, newRunId, summarize, writeRunRecord, type HostOutcome, type RunRecord, type RunResult } from './run-record.js';
 import { fingerprint, sha256Hex } from './canonical.js';
-import { readFileSync } from 'node:fs';
 import { PlaybookError } from '../util/errors.js';
 import { wrapSecrets } from '../inventory/validate.js';
+import { inventoryBytes } from '../inventory/index.js';
 import { silent } from './events.js';
 
 export interface PlaybookRunOptions extends FleetOptions {
@@ -72,7 +72,7 @@ export async function planPlaybook(opts: PlaybookRunOptions, deps: EngineDeps = 
       ...(opts.playbook.selection?.tags?.length ? { tags: opts.playbook.selection.tags } : {}),
       ...(opts.playbook.selection?.skipTags?.length ? { skipTags: opts.playbook.selection.skipTags } : {}),
     },
-    inventory: { path: opts.inventory.file, sha256: fileSha(opts.inventory.file) },
+    inventory: { path: opts.inventory.file, sha256: sha256Hex(inventoryBytes(opts.inventory)) },
     limit: opts.limit ?? null,
     extraVars: redactVars(secretExtraVars(opts.extraVars)),
     plays: [],
@@ -172,6 +172,3 @@ export async function runPlaybook(opts: LiveRunOptions, deps: EngineDeps = {}): 
   return tally.finish(opts.stateDir, { ...record, journal: journal.anchor }, runId);
 }
 
-function fileSha(path: string): string {
-  return sha256Hex(readFileSync(path));
-}

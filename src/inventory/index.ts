@@ -4,3 +4,4 @@ export { selectHosts } from './pattern.js';
 export { inventoryToAnsibleList, inventoryGraph } from './render.js';
 export { isSecretVar } from './schema.js';
 export type { Inventory, InventoryGroup, InventoryHost } from './types.js';
+export { inventoryBytes } from './inventory-dir.js';

@@ -2,23 +2,22 @@
  * Ansible's INI inventory format -> RawGroup definitions with line numbers.
  * `[group]` host lines (`host key=value ...`), `[group:vars]` (`key=value`),
  * `[group:children]` (group names); `#` and `;` start comment lines; hosts before any section
- * are `ungrouped`. Values are typed as Ansible does: numbers, booleans, quoted strings stay strings.
+ * are `ungrouped`. Values are typed as Ansible 2.14 does: each is read as a Python literal
+ * (python-literal.ts); host-line values after a shell-like split (shlex.ts), so quotes there
+ * group words but do not keep a value a string.
  */
 import { expandHostEntry } from './host-pattern.js';
+import { ansibleIniValue } from './python-literal.js';
 import { emptyGroup, type ParseResult, type Problem, type RawGroup, type RawVar } from './raw.js';
+import { shlexSplit } from './shlex.js';
 
 const SECTION = /^\[([^:\]\s]+)(?::(\w+))?\]\s*(?:[#;].*)?$/;
 
-interface Token {
-  text: string;
-  /** The part after the first `=` was written in quotes (so it stays a string). */
-  valueQuoted: boolean;
-}
-
-export function parseIniInventory(text: string): ParseResult {
+/** `known`: groups defined by files read before this one (an inventory directory). */
+export function parseIniInventory(text: string, known: Set<string> = new Set()): ParseResult {
   const groups: RawGroup[] = [];
   const problems: Problem[] = [];
-  const defined = new Set<string>(['all', 'ungrouped']);
+  const defined = new Set<string>(['all', 'ungrouped', ...known]);
   const pending: Array<{ group: string; line: number; path: string; message: string }> = [];
   // undefined while inside a broken section header: its lines are skipped (reported once).
   let current: RawGroup | undefined = emptyGroup('ungrouped', { line: 1, path: 'ungrouped' });
@@ -47,7 +46,7 @@ export function parseIniInventory(text: string): ParseResult {
       current = emptyGroup(name, { line, path: name });
       groups.push(current);
       if (kind === 'vars') {
-        pending.push({ group: name, line, path: `${name}.vars`, message: `section [${name}:vars] is for group "${name}", which is not defined anywhere` });
+        pending.push({ group: name, line, path: `${name}.vars`, message: `section [${name}:vars] is for group "${name}", which is not defined anywhere (Ansible refuses this too; for an empty group add a [${name}] section)` });
       } else {
         defined.add(name);
       }
@@ -65,7 +64,7 @@ export function parseIniInventory(text: string): ParseResult {
         return;
       }
       current.children.push({ name: child, at: { line, path } });
-      pending.push({ group: child, line, path, message: `section [${current.name}:children] names group "${child}", which is not defined anywhere` });
+      pending.push({ group: child, line, path, message: `section [${current.name}:children] names group "${child}", which is not defined anywhere (Ansible refuses this too; for an empty group add a [${child}] section)` });
     }
   });
 
@@ -76,19 +75,19 @@ export function parseIniInventory(text: string): ParseResult {
 }
 
 function parseHostLine(text: string, line: number, group: RawGroup, problems: Problem[]): void {
-  let tokens: Token[];
+  let tokens: string[];
   try {
-    tokens = tokenize(text);
+    tokens = shlexSplit(text);
   } catch (err) {
     problems.push({ line, path: `${group.name}.hosts`, message: `INI syntax error: ${(err as Error).message}` });
     return;
   }
   if (tokens.length === 0) return;
   const [entry, ...assignments] = tokens;
-  const hostPath = `${group.name}.hosts.${entry.text}`;
+  const hostPath = `${group.name}.hosts.${entry}`;
   let expanded;
   try {
-    expanded = expandHostEntry(entry.text);
+    expanded = expandHostEntry(entry);
   } catch (err) {
     problems.push({ line, path: hostPath, message: (err as Error).message });
     return;
@@ -96,14 +95,14 @@ function parseHostLine(text: string, line: number, group: RawGroup, problems: Pr
   const vars: RawVar[] = [];
   if (expanded.port !== undefined) vars.push({ name: 'ansible_port', value: expanded.port, at: { line, path: `${hostPath}.ansible_port` } });
   for (const token of assignments) {
-    const eq = token.text.indexOf('=');
+    const eq = token.indexOf('=');
     if (eq <= 0) {
-      problems.push({ line, path: hostPath, message: `INI syntax error: expected key=value after the host name, got ${JSON.stringify(token.text)}` });
+      problems.push({ line, path: hostPath, message: `INI syntax error: expected key=value after the host name, got ${JSON.stringify(token)}` });
       continue;
     }
-    const name = token.text.slice(0, eq);
-    const raw = token.text.slice(eq + 1);
-    vars.push({ name, value: token.valueQuoted ? raw : typeValue(raw), at: { line, path: `${hostPath}.${name}` } });
+    const name = token.slice(0, eq);
+    // As Ansible: the value with its quotes already removed by the shell-like split, then a Python literal.
+    vars.push({ name, value: ansibleIniValue(token.slice(eq + 1)), at: { line, path: `${hostPath}.${name}` } });
   }
   for (const name of expanded.names) group.hosts.push({ name, at: { line, path: `${group.name}.hosts.${name}` }, vars });
 }
@@ -115,64 +114,13 @@ function parseVarLine(text: string, line: number, group: RawGroup, problems: Pro
     return;
   }
   const name = text.slice(0, eq).trim();
-  const rest = text.slice(eq + 1).trim();
-  const quoted = /^(["'])(.*)\1$/.exec(rest);
-  // As in Ansible, a [group:vars] value runs to the end of the line (no inline comments).
-  const value = quoted ? quoted[2] : typeValue(rest);
+  // As in Ansible, a [group:vars] value is the rest of the line, quotes included, read as a
+  // Python literal: "5" is the string 5, 5 is a number, true stays the word true.
+  const value = ansibleIniValue(text.slice(eq + 1).trim());
   group.vars.push({ name, value, at: { line, path: `${group.name}.vars.${name}` } });
 }
 
 /** `value  # comment` -> `value` (only a # or ; preceded by whitespace starts a comment). */
 function stripInlineComment(text: string): string {
   return text.replace(/\s+[#;].*$/, '').trim();
-}
-
-/** An unquoted INI value typed as Ansible's literal evaluation would: numbers, booleans, lists. */
-export function typeValue(raw: string): unknown {
-  if (/^-?(0|[1-9]\d*)$/.test(raw)) return Number(raw);
-  if (/^-?\d+\.\d+$/.test(raw)) return Number(raw);
-  if (raw === 'true' || raw === 'True') return true;
-  if (raw === 'false' || raw === 'False') return false;
-  if (raw === 'None') return null;
-  if (/^[[{]/.test(raw)) {
-    try {
-      return JSON.parse(raw) as unknown;
-    } catch {
-      return raw; // not a literal: Ansible keeps such a value as the string written
-    }
-  }
-  return raw;
-}
-
-/** Shell-like split (as Ansible's shlex): quotes group, backslash escapes, # starts a comment. */
-function tokenize(text: string): Token[] {
-  const tokens: Token[] = [];
-  let i = 0;
-  while (i < text.length) {
-    while (i < text.length && /\s/.test(text[i])) i++;
-    if (i >= text.length || text[i] === '#') break;
-    let out = '';
-    let valueQuoted = false;
-    while (i < text.length && !/\s/.test(text[i])) {
-      const c = text[i];
-      if (c === '"' || c === "'") {
-        if (out.endsWith('=') && out.indexOf('=') === out.length - 1) valueQuoted = true;
-        i++;
-        while (i < text.length && text[i] !== c) {
-          if (c === '"' && text[i] === '\\' && i + 1 < text.length) i++;
-          out += text[i++];
-        }
-        if (i >= text.length) throw new Error(`unterminated ${c} quote in ${JSON.stringify(text)}`);
-        i++;
-      } else if (c === '\\' && i + 1 < text.length) {
-        out += text[i + 1];
-        i += 2;
-      } else {
-        out += c;
-        i++;
-      }
-    }
-    tokens.push({ text: out, valueQuoted });
-  }
-  return tokens;
 }

@@ -8,6 +8,7 @@ import { dirname, extname, join, relative, resolve } from 'node:path';
 import { InventoryError } from '../util/errors.js';
 import { readInputText } from '../util/input-text.js';
 import { parseIniInventory } from './ini.js';
+import { IGNORED_DESCRIPTION, inventoryDirSources } from './inventory-dir.js';
 import type { ParseResult, Problem, RawGroup } from './raw.js';
 import { resolveInventory, type VarsLayers } from './resolve.js';
 import type { Inventory } from './types.js';
@@ -31,18 +32,21 @@ export interface LoadOptions {
  */
 export async function loadInventory(file: string, options: LoadOptions = {}): Promise<Inventory> {
   const absolute = resolve(file);
-  const text = await readInventoryText(file, absolute);
-  const baseDir = dirname(absolute);
-  const { groups, problems } = parseAndValidate(text, file, baseDir, options);
+  const dir = await readInventoryDir(file, absolute, options); // -i DIR: see the end of this file
+  const text = dir ? '' : await readInventoryText(file, absolute);
+  const baseDir = dir ? absolute : dirname(absolute);
+  const { groups, problems } = dir ?? parseAndValidate(text, file, baseDir, options);
   const groupNames = ['all', 'ungrouped', ...groups.map((g) => g.name)];
   const hostNames = groups.flatMap((g) => g.hosts.map((h) => h.name));
-  const shown = (abs: string) => join(dirname(file), relative(baseDir, abs));
+  const shown = (abs: string) => join(dir ? file : dirname(file), relative(baseDir, abs));
   const groupVars = await readVarsDir(baseDir, 'group_vars', groupNames, shown, options.vault);
   const hostVars = await readVarsDir(baseDir, 'host_vars', hostNames, shown, options.vault);
   problems.push(...groupVars.problems, ...hostVars.problems);
   const checkVars = varChecker(baseDir, problems);
   for (const vars of [...groupVars.vars.values(), ...hostVars.vars.values()]) checkVars(vars);
-  return finish(file, absolute, groups, problems, { groupVars: groupVars.vars, hostVars: hostVars.vars });
+  const inventory = finish(file, absolute, groups, problems, { groupVars: groupVars.vars, hostVars: hostVars.vars }, baseDir);
+  if (dir) inventory.sources = dir.sources;
+  return inventory;
 }
 
 /** Parses inventory text as if read from `file`, without group_vars/ and host_vars/. */
@@ -53,7 +57,6 @@ export function parseInventory(text: string, file: string, absolute = resolve(fi
 
 async function readInventoryText(file: string, absolute: string): Promise<string> {
   try {
-    if ((await stat(absolute)).isDirectory()) throw new InventoryError(`inventory "${file}" is a directory; give an inventory file (YAML or INI)`);
     return await readInputText(absolute, (why) => new InventoryError(`cannot read inventory file "${file}": ${why}`));
   } catch (err) {
     if (err instanceof InventoryError) throw err;
@@ -63,9 +66,9 @@ async function readInventoryText(file: string, absolute: string): Promise<string
   }
 }
 
-function parseAndValidate(text: string, file: string, baseDir: string, options: LoadOptions): { groups: RawGroup[]; problems: Problem[] } {
+function parseAndValidate(text: string, file: string, baseDir: string, options: LoadOptions, known?: Set<string>): { groups: RawGroup[]; problems: Problem[] } {
   const opened = openInventoryVault(text, file, options);
-  const parsed: ParseResult = detectFormat(file, opened.text) === 'yaml' ? parseYamlInventory(opened.text) : parseIniInventory(opened.text);
+  const parsed: ParseResult = detectFormat(file, opened.text) === 'yaml' ? parseYamlInventory(opened.text) : parseIniInventory(opened.text, known);
   // Vault: inline `!vault` values become Secret (a whole vaulted file: every value) before validation.
   const varLists = parsed.groups.flatMap((g) => [g.vars, ...g.hosts.map((h) => h.vars)]);
   const vaultProblems = revealVaultedVarLists(varLists, options.vault, opened.vaulted);
@@ -86,9 +89,9 @@ function openInventoryVault(text: string, file: string, options: LoadOptions): {
   }
 }
 
-function finish(file: string, absolute: string, groups: RawGroup[], problems: Problem[], layers?: VarsLayers): Inventory {
+function finish(file: string, absolute: string, groups: RawGroup[], problems: Problem[], layers?: VarsLayers, baseDir = dirname(absolute)): Inventory {
   if (problems.length === 0) {
-    const resolved = resolveInventory(absolute, groups, layers);
+    const resolved = resolveInventory(absolute, groups, layers, baseDir);
     if (resolved.problems.length === 0) return resolved.inventory;
     problems.push(...resolved.problems);
   }
@@ -121,4 +124,40 @@ export function formatProblems(file: string, problems: Problem[]): string {
 /** A path built from hostile names must not break the message into fake lines. */
 function visible(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
+}
+
+// --- Inventory directories (-i DIR) ---------------------------------------------------------
+
+/**
+ * `-i DIR`, as Ansible reads an inventory directory: every file in it and in its
+ * subdirectories, in name order, except what Ansible ignores (inventory-dir.ts); their groups
+ * and variables merge as one inventory (a later file's value wins); group_vars/ and host_vars/
+ * are those inside DIR. Undefined when `absolute` is not a directory.
+ */
+async function readInventoryDir(file: string, absolute: string, options: LoadOptions): Promise<{ groups: RawGroup[]; problems: Problem[]; sources: string[] } | undefined> {
+  if (!(await isDirectory(absolute))) return undefined;
+  const { sources, refused } = await inventoryDirSources(absolute);
+  const shownOf = (abs: string) => join(file, relative(absolute, abs));
+  const problems: Problem[] = refused.map((r) => ({ line: 1, path: '', file: shownOf(r.file), message: r.why }));
+  if (sources.length === 0 && problems.length === 0) {
+    throw new InventoryError(`inventory directory "${file}" holds no inventory file (Ansible ignores ${IGNORED_DESCRIPTION})`);
+  }
+  const groups: RawGroup[] = [];
+  for (const source of sources) {
+    const shown = shownOf(source);
+    const text = await readInventoryText(shown, source);
+    const known = new Set(groups.map((g) => g.name)); // groups of earlier files count as defined, as in Ansible
+    const parsed = parseAndValidate(text, shown, dirname(source), options, known);
+    groups.push(...parsed.groups);
+    problems.push(...parsed.problems.map((p) => ({ ...p, file: p.file ?? shown })));
+  }
+  return { groups, problems, sources };
+}
+
+async function isDirectory(absolute: string): Promise<boolean> {
+  try {
+    return (await stat(absolute)).isDirectory();
+  } catch {
+    return false; // readInventoryText reports what is wrong with it
+  }
 }

@@ -6,10 +6,17 @@
  */
 import { dict } from '../util/dict.js';
 import type { Inventory, InventoryGroup, InventoryHost } from './types.js';
+import { dirname } from 'node:path';
+import { Secret } from '../util/secret.js';
 import type { Problem, RawGroup, RawVar, SourceLoc } from './raw.js';
+import { describeValue, isSecretVar } from './schema.js';
+import { TemplateProblem, hasTemplate, isConnectionVar, renderHostTemplate } from './templated.js';
+import { checkValue } from './validate.js';
 
 interface GroupBuild extends InventoryGroup {
   priority: number;
+  /** Where each of the group's inventory variables was set (the last definition). */
+  varAt: Map<string, SourceLoc>;
   at: SourceLoc;
   childAt: Map<string, SourceLoc>;
 }
@@ -24,6 +31,7 @@ export function resolveInventory(
   file: string,
   defs: RawGroup[],
   layers: VarsLayers = { groupVars: new Map(), hostVars: new Map() },
+  baseDir = dirname(file),
 ): { inventory: Inventory; problems: Problem[] } {
   const problems: Problem[] = [];
   const groups = new Map<string, GroupBuild>();
@@ -33,7 +41,7 @@ export function resolveInventory(
   const groupOf = (name: string, at: SourceLoc): GroupBuild => {
     let g = groups.get(name);
     if (!g) {
-      g = { name, hosts: [], children: [], vars: dict(), priority: 1, at, childAt: new Map() };
+      g = { name, hosts: [], children: [], vars: dict(), priority: 1, at, childAt: new Map(), varAt: new Map() };
       groups.set(name, g);
     }
     return g;
@@ -46,7 +54,10 @@ export function resolveInventory(
     const g = groupOf(def.name, def.at);
     for (const v of def.vars) {
       if (v.name === 'ansible_group_priority') g.priority = v.value as number;
-      else g.vars[v.name] = v.value;
+      else {
+        g.vars[v.name] = v.value;
+        g.varAt.set(v.name, v.at);
+      }
     }
     for (const child of def.children) {
       if (child.name === 'all') {
@@ -104,10 +115,16 @@ export function resolveInventory(
     const sorted = [...member].map((g) => groups.get(g)!).sort(order);
     // Ansible: inventory group vars < group_vars/ (by group order) < inventory host vars < host_vars/.
     const vars = dict<unknown>(); // variable names are inventory text (__proto__ included)
-    for (const g of sorted) Object.assign(vars, g.vars);
-    for (const g of sorted) for (const v of layers.groupVars.get(g.name) ?? []) vars[v.name] = v.value;
-    for (const v of hostVars.get(name) ?? []) vars[v.name] = v.value;
-    for (const v of layers.hostVars.get(name) ?? []) vars[v.name] = v.value;
+    const varAt = new Map<string, SourceLoc>();
+    const set = (v: RawVar): void => {
+      vars[v.name] = v.value;
+      varAt.set(v.name, v.at);
+    };
+    for (const g of sorted) for (const k of Object.keys(g.vars)) set({ name: k, value: g.vars[k], at: g.varAt.get(k) ?? g.at });
+    for (const g of sorted) for (const v of layers.groupVars.get(g.name) ?? []) set(v);
+    for (const v of hostVars.get(name) ?? []) set(v);
+    for (const v of layers.hostVars.get(name) ?? []) set(v);
+    problems.push(...resolveConnectionTemplates(name, vars, varAt, baseDir));
     hosts.set(name, { name, vars, groups: sorted.map((g) => g.name) });
   }
 
@@ -118,6 +135,34 @@ export function resolveInventory(
     publicGroups.set(g.name, { name: g.name, hosts: g.hosts, children: g.children, vars });
   }
   return { inventory: { file, hosts, groups: publicGroups }, problems };
+}
+
+/** Templated connection variables of one host, resolved and checked in place (templated.ts). */
+function resolveConnectionTemplates(host: string, vars: Record<string, unknown>, varAt: Map<string, SourceLoc>, baseDir: string): Problem[] {
+  const problems: Problem[] = [];
+  for (const name of Object.keys(vars)) {
+    const raw = vars[name];
+    if (!isConnectionVar(name) || !hasTemplate(raw)) continue;
+    const at = varAt.get(name) ?? { line: 1, path: name };
+    const where = `host ${JSON.stringify(host)}: ${name} ${JSON.stringify(raw)}`;
+    let rendered: unknown;
+    try {
+      rendered = renderHostTemplate(raw, vars, host);
+    } catch (err) {
+      if (!(err instanceof TemplateProblem)) throw err;
+      problems.push({ ...at, message: `${where}: ${err.message}` });
+      continue;
+    }
+    if (rendered instanceof Secret) {
+      if (isSecretVar(name)) vars[name] = rendered;
+      else problems.push({ ...at, message: `${where}: the value is a secret, which only a secret variable (a password) may take` });
+      continue;
+    }
+    const checked = checkValue(name, rendered, baseDir);
+    if (checked.ok) vars[name] = checked.value;
+    else problems.push({ ...at, message: `${where} resolves to ${describeValue(name, rendered)}, which ${checked.message.replace(/, got .*$/, '')}` });
+  }
+  return problems;
 }
 
 function parentIndex(groups: Map<string, GroupBuild>): Map<string, string[]> {

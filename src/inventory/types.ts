@@ -16,8 +16,10 @@ export interface InventoryGroup {
 }
 
 export interface Inventory {
-  /** Absolute path of the file it was loaded from. */
+  /** Absolute path of the file (or directory) it was loaded from. */
   file: string;
+  /** For an inventory directory: the inventory files read, in order (absolute paths). */
+  sources?: string[];
   /** Hosts in file order. */
   hosts: Map<string, InventoryHost>;
   groups: Map<string, InventoryGroup>;

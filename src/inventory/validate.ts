@@ -9,6 +9,7 @@ import { own } from '../util/dict.js';
 import { Secret } from '../util/secret.js';
 import type { Problem, RawGroup, RawVar } from './raw.js';
 import { VaultedText } from './vault.js';
+import { hasTemplate, isConnectionVar } from './templated.js';
 import { PATH_VARS, VAR_ALIASES, checkKnownVar, isSecretVar, nameProblem, varNameProblem } from './schema.js';
 
 export function validateDefinitions(groups: RawGroup[], baseDir: string): Problem[] {
@@ -58,11 +59,11 @@ function checkVar(v: RawVar, baseDir: string): string | undefined {
   if (nameIssue) return nameIssue;
   if (v.value instanceof VaultedText) return undefined; // a vault that did not open: already reported
   if (v.value instanceof Secret) return checkSecretVar(v, baseDir);
-  const checked = checkKnownVar(v.name, v.value);
+  // A templated connection variable is checked per host once resolved (resolve.ts).
+  if (isConnectionVar(v.name) && hasTemplate(v.value)) return undefined;
+  const checked = checkValue(v.name, v.value, baseDir);
   if (!checked.ok) return checked.message;
-  let value = checked.value;
-  if (PATH_VARS.has(v.name) && typeof value === 'string') value = absolutePath(value, baseDir);
-  v.value = wrapSecrets(v.name, value);
+  v.value = checked.value;
   return undefined;
 }
 
@@ -83,6 +84,15 @@ function checkSecretVar(v: RawVar, baseDir: string): string | undefined {
   if (PLAIN_FROM_VAULT.has(v.name)) v.value = checked.value;
   else if (PATH_VARS.has(v.name) && typeof checked.value === 'string') v.value = new Secret(absolutePath(checked.value, baseDir));
   return undefined;
+}
+
+/** A variable's value checked (known variables), typed, made absolute (paths) and wrapped (secrets). */
+export function checkValue(name: string, raw: unknown, baseDir: string): { ok: true; value: unknown } | { ok: false; message: string } {
+  const checked = checkKnownVar(name, raw);
+  if (!checked.ok) return checked;
+  let value = checked.value;
+  if (PATH_VARS.has(name) && typeof value === 'string') value = absolutePath(value, baseDir);
+  return { ok: true, value: wrapSecrets(name, value) };
 }
 
 function absolutePath(path: string, baseDir: string): string {

@@ -134,7 +134,14 @@ class YamlWalker {
     } else if (isMap(node)) {
       for (const pair of this.pairs(node)) {
         const entry = this.keyName(pair, path);
-        if (entry !== undefined) entries.push({ entry, keyNode: pair.key as Node, value: this.deref(pair.value as Node | null) });
+        if (entry === undefined) continue;
+        const key = pair.key as Node;
+        if (isScalar(key) && typeof key.value !== 'string') {
+          // Ansible 2.14 refuses the whole file: "Host pattern 1234 must be a string. Enclose integers/floats in quotation marks."
+          this.problem(key, `${path}.${entry}`, `host ${entry} is read as a ${typeof key.value === 'number' ? 'number' : 'non-text value'}, not a name; write it in quotes ("${entry}"), as Ansible requires`);
+          continue;
+        }
+        entries.push({ entry, keyNode: key, value: this.deref(pair.value as Node | null) });
       }
     } else {
       this.problem(node, path, `hosts must be a mapping of host names (each with its variables or empty), got ${describeNode(node)}`);

@@ -38,3 +38,8 @@ export { remedyCommand } from './remedy.js';
 export { hostView, hourSlots, ipDeferrals, CHART_HOURS, type HostView, type HostState } from './view.js';
 export { writeReportFile } from './write.js';
 export { renderFromAuditMarkdown, renderFromAuditText } from './plan-ticket.js';
+
+// Plans, runs and progress: the engine returns data, these render it (issue #14 item 5).
+export { renderPlanText, renderChangesText, renderPlanMarkdown, renderRunText, runJson, countChanges } from './plan.js';
+export { progressPrinter, withProgress, BatchView } from './progress.js';
+export { rollingText, describeRolling } from './rolling-text.js';

@@ -5,7 +5,8 @@
  * format gets the same summary above the plan. Everything from the audit or a host is text:
  * Markdown through the one escaper and fence helper, terminal lines through the one sanitiser.
  */
-import { countChanges, renderPlanMarkdown, renderPlanText, type FromAudit, type PlanBody } from '../engine/index.js';
+import { type FromAudit, type PlanBody } from '../engine/index.js';
+import { countChanges, renderPlanMarkdown, renderPlanText } from '../report/index.js';
 import { quote } from '../transport/quote.js';
 import { codeBlock, escapeMarkdown as md } from '../util/markdown.js';
 import { safeLine } from '../util/sanitize.js';

@@ -48,3 +48,11 @@ export const resource = {
  * planned as predicted and re-planned at apply time against the real host.
  */
 export const EVERYTHING = key('*');
+
+/**
+ * Fields of an observation that change by themselves on a healthy live host (mail keeps
+ * arriving in the spool): shown in plans, but not part of the drift fingerprint, so a plan
+ * approved an hour ago still applies. What matters for safety (device, mount, filesystem,
+ * daemon state) stays in it; the copy itself is labelled predicted and checked when it runs.
+ */
+export const VOLATILE_FIELDS: ReadonlyMap<string, readonly string[]> = new Map([[resource.pmtaSpool(), ['bytes', 'files']]]);

@@ -5,7 +5,7 @@ import { runPlaybook, planPlaybook } from '../../../src/engine/run.js';
 import { rollbackRun } from '../../../src/engine/rollback.js';
 import { applyHost } from '../../../src/engine/host-work.js';
 import { Journal } from '../../../src/engine/journal.js';
-import { BatchView } from '../../../src/engine/progress.js';
+import { BatchView } from '../../../src/report/progress.js';
 import { describeAge, parseOwner } from '../../../src/engine/lock.js';
 import type { Inventory } from '../../../src/inventory/types.js';
 import { FakeHost, KINDS, memoryLock, useFakeKind } from './fakes.js';

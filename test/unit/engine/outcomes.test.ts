@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parsePlaybook } from '../../../src/playbook/load.js';
 import { outcomesOfPlan, planPlaybook, runPlaybook } from '../../../src/engine/run.js';
-import { renderPlanMarkdown, renderPlanText } from '../../../src/engine/render.js';
+import { renderPlanMarkdown, renderPlanText } from '../../../src/report/plan.js';
 import type { Inventory } from '../../../src/inventory/types.js';
 import { ConnectError, ExecError, RefusedError } from '../../../src/util/errors.js';
 import { exitCodeFor } from '../../../src/util/outcome.js';

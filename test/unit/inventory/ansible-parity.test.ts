@@ -1,27 +1,18 @@
 /**
  * mtafleet's inventory renderings against output captured from the real ansible-inventory
  * (test/fixtures/inventory/ansible-2.14/). Group trees must match exactly; variables must
- * match except where mtafleet types them on purpose (port a number, become a boolean,
- * paths absolute, secrets hidden).
+ * match except where mtafleet types them on purpose (test/helpers/ansible-differences.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { inventoryGraph, inventoryToAnsibleList, loadInventory, selectHosts } from '../../../src/inventory/index.js';
+import { typedLikeMtafleet } from '../../helpers/ansible-differences.js';
 
 const fixtures = join(__dirname, '../../fixtures/inventory');
 const captured = (name: string) => readFileSync(join(fixtures, 'ansible-2.14', name), 'utf8');
 
 type List = Record<string, unknown> & { _meta: { hostvars: Record<string, Record<string, unknown>> } };
-
-/** Ansible's untyped value, as mtafleet types it. */
-function typedLikeMtafleet(key: string, value: unknown, inventoryDir: string): unknown {
-  if (key === 'ansible_port') return Number(value);
-  if (key === 'ansible_become') return ['yes', 'true', 'on', '1'].includes(String(value).toLowerCase());
-  if (key === 'ansible_ssh_private_key_file' || key === 'mtafleet_known_hosts') return resolve(inventoryDir, String(value));
-  if (/password|passphrase|secret|token/.test(key)) return '***';
-  return value;
-}
 
 describe.each(['nested.ini', 'nested.yaml', 'with-vars-dirs/hosts.ini'])('%s matches ansible-inventory 2.14', (file) => {
   const capturedName = file.replace(/\//g, '_');

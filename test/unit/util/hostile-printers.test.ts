@@ -8,14 +8,14 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { renderHtml, renderJson, renderMarkdown, renderTable } from '../../../src/report/index.js';
-import { BatchView, progressPrinter } from '../../../src/engine/progress.js';
-import { renderChangesText, renderPlanMarkdown, renderPlanText, renderRunText, runJson } from '../../../src/engine/render.js';
+import { BatchView, progressPrinter } from '../../../src/report/progress.js';
+import { renderChangesText, renderPlanMarkdown, renderPlanText, renderRunText, runJson } from '../../../src/report/plan.js';
 import type { PlanBody, PlanDocument } from '../../../src/engine/planfile.js';
 import type { RunRecord, RunResult } from '../../../src/engine/run-record.js';
 import type { EngineEvent } from '../../../src/engine/events.js';
 import type { Change } from '../../../src/steps/types.js';
 import { fileDiff, valueDiff } from '../../../src/steps/actions.js';
-import { rollingText } from '../../../src/engine/rolling-text.js';
+import { rollingText } from '../../../src/report/rolling-text.js';
 import { renderRunRecord, runListLine } from '../../../src/cli/runs.js';
 import { renderProblems } from '../../../src/cli/rollback.js';
 import { planHeadline } from '../../../src/cli/apply.js';

@@ -4,7 +4,7 @@
  * text (errors with remote stderr, lock owners), so every line goes through the sanitiser.
  */
 import { safeLine } from '../util/sanitize.js';
-import type { EngineEvent, EngineListener } from './events.js';
+import type { EngineEvent, EngineListener } from '../engine/events.js';
 
 export const COMPACT_AFTER = 30;
 

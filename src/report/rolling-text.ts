@@ -3,15 +3,8 @@
  * runs a command on each host, so a reviewer must see it exactly as it will execute.
  */
 import type { HealthGate } from '../playbook/types.js';
-import { argv, type Command } from '../transport/quote.js';
-import type { Rolling } from './planfile.js';
-
-/** The gate's command as it runs on a host (the one builder: runHealthGate uses it too). */
-export function healthGateCommand(gate: HealthGate): Command | undefined {
-  if (gate.argv && gate.argv.length > 0) return argv(...gate.argv);
-  if (gate.cmd !== undefined) return argv('sh', '-c', gate.cmd);
-  return undefined;
-}
+import { healthGateCommand } from '../engine/health-gate.js';
+import type { Rolling } from '../engine/planfile.js';
 
 export interface RollingLine {
   label: string;

@@ -7,10 +7,10 @@
 import type { Change, Diff } from '../steps/types.js';
 import { codeBlock, escapeMarkdown as md } from '../util/markdown.js';
 import { safeJson, safeLine } from '../util/sanitize.js';
-import { describeAction } from './execute.js';
-import type { PlanBody, Rolling } from './planfile.js';
+import { describeAction } from '../engine/execute.js';
+import type { PlanBody, Rolling } from '../engine/planfile.js';
 import { describeRolling, rollingText } from './rolling-text.js';
-import type { RunResult } from './run-record.js';
+import type { RunResult } from '../engine/run-record.js';
 
 export interface PlanRenderOptions {
   /** Show diffs (text format); Markdown always shows them. */

@@ -3,10 +3,10 @@
  * stop rule and health gate command, exactly as it will execute on the hosts.
  */
 import { describe, expect, it } from 'vitest';
-import { renderPlanMarkdown, renderPlanText } from '../../../src/engine/render.js';
-import { healthGateCommand } from '../../../src/engine/rolling-text.js';
+import { renderPlanMarkdown, renderPlanText } from '../../../src/report/plan.js';
+import { healthGateCommand } from '../../../src/engine/health-gate.js';
 import type { PlanBody, Rolling } from '../../../src/engine/planfile.js';
-import { samplePlanBody } from './fakes.js';
+import { samplePlanBody } from '../engine/fakes.js';
 import { STEP_KINDS } from '../../../src/steps/registry.js';
 import { execAction } from '../../../src/steps/actions.js';
 import type { StepPlan } from '../../../src/steps/types.js';
