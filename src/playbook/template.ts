@@ -5,7 +5,8 @@
  * as text.
  */
 import { templatePlaces, type Span } from './shell-context.js';
-import { ExprError, Undef, evaluate as evalExpr, parseExpr, type Node } from './expr/index.js';
+import { ExprError, Undef, evaluate as evalExpr, parseExpr, type Mode, type Node } from './expr/index.js';
+import { Secret } from '../util/secret.js';
 
 export class TemplateError extends Error {}
 
@@ -46,10 +47,13 @@ export function parseTemplateExpr(expr: string): Node {
   return node;
 }
 
-function evaluate(expr: string, vars: Vars): unknown {
+/** How deep variables that are templates may refer to each other (a loop stops here). */
+const MAX_LAZY_DEPTH = 20;
+
+function evaluate(expr: string, vars: Vars, depth = 0, mode: Mode = 'template'): unknown {
   const node = parseTemplateExpr(expr);
   try {
-    const v = evalExpr(node, { vars, mode: 'template', secretMessage });
+    const v = evalExpr(node, { vars, mode, secretMessage, renderLazy: (text) => renderLazyText(text, vars, mode, depth + 1) });
     return v instanceof Undef ? undefined : v;
   } catch (err) {
     if (err instanceof ExprError) throw new TemplateError(err.message);
@@ -64,9 +68,27 @@ function asText(v: unknown): string {
 }
 
 export function renderString(text: string, vars: Vars): unknown {
+  return renderLazyText(text, vars, 'template', 0);
+}
+
+/**
+ * The text of a variable that is a template, rendered where it is read (a `when` reads it in
+ * when mode: a secret in it stays a secret, its text never shown).
+ */
+export function renderLazyText(text: string, vars: Vars, mode: Mode, depth: number): unknown {
+  if (depth > MAX_LAZY_DEPTH) throw new TemplateError(`variables that are templates refer to each other in a loop (or more than ${MAX_LAZY_DEPTH} deep)`);
   const whole = WHOLE.exec(text);
-  if (whole && !whole[1].includes('}}')) return evaluate(whole[1], vars);
-  return text.replace(TEMPLATE, (_all, expr: string) => asText(evaluate(expr, vars)));
+  if (whole && !whole[1].includes('}}')) return evaluate(whole[1], vars, depth, mode);
+  let secret = false;
+  const out = text.replace(TEMPLATE, (_all, expr: string) => {
+    const v = evaluate(expr, vars, depth, mode);
+    if (v instanceof Secret) {
+      secret = true;
+      return v.reveal();
+    }
+    return asText(v);
+  });
+  return secret ? new Secret(out) : out;
 }
 
 /** The `{{ }}` spans of a text, as renderString sees them. */

@@ -20,6 +20,7 @@ import { shellFields, type ParamPath } from './shell-fields.js';
 import { TemplateError, renderShellText, renderValue, type Vars } from './template.js';
 import type { Playbook, PlayDef, TaskDef } from './types.js';
 import { dict } from '../util/dict.js';
+import { Lazy } from './expr/index.js';
 
 /** What the whole play knows about the fleet: Ansible's `groups`, `hostvars`, `play_hosts`. */
 export interface MagicVars {
@@ -85,13 +86,29 @@ export interface VarLayers {
   magic?: MagicVars;
 }
 
+/**
+ * Inventory and task variables that are templates (`spool_dir: "{{ base }}/spool"`) are
+ * rendered where an expression reads them, with the reading host's variables, as Ansible
+ * does (play vars are rendered once per host, see renderPlayVars). Only the top level.
+ */
+function lazyTemplates(layer: Vars | undefined): Vars {
+  if (!layer) return {};
+  let out: Vars | undefined;
+  for (const [k, v] of Object.entries(layer)) {
+    if (typeof v !== 'string' || !v.includes('{{')) continue;
+    out ??= dict(Object.entries(layer)); // a key may be `__proto__`: own properties only
+    out[k] = new Lazy(v, k);
+  }
+  return out ?? layer;
+}
+
 export function mergeVars(layers: VarLayers): Vars {
   return {
     ...(layers.facts ?? {}),
-    ...(layers.inventory ?? {}),
+    ...lazyTemplates(layers.inventory),
     ...(layers.play ?? {}),
     ...(layers.registered ?? {}),
-    ...(layers.task ?? {}),
+    ...lazyTemplates(layers.task),
     ...(layers.extra ?? {}),
     inventory_hostname: layers.hostName,
     inventory_hostname_short: shortName(layers.hostName),

@@ -7,7 +7,7 @@
  * messages show it as ***.
  */
 import { ExprError, ansibleTruthy, evaluate, parseExpr, type Node } from './expr/index.js';
-import type { Vars } from './template.js';
+import { renderLazyText, type Vars } from './template.js';
 
 export class WhenError extends Error {}
 
@@ -24,7 +24,7 @@ export function parseWhen(src: string): Expr {
 
 export function evalWhen(e: Expr, vars: Vars): unknown {
   try {
-    return evaluate(e, { vars, mode: 'when' });
+    return evaluate(e, { vars, mode: 'when', renderLazy: (text) => renderLazyText(text, vars, 'when', 1) });
   } catch (err) {
     if (err instanceof ExprError) throw new WhenError(err.message);
     throw err;

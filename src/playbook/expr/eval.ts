@@ -24,9 +24,27 @@ export class Undef {
 
 export type Mode = 'when' | 'template';
 
+/**
+ * A variable whose value is itself a template (an inventory or task variable such as
+ * `spool_dir: "{{ base }}/spool"`): rendered when an expression reads it, as Ansible does,
+ * against the reading host's variables. Values from -e, facts and registered results are
+ * never Lazy: they are data.
+ */
+export class Lazy {
+  constructor(
+    readonly text: string,
+    readonly name: string,
+  ) {}
+  toJSON(): string {
+    return this.text;
+  }
+}
+
 export interface EvalContext {
   vars: Record<string, unknown>;
   mode: Mode;
+  /** Renders a Lazy variable's text (template.ts); without it the text is taken as it is. */
+  renderLazy?: (text: string) => unknown;
   /** Template mode: the message for a read secret, given the path read. */
   secretMessage?: (path: string) => string;
 }
@@ -738,6 +756,16 @@ function arith(op: string, a0: unknown, b0: unknown): unknown {
   throw new ExprError(`unknown operator "${op}"`);
 }
 
+function resolveLazy(v: Lazy, ctx: EvalContext): unknown {
+  if (!ctx.renderLazy) return v.text;
+  try {
+    return ctx.renderLazy(v.text);
+  } catch (err) {
+    const shown = v.text.length > 60 ? `${v.text.slice(0, 57)}...` : v.text;
+    throw new ExprError(`in variable "${v.name}" (${JSON.stringify(shown)}): ${(err as Error).message}`);
+  }
+}
+
 // ---- the evaluator ----
 
 function ev(n: Node, ctx: EvalContext, peek: boolean): unknown {
@@ -755,6 +783,7 @@ function ev(n: Node, ctx: EvalContext, peek: boolean): unknown {
         v = getItem(base, force(ev(n.key, ctx, false), ctx), path);
       }
       if (v === undefined) v = new Undef(pathOf(n) ?? 'value');
+      if (v instanceof Lazy) v = resolveLazy(v, ctx);
       if (!peek && ctx.mode === 'template' && v instanceof Secret) throw new ExprError(ctx.secretMessage?.(pathOf(n) ?? 'value') ?? 'a secret cannot be used here');
       return v;
     }

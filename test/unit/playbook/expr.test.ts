@@ -334,3 +334,50 @@ describe('templates checked at load', () => {
     expect(() => parsePlaybook('/pb.yaml', yaml)).toThrow(why);
   });
 });
+
+describe('variables that are templates (inventory, task vars)', () => {
+  const inventory = parseInventory(
+    `all:
+  vars:
+    base: /var
+    spool_dir: "{{ base }}/spool/{{ inventory_hostname_short }}"
+    next_port: "{{ port | int + 1 }}"
+    port: "2525"
+    loop_a: "{{ loop_b }}"
+    loop_b: "{{ loop_a }}"
+    pw_alias: "{{ vault_token }}"
+    vault_token: s3cr3t-tok
+  hosts:
+    mta01.example.com: {}
+`,
+    '/inv.yaml',
+  );
+  const run = (tasks: string, extraVars: Record<string, unknown> = {}) =>
+    preparePlays({ playbook: parsePlaybook('/pb.yaml', `- hosts: all\n  tasks:\n${tasks}`), extraVars, inventory, forks: 1 })[0].hosts[0].prepared;
+
+  it('are rendered where they are read, with the host\'s variables, keeping the type of a whole template', () => {
+    const h = run(`    - name: t
+      file: { path: "{{ spool_dir }}/x", content: "{{ next_port + 1 }} {{ v }}" }
+      vars: { v: "{{ spool_dir | basename }}" }
+`);
+    expect(h.tasks[0].params).toMatchObject({ path: '/var/spool/mta01/x', content: '2527 mta01' });
+    expect(conditionHolds(h, { ...h.tasks[0], def: { ...h.tasks[0].def, when: [parseWhen("spool_dir == '/var/spool/mta01' and next_port == 2526")] } }, {})).toBe(true);
+  });
+
+  it('a loop between them is an error with the file and line, not a hang', () => {
+    expect(() => run(`    - name: t\n      file: { path: "/x", content: "{{ loop_a }}" }\n`)).toThrow(
+      /\/pb\.yaml:4: .*in variable "loop_a" .*in variable "loop_b" .*refer to each other in a loop/,
+    );
+  });
+
+  it('-e values are data: a template in one is not rendered', () => {
+    const h = run(`    - name: t\n      file: { path: "/x", content: "{{ v }}" }\n`, { v: '{{ base }}' });
+    expect(h.tasks[0].params).toMatchObject({ content: '{{ base }}' });
+  });
+
+  it('a secret through a templated variable: usable in when, refused in task params', () => {
+    expect(() => run(`    - name: t\n      file: { path: "/x", content: "{{ pw_alias }}" }\n`)).toThrow(/in variable "pw_alias" .*"vault_token" is a secret/);
+    const h = run(`    - name: t\n      command: { argv: ["true"] }\n      when: pw_alias == 's3cr3t-tok' and (pw_alias ~ '') | length == 10\n`);
+    expect(conditionHolds(h, h.tasks[0], {})).toBe(true);
+  });
+});
