@@ -11,7 +11,8 @@
 import type { Inventory } from '../inventory/types.js';
 import { loadPlaybook, selectTasks, type Playbook } from '../playbook/index.js';
 import type { TaskDef } from '../playbook/types.js';
-import type { Expr } from '../playbook/when.js';
+import { varNames } from '../playbook/expr/index.js';
+import { FACT_NAMES } from './facts.js';
 import { STEP_KINDS } from '../steps/registry.js';
 import { PlanFileError, PlaybookError } from '../util/errors.js';
 import { canonicalJson, fingerprint } from './canonical.js';
@@ -127,22 +128,8 @@ async function replayHost(recorded: PlannedHost, prepared: PreparedHost, kinds: 
 }
 
 function usesFacts(task: TaskDef): boolean {
-  const refers = (e: Expr): boolean => {
-    switch (e.t) {
-      case 'var':
-      case 'defined':
-        return e.name === 'facts' || e.name.startsWith('facts.');
-      case 'lit':
-        return false;
-      case 'list':
-        return e.items.some(refers);
-      case 'not':
-        return refers(e.e);
-      default:
-        return refers(e.a) || refers(e.b);
-    }
-  };
-  return task.when.some(refers);
+  // Gathered facts are `facts.*`, `ansible_facts.*` and the `ansible_*` names of facts.ts.
+  return task.when.some((e) => [...varNames(e)].some((n) => n === 'facts' || n === 'ansible_facts' || FACT_NAMES.has(n)));
 }
 
 const label = (handler: boolean, name: string): string => `${handler ? 'handler' : 'task'} ${shown(name)}`;

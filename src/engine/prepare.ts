@@ -6,7 +6,7 @@
  */
 import type { InventoryHost } from '../inventory/types.js';
 import { expandLoop } from '../playbook/loop.js';
-import { mergeVars, renderPlayVars, resolveParams } from '../playbook/vars.js';
+import { factVars, mergeVars, renderPlayVars, resolveParams, type MagicVars } from '../playbook/vars.js';
 import type { Playbook, TaskDef } from '../playbook/types.js';
 import type { Vars } from '../playbook/template.js';
 import { PlaybookError } from '../util/errors.js';
@@ -30,17 +30,19 @@ export interface PreparedHost {
   lockPath: string;
   become: boolean;
   gatherFacts: boolean;
-  /** Set once gathered (play `gather_facts: true`), then seen by `when` as `facts`. */
+  /** Set once gathered (play `gather_facts: true`), then seen by `when` as `ansible_*` and `facts`. */
   facts?: Vars;
+  /** `groups`, `hostvars`, `play_hosts` of the play, when the fleet is known. */
+  magic?: MagicVars;
 }
 
-export function prepareHost(playbook: Playbook, playIndex: number, host: InventoryHost, extraVars: Vars): PreparedHost {
+export function prepareHost(playbook: Playbook, playIndex: number, host: InventoryHost, extraVars: Vars, magic?: MagicVars): PreparedHost {
   const play = playbook.plays[playIndex];
   const inventoryVars = host.vars;
-  const below = mergeVars({ inventory: inventoryVars, extra: extraVars, hostName: host.name, groups: host.groups });
+  const below = mergeVars({ inventory: inventoryVars, extra: extraVars, hostName: host.name, groups: host.groups, magic });
   const playVars = renderPlayVars(playbook, play, playIndex, below);
   const prepare = (def: TaskDef, handler: boolean): PreparedTask => {
-    const vars = mergeVars({ inventory: inventoryVars, play: playVars, task: def.vars, extra: extraVars, hostName: host.name, groups: host.groups });
+    const vars = mergeVars({ inventory: inventoryVars, play: playVars, task: def.vars, extra: extraVars, hostName: host.name, groups: host.groups, magic });
     try {
       return { def, handler, params: resolveParams(playbook, def, vars, host.name) };
     } catch (err) {
@@ -50,7 +52,7 @@ export function prepareHost(playbook: Playbook, playIndex: number, host: Invento
   };
   // loop/with_items: one task per item, the items rendered with this host's variables.
   const expanded = (def: TaskDef, handler = false): TaskDef[] =>
-    expandLoop(def, mergeVars({ inventory: inventoryVars, play: playVars, task: def.vars, extra: extraVars, hostName: host.name, groups: host.groups }), playbook.file, host.name, handler);
+    expandLoop(def, mergeVars({ inventory: inventoryVars, play: playVars, task: def.vars, extra: extraVars, hostName: host.name, groups: host.groups, magic }), playbook.file, host.name, handler);
   const lockVar = inventoryVars.mtafleet_lock_path;
   return {
     name: host.name,
@@ -63,13 +65,14 @@ export function prepareHost(playbook: Playbook, playIndex: number, host: Invento
     lockPath: typeof lockVar === 'string' && lockVar.startsWith('/') ? lockVar : DEFAULT_LOCK_PATH,
     become: Boolean(play.become ?? inventoryVars.ansible_become ?? false),
     gatherFacts: play.gatherFacts,
+    ...(magic ? { magic } : {}),
   };
 }
 
 /** The variables a task's `when` sees, with results registered so far. */
 export function taskVars(host: PreparedHost, task: TaskDef, registered: Vars): Vars {
   return mergeVars({
-    facts: host.facts ? { facts: host.facts } : undefined,
+    facts: host.facts ? factVars(host.facts) : undefined,
     inventory: host.inventoryVars,
     play: host.playVars,
     registered,
@@ -77,5 +80,6 @@ export function taskVars(host: PreparedHost, task: TaskDef, registered: Vars): V
     extra: host.extraVars,
     hostName: host.name,
     groups: host.groups,
+    magic: host.magic,
   });
 }

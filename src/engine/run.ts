@@ -5,6 +5,7 @@
 import type { InventoryHost } from '../inventory/types.js';
 import type { Playbook } from '../playbook/types.js';
 import type { Vars } from '../playbook/template.js';
+import { magicVars } from '../playbook/vars.js';
 import type { HostConnection } from '../transport/types.js';
 import { eachHost, isFailure, mergeOutcome, playHosts, specsFor, type EngineDeps, type FleetOptions } from './fleet.js';
 import { runHost } from './host-work.js';
@@ -37,12 +38,16 @@ interface PreparedPlay {
 /** All input checks, before any connection: host selection, templates, params. */
 export function preparePlays(opts: PlaybookRunOptions): PreparedPlay[] {
   const extraVars = secretExtraVars(opts.extraVars);
-  return opts.playbook.plays.map((play, index) => ({
-    index,
-    name: play.name,
-    rolling: { serial: play.serial, maxFailPercentage: play.maxFailPercentage, healthGate: play.healthGate },
-    hosts: playHosts(opts.inventory, play.hosts, opts.limit).map((inv) => ({ inv, prepared: prepareHost(opts.playbook, index, inv, extraVars) })),
-  }));
+  return opts.playbook.plays.map((play, index) => {
+    const hosts = playHosts(opts.inventory, play.hosts, opts.limit);
+    const magic = magicVars(opts.inventory, hosts.map((h) => h.name));
+    return {
+      index,
+      name: play.name,
+      rolling: { serial: play.serial, maxFailPercentage: play.maxFailPercentage, healthGate: play.healthGate },
+      hosts: hosts.map((inv) => ({ inv, prepared: prepareHost(opts.playbook, index, inv, extraVars, magic) })),
+    };
+  });
 }
 
 /**

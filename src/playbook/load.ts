@@ -15,7 +15,7 @@ import { shellFieldProblems } from './shell-fields.js';
 import { readVarsFiles, type VarsFileRead } from './vars-files.js';
 import { isAnsibleModule, noEquivalent, takesArgs, translateAnsibleModule } from './ansible-modules.js';
 import { unsupportedPlayKey, unsupportedTaskKey } from './ansible-keys.js';
-import { hasTemplate, templateSpans } from './template.js';
+import { hasTemplate, templateProblems, templateSpans } from './template.js';
 import type { HealthGate, PlayDef, Playbook, SerialRule, TaskDef } from './types.js';
 import { WhenError, parseWhen, type Expr } from './when.js';
 
@@ -225,6 +225,8 @@ function parseTask(src: YamlSource, raw: unknown, at: YamlPath, problems: Playbo
   if (problems.length > before) return undefined;
   const kind = translated?.kind ?? key;
   const params = translated ? translated.params : record[key];
+  // Templates that cannot parse are refused now, whatever `when` says on any host.
+  for (const p of templateProblems(params)) problems.push({ ...src.locate([...at, key, ...p.path]), message: p.message });
   // Params without templates are checked now; templated ones after per-host rendering.
   if (!hasTemplate(params)) {
     const checked = STEP_KINDS[kind].params.safeParse(params);

@@ -1,22 +1,23 @@
 /**
- * `{{ var }}` templates: a plain variable lookup with dotted paths and one filter,
- * `| default(x)`. No code runs. A string that is exactly one template keeps the value's type
- * ("{{ port }}" -> 25); otherwise values are interpolated as text.
+ * `{{ }}` templates: the expression language of expr/ (variables, subscripts, filters,
+ * comparisons, arithmetic; see README "Playbooks"). No code runs. A string that is exactly
+ * one template keeps the value's type ("{{ port }}" -> 25); otherwise values are interpolated
+ * as text.
  */
 import { templatePlaces, type Span } from './shell-context.js';
+import { ExprError, Undef, evaluate as evalExpr, parseExpr, type Mode, type Node } from './expr/index.js';
 import { Secret } from '../util/secret.js';
 
 export class TemplateError extends Error {}
 
 const TEMPLATE = /\{\{\s*(.*?)\s*\}\}/g;
 const WHOLE = /^\{\{\s*(.*?)\s*\}\}$/;
-const EXPR = /^([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*)(?:\s*\|\s*default\(\s*(.*?)\s*\))?$/;
 
 export type Vars = Record<string, unknown>;
 
 export const UNDEFINED: unique symbol = Symbol('undefined');
 
-/** Looks a dotted name up; UNDEFINED when any part is missing. */
+/** Looks a dotted name up (own properties only); UNDEFINED when any part is missing. */
 export function lookup(vars: Vars, dotted: string): unknown {
   let cur: unknown = vars;
   for (const part of dotted.split('.')) {
@@ -26,31 +27,38 @@ export function lookup(vars: Vars, dotted: string): unknown {
   return cur;
 }
 
-/** A literal in default(...): quoted string, number, true/false, or null. */
-export function parseLiteral(text: string): unknown {
-  const q = /^'(.*)'$|^"(.*)"$/.exec(text);
-  if (q) return q[1] ?? q[2];
-  if (/^-?\d+(\.\d+)?$/.test(text)) return Number(text);
-  if (text === 'true' || text === 'True') return true;
-  if (text === 'false' || text === 'False') return false;
-  if (text === 'null' || text === 'none' || text === 'None') return null;
-  throw new TemplateError(`default(${text}) needs a quoted string, a number, true/false or null`);
+const secretMessage = (path: string) =>
+  `"${path}" is a secret (from the inventory or -e: its name says password, passphrase, secret or token); it cannot be used in task parameters, which are stored in plans and journals and shown in diffs`;
+
+/** Parsed expressions, by text: the same few templates are rendered for every host. */
+const parsed = new Map<string, Node>();
+
+export function parseTemplateExpr(expr: string): Node {
+  let node = parsed.get(expr);
+  if (node) return node;
+  try {
+    node = parseExpr(expr);
+  } catch (err) {
+    if (err instanceof ExprError) throw new TemplateError(`"{{ ${expr.length > 80 ? `${expr.slice(0, 77)}...` : expr} }}" is not a supported template: ${err.message}`);
+    throw err;
+  }
+  if (parsed.size > 5000) parsed.clear();
+  parsed.set(expr, node);
+  return node;
 }
 
-function evaluate(expr: string, vars: Vars): unknown {
-  const m = EXPR.exec(expr);
-  if (!m) throw new TemplateError(`"{{ ${expr} }}" is not a supported template (a variable name, optionally | default(value))`);
-  const value = lookup(vars, m[1]);
-  if (value === UNDEFINED || value === undefined) {
-    if (m[2] !== undefined) return parseLiteral(m[2]);
-    throw new TemplateError(`undefined variable "${m[1]}"`);
+/** How deep variables that are templates may refer to each other (a loop stops here). */
+const MAX_LAZY_DEPTH = 20;
+
+function evaluate(expr: string, vars: Vars, depth = 0, mode: Mode = 'template'): unknown {
+  const node = parseTemplateExpr(expr);
+  try {
+    const v = evalExpr(node, { vars, mode, secretMessage, renderLazy: (text) => renderLazyText(text, vars, mode, depth + 1) });
+    return v instanceof Undef ? undefined : v;
+  } catch (err) {
+    if (err instanceof ExprError) throw new TemplateError(err.message);
+    throw err;
   }
-  if (value instanceof Secret) {
-    throw new TemplateError(
-      `"${m[1]}" is a secret (from the inventory or -e: its name says password, passphrase, secret or token); it cannot be used in task parameters, which are stored in plans and journals and shown in diffs`,
-    );
-  }
-  return value;
 }
 
 function asText(v: unknown): string {
@@ -60,9 +68,27 @@ function asText(v: unknown): string {
 }
 
 export function renderString(text: string, vars: Vars): unknown {
+  return renderLazyText(text, vars, 'template', 0);
+}
+
+/**
+ * The text of a variable that is a template, rendered where it is read (a `when` reads it in
+ * when mode: a secret in it stays a secret, its text never shown).
+ */
+export function renderLazyText(text: string, vars: Vars, mode: Mode, depth: number): unknown {
+  if (depth > MAX_LAZY_DEPTH) throw new TemplateError(`variables that are templates refer to each other in a loop (or more than ${MAX_LAZY_DEPTH} deep)`);
   const whole = WHOLE.exec(text);
-  if (whole && !whole[1].includes('}}')) return evaluate(whole[1], vars);
-  return text.replace(TEMPLATE, (_all, expr: string) => asText(evaluate(expr, vars)));
+  if (whole && !whole[1].includes('}}')) return evaluate(whole[1], vars, depth, mode);
+  let secret = false;
+  const out = text.replace(TEMPLATE, (_all, expr: string) => {
+    const v = evaluate(expr, vars, depth, mode);
+    if (v instanceof Secret) {
+      secret = true;
+      return v.reveal();
+    }
+    return asText(v);
+  });
+  return secret ? new Secret(out) : out;
 }
 
 /** The `{{ }}` spans of a text, as renderString sees them. */
@@ -116,6 +142,31 @@ export function renderValue(value: unknown, vars: Vars, path: Array<string | num
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renderValue(v, vars, [...path, k])]));
   }
   return value;
+}
+
+/**
+ * Templates that can never render, found before any host: an expression that does not parse
+ * (an unknown filter, a function call, a typo) or a Jinja statement `{% %}`, which mtafleet
+ * does not run. Paths are within the value.
+ */
+export function templateProblems(value: unknown, path: Array<string | number> = []): Array<{ path: Array<string | number>; message: string }> {
+  if (typeof value === 'string') {
+    if (value.includes('{%')) {
+      return [{ path, message: 'Jinja statements ({% ... %}) are not supported: use an expression, {{ a if condition else b }}, or a task per case with when:' }];
+    }
+    for (const span of templateSpans(value)) {
+      try {
+        parseTemplateExpr(span.expr);
+      } catch (err) {
+        if (err instanceof TemplateError) return [{ path, message: err.message }];
+        throw err;
+      }
+    }
+    return [];
+  }
+  if (Array.isArray(value)) return value.flatMap((v, i) => templateProblems(v, [...path, i]));
+  if (value !== null && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => templateProblems(v, [...path, k]));
+  return [];
 }
 
 export function hasTemplate(value: unknown): boolean {

@@ -9,7 +9,9 @@
  *      inventory loader)
  *   5. facts
  * Results registered by earlier tasks (`register:`) sit between task vars and play vars, and
- * `inventory_hostname` / `group_names` are always set.
+ * the magic variables (`inventory_hostname`, `inventory_hostname_short`, `group_names`, and
+ * with the fleet known: `groups`, `hostvars`, `play_hosts` / `ansible_play_hosts` /
+ * `ansible_play_batch`) are always set and cannot be overridden, as in Ansible.
  */
 import { STEP_KINDS } from '../steps/registry.js';
 import { PlaybookError } from '../util/errors.js';
@@ -17,6 +19,60 @@ import { playbookError, zodProblems } from './source.js';
 import { shellFields, type ParamPath } from './shell-fields.js';
 import { TemplateError, renderShellText, renderValue, type Vars } from './template.js';
 import type { Playbook, PlayDef, TaskDef } from './types.js';
+import { dict } from '../util/dict.js';
+import { Lazy } from './expr/index.js';
+
+/** What the whole play knows about the fleet: Ansible's `groups`, `hostvars`, `play_hosts`. */
+export interface MagicVars {
+  groups: Record<string, string[]>;
+  hostvars: Record<string, Vars>;
+  playHosts: string[];
+}
+
+/** The host names of the inventory, as much of it as these variables need. */
+export interface FleetView {
+  hosts: Map<string, { name: string; vars: Record<string, unknown>; groups: string[] }>;
+  groups: Map<string, unknown>;
+}
+
+const shortName = (name: string) => name.split('.')[0];
+
+/**
+ * `groups` (every group, with `all` and `ungrouped`, its hosts in inventory order, children's
+ * included), `hostvars` (each host's inventory variables and its own magic names) and the
+ * play's hosts. Built once per play and shared by its hosts (read-only).
+ */
+export function magicVars(fleet: FleetView, playHosts: string[]): MagicVars {
+  const groups = dict<string[]>();
+  for (const g of ['all', 'ungrouped', ...fleet.groups.keys()]) groups[g] = [];
+  const hostvars = dict<Vars>();
+  for (const h of fleet.hosts.values()) {
+    groups.all.push(h.name);
+    const named = h.groups.filter((g) => g !== 'all' && g !== 'ungrouped');
+    if (named.length === 0 && !h.groups.includes('ungrouped')) groups.ungrouped.push(h.name);
+    for (const g of h.groups) if (g !== 'all') (groups[g] ??= []).push(h.name);
+    const own = dict<unknown>(Object.entries(h.vars));
+    own.inventory_hostname = h.name;
+    own.inventory_hostname_short = shortName(h.name);
+    own.group_names = named;
+    hostvars[h.name] = own;
+  }
+  return { groups, hostvars, playHosts: [...playHosts] };
+}
+
+/** Gathered facts as variables: `ansible_*` at the top (and in `ansible_facts` without the prefix), all of them under `facts`. */
+export function factVars(facts: Vars): Vars {
+  const out = dict<unknown>();
+  const ansibleFacts = dict<unknown>();
+  for (const [k, v] of Object.entries(facts)) {
+    if (!k.startsWith('ansible_')) continue;
+    out[k] = v;
+    ansibleFacts[k.slice('ansible_'.length)] = v;
+  }
+  out.ansible_facts = ansibleFacts;
+  out.facts = facts;
+  return out;
+}
 
 export interface VarLayers {
   facts?: Vars;
@@ -27,18 +83,45 @@ export interface VarLayers {
   extra?: Vars;
   hostName: string;
   groups?: string[];
+  magic?: MagicVars;
+}
+
+/**
+ * Inventory and task variables that are templates (`spool_dir: "{{ base }}/spool"`) are
+ * rendered where an expression reads them, with the reading host's variables, as Ansible
+ * does (play vars are rendered once per host, see renderPlayVars). Only the top level.
+ */
+function lazyTemplates(layer: Vars | undefined): Vars {
+  if (!layer) return {};
+  let out: Vars | undefined;
+  for (const [k, v] of Object.entries(layer)) {
+    if (typeof v !== 'string' || !v.includes('{{')) continue;
+    out ??= dict(Object.entries(layer)); // a key may be `__proto__`: own properties only
+    out[k] = new Lazy(v, k);
+  }
+  return out ?? layer;
 }
 
 export function mergeVars(layers: VarLayers): Vars {
   return {
     ...(layers.facts ?? {}),
-    ...(layers.inventory ?? {}),
+    ...lazyTemplates(layers.inventory),
     ...(layers.play ?? {}),
     ...(layers.registered ?? {}),
-    ...(layers.task ?? {}),
+    ...lazyTemplates(layers.task),
     ...(layers.extra ?? {}),
     inventory_hostname: layers.hostName,
+    inventory_hostname_short: shortName(layers.hostName),
     group_names: (layers.groups ?? []).filter((g) => g !== 'all' && g !== 'ungrouped'),
+    ...(layers.magic
+      ? {
+          groups: layers.magic.groups,
+          hostvars: layers.magic.hostvars,
+          play_hosts: layers.magic.playHosts,
+          ansible_play_hosts: layers.magic.playHosts,
+          ansible_play_batch: layers.magic.playHosts,
+        }
+      : {}),
   };
 }
 
@@ -77,7 +160,13 @@ export function resolveParams(playbook: Playbook, task: TaskDef, vars: Vars, hos
     }
     throw err;
   }
-  const checked = STEP_KINDS[task.kind].params.safeParse(rendered);
+  let checked = STEP_KINDS[task.kind].params.safeParse(rendered);
+  if (!checked.success) {
+    // "{{ n }}" keeps n's type; where the step wants text, a number or boolean becomes its
+    // text, as Ansible converts a module's str arguments ("{{ groups.mta | length }}" -> "2").
+    const fixed = textWhereTextIsExpected(task.params, rendered, checked.error.issues);
+    if (fixed !== undefined) checked = STEP_KINDS[task.kind].params.safeParse(fixed);
+  }
   if (!checked.success) {
     const problems = zodProblems(src, [...task.at, task.kind], checked.error).map((p) => ({
       ...p,
@@ -86,6 +175,32 @@ export function resolveParams(playbook: Playbook, task: TaskDef, vars: Vars, hos
     throw playbookError(problems);
   }
   return checked.data;
+}
+
+function textWhereTextIsExpected(raw: unknown, rendered: unknown, issues: ReadonlyArray<{ code: string; path: PropertyKey[]; expected?: unknown }>): unknown {
+  let out: unknown;
+  for (const issue of issues) {
+    if (issue.code !== 'invalid_type' || issue.expected !== 'string' || issue.path.length === 0) continue;
+    const path = issue.path as Array<string | number>;
+    const source = valueAt(raw, path);
+    const value = valueAt(out ?? rendered, path);
+    if (typeof source !== 'string' || !WHOLE_TEMPLATE.test(source)) continue;
+    if (typeof value !== 'number' && typeof value !== 'boolean') continue;
+    out ??= structuredClone(rendered);
+    setAt(out as Record<string, unknown>, path, typeof value === 'boolean' ? (value ? 'True' : 'False') : String(value));
+  }
+  return out;
+}
+
+const WHOLE_TEMPLATE = /^\{\{.*\}\}$/s;
+
+function valueAt(value: unknown, path: Array<string | number>): unknown {
+  let cur = value;
+  for (const k of path) {
+    if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, k)) return undefined;
+    cur = (cur as Record<string | number, unknown>)[k];
+  }
+  return cur;
 }
 
 /** Shell-text params (see shell-fields.ts) are rendered again, each template as a quoted word. */

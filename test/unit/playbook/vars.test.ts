@@ -28,7 +28,10 @@ describe('templates', () => {
 
   it('refuses secrets and unsupported expressions', () => {
     expect(() => renderString('{{ pw }}', { pw: new Secret('s') })).toThrow(/secret/);
-    expect(() => renderString('{{ a + 1 }}', vars)).toThrow(/not a supported template/);
+    expect(() => renderString('{{ lookup("pipe", "id") }}', vars)).toThrow(/not a supported template: calling "lookup\(\.\.\.\)" is not supported/);
+    expect(() => renderString('{{ a.upper() }}', vars)).toThrow(/not a supported template: method calls are not supported/);
+    // Arithmetic is supported now; adding text and a number is an error, as in Jinja.
+    expect(() => renderString('{{ a + 1 }}', vars)).toThrow(/cannot add "x" and 1/);
   });
 
   it('renders nested structures', () => {
