@@ -9,7 +9,7 @@
 import { expandHostEntry } from './host-pattern.js';
 import { ansibleIniValue } from './python-literal.js';
 import { emptyGroup, type ParseResult, type Problem, type RawGroup, type RawVar } from './raw.js';
-import { shlexSplit } from './shlex.js';
+import { shlexSplit } from '../util/shlex.js';
 
 const SECTION = /^\[([^:\]\s]+)(?::(\w+))?\]\s*(?:[#;].*)?$/;
 

@@ -4,66 +4,20 @@
  * piece of its word, and the module arguments Ansible reads out of the text (`creates=PATH`
  * and friends) taken out.
  */
+import { shlexSplit } from '../util/shlex.js';
 
 /** The k=v arguments Ansible's command and shell modules take inside the free form. */
 const FREE_FORM_ARGS = new Set(['creates', 'removes', 'chdir', 'executable', 'stdin', 'warn', 'stdin_add_newline', 'strip_empty_ends']);
 
 export class FreeFormError extends Error {}
 
-/** Splits words like Python's shlex.split (POSIX): '...' literal, "..." with \\ and \" escapes, \ outside quotes. */
+/** Splits words as Python's shlex.split (POSIX, no comments), a `{{ }}` kept in its word. */
 export function splitFreeForm(text: string): string[] {
-  const words: string[] = [];
-  let word = '';
-  let inWord = false;
-  let i = 0;
-  while (i < text.length) {
-    const c = text[i]!;
-    if (text.startsWith('{{', i)) {
-      const end = text.indexOf('}}', i + 2);
-      if (end < 0) throw new FreeFormError('a {{ has no closing }}');
-      word += text.slice(i, end + 2);
-      inWord = true;
-      i = end + 2;
-    } else if (c === "'") {
-      const end = text.indexOf("'", i + 1);
-      if (end < 0) throw new FreeFormError('a single quote is not closed');
-      word += text.slice(i + 1, end);
-      inWord = true;
-      i = end + 1;
-    } else if (c === '"') {
-      i += 1;
-      for (;;) {
-        if (i >= text.length) throw new FreeFormError('a double quote is not closed');
-        const d = text[i]!;
-        if (d === '"') break;
-        // shlex (POSIX): inside double quotes a backslash escapes only \\ and "
-        if (d === '\\' && i + 1 < text.length && (text[i + 1] === '\\' || text[i + 1] === '"')) {
-          word += text[i + 1];
-          i += 2;
-        } else {
-          word += d;
-          i += 1;
-        }
-      }
-      inWord = true;
-      i += 1;
-    } else if (c === '\\') {
-      if (i + 1 < text.length) word += text[i + 1];
-      inWord = true;
-      i += 2;
-    } else if (/\s/.test(c)) {
-      if (inWord) words.push(word);
-      word = '';
-      inWord = false;
-      i += 1;
-    } else {
-      word += c;
-      inWord = true;
-      i += 1;
-    }
+  try {
+    return shlexSplit(text, { templates: true });
+  } catch (err) {
+    throw new FreeFormError((err as Error).message);
   }
-  if (inWord) words.push(word);
-  return words;
 }
 
 /** Takes Ansible's k=v module arguments out of split words: the command's words and the arguments. */

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ansibleIniValue } from '../../../src/inventory/python-literal.js';
-import { shlexSplit } from '../../../src/inventory/shlex.js';
+import { shlexSplit } from '../../../src/util/shlex.js';
 import { prng } from '../../helpers/prng.js';
 
 const VALUES = [

@@ -154,7 +154,7 @@ describe('free-form words', () => {
 
   it('keeps a {{ }} template in its word and refuses unclosed quotes', () => {
     expect(splitFreeForm('echo {{ greeting }} x{{ a }}y')).toEqual(['echo', '{{ greeting }}', 'x{{ a }}y']);
-    expect(() => splitFreeForm(`echo 'open`)).toThrow(/not closed/);
+    expect(() => splitFreeForm(`echo 'open`)).toThrow(/unterminated ' quote \(No closing quotation\)/);
     expect(() => splitFreeForm(`echo {{ open`)).toThrow(/no closing/);
   });
 

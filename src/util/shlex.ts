@@ -1,12 +1,14 @@
 /**
- * Python's `shlex.split(line, comments=True)` (posix mode), which Ansible's INI plugin uses to
- * split a host line: quotes group and are removed, a backslash escapes the next character
- * (inside double quotes only before `"` or `\`), and `#` outside quotes starts a comment, even
- * in the middle of a word. Throws in plain words, with Python's in parentheses, for an unclosed quote.
+ * Python's `shlex.split` (posix mode), the one splitter for what Ansible splits with it: an INI
+ * host line (`comments: true`, Ansible's INI plugin) and a free-form `command:` (`templates:
+ * true` keeps a `{{ ... }}` in one piece of its word). Quotes group and are removed, a backslash
+ * escapes the next character (inside double quotes only before `"` or `\`), and with comments
+ * `#` outside quotes starts a comment, even in the middle of a word. Throws in plain words, with
+ * Python's in parentheses, for an unclosed quote or a trailing backslash.
  */
 const WS = new Set([' ', '\t', '\r', '\n']);
 
-export function shlexSplit(text: string): string[] {
+export function shlexSplit(text: string, options: { comments?: boolean; templates?: boolean } = { comments: true }): string[] {
   const tokens: string[] = [];
   let token = '';
   let inToken = false;
@@ -18,7 +20,13 @@ export function shlexSplit(text: string): string[] {
       token = '';
       inToken = false;
       i++;
-    } else if (c === '#') {
+    } else if (options.templates && text.startsWith('{{', i)) {
+      const end = text.indexOf('}}', i + 2);
+      if (end < 0) throw new Error('a {{ has no closing }}');
+      token += text.slice(i, end + 2);
+      inToken = true;
+      i = end + 2;
+    } else if (c === '#' && options.comments) {
       break; // the rest of the line is a comment
     } else if (c === '\\') {
       if (i + 1 >= text.length) throw new Error('a backslash at the end of the line escapes nothing (No escaped character)');
