@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { loadInventory, parseInventory } from '../../../src/inventory/index.js';
 import { InventoryError } from '../../../src/util/errors.js';
+import { parseError as parseErrorOf } from './parse-error.js';
 
 const fixtures = join(__dirname, '../../fixtures/inventory');
 
@@ -14,15 +15,7 @@ async function loadError(name: string): Promise<InventoryError> {
   return err as InventoryError;
 }
 
-function parseError(text: string, file = 'inv.yaml'): string {
-  try {
-    parseInventory(text, file);
-  } catch (err) {
-    expect(err).toBeInstanceOf(InventoryError);
-    return (err as Error).message;
-  }
-  throw new Error('expected an InventoryError');
-}
+const parseError = (text: string, file = 'inv.yaml'): string => parseErrorOf(text, file);
 
 describe('inventory errors name file, line and path in plain words', () => {
   it('bad port type', async () => {
