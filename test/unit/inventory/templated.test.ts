@@ -5,7 +5,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { parseInventory } from '../../../src/inventory/index.js';
-import { InventoryError } from '../../../src/util/errors.js';
 import { Secret } from '../../../src/util/secret.js';
 import { parseError as parseErrorOf } from './parse-error.js';
 
