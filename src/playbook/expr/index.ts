@@ -1,2 +1,4 @@
 export { ExprError, parseExpr, tokenize, varNames, MAX_EXPR_CHARS, type Node } from './parse.js';
-export { evaluate, ansibleTruthy, looseEqual, pyStr, show, Undef, Lazy, FILTERS, type EvalContext, type Mode } from './eval.js';
+export { evaluate, Undef, Lazy, type EvalContext, type Mode } from './eval.js';
+export { ansibleTruthy, looseEqual, pyStr, show } from './values.js';
+export { FILTERS } from './filters.js';
