@@ -7,10 +7,11 @@ import { loadInventory } from '../inventory/index.js';
 import { InputError } from '../util/errors.js';
 import { exitCodeFor } from '../util/outcome.js';
 import { safeLine } from '../util/sanitize.js';
-import { addCommonOptions, addVaultOptions, connectionOptionsFrom, forksOption, parsePositiveInt, type CommonOptions, inventoryLoadOptions, type VaultCliOptions } from './common.js';
+import { addCommonOptions, addHistoryOptions, type HistoryCliOptions, addVaultOptions, connectionOptionsFrom, forksOption, parsePositiveInt, type CommonOptions, inventoryLoadOptions, type VaultCliOptions } from './common.js';
 import { approvalGate } from './approval-gate.js';
+import { recordRun } from './history-record.js';
 
-interface ApplyCliOptions extends CommonOptions, VaultCliOptions {
+interface ApplyCliOptions extends CommonOptions, VaultCliOptions, HistoryCliOptions {
   yes: boolean;
   forks: number;
   format: 'text' | 'json';
@@ -30,9 +31,11 @@ export function register(program: Command): void {
     .option('--no-auto-rollback', 'leave a failed host as it is instead of undoing its changes of this run')
     .option('--require-approval <allowed_signers>', 'refuse (exit 3) unless the plan is signed (`mtafleet approve`) by a key of this OpenSSH allowed_signers file')
     .option('--min-approvals <n>', 'with --require-approval: distinct approvers needed (default 1)', parsePositiveInt);
+  addHistoryOptions(cmd);
   addCommonOptions(cmd);
   addVaultOptions(cmd);
   cmd.action(async (planFile: string, opts: ApplyCliOptions) => {
+    const startedAt = Date.now();
     if (opts.minApprovals !== undefined && opts.requireApproval === undefined) throw new InputError('--min-approvals needs --require-approval ALLOWED_SIGNERS');
     // Approvals are judged as the plan is read: before any connection and before confirming.
     const gate = opts.requireApproval !== undefined ? approvalGate(opts.requireApproval, planFile, opts.minApprovals ?? 1) : undefined;
@@ -52,6 +55,7 @@ export function register(program: Command): void {
     );
     process.stdout.write(opts.format === 'json' ? runJson(result) : renderRunText(result));
     process.exitCode = exitCodeFor(result.hosts.map((h) => h.status));
+    await recordRun(opts, result, { command: 'apply', startedAt, playbook: doc.playbook.path, planFile, inventory: doc.inventory.path });
   });
 }
 

@@ -9,9 +9,12 @@ import { auditExitCode, auditFleet, type AuditProgress, type FailOn } from '../a
 import { loadInventory, selectHosts } from '../inventory/index.js';
 import { AUDIT_FORMATS, renderAudit, summaryLine, writeReportFile, type AuditFormat } from '../report/index.js';
 import { renderJsonChunks } from '../report/json.js';
-import { addCommonOptions, addInventoryOptions, connectionOptionsFrom, forksOption, parsePositiveInt, type CommonOptions, inventoryLoadOptions, type VaultCliOptions } from './common.js';
+import { auditRecord, renderComparison } from '../history/index.js';
+import { addCommonOptions, addHistoryOptions, addInventoryOptions, connectionOptionsFrom, forksOption, parsePositiveInt, type CommonOptions, type HistoryCliOptions, inventoryLoadOptions, type VaultCliOptions } from './common.js';
+import { compareBase, comparison, newAuditId, recordAudit, who } from './history-record.js';
 
-interface AuditCliOptions extends CommonOptions, VaultCliOptions {
+interface AuditCliOptions extends CommonOptions, VaultCliOptions, HistoryCliOptions {
+  compare?: string;
   inventory: string;
   limit?: string;
   forks: number;
@@ -41,7 +44,9 @@ export function register(program: Command): void {
     .option('--window <hours>', 'accounting window in hours, ending at the newest record (default 24)', parseHours)
     .option('--benchmark-disk', 'also run an fio benchmark of the spool disk (puts write load on the host)', false)
     .option('--no-incremental', 'analyse the whole accounting window again instead of only what was appended since the last audit')
-    .addOption(new Option('--fail-on <level>', 'exit 2 when a finding of this severity or worse exists').choices(['warn', 'critical']));
+    .addOption(new Option('--fail-on <level>', 'exit 2 when a finding of this severity or worse exists').choices(['warn', 'critical']))
+    .option('--compare <last|audit-id>', 'after the audit, show what changed since that recorded audit (new and resolved findings, rates that moved most)');
+  addHistoryOptions(cmd);
   addCommonOptions(cmd);
   cmd.action(async (opts: AuditCliOptions) => {
     process.exitCode = await runAudit(opts);
@@ -51,6 +56,10 @@ export function register(program: Command): void {
 export async function runAudit(opts: AuditCliOptions): Promise<number> {
   const inventory = await loadInventory(opts.inventory, await inventoryLoadOptions(opts));
   const hosts = selectHosts(inventory, opts.limit);
+  // Read before any host is touched: an unknown audit id is bad input.
+  const base = opts.compare !== undefined ? await compareBase(opts, opts.compare) : undefined;
+  const auditId = newAuditId();
+  const startedAt = Date.now();
   const showProgress = opts.format === 'table' && process.stderr.isTTY === true;
   // Decided before listr2 runs: its forceTTY marks stdout as a TTY too.
   const color = opts.out === undefined && process.stdout.isTTY === true && !noColor();
@@ -64,17 +73,32 @@ export async function runAudit(opts: AuditCliOptions): Promise<number> {
       ...(onProgress ? { onProgress } : {}),
     });
   const report = showProgress ? await withFleetProgress(hosts.length, audit) : await audit();
+  const record = auditRecord(report, {
+    auditId,
+    at: startedAt,
+    who: who(),
+    params: { inventory: opts.inventory, limit: opts.limit ?? null, forks: opts.forks, windowHours: opts.window ?? 24, benchmarkDisk: opts.benchmarkDisk, incremental: opts.incremental !== false },
+  });
+  const compare = comparison(base, record);
+  // The audit JSON contract plus `auditId` (first) and `compare` (last): additive members.
+  const shown = { auditId, ...report, ...(compare !== undefined ? { compare } : {}) };
+  const code = auditExitCode(report, opts.failOn);
 
   if (opts.format === 'json' && opts.out === undefined) {
     // Host by host: a 1000-host report never becomes one 30 MB string.
-    await writeChunks(process.stdout, renderJsonChunks(report));
-    return auditExitCode(report, opts.failOn);
+    await writeChunks(process.stdout, renderJsonChunks(shown));
+    await recordAudit(opts, record);
+    return code;
   }
-  const text = renderAudit(report, opts.format, {
+  let text = renderAudit(opts.format === 'json' ? shown : report, opts.format, {
     color,
     inventoryFile: opts.inventory,
     generatedAt: new Date().toISOString(),
   });
+  if (opts.format === 'table') {
+    text += `audit id ${auditId}${opts.history === false ? ' (not recorded: --no-history)' : ''}\n`;
+    if (compare !== undefined) text += 'unavailable' in compare ? `compare: ${compare.unavailable}\n` : renderComparison(compare);
+  }
   if (opts.out !== undefined) {
     await writeReportFile(opts.out, text);
     // JSON mode keeps stdout for JSON only, so the note goes to stderr there.
@@ -83,7 +107,8 @@ export async function runAudit(opts: AuditCliOptions): Promise<number> {
   } else {
     process.stdout.write(text);
   }
-  return auditExitCode(report, opts.failOn);
+  await recordAudit(opts, record);
+  return code;
 }
 
 /** Write text chunk by chunk, waiting for the stream to drain when its buffer is full. */

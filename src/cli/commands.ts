@@ -10,6 +10,7 @@ import { register as registerApprove } from './approve.js';
 import { register as registerRun } from './run.js';
 import { register as registerRollback } from './rollback.js';
 import { register as registerRuns } from './runs.js';
+import { register as registerHistory } from './history.js';
 
 type Register = (program: Command) => void;
 
@@ -25,6 +26,7 @@ const BUILT: Register[] = [
   registerRun,
   registerRollback,
   registerRuns,
+  registerHistory,
   registerExec,
   registerInventory,
   registerLab,

@@ -112,3 +112,16 @@ export function addPlaybookOptions(cmd: Command): Command {
 export function loadSelectedPlaybook(file: string, opts: PlaybookSelectionOptions): Playbook {
   return selectTasks(loadPlaybook(file), { ...(opts.tags ? { tags: opts.tags } : {}), ...(opts.skipTags ? { skipTags: opts.skipTags } : {}) });
 }
+
+/** `--db` and `--no-history` (audit, run, apply, rollback): where history goes, or that it is not kept. */
+export interface HistoryCliOptions {
+  db?: string;
+  /** commander's --no-history sets this false. */
+  history: boolean;
+}
+
+export function addHistoryOptions(cmd: Command): Command {
+  return cmd
+    .option('--db <url>', 'history store: postgres://... or a SQLite file (default: $MTAFLEET_DB, else STATE_DIR/history.sqlite)')
+    .option('--no-history', 'do not record this command in the history store');
+}

@@ -6,9 +6,10 @@ import { loadInventory } from '../inventory/index.js';
 import { InputError } from '../util/errors.js';
 import { exitCodeFor } from '../util/outcome.js';
 import { safeLine } from '../util/sanitize.js';
-import { addCommonOptions, addVaultOptions, connectionOptionsFrom, forksOption, type CommonOptions, inventoryLoadOptions, type VaultCliOptions } from './common.js';
+import { recordRun } from './history-record.js';
+import { addCommonOptions, addHistoryOptions, type HistoryCliOptions, addVaultOptions, connectionOptionsFrom, forksOption, type CommonOptions, inventoryLoadOptions, type VaultCliOptions } from './common.js';
 
-interface RollbackCliOptions extends CommonOptions, VaultCliOptions {
+interface RollbackCliOptions extends CommonOptions, VaultCliOptions, HistoryCliOptions {
   inventory?: string;
   limit?: string;
   forks: number;
@@ -24,9 +25,11 @@ export function register(program: Command): void {
     .option('-l, --limit <pattern>', 'only these hosts')
     .addOption(forksOption())
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'));
+  addHistoryOptions(cmd);
   addCommonOptions(cmd);
   addVaultOptions(cmd);
   cmd.action(async (runId: string, opts: RollbackCliOptions) => {
+    const startedAt = Date.now();
     const record = readRunRecord(opts.stateDir, runId);
     const inventoryFile = opts.inventory ?? record.inventory;
     if (!inventoryFile) throw new InputError(`run ${runId} has no inventory recorded; give one with -i`);
@@ -41,6 +44,7 @@ export function register(program: Command): void {
       if (result.hosts.length === 0) process.stdout.write(`nothing to undo in run ${safeLine(runId)}\n`);
     }
     process.exitCode = exitCodeFor(result.hosts.map((h) => h.status));
+    await recordRun(opts, result, { command: 'rollback', startedAt, playbook: record.playbook, inventory: inventoryFile });
   });
 }
 

@@ -6,9 +6,10 @@ import { summarize } from '../engine/run-record.js';
 import { newRunId } from '../engine/run-record.js';
 import { loadInventory } from '../inventory/index.js';
 import { exitCodeFor } from '../util/outcome.js';
-import { addCommonOptions, addPlaybookOptions, loadSelectedPlaybook, type PlaybookSelectionOptions, addInventoryOptions, connectionOptionsFrom, forksOption, type CommonOptions, inventoryLoadOptions, type VaultCliOptions } from './common.js';
+import { recordRun } from './history-record.js';
+import { addCommonOptions, addHistoryOptions, type HistoryCliOptions, addPlaybookOptions, loadSelectedPlaybook, type PlaybookSelectionOptions, addInventoryOptions, connectionOptionsFrom, forksOption, type CommonOptions, inventoryLoadOptions, type VaultCliOptions } from './common.js';
 
-interface RunCliOptions extends CommonOptions, PlaybookSelectionOptions, VaultCliOptions {
+interface RunCliOptions extends CommonOptions, PlaybookSelectionOptions, VaultCliOptions, HistoryCliOptions {
   inventory: string;
   limit?: string;
   check: boolean;
@@ -31,10 +32,12 @@ export function register(program: Command): void {
     .addOption(forksOption())
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--no-auto-rollback', 'leave a failed host as it is instead of undoing its changes of this run');
+  addHistoryOptions(cmd);
   addCommonOptions(cmd);
   cmd.action(async (playbookFile: string, opts: RunCliOptions) => {
     const playbook = loadSelectedPlaybook(playbookFile, opts);
     const inventory = await loadInventory(opts.inventory, await inventoryLoadOptions(opts));
+    const startedAt = Date.now();
     const base = { playbook, inventory, limit: opts.limit, extraVars: opts.extraVars, forks: opts.forks, resolve: connectionOptionsFrom(opts) };
     let result: RunResult;
     if (opts.check) {
@@ -57,5 +60,6 @@ export function register(program: Command): void {
     }
     process.stdout.write(opts.format === 'json' ? runJson(result) : renderRunText(result));
     process.exitCode = exitCodeFor(result.hosts.map((h) => h.status));
+    await recordRun(opts, result, { command: 'run', startedAt, playbook: playbookFile, inventory: opts.inventory });
   });
 }

@@ -1,0 +1,70 @@
+/**
+ * The SQLite backend (the default): one file in the runner's private state dir, created 0600
+ * before SQLite opens it (its -wal and -shm files take the same mode), WAL mode so readers
+ * never wait for a writer, and a busy timeout so two runners writing at once queue rather
+ * than fail.
+ */
+import Database from 'better-sqlite3';
+import { closeSync, lstatSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { createPrivateFile, ensurePrivateDir, privateProblem } from '../util/private-fs.js';
+import { InputError } from '../util/errors.js';
+import { chunks, insertSql, type Db, type Param } from './db.js';
+
+/** SQLite's default SQLITE_MAX_VARIABLE_NUMBER is 32766; stay well below. */
+const MAX_PARAMS = 30_000;
+
+export function openSqlite(file: string, options: { busyTimeoutMs?: number } = {}): Db {
+  const path = resolve(file);
+  ensurePrivateDir(dirname(path), true);
+  ensurePrivateFile(path);
+  const db = new Database(path, { timeout: options.busyTimeoutMs ?? 30_000 });
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  const statements = new Map<string, Database.Statement>();
+  const prepared = (sql: string): Database.Statement => {
+    let s = statements.get(sql);
+    if (!s) statements.set(sql, (s = db.prepare(sql)));
+    return s;
+  };
+  return {
+    backend: 'sqlite',
+    where: path,
+    all: <T>(sql: string, params: readonly Param[] = []) => Promise.resolve(prepared(sql).all(...params) as T[]),
+    run: (sql, params = []) => Promise.resolve(prepared(sql).run(...params).changes),
+    insertMany: (table, columns, rows, ignore = false) => {
+      for (const chunk of chunks(rows as Param[][], MAX_PARAMS)) prepared(insertSql(table, columns, chunk.length, ignore)).run(...chunk.flat());
+      return Promise.resolve();
+    },
+    writeTransaction: async <T>(fn: () => Promise<T>) => {
+      // IMMEDIATE takes the write lock now (waiting up to the busy timeout), so two runners
+      // never both read, then both write.
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        const out = await fn();
+        db.exec('COMMIT');
+        return out;
+      } catch (err) {
+        if (db.inTransaction) db.exec('ROLLBACK');
+        throw err;
+      }
+    },
+    close: () => {
+      db.close();
+      return Promise.resolve();
+    },
+  };
+}
+
+/** Creates the store file 0600 (O_EXCL) when missing, else checks it is private. */
+function ensurePrivateFile(path: string): void {
+  try {
+    const st = lstatSync(path);
+    const problem = privateProblem(st, 'file');
+    if (problem) throw new InputError(`${path} ${problem}; the history store must be private to you (mode 0600, owned by you, no symlink)`);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    closeSync(createPrivateFile(path));
+  }
+}
