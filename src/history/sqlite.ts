@@ -31,11 +31,11 @@ export function openSqlite(file: string, options: { busyTimeoutMs?: number } = {
   return {
     backend: 'sqlite',
     where: path,
-    all: <T>(sql: string, params: readonly Param[] = []) => Promise.resolve(prepared(sql).all(...params) as T[]),
-    run: (sql, params = []) => Promise.resolve(prepared(sql).run(...params).changes),
-    insertMany: (table, columns, rows, ignore = false) => {
+    // async: a statement that fails to prepare rejects, as PostgreSQL's do.
+    all: async <T>(sql: string, params: readonly Param[] = []) => prepared(sql).all(...params) as T[],
+    run: async (sql, params = []) => prepared(sql).run(...params).changes,
+    insertMany: async (table, columns, rows, ignore = false) => {
       for (const chunk of chunks(rows as Param[][], MAX_PARAMS)) prepared(insertSql(table, columns, chunk.length, ignore)).run(...chunk.flat());
-      return Promise.resolve();
     },
     writeTransaction: async <T>(fn: () => Promise<T>) => {
       // IMMEDIATE takes the write lock now (waiting up to the busy timeout), so two runners
@@ -50,9 +50,8 @@ export function openSqlite(file: string, options: { busyTimeoutMs?: number } = {
         throw err;
       }
     },
-    close: () => {
+    close: async () => {
       db.close();
-      return Promise.resolve();
     },
   };
 }
