@@ -23,6 +23,8 @@ const NEEDED = {
   'ansible-core': '/usr/bin/ansible-inventory',
   // `script`: a pseudo-terminal for the tests of terminal output and the passphrase prompt
   bsdutils: '/usr/bin/script',
+  // the history store's PostgreSQL backend is tested against a throwaway cluster (initdb, pg_ctl)
+  postgresql: '/usr/lib/postgresql/15/bin/initdb',
 };
 
 import { existsSync } from 'node:fs';

@@ -12,11 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './sshd.js';
 
-export const PG_USER = 'mtaf';
+export const PG_USER = 'hist_owner_q7';
 export const PG_PASSWORD = 'pw-Zq8!s3cret';
 
 export interface PgCluster {
-  /** postgres://mtaf:PASSWORD@127.0.0.1:PORT/postgres */
+  /** postgres://hist_owner_q7:PASSWORD@127.0.0.1:PORT/postgres */
   url: string;
   port: number;
   dir: string;
@@ -81,4 +81,17 @@ export async function startPostgres(): Promise<PgCluster> {
     throw err;
   }
   return cluster;
+}
+
+/** A new empty database in the cluster; its URL. */
+export async function createDatabase(cluster: PgCluster, name: string): Promise<string> {
+  const { default: pg } = await import('pg');
+  const admin = new pg.Client({ connectionString: cluster.url });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  return cluster.url.replace(/\/postgres$/, `/${name}`);
 }

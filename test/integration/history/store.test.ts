@@ -8,7 +8,6 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HistoryStore, openStore, storeTarget, type StoreTarget } from '../../../src/history/index.js';
 import { openSqlite } from '../../../src/history/sqlite.js';
@@ -16,7 +15,7 @@ import { openPostgres } from '../../../src/history/postgres.js';
 import { SCHEMA_VERSION } from '../../../src/history/migrations.js';
 import { buildOnce, ROOT } from '../../helpers/cli.js';
 import { record } from '../../helpers/history-records.js';
-import { startPostgres, type PgCluster } from '../../helpers/postgres.js';
+import { createDatabase, startPostgres, type PgCluster } from '../../helpers/postgres.js';
 
 let cluster: PgCluster;
 let dir: string;
@@ -36,11 +35,7 @@ afterAll(() => {
 async function freshTarget(backend: 'sqlite' | 'postgres'): Promise<StoreTarget> {
   const name = `h${++dbCount}`;
   if (backend === 'sqlite') return { backend, file: join(dir, 'state', `${name}.sqlite`) };
-  const admin = new pg.Client({ connectionString: cluster.url });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  return { backend, url: cluster.url.replace(/\/postgres$/, `/${name}`) };
+  return { backend, url: await createDatabase(cluster, name) };
 }
 
 async function rawOpen(t: StoreTarget): Promise<HistoryStore> {
