@@ -94,12 +94,13 @@ export function findingRows(host: AuditHost): FindingRow[] {
 
 /**
  * What a finding is about, stable from one audit to the next (titles carry figures): the
- * domain or device of its remedy variables, else the ISP a deferrals title names, else ''.
+ * domain, spool dir or device of its remedy variables, else the ISP a deferrals title names, else ''.
  */
 export function findingSubject(f: Pick<Finding, 'kind' | 'title' | 'remedyVars'>): string {
   const vars = f.remedyVars;
-  const named = vars ? (vars.domain ?? vars.device ?? vars.spool_dir) : undefined;
-  if (named !== undefined && named !== '?') return named.slice(0, 200);
+  // spool_dir before device: spool-io's device is the remedy's target disk, which may be '?'.
+  const named = vars ? [vars.domain, vars.spool_dir, vars.device].find((v) => v !== undefined && v !== '?') : undefined;
+  if (named !== undefined) return named.slice(0, 200);
   if (f.kind === 'deferrals' || f.kind === 'isp-limit') {
     const m = / defers | connections /.exec(f.title);
     if (m) return f.title.slice(0, m.index).slice(0, 200);
