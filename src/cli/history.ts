@@ -69,7 +69,7 @@ export async function runHistory(opts: HistoryCliOptions): Promise<number> {
       fleet: limited ? null : await store.fleetPoints(opts.since),
       points: limited || hosts.length <= 50 ? await store.hostPoints(hosts, opts.since) : [],
       latest: await store.latestPoints(hosts),
-      spans: await store.spans(opts.since),
+      spans: await store.spans(opts.since, limited ? hosts : undefined),
     });
     process.stdout.write(opts.format === 'json' ? safeJson(data, 2) + '\n' : opts.format === 'markdown' ? renderHistoryMarkdown(data) : renderHistoryTable(data));
     return 0;

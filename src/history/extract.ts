@@ -1,15 +1,14 @@
 /**
  * Audit report -> history record (pure). Reads the facts defensively, as the renderers do: a
  * probe that did not run leaves its figures null. Host text (IPs, domains, errors) is bounded
- * here: at most 16 IPs and ISPs per host, errors cut to 500 characters.
+ * here: at most 8 IPs and ISPs per host, errors cut to 500 characters.
  */
 import { hostFailed, isProblem, type AuditReport, type AuditHost, type Finding } from '../audit/index.js';
 import { groupByIsp } from '../diagnose/isp.js';
 import { hostView } from '../report/view.js';
-import { dict } from '../util/dict.js';
 import type { AuditParams, AuditRecord, FindingRow, FleetAggregate, HostDetail, HostRow, RateEntry } from './types.js';
 
-const MAX_KEYS = 16;
+const MAX_KEYS = 8;
 const MAX_TEXT = 500;
 
 interface Counts { delivered: number; deferred: number; bounced: number }
@@ -45,15 +44,15 @@ export function hostRow(host: AuditHost): HostRow {
 function hostDetail(host: AuditHost, deferralsKnown: boolean): HostDetail {
   const f = host.facts;
   const acc = f.accounting;
-  const perIp = dict<RateEntry>();
-  const perIsp = dict<RateEntry>();
+  let perIp: RateEntry[] = [];
+  let perIsp: RateEntry[] = [];
   if (acc) {
-    for (const [ip, c] of top(Object.entries(acc.bySourceIp))) perIp[ip] = rates(c, deferralsKnown);
+    perIp = top(Object.entries(acc.bySourceIp)).map(([ip, c]) => rates(ip, c, deferralsKnown));
     const byIsp = new Map<string, Counts>();
     for (const [isp, domains] of groupByIsp(Object.keys(acc.byDomain).filter((d) => d !== '(none)'), acc.mxHosts ?? {})) {
       byIsp.set(isp, sum(domains.flatMap((d) => (Object.hasOwn(acc.byDomain, d) ? [acc.byDomain[d]!] : []))));
     }
-    for (const [isp, c] of top([...byIsp])) perIsp[isp] = rates(c, deferralsKnown);
+    perIsp = top([...byIsp]).map(([isp, c]) => rates(isp, c, deferralsKnown));
   }
   const utils = Object.values(f.spool?.io ?? {}).flatMap((r) => (typeof r.util === 'number' ? [r.util] : []));
   return {
@@ -135,8 +134,8 @@ function top(entries: Array<[string, Counts]>): Array<[string, Counts]> {
     .map(([key, c]) => [key.slice(0, 200), c]);
 }
 
-function rates(c: Counts, deferralsKnown: boolean): RateEntry {
-  return { deferralRate: deferralsKnown ? round(ratio(c.deferred, c)) : null, bounceRate: round(ratio(c.bounced, c)), records: total(c) };
+function rates(name: string, c: Counts, deferralsKnown: boolean): RateEntry {
+  return [name, deferralsKnown ? bp(ratio(c.deferred, c)) : null, bp(ratio(c.bounced, c)), total(c)];
 }
 
 function sum(list: readonly Counts[]): Counts {
@@ -151,7 +150,7 @@ function sum(list: readonly Counts[]): Counts {
 
 const total = (c: Counts): number => c.delivered + c.deferred + c.bounced;
 const ratio = (n: number, c: Counts): number => (total(c) > 0 ? n / total(c) : 0);
-const round = (x: number): number => Math.round(x * 10_000) / 10_000;
+const bp = (x: number): number => Math.round(x * 10_000);
 
 function num(x: number | null | undefined): number | null {
   return typeof x === 'number' && Number.isFinite(x) ? x : null;

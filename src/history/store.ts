@@ -198,9 +198,15 @@ export class HistoryStore {
     );
   }
 
-  /** Spans still open, or seen since `sinceMs`. */
-  async spans(sinceMs: number): Promise<Span[]> {
-    return (await this.db.all<SpanRow>('SELECT * FROM finding_spans WHERE resolved_ms IS NULL OR last_ms >= ? ORDER BY host, first_ms', [sinceMs])).map(spanOf);
+  /** Spans still open, or seen since `sinceMs`; of `hosts` only when given (a short list). */
+  async spans(sinceMs: number, hosts?: readonly string[]): Promise<Span[]> {
+    const where = 'resolved_ms IS NULL OR last_ms >= ?';
+    if (hosts === undefined || hosts.length > IN_CHUNK) {
+      return (await this.db.all<SpanRow>(`SELECT * FROM finding_spans WHERE ${where} ORDER BY host, first_ms`, [sinceMs])).map(spanOf);
+    }
+    if (hosts.length === 0) return [];
+    const rows = await this.db.all<SpanRow>(`SELECT * FROM finding_spans WHERE host IN (${hosts.map(() => '?').join(', ')}) AND (${where}) ORDER BY host, first_ms`, [...hosts, sinceMs]);
+    return rows.map(spanOf);
   }
 
   /** Deletes audits (with their host rows and findings), resolved spans and runs older than `beforeMs`. */

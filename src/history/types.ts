@@ -16,22 +16,21 @@ export interface AuditParams {
   incremental: boolean;
 }
 
-/** Per IP or per ISP: share of d/t/b records deferred (t) and bounced (b), and how many records. */
-export interface RateEntry {
-  /** null when the accounting has no t records (deferrals unknown, not 0). */
-  deferralRate: number | null;
-  bounceRate: number;
-  records: number;
-}
+/**
+ * Per source IP or per ISP, as a tuple to stay compact over millions of rows: [name, deferred
+ * share in basis points (1/10,000; null when the accounting has no t records: unknown, not 0),
+ * bounced share in basis points, d+t+b records].
+ */
+export type RateEntry = [name: string, deferralBp: number | null, bounceBp: number, records: number];
 
 export interface HostDetail {
   error: string | null;
   /** Probes that could not run (names only). */
   unavailable: string[];
-  /** Per source IP (the 16 busiest). */
-  perIp: Record<string, RateEntry>;
-  /** Per receiving ISP (the 16 busiest). */
-  perIsp: Record<string, RateEntry>;
+  /** Per source IP, the busiest first (at most 8). */
+  perIp: RateEntry[];
+  /** Per receiving ISP, the busiest first (at most 8). */
+  perIsp: RateEntry[];
   /** Spool device %util, the highest over the spool devices. */
   spoolUtil: number | null;
   fdOpen: number | null;

@@ -14,8 +14,8 @@ describe('extraction', () => {
     const rec = record('a', T0, [{ name: 'mta1', rate: 4200, queue: 77, deferred: 100, findings: ['spool-io!'] }, { name: 'mta2', reachable: false }]);
     expect(rec.hosts[0]).toMatchObject({ host: 'mta1', reachable: true, failed: false, rate: 4200, queue: 77, connOut: 10, connOutMax: 20, spoolFiles: 50 });
     expect(rec.hosts[0]!.deferralRate).toBeCloseTo(100 / 1050);
-    expect(rec.hosts[0]!.detail.perIp['198.51.100.10']).toEqual({ deferralRate: 0.0952, bounceRate: 0.0476, records: 1050 });
-    expect(Object.keys(rec.hosts[0]!.detail.perIsp)).toEqual(['Google']);
+    expect(rec.hosts[0]!.detail.perIp).toEqual([['198.51.100.10', 952, 476, 1050]]);
+    expect(rec.hosts[0]!.detail.perIsp).toEqual([['Google', 952, 476, 1050]]);
     expect(rec.hosts[1]).toMatchObject({ host: 'mta2', reachable: false, rate: null, queue: null, deferralRate: null });
     expect(rec.fleet).toMatchObject({ hosts: 2, reachable: 1, failed: 0, rate: 4200, critical: 1, warn: 0 });
     const long = auditHost({ name: 'x', reachable: false });
@@ -27,7 +27,7 @@ describe('extraction', () => {
     const h = auditHost({ name: 'm' });
     (h.facts.accounting as { hasTransientRecords: boolean }).hasTransientRecords = false;
     expect(hostRow(h).deferralRate).toBeNull();
-    expect(hostRow(h).detail.perIp['198.51.100.10']!.deferralRate).toBeNull();
+    expect(hostRow(h).detail.perIp[0]![1]).toBeNull();
   });
 
   it('names a finding by its domain or device, else by the ISP in the title, else nothing', () => {
