@@ -9,7 +9,7 @@
  *     one-host query (`history --limit HOST`) <= 100 ms, the file <= 2 GB.
  * Tiny size: 20 hosts, 2 days.
  */
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { benchRoot, dist, resultsDir } from './lib/paths.mjs';
@@ -63,16 +63,25 @@ export default async function history({ size, runs, log }) {
     }
 
     // 2. 90 days of hourly audits in SQLite.
-    const file = join(dir, 'big.sqlite');
-    const store = new h.HistoryStore(openSqlite(file));
-    await store.migrate();
-    await store.close();
+    // MTAF_BENCH_HISTORY_DB=FILE keeps the generated store there and reuses it next time.
+    const kept = process.env.MTAF_BENCH_HISTORY_DB;
+    const file = kept ?? join(dir, 'big.sqlite');
+    let gen;
     const started = performance.now();
-    const sqlite = new Database(file);
-    sqlite.pragma('journal_mode = WAL');
-    sqlite.pragma('synchronous = NORMAL');
-    const gen = generate(sqlite, hostCount, days, Date.now() - days * 24 * HOUR);
-    sqlite.close();
+    if (kept && existsSync(kept)) {
+      gen = JSON.parse(readFileSync(`${kept}.json`, 'utf8'));
+      notes.push(`reused the store generated in ${kept}`);
+    } else {
+      const store = new h.HistoryStore(openSqlite(file, { privateDir: false }));
+      await store.migrate();
+      await store.close();
+      const sqlite = new Database(file);
+      sqlite.pragma('journal_mode = WAL');
+      sqlite.pragma('synchronous = NORMAL');
+      gen = generate(sqlite, hostCount, days, Date.now() - days * 24 * HOUR);
+      sqlite.close();
+      if (kept) writeFileSync(`${kept}.json`, JSON.stringify(gen));
+    }
     const genS = (performance.now() - started) / 1000;
     figures['host-audit rows generated'] = gen.rows;
     figures['findings rows'] = gen.findings;
@@ -82,8 +91,8 @@ export default async function history({ size, runs, log }) {
     measures.push(measure('SQLite file size', 'GB', [gb]));
     comparisons.push(limit(`SQLite file for ${gen.rows} host-audit rows (GB)`, gb, TARGETS.fileGb, 'GB'));
 
-    const reader = new h.HistoryStore(openSqlite(file));
-    const since = Date.now() - days * 24 * HOUR - HOUR;
+    const reader = new h.HistoryStore(openSqlite(file, { privateDir: false }));
+    const since = gen.startMs - HOUR;
     const fleet = [];
     const one = [];
     const names = await reader.hostNames();
@@ -217,7 +226,7 @@ function generate(sqlite, hosts, days, startMs) {
   insert(sqlite, 'hosts', ['host', 'last_ms', 'last_audit'], latest);
   sqlite.exec('COMMIT');
   sqlite.pragma('wal_checkpoint(TRUNCATE)');
-  return { rows, findings, audits };
+  return { rows, findings, audits, startMs };
 }
 
 const prepared = new Map();

@@ -13,7 +13,8 @@ import { redactText, redactUrl } from './redact.js';
 import { openSqlite } from './sqlite.js';
 import { HistoryStore } from './store.js';
 
-export type StoreTarget = { backend: 'sqlite'; file: string } | { backend: 'postgres'; url: string };
+/** `named`: a SQLite file given with --db / $MTAFLEET_DB (not in the state dir). */
+export type StoreTarget = { backend: 'sqlite'; file: string; named?: boolean } | { backend: 'postgres'; url: string };
 
 export interface HistoryOptions {
   /** --db; undefined: $MTAFLEET_DB, else the state dir's history.sqlite. */
@@ -25,9 +26,9 @@ export function storeTarget(opts: HistoryOptions): StoreTarget {
   const given = opts.db ?? (process.env.MTAFLEET_DB || undefined);
   if (given === undefined) return { backend: 'sqlite', file: join(opts.stateDir, 'history.sqlite') };
   if (/^postgres(ql)?:\/\//i.test(given)) return { backend: 'postgres', url: given };
-  if (/^sqlite:/i.test(given)) return { backend: 'sqlite', file: given.replace(/^sqlite:(\/\/)?/i, '') };
+  if (/^sqlite:/i.test(given)) return { backend: 'sqlite', file: given.replace(/^sqlite:(\/\/)?/i, ''), named: true };
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(given)) throw new InputError(`--db: ${redactUrl(given)}: not a postgres:// URL or a SQLite file`);
-  return { backend: 'sqlite', file: given };
+  return { backend: 'sqlite', file: given, named: true };
 }
 
 /** How the target is named in messages: a path, or the URL without credentials. */
@@ -37,7 +38,7 @@ export function describeTarget(t: StoreTarget): string {
 
 /** Opens the store and brings its schema up to date. */
 export async function openStore(t: StoreTarget, options: { connectTimeoutMs?: number } = {}): Promise<HistoryStore> {
-  const db = t.backend === 'sqlite' ? openSqlite(t.file) : await openPostgres(t.url, redactUrl(t.url), options);
+  const db = t.backend === 'sqlite' ? openSqlite(t.file, { privateDir: t.named !== true }) : await openPostgres(t.url, redactUrl(t.url), options);
   const store = new HistoryStore(db);
   try {
     await store.migrate();

@@ -5,7 +5,7 @@
  * than fail.
  */
 import Database from 'better-sqlite3';
-import { closeSync, lstatSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createPrivateFile, ensurePrivateDir, privateProblem } from '../util/private-fs.js';
 import { InputError } from '../util/errors.js';
@@ -14,9 +14,12 @@ import { chunks, insertSql, type Db, type Param } from './db.js';
 /** SQLite's default SQLITE_MAX_VARIABLE_NUMBER is 32766; stay well below. */
 const MAX_PARAMS = 30_000;
 
-export function openSqlite(file: string, options: { busyTimeoutMs?: number } = {}): Db {
+export function openSqlite(file: string, options: { busyTimeoutMs?: number; privateDir?: boolean } = {}): Db {
   const path = resolve(file);
-  ensurePrivateDir(dirname(path), true);
+  // The state dir must be private (checked); a file the operator named (--db) may sit in any
+  // dir of theirs: only a missing one is created, 0700. The file itself is private either way.
+  if (options.privateDir !== false) ensurePrivateDir(dirname(path), true);
+  else mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   ensurePrivateFile(path);
   const db = new Database(path, { timeout: options.busyTimeoutMs ?? 30_000 });
   db.pragma('journal_mode = WAL');

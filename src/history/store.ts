@@ -193,7 +193,7 @@ export class HistoryStore {
   /** The newest host-audit row of each host (one primary-key read per host). */
   async latestPoints(hosts: readonly string[]): Promise<HostPointRow[]> {
     return this.inHosts<HostPointRow>(
-      'SELECT h.audit_id, h.host, h.at_ms, h.reachable, h.failed, h.rate, h.queue, h.deferral_rate, h.bounce_rate, h.worst FROM hosts l JOIN host_audits h ON h.audit_id = l.last_audit AND h.host = l.host WHERE l.host IN',
+      'SELECT h.audit_id, h.host, h.at_ms, h.reachable, h.failed, h.rate, h.queue, h.deferral_rate, h.bounce_rate, h.worst FROM hosts l JOIN host_audits h ON h.host = l.host AND h.at_ms = l.last_ms AND h.audit_id = l.last_audit WHERE l.host IN',
       hosts,
     );
   }
@@ -214,7 +214,7 @@ export class HistoryStore {
     return this.db.writeTransaction(async () => {
       // Children first: PostgreSQL cascades, SQLite too with foreign_keys on, but explicit is cheaper to reason about.
       await this.db.run('DELETE FROM findings WHERE audit_id IN (SELECT id FROM audits WHERE at_ms < ?)', [beforeMs]);
-      await this.db.run('DELETE FROM host_audits WHERE at_ms < ?', [beforeMs]);
+      await this.db.run('DELETE FROM host_audits WHERE audit_id IN (SELECT id FROM audits WHERE at_ms < ?)', [beforeMs]);
       const audits = await this.db.run('DELETE FROM audits WHERE at_ms < ?', [beforeMs]);
       await this.db.run('DELETE FROM finding_spans WHERE resolved_ms IS NOT NULL AND resolved_ms < ?', [beforeMs]);
       const runs = await this.db.run('DELETE FROM runs WHERE started_ms < ?', [beforeMs]);

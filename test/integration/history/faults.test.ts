@@ -14,6 +14,7 @@ import { buildOnce, runCli } from '../../helpers/cli.js';
 import { record } from '../../helpers/history-records.js';
 import { createDatabase, PG_PASSWORD, PG_USER, startPostgres, type PgCluster } from '../../helpers/postgres.js';
 import { freePort } from '../../helpers/sshd.js';
+import { AuditContract } from '../../unit/report/contract.js';
 
 let cluster: PgCluster;
 let dir: string;
@@ -118,6 +119,7 @@ describe('history store faults (PostgreSQL)', () => {
     expect(down.code).toBe(4);
     const downJson = JSON.parse(down.stdout) as { auditId: string; compare: { unavailable: string } };
     expect(downJson.compare.unavailable).toMatch(/history store unreachable/);
+    AuditContract.parse(downJson);
     expect(down.stderr.match(/history not saved/g)).toHaveLength(1);
     secretFree(down.stderr + down.stdout);
     expect(readdirSync(pendingDir(stateDir))).toHaveLength(1);
@@ -134,6 +136,10 @@ describe('history store faults (PostgreSQL)', () => {
     expect(third.code).toBe(4);
     expect(third.stdout).toContain(`compared with audit ${downJson.auditId}`);
     expect(third.stdout).toMatch(/^audit id \S+$/m);
+    const byId = JSON.parse((await runCli(['audit', '-i', inventory, '--format', 'json', '--compare', firstId], env)).stdout) as { compare: { against: { auditId: string }; hostsGone: string[] } };
+    AuditContract.parse(byId);
+    expect(byId.compare.against.auditId).toBe(firstId);
+    expect(byId.compare.hostsGone).toEqual([]);
     const unknown = await runCli(['audit', '-i', inventory, '--compare', 'no-such-audit'], env);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/--compare no-such-audit: no audit with that id/);
@@ -141,6 +147,6 @@ describe('history store faults (PostgreSQL)', () => {
     const none = await runCli(['audit', '-i', inventory, '--no-history', '--format', 'json'], env);
     const hist2 = JSON.parse((await runCli(['history', '--format', 'json'], env)).stdout) as { fleet: Array<{ auditId: string }> };
     expect(hist2.fleet.map((p) => p.auditId)).not.toContain((JSON.parse(none.stdout) as { auditId: string }).auditId);
-    expect(hist2.fleet).toHaveLength(3);
+    expect(hist2.fleet).toHaveLength(4);
   }, 120_000);
 });

@@ -172,7 +172,8 @@ describe('store target', () => {
   it('defaults to the state dir; --db picks PostgreSQL or a SQLite file; other schemes are bad input', () => {
     expect(storeTarget({ stateDir: '/s' })).toEqual({ backend: 'sqlite', file: '/s/history.sqlite' });
     expect(storeTarget({ stateDir: '/s', db: 'postgresql://u:p@h/db' })).toEqual({ backend: 'postgres', url: 'postgresql://u:p@h/db' });
-    expect(storeTarget({ stateDir: '/s', db: 'sqlite:/tmp/x.db' })).toEqual({ backend: 'sqlite', file: '/tmp/x.db' });
+    expect(storeTarget({ stateDir: '/s', db: 'sqlite:/tmp/x.db' })).toEqual({ backend: 'sqlite', file: '/tmp/x.db', named: true });
+    expect(storeTarget({ stateDir: '/s', db: 'x.db' })).toEqual({ backend: 'sqlite', file: 'x.db', named: true });
     expect(() => storeTarget({ stateDir: '/s', db: 'mysql://root:hunter2@h/db' })).toThrow(/mysql:\/\/\*\*\*:\*\*\*@h\/db: not a postgres/);
   });
 });

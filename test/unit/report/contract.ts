@@ -32,7 +32,27 @@ const HostContract = z.looseObject({
   findings: z.array(FindingContract),
 });
 
+const Ref = z.strictObject({ host: z.string(), kind: z.string(), subject: z.string(), severity: z.string(), title: z.string() });
+const Move = z.strictObject({ host: z.string(), before: z.number(), after: z.number(), change: z.number() });
+
 export const AuditContract = z.strictObject({
+  // README "Contracts": additive members, the history store's id of the audit and `--compare`.
+  auditId: z.string().regex(/^\d{8}T\d{6}Z-[a-z0-9]+$/).optional(),
+  compare: z
+    .union([
+      z.strictObject({
+        against: z.strictObject({ auditId: z.string(), at: z.string() }),
+        newFindings: z.array(Ref),
+        resolvedFindings: z.array(Ref),
+        severityChanged: z.array(Ref.extend({ before: z.string() })),
+        rateMoves: z.array(Move),
+        deferralMoves: z.array(Move),
+        hostsAdded: z.array(z.string()),
+        hostsGone: z.array(z.string()),
+      }),
+      z.strictObject({ unavailable: z.string() }),
+    ])
+    .optional(),
   hosts: z.array(HostContract),
   summary: z.strictObject({
     hosts: z.number().int().nonnegative(),
