@@ -46,10 +46,13 @@ if (left > 0) {
 mtafleet(['audit', '-i', inventory]);
 mtafleet(['audit', '-i', inventory, '--format', 'html', '--out', join(root, 'audit-demo.html')]);
 mtafleet(['run', join(root, 'playbooks', 'fd-limit.yaml'), '-i', inventory, '--limit', 'mta03', '--check', '--diff'], { allowFail: true });
+// Every audit above was recorded in the history store (STATE_DIR/history.sqlite): the lab's hosts over the last day.
+mtafleet(['history', '-i', inventory, '--limit', 'all', '--since', '1d']);
 
 console.log(`
 The lab is still up, so you can keep going:
   npx mtafleet audit -i ${inventory} --format json
+  npx mtafleet audit -i ${inventory} --compare last
   npx mtafleet run playbooks/fd-limit.yaml -i ${inventory} --limit mta03
   ssh -F /var/lib/mtafleet-lab/${LAB}/ssh_config mta01
 Take it down with:  npx mtafleet lab down --name ${LAB}`);

@@ -8,15 +8,7 @@ import { closeSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { RefusedError } from '../util/errors.js';
 import { createPrivateFile, readPrivateFile, writeAll } from '../util/private-fs.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { processAlive as alive } from '../util/process-alive.js';
 
 /** Claims the run dir's journal for this process; returns the release function. */
 export function claimJournal(runDirPath: string, runId: string): () => void {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { checkPrivateDir, ensurePrivateDir, readPrivateFile, writeFileReplacing } from '../util/private-fs.js';
 import type { AuditRecord, RunRow } from './types.js';
+import { processAlive as alive } from '../util/process-alive.js';
 
 export type PendingItem = { type: 'audit'; record: AuditRecord } | { type: 'run'; record: RunRow };
 
@@ -81,14 +82,5 @@ function reclaimAbandoned(dir: string): void {
     } catch {
       // another runner reclaimed it first
     }
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -6,6 +6,7 @@
  */
 import type { FleetPointRow, HostPointRow } from './store.js';
 import type { Span } from './spans.js';
+import type { FleetAggregate } from './types.js';
 
 /** Per-host points are listed for selections of at most this many hosts (else only `latest`). */
 export const HOST_POINTS_MAX = 50;
@@ -22,17 +23,10 @@ export interface HostPoint {
   worst: 'critical' | 'warn' | null;
 }
 
-export interface FleetPoint {
+/** One audit of the fleet (or of the --limit selection): the aggregate extract.ts computes. */
+export interface FleetPoint extends FleetAggregate {
   auditId: string;
   at: string;
-  hosts: number;
-  reachable: number;
-  failed: number;
-  rate: number | null;
-  queue: number | null;
-  deferralRate: number | null;
-  critical: number;
-  warn: number;
 }
 
 export interface FindingEpisode {

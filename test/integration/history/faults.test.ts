@@ -123,6 +123,11 @@ describe('history store faults (PostgreSQL)', () => {
     expect(down.stderr.match(/history not saved/g)).toHaveLength(1);
     secretFree(down.stderr + down.stdout);
     expect(readdirSync(pendingDir(stateDir))).toHaveLength(1);
+    // `history` has nothing to show without its store: exit 1, the URL redacted.
+    const noStore = await runCli(['history'], env);
+    expect(noStore.code).toBe(1);
+    expect(noStore.stderr).toMatch(/history store unreachable: connect ECONNREFUSED/);
+    secretFree(noStore.stderr);
 
     cluster.start();
     const hist = await runCli(['history', '--format', 'json', '--since', '1d'], env);
