@@ -3,6 +3,7 @@
  * behind `history` and `audit --compare`. Every write is one writer transaction, so a record is
  * all there or not there, and two runners recording at once take turns.
  */
+import { pushTo } from '../util/dict.js';
 import { chunks, type Db, type Param } from './db.js';
 import { MIGRATIONS, MIGRATIONS_TABLE, SCHEMA_VERSION } from './migrations.js';
 import { advanceSpans, spanKey, spansOf, type HostObservation, type Span } from './spans.js';
@@ -122,7 +123,7 @@ export class HistoryStore {
       [host],
     );
     const byAudit = new Map<string, HostObservation['findings']>();
-    for (const f of findings) byAudit.set(f.audit_id, [...(byAudit.get(f.audit_id) ?? []), { kind: f.kind, subject: f.subject, severity: f.severity as FindingRow['severity'], title: f.title }]);
+    for (const f of findings) pushTo(byAudit, f.audit_id, { kind: f.kind, subject: f.subject, severity: f.severity as FindingRow['severity'], title: f.title });
     return spansOf(host, audits.map((a) => ({ auditId: a.audit_id, at: Number(a.at_ms), observed: a.reachable === 1 && a.failed === 0, findings: byAudit.get(a.audit_id) ?? [] })));
   }
 
@@ -248,7 +249,7 @@ function spanOf(r: SpanRow): Span {
 
 function groupFindings(findings: readonly FindingRow[]): Map<string, FindingRow[]> {
   const out = new Map<string, FindingRow[]>();
-  for (const f of findings) out.set(f.host, [...(out.get(f.host) ?? []), f]);
+  for (const f of findings) pushTo(out, f.host, f);
   return out;
 }
 

@@ -5,6 +5,7 @@
  * chart are drawn from.
  */
 import type { FleetPointRow, HostPointRow } from './store.js';
+import { pushTo } from '../util/dict.js';
 import type { Span } from './spans.js';
 import type { FleetAggregate } from './types.js';
 
@@ -91,7 +92,7 @@ export function hostPoint(r: HostPointRow): HostPoint {
 export function historyData(input: HistoryInput): HistoryData {
   const wanted = new Set(input.hosts);
   const byHost = new Map<string, HostPoint[]>();
-  for (const r of input.points) if (wanted.has(r.host)) byHost.set(r.host, [...(byHost.get(r.host) ?? []), hostPoint(r)]);
+  for (const r of input.points) if (wanted.has(r.host)) pushTo(byHost, r.host, hostPoint(r));
   const latest = new Map(input.latest.map((r) => [r.host, hostPoint(r)]));
   const withPoints = input.hosts.length <= HOST_POINTS_MAX;
   return {
@@ -119,23 +120,34 @@ function fleetPoint(r: FleetPointRow): FleetPoint {
 /** Fleet points of a selection of hosts, from their own rows (as extract.ts aggregates a whole audit). */
 function aggregate(rows: readonly HostPointRow[]): FleetPoint[] {
   const audits = new Map<string, HostPointRow[]>();
-  for (const r of rows) audits.set(r.audit_id, [...(audits.get(r.audit_id) ?? []), r]);
-  return [...audits.entries()]
-    .map(([auditId, list]) => {
-      const sum = (pick: (r: HostPointRow) => number | null): number | null => {
-        const xs = list.flatMap((r) => (pick(r) === null ? [] : [pick(r)!]));
-        return xs.length > 0 ? xs.reduce((a, b) => a + b, 0) : null;
-      };
-      const deferrals = list.flatMap((r) => (r.deferral_rate === null ? [] : [r.deferral_rate])).sort((a, b) => a - b);
-      return {
-        auditId, at: iso(Number(list[0]!.at_ms)), hosts: list.length,
-        reachable: list.filter((r) => Number(r.reachable) === 1).length, failed: list.filter((r) => Number(r.failed) === 1).length,
-        rate: sum((r) => r.rate), queue: sum((r) => r.queue),
-        deferralRate: deferrals.length > 0 ? deferrals[Math.floor((deferrals.length - 1) / 2)]! : null,
-        critical: list.filter((r) => Number(r.worst) >= 2).length, warn: list.filter((r) => Number(r.worst) === 1).length,
-      };
-    })
-    .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.auditId < b.auditId ? -1 : 1));
+  for (const r of rows) pushTo(audits, r.audit_id, r);
+  const out: Array<FleetPoint & { ms: number }> = [];
+  for (const [auditId, list] of audits) {
+    let rate: number | null = null;
+    let queue: number | null = null;
+    let reachable = 0;
+    let failed = 0;
+    let critical = 0;
+    let warn = 0;
+    const deferrals: number[] = [];
+    for (const r of list) {
+      if (r.rate !== null) rate = (rate ?? 0) + r.rate;
+      if (r.queue !== null) queue = (queue ?? 0) + r.queue;
+      if (r.deferral_rate !== null) deferrals.push(r.deferral_rate);
+      if (Number(r.reachable) === 1) reachable++;
+      if (Number(r.failed) === 1) failed++;
+      const worst = Number(r.worst ?? 0);
+      if (worst >= 2) critical++;
+      else if (worst === 1) warn++;
+    }
+    deferrals.sort((a, b) => a - b);
+    const ms = Number(list[0]!.at_ms);
+    out.push({
+      ms, auditId, at: iso(ms), hosts: list.length, reachable, failed, rate, queue,
+      deferralRate: deferrals.length > 0 ? deferrals[Math.floor((deferrals.length - 1) / 2)]! : null, critical, warn,
+    });
+  }
+  return out.sort((a, b) => a.ms - b.ms || (a.auditId < b.auditId ? -1 : 1)).map(({ ms: _ms, ...p }) => p);
 }
 
 function episode(s: Span, untilMs: number): FindingEpisode {

@@ -17,3 +17,10 @@ export function dict<T>(entries?: Iterable<readonly [string, T]>): Record<string
 export function own<T>(obj: Readonly<Record<string, T>>, key: string): T | undefined {
   return Object.hasOwn(obj, key) ? obj[key] : undefined;
 }
+
+/** Appends `value` to the list under `key` in `map` (creating it): grouping without copying lists. */
+export function pushTo<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
