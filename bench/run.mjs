@@ -62,7 +62,8 @@ async function main() {
     let result;
     try {
       const mod = await import(`./${name}.mjs`);
-      result = await mod.default({ size: opts.size, runs: opts.runs, log });
+      // `results`: this run's earlier results (history compares against scale's audit wall).
+      result = await mod.default({ size: opts.size, runs: opts.runs, log, results });
     } catch (err) {
       result = { status: 'error', reason: err?.stack ?? String(err) };
     }
