@@ -80,6 +80,7 @@ export async function runAudit(opts: AuditCliOptions): Promise<number> {
     params: { inventory: opts.inventory, limit: opts.limit ?? null, forks: opts.forks, windowHours: opts.window ?? 24, benchmarkDisk: opts.benchmarkDisk, incremental: opts.incremental !== false },
   });
   const compare = comparison(base, record);
+  const storeDown = base !== undefined && 'storeDown' in base ? base.storeDown : undefined;
   // The audit JSON contract plus `auditId` (first) and `compare` (last): additive members.
   const shown = { auditId, ...report, ...(compare !== undefined ? { compare } : {}) };
   const code = auditExitCode(report, opts.failOn);
@@ -87,7 +88,7 @@ export async function runAudit(opts: AuditCliOptions): Promise<number> {
   if (opts.format === 'json' && opts.out === undefined) {
     // Host by host: a 1000-host report never becomes one 30 MB string.
     await writeChunks(process.stdout, renderJsonChunks(shown));
-    await recordAudit(opts, record);
+    await recordAudit(opts, record, storeDown);
     return code;
   }
   let text = renderAudit(opts.format === 'json' ? shown : report, opts.format, {
@@ -107,7 +108,7 @@ export async function runAudit(opts: AuditCliOptions): Promise<number> {
   } else {
     process.stdout.write(text);
   }
-  await recordAudit(opts, record);
+  await recordAudit(opts, record, storeDown);
   return code;
 }
 

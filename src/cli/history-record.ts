@@ -26,15 +26,16 @@ export function who(): string {
  * The audit `--compare` asks for, read before the audit: an unknown id is bad input (exit 1);
  * a store that cannot be read is said on stderr and the audit goes on without a comparison.
  */
-export async function compareBase(opts: Opts, which: string): Promise<AuditSnapshot | { unavailable: string }> {
+export async function compareBase(opts: Opts, which: string): Promise<AuditSnapshot | { unavailable: string; storeDown?: string }> {
   const target = storeTarget(opts);
   let store;
   try {
     store = await openStore(target);
   } catch (err) {
-    const why = `cannot compare: history store unreachable: ${storeError(target, err)}`;
+    const storeDown = storeError(target, err);
+    const why = `cannot compare: history store unreachable: ${storeDown}`;
     process.stderr.write(`mtafleet: ${why}\n`);
-    return { unavailable: why };
+    return { unavailable: why, storeDown };
   }
   try {
     const id = which === 'last' ? await store.lastAuditId() : which;
@@ -49,13 +50,14 @@ export async function compareBase(opts: Opts, which: string): Promise<AuditSnaps
 
 export function comparison(base: AuditSnapshot | { unavailable: string } | undefined, rec: AuditRecord): Comparison | { unavailable: string } | undefined {
   if (base === undefined) return undefined;
-  if ('unavailable' in base) return base;
+  if ('unavailable' in base) return { unavailable: base.unavailable };
   return compareAudits(base, { auditId: rec.auditId, at: rec.at, hosts: rec.hosts, findings: rec.findings });
 }
 
-export async function recordAudit(opts: Opts, rec: AuditRecord): Promise<boolean> {
+/** `knownDown`: the store was unreachable when --compare read it (not tried again). */
+export async function recordAudit(opts: Opts, rec: AuditRecord, knownDown?: string): Promise<boolean> {
   if (opts.history === false) return false;
-  return (await saveHistory(opts, [{ type: 'audit', record: rec }])).saved;
+  return (await saveHistory({ ...opts, ...(knownDown !== undefined ? { knownDown } : {}) }, [{ type: 'audit', record: rec }])).saved;
 }
 
 /** Records a run, apply or rollback that ran (a --check run too, marked so). */

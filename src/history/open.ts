@@ -20,6 +20,11 @@ export interface HistoryOptions {
   /** --db; undefined: $MTAFLEET_DB, else the state dir's history.sqlite. */
   db?: string | undefined;
   stateDir: string;
+  /**
+   * Why the store was found unreachable earlier in this command (audit --compare): no second
+   * connection attempt, so a dead database costs one connect timeout, not two.
+   */
+  knownDown?: string;
 }
 
 export function storeTarget(opts: HistoryOptions): StoreTarget {
@@ -65,6 +70,7 @@ export async function saveHistory(opts: HistoryOptions, items: PendingItem[], wa
   const t = storeTarget(opts);
   let store: HistoryStore | undefined;
   try {
+    if (opts.knownDown !== undefined) throw new Error(opts.knownDown);
     store = await openStore(t);
     const s = store;
     const flushed = await flushPending(opts.stateDir, (item) => writeItem(s, item));
