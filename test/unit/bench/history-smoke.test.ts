@@ -2,9 +2,10 @@
 import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, benchTempDirs, byName, measureOf, runBench, type BenchResult } from './helpers.js';
+import { assertBuilt, byName, measureOf, runBench, type BenchResult } from './helpers.js';
 
-const pgDirs = (): Set<string> => new Set(readdirSync(tmpdir()).filter((f) => f.startsWith('mtaf-pg-')));
+/** This benchmark's own temp dirs (other checkouts on the machine may run other benchmarks meanwhile). */
+const ownDirs = (): Set<string> => new Set(readdirSync(tmpdir()).filter((f) => f.startsWith('mtaf-bench-history-') || f.startsWith('mtaf-pg-')));
 
 describe('bench smoke: history (tiny)', () => {
   let result: BenchResult;
@@ -13,11 +14,11 @@ describe('bench smoke: history (tiny)', () => {
 
   beforeAll(() => {
     assertBuilt();
-    const before = new Set([...benchTempDirs(), ...pgDirs()]);
+    const before = ownDirs();
     const r = runBench(['history'], 120_000);
     result = byName(r.results, 'history');
     output = r.stdout;
-    leftover = [...benchTempDirs(), ...pgDirs()].filter((d) => !before.has(d));
+    leftover = [...ownDirs()].filter((d) => !before.has(d));
   }, 180_000);
 
   it('measures recording on both backends and the queries over generated history', () => {
