@@ -5,7 +5,7 @@
  * time the store was down are written first, so they show.
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { historyData, matchHostNames, openStore, flushPending, renderHistoryMarkdown, renderHistoryTable, storeError, storeTarget, writeItem, type HistoryStore } from '../history/index.js';
+import { HOST_POINTS_MAX, historyData, matchHostNames, openStore, flushPending, renderHistoryMarkdown, renderHistoryTable, storeError, storeTarget, writeItem, type HistoryStore } from '../history/index.js';
 import { loadInventory, selectHosts } from '../inventory/index.js';
 import { InputError, MtafleetError, NotImplementedError } from '../util/errors.js';
 import { safeJson } from '../util/sanitize.js';
@@ -16,7 +16,7 @@ interface HistoryCliOptions extends VaultCliOptions {
   db?: string;
   limit?: string;
   inventory?: string;
-  since: number;
+  since?: number;
   format: 'table' | 'json' | 'markdown' | 'html';
   prune?: number;
 }
@@ -29,7 +29,7 @@ export function register(program: Command): void {
     .description("the fleet's and each host's delivery rate, queue and findings over time (first seen, resolved, how long open)")
     .option('-l, --limit <pattern>', 'only these hosts: names, globs, a:b, !x (groups too with -i)')
     .option('-i, --inventory <path>', 'inventory, to resolve group names in --limit')
-    .option('--since <age>', 'how far back: 7d, 12h, 90m, or a date (default 7d)', ageArg, parseAge('7d'))
+    .option('--since <age>', 'how far back: 7d, 12h, 90m, 2w, or a date such as 2026-12-01 (default 7d)', ageArg)
     .addOption(new Option('--format <format>', 'output format').choices(HISTORY_FORMATS).default('table'))
     .option('--prune <age>', 'delete audits, resolved findings and runs older than AGE (e.g. 90d), then exit', ageArg)
     .option('--db <url>', 'history store: postgres://... or a SQLite file (default: $MTAFLEET_DB, else STATE_DIR/history.sqlite)')
@@ -50,26 +50,30 @@ export async function runHistory(opts: HistoryCliOptions): Promise<number> {
     throw new StoreUnavailableError(`history store unreachable: ${storeError(target, err)}`);
   }
   try {
-    await flushPending(opts.stateDir, (item) => writeItem(store, item)).catch(() => 0);
+    // Records kept while the store was down show too; one that cannot be written stays pending.
+    await flushPending(opts.stateDir, (item) => writeItem(store, item)).catch((err: unknown) => {
+      process.stderr.write(`mtafleet: history records pending in ${opts.stateDir} not written: ${storeError(target, err)}\n`);
+    });
     if (opts.prune !== undefined) {
       const n = await store.prune(opts.prune);
       process.stdout.write(`pruned ${n.audits} audit(s) and ${n.runs} run(s) older than ${new Date(opts.prune).toISOString()}\n`);
       return 0;
     }
     const until = Date.now();
+    const since = opts.since ?? parseAge('7d');
     const known = await store.hostNames();
     const hosts = names ? known.filter((n) => names.includes(n)) : opts.limit !== undefined ? matchHostNames(known, opts.limit) : known;
     const limited = opts.limit !== undefined;
     const data = historyData({
-      sinceMs: opts.since,
+      sinceMs: since,
       untilMs: until,
       limit: opts.limit ?? null,
       store: target.backend,
       hosts,
-      fleet: limited ? null : await store.fleetPoints(opts.since),
-      points: limited || hosts.length <= 50 ? await store.hostPoints(hosts, opts.since) : [],
+      fleet: limited ? null : await store.fleetPoints(since),
+      points: limited || hosts.length <= HOST_POINTS_MAX ? await store.hostPoints(hosts, since) : [],
       latest: await store.latestPoints(hosts),
-      spans: await store.spans(opts.since, limited ? hosts : undefined),
+      spans: await store.spans(since, limited ? hosts : undefined),
     });
     process.stdout.write(opts.format === 'json' ? safeJson(data, 2) + '\n' : opts.format === 'markdown' ? renderHistoryMarkdown(data) : renderHistoryTable(data));
     return 0;

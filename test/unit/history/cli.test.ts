@@ -1,0 +1,44 @@
+/** `mtafleet history` through the CLI entry (in-process): bad input exits 1; an empty store prints an empty history. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../../../src/cli/main.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'mtaf-hist-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('mtafleet history (CLI)', () => {
+  let out = '';
+  let err = '';
+  const capture = (): void => {
+    out = '';
+    err = '';
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((out += String(chunk)), true));
+    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((err += String(chunk)), true));
+  };
+  afterEach(() => {
+    vi.restoreAllMocks();
+    process.exitCode = undefined;
+  });
+  const db = join(dir, 'h.sqlite');
+
+  it.each([
+    [['--since', '3x'], /--since.*expected an age/],
+    [['--format', 'html'], /not built yet/],
+    [['--format', 'pdf'], /--format/],
+    [['--db', 'mysql://root:hunter2@db/x'], /mysql:\/\/\*\*\*:\*\*\*@db\/x: not a postgres/],
+  ])('refuses %j with exit 1', async (args, message) => {
+    capture();
+    expect(await main(['node', 'mtafleet', 'history', '--db', db, ...args])).toBe(1);
+    expect(err).toMatch(message);
+    expect(err).not.toContain('hunter2');
+    expect(out).toBe('');
+  });
+
+  it('an empty store: an empty history, JSON with every member', async () => {
+    capture();
+    expect(await main(['node', 'mtafleet', 'history', '--db', db, '--format', 'json', '--since', '2026-12-01'])).toBe(0);
+    expect(JSON.parse(out)).toEqual({ since: '2026-12-01T00:00:00.000Z', until: expect.any(String), limit: null, store: 'sqlite', fleet: [], hosts: [], findings: [], pointsOmitted: false });
+  });
+});
