@@ -23,6 +23,8 @@ const NEEDED = {
   'ansible-core': '/usr/bin/ansible-inventory',
   // `script`: a pseudo-terminal for the tests of terminal output and the passphrase prompt
   bsdutils: '/usr/bin/script',
+  // promtool (Debian 12 ships it in the prometheus package): checks audit --format openmetrics
+  prometheus: '/usr/bin/promtool',
 };
 
 import { existsSync } from 'node:fs';
