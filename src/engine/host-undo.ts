@@ -40,19 +40,24 @@ export interface HostRunSummary {
 
 /** What the engine needs of the host copies; tests of engine logic may pass an in-memory one. */
 export interface HostUndoStore {
-  append(conn: HostConnection, place: RecordPlace, runId: string, lines: string[]): Promise<void>;
+  /** Adds lines to the run's copy; with `existingOnly`, only to a copy the host already has. */
+  append(conn: HostConnection, place: RecordPlace, runId: string, lines: string[], opts?: { existingOnly?: boolean }): Promise<void>;
   /** The copy's bytes, or null when the host has none for this run. */
   read(conn: HostConnection, place: RecordPlace, runId: string): Promise<Buffer | null>;
   list(conn: HostConnection, place: RecordPlace): Promise<HostRunSummary[]>;
 }
 
-/** Shell setting $R to the records directory (as lock.ts resolves the lock) and checking it. */
-function recordsDir(lockPath: string, create: boolean): Command {
-  const make = create ? `[ -d "$R" ] || mkdir -p -m 700 -- "$R" || exit 1\n` : `[ -d "$R" ] || exit ${MISSING}\n`;
+/**
+ * Shell setting $R to the records directory (as lock.ts resolves the lock) and checking it.
+ * A missing directory is created, reported (exit MISSING), or ends the script quietly (exit 0).
+ */
+function recordsDir(lockPath: string, missing: 'create' | 'report' | 'skip'): Command {
+  const make = { create: 'mkdir -p -m 700 -- "$R" || exit 1', report: `exit ${MISSING}`, skip: 'exit 0' }[missing];
   return sh`L=${lockPath}
 if [ "$L" = ${DEFAULT_LOCK_PATH} ] && [ "$(id -u)" != 0 ]; then L="\${HOME:?no HOME}/.local/state/mtafleet/run.lock"; fi
 R=\${L%/*}/runs
-${script(make)}if [ -L "$R" ] || [ ! -d "$R" ]; then echo "$R is not a directory" >&2; exit ${UNSAFE}; fi
+[ -d "$R" ] || ${script(make)}
+if [ -L "$R" ] || [ ! -d "$R" ]; then echo "$R is not a directory" >&2; exit ${UNSAFE}; fi
 S=$(stat -c '%u %a' -- "$R") || exit 1
 set -- $S
 if [ "$1" != "$(id -u)" ]; then echo "$R belongs to uid $1" >&2; exit ${UNSAFE}; fi
@@ -71,13 +76,14 @@ function checkRunId(runId: string): void {
 }
 
 export const remoteUndoStore: HostUndoStore = {
-  async append(conn, place, runId, lines) {
+  async append(conn, place, runId, lines, opts = {}) {
     checkRunId(runId);
     if (lines.length === 0) return;
     const name = `${runId}.jsonl`;
     const r = await conn.exec(
       sh`umask 077
-${recordsDir(place.lockPath, true)}F="$R"/${name}
+${recordsDir(place.lockPath, opts.existingOnly ? 'skip' : 'create')}F="$R"/${name}
+${script(opts.existingOnly ? '[ -e "$F" ] || exit 0' : ':')}
 if [ ! -e "$F" ]; then
   find "$R" -maxdepth 1 -type f -name '*.jsonl' -mtime +${RETENTION_DAYS} -exec rm -f -- {} + 2>/dev/null
   ls -t -- "$R" | grep '\\.jsonl$' | tail -n +${RETENTION_RUNS} | while IFS= read -r f; do rm -f -- "$R/$f"; done
@@ -95,7 +101,7 @@ sync -- "$R" 2>/dev/null || true`,
   async read(conn, place, runId) {
     checkRunId(runId);
     const r = await conn.exec(
-      sh`${recordsDir(place.lockPath, false)}F="$R"/${`${runId}.jsonl`}
+      sh`${recordsDir(place.lockPath, 'report')}F="$R"/${`${runId}.jsonl`}
 [ -e "$F" ] || exit ${MISSING}
 if [ -L "$F" ] || [ ! -f "$F" ]; then echo "$F is not a regular file" >&2; exit ${UNSAFE}; fi
 N=$(stat -c %s -- "$F") || exit 1
@@ -112,7 +118,7 @@ exec cat -- "$F"`,
   async list(conn, place) {
     // Only numbers and run-id file names leave the host; the records themselves stay there.
     const r = await conn.exec(
-      sh`${recordsDir(place.lockPath, false)}for F in "$R"/*.jsonl; do
+      sh`${recordsDir(place.lockPath, 'report')}for F in "$R"/*.jsonl; do
   [ -f "$F" ] && [ ! -L "$F" ] || continue
   printf '%s %s %s %s\\n' "$(stat -c '%s %Y' -- "$F")" "$(grep -c '"type":"intent"' -- "$F")" "$(grep -c '"type":"undone"' -- "$F")" "\${F##*/}"
 done`,
@@ -150,6 +156,8 @@ export class HostUndoCopy {
     private readonly runId: string,
     private readonly user: string,
     private readonly store: HostUndoStore = remoteUndoStore,
+    /** A rollback only adds to a copy the host has (none: an older mtafleet's run, or pruned). */
+    private readonly existingOnly = false,
   ) {}
 
   add(entry: JournalEntry): void {
@@ -160,7 +168,7 @@ export class HostUndoCopy {
     if (this.#queued.length === 0) return;
     const lines = this.#queued.splice(0);
     try {
-      await this.store.append(this.conn, this.place, this.runId, lines);
+      await this.store.append(this.conn, this.place, this.runId, lines, { existingOnly: this.existingOnly });
     } catch (err) {
       this.#queued.unshift(...lines); // kept for the next flush
       throw err;

@@ -100,7 +100,7 @@ export async function undoHosts(
     const lockPath = lockPathOf(opts.inventory, conn.name);
     // The lock is taken as the undo actions run: as root when any of them uses become.
     const become = pending.some((p) => p.undo.some((a) => a.become === true));
-    const copy = new HostUndoCopy(conn, { lockPath, become: become || spec.become }, opts.runId, currentUser(), deps.undoStore);
+    const copy = new HostUndoCopy(conn, { lockPath, become: become || spec.become }, opts.runId, currentUser(), deps.undoStore, true);
     const writer = teeJournal(journal, copy);
     // The rollback acts as the run it undoes: it may take over that run's (stale) lock only.
     await lock.acquire(conn, lockPath, { run: opts.runId, time: new Date().toISOString(), user: currentUser() }, { takeOverFrom: opts.runId, become });

@@ -131,7 +131,8 @@ export function memoryUndoStore(snapshot?: (conn: FakeHost) => string): HostUndo
   return {
     files,
     appends,
-    async append(conn, place, runId, lines) {
+    async append(conn, place, runId, lines, opts = {}) {
+      if (opts.existingOnly && !files.has(key(conn.name, place, runId))) return;
       const types = lines.map((l) => (JSON.parse(l) as { type: string }).type).join(',');
       appends.push(`${conn.name} ${runId}: ${types}${snapshot ? ` [${snapshot(conn as FakeHost)}]` : ''}`);
       const k = key(conn.name, place, runId);

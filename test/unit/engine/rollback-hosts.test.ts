@@ -115,6 +115,16 @@ describe('rollbackFromHosts', () => {
     expect(() => readRunRecord(empty, '20261203T000000Z-nobody')).toThrow(/no run/);
   });
 
+  it('a local rollback records what it undid in the host copy, and never starts a copy the host lacks', async () => {
+    const { deps, inventory, run, store } = await changedFleet(['h1', 'h2']);
+    for (const k of [...store.files.keys()]) if (k.startsWith('h2:')) store.files.delete(k);
+    const local = await rollbackRun({ runId: run.runId, stateDir: join(dir(), 'laptop'), inventory, forks: 2 }, deps);
+    expect(local.hosts.map((h) => `${h.name}:${h.status}`).sort()).toEqual(['h1:changed', 'h2:changed']);
+    expect([...store.files.keys()].filter((k) => k.startsWith('h2:'))).toEqual([]);
+    const h1 = store.files.get([...store.files.keys()].find((k) => k.startsWith('h1:'))!)!;
+    expect(h1.trimEnd().split('\n').map((l) => JSON.parse(l).type).slice(-2)).toEqual(['undone', 'undone']);
+  });
+
   it('leaves a run with a local journal to the local rollback', async () => {
     const { deps, inventory, run } = await changedFleet(['h1']);
     await expect(rollbackFromHosts({ runId: run.runId, stateDir: join(dir(), 'laptop'), inventory, forks: 1 }, deps)).rejects.toThrow(/has a local journal/);
