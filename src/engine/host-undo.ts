@@ -105,12 +105,16 @@ sync -- "$R" 2>/dev/null || true`,
 [ -e "$F" ] || exit ${MISSING}
 if [ -L "$F" ] || [ ! -f "$F" ]; then echo "$F is not a regular file" >&2; exit ${UNSAFE}; fi
 N=$(stat -c %s -- "$F") || exit 1
-if [ "$N" -gt ${MAX_HOST_RECORD_BYTES} ]; then echo "$N bytes" >&2; exit ${TOO_BIG}; fi
+if [ "$N" -gt ${MAX_HOST_RECORD_BYTES} ]; then echo "$N" >&2; exit ${TOO_BIG}; fi
 exec cat -- "$F"`,
-      { become: place.become, capFactor: Math.max(1, Math.ceil(MAX_HOST_RECORD_BYTES / (8 * 1024 * 1024))), label: 'the undo records' },
+      // Within the default output cap (8 MiB); a lower mtafleet_max_output fails a larger copy.
+      { become: place.become, label: 'the undo records' },
     );
     if (r.exitCode === MISSING) return null;
-    if (r.exitCode === TOO_BIG) throw new RefusedError(`${conn.name}: refusing its undo records of run ${runId}: the file is ${r.stderr.trim().slice(0, 40)}, more than ${MAX_HOST_RECORD_BYTES} allowed`);
+    if (r.exitCode === TOO_BIG) {
+      const size = /^\d{1,20}/.exec(r.stderr)?.[0] ?? 'too many';
+      throw new RefusedError(`${conn.name}: refusing its undo records of run ${runId}: the file is ${size} bytes, more than the ${MAX_HOST_RECORD_BYTES} allowed; nothing was undone on this host`);
+    }
     if (r.exitCode !== 0) throw fail(conn, `read its undo records of run ${runId}`, r);
     return Buffer.from(r.stdout, 'utf8');
   },

@@ -104,6 +104,13 @@ describe('undo records kept on each host', () => {
     expect(result.hosts.find((h) => h.name === 'mta02')!.error).toMatch(/refusing its undo records of run .*: line 1 names host "mta01": a host's records may only touch that host; nothing was undone/);
     expect(await snapshot(lab, 'mta01')).toBe(start.get('mta01'));
     expect(await snapshot(lab, 'mta02')).not.toBe(start.get('mta02'));
+    // An oversized copy is refused on the host, before it is read.
+    const big = '20261203T000000Z-bigone';
+    await lab.run('mta01', `head -c 9000000 /dev/zero > ${DIR}/${big}.jsonl`);
+    const oversized = await otherMachine().cli(['rollback', big, '-i', lab.inventoryFile, '--limit', 'mta01']);
+    expect(oversized.code, oversized.stdout + oversized.stderr).toBe(3);
+    expect(oversized.stdout).toContain(`mta01: refusing its undo records of run ${big}: the file is 9000000 bytes, more than the 8388608 allowed`);
+    await lab.run('mta01', `rm -f ${DIR}/${big}.jsonl`);
     // The runner still has its journal: it is used (not the hosts' copies), and restores mta02.
     const local = await runner.cli(['rollback', runId]);
     expect(local.code, local.stdout + local.stderr).toBe(0);
