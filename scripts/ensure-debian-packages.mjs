@@ -25,6 +25,8 @@ const NEEDED = {
   bsdutils: '/usr/bin/script',
   // the history store's PostgreSQL backend is tested against a throwaway cluster (initdb, pg_ctl)
   postgresql: '/usr/lib/postgresql/15/bin/initdb',
+  // promtool (Debian 12 ships it in the prometheus package): checks audit --format openmetrics
+  prometheus: '/usr/bin/promtool',
 };
 
 import { existsSync } from 'node:fs';

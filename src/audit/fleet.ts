@@ -53,8 +53,13 @@ export async function auditFleetWith(deps: AuditDeps, hosts: InventoryHost[], op
     ...(options.benchmarkDisk ? { benchmarkDisk: true } : {}),
   };
   let done = 0;
+  // Per host from its turn in the pool (connect included) to its diagnosis or failure.
+  const started = new Map<string, number>();
+  const seconds = new Map<string, number>();
   const hooks: FleetHooks<AuditHost> = {
+    onStart: (spec) => started.set(spec.name, performance.now()),
     onDone: (outcome) => {
+      seconds.set(outcome.name, (performance.now() - (started.get(outcome.name) ?? performance.now())) / 1000);
       done += 1;
       options.onProgress?.({ done, total: specs.length, host: outcome.name, status: outcome.status });
     },
@@ -67,7 +72,11 @@ export async function auditFleetWith(deps: AuditDeps, hosts: InventoryHost[], op
     return probedHost(spec.name, hostFacts, (facts) => deps.diagnose(facts, { hostVars }));
   };
   const outcomes = await forEachHost(specs, options.forks, probeAndDiagnose, hooks);
-  const auditHosts = outcomes.map((outcome) => (outcome.status === 'ok' && outcome.value ? outcome.value : failedHost(outcome)));
+  const auditHosts = outcomes.map((outcome) => {
+    const host = outcome.status === 'ok' && outcome.value ? outcome.value : failedHost(outcome);
+    const took = seconds.get(outcome.name);
+    return took === undefined ? host : { ...host, probeSeconds: Math.round(took * 1000) / 1000 };
+  });
   return { hosts: auditHosts, summary: summarize(auditHosts) };
 }
 

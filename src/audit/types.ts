@@ -22,6 +22,8 @@ export interface AuditHost {
   unavailable: Record<string, string>;
   /** Output the probes did not understand (additive to the contract). */
   warnings: string[];
+  /** Wall time to connect, probe and diagnose, in seconds (additive to the contract). */
+  probeSeconds?: number;
 }
 
 export interface AuditSummary {

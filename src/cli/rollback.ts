@@ -1,6 +1,10 @@
-/** `mtafleet rollback RUN_ID [--limit PAT]`: undo a run from its journal, newest change first. */
+/**
+ * `mtafleet rollback RUN_ID [-i INV] [--limit PAT]`: undo a run from its journal, newest change
+ * first; when this machine has no journal of the run, from the hosts' own undo records (-i).
+ */
 import { Option, type Command } from 'commander';
-import { readRunRecord, rollbackRun, type RollbackResult } from '../engine/index.js';
+import { findRunRecord, rollbackFromHosts, rollbackRun, type RollbackResult } from '../engine/index.js';
+import { runsDir } from '../engine/journal.js';
 import { withProgress, renderRunText, runJson } from '../report/index.js';
 import { loadInventory } from '../inventory/index.js';
 import { InputError } from '../util/errors.js';
@@ -19,9 +23,9 @@ interface RollbackCliOptions extends CommonOptions, VaultCliOptions, HistoryCliO
 export function register(program: Command): void {
   const cmd = program
     .command('rollback')
-    .description("undo a run's changes from its journal, newest first, per host")
+    .description("undo a run's changes from its journal (or the hosts' own undo records), newest first, per host")
     .argument('<run-id>', 'run id (see `mtafleet runs`)')
-    .option('-i, --inventory <file>', "inventory (default: the run's own)")
+    .option('-i, --inventory <file>', "inventory (default: the run's own); without a local journal of the run, its hosts' own undo records are read")
     .option('-l, --limit <pattern>', 'only these hosts')
     .addOption(forksOption())
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'));
@@ -30,21 +34,31 @@ export function register(program: Command): void {
   addVaultOptions(cmd);
   cmd.action(async (runId: string, opts: RollbackCliOptions) => {
     const startedAt = Date.now();
-    const record = readRunRecord(opts.stateDir, runId);
-    const inventoryFile = opts.inventory ?? record.inventory;
-    if (!inventoryFile) throw new InputError(`run ${runId} has no inventory recorded; give one with -i`);
+    // The local journal when there is one; else the hosts' own records (a run this machine
+    // only knows from an earlier rollback from the hosts is read from the hosts again).
+    const record = findRunRecord(opts.stateDir, runId);
+    const fromHosts = record === undefined || record.source === 'hosts';
+    const inventoryFile = opts.inventory ?? record?.inventory;
+    if (!inventoryFile) {
+      throw new InputError(
+        record
+          ? `run ${runId} has no inventory recorded; give one with -i`
+          : `no run "${runId}" in ${runsDir(opts.stateDir)}; to roll it back from the undo records the hosts keep, give the inventory with -i`,
+      );
+    }
     const inventory = await loadInventory(inventoryFile, await inventoryLoadOptions(opts));
-    const result = await withProgress('rollback', opts.format, (emit) =>
-      rollbackRun({ runId, stateDir: opts.stateDir, inventory, limit: opts.limit, forks: opts.forks, resolve: connectionOptionsFrom(opts) }, emit ? { emit } : {}),
-    );
+    const options = { runId, stateDir: opts.stateDir, inventory, limit: opts.limit, forks: opts.forks, resolve: connectionOptionsFrom(opts) };
+    const result = await withProgress('rollback', opts.format, (emit) => (fromHosts ? rollbackFromHosts : rollbackRun)(options, emit ? { emit } : {}));
     if (opts.format === 'json') {
       process.stdout.write(runJson(result));
     } else {
+      process.stdout.write(`${sourceLine(result, opts.stateDir)}\n`);
       process.stdout.write(renderRunText(result) + renderProblems(result.problems));
+      if (result.noRecords?.length) process.stdout.write(safeLine(`no undo records of run ${runId} on: ${result.noRecords.join(', ')}`) + '\n');
       if (result.hosts.length === 0) process.stdout.write(`nothing to undo in run ${safeLine(runId)}\n`);
     }
     process.exitCode = exitCodeFor(result.hosts.map((h) => h.status));
-    await recordRun(opts, result, { command: 'rollback', startedAt, playbook: record.playbook, inventory: inventoryFile });
+    await recordRun(opts, result, { command: 'rollback', startedAt, playbook: record?.playbook ?? null, inventory: inventoryFile });
   });
 }
 
@@ -56,4 +70,13 @@ export function renderProblems(problems: RollbackResult['problems']): string {
     out.push(`${what} on ${p.host}: ${p.change}: ${p.reason}`, ...p.manual.map((m) => `  to restore by hand: ${m}`));
   }
   return out.map((l) => `${safeLine(l)}\n`).join('');
+}
+
+/** Which undo records the rollback used: said first, so the operator knows what was trusted. */
+export function sourceLine(result: RollbackResult, stateDir: string): string {
+  return safeLine(
+    result.source === 'local'
+      ? `undo records: the local journal (${runsDir(stateDir)}/${result.runId})`
+      : `undo records: read from the hosts' own copies (this machine had no journal of run ${result.runId}), kept in ${runsDir(stateDir)}/${result.runId}`,
+  );
 }

@@ -7,7 +7,8 @@ import type { Change } from '../steps/types.js';
 import type { HostConnection } from '../transport/types.js';
 import type { EngineListener } from './events.js';
 import { describeAction, manualCommand, runAction } from './execute.js';
-import type { Journal } from './journal.js';
+import { teeJournal, type HostUndoCopy } from './host-undo.js';
+import type { JournalWriter } from './journal.js';
 
 export interface AppliedChange {
   changeId: string;
@@ -29,11 +30,16 @@ export class HostApplier {
   readonly applied: AppliedChange[] = [];
   /** Changes whose do + verify completed in this run (rolled back or not). */
   doneCount = 0;
+  /** The local journal, and the host's own copy of its records when there is one. */
+  private readonly journal: JournalWriter;
   constructor(
     private readonly conn: HostConnection,
-    private readonly journal: Journal,
+    private readonly localJournal: JournalWriter,
     private readonly emit: EngineListener,
-  ) {}
+    private readonly copy?: HostUndoCopy,
+  ) {
+    this.journal = teeJournal(localJournal, copy);
+  }
 
   get host(): string {
     return this.conn.name;
@@ -42,6 +48,15 @@ export class HostApplier {
   /** Applies one change; throws after journaling `failed` (the change stays undoable). */
   async apply(changeId: string, task: string, change: Change): Promise<void> {
     this.journal.write({ type: 'intent', host: this.host, changeId, task, summary: change.summary, do: change.do, undo: change.undo });
+    try {
+      // The host's copy holds the intent before the change runs: one command per change.
+      await this.copy?.flush();
+    } catch (err) {
+      const message = `not applied: the host's copy of the undo records could not be written: ${err instanceof Error ? err.message : String(err)}`;
+      this.localJournal.write({ type: 'failed', host: this.host, changeId, error: message });
+      this.emit({ type: 'change-applied', host: this.host, task, summary: change.summary, ok: false, error: message });
+      throw err;
+    }
     this.applied.push({ changeId, task, change });
     try {
       for (const action of change.do) await runAction(this.conn, action);
@@ -72,7 +87,7 @@ export class HostApplier {
 /** Runs one change's undo actions and journals the outcome. Returns a problem or null. */
 export async function undoChange(
   conn: HostConnection,
-  journal: Journal,
+  journal: JournalWriter,
   changeId: string,
   summary: string,
   undo: Change['undo'],

@@ -8,6 +8,7 @@ import { healthGateCommand } from './health-gate.js';
 import type { ConnectionSpec, HostConnection } from '../transport/types.js';
 import type { EngineListener } from './events.js';
 import type { HostLock } from './lock.js';
+import type { HostUndoStore } from './host-undo.js';
 import type { StepKinds } from './plan-host.js';
 import { criticalFindings, type CriticalSource, type FactSource } from './facts.js';
 import type { HostOutcome, HostStatus } from './run-record.js';
@@ -18,6 +19,8 @@ export interface EngineDeps {
   connect?: (spec: ConnectionSpec) => Promise<HostConnection>;
   kinds?: StepKinds;
   lock?: HostLock;
+  /** Where hosts keep their own copy of the undo records (default: on the host itself). */
+  undoStore?: HostUndoStore;
   emit?: EngineListener;
   /** Facts for `gather_facts: true` (default: the audit probes). */
   facts?: FactSource;

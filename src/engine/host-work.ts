@@ -6,7 +6,7 @@
  */
 import { STEP_KINDS } from '../steps/registry.js';
 import type { HostConnection } from '../transport/types.js';
-import { MtafleetError, RefusedError, outcomeOfError } from '../util/errors.js';
+import { MtafleetError, RefusedError, StepError, outcomeOfError } from '../util/errors.js';
 import type { FailureOutcome } from '../util/outcome.js';
 import { HostApplier, type UndoProblem } from './applier.js';
 import { describeDrift } from './drift.js';
@@ -14,6 +14,7 @@ import { observationFingerprint, stableObservations } from './volatile.js';
 import type { EngineListener } from './events.js';
 import type { Journal } from './journal.js';
 import { remoteLock, type HostLock } from './lock.js';
+import { HostUndoCopy, type HostUndoStore } from './host-undo.js';
 import { planFromRecord, planHost, reobserve, type HostPlan, type PlannedTask, type StepKinds } from './plan-host.js';
 import { projectionMismatch } from './projection.js';
 import type { PreparedHost } from './prepare.js';
@@ -29,6 +30,8 @@ export interface HostWorkOptions {
   kinds?: StepKinds;
   lock?: HostLock;
   facts?: FactSource;
+  /** Where hosts keep their own copy of the undo records (default: on the host, host-undo.ts). */
+  undoStore?: HostUndoStore;
 }
 
 export interface HostWorkResult extends HostOutcome {
@@ -55,7 +58,8 @@ async function withLock(
   work: (applier: HostApplier) => Promise<{ failure?: Failure; notifiedHandlers: () => Promise<Failure | undefined> }>,
 ): Promise<HostWorkResult> {
   const lock = opts.lock ?? remoteLock;
-  const applier = new HostApplier(conn, opts.journal, opts.emit);
+  const copy = new HostUndoCopy(conn, { lockPath, become }, opts.runId, opts.user, opts.undoStore);
+  const applier = new HostApplier(conn, opts.journal, opts.emit, copy);
   try {
     await lock.acquire(conn, lockPath, { run: opts.runId, time: new Date().toISOString(), user: opts.user }, { become });
   } catch (err) {
@@ -80,6 +84,11 @@ async function withLock(
     failure = failureOf(err);
   } finally {
     changes = applier.doneCount;
+    // The records after the last intent (done, failed, undone): the host's copy stays
+    // rollback-safe without them (an undo of what is already undone restores the same state).
+    await copy.flush().catch((err: Error) => {
+      failure ??= failureOf(new StepError(`${err.message} (the last records of this run on the host; the local journal has them)`));
+    });
     await lock.release(conn, lockPath, opts.runId, { become }).catch((err: Error) => {
       failure ??= failureOf(err);
     });

@@ -20,6 +20,11 @@ export type JournalRecord =
 
 export type JournalEntry = JournalRecord extends infer R ? (R extends JournalRecord ? Omit<R, 'at'> : never) : never;
 
+/** Where records go: the run's journal, or the journal and the host's own copy (host-undo.ts). */
+export interface JournalWriter {
+  write(entry: JournalEntry): void;
+}
+
 export function runsDir(stateDir: string): string {
   return join(stateDir, 'runs');
 }

@@ -44,6 +44,10 @@ export interface RunRecord extends RunResult {
   signers?: Signer[];
   /** The journal's chain head when the run (or its latest rollback) ended. */
   journal?: JournalAnchor;
+  /** 'hosts': this machine only knows the run from the hosts' own undo records (a rollback from the hosts). */
+  source?: 'hosts';
+  /** Each rollback of the run: when, by whom, with what outcome per host. */
+  rollbacks?: Array<{ at: string; user: string; hosts: HostOutcome[] }>;
 }
 
 export function newRunId(now = new Date()): string {
@@ -73,6 +77,12 @@ export function readRunRecord(stateDir: string, runId: string): RunRecord {
   const record = checkRunDir(stateDir, runId) ? readRecordFile(stateDir, runId) : undefined;
   if (record === undefined) throw new InputError(`no run "${runId}" in ${runsDir(stateDir)}`);
   return record;
+}
+
+/** The run's record, or undefined when this state dir has no such run. */
+export function findRunRecord(stateDir: string, runId: string): RunRecord | undefined {
+  runDir(stateDir, runId); // the id is checked even when the run is absent
+  return checkRunDir(stateDir, runId) ? readRecordFile(stateDir, runId) : undefined;
 }
 
 /** run.json of a checked run dir, read as a private file; undefined if there is none. */

@@ -161,7 +161,7 @@ export async function runPlaybook(opts: LiveRunOptions, deps: EngineDeps = {}): 
       const specs = specsFor(hosts.map((h) => h.inv), opts);
       const rolled = await rollBatches(play.name, specs, play.rolling, opts.forks, { ...deps, emit }, (batch) =>
         eachHost(batch, opts.forks, { ...deps, emit }, (conn) =>
-          runHost(conn, byName.get(conn.name)!, play.index, { runId, user, journal, autoRollback: opts.autoRollback, emit, kinds: deps.kinds, lock: deps.lock, facts: deps.facts }),
+          runHost(conn, byName.get(conn.name)!, play.index, { runId, user, journal, autoRollback: opts.autoRollback, emit, kinds: deps.kinds, lock: deps.lock, undoStore: deps.undoStore, facts: deps.facts }),
         ).then((rs) => rs.map(({ name, status, changes, error }) => ({ name, status, changes, error }))),
       );
       tally.addRolled(rolled);

@@ -3,9 +3,10 @@ import type { AuditReport } from '../audit/types.js';
 import { renderHtml } from './html.js';
 import { renderJson } from './json.js';
 import { renderMarkdown } from './markdown.js';
+import { renderOpenMetrics } from './openmetrics.js';
 import { renderTable } from './table.js';
 
-export const AUDIT_FORMATS = ['table', 'json', 'markdown', 'html'] as const;
+export const AUDIT_FORMATS = ['table', 'json', 'markdown', 'html', 'openmetrics'] as const;
 export type AuditFormat = (typeof AUDIT_FORMATS)[number];
 
 export interface RenderOptions {
@@ -25,6 +26,8 @@ export function renderAudit(report: AuditReport, format: AuditFormat, options: R
       return renderMarkdown(report, { ...pick(options, 'inventoryFile'), ...pick(options, 'generatedAt') });
     case 'html':
       return renderHtml(report, { ...pick(options, 'inventoryFile'), ...pick(options, 'generatedAt') });
+    case 'openmetrics':
+      return renderOpenMetrics(report);
   }
 }
 
@@ -32,7 +35,7 @@ function pick<K extends keyof RenderOptions>(options: RenderOptions, key: K): Pi
   return options[key] !== undefined ? ({ [key]: options[key] } as Pick<RenderOptions, K>) : ({} as Pick<RenderOptions, K>);
 }
 
-export { renderHtml, renderJson, renderMarkdown, renderTable };
+export { renderHtml, renderJson, renderMarkdown, renderOpenMetrics, renderTable };
 export { summaryLine } from './summary-line.js';
 export { remedyCommand } from './remedy.js';
 export { hostView, hourSlots, ipDeferrals, CHART_HOURS, type HostView, type HostState } from './view.js';

@@ -16,6 +16,7 @@ import { freePort } from '../../helpers/sshd.js';
 import { AuditContract } from '../../unit/report/contract.js';
 import { findAll, hasClass, parseStrict } from '../../unit/report/html-check.js';
 import { dumpDom, hasChromium } from './chromium.js';
+import { promtoolCheck } from '../../helpers/promtool.js';
 
 /**
  * The top warn/critical finding each scenario must get (null: none). A scenario of
@@ -131,6 +132,23 @@ describe('mtafleet audit on a lab with one host per scenario', () => {
     expect(table.exitCode).toBe(4);
     expect(table.stdout).toMatch(/^ghost\s+unreachable/m);
     expect(table.stdout).toMatch(/^unreachable: ghost: /m);
+  }, 240_000);
+
+  it('--format openmetrics prints an exposition that promtool check metrics accepts, one series set per host', async () => {
+    const { lab } = fx;
+    const r = await cli(['audit', '-i', lab.inventoryFile, '--format', 'openmetrics', '--forks', String(SCENARIOS.length)]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const check = promtoolCheck(r.stdout);
+    expect(check.output).toBe('');
+    expect(check.code).toBe(0);
+    for (const h of lab.hosts) {
+      expect(r.stdout, h.name).toContain(`mtafleet_host_reachable{host="${h.name}"} 1\n`);
+      expect(r.stdout, h.name).toMatch(new RegExp(`^mtafleet_host_probe_duration_seconds\\{host="${h.name}"\\} [0-9.]+$`, 'm'));
+      expect(r.stdout, h.name).toMatch(new RegExp(`^mtafleet_queue_recipients\\{host="${h.name}"\\} [0-9]+$`, 'm'));
+    }
+    // the scenario's top finding is critical or warn in the severity gauge
+    const spool = lab.hosts.find((h) => h.scenario === 'spool-io')!;
+    expect(r.stdout).toMatch(new RegExp(`^mtafleet_finding_severity\\{host="${spool.name}",kind="spool-io"\\} [23]$`, 'm'));
   }, 240_000);
 
   it('--out writes markdown and HTML files (0644) and prints one summary line', async () => {

@@ -73,6 +73,8 @@ describe('auditFleetWith', () => {
     expect(report.hosts[0]).toMatchObject({ facts: { marker: 'a' }, unavailable: { fio: 'not installed' }, warnings: ['odd line'] });
     expect(report.hosts[3]!.facts).toEqual({ marker: 'd' }); // facts kept when diagnosis fails
     expect(report.summary).toEqual({ hosts: 6, reachable: 5, byKind: { 'spool-io': 1 } });
+    // every host, reached or not, has its wall time (connect + probes + diagnosis)
+    for (const h of report.hosts) expect(h.probeSeconds, h.name).toBeGreaterThanOrEqual(0);
     expect(auditExitCode(report)).toBe(6);
 
     expect(fleet.opened.sort()).toEqual(['a', 'c', 'd', 'e', 'f']);

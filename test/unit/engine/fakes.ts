@@ -13,6 +13,7 @@ import { script } from '../../../src/transport/quote.js';
 import type { StepKind } from '../../../src/steps/types.js';
 import { execAction, restoreFileAction, writeFileAction, valueDiff } from '../../../src/steps/actions.js';
 import type { HostLock } from '../../../src/engine/lock.js';
+import type { HostUndoStore } from '../../../src/engine/host-undo.js';
 
 export class FakeHost implements HostConnection {
   readonly files = new Map<string, string>();
@@ -114,6 +115,35 @@ export function memoryLock(): HostLock & { held: Map<string, string> } {
     async release(conn, path, runId) {
       const key = `${conn.name}:${path}`;
       if (held.get(key) === runId) held.delete(key);
+    },
+  };
+}
+
+/**
+ * Hosts' own undo records in memory (the real store, on hosts, is tested in the lab:
+ * test/integration/engine/host-undo-lab.test.ts). `appends` logs each append as
+ * "host run: types", with the host's files at that moment when `snapshot` is given.
+ */
+export function memoryUndoStore(snapshot?: (conn: FakeHost) => string): HostUndoStore & { files: Map<string, string>; appends: string[] } {
+  const files = new Map<string, string>();
+  const appends: string[] = [];
+  const key = (host: string, place: { lockPath: string }, runId: string) => `${host}:${place.lockPath}:${runId}`;
+  return {
+    files,
+    appends,
+    async append(conn, place, runId, lines, opts = {}) {
+      if (opts.existingOnly && !files.has(key(conn.name, place, runId))) return;
+      const types = lines.map((l) => (JSON.parse(l) as { type: string }).type).join(',');
+      appends.push(`${conn.name} ${runId}: ${types}${snapshot ? ` [${snapshot(conn as FakeHost)}]` : ''}`);
+      const k = key(conn.name, place, runId);
+      files.set(k, (files.get(k) ?? '') + lines.join('\n') + '\n');
+    },
+    async read(conn, place, runId) {
+      const v = files.get(key(conn.name, place, runId));
+      return v === undefined ? null : Buffer.from(v);
+    },
+    async list() {
+      return [];
     },
   };
 }

@@ -8,7 +8,7 @@ import { Journal } from '../../../src/engine/journal.js';
 import { BatchView } from '../../../src/report/progress.js';
 import { describeAge, parseOwner } from '../../../src/engine/lock.js';
 import type { Inventory } from '../../../src/inventory/types.js';
-import { FakeHost, KINDS, memoryLock, useFakeKind } from './fakes.js';
+import { FakeHost, KINDS, memoryLock, memoryUndoStore, useFakeKind } from './fakes.js';
 
 const dir = useFakeKind();
 
@@ -16,7 +16,7 @@ function fleet(names: string[]) {
   const hosts = new Map(names.map((n) => [n, { name: n, vars: { ansible_host: '127.0.0.1' }, groups: ['all', 'mta'] }]));
   const inventory: Inventory = { file: join(dir(), 'inv.yaml'), hosts, groups: new Map([['mta', { name: 'mta', hosts: names, children: [], vars: {} }]]) };
   const conns = new Map(names.map((n) => [n, new FakeHost(n)]));
-  const deps = { kinds: KINDS, lock: memoryLock(), connect: async (spec: { name: string }) => conns.get(spec.name)! };
+  const deps = { kinds: KINDS, lock: memoryLock(), undoStore: memoryUndoStore(), connect: async (spec: { name: string }) => conns.get(spec.name)! };
   return { inventory, conns, deps };
 }
 
