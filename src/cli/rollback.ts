@@ -1,8 +1,6 @@
 /** `mtafleet rollback RUN_ID [--limit PAT]`: undo a run from its journal, newest change first. */
 import { Option, type Command } from 'commander';
-import { readRunRecord, rollbackRun, type RollbackResult } from '../engine/index.js';
-import { withProgress, renderRunText, runJson } from '../report/index.js';
-import { loadInventory } from '../inventory/index.js';
+import type { RollbackResult } from '../engine/index.js';
 import { InputError } from '../util/errors.js';
 import { exitCodeFor } from '../util/outcome.js';
 import { safeLine } from '../util/sanitize.js';
@@ -27,6 +25,12 @@ export function register(program: Command): void {
   addCommonOptions(cmd);
   addVaultOptions(cmd);
   cmd.action(async (runId: string, opts: RollbackCliOptions) => {
+    // Loaded when the command runs, not at start-up (issue 17).
+    const [{ readRunRecord, rollbackRun }, { withProgress, renderRunText, runJson }, { loadInventory }] = await Promise.all([
+      import('../engine/index.js'),
+      import('../report/index.js'),
+      import('../inventory/index.js'),
+    ]);
     const record = readRunRecord(opts.stateDir, runId);
     const inventoryFile = opts.inventory ?? record.inventory;
     if (!inventoryFile) throw new InputError(`run ${runId} has no inventory recorded; give one with -i`);

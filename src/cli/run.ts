@@ -1,10 +1,6 @@
 /** `mtafleet run PLAYBOOK -i INV [--check [--diff]]`: plan and apply (or, with --check, only plan). */
 import { Option, type Command } from 'commander';
-import { outcomesOfPlan, planPlaybook, type EngineListener, runPlaybook, type RunResult } from '../engine/index.js';
-import { withProgress, renderPlanText, renderChangesText, renderRunText, runJson } from '../report/index.js';
-import { summarize } from '../engine/run-record.js';
-import { newRunId } from '../engine/run-record.js';
-import { loadInventory } from '../inventory/index.js';
+import type { EngineListener, RunResult } from '../engine/index.js';
 import { exitCodeFor } from '../util/outcome.js';
 import { addCommonOptions, addPlaybookOptions, loadSelectedPlaybook, type PlaybookSelectionOptions, addInventoryOptions, connectionOptionsFrom, forksOption, type CommonOptions, inventoryLoadOptions, type VaultCliOptions } from './common.js';
 
@@ -33,7 +29,14 @@ export function register(program: Command): void {
     .option('--no-auto-rollback', 'leave a failed host as it is instead of undoing its changes of this run');
   addCommonOptions(cmd);
   cmd.action(async (playbookFile: string, opts: RunCliOptions) => {
-    const playbook = loadSelectedPlaybook(playbookFile, opts);
+    // Loaded when the command runs, not at start-up (issue 17).
+    const [{ outcomesOfPlan, planPlaybook, runPlaybook }, { withProgress, renderPlanText, renderChangesText, renderRunText, runJson }, { summarize, newRunId }, { loadInventory }] = await Promise.all([
+      import('../engine/index.js'),
+      import('../report/index.js'),
+      import('../engine/run-record.js'),
+      import('../inventory/index.js'),
+    ]);
+    const playbook = await loadSelectedPlaybook(playbookFile, opts);
     const inventory = await loadInventory(opts.inventory, await inventoryLoadOptions(opts));
     const base = { playbook, inventory, limit: opts.limit, extraVars: opts.extraVars, forks: opts.forks, resolve: connectionOptionsFrom(opts) };
     let result: RunResult;

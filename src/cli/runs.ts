@@ -3,7 +3,7 @@
  * (errors with remote stderr, lock owners): text lines go through the sanitiser.
  */
 import { Option, type Command } from 'commander';
-import { listRuns, readRunRecord, type RunRecord } from '../engine/index.js';
+import type { RunRecord } from '../engine/index.js';
 import { safeJson, safeLine } from '../util/sanitize.js';
 import { defaultStateDir } from './common.js';
 
@@ -19,7 +19,9 @@ export function register(program: Command): void {
     .argument('[run-id]', 'show this run')
     .option('--state-dir <dir>', 'journal and run history directory', defaultStateDir())
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action((runId: string | undefined, opts: RunsCliOptions) => {
+    .action(async (runId: string | undefined, opts: RunsCliOptions) => {
+      // Loaded when the command runs, not at start-up (issue 17).
+      const { listRuns, readRunRecord } = await import('../engine/run-record.js');
       if (runId) {
         const r = readRunRecord(opts.stateDir, runId);
         process.stdout.write(opts.format === 'json' ? safeJson(r, 2) + '\n' : renderRunRecord(r));

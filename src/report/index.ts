@@ -5,8 +5,8 @@ import { renderJson } from './json.js';
 import { renderMarkdown } from './markdown.js';
 import { renderTable } from './table.js';
 
-export const AUDIT_FORMATS = ['table', 'json', 'markdown', 'html'] as const;
-export type AuditFormat = (typeof AUDIT_FORMATS)[number];
+import type { AuditFormat } from './formats.js';
+export { AUDIT_FORMATS, type AuditFormat } from './formats.js';
 
 export interface RenderOptions {
   /** Terminal colour for the table (the caller checks TTY and NO_COLOR). */
