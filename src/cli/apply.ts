@@ -1,6 +1,5 @@
 /** `mtafleet apply PLANFILE [--yes]`: verify the plan, confirm, refuse drifted hosts, apply the rest. */
 import { Option, type Command } from 'commander';
-import { createInterface } from 'node:readline/promises';
 import { InputError } from '../util/errors.js';
 import { exitCodeFor } from '../util/outcome.js';
 import { addCommonOptions, addVaultOptions, connectionOptionsFrom, forksOption, parsePositiveInt, type CommonOptions, inventoryLoadOptions, type VaultCliOptions } from './common.js';
@@ -63,6 +62,7 @@ async function confirm(question: string): Promise<void> {
   if (!process.stdin.isTTY) {
     throw new InputError('refusing to apply without confirmation: no terminal to ask on; review the plan and pass --yes');
   }
+  const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const answer = (await rl.question(question)).trim().toLowerCase();

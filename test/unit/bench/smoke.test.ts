@@ -55,7 +55,8 @@ describe('bench smoke: startup, accounting and scale (tiny)', () => {
       expect(c.ratio).toBeCloseTo(c.measured! / c.baseline!, 6);
       expect(typeof c.pass).toBe('boolean');
     }
-    expect(String(st.figures!['CLI entry'])).toMatch(/^dist\/bundle\/main\.js/);
+    // Which entry ran (the bundle, or dist/cli when a test rebuilt dist/ with tsc alone since).
+    expect(String(st.figures!['CLI entry'])).toMatch(/^dist\/(cjs\/mtafleet\.cjs|cli\/main\.js)/);
   });
 
   it('scale audits every simulated host and reports wall, CPU per host and RSS', () => {
