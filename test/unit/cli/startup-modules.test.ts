@@ -6,6 +6,8 @@
  * src/cli/main.ts: static imports only (dynamic import() is where a command's own part starts).
  */
 import { build, type Metafile } from 'esbuild';
+import { existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -60,4 +62,36 @@ describe('CLI start-up', () => {
     const names = Object.keys(r.metafile.inputs).map((p) => p.replace(/^.*?(node_modules\/)/, '$1'));
     expect(names.filter((m) => HEAVY.some((re) => re.test(m))).length).toBeGreaterThan(5);
   }, 30_000);
+});
+
+describe('the bundled CLI (npm run build)', () => {
+  it('loads with the code cache the build wrote, which V8 accepts', async () => {
+    // @ts-expect-error plain .js module without type declarations
+    const { loadBundle, cacheFileOf } = await import('../../../bin/load-bundle.js');
+    const bundle = join(ROOT, 'dist', 'cjs', 'mtafleet.cjs');
+    expect(existsSync(bundle) && existsSync(cacheFileOf(bundle)), 'dist/cjs/ is missing: run `npm run build`').toBe(true);
+    const { cli, script } = loadBundle(bundle);
+    expect(typeof cli.main).toBe('function');
+    expect(typeof cli.dropWritesOnClosedPipe).toBe('function');
+    expect(script.cachedDataRejected).toBe(false);
+  });
+
+  it('is used only when not older than the tsc output, and its cache only when not older than it', async () => {
+    // @ts-expect-error plain .js module without type declarations
+    const { fresher } = await import('../../../bin/load-bundle.js');
+    const dir = mkdtempSync(join(tmpdir(), 'mtaf-bundle-'));
+    try {
+      const [a, b] = [join(dir, 'a'), join(dir, 'b')];
+      writeFileSync(a, '');
+      writeFileSync(b, '');
+      utimesSync(a, 1000, 1000);
+      utimesSync(b, 2000, 2000);
+      expect(fresher(b, a)).toBe(true);
+      expect(fresher(a, b)).toBe(false);
+      expect(fresher(join(dir, 'missing'), a)).toBe(false);
+      expect(fresher(a, join(dir, 'missing'))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
