@@ -3,16 +3,19 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { fresher, loadBundle } from './load-bundle.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const main = join(root, 'dist', 'cli', 'main.js');
 if (!existsSync(main)) {
   // A checkout whose build was skipped (e.g. npm install --ignore-scripts): build once.
+  const { execFileSync } = await import('node:child_process');
   execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
 }
-const { dropWritesOnClosedPipe } = await import(join(root, 'dist', 'cli', 'closed-pipe.js'));
-dropWritesOnClosedPipe(process.stdout);
-dropWritesOnClosedPipe(process.stderr);
-const { main: run } = await import(main);
-process.exitCode = await run(process.argv);
+// The bundle (scripts/bundle-cli.mjs) starts faster; it is used only when it was made from
+// the current dist/ (not older than main.js), so a tsc-only rebuild is never shadowed.
+const bundle = join(root, 'dist', 'cjs', 'mtafleet.cjs');
+const cli = fresher(bundle, main) ? loadBundle(bundle).cli : { ...(await import(join(root, 'dist', 'cli', 'closed-pipe.js'))), ...(await import(main)) };
+cli.dropWritesOnClosedPipe(process.stdout);
+cli.dropWritesOnClosedPipe(process.stderr);
+process.exitCode = await cli.main(process.argv);

@@ -1,15 +1,8 @@
 /** `mtafleet apply PLANFILE [--yes]`: verify the plan, confirm, refuse drifted hosts, apply the rest. */
 import { Option, type Command } from 'commander';
-import { createInterface } from 'node:readline/promises';
-import { applyPlan, checkPlanSources, readPlanFile, type PlanDocument } from '../engine/index.js';
-import { countChanges, rollingText, withProgress, renderRunText, runJson } from '../report/index.js';
-import { loadInventory } from '../inventory/index.js';
 import { InputError } from '../util/errors.js';
 import { exitCodeFor } from '../util/outcome.js';
-import { safeLine } from '../util/sanitize.js';
 import { addCommonOptions, addHistoryOptions, type HistoryCliOptions, addVaultOptions, connectionOptionsFrom, forksOption, parsePositiveInt, type CommonOptions, inventoryLoadOptions, type VaultCliOptions } from './common.js';
-import { approvalGate } from './approval-gate.js';
-import { recordRun } from './history-record.js';
 
 interface ApplyCliOptions extends CommonOptions, VaultCliOptions, HistoryCliOptions {
   yes: boolean;
@@ -38,6 +31,15 @@ export function register(program: Command): void {
     const startedAt = Date.now();
     if (opts.minApprovals !== undefined && opts.requireApproval === undefined) throw new InputError('--min-approvals needs --require-approval ALLOWED_SIGNERS');
     // Approvals are judged as the plan is read: before any connection and before confirming.
+    // Loaded when the command runs, not at start-up (issue 17).
+    const [{ applyPlan, checkPlanSources, readPlanFile }, { countChanges, withProgress, renderRunText, runJson }, { loadInventory }, { approvalGate }, { planHeadline }, { recordRun }] = await Promise.all([
+      import('../engine/index.js'),
+      import('../report/index.js'),
+      import('../inventory/index.js'),
+      import('./approval-gate.js'),
+      import('./plan-headline.js'),
+      import('./history-record.js'),
+    ]);
     const gate = opts.requireApproval !== undefined ? approvalGate(opts.requireApproval, planFile, opts.minApprovals ?? 1) : undefined;
     const doc = readPlanFile(planFile, gate?.check);
     const inventory = await loadInventory(doc.inventory.path, await inventoryLoadOptions(opts));
@@ -60,22 +62,11 @@ export function register(program: Command): void {
 }
 
 /** What is about to be applied. The plan file may come from someone else: its fields are text. */
-export function planHeadline(planFile: string, doc: PlanDocument): string {
-  const n = countChanges(doc);
-  return (
-    `${safeLine(`plan ${planFile}: ${n.changes} change(s) on ${n.hostsChanging} of ${n.hosts} host(s), made ${doc.created} by ${doc.user}`)}\nplan digest (sha256): ${safeLine(doc.digest)}\n` +
-    (doc.fromAudit
-      ? `${safeLine(`from audit ${doc.fromAudit.audit.path} (sha256 ${doc.fromAudit.audit.sha256})`)}\n` +
-        doc.fromAudit.sources.map((s) => `${safeLine(`remedy ${s.playbook.path} (sha256 ${s.playbook.sha256}) on ${s.limit}`)}\n`).join('')
-      : `${safeLine(`playbook ${doc.playbook.path} (sha256 ${doc.playbook.sha256})`)}\n`) +
-    doc.plays.flatMap((p) => rollingText(p.rolling).map((l) => `${safeLine(`play "${p.name}": ${l}`)}\n`)).join('')
-  );
-}
-
 async function confirm(question: string): Promise<void> {
   if (!process.stdin.isTTY) {
     throw new InputError('refusing to apply without confirmation: no terminal to ask on; review the plan and pass --yes');
   }
+  const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const answer = (await rl.question(question)).trim().toLowerCase();

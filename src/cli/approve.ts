@@ -6,11 +6,8 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { approvalMessage, askPassphrase, keyFingerprint, parseSshsig, PLAN_NAMESPACE, signSshsig, SUPPORTED_KEY_TYPES, verifySshsig, type Approval } from '../approval/index.js';
-import { readPlanFile, writeApprovedPlanFile } from '../engine/index.js';
-import { countChanges } from '../report/index.js';
-import { parsePrivateKey, type SigningKey } from '../transport/index.js';
-import { planHeadline } from './apply.js';
+import type { Approval } from '../approval/index.js';
+import type { SigningKey } from '../transport/index.js';
 import { InputError, InternalError } from '../util/errors.js';
 import { safeLine } from '../util/sanitize.js';
 
@@ -29,6 +26,13 @@ export function register(program: Command): void {
     .option('--identity <name>', 'who signs, e.g. alice@example.com: must then be a principal of this key in the allowed signers file')
     .option('--passphrase-file <file>', 'read the key passphrase from the first line of this file (else $MTAFLEET_KEY_PASSPHRASE, else the terminal)')
     .action(async (planFile: string, opts: ApproveCliOptions) => {
+      // Loaded when the command runs, not at start-up (issue 17).
+      const [{ approvalMessage, keyFingerprint, parseSshsig, PLAN_NAMESPACE, signSshsig, verifySshsig }, { readPlanFile, writeApprovedPlanFile }, { countChanges }, { planHeadline }] = await Promise.all([
+        import('../approval/index.js'),
+        import('../engine/index.js'),
+        import('../report/index.js'),
+        import('./plan-headline.js'),
+      ]);
       const doc = readPlanFile(planFile);
       // What is being signed, as `apply` will show it.
       process.stderr.write(planHeadline(planFile, doc));
@@ -46,6 +50,13 @@ export function register(program: Command): void {
         signature,
       };
       // A key signs once: approving again replaces its earlier signature.
+      const signatureKey = (a: Approval): string | undefined => {
+        try {
+          return keyFingerprint(parseSshsig(a.signature).publicKey);
+        } catch {
+          return undefined;
+        }
+      };
       const others = (doc.approvals ?? []).filter((a) => signatureKey(a) !== fp);
       const approvals = [...others, approval];
       writeApprovedPlanFile(planFile, doc, approvals);
@@ -62,15 +73,8 @@ function expandHome(path: string): string {
 }
 
 /** The key that made an approval's signature (its recorded `key` is not trusted). */
-function signatureKey(a: Approval): string | undefined {
-  try {
-    return keyFingerprint(parseSshsig(a.signature).publicKey);
-  } catch {
-    return undefined;
-  }
-}
-
 async function loadSigningKey(file: string, passphraseFile: string | undefined): Promise<SigningKey> {
+  const [{ askPassphrase, SUPPORTED_KEY_TYPES }, { parsePrivateKey }] = await Promise.all([import('../approval/index.js'), import('../transport/index.js')]);
   let data: Buffer;
   try {
     data = readFileSync(file);

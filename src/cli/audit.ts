@@ -4,14 +4,9 @@
  * Exit code from auditExitCode(): findings alone exit 0 unless --fail-on asks otherwise.
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { Listr, ListrLogger, ProcessOutput } from 'listr2';
-import { auditExitCode, auditFleet, type AuditProgress, type FailOn } from '../audit/index.js';
-import { loadInventory, selectHosts } from '../inventory/index.js';
-import { AUDIT_FORMATS, renderAudit, summaryLine, writeReportFile, type AuditFormat } from '../report/index.js';
-import { renderJsonChunks } from '../report/json.js';
-import { auditRecord, renderComparison } from '../history/index.js';
-import { addCommonOptions, addHistoryOptions, addInventoryOptions, connectionOptionsFrom, forksOption, parsePositiveInt, type CommonOptions, type HistoryCliOptions, inventoryLoadOptions, type VaultCliOptions } from './common.js';
-import { compareBase, comparison, newAuditId, recordAudit, who } from './history-record.js';
+import type { AuditProgress, FailOn } from '../audit/index.js';
+import { AUDIT_FORMATS, type AuditFormat } from '../report/formats.js';
+import { addCommonOptions, addHistoryOptions, type HistoryCliOptions, addInventoryOptions, connectionOptionsFrom, forksOption, parsePositiveInt, type CommonOptions, inventoryLoadOptions, type VaultCliOptions } from './common.js';
 
 interface AuditCliOptions extends CommonOptions, VaultCliOptions, HistoryCliOptions {
   compare?: string;
@@ -54,6 +49,15 @@ export function register(program: Command): void {
 }
 
 export async function runAudit(opts: AuditCliOptions): Promise<number> {
+  // Loaded when the command runs, not at start-up (issue 17).
+  const [{ auditExitCode, auditFleet }, { loadInventory, selectHosts }, { renderAudit, summaryLine, writeReportFile }, { renderJsonChunks }, { auditRecord, renderComparison }, { compareBase, comparison, newAuditId, recordAudit, who }] = await Promise.all([
+    import('../audit/index.js'),
+    import('../inventory/index.js'),
+    import('../report/index.js'),
+    import('../report/json.js'),
+    import('../history/index.js'),
+    import('./history-record.js'),
+  ]);
   const inventory = await loadInventory(opts.inventory, await inventoryLoadOptions(opts));
   const hosts = selectHosts(inventory, opts.limit);
   // Read before any host is touched: an unknown audit id is bad input.
@@ -156,6 +160,7 @@ function parseHours(value: string): number {
  * host, so a fleet of 1000 stays one line.
  */
 async function withFleetProgress<T>(total: number, work: (onProgress: (p: AuditProgress) => void) => Promise<T>): Promise<T> {
+  const { Listr, ListrLogger, ProcessOutput } = await import('listr2');
   let result: T | undefined;
   // forceTTY (below) sets isTTY on both streams for good; put them back once the line is drawn.
   const wasTTY = { out: process.stdout.isTTY, err: process.stderr.isTTY };

@@ -17,6 +17,9 @@ type Register = (program: Command) => void;
 /**
  * The command table. Each command lives in its own file (src/cli/<name>.ts) exporting
  * register(program). To add one: import it here, put it in BUILT, and remove its PENDING line.
+ * Every command's options are built at each start (--help needs them): a command file imports
+ * only light modules at its top and loads the rest with import() when its action runs
+ * (issue 17; test/unit/cli/startup-modules.test.ts keeps zod, ssh2, the engine... out).
  */
 const BUILT: Register[] = [
   registerAudit,

@@ -1,11 +1,12 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { loadPlaybook, parseTagList, selectTasks, type Playbook } from '../playbook/index.js';
+// Only light modules here: every command's options are built at start-up, --help included (issue 17).
+import { parseTagList, selectTasks } from '../playbook/tags.js';
+import type { Playbook } from '../playbook/types.js';
 import { homedir } from 'node:os';
 import { MAX_OUTPUT_RULE, parseMaxOutput } from '../transport/capped.js';
 import { join } from 'node:path';
 import { collectExtraVar } from './extra-vars.js';
 import type { LoadOptions } from '../inventory/load.js';
-import { vaultKeyringFrom } from '../inventory/vault.js';
 
 export { collectExtraVar };
 
@@ -59,6 +60,7 @@ export interface VaultCliOptions {
 
 /** How to load the inventory: the vault passwords of --vault-password-file, --vault-id, --ask-vault-pass, $ANSIBLE_VAULT_PASSWORD_FILE. */
 export async function inventoryLoadOptions(opts: VaultCliOptions): Promise<LoadOptions> {
+  const { vaultKeyringFrom } = await import('../inventory/vault.js');
   return { vault: await vaultKeyringFrom(opts) };
 }
 
@@ -109,7 +111,8 @@ export function addPlaybookOptions(cmd: Command): Command {
 }
 
 /** Loads the playbook (errors with file and line) with only the tasks --tags/--skip-tags select. */
-export function loadSelectedPlaybook(file: string, opts: PlaybookSelectionOptions): Playbook {
+export async function loadSelectedPlaybook(file: string, opts: PlaybookSelectionOptions): Promise<Playbook> {
+  const { loadPlaybook } = await import('../playbook/load.js');
   return selectTasks(loadPlaybook(file), { ...(opts.tags ? { tags: opts.tags } : {}), ...(opts.skipTags ? { skipTags: opts.skipTags } : {}) });
 }
 

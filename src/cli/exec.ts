@@ -13,9 +13,8 @@
  * retitle the window. The header line (host, error) is always sanitised; JSON escapes all.
  */
 import { Option, type Command as Program } from 'commander';
-import { loadInventory, selectHosts } from '../inventory/index.js';
 import { argv, type Command } from '../transport/quote.js';
-import { forEachHost, resolveConnectionSpec, type HostOutcome } from '../transport/index.js';
+import type { HostOutcome } from '../transport/index.js';
 import type { ExecResult } from '../transport/types.js';
 import { InputError } from '../util/errors.js';
 import { exitCodeFor, type Outcome } from '../util/outcome.js';
@@ -78,6 +77,8 @@ export function commandFromWords(words: string[]): Command {
 
 async function runExec(words: string[], opts: ExecCommandOptions): Promise<number> {
   const command = commandFromWords(words);
+  // Loaded when the command runs, not at start-up (issue 17).
+  const [{ loadInventory, selectHosts }, { forEachHost, resolveConnectionSpec }] = await Promise.all([import('../inventory/index.js'), import('../transport/index.js')]);
   const inventory = await loadInventory(opts.inventory, await inventoryLoadOptions(opts));
   const hosts = selectHosts(inventory, opts.limit);
   if (hosts.length === 0) throw new InputError(`no hosts match ${opts.limit ? `--limit ${opts.limit}` : 'the inventory'}`);

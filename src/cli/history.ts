@@ -5,8 +5,7 @@
  * time the store was down are written first, so they show.
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { HOST_POINTS_MAX, historyData, matchHostNames, openStore, flushPending, renderHistoryMarkdown, renderHistoryTable, storeError, storeTarget, writeItem, type HistoryStore } from '../history/index.js';
-import { loadInventory, selectHosts } from '../inventory/index.js';
+import type { HistoryStore } from '../history/index.js';
 import { InputError, MtafleetError, NotImplementedError } from '../util/errors.js';
 import { safeJson } from '../util/sanitize.js';
 import { defaultStateDir, inventoryLoadOptions, type VaultCliOptions } from './common.js';
@@ -41,6 +40,11 @@ export function register(program: Command): void {
 
 export async function runHistory(opts: HistoryCliOptions): Promise<number> {
   if (opts.format === 'html') throw new NotImplementedError('history --format html: not built yet (use json, table or markdown)');
+  // Loaded when the command runs, not at start-up (issue 17).
+  const [{ HOST_POINTS_MAX, historyData, matchHostNames, openStore, flushPending, renderHistoryMarkdown, renderHistoryTable, storeError, storeTarget, writeItem }, { loadInventory, selectHosts }] = await Promise.all([
+    import('../history/index.js'),
+    import('../inventory/index.js'),
+  ]);
   const names = opts.inventory !== undefined && opts.limit !== undefined ? selectHosts(await loadInventory(opts.inventory, await inventoryLoadOptions(opts)), opts.limit).map((h) => h.name) : undefined;
   const target = storeTarget(opts);
   let store: HistoryStore;

@@ -1,6 +1,5 @@
 /** `mtafleet inventory -i INV [--limit PAT] (--list | --graph) [--vars]`, like ansible-inventory. */
 import type { Command } from 'commander';
-import { inventoryGraph, inventoryToAnsibleList, loadInventory, selectHosts } from '../inventory/index.js';
 import { InputError } from '../util/errors.js';
 import { addInventoryOptions, inventoryLoadOptions, type VaultCliOptions } from './common.js';
 
@@ -23,6 +22,7 @@ export function register(program: Command): void {
     if (Boolean(opts.list) === Boolean(opts.graph)) {
       throw new InputError('inventory needs exactly one of --list or --graph');
     }
+    const { inventoryGraph, inventoryToAnsibleList, loadInventory, selectHosts } = await import('../inventory/index.js');
     const inv = await loadInventory(opts.inventory, await inventoryLoadOptions(opts));
     const hosts = selectHosts(inv, opts.limit);
     if (opts.list) process.stdout.write(`${JSON.stringify(inventoryToAnsibleList(inv, hosts), null, 4)}\n`);

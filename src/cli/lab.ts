@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { MtafleetError } from '../util/errors.js';
-import { labDown, labStatus, labUp, renderStatusTable } from '../lab/index.js';
-import { parseScenarioList } from '../lab/scenarios.js';
+// The lab's modules are loaded when a lab command runs, not at start-up (issue 17).
+const loadLab = () => import('../lab/index.js');
 
 /** `mtafleet lab up | down | status | inventory`: the rehearsal fleet on this machine. */
 
@@ -40,6 +40,7 @@ export function register(program: Command): void {
     .option('--quiet', 'simulators without background work (no inbound mail, no CPU burn): for large labs and benchmarks', false)
     .addOption(formatOption())
     .action(async (n: number, opts: LabTarget & { scenarios: string; usedDevices: 'first' | 'all' | 'none'; quiet: boolean; format: string }) => {
+      const [{ labUp, renderStatusTable }, { parseScenarioList }] = await Promise.all([loadLab(), import('../lab/scenarios.js')]);
       const scenarios = parseScenarioList(opts.scenarios);
       const status = await labUp({ name: opts.name, labDir: opts.labDir, hosts: n, scenarios, usedDevices: opts.usedDevices, quiet: opts.quiet });
       process.stdout.write(opts.format === 'json' ? JSON.stringify(status, null, 2) + '\n' : renderStatusTable(status));
@@ -48,6 +49,7 @@ export function register(program: Command): void {
   targetOptions(lab.command('down'))
     .description('remove the lab: processes, loop devices, namespaces, interfaces, lab directory (safe to repeat)')
     .action(async (opts: LabTarget) => {
+      const { labDown } = await loadLab();
       const result = await labDown(opts);
       if (result.problems.length > 0) {
         throw new LabDownIncomplete(`lab "${result.name}" was not fully removed:\n  ${result.problems.join('\n  ')}`);
@@ -59,6 +61,7 @@ export function register(program: Command): void {
     .description('list the lab\'s hosts with address, scenario, devices and what is running')
     .addOption(formatOption())
     .action(async (opts: LabTarget & { format: string }) => {
+      const { labStatus, renderStatusTable } = await loadLab();
       const status = await labStatus(opts);
       process.stdout.write(opts.format === 'json' ? JSON.stringify(status, null, 2) + '\n' : renderStatusTable(status));
     });
@@ -66,6 +69,7 @@ export function register(program: Command): void {
   targetOptions(lab.command('inventory'))
     .description('print the lab\'s Ansible YAML inventory (what -i takes)')
     .action(async (opts: LabTarget) => {
+      const { labStatus } = await loadLab();
       const status = await labStatus(opts);
       process.stdout.write(readFileSync(status.inventoryFile, 'utf8'));
     });

@@ -3,12 +3,8 @@
  * `mtafleet plan --from-audit AUDIT.json -i INV`: the same for the remedies an audit names (plan-from-audit.ts).
  */
 import { Option, type Command } from 'commander';
-import { outcomesOfPlan, planPlaybook, writePlanFile, planDigest } from '../engine/index.js';
-import { renderPlanMarkdown, renderPlanText } from '../report/index.js';
-import { loadInventory } from '../inventory/index.js';
 import { exitCodeFor } from '../util/outcome.js';
 import { safeJson } from '../util/sanitize.js';
-import { planFromAuditCommand } from './plan-from-audit.js';
 import { InputError } from '../util/errors.js';
 import { addCommonOptions, addPlaybookOptions, loadSelectedPlaybook, type PlaybookSelectionOptions, addInventoryOptions, connectionOptionsFrom, forksOption, type CommonOptions, inventoryLoadOptions, type VaultCliOptions } from './common.js';
 
@@ -37,11 +33,18 @@ export function register(program: Command): void {
   cmd.action(async (playbookFile: string | undefined, opts: PlanCliOptions) => {
     if (opts.fromAudit !== undefined) {
       if (playbookFile !== undefined) throw new InputError(`give a playbook or --from-audit, not both (got ${playbookFile} and --from-audit ${opts.fromAudit})`);
+      const { planFromAuditCommand } = await import('./plan-from-audit.js');
       await planFromAuditCommand({ ...opts, fromAudit: opts.fromAudit });
       return;
     }
     if (playbookFile === undefined) throw new InputError('give a playbook to plan, or --from-audit AUDIT.json');
-    const playbook = loadSelectedPlaybook(playbookFile, opts);
+    // Loaded when the command runs, not at start-up (issue 17).
+    const [{ outcomesOfPlan, planPlaybook, writePlanFile, planDigest }, { renderPlanMarkdown, renderPlanText }, { loadInventory }] = await Promise.all([
+      import('../engine/index.js'),
+      import('../report/index.js'),
+      import('../inventory/index.js'),
+    ]);
+    const playbook = await loadSelectedPlaybook(playbookFile, opts);
     const inventory = await loadInventory(opts.inventory, await inventoryLoadOptions(opts));
     const body = await planPlaybook(
       { playbook, inventory, limit: opts.limit, extraVars: opts.extraVars, forks: opts.forks, resolve: connectionOptionsFrom(opts) },

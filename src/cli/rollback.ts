@@ -3,14 +3,10 @@
  * first; when this machine has no journal of the run, from the hosts' own undo records (-i).
  */
 import { Option, type Command } from 'commander';
-import { findRunRecord, rollbackFromHosts, rollbackRun, type RollbackResult } from '../engine/index.js';
-import { runsDir } from '../engine/journal.js';
-import { withProgress, renderRunText, runJson } from '../report/index.js';
-import { loadInventory } from '../inventory/index.js';
+import type { RollbackResult } from '../engine/index.js';
 import { InputError } from '../util/errors.js';
 import { exitCodeFor } from '../util/outcome.js';
 import { safeLine } from '../util/sanitize.js';
-import { recordRun } from './history-record.js';
 import { addCommonOptions, addHistoryOptions, type HistoryCliOptions, addVaultOptions, connectionOptionsFrom, forksOption, type CommonOptions, inventoryLoadOptions, type VaultCliOptions } from './common.js';
 
 interface RollbackCliOptions extends CommonOptions, VaultCliOptions, HistoryCliOptions {
@@ -34,6 +30,14 @@ export function register(program: Command): void {
   addVaultOptions(cmd);
   cmd.action(async (runId: string, opts: RollbackCliOptions) => {
     const startedAt = Date.now();
+    // Loaded when the command runs, not at start-up (issue 17).
+    const [{ findRunRecord, rollbackFromHosts, rollbackRun }, { runsDir }, { withProgress, renderRunText, runJson }, { loadInventory }, { recordRun }] = await Promise.all([
+      import('../engine/index.js'),
+      import('../engine/journal.js'),
+      import('../report/index.js'),
+      import('../inventory/index.js'),
+      import('./history-record.js'),
+    ]);
     // The local journal when there is one; else the hosts' own records (a run this machine
     // only knows from an earlier rollback from the hosts is read from the hosts again).
     const record = findRunRecord(opts.stateDir, runId);
@@ -52,7 +56,7 @@ export function register(program: Command): void {
     if (opts.format === 'json') {
       process.stdout.write(runJson(result));
     } else {
-      process.stdout.write(`${sourceLine(result, opts.stateDir)}\n`);
+      process.stdout.write(`${sourceLine(result, runsDir(opts.stateDir))}\n`);
       process.stdout.write(renderRunText(result) + renderProblems(result.problems));
       if (result.noRecords?.length) process.stdout.write(safeLine(`no undo records of run ${runId} on: ${result.noRecords.join(', ')}`) + '\n');
       if (result.hosts.length === 0) process.stdout.write(`nothing to undo in run ${safeLine(runId)}\n`);
@@ -73,10 +77,10 @@ export function renderProblems(problems: RollbackResult['problems']): string {
 }
 
 /** Which undo records the rollback used: said first, so the operator knows what was trusted. */
-export function sourceLine(result: RollbackResult, stateDir: string): string {
+export function sourceLine(result: RollbackResult, runs: string): string {
   return safeLine(
     result.source === 'local'
-      ? `undo records: the local journal (${runsDir(stateDir)}/${result.runId})`
-      : `undo records: read from the hosts' own copies (this machine had no journal of run ${result.runId}), kept in ${runsDir(stateDir)}/${result.runId}`,
+      ? `undo records: the local journal (${runs}/${result.runId})`
+      : `undo records: read from the hosts' own copies (this machine had no journal of run ${result.runId}), kept in ${runs}/${result.runId}`,
   );
 }

@@ -1,12 +1,7 @@
 /** `mtafleet run PLAYBOOK -i INV [--check [--diff]]`: plan and apply (or, with --check, only plan). */
 import { Option, type Command } from 'commander';
-import { outcomesOfPlan, planPlaybook, type EngineListener, runPlaybook, type RunResult } from '../engine/index.js';
-import { withProgress, renderPlanText, renderChangesText, renderRunText, runJson } from '../report/index.js';
-import { summarize } from '../engine/run-record.js';
-import { newRunId } from '../engine/run-record.js';
-import { loadInventory } from '../inventory/index.js';
+import type { EngineListener, RunResult } from '../engine/index.js';
 import { exitCodeFor } from '../util/outcome.js';
-import { recordRun } from './history-record.js';
 import { addCommonOptions, addHistoryOptions, type HistoryCliOptions, addPlaybookOptions, loadSelectedPlaybook, type PlaybookSelectionOptions, addInventoryOptions, connectionOptionsFrom, forksOption, type CommonOptions, inventoryLoadOptions, type VaultCliOptions } from './common.js';
 
 interface RunCliOptions extends CommonOptions, PlaybookSelectionOptions, VaultCliOptions, HistoryCliOptions {
@@ -35,7 +30,15 @@ export function register(program: Command): void {
   addHistoryOptions(cmd);
   addCommonOptions(cmd);
   cmd.action(async (playbookFile: string, opts: RunCliOptions) => {
-    const playbook = loadSelectedPlaybook(playbookFile, opts);
+    // Loaded when the command runs, not at start-up (issue 17).
+    const [{ outcomesOfPlan, planPlaybook, runPlaybook }, { withProgress, renderPlanText, renderChangesText, renderRunText, runJson }, { summarize, newRunId }, { loadInventory }, { recordRun }] = await Promise.all([
+      import('../engine/index.js'),
+      import('../report/index.js'),
+      import('../engine/run-record.js'),
+      import('../inventory/index.js'),
+      import('./history-record.js'),
+    ]);
+    const playbook = await loadSelectedPlaybook(playbookFile, opts);
     const inventory = await loadInventory(opts.inventory, await inventoryLoadOptions(opts));
     const startedAt = Date.now();
     const base = { playbook, inventory, limit: opts.limit, extraVars: opts.extraVars, forks: opts.forks, resolve: connectionOptionsFrom(opts) };

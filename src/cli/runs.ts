@@ -4,8 +4,7 @@
  * `mtafleet runs --from-hosts -i INV`: the runs whose undo records the hosts keep.
  */
 import { Option, type Command } from 'commander';
-import { listHostRuns, listRuns, readRunRecord, type HostRuns, type RunRecord } from '../engine/index.js';
-import { loadInventory } from '../inventory/index.js';
+import type { HostRuns, RunRecord } from '../engine/index.js';
 import { InputError } from '../util/errors.js';
 import { exitCodeFor } from '../util/outcome.js';
 import { safeJson, safeLine } from '../util/sanitize.js';
@@ -32,7 +31,10 @@ export function register(program: Command): void {
   addCommonOptions(cmd);
   addVaultOptions(cmd);
   cmd.action(async (runId: string | undefined, opts: RunsCliOptions) => {
+    // Loaded when the command runs, not at start-up (issue 17).
+    const { listRuns, readRunRecord } = await import('../engine/run-record.js');
     if (opts.fromHosts) {
+      const [{ listHostRuns }, { loadInventory }] = await Promise.all([import('../engine/index.js'), import('../inventory/index.js')]);
       if (!opts.inventory) throw new InputError('runs --from-hosts needs the inventory: -i INV');
       if (runId) throw new InputError('runs --from-hosts lists every run the hosts know; give no run id');
       const inventory = await loadInventory(opts.inventory, await inventoryLoadOptions(opts));

@@ -2,7 +2,6 @@
  * Where the vault passwords come from: --vault-password-file (an executable file is run, no
  * shell), --vault-id, --ask-vault-pass (no echo) and ANSIBLE_VAULT_PASSWORD_FILE.
  */
-import { execFile } from 'node:child_process';
 import { accessSync, constants as fsConstants, readFileSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { Secret } from '../util/secret.js';
@@ -91,7 +90,9 @@ function isExecutable(file: string): boolean {
   }
 }
 
-function runPasswordScript(file: string, label: string): Promise<string> {
+async function runPasswordScript(file: string, label: string): Promise<string> {
+  // node:child_process is loaded only when a script runs: it costs every start-up (issue 17).
+  const { execFile } = await import('node:child_process');
   const client = /-client(\.[^.]*)?$/.test(basename(file));
   const args = client ? ['--vault-id', label] : [];
   return new Promise((resolvePromise, reject) => {

@@ -1,4 +1,5 @@
 import { withoutCommentLines } from './comments.js';
+import { ACCOUNTING_AWK_TIME } from './accounting-awk-time.js';
 
 /**
  * Comment lines and indentation dropped: awk ignores both, and the whole probe batch must fit
@@ -137,6 +138,8 @@ function setcols(n,    i, h) {
 }
 function needs() {
   HAVEHDR = 1
+  # FAST: records before MINB may be skipped on their type and time fields alone (below).
+  FAST = CT == 1 && CTIME == 2 && MINB > -1e18
   NEED = CT > CTIME ? CT : CTIME
   if (CR > NEED) NEED = CR
   if (CD > NEED) NEED = CD
@@ -145,59 +148,7 @@ function needs() {
   if (CS > NEED) NEED = CS
   if (CX > NEED) NEED = CX
 }
-function civil(y, m, d,    era, yoe, doy, doe) {
-  y -= (m <= 2)
-  era = int(y / 400)
-  yoe = y - era * 400
-  doy = int((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1
-  doe = yoe * 365 + int(yoe / 4) - int(yoe / 100) + doy
-  return era * 146097 + doe - 719468
-}
-function fmtdays(z,    era, doe, yoe, y, doy, mp, d, m) {
-  z += 719468
-  era = int(z / 146097)
-  doe = z - era * 146097
-  yoe = int((doe - int(doe / 1460) + int(doe / 36524) - int(doe / 146096)) / 365)
-  y = yoe + era * 400
-  doy = doe - (365 * yoe + int(yoe / 4) - int(yoe / 100))
-  mp = int((5 * doy + 2) / 153)
-  d = doy - int((153 * mp + 2) / 5) + 1
-  m = mp + (mp < 10 ? 3 : -9)
-  y += (m <= 2)
-  return sprintf("%04d-%02d-%02d", y, m, d)
-}
-function isotext(e,    days, s) {
-  days = int(e / 86400); s = e - days * 86400
-  return fmtdays(days) sprintf(" %02d:%02d:%02d+0000", int(s / 3600), int((s % 3600) / 60), s % 60)
-}
-# Slow path of the time cache: sets E, HOUR; returns 0 when unreadable. A valid ISO time
-# fills HC/HW[key] with the instant of its hour (offset applied) and the written hour.
-function slowtime(s, key,    rest, sign, off, hb) {
-  if (s ~ /^[0-9]+$/) {
-    E = s + 0
-    hb = int(E / 3600)
-    if (!(hb in UH)) UH[hb] = substr(isotext(hb * 3600), 1, 13)
-    HOUR = UH[hb]
-    TEXT = isotext(E)
-    return 1
-  }
-  if (s !~ /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9][ T][0-9][0-9]:[0-9][0-9]:[0-9][0-9]/) return 0
-  rest = substr(s, 20)
-  off = 0
-  if (rest ~ /^[+-][0-9][0-9]:?[0-9][0-9]/) {
-    sign = substr(rest, 1, 1)
-    if (substr(rest, 4, 1) == ":") off = substr(rest, 2, 2) * 3600 + substr(rest, 5, 2) * 60
-    else off = substr(rest, 2, 2) * 3600 + substr(rest, 4, 2) * 60
-    if (sign == "-") off = -off
-  }
-  HC[key] = civil(substr(s, 1, 4) + 0, substr(s, 6, 2) + 0, substr(s, 9, 2) + 0) * 86400 + substr(s, 12, 2) * 3600 - off
-  HW[key] = substr(s, 1, 10) " " substr(s, 12, 2)
-  E = HC[key] + substr(s, 15, 2) * 60 + substr(s, 18, 2)
-  HOUR = HW[key]
-  TEXT = s
-  return 1
-}
-function clean(s) { gsub(/[\t\r\n\034]/, " ", s); return s }
+${ACCOUNTING_AWK_TIME}function clean(s) { gsub(/[\t\r\n\034]/, " ", s); return s }
 function flushb() { if (CB != "") OEND[CB] = CEND }
 BEGIN {
   FS = "\n"; NEWEST = -1; MINB = MINB == "" ? -1e18 : MINB + 0
@@ -216,6 +167,29 @@ BEGIN {
   if (OFF > LIMIT) { TRUNC = 1; PEND = SO < LIMIT; exit }
   # STOP: a parallel chunk ends at the first record starting at or after it.
   if (SO >= STOP && PENDING == "") { TRUNC = 1; exit }
+  # Before the window (bucket < MINB: most of a long file for the 24 h window) a record is
+  # skipped on its first two fields, type and time, when they are plain (no quotes) and the
+  # line holds whole quoted fields; else, and for a time not seen yet, the full path decides.
+  if (FAST && PENDING == "" && FNR > 1 && (fp = index($0, ",")) > 1) {
+    t = substr($0, 1, fp - 1); s = substr($0, fp + 1, 40)
+    if ((fq = index(s, ",")) && t != "type" && !index(t, "\"") && !index(s = substr(s, 1, fq - 1), "\"")) {
+      # (An odd quote count opens a field that runs on: the full path joins the lines.)
+      if (!(t in RTY)) { if (!index($0, "\"") || split($0, Q, "\"") % 2) next }
+      else {
+        if (LSOK && s == LS) { e = LE; b = LB; TEXT = LT }
+        else if ((hk = substr(s, 1, 13) substr(s, 20, 6)) in HC && (mk = substr(s, 14, 6)) in MSS) {
+          e = HC[hk] + MSS[mk] - 1; b = int(e / 3600); if (e < 0 && b * 3600 > e) b--; TEXT = s
+        } else b = MINB
+        if (b < MINB && (!index($0, "\"") || split($0, Q, "\"") % 2)) {
+          if (length(t) == 1) {
+            if (e > NEWEST) { NEWEST = e; UNTIL = TEXT }
+            if (OLDE == "" || e < OLDE) { OLDE = e; OLDT = TEXT }
+          }
+          next
+        }
+      }
+    }
+  }
   if (PENDING != "") {
     line = PENDING "\n" $0; SO = PSTART; PENDING = ""
     nq = split(line, Q, "\"")

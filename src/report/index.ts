@@ -6,8 +6,8 @@ import { renderMarkdown } from './markdown.js';
 import { renderOpenMetrics } from './openmetrics.js';
 import { renderTable } from './table.js';
 
-export const AUDIT_FORMATS = ['table', 'json', 'markdown', 'html', 'openmetrics'] as const;
-export type AuditFormat = (typeof AUDIT_FORMATS)[number];
+import type { AuditFormat } from './formats.js';
+export { AUDIT_FORMATS, type AuditFormat } from './formats.js';
 
 export interface RenderOptions {
   /** Terminal colour for the table (the caller checks TTY and NO_COLOR). */

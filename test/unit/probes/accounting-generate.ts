@@ -39,9 +39,10 @@ function pad(n: number, w = 2): string {
 }
 
 /** One file; `start` is the epoch of its first record, records ~`step` seconds apart. */
-export function generateAcct(seed: number, options: { records: number; start: number; step: number; crlf?: boolean; unix?: boolean }): string {
+export function generateAcct(seed: number, options: { records: number; start: number; step: number; crlf?: boolean; unix?: boolean; standardColumns?: boolean }): string {
   const r = rng(seed);
-  const columns = [...BASE_COLUMNS, ...EXTRA].sort(() => r() - 0.5);
+  // standardColumns: PowerMTA's default order (type, timeLogged first), extra columns after.
+  const columns = options.standardColumns ? [...BASE_COLUMNS, ...EXTRA] : [...BASE_COLUMNS, ...EXTRA].sort(() => r() - 0.5);
   const eol = options.crlf ? '\r\n' : '\n';
   const lines = [columns.join(',')];
   let t = options.start;

@@ -18,7 +18,7 @@ import { fileDiff, valueDiff } from '../../../src/steps/actions.js';
 import { rollingText } from '../../../src/report/rolling-text.js';
 import { renderRunRecord, runListLine } from '../../../src/cli/runs.js';
 import { renderProblems } from '../../../src/cli/rollback.js';
-import { planHeadline } from '../../../src/cli/apply.js';
+import { planHeadline } from '../../../src/cli/plan-headline.js';
 import { renderText as execText, toJson as execJson } from '../../../src/cli/exec.js';
 import { handleError } from '../../../src/cli/main.js';
 import { RefusedError, StepError } from '../../../src/util/errors.js';
