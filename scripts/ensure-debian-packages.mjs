@@ -29,7 +29,7 @@ const NEEDED = {
   prometheus: '/usr/bin/promtool',
 };
 
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 const missing = Object.entries(NEEDED).filter(([, file]) => !existsSync(file)).map(([pkg]) => pkg);
 if (missing.length === 0) process.exit(0);
 if (process.platform !== 'linux' || process.getuid?.() !== 0) {
@@ -40,4 +40,13 @@ console.error(`mtafleet: installing Debian packages: ${missing.join(' ')}`);
 const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
 const update = spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
 if (update.status !== 0) console.error('mtafleet: apt-get update failed; trying the install anyway');
-execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
+// Packages such as postgresql and prometheus start a server when installed under systemd: the
+// tests start their own (throwaway cluster, promtool only), so no service is started meanwhile.
+const POLICY = '/usr/sbin/policy-rc.d';
+const ownPolicy = !existsSync(POLICY);
+if (ownPolicy) writeFileSync(POLICY, '#!/bin/sh\n# mtafleet test setup: start no service while installing\nexit 101\n', { mode: 0o755 });
+try {
+  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
+} finally {
+  if (ownPolicy) rmSync(POLICY, { force: true });
+}
