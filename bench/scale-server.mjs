@@ -8,7 +8,8 @@
  *   node bench/scale-server.mjs CONFIG.json
  *   CONFIG: { hostKey, clientPub, port, addresses: [...], fixtures: [...] }
  * Prints "ready" once every address listens. On stdin, "stats" prints one JSON line
- * {cpuMs, rssMb, sessions, execs}; "quit" (or stdin closing) exits.
+ * {cpuMs, rssMb, sessions, execs, nofile}; "quit" (or stdin closing) exits. It needs one file
+ * descriptor per address plus one per open connection: bench/scale.mjs raises its limit.
  */
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -20,7 +21,14 @@ const hostKey = readFileSync(config.hostKey);
 const allowed = utils.parseKey(readFileSync(config.clientPub, 'utf8'));
 if (allowed instanceof Error) throw allowed;
 const fixtures = config.fixtures.map((f) => JSON.parse(readFileSync(f, 'utf8')));
-const stats = { sessions: 0, execs: 0, authFailures: 0 };
+const stats = { sessions: 0, execs: 0, authFailures: 0, nofile: openFilesLimit() };
+
+/** "soft/hard" of this process's open files limit (Node raises soft to hard at start). */
+function openFilesLimit() {
+  const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+  const [soft, hard] = (line ?? '').trim().split(/\s{2,}/).slice(1, 3);
+  return `${soft}/${hard}`;
+}
 
 function authenticate(ctx) {
   const ok = ctx.method === 'publickey' && ctx.key.algo === allowed.type && Buffer.compare(ctx.key.data, allowed.getPublicSSH()) === 0;

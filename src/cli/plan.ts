@@ -9,6 +9,7 @@ import { loadInventory } from '../inventory/index.js';
 import { exitCodeFor } from '../util/outcome.js';
 import { safeJson } from '../util/sanitize.js';
 import { planFromAuditCommand } from './plan-from-audit.js';
+import { withConnectionPool } from '../transport/index.js';
 import { InputError } from '../util/errors.js';
 import { addCommonOptions, addPlaybookOptions, loadSelectedPlaybook, type PlaybookSelectionOptions, addInventoryOptions, connectionOptionsFrom, forksOption, type CommonOptions, inventoryLoadOptions, type VaultCliOptions } from './common.js';
 
@@ -43,9 +44,9 @@ export function register(program: Command): void {
     if (playbookFile === undefined) throw new InputError('give a playbook to plan, or --from-audit AUDIT.json');
     const playbook = loadSelectedPlaybook(playbookFile, opts);
     const inventory = await loadInventory(opts.inventory, await inventoryLoadOptions(opts));
-    const body = await planPlaybook(
-      { playbook, inventory, limit: opts.limit, extraVars: opts.extraVars, forks: opts.forks, resolve: connectionOptionsFrom(opts) },
-      {},
+    // Plays on the same hosts (and gather_facts) share one connection per host.
+    const body = await withConnectionPool((connect) =>
+      planPlaybook({ playbook, inventory, limit: opts.limit, extraVars: opts.extraVars, forks: opts.forks, resolve: connectionOptionsFrom(opts) }, { connect }),
     );
     const digest = opts.out ? writePlanFile(opts.out, body) : planDigest(body);
     if (opts.format === 'json') process.stdout.write(safeJson({ ...body, digest }, 2) + '\n');

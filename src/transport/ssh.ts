@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream';
 import { ConnectError, ExecError, OutputTooLargeError } from '../util/errors.js';
 import { planBecome } from './become.js';
 import { DEFAULT_MAX_OUTPUT_BYTES } from './capped.js';
-import { commandWord, runOnChannel, type RawResult } from './channel.js';
+import { CommandNotStartedError, commandWord, runOnChannel, type RawResult } from './channel.js';
 import { truncatedMessage, warn } from './output-limit.js';
 import { buildAuthMethods } from './auth.js';
 import { concealIn, connectErrorFor, describeTarget, shown, type HostKeyProblem } from './connecterrors.js';
@@ -214,6 +214,11 @@ export class SshHostConnection implements HostConnection {
     });
   }
 
+  /** False once the connection closed or failed: a pool does not lease it again. */
+  get alive(): boolean {
+    return !this.#closed && this.#lost === undefined && (this.jump?.alive ?? true);
+  }
+
   async exec(command: Command, options: ExecOptions = {}): Promise<ExecResult> {
     const r = await this.#run(command, options);
     const what = options.label ?? `"${commandWord(command)}"`;
@@ -264,7 +269,7 @@ export class SshHostConnection implements HostConnection {
   #run(command: Command, options: ExecOptions): Promise<RawResult> {
     if (this.#closed) {
       const why = this.#lost ? `: ${this.#lost.message}` : '';
-      return Promise.reject(new ExecError(`${this.name}: connection is closed${why}`));
+      return Promise.reject(new CommandNotStartedError(`${this.name}: connection is closed${why}`));
     }
     const become = options.become ?? this.spec.become;
     const plan = become
