@@ -7,7 +7,7 @@
  * written into the result.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { closeSync, copyFileSync, openSync, readdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { topFunctions } from './lib/cpuprofile.mjs';
@@ -173,6 +173,8 @@ async function profile(dir, inv, forks) {
   const profDir = join(dir, 'prof');
   await run(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profDir, mtafleetBin, 'audit', '-i', inv, '--format', 'json', '--forks', String(forks), '--no-incremental'], { timeoutMs: 900_000, stdoutFd: 'ignore' });
   const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+  // MTAF_BENCH_PROFILE_OUT=FILE keeps the whole profile (for Chrome DevTools / speedscope).
+  if (file && process.env.MTAF_BENCH_PROFILE_OUT) copyFileSync(join(profDir, file), process.env.MTAF_BENCH_PROFILE_OUT);
   return file ? topFunctions(join(profDir, file), 15) : 'no profile written';
 }
 
