@@ -130,6 +130,7 @@ const DEFAULT_SIGN_HASH: Record<string, string | null> = {
   'ecdsa-sha2-nistp521': 'sha512',
   'ssh-rsa': 'sha1',
 };
+const wrapped = new WeakSet<ParsedKey>();
 /** Private keys as parsed OpenSSL objects, one per key, for the whole run. */
 const keyObjects = new Map<string, KeyObject>();
 
@@ -143,6 +144,9 @@ export function signWithKeyObjects(methods: AnyAuthMethod[]): void {
   for (const method of methods) {
     if (method.type !== 'publickey' || typeof method.key !== 'object' || Buffer.isBuffer(method.key)) continue;
     const key = method.key as ParsedKey;
+    // Parsed keys are shared by the connections of a run (auth.ts): wrapped once.
+    if (wrapped.has(key)) continue;
+    wrapped.add(key);
     const defaultHash = DEFAULT_SIGN_HASH[key.type];
     if (defaultHash === undefined || !key.isPrivateKey()) continue;
     const pem = key.getPrivatePEM();
