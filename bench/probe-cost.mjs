@@ -15,6 +15,7 @@
 import { cpus, loadavg } from 'node:os';
 import { dist } from './lib/paths.mjs';
 import { hostChanges, TRACE_ARGS } from './lib/host-writes.mjs';
+import { benchLabName } from './lib/lab.mjs';
 
 const { labUp, labDown, runInHost } = await import(dist('lab/index.js'));
 const { ALL_PROBES, buildProbeScript, collectFacts } = await import(dist('probes/index.js'));
@@ -34,7 +35,8 @@ const median = (xs) => {
 };
 const ms = (x) => `${x.toFixed(0).padStart(5)} ms`;
 
-const status = await labUp({ name: 'pcost', hosts: 1, scenarios: [scenario], usedDevices: 'none', quiet: true });
+const LAB = benchLabName('pcost');
+const status = await labUp({ name: LAB, hosts: 1, scenarios: [scenario], usedDevices: 'none', quiet: true });
 const host = status.hosts[0];
 const inHost = async (text, timeoutMs = 120_000) => {
   const r = await runInHost(host.sshdPid, text, { timeoutMs });
@@ -108,5 +110,5 @@ sed 's|${realPmta || '/bin/false'}|/bin/true|' ${work}/shim/pmta >${work}/cal/pm
   console.log(`load average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 } finally {
   if (work) await runInHost(host.sshdPid, `rm -rf ${work}`).catch(() => undefined);
-  await labDown({ name: 'pcost' });
+  await labDown({ name: LAB });
 }

@@ -23,6 +23,8 @@ const NEEDED = {
   'ansible-core': '/usr/bin/ansible-inventory',
   // `script`: a pseudo-terminal for the tests of terminal output and the passphrase prompt
   bsdutils: '/usr/bin/script',
+  // the audit's footprint test: nothing the probe batch runs writes on the host or locks
+  strace: '/usr/bin/strace',
 };
 
 import { existsSync } from 'node:fs';
