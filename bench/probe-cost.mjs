@@ -90,6 +90,8 @@ sed 's|${realPmta || '/bin/false'}|/bin/true|' ${work}/shim/pmta >${work}/cal/pm
   const cursor = accounting.takeCursor();
   const repeatedProbes = ALL_PROBES.map((p) => (p.name === 'accounting' ? makeAccountingProbe(cursor).probe : p));
   const repeated = buildProbeScript(repeatedProbes, { nonce: 'x' }).text;
+  const accRepeated = await measure(buildProbeScript([makeAccountingProbe(cursor).probe], { nonce: 'x' }).text);
+  console.log(`${'accounting, repeated (cursor)'.padEnd(16)} cpu ${ms(accRepeated.total - preamble.total)}`);
   const results = [];
   for (const [label, text] of [['first audit', first], ['repeated audit', repeated]]) {
     const m = await measure(text);
