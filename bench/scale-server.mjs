@@ -14,6 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import ssh2 from 'ssh2';
+import { openFilesLimit } from './lib/proc.mjs';
 
 const { Server, utils } = ssh2;
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
@@ -21,14 +22,8 @@ const hostKey = readFileSync(config.hostKey);
 const allowed = utils.parseKey(readFileSync(config.clientPub, 'utf8'));
 if (allowed instanceof Error) throw allowed;
 const fixtures = config.fixtures.map((f) => JSON.parse(readFileSync(f, 'utf8')));
-const stats = { sessions: 0, execs: 0, authFailures: 0, nofile: openFilesLimit() };
-
-/** "soft/hard" of this process's open files limit (Node raises soft to hard at start). */
-function openFilesLimit() {
-  const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
-  const [soft, hard] = (line ?? '').trim().split(/\s{2,}/).slice(1, 3);
-  return `${soft}/${hard}`;
-}
+const limit = openFilesLimit();
+const stats = { sessions: 0, execs: 0, authFailures: 0, nofile: `${limit.soft}/${limit.hard}` };
 
 function authenticate(ctx) {
   const ok = ctx.method === 'publickey' && ctx.key.algo === allowed.type && Buffer.compare(ctx.key.data, allowed.getPublicSSH()) === 0;

@@ -14,7 +14,7 @@ import { topFunctions } from './lib/cpuprofile.mjs';
 import { freePort, keygen } from './lib/keys.mjs';
 import { benchRoot, mtafleetBin } from './lib/paths.mjs';
 import { fixtureFiles, staleFixturesNote } from './lib/fixtures.mjs';
-import { ensureDebianPackage, run, tempDir, timed } from './lib/proc.mjs';
+import { ensureDebianPackage, openFilesLimit, run, tempDir, timed } from './lib/proc.mjs';
 import { compare, limit, measure } from './lib/stats.mjs';
 
 const SIZES = { tiny: [20], full: [100, 500, 1000, 2000, 5000, 10000] };
@@ -163,12 +163,6 @@ function checkAudit(r, count) {
   }
 }
 
-function hardOpenFiles() {
-  const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
-  const hard = (line ?? '').trim().split(/\s{2,}/)[2];
-  return hard === 'unlimited' ? Infinity : Number(hard);
-}
-
 async function profile(dir, inv, forks) {
   const profDir = join(dir, 'prof');
   await run(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profDir, mtafleetBin, 'audit', '-i', inv, '--format', 'json', '--forks', String(forks), '--no-incremental'], { timeoutMs: 900_000, stdoutFd: 'ignore' });
@@ -185,7 +179,7 @@ async function profile(dir, inv, forks) {
  */
 function startServer(configFile, files) {
   const args = [join(benchRoot, 'scale-server.mjs'), configFile];
-  const raise = hardOpenFiles() < files;
+  const raise = openFilesLimit().hard < files;
   const child = raise
     ? spawn('prlimit', [`--nofile=${files}:${files}`, process.execPath, ...args], { stdio: ['pipe', 'pipe', 'inherit'] })
     : spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });

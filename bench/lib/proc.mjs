@@ -88,3 +88,10 @@ export function dropCaches() {
 export function tempDir(tag) {
   return mkdtempSync(join(tmpdir(), `mtaf-bench-${tag}-`));
 }
+
+/** This process's open-files limit, { soft, hard } (Infinity for unlimited), from /proc/self/limits. */
+export function openFilesLimit() {
+  const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files')) ?? '';
+  const [soft, hard] = line.trim().split(/\s{2,}/).slice(1, 3).map((v) => (v === 'unlimited' ? Infinity : Number(v)));
+  return { soft, hard };
+}
