@@ -30,6 +30,8 @@ export default async function fleetAudit({ size, runs, log }) {
   const { runInHost } = await import(dist('lab/index.js'));
   const probeScript = buildProbeScript(ALL_PROBES, {}).text;
   const sizes = SIZES[size];
+  // MTAF_BENCH_SMALL_ONLY=1: only the small-script comparison, mtafleet exec vs xargs ssh (target 3).
+  const smallOnly = process.env.MTAF_BENCH_SMALL_ONLY === '1';
   const dir = tempDir('fleet');
   try {
     return await withLab('bench', Math.max(...sizes), log, async (status) => {
@@ -41,7 +43,7 @@ export default async function fleetAudit({ size, runs, log }) {
         const fleet = subInventory(status, count, dir);
         const ctx = { ...makeContext(dir, status, fleet, probeScript, count), runInHost };
         const samples = Object.fromEntries(TOOLS.map((t) => [t, []]));
-        for (let i = 0; i < runs; i++) {
+        for (let i = 0; i < (smallOnly ? 0 : runs); i++) {
           // Rotate the order so load drift does not favour one tool.
           const order = TOOLS.map((_, k) => TOOLS[(k + i) % TOOLS.length]);
           for (const tool of order) {
@@ -50,26 +52,31 @@ export default async function fleetAudit({ size, runs, log }) {
             log(`${count} hosts, ${tool}: ${seconds.toFixed(2)} s`);
           }
         }
-        const m = Object.fromEntries(TOOLS.map((t) => [t, measure(`${count} hosts: ${t}`, 's', samples[t])]));
-        measures.push(...Object.values(m));
-        comparisons.push(compare(`${count} hosts: mtafleet vs plain OpenSSH (xargs -P ${FORKS})`, m.mtafleet.median, m.openssh.median, 1.0));
-        comparisons.push(compare(`${count} hosts: mtafleet vs Ansible default`, m.mtafleet.median, m['ansible-default'].median, 0.2));
-        figures[`${count} hosts: mtafleet vs Ansible tuned (no target)`] = m.mtafleet.median / m['ansible-tuned'].median;
-        figures[`${count} hosts: mtafleet vs the on-host floor (no target)`] = m.mtafleet.median / m['on-host'].median;
-        figures[`${count} hosts: the on-host floor vs Ansible default (the best any tool can reach)`] = m['on-host'].median / m['ansible-default'].median;
+        if (!smallOnly) {
+          const m = Object.fromEntries(TOOLS.map((t) => [t, measure(`${count} hosts: ${t}`, 's', samples[t])]));
+          measures.push(...Object.values(m));
+          comparisons.push(compare(`${count} hosts: mtafleet vs plain OpenSSH (xargs -P ${FORKS})`, m.mtafleet.median, m.openssh.median, 1.0));
+          comparisons.push(compare(`${count} hosts: mtafleet vs Ansible default`, m.mtafleet.median, m['ansible-default'].median, 0.2));
+          figures[`${count} hosts: mtafleet vs Ansible tuned (no target)`] = m.mtafleet.median / m['ansible-tuned'].median;
+          figures[`${count} hosts: mtafleet vs the on-host floor (no target)`] = m.mtafleet.median / m['on-host'].median;
+          figures[`${count} hosts: the on-host floor vs Ansible default (the best any tool can reach)`] = m['on-host'].median / m['ansible-default'].median;
+        }
         // The tools' own cost, without the probe batch's on-host floor: a small script.
         const small = { ...ctx, probeScript: SMALL_SCRIPT };
-        const smallSamples = Object.fromEntries(SMALL_TOOLS.map((t) => [t, []]));
+        const smallTools = smallOnly ? SMALL_TOOLS.filter((t) => t !== 'ansible-default') : SMALL_TOOLS;
+        const smallSamples = Object.fromEntries(smallTools.map((t) => [t, []]));
         for (let i = 0; i < runs; i++) {
-          for (const tool of SMALL_TOOLS.map((_, k) => SMALL_TOOLS[(k + i) % SMALL_TOOLS.length])) {
+          for (const tool of smallTools.map((_, k) => smallTools[(k + i) % smallTools.length])) {
             smallSamples[tool].push(await SMALL_RUNNERS[tool](small));
             log(`${count} hosts, small script, ${tool}: ${smallSamples[tool].at(-1).toFixed(2)} s`);
           }
         }
-        const sm = Object.fromEntries(SMALL_TOOLS.map((t) => [t, measure(`${count} hosts, small script: ${t}`, 's', smallSamples[t])]));
+        const sm = Object.fromEntries(smallTools.map((t) => [t, measure(`${count} hosts, small script: ${t}`, 's', smallSamples[t])]));
         measures.push(...Object.values(sm));
-        figures[`${count} hosts, small script: mtafleet exec vs plain OpenSSH (no target)`] = sm['mtafleet-exec'].median / sm.openssh.median;
-        figures[`${count} hosts, small script: mtafleet exec vs Ansible default (no target)`] = sm['mtafleet-exec'].median / sm['ansible-default'].median;
+        // Issue 17 target 3: at 50 hosts, mtafleet exec of a small script <= 0.5x of xargs -P 20 ssh.
+        if (count >= 50) comparisons.push(compare(`${count} hosts, small script: mtafleet exec vs plain OpenSSH (xargs -P ${FORKS})`, sm['mtafleet-exec'].median, sm.openssh.median, 0.5));
+        else figures[`${count} hosts, small script: mtafleet exec vs plain OpenSSH (no target)`] = sm['mtafleet-exec'].median / sm.openssh.median;
+        if (sm['ansible-default']) figures[`${count} hosts, small script: mtafleet exec vs Ansible default (no target)`] = sm['mtafleet-exec'].median / sm['ansible-default'].median;
       }
       notes.push(`forks ${FORKS} for every tool; probe script ${probeScript.length} bytes, the same text for all`);
       notes.push('on-host = the probe script run inside each host with nsenter (no ssh): the floor no tool can beat');

@@ -8,11 +8,13 @@
  *   node bench/scale-server.mjs CONFIG.json
  *   CONFIG: { hostKey, clientPub, port, addresses: [...], fixtures: [...] }
  * Prints "ready" once every address listens. On stdin, "stats" prints one JSON line
- * {cpuMs, rssMb, sessions, execs}; "quit" (or stdin closing) exits.
+ * {cpuMs, rssMb, sessions, execs, nofile}; "quit" (or stdin closing) exits. It needs one file
+ * descriptor per address plus one per open connection: bench/scale.mjs raises its limit.
  */
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import ssh2 from 'ssh2';
+import { openFilesLimit } from './lib/proc.mjs';
 
 const { Server, utils } = ssh2;
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
@@ -20,7 +22,8 @@ const hostKey = readFileSync(config.hostKey);
 const allowed = utils.parseKey(readFileSync(config.clientPub, 'utf8'));
 if (allowed instanceof Error) throw allowed;
 const fixtures = config.fixtures.map((f) => JSON.parse(readFileSync(f, 'utf8')));
-const stats = { sessions: 0, execs: 0, authFailures: 0 };
+const limit = openFilesLimit();
+const stats = { sessions: 0, execs: 0, authFailures: 0, nofile: `${limit.soft}/${limit.hard}` };
 
 function authenticate(ctx) {
   const ok = ctx.method === 'publickey' && ctx.key.algo === allowed.type && Buffer.compare(ctx.key.data, allowed.getPublicSSH()) === 0;

@@ -27,6 +27,8 @@ const NEEDED = {
   postgresql: '/usr/lib/postgresql/15/bin/initdb',
   // promtool (Debian 12 ships it in the prometheus package): checks audit --format openmetrics
   prometheus: '/usr/bin/promtool',
+  // the audit's footprint test: nothing the probe batch runs writes on the host or locks
+  strace: '/usr/bin/strace',
 };
 
 import { existsSync, rmSync, writeFileSync } from 'node:fs';

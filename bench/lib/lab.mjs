@@ -4,6 +4,7 @@
  * one at a time: a lab left by a crashed benchmark is removed first, so do not run two
  * lab benchmarks at once.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -25,9 +26,20 @@ export async function mixedScenarios(count) {
  */
 export const LIVE_LAB = process.env.MTAF_BENCH_LIVE_LAB === '1';
 
+/**
+ * MTAF_LAB_TAG (one of a-z), as in the tests (test/helpers/lab.ts): benchmarks run from several
+ * checkouts at once get distinct labs instead of taking each other's "bench" down.
+ */
+export function benchLabName(name, tag = process.env.MTAF_LAB_TAG) {
+  if (!tag) return name;
+  if (!/^[a-z]$/.test(tag)) throw new Error(`MTAF_LAB_TAG must be one letter a-z, not ${JSON.stringify(tag)}`);
+  return tag + createHash('sha256').update(name).digest('hex').slice(0, 5);
+}
+
 /** `quiet`: see LIVE_LAB (the migration benchmark keeps mail arriving: live). */
-export async function withLab(name, hosts, log, work, { quiet = !LIVE_LAB } = {}) {
+export async function withLab(given, hosts, log, work, { quiet = !LIVE_LAB } = {}) {
   const { labUp, labDown } = await import(dist('lab/index.js'));
+  const name = benchLabName(given);
   await labDown({ name });
   const started = Date.now();
   log(`bringing up lab ${name} with ${hosts} hosts (mixed scenarios${quiet ? ', quiet' : ''})`);

@@ -8,12 +8,14 @@ import { join } from 'node:path';
 export function run(cmd, args, opts = {}) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(cmd, args, { stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: opts.env ?? process.env, cwd: opts.cwd });
+    // opts.stdoutFd: stdout goes to that file (an audit of 10,000 hosts prints ~200 MB).
+    const stdout = opts.stdoutFd ?? 'pipe';
+    const child = spawn(cmd, args, { stdio: [opts.input === undefined ? 'ignore' : 'pipe', stdout, 'pipe'], env: opts.env ?? process.env, cwd: opts.cwd });
     const out = [];
     const err = [];
     let outBytes = 0;
     const keep = opts.maxOutput ?? 64 * 1024 * 1024;
-    child.stdout.on('data', (b) => {
+    child.stdout?.on('data', (b) => {
       outBytes += b.length;
       if (outBytes <= keep) out.push(b);
     });
@@ -85,4 +87,11 @@ export function dropCaches() {
 
 export function tempDir(tag) {
   return mkdtempSync(join(tmpdir(), `mtaf-bench-${tag}-`));
+}
+
+/** This process's open-files limit, { soft, hard } (Infinity for unlimited), from /proc/self/limits. */
+export function openFilesLimit() {
+  const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files')) ?? '';
+  const [soft, hard] = line.trim().split(/\s{2,}/).slice(1, 3).map((v) => (v === 'unlimited' ? Infinity : Number(v)));
+  return { soft, hard };
 }

@@ -69,7 +69,9 @@ function collectRepeated(value: string, previous?: string[]): string[] {
 }
 
 export function forksOption(): Option {
-  return new Option('-f, --forks <n>', 'hosts worked on at once').default(50).argParser(parsePositiveInt);
+  // 50: measured in bench/scale.mjs (README "Benchmarks", --forks): as fast as 20 and 100 with a
+  // 2-core runner, where 100 and 200 cost 1.7x the memory and 200 was slower.
+  return new Option('-f, --forks <n>', 'hosts worked on at once (each holds a connection and its output; see README "Benchmarks")').default(50).argParser(parsePositiveInt);
 }
 
 export function parsePositiveInt(value: string): number {

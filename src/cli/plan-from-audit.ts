@@ -1,6 +1,7 @@
 /** `mtafleet plan --from-audit AUDIT.json -i INV`: the audit's remedies as one plan (engine/from-audit.ts). */
 import { outcomesOfPlan, planDigest, planFromAudit, readAuditFile, writePlanFile } from '../engine/index.js';
 import { loadInventory } from '../inventory/index.js';
+import { withConnectionPool } from '../transport/index.js';
 import { renderFromAuditMarkdown, renderFromAuditText } from '../report/index.js';
 import { exitCodeFor, InputError } from '../util/errors.js';
 import { safeJson } from '../util/sanitize.js';
@@ -23,7 +24,10 @@ export async function planFromAuditCommand(opts: FromAuditCliOptions): Promise<v
   // Everything read and checked before any host is contacted: the audit, the inventory, the remedies.
   const audit = readAuditFile(opts.fromAudit);
   const inventory = await loadInventory(opts.inventory, await inventoryLoadOptions(opts));
-  const body = await planFromAudit({ audit, inventory, limit: opts.limit, extraVars: opts.extraVars, forks: opts.forks, resolve: connectionOptionsFrom(opts) }, {});
+  // A host with several findings is observed once per remedy: one connection serves them all.
+  const body = await withConnectionPool((connect) =>
+    planFromAudit({ audit, inventory, limit: opts.limit, extraVars: opts.extraVars, forks: opts.forks, resolve: connectionOptionsFrom(opts) }, { connect }),
+  );
   const digest = opts.out ? writePlanFile(opts.out, body) : planDigest(body);
   if (opts.format === 'json') process.stdout.write(safeJson({ ...body, digest }, 2) + '\n');
   else if (opts.format === 'markdown') process.stdout.write(renderFromAuditMarkdown(body, digest, opts.out));

@@ -39,16 +39,17 @@ export function register(program: Command): void {
     }
     if (playbookFile === undefined) throw new InputError('give a playbook to plan, or --from-audit AUDIT.json');
     // Loaded when the command runs, not at start-up (issue 17).
-    const [{ outcomesOfPlan, planPlaybook, writePlanFile, planDigest }, { renderPlanMarkdown, renderPlanText }, { loadInventory }] = await Promise.all([
+    const [{ outcomesOfPlan, planPlaybook, writePlanFile, planDigest }, { renderPlanMarkdown, renderPlanText }, { loadInventory }, { withConnectionPool }] = await Promise.all([
       import('../engine/index.js'),
       import('../report/index.js'),
       import('../inventory/index.js'),
+      import('../transport/index.js'),
     ]);
     const playbook = await loadSelectedPlaybook(playbookFile, opts);
     const inventory = await loadInventory(opts.inventory, await inventoryLoadOptions(opts));
-    const body = await planPlaybook(
-      { playbook, inventory, limit: opts.limit, extraVars: opts.extraVars, forks: opts.forks, resolve: connectionOptionsFrom(opts) },
-      {},
+    // Plays on the same hosts (and gather_facts) share one connection per host.
+    const body = await withConnectionPool((connect) =>
+      planPlaybook({ playbook, inventory, limit: opts.limit, extraVars: opts.extraVars, forks: opts.forks, resolve: connectionOptionsFrom(opts) }, { connect }),
     );
     const digest = opts.out ? writePlanFile(opts.out, body) : planDigest(body);
     if (opts.format === 'json') process.stdout.write(safeJson({ ...body, digest }, 2) + '\n');

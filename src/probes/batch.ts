@@ -36,19 +36,19 @@ export function buildProbeScript(probes: ReadonlyArray<Probe<unknown>>, options:
     }
     names.add(probe.name);
   }
-  const launch = (probe: Probe<unknown>, i: number): Command => sh`( ( ${probe.command}
-) >"$MTAF_TMP/${i}.out" 2>"$MTAF_TMP/${i}.err" </dev/null; echo $? >"$MTAF_TMP/${i}.rc" ) &`;
+  // Each probe's section is five files (marker, stdout, marker, stderr, end marker with the exit
+  // code), written by shell builtins, so one `cat` prints every section: a cat or two per probe
+  // was a tenth of the batch's own CPU.
+  const launch = (probe: Probe<unknown>, i: number): Command => sh`( printf '%s begin %s\n' "$MTAF_M" ${probe.name} >"$MTAF_TMP/${i}.a"
+printf '\n%s stderr %s\n' "$MTAF_M" ${probe.name} >"$MTAF_TMP/${i}.c"
+( ${probe.command}
+) >"$MTAF_TMP/${i}.b" 2>"$MTAF_TMP/${i}.d" </dev/null
+printf '\n%s end %s %s\n' "$MTAF_M" ${probe.name} $? >"$MTAF_TMP/${i}.e" ) &`;
   const phases = [probes.filter((p) => p.samples === true), probes.filter((p) => p.samples !== true)]
     .filter((phase) => phase.length > 0)
     .map((phase) => sh`${joinLines(phase.map((probe) => launch(probe, probes.indexOf(probe))))}
 wait`);
-  const prints = probes.map(
-    (probe, i) => sh`printf '%s begin %s\n' "$MTAF_M" ${probe.name}
-cat "$MTAF_TMP/${i}.out" 2>/dev/null
-printf '\n%s stderr %s\n' "$MTAF_M" ${probe.name}
-cat "$MTAF_TMP/${i}.err" 2>/dev/null
-printf '\n%s end %s %s\n' "$MTAF_M" ${probe.name} "$(cat "$MTAF_TMP/${i}.rc" 2>/dev/null || echo 255)"`,
-  );
+  const sections = probes.map((_probe, i) => sh`"$MTAF_TMP/${i}.a" "$MTAF_TMP/${i}.b" "$MTAF_TMP/${i}.c" "$MTAF_TMP/${i}.d" "$MTAF_TMP/${i}.e"`);
   return sh`MTAF_CONFIG=${options.configPath ?? '/etc/pmta/config'}
 MTAF_WINDOW_HOURS=${windowHours}
 MTAF_BENCH=${options.benchmarkDisk ? 1 : 0}
@@ -56,8 +56,12 @@ MTAF_M=${`${MARKER}-${nonce}`}
 ${PREAMBLE}
 printf '%s\n' "$MTAF_M"
 ${joinLines(phases)}
-${joinLines(prints)}
+cat ${joinWords(sections)} 2>/dev/null
 `;
+}
+
+function joinWords(commands: Command[]): Command {
+  return commands.reduce((acc, c) => sh`${acc} ${c}`);
 }
 
 function joinLines(commands: Command[]): Command {

@@ -34,17 +34,32 @@ export const cpuProbe: Probe<CpuFacts> = {
   name: 'cpu',
   samples: true,
   command: script(`printf 'clk\\t%s\\n' "$(getconf CLK_TCK 2>/dev/null || echo 100)"
+# One awk reads a whole sample (a cat per thread cost more than the sample window's reading):
+# getline, so a thread that ended since the glob is a "task TID" line without figures.
 mtaf_sample() {
-  printf '@@mtafleet-sub sample%s\\n' "$1"
-  cat /proc/uptime
-  grep '^cpu' /proc/stat
-  if [ -n "$MTAF_PID" ]; then
-    printf 'pidstat %s\\n' "$(cat "/proc/$MTAF_PID/stat" 2>/dev/null)"
-    for mtaf_t in /proc/$MTAF_PID/task/*; do
-      [ -r "$mtaf_t/schedstat" ] && printf 'task %s %s\\n' "\${mtaf_t##*/}" "$(cat "$mtaf_t/schedstat")"
-    done
+  mtaf_sn=$1
+  printf '@@mtafleet-sub sample%s\\n' "$mtaf_sn"
+  if [ -n "$MTAF_PID" ]; then set -- /proc/uptime /proc/stat "/proc/$MTAF_PID/stat" /proc/$MTAF_PID/task/*/schedstat
+  else set -- /proc/uptime /proc/stat
   fi
-  printf '\\n@@mtafleet-rc sample%s 0\\n' "$1"
+  awk 'BEGIN {
+    for (i = 1; i < ARGC; i++) {
+      f = ARGV[i]; t = f; sub(/\\/schedstat$/, "", t); sub(/.*\\//, "", t)
+      if (index(f, "*")) continue
+      n = 0
+      while ((getline line < f) > 0) {
+        n++
+        if (f == "/proc/uptime") print line
+        else if (f == "/proc/stat") { if (line ~ /^cpu/) print line }
+        else if (f ~ /\\/schedstat$/) print "task " t " " line
+        else print "pidstat " line
+      }
+      close(f)
+      if (n == 0 && f ~ /\\/schedstat$/) print "task " t " "
+      else if (n == 0 && f != "/proc/uptime" && f != "/proc/stat") print "pidstat "
+    }
+  }' "$@"
+  printf '\\n@@mtafleet-rc sample%s 0\\n' "$mtaf_sn"
 }
 mtaf_sample 1
 if [ -n "$MTAF_PID" ]; then

@@ -44,20 +44,24 @@ const FD_AWK = [
 
 export const fdProbe: Probe<FdFacts> = {
   name: 'fd',
+  // Counted with a glob rather than ls | wc; the log tails in a function rather than a sh -c.
   command: script(`if [ -n "$MTAF_PID" ]; then
   printf 'pid\\t%s\\n' "$MTAF_PID"
   mtaf_sub limits cat "/proc/$MTAF_PID/limits"
-  if ls "/proc/$MTAF_PID/fd" >/dev/null 2>&1; then printf 'fdcount\\t%s\\n' "$(ls "/proc/$MTAF_PID/fd" | wc -l)"; fi
+  set -- /proc/$MTAF_PID/fd/*
+  if [ -L "$1" ]; then printf 'fdcount\\t%s\\n' "$#"; fi
 else
   printf 'nopid\\n'
 fi
+# cat, not read: a sysctl file answers only a read from offset 0 (dash reads byte by byte).
 if [ -r /proc/sys/fs/file-nr ]; then printf 'filenr\\t%s\\n' "$(cat /proc/sys/fs/file-nr)"; fi
+mtaf_fd_tail() { tail -n ${RECENT_LINES} "$1" | awk '${FD_AWK}'; }
 mtaf_i=0
 for mtaf_f in $MTAF_LOG_FILES; do
   [ -f "$mtaf_f" ] || continue
   mtaf_i=$((mtaf_i + 1))
   printf 'log\\t%s\\t%s\\n' "$mtaf_i" "$mtaf_f"
-  mtaf_sub "tail$mtaf_i" sh -c 'tail -n ${RECENT_LINES} "$1" | awk "$2"' sh "$mtaf_f" '${FD_AWK}'
+  mtaf_sub "tail$mtaf_i" mtaf_fd_tail "$mtaf_f"
 done`),
   parse: parseFd,
 };

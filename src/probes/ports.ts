@@ -30,14 +30,19 @@ const SYSCTLS = ['net.ipv4.ip_local_port_range', 'net.ipv4.tcp_fin_timeout', 'ne
 /** Kernel values read from /proc/sys (what `sysctl -n` prints), socket states from ss. */
 export const portsProbe: Probe<PortsFacts> = {
   name: 'ports',
-  command: script(`for mtaf_k in ${SYSCTLS.join(' ')}; do
-  mtaf_f=/proc/sys/$(printf '%s' "$mtaf_k" | tr . /)
-  [ -r "$mtaf_f" ] && printf 'sysctl\\t%s\\t%s\\n' "$mtaf_k" "$(tr '\\t' ' ' < "$mtaf_f")"
-done
+  // One awk for the sysctls and one ss for both socket states (a tr per value and an ss, tail
+  // and wc per state were most of this probe's CPU); getline, so a missing file is skipped.
+  command: script(`awk 'BEGIN {
+  for (i = 1; i < ARGC; i++) {
+    f = ARGV[i]; k = substr(f, 11); gsub(/\\//, ".", k); v = ""; n = 0
+    while ((r = (getline line < f)) > 0) { v = v (n++ ? "\\n" : "") line }
+    if (r < 0) continue
+    close(f); gsub(/\\t/, " ", v); printf "sysctl\\t%s\\t%s\\n", k, v
+  }
+}' ${SYSCTLS.map((k) => `/proc/sys/${k.replace(/\./g, '/')}`).join(' ')}
 if mtaf_has ss; then
   mtaf_sub ss-s ss -s
-  printf 'closewait\\t%s\\n' "$(ss -tan state close-wait 2>/dev/null | tail -n +2 | wc -l)"
-  printf 'timewait\\t%s\\n' "$(ss -tan state time-wait 2>/dev/null | tail -n +2 | wc -l)"
+  ss -tan state close-wait state time-wait 2>/dev/null | awk 'NR > 1 { n[$1]++ } END { printf "closewait\\t%d\\ntimewait\\t%d\\n", n["CLOSE-WAIT"], n["TIME-WAIT"] }'
 else
   mtaf_sub proc-net-tcp awk 'FNR > 1 { c[$4]++ } END { for (s in c) print s, c[s] }' /proc/net/tcp /proc/net/tcp6
 fi`),

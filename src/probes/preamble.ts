@@ -2,15 +2,48 @@ import { script } from '../transport/quote.js';
 import { withoutCommentLines } from './comments.js';
 
 /**
+ * The config values (MTAF_CFG_VALUES: "KIND TAB value" lines) into the MTAF_* lists, split by
+ * the shell itself: an awk per kind cost more than the config parse. MTAF_ACCT_SPECS has one
+ * "path TAB records TAB move-to" line per file block (pipes: MTAF_ACCT_PIPES). A plain string,
+ * not String.raw: the parameter expansions need their braces.
+ */
+const SPLIT_CONFIG_VALUES = [
+  'MTAF_ACCT_SPECS= MTAF_ACCT_PIPES= MTAF_ACCT_FILES= MTAF_SPOOL_DIRS= MTAF_LOG_FILES= MTAF_HTTP_PORT=',
+  'mtaf_rest=$MTAF_CFG_VALUES',
+  'while [ -n "$mtaf_rest" ]; do',
+  '  mtaf_line=${mtaf_rest%%"$MTAF_NL"*}',
+  '  case $mtaf_rest in *"$MTAF_NL"*) mtaf_rest=${mtaf_rest#*"$MTAF_NL"} ;; *) mtaf_rest= ;; esac',
+  '  mtaf_k=${mtaf_line%%"$MTAF_TAB"*}; mtaf_v=${mtaf_line#*"$MTAF_TAB"}; mtaf_f=${mtaf_v%%"$MTAF_TAB"*}',
+  '  case $mtaf_k in',
+  '    A) MTAF_ACCT_SPECS="${MTAF_ACCT_SPECS:+$MTAF_ACCT_SPECS$MTAF_NL}$mtaf_v"; MTAF_ACCT_FILES="${MTAF_ACCT_FILES:+$MTAF_ACCT_FILES$MTAF_NL}$mtaf_f" ;;',
+  '    Z) MTAF_ACCT_PIPES="${MTAF_ACCT_PIPES:+$MTAF_ACCT_PIPES$MTAF_NL}$mtaf_f" ;;',
+  '    S) MTAF_SPOOL_DIRS="${MTAF_SPOOL_DIRS:+$MTAF_SPOOL_DIRS$MTAF_NL}$mtaf_f" ;;',
+  '    L) MTAF_LOG_FILES="${MTAF_LOG_FILES:+$MTAF_LOG_FILES$MTAF_NL}$mtaf_f" ;;',
+  '    P) MTAF_HTTP_PORT=$mtaf_f ;;',
+  '  esac',
+  'done',
+  '[ -n "$MTAF_ACCT_FILES" ] || [ -n "$MTAF_ACCT_PIPES" ] || MTAF_ACCT_FILES=/var/log/pmta/acct.csv',
+  '[ -n "$MTAF_SPOOL_DIRS" ] || MTAF_SPOOL_DIRS=/var/spool/pmta',
+  '[ -n "$MTAF_LOG_FILES" ] || MTAF_LOG_FILES="/var/log/pmta/pmta.log$MTAF_NL/var/log/pmta/log"',
+  '[ -n "$MTAF_HTTP_PORT" ] || MTAF_HTTP_PORT=8080',
+  '',
+].join('\n');
+
+/**
  * Shell run once at the top of a probe batch (POSIX sh: dash and bash). It finds what
  * several probes share — the config files with includes expanded, the acct/log/spool paths
  * and HTTP port named in them, the daemon's pid — into MTAF_* variables, and defines the
  * marker helpers of sections.ts. Per-batch options (window, config path, benchmark) are set
  * before it by batch.ts with quoted values.
  */
-export const PREAMBLE = script(withoutCommentLines(String.raw`LC_ALL=C; export LC_ALL
+export const PREAMBLE = script(withoutCommentLines(
+  String.raw`LC_ALL=C; export LC_ALL
 PATH="$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"; export PATH
 mtaf_has() { command -v "$1" >/dev/null 2>&1; }
+MTAF_NL='
+'
+MTAF_TAB='	'
+MTAF_WS=" $MTAF_TAB"
 mtaf_sub() {
   mtaf_n=$1; shift
   printf '@@mtafleet-sub %s\n' "$mtaf_n"
@@ -55,16 +88,9 @@ if [ -n "$MTAF_CFG_FILES" ]; then
     END { acctflush() }
   ' $MTAF_CFG_FILES 2>/dev/null)
 fi
-mtaf_cfg() { printf '%s\n' "$MTAF_CFG_VALUES" | awk -F '\t' -v k="$1" '$1 == k { print $2 }'; }
-# MTAF_ACCT_SPECS: one "path TAB records TAB move-to" line per file block (pipes: MTAF_ACCT_PIPES).
-MTAF_ACCT_SPECS=$(printf '%s\n' "$MTAF_CFG_VALUES" | awk '/^A\t/ { print substr($0, 3) }')
-MTAF_ACCT_PIPES=$(mtaf_cfg Z)
-MTAF_ACCT_FILES=$(mtaf_cfg A)
-[ -n "$MTAF_ACCT_FILES" ] || [ -n "$MTAF_ACCT_PIPES" ] || MTAF_ACCT_FILES=/var/log/pmta/acct.csv
-MTAF_SPOOL_DIRS=$(mtaf_cfg S); [ -n "$MTAF_SPOOL_DIRS" ] || MTAF_SPOOL_DIRS=/var/spool/pmta
-MTAF_LOG_FILES=$(mtaf_cfg L); [ -n "$MTAF_LOG_FILES" ] || MTAF_LOG_FILES="/var/log/pmta/pmta.log
-/var/log/pmta/log"
-MTAF_HTTP_PORT=$(mtaf_cfg P | tail -n 1); [ -n "$MTAF_HTTP_PORT" ] || MTAF_HTTP_PORT=8080
+` +
+  SPLIT_CONFIG_VALUES +
+  String.raw`
 # The daemon: pmtad in this host's network namespace (lab hosts share one pid namespace).
 MTAF_PID=
 mtaf_netns=$(readlink /proc/$$/ns/net 2>/dev/null)
@@ -76,4 +102,6 @@ MTAF_TMP=$(mktemp -d 2>/dev/null || { d=/tmp/mtafleet-probe.$$; mkdir -m 700 "$d
 [ -n "$MTAF_TMP" ] && [ -d "$MTAF_TMP" ] && [ ! -L "$MTAF_TMP" ] || { echo 'mtafleet: cannot create a private temporary directory' >&2; exit 1; }
 trap 'rm -rf "$MTAF_TMP"' EXIT
 trap 'exit 130' INT TERM
-`));
+`,
+  ),
+);

@@ -41,22 +41,31 @@ export const spoolDiskProbe: Probe<SpoolDiskFacts> = {
   command: script(`mtaf_devs=
 for mtaf_s in $MTAF_SPOOL_DIRS; do
   if [ ! -d "$mtaf_s" ]; then printf 'nodir\\t%s\\n' "$mtaf_s"; continue; fi
-  printf 'df\\t%s\\t%s\\n' "$mtaf_s" "$(df -P "$mtaf_s" 2>/dev/null | tail -n 1)"
-  mtaf_src=$(findmnt -n -o SOURCE -T "$mtaf_s" 2>/dev/null | head -n 1)
-  [ -n "$mtaf_src" ] || mtaf_src=$(df -P "$mtaf_s" 2>/dev/null | awk 'NR == 2 { print $1 }')
+  # Lines cut and names taken with parameter expansion, not head/tail/tr/basename processes.
+  mtaf_df=$(df -P "$mtaf_s" 2>/dev/null)
+  printf 'df\\t%s\\t%s\\n' "$mtaf_s" "\${mtaf_df##*\${MTAF_NL}}"
+  mtaf_src=$(findmnt -n -o SOURCE -T "$mtaf_s" 2>/dev/null); mtaf_src=\${mtaf_src%%\${MTAF_NL}*}
+  if [ -z "$mtaf_src" ]; then
+    case $mtaf_df in *"\${MTAF_NL}"*) mtaf_src=\${mtaf_df#*\${MTAF_NL}}; mtaf_src=\${mtaf_src%%\${MTAF_NL}*}; mtaf_src=\${mtaf_src%%[\${MTAF_WS}]*} ;; esac
+  fi
   # The block device by its numbers: bind mounts ("/dev/vda[/sub/dir]"), /dev/root and
   # /dev/mapper names all resolve through /sys/dev/block/MAJ:MIN.
-  mtaf_mm=$(findmnt -n -o MAJ:MIN -T "$mtaf_s" 2>/dev/null | head -n 1 | tr -d ' ')
+  mtaf_mm=$(findmnt -n -o MAJ:MIN -T "$mtaf_s" 2>/dev/null); mtaf_mm=\${mtaf_mm%%\${MTAF_NL}*}
+  while case $mtaf_mm in *' '*) true ;; *) false ;; esac; do mtaf_mm="\${mtaf_mm%%' '*}\${mtaf_mm#*' '}"; done
   if [ -z "$mtaf_mm" ]; then
     mtaf_d=$(stat -c %d "$mtaf_s" 2>/dev/null || echo 0)
     mtaf_mm="$(( (mtaf_d >> 8) & 4095 )):$(( (mtaf_d & 255) | ((mtaf_d >> 12) & 1048320) ))"
   fi
   mtaf_dev=
-  [ -e "/sys/dev/block/$mtaf_mm" ] && mtaf_dev=$(basename "$(readlink -f "/sys/dev/block/$mtaf_mm")")
-  [ -n "$mtaf_dev" ] || mtaf_dev=$(basename "$(readlink -f "\${mtaf_src%%[[]*}" 2>/dev/null || echo "$mtaf_src")")
+  [ -e "/sys/dev/block/$mtaf_mm" ] && mtaf_x=$(readlink -f "/sys/dev/block/$mtaf_mm") && mtaf_dev=\${mtaf_x##*/}
+  if [ -z "$mtaf_dev" ]; then
+    mtaf_x=$(readlink -f "\${mtaf_src%%[[]*}" 2>/dev/null || echo "$mtaf_src")
+    while case $mtaf_x in ?*/) true ;; *) false ;; esac; do mtaf_x=\${mtaf_x%/}; done
+    mtaf_dev=\${mtaf_x##*/}; [ -n "$mtaf_dev" ] || mtaf_dev=$mtaf_x
+  fi
   mtaf_disk=$mtaf_dev
   if [ -e "/sys/class/block/$mtaf_dev/partition" ]; then
-    mtaf_disk=$(basename "$(dirname "$(readlink -f "/sys/class/block/$mtaf_dev")")")
+    mtaf_x=$(readlink -f "/sys/class/block/$mtaf_dev"); mtaf_x=\${mtaf_x%/*}; mtaf_disk=\${mtaf_x##*/}
   fi
   printf 'device\\t%s\\t%s\\t%s\\t%s\\n' "$mtaf_s" "$mtaf_src" "$mtaf_dev" "$mtaf_disk"
   if [ -e "/sys/block/$mtaf_disk" ]; then
@@ -67,7 +76,8 @@ for mtaf_s in $MTAF_SPOOL_DIRS; do
 done
 if [ -n "$mtaf_devs" ]; then
   if mtaf_has iostat; then
-    mtaf_sub iostat sh -c 'iostat -dxy "$@" 1 1 2>/dev/null || iostat -dx "$@" 1 2' sh $mtaf_devs
+    mtaf_iostat() { iostat -dxy "$@" 1 1 2>/dev/null || iostat -dx "$@" 1 2; }
+    mtaf_sub iostat mtaf_iostat $mtaf_devs
   else
     printf 'noiostat\\n'
     mtaf_sub diskstats sh -c 'cat /proc/uptime; for d in "$@"; do grep " $d " /proc/diskstats; done; sleep 1; cat /proc/uptime; for d in "$@"; do grep " $d " /proc/diskstats; done' sh $mtaf_devs

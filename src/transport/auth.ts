@@ -3,7 +3,8 @@
  * the passphrase when given), then ssh-agent (SSH_AUTH_SOCK), then the password as last resort.
  * Key files are parsed up front so a bad file or a wrong passphrase is named in the error.
  */
-import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
 // ssh2 is CommonJS: Node's ESM loader only sees its default export.
 import ssh2, { type AnyAuthMethod } from 'ssh2';
 import type { ConnectionSpec } from './types.js';
@@ -16,19 +17,35 @@ export interface AuthPlan {
   notes: string[];
 }
 
+/**
+ * Parsed key files for the run, by path and passphrase, while the file's size and mtime stay:
+ * a fleet shares one key, and parsing it per host (bcrypt for an encrypted key) was a per-host
+ * cost of a 10,000-host audit.
+ */
+const parsedKeys = new Map<string, { mtimeMs: number; size: number; parsed: ReturnType<typeof ssh2.utils.parseKey> }>();
+
+async function parseKeyFile(file: string, passphrase: string | undefined): Promise<ReturnType<typeof ssh2.utils.parseKey>> {
+  const st = await stat(file);
+  const cacheKey = `${file}\0${passphrase === undefined ? '' : createHash('sha256').update(passphrase).digest('hex')}`;
+  const hit = parsedKeys.get(cacheKey);
+  if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit.parsed;
+  const parsed = ssh2.utils.parseKey(await readFile(file), passphrase);
+  parsedKeys.set(cacheKey, { mtimeMs: st.mtimeMs, size: st.size, parsed });
+  return parsed;
+}
+
 export async function buildAuthMethods(spec: ConnectionSpec, env: NodeJS.ProcessEnv = process.env): Promise<AuthPlan> {
   const methods: AnyAuthMethod[] = [];
   const tried: string[] = [];
   const notes: string[] = [];
   for (const file of spec.privateKeyFiles) {
-    let data: Buffer;
+    let parsed: ReturnType<typeof ssh2.utils.parseKey>;
     try {
-      data = await readFile(file);
+      parsed = await parseKeyFile(file, spec.passphrase?.reveal());
     } catch (err) {
       notes.push(`key ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
       continue;
     }
-    const parsed = ssh2.utils.parseKey(data, spec.passphrase?.reveal());
     if (parsed instanceof Error) {
       // ssh2's messages name the problem ("Encrypted private OpenSSH key detected, but no passphrase given").
       notes.push(`key ${file}: ${parsed.message}`);

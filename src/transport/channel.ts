@@ -53,16 +53,26 @@ function leadingWords(text: string, count: number): string[] {
   return words;
 }
 
+/**
+ * The command never reached the host: the connection was gone or the server opened no
+ * channel for it. Nothing ran, so it may be started again on a new connection (pool.ts).
+ */
+export class CommandNotStartedError extends ExecError {}
+
 export function runOnChannel(client: Client, command: Command, opts: RunOptions): Promise<RawResult> {
   const started = Date.now();
   return new Promise<RawResult>((resolve, reject) => {
-    client.exec(command.text, (err, stream) => {
-      if (err) {
-        reject(new ExecError(`${opts.hostName}: cannot start "${commandWord(opts.label)}": ${err.message}`, { cause: err }));
-        return;
-      }
-      collect(stream, opts, started, resolve, reject);
-    });
+    const notStarted = (err: Error): void =>
+      reject(new CommandNotStartedError(`${opts.hostName}: cannot start "${commandWord(opts.label)}": ${err.message}`, { cause: err }));
+    try {
+      client.exec(command.text, (err, stream) => {
+        if (err) return notStarted(err);
+        collect(stream, opts, started, resolve, reject);
+      });
+    } catch (err) {
+      // ssh2 throws "Not connected" at once when the socket has already closed.
+      notStarted(err instanceof Error ? err : new Error(String(err)));
+    }
   });
 }
 

@@ -2,6 +2,7 @@
 export { connect } from './ssh.js';
 export { resolveConnectionSpec, jumpInventoryHost, DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_CONNECT_TIMEOUT_MS, type ResolveOptions } from './spec.js';
 export { forEachHost, runPool, type HostOutcome, type FleetHooks } from './fleet.js';
+export { ConnectionPool, poolKey, withConnectionPool, type PoolStats } from './pool.js';
 export {
   loadKnownHosts,
   parseKnownHosts,

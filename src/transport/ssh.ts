@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream';
 import { ConnectError, ExecError, OutputTooLargeError } from '../util/errors.js';
 import { planBecome } from './become.js';
 import { DEFAULT_MAX_OUTPUT_BYTES } from './capped.js';
-import { commandWord, runOnChannel, type RawResult } from './channel.js';
+import { CommandNotStartedError, commandWord, runOnChannel, type RawResult } from './channel.js';
 import { truncatedMessage, warn } from './output-limit.js';
 import { buildAuthMethods } from './auth.js';
 import { concealIn, connectErrorFor, describeTarget, shown, type HostKeyProblem } from './connecterrors.js';
@@ -130,6 +130,7 @@ const DEFAULT_SIGN_HASH: Record<string, string | null> = {
   'ecdsa-sha2-nistp521': 'sha512',
   'ssh-rsa': 'sha1',
 };
+const wrapped = new WeakSet<ParsedKey>();
 /** Private keys as parsed OpenSSL objects, one per key, for the whole run. */
 const keyObjects = new Map<string, KeyObject>();
 
@@ -143,6 +144,9 @@ export function signWithKeyObjects(methods: AnyAuthMethod[]): void {
   for (const method of methods) {
     if (method.type !== 'publickey' || typeof method.key !== 'object' || Buffer.isBuffer(method.key)) continue;
     const key = method.key as ParsedKey;
+    // Parsed keys are shared by the connections of a run (auth.ts): wrapped once.
+    if (wrapped.has(key)) continue;
+    wrapped.add(key);
     const defaultHash = DEFAULT_SIGN_HASH[key.type];
     if (defaultHash === undefined || !key.isPrivateKey()) continue;
     const pem = key.getPrivatePEM();
@@ -214,6 +218,11 @@ export class SshHostConnection implements HostConnection {
     });
   }
 
+  /** False once the connection closed or failed: a pool does not lease it again. */
+  get alive(): boolean {
+    return !this.#closed && this.#lost === undefined && (this.jump?.alive ?? true);
+  }
+
   async exec(command: Command, options: ExecOptions = {}): Promise<ExecResult> {
     const r = await this.#run(command, options);
     const what = options.label ?? `"${commandWord(command)}"`;
@@ -264,7 +273,7 @@ export class SshHostConnection implements HostConnection {
   #run(command: Command, options: ExecOptions): Promise<RawResult> {
     if (this.#closed) {
       const why = this.#lost ? `: ${this.#lost.message}` : '';
-      return Promise.reject(new ExecError(`${this.name}: connection is closed${why}`));
+      return Promise.reject(new CommandNotStartedError(`${this.name}: connection is closed${why}`));
     }
     const become = options.become ?? this.spec.become;
     const plan = become

@@ -1,11 +1,13 @@
 /**
  * The lab benchmarks (fleet-audit, plan-apply, migration-downtime) at --size tiny --runs 1:
- * each brings up its own 4-host lab named "bench" (namespaces mtaf-bench-NN) and takes it
- * down. Needs root (network namespaces), like the lab's own integration tests.
+ * each brings up its own 4-host lab named "bench" (namespaces mtaf-bench-NN; under
+ * MTAF_LAB_TAG a name of that checkout's own) and takes it down. Needs root (network namespaces), like the lab's own integration tests.
  */
 import { execFileSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, benchTempDirs, byName, measureOf, runBench, type BenchResult } from './helpers.js';
+// The lab's name: "bench", or one of its own under MTAF_LAB_TAG (bench/lib/lab.mjs).
+import { benchLabName } from '../../../bench/lib/lab.mjs';
 
 const root = process.getuid?.() === 0;
 
@@ -47,7 +49,7 @@ describe.skipIf(!root)('bench smoke: lab benchmarks (tiny)', () => {
 
   it('leaves no lab namespaces and no temp dirs', () => {
     const netns = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
-    expect(netns).not.toMatch(/mtaf-bench-/);
+    expect(netns).not.toMatch(new RegExp(`mtaf-${benchLabName('bench')}-`));
     expect(leftover).toEqual([]);
   });
 });

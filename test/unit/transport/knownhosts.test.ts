@@ -131,3 +131,27 @@ describe('known_hosts at fleet size', () => {
     expect(Date.now() - started).toBeLessThan(3_000);
   });
 });
+
+describe('known_hosts lookups by name (the index)', () => {
+  it('finds plain names in any case, hashed and wildcard entries too, in file order, and sees appended entries', () => {
+    const k = parseKnownHosts(
+      [
+        `*.example ssh-rsa ${rsa.toString('base64')}`,
+        `MTA1.example,mta2.example ssh-ed25519 ${ed.toString('base64')}`,
+        `mta1.example ecdsa-sha2-nistp256 ${ec.toString('base64')}`,
+        `!mta3.example,mta* ssh-ed25519 ${other.toString('base64')}`,
+      ].join('\n'),
+    );
+    expect(verifyHostKey(k, 'mta1.EXAMPLE', 22, ed).status).toBe('ok');
+    expect(verifyHostKey(k, 'mta1.example', 22, ec).status).toBe('ok');
+    expect(verifyHostKey(k, 'mta1.example', 22, rsa).status).toBe('ok');
+    // The first recorded key of the type, by line: the wildcard line 1 before the plain line 2.
+    expect(verifyHostKey(k, 'mta2.example', 22, blob('rev'))).toMatchObject({ status: 'changed', knownLine: 2 });
+    // The negated pattern excludes mta3 from line 4 only.
+    expect(verifyHostKey(k, 'mta3.example', 22, other).status).toBe('unknown');
+    expect(verifyHostKey(k, 'mta4.example', 22, other).status).toBe('ok');
+    expect(verifyHostKey(k, 'host9.other', 22, ed).status).toBe('unknown');
+    k.entries.push(...parseKnownHosts(`host9.other ssh-ed25519 ${ed.toString('base64')}`).entries);
+    expect(verifyHostKey(k, 'host9.other', 22, ed).status).toBe('ok');
+  });
+});
