@@ -4,7 +4,8 @@
  * undone newest first; what cannot be undone is reported by name with the command that would.
  */
 import type { Change } from '../steps/types.js';
-import type { HostConnection } from '../transport/types.js';
+import type { ExecResult, HostConnection } from '../transport/types.js';
+import { StepError } from '../util/errors.js';
 import type { EngineListener } from './events.js';
 import { describeAction, manualCommand, runAction } from './execute.js';
 import type { Journal } from './journal.js';
@@ -14,6 +15,9 @@ export interface AppliedChange {
   task: string;
   change: Change;
 }
+
+/** Judges a command's result: why it failed (undefined: it did not) and whether it changed something. */
+export type Judge = (r: ExecResult) => { changed: boolean; failed?: string };
 
 export interface UndoProblem {
   /** irreversible: the change has no undo (a command); failed: its undo ran and failed. */
@@ -39,12 +43,23 @@ export class HostApplier {
     return this.conn.name;
   }
 
-  /** Applies one change; throws after journaling `failed` (the change stays undoable). */
-  async apply(changeId: string, task: string, change: Change): Promise<void> {
+  /**
+   * Applies one change; throws after journaling `failed` (the change stays undoable). With
+   * `judge` (changed_when / failed_when), the last command's result decides whether it failed
+   * and whether it counts as a change; returns whether it did.
+   */
+  async apply(changeId: string, task: string, change: Change, judge?: Judge): Promise<boolean> {
     this.journal.write({ type: 'intent', host: this.host, changeId, task, summary: change.summary, do: change.do, undo: change.undo });
     this.applied.push({ changeId, task, change });
+    let changed = true;
     try {
-      for (const action of change.do) await runAction(this.conn, action);
+      let last: ExecResult | undefined;
+      for (const action of change.do) last = (await runAction(this.conn, action, judge !== undefined && action.type === 'exec')) ?? last;
+      if (judge && last) {
+        const verdict = judge(last);
+        if (verdict.failed !== undefined) throw new StepError(`${this.host}: task "${task}": ${verdict.failed}`);
+        changed = verdict.changed;
+      }
       for (const action of change.verify ?? []) await runAction(this.conn, action);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
@@ -53,8 +68,10 @@ export class HostApplier {
       throw err;
     }
     this.journal.write({ type: 'done', host: this.host, changeId });
-    this.doneCount++;
-    this.emit({ type: 'change-applied', host: this.host, task, summary: change.summary, ok: true });
+    // changed_when false: it ran (journalled, undoable as any change) but reports ok.
+    if (changed) this.doneCount++;
+    this.emit({ type: 'change-applied', host: this.host, task, summary: changed ? change.summary : `${change.summary} (ok: changed_when)`, ok: true });
+    return changed;
   }
 
   /** Undoes every change applied by this applier, newest first. */

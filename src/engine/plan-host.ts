@@ -16,6 +16,7 @@ import { taskVars, type PreparedHost, type PreparedTask } from './prepare.js';
 import { probeFacts, type FactSource } from './facts.js';
 import { dict } from '../util/dict.js';
 import { asPredicted, ProjectedState, projectTask } from './projection.js';
+import { resultCheck, textsNeverChange, type ResultCheck } from '../playbook/result-conditions.js';
 
 export type StepKinds = Record<string, StepKind<any, any>>;
 
@@ -42,6 +43,10 @@ export interface PlannedTask {
   predicted?: string;
   /** The resources its changes write, with their values once applied (checked after apply). Absent when empty. */
   projected?: Record<string, unknown>;
+  /** `ignore_errors: true`: a failure is reported and the host goes on with its next task. */
+  ignoreErrors?: true;
+  /** changed_when / failed_when of a command: judged on its result when it runs. */
+  result?: ResultCheck;
   plan: StepPlan;
 }
 
@@ -109,6 +114,7 @@ async function planObserved(observe: Observe, host: PreparedHost, task: Prepared
     params: task.params,
     notify: task.def.notify,
     ...(task.def.become !== undefined ? { become: task.def.become } : {}),
+    ...(task.def.ignoreErrors ? { ignoreErrors: true as const } : {}),
     observations,
     ...(Object.keys(basis).length > 0 ? { basis } : {}),
     ...(predicted !== undefined ? { predicted } : {}),
@@ -151,6 +157,7 @@ export function skippedTask(task: PreparedTask): PlannedTask {
     handler: task.handler,
     params: task.params ?? null,
     notify: task.def.notify,
+    ...(task.def.ignoreErrors ? { ignoreErrors: true as const } : {}),
     skipped: reason,
     observations: {},
     plan: { kind: 'noop', reason },
@@ -158,7 +165,24 @@ export function skippedTask(task: PreparedTask): PlannedTask {
 }
 
 export function registeredFrom(t: PlannedTask): RegisteredResult {
-  return { changed: t.plan.kind === 'changes', skipped: t.skipped !== undefined, failed: false, refused: t.plan.kind === 'refused' };
+  return { changed: plansChange(t), skipped: t.skipped !== undefined, failed: false, refused: t.plan.kind === 'refused' };
+}
+
+/** Whether a planned task reports changes: `changed_when: false` runs its command but reports ok. */
+export function plansChange(t: Pick<PlannedTask, 'plan' | 'result'>): boolean {
+  return t.plan.kind === 'changes' && !textsNeverChange(t.result?.changedWhen);
+}
+
+/** changed_when / failed_when, with what they read captured for this host (a bad read names the task). */
+function withResultCheck(planned: PlannedTask, host: PreparedHost, task: PreparedTask, registered: Vars): PlannedTask {
+  if (planned.plan.kind !== 'changes') return planned;
+  try {
+    const check = resultCheck(task.def, taskVars(host, task.def, registered));
+    return check ? { ...planned, result: check } : planned;
+  } catch (err) {
+    if (err instanceof WhenError) throw new PlaybookError(`task "${task.def.name}" (line ${task.def.line}) on ${host.name}: ${err.message}`);
+    throw err;
+  }
 }
 
 /** Gathers facts once per host when the play asks for them. */
@@ -192,12 +216,12 @@ export async function planHostWith(observe: Observe, host: PreparedHost, kinds: 
       if (task.def.register) registered[task.def.register] = registeredFrom(skipped);
       return;
     }
-    const planned = await planObserved(observe, host, task, kinds, tasks.length, projected);
+    const planned = withResultCheck(await planObserved(observe, host, task, kinds, tasks.length, projected), host, task, registered);
     for (const [k, v] of Object.entries(planned.observations)) {
       if (k in observations && canonicalJson(observations[k]) !== canonicalJson(v)) continue;
       observations[k] = v;
     }
-    if (planned.plan.kind === 'changes' || planned.predicted !== undefined) for (const n of planned.notify) notified.add(n);
+    if (plansChange(planned) || (planned.predicted !== undefined && !textsNeverChange(planned.result?.changedWhen))) for (const n of planned.notify) notified.add(n);
     tasks.push(planned);
     if (task.def.register) registered[task.def.register] = registeredFrom(planned);
   };
