@@ -103,6 +103,7 @@ export async function applyPlan(doc: PlanDocument, opts: ApplyOptions, deps: Eng
             emit,
             kinds: deps.kinds,
             lock: deps.lock,
+            facts: deps.facts,
             lockPath: plan.lockPath,
             become: plan.become,
             playIndex: play.index,

@@ -203,6 +203,10 @@ export async function ansibleFacts(conn: HostConnection): Promise<Record<string,
   return r ? parseAnsibleFacts(r.stdout) : dict();
 }
 
+/** The default of gather_facts: the ansible_* facts only (one script, a few KB). */
+export const ansibleFactSource: FactSource = (conn) => ansibleFacts(conn);
+
+/** For a play that reads `facts.*`: the audit's probes too, on the same connection. */
 export const probeFacts: FactSource = async (conn, become) => {
   const [r, named] = await Promise.all([runProbes(conn, { become }), ansibleFacts(conn)]);
   return { ...(r.facts as Record<string, unknown>), ...named };

@@ -10,7 +10,8 @@ import { MtafleetError, RefusedError, outcomeOfError } from '../util/errors.js';
 import type { FailureOutcome } from '../util/outcome.js';
 import { HostApplier, type Judge, type UndoProblem } from './applier.js';
 import { judgeResult } from '../playbook/result-conditions.js';
-import { describeDrift } from './drift.js';
+import { describeDrift, describeFactDrift } from './drift.js';
+import { ansibleFactSource } from './facts.js';
 import { observationFingerprint, stableObservations } from './volatile.js';
 import type { EngineListener } from './events.js';
 import type { Journal } from './journal.js';
@@ -247,9 +248,14 @@ export async function applyHost(
   const result = await withLock(conn, opts.lockPath, opts.become, opts, async (applier) => {
     const refused = refusedInPlan(plan);
     if (refused) return refused;
-    const now = await reobserve(conn, plan, opts.become, kinds);
-    if (observationFingerprint(now) !== plan.fingerprint) {
-      const drift = describeDrift(stableObservations(plan.observations), stableObservations(now));
+    // Facts the plan's tasks read (params rendered from them) are part of what must not drift.
+    const [now, factsNow] = await Promise.all([
+      reobserve(conn, plan, opts.become, kinds),
+      plan.facts ? (opts.facts ?? ansibleFactSource)(conn, opts.become) : Promise.resolve(undefined),
+    ]);
+    const factDrift = plan.facts && factsNow ? describeFactDrift(plan.facts, factsNow) : [];
+    if (observationFingerprint(now) !== plan.fingerprint || factDrift.length > 0) {
+      const drift = [...factDrift, ...(observationFingerprint(now) !== plan.fingerprint ? describeDrift(stableObservations(plan.observations), stableObservations(now)) : [])];
       const error = new RefusedError(`${plan.host}: drifted since the plan was made: ${drift.join('; ') || 'observations differ'}`);
       return { failure: failureOf(error), notifiedHandlers: async () => undefined };
     }

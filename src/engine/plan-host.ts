@@ -12,8 +12,8 @@ import type { HostConnection } from '../transport/types.js';
 import { PlaybookError } from '../util/errors.js';
 import { canonicalJson } from './canonical.js';
 import { observationFingerprint } from './volatile.js';
-import { taskVars, type PreparedHost, type PreparedTask } from './prepare.js';
-import { probeFacts, type FactSource } from './facts.js';
+import { factNamesOf, taskVars, type PreparedHost, type PreparedTask } from './prepare.js';
+import { FACT_NAMES, ansibleFactSource, probeFacts, type FactSource } from './facts.js';
 import { dict } from '../util/dict.js';
 import { asPredicted, ProjectedState, projectTask } from './projection.js';
 import { resultCheck, textsNeverChange, type ResultCheck } from '../playbook/result-conditions.js';
@@ -55,6 +55,12 @@ export interface HostPlan {
   /** sha256 over the canonical JSON of every observation (drift detection). */
   fingerprint: string;
   observations: Record<string, unknown>;
+  /**
+   * The gathered ansible_* facts the tasks read (params, when, changed_when, failed_when), as
+   * gathered: apply re-gathers them and refuses a host whose facts differ (drift), and the
+   * replay of a plan file renders fact-based params from them. Absent when no task reads one.
+   */
+  facts?: Record<string, unknown>;
   tasks: PlannedTask[];
 }
 
@@ -185,31 +191,64 @@ function withResultCheck(planned: PlannedTask, host: PreparedHost, task: Prepare
   }
 }
 
-/** Gathers facts once per host when the play asks for them. */
-export async function ensureFacts(conn: HostConnection, host: PreparedHost, source: FactSource = probeFacts): Promise<void> {
-  if (host.gatherFacts && !host.facts) host.facts = await source(conn, host.become);
+/** The default fact source: the ansible_* facts, with the audit's probes when the play reads `facts.*`. */
+function defaultFacts(host: PreparedHost): FactSource {
+  return host.probeFacts ? probeFacts : ansibleFactSource;
 }
 
 /**
  * Plans every task of a host (nothing is applied), each against the state the earlier tasks
  * leave: observed now, with what earlier tasks write projected over it. A task reading what an
  * earlier one leaves unknown is planned as predicted. Handlers notified by a task with changes
- * are planned after the tasks.
+ * are planned after the tasks. Facts (gather_facts, on by default) are gathered on their own
+ * channel of the connection while the first tasks observe, so they cost no round trip of their
+ * own; a task that reads a fact waits for them.
  */
 export async function planHost(conn: HostConnection, host: PreparedHost, kinds: StepKinds = STEP_KINDS, facts?: FactSource): Promise<HostPlan> {
-  await ensureFacts(conn, host, facts);
-  return planHostWith(observeOn(conn, host, kinds), host, kinds);
+  const gathering =
+    host.gatherFacts && !host.facts
+      ? (facts ?? defaultFacts(host))(conn, host.become).then((f) => {
+          host.facts = f;
+        })
+      : undefined;
+  // Not awaited until a task reads a fact (or planning ends): no unhandled rejection meanwhile.
+  gathering?.catch(() => undefined);
+  const ready = async (task: PreparedTask): Promise<void> => {
+    if (gathering && factNamesOf(task.def).size > 0) await gathering;
+  };
+  const plan = await planHostWith(observeOn(conn, host, kinds), host, kinds, conditionHolds, ready);
+  await gathering;
+  const facts_ = usedFacts(host);
+  return facts_ ? { ...plan, facts: facts_ } : plan;
 }
 
-/** planHost with the observations (and, for replay, the `when` decisions) from elsewhere. */
-export async function planHostWith(observe: Observe, host: PreparedHost, kinds: StepKinds = STEP_KINDS, decide: Decide = conditionHolds): Promise<HostPlan> {
+/** The facts a plan records: the ansible_* facts its tasks read (all of them for `ansible_facts`). */
+export function usedFacts(host: PreparedHost): Record<string, unknown> | undefined {
+  if (!host.facts) return undefined;
+  const names = new Set<string>();
+  for (const t of [...host.tasks, ...host.handlers]) for (const n of factNamesOf(t.def)) names.add(n);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(host.facts)) if (FACT_NAMES.has(k) && (names.has(k) || names.has('ansible_facts'))) out[k] = v;
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** planHostWith with the observations (and, for replay, the `when` decisions) from elsewhere. */
+export async function planHostWith(
+  observe: Observe,
+  host: PreparedHost,
+  kinds: StepKinds = STEP_KINDS,
+  decide: Decide = conditionHolds,
+  ready: (task: PreparedTask) => Promise<void> = async () => undefined,
+): Promise<HostPlan> {
   const tasks: PlannedTask[] = [];
   const registered: Vars = dict(); // `register: __proto__` is a valid variable name
   const projected = new ProjectedState();
   const notified = new Set<string>();
   const observations: Record<string, unknown> = {};
 
-  const planOne = async (task: PreparedTask): Promise<void> => {
+  const planOne = async (given: PreparedTask): Promise<void> => {
+    await ready(given);
+    const task = withFactParams(host, given);
     if (!decide(host, task, registered, tasks.length)) {
       const skipped = skippedTask(task);
       tasks.push(skipped);
@@ -229,6 +268,17 @@ export async function planHostWith(observe: Observe, host: PreparedHost, kinds: 
   for (const task of host.tasks) await planOne(task);
   for (const handler of host.handlers) if (notified.has(handler.def.name)) await planOne(handler);
   return { host: host.name, fingerprint: observationFingerprint(observations), observations, tasks };
+}
+
+/** A task whose params read facts, rendered with them (an error waits for its `when`, as at prepare). */
+function withFactParams(host: PreparedHost, task: PreparedTask): PreparedTask {
+  if (!task.renderWithFacts) return task;
+  try {
+    return { ...task, params: task.renderWithFacts(host.facts ?? {}) };
+  } catch (err) {
+    if (err instanceof PlaybookError && task.def.when.length > 0) return { ...task, deferredError: err };
+    throw err;
+  }
 }
 
 /** Re-observes what a plan observed (same params), for drift detection on apply. */
