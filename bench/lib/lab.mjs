@@ -4,6 +4,7 @@
  * one at a time: a lab left by a crashed benchmark is removed first, so do not run two
  * lab benchmarks at once.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -26,8 +27,9 @@ export async function mixedScenarios(count) {
 export const LIVE_LAB = process.env.MTAF_BENCH_LIVE_LAB === '1';
 
 /** `quiet`: see LIVE_LAB (the migration benchmark keeps mail arriving: live). */
-export async function withLab(name, hosts, log, work, { quiet = !LIVE_LAB } = {}) {
+export async function withLab(given, hosts, log, work, { quiet = !LIVE_LAB } = {}) {
   const { labUp, labDown } = await import(dist('lab/index.js'));
+  const name = tagged(given);
   await labDown({ name });
   const started = Date.now();
   log(`bringing up lab ${name} with ${hosts} hosts (mixed scenarios${quiet ? ', quiet' : ''})`);
@@ -40,6 +42,17 @@ export async function withLab(name, hosts, log, work, { quiet = !LIVE_LAB } = {}
     const left = await labDown({ name });
     if (left.problems.length > 0) log(`lab ${name} not fully removed: ${left.problems.join('; ')}`);
   }
+}
+
+/**
+ * With MTAF_LAB_TAG (one letter: parallel work in git worktrees on one machine), the lab's name
+ * is derived from it as test/helpers/lab.ts derives test labs' names, so two worktrees'
+ * benchmarks never take down each other's lab.
+ */
+function tagged(name, tag = process.env.MTAF_LAB_TAG) {
+  if (!tag) return name;
+  if (!/^[a-z]$/.test(tag)) throw new Error(`MTAF_LAB_TAG must be one letter a-z, not ${JSON.stringify(tag)}`);
+  return tag + createHash('sha256').update(name).digest('hex').slice(0, 5);
 }
 
 /** An inventory with the first `count` hosts of the lab's inventory (same vars). */
