@@ -78,10 +78,17 @@ export function conditionHolds(host: PreparedHost, task: PreparedTask, registere
     return whenHolds(task.def.when, taskVars(host, task.def, registered));
   } catch (err) {
     if (err instanceof WhenError) {
-      throw new PlaybookError(`task "${task.def.name}" (line ${task.def.line}) on ${host.name}: when: ${err.message}`);
+      throw new PlaybookError(`task "${task.def.name}" (line ${task.def.line}) on ${host.name}: when: ${err.message}${runTimeHint(err.message, registered)}`);
     }
     throw err;
   }
+}
+
+/** A `when` on a registered command's rc or output: known only once it runs, after the plan is made. */
+function runTimeHint(message: string, registered: Vars): string {
+  const m = /undefined variable "([A-Za-z_][A-Za-z0-9_]*)\.(rc|stdout|stderr|stdout_lines|stderr_lines)"/.exec(message);
+  if (!m || !Object.hasOwn(registered, m[1])) return '';
+  return `; not supported by mtafleet: a when on a registered command's ${m[2]} — plans decide when before anything runs, so only ${m[1]}.changed / .skipped are known; judge the command itself with changed_when/failed_when, or guard the later task with unless:/creates:`;
 }
 
 /**

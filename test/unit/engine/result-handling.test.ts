@@ -153,3 +153,11 @@ describe('ignore_errors, changed_when, failed_when', () => {
     expect(conn.log.filter((l) => l.startsWith('write'))).toEqual(['write /x=1', 'write /y=1', 'write /x=1']);
   });
 });
+
+describe('register across tasks', () => {
+  it("a later when on a command's rc is refused at plan time with what to do instead", async () => {
+    const conn = new ScriptedHost({});
+    const { prepared } = setup(`- hosts: all\n  gather_facts: no\n  tasks:\n    - shell: "true"\n      register: prev\n    - command: "true"\n      when: prev.rc == 0\n`, conn);
+    await expect(planHost(conn, prepared, kinds())).rejects.toThrow(/when: undefined variable "prev\.rc".*not supported by mtafleet: a when on a registered command's rc — .*changed_when\/failed_when/);
+  });
+});
