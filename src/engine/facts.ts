@@ -1,7 +1,8 @@
 /**
- * Facts for playbooks and the health gate come from the audit's probes and its diagnosis, plus
- * a small set of Ansible's names (FACT_NAMES) read by one constant read-only script in
- * parallel with the probe batch, on the same connection. The engine never parses host output
+ * Facts for playbooks: a small set of Ansible's names (FACT_NAMES) read by one constant
+ * read-only script on its own channel of the host's connection, while the first tasks observe
+ * (plan-host.ts; gather_facts is on by default); with the audit's probes too when the play
+ * reads `facts.*`. The health gate uses the probes and their diagnosis. The engine never parses host output
  * itself beyond this: every value from the host is hostile text, bounded and validated here
  * (a mount path, a distribution name), and no host text becomes an object key.
  */
@@ -195,7 +196,7 @@ export function parseAnsibleFacts(stdout: string): Record<string, unknown> {
   return facts;
 }
 
-/** The Ansible-named facts of one host (its own round trip, run alongside the probe batch). */
+/** The Ansible-named facts of one host (one exec, run alongside the first observations or the probe batch). */
 export async function ansibleFacts(conn: HostConnection): Promise<Record<string, unknown>> {
   // A host that cannot run the script still has its probe facts; a `when` on a missing
   // ansible_* name then says which variable is undefined.
