@@ -194,8 +194,13 @@ function applyHostPlan(conn: HostConnection, plan: HostPlan, ctx: ApplyContext) 
         return undefined;
       } catch (err) {
         const f = failureOf(err);
+        if (!ignorable(t, f)) {
+          // It may have changed part of what it set out to (as before ignore_errors existed).
+          if (applier.applied.some((a) => a.task === t.name)) for (const n of t.notify) notified.add(n);
+          return f;
+        }
+        // An ignored failure notifies for the changes it completed only (Ansible: a failed task notifies nothing).
         if (applier.doneCount > doneBefore) for (const n of t.notify) notified.add(n);
-        if (!ignorable(t, f)) return f;
         ignored.push({ task: t.name, error: f.error.message });
         ctx.emit({ type: 'task-ignored', host: applier.host, task: t.name, error: f.error.message });
         replan = `re-planned after task "${t.name}" failed (ignore_errors)`;
