@@ -188,7 +188,7 @@ export function plansChange(t: Pick<PlannedTask, 'plan' | 'result'>): boolean {
 
 /** changed_when / failed_when, with what they read captured for this host (a bad read names the task). */
 function withResultCheck(planned: PlannedTask, host: PreparedHost, task: PreparedTask, registered: Vars): PlannedTask {
-  if (planned.plan.kind !== 'changes') return planned;
+  // Also on a guarded command planned as no change: re-planned at apply (predicted), it may run.
   try {
     const check = resultCheck(task.def, taskVars(host, task.def, registered));
     return check ? { ...planned, result: check } : planned;
