@@ -67,9 +67,13 @@ export class HostApplier {
       this.emit({ type: 'change-applied', host: this.host, task, summary: change.summary, ok: false, error: message });
       throw err;
     }
-    this.journal.write({ type: 'done', host: this.host, changeId });
-    // changed_when false: it ran (journalled, undoable as any change) but reports ok.
+    // changed_when judged it not changed: it ran (journalled), reports ok, and has nothing to undo.
+    this.journal.write({ type: 'done', host: this.host, changeId, ...(changed ? {} : { unchanged: true as const }) });
     if (changed) this.doneCount++;
+    else {
+      const at = this.applied.findIndex((a) => a.changeId === changeId);
+      if (at !== -1) this.applied.splice(at, 1);
+    }
     this.emit({ type: 'change-applied', host: this.host, task, summary: changed ? change.summary : `${change.summary} (ok: changed_when)`, ok: true });
     return changed;
   }

@@ -9,7 +9,7 @@ import { parsePlaybook } from '../../../src/playbook/load.js';
 import { prepareHost } from '../../../src/engine/prepare.js';
 import { planHost } from '../../../src/engine/plan-host.js';
 import { runHost } from '../../../src/engine/host-work.js';
-import { Journal } from '../../../src/engine/journal.js';
+import { Journal, pendingUndos, readJournal } from '../../../src/engine/journal.js';
 import { renderPlanText } from '../../../src/report/plan.js';
 import { STEP_KINDS } from '../../../src/steps/registry.js';
 import type { EngineEvent } from '../../../src/engine/events.js';
@@ -47,9 +47,10 @@ function setup(yaml: string, conn: FakeHost) {
   const pb = parsePlaybook('/pb.yaml', yaml);
   const prepared = prepareHost(pb, 0, { name: 'h1', vars: {}, groups: ['all'] }, {});
   const events: EngineEvent[] = [];
-  const journal = new Journal(join(dir(), `${Math.random().toString(36).slice(2)}.jsonl`), 'r1');
+  const journalFile = join(dir(), `${Math.random().toString(36).slice(2)}.jsonl`);
+  const journal = new Journal(journalFile, 'r1');
   const opts = { runId: 'r1', user: 'u', journal, autoRollback: true, emit: (e: EngineEvent) => events.push(e), kinds: kinds(), lock: memoryLock() };
-  return { pb, prepared, events, opts, journal };
+  return { pb, prepared, events, opts, journal, journalFile };
 }
 
 const PLAY = `
@@ -98,9 +99,16 @@ describe('ignore_errors, changed_when, failed_when', () => {
 
   it('a failing task with ignore_errors is reported and the host goes on, with no rollback for it', async () => {
     const conn = new ScriptedHost({ 'check-it': { exitCode: 1, stderr: 'nope' }, status: { stdout: 'fine' }, probe: { exitCode: 2, stdout: 'kept' } });
-    const { prepared, events, opts } = setup(PLAY, conn);
+    const { prepared, events, opts, journal, journalFile } = setup(PLAY, conn);
     const r = await runHost(conn, prepared, 0, opts);
     expect(r).toMatchObject({ status: 'changed', error: null });
+    // Every change is journalled; `rollback` would undo the two writes and report the failed
+    // command (no undo), and skip the commands judged not changed.
+    journal.close();
+    const records = readJournal(journalFile, 'r1');
+    expect(records.filter((x) => x.type === 'intent').map((x) => (x as { task: string }).task)).toEqual(['first', 'may fail', 'read only', 'judged', 'last']);
+    expect(records.filter((x) => x.type === 'done' && x.unchanged).length).toBe(2);
+    expect(pendingUndos(records).map((p) => p.task)).toEqual(['last', 'may fail', 'first']);
     expect(r.ignored).toEqual([{ task: 'may fail', error: expect.stringMatching(/check-it.*failed \(exit 1\): nope/) }]);
     // first and last: the commands report ok (changed_when), the failed one changed nothing.
     expect(conn.files.get('/a')).toBe('1');
