@@ -256,7 +256,7 @@ export async function applyHost(
     // Facts the plan's tasks read (params rendered from them) are part of what must not drift.
     const [now, factsNow] = await Promise.all([
       reobserve(conn, plan, opts.become, kinds),
-      plan.facts ? (opts.facts ?? ansibleFactSource)(conn, opts.become) : Promise.resolve(undefined),
+      plan.facts ? (opts.facts ?? ansibleFactSource)(conn, opts.become, { mounts: Object.hasOwn(plan.facts, 'ansible_mounts') }) : Promise.resolve(undefined),
     ]);
     const factDrift = plan.facts && factsNow ? describeFactDrift(plan.facts, factsNow) : [];
     if (observationFingerprint(now) !== plan.fingerprint || factDrift.length > 0) {

@@ -214,7 +214,7 @@ function defaultFacts(host: PreparedHost): FactSource {
 export async function planHost(conn: HostConnection, host: PreparedHost, kinds: StepKinds = STEP_KINDS, facts?: FactSource): Promise<HostPlan> {
   const gathering =
     host.gatherFacts && !host.facts
-      ? (facts ?? defaultFacts(host))(conn, host.become).then((f) => {
+      ? (facts ?? defaultFacts(host))(conn, host.become, { mounts: host.factMounts }).then((f) => {
           host.facts = f;
         })
       : undefined;

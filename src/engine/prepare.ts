@@ -39,6 +39,8 @@ export interface PreparedHost {
   gatherFacts: boolean;
   /** The play reads `facts.*` (the audit's probes): gathered with the ansible_* facts. */
   probeFacts: boolean;
+  /** The play reads ansible_mounts (or all facts): the costly part of the facts script runs. */
+  factMounts: boolean;
   /** Set once gathered (play `gather_facts`, on by default), then seen as `ansible_*`, `ansible_facts` and `facts`. */
   facts?: Vars;
   /** `groups`, `hostvars`, `play_hosts` of the play, when the fleet is known. */
@@ -87,6 +89,7 @@ export function prepareHost(playbook: Playbook, playIndex: number, host: Invento
     become: Boolean(play.become ?? inventoryVars.ansible_become ?? false),
     gatherFacts: play.gatherFacts,
     probeFacts: play.gatherFacts && all.some((t) => factNamesOf(t).has('facts')),
+    factMounts: play.gatherFacts && all.some((t) => ['ansible_mounts', 'ansible_facts', 'facts'].some((n) => factNamesOf(t).has(n))),
     ...(magic ? { magic } : {}),
   };
 }

@@ -13,7 +13,8 @@ import { applyHost } from '../../../src/engine/host-work.js';
 import { planPlaybook } from '../../../src/engine/run.js';
 import { verifyPlanSource } from '../../../src/engine/plan-source.js';
 import { Journal } from '../../../src/engine/journal.js';
-import type { FactSource } from '../../../src/engine/facts.js';
+import { spawnSync } from 'node:child_process';
+import { ANSIBLE_FACTS_SCRIPT, ANSIBLE_FACTS_SCRIPT_NO_MOUNTS, parseAnsibleFacts, type FactSource } from '../../../src/engine/facts.js';
 import type { PlanDocument } from '../../../src/engine/planfile.js';
 import type { Inventory } from '../../../src/inventory/types.js';
 import { PlaybookError, PlanFileError } from '../../../src/util/errors.js';
@@ -69,6 +70,22 @@ describe('facts in plans', () => {
     expect(plan.tasks[2]!.skipped).toBeUndefined();
     // Only the facts the tasks read are recorded (ansible_kernel, ansible_mounts are not).
     expect(plan.facts).toEqual({ ansible_hostname: 'mta01', ansible_processor_vcpus: 4, ansible_distribution: 'Debian' });
+  });
+
+  it('gathers ansible_mounts (a statfs per mount) only for a play that reads it', async () => {
+    const asked: boolean[] = [];
+    const spy: FactSource = async (_c, _b, opts) => (asked.push(opts?.mounts ?? true), { ...FACTS });
+    await planHost(new FakeHost('h1'), prepareHost(parsePlaybook('/pb.yaml', PLAYBOOK), 0, host, {}), KINDS, spy);
+    const mounts = PLAYBOOK.replace("when: ansible_distribution == 'Debian'", 'when: ansible_mounts | length > 0');
+    await planHost(new FakeHost('h1'), prepareHost(parsePlaybook('/pb.yaml', mounts), 0, host, {}), KINDS, spy);
+    expect(asked).toEqual([false, true]);
+    // The script without mounts gives the same facts on this machine, less ansible_mounts.
+    const run = (text: string) => parseAnsibleFacts(spawnSync('sh', ['-c', text], { encoding: 'utf8' }).stdout);
+    const full = run(ANSIBLE_FACTS_SCRIPT.text);
+    const lean = run(ANSIBLE_FACTS_SCRIPT_NO_MOUNTS.text);
+    expect(full.ansible_mounts).toBeDefined();
+    const { ansible_mounts: _m, ...rest } = full;
+    expect(lean).toEqual(rest);
   });
 
   it('refuses the probe facts (facts.*) in params: they may hold config secrets', () => {
