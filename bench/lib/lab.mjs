@@ -54,6 +54,7 @@ export async function withLab(given, hosts, log, work, { quiet = !LIVE_LAB } = {
   }
 }
 
+
 /** An inventory with the first `count` hosts of the lab's inventory (same vars). */
 export function subInventory(status, count, dir) {
   const doc = parse(readFileSync(status.inventoryFile, 'utf8'));

@@ -4,7 +4,8 @@
  * undone newest first; what cannot be undone is reported by name with the command that would.
  */
 import type { Change } from '../steps/types.js';
-import type { HostConnection } from '../transport/types.js';
+import type { ExecResult, HostConnection } from '../transport/types.js';
+import { StepError } from '../util/errors.js';
 import type { EngineListener } from './events.js';
 import { describeAction, manualCommand, runAction } from './execute.js';
 import { teeJournal, type HostUndoCopy } from './host-undo.js';
@@ -15,6 +16,9 @@ export interface AppliedChange {
   task: string;
   change: Change;
 }
+
+/** Judges a command's result: why it failed (undefined: it did not) and whether it changed something. */
+export type Judge = (r: ExecResult) => { changed: boolean; failed?: string };
 
 export interface UndoProblem {
   /** irreversible: the change has no undo (a command); failed: its undo ran and failed. */
@@ -45,8 +49,12 @@ export class HostApplier {
     return this.conn.name;
   }
 
-  /** Applies one change; throws after journaling `failed` (the change stays undoable). */
-  async apply(changeId: string, task: string, change: Change): Promise<void> {
+  /**
+   * Applies one change; throws after journaling `failed` (the change stays undoable). With
+   * `judge` (changed_when / failed_when), the last command's result decides whether it failed
+   * and whether it counts as a change; returns whether it did.
+   */
+  async apply(changeId: string, task: string, change: Change, judge?: Judge): Promise<boolean> {
     this.journal.write({ type: 'intent', host: this.host, changeId, task, summary: change.summary, do: change.do, undo: change.undo });
     try {
       // The host's copy holds the intent before the change runs: one command per change.
@@ -58,8 +66,15 @@ export class HostApplier {
       throw err;
     }
     this.applied.push({ changeId, task, change });
+    let changed = true;
     try {
-      for (const action of change.do) await runAction(this.conn, action);
+      let last: ExecResult | undefined;
+      for (const action of change.do) last = (await runAction(this.conn, action, judge !== undefined && action.type === 'exec')) ?? last;
+      if (judge && last) {
+        const verdict = judge(last);
+        if (verdict.failed !== undefined) throw new StepError(`${this.host}: task "${task}": ${verdict.failed}`);
+        changed = verdict.changed;
+      }
       for (const action of change.verify ?? []) await runAction(this.conn, action);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
@@ -67,9 +82,15 @@ export class HostApplier {
       this.emit({ type: 'change-applied', host: this.host, task, summary: change.summary, ok: false, error: message });
       throw err;
     }
-    this.journal.write({ type: 'done', host: this.host, changeId });
-    this.doneCount++;
-    this.emit({ type: 'change-applied', host: this.host, task, summary: change.summary, ok: true });
+    // changed_when judged it not changed: it ran (journalled), reports ok, and has nothing to undo.
+    this.journal.write({ type: 'done', host: this.host, changeId, ...(changed ? {} : { unchanged: true as const }) });
+    if (changed) this.doneCount++;
+    else {
+      const at = this.applied.findIndex((a) => a.changeId === changeId);
+      if (at !== -1) this.applied.splice(at, 1);
+    }
+    this.emit({ type: 'change-applied', host: this.host, task, summary: changed ? change.summary : `${change.summary} (ok: changed_when)`, ok: true });
+    return changed;
   }
 
   /** Undoes every change applied by this applier, newest first. */

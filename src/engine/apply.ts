@@ -19,7 +19,7 @@ import { loadPlanPlaybook, verifyPlanSource } from './plan-source.js';
 import { verifyFromAuditSources } from './from-audit.js';
 import { rollBatches } from './rolling.js';
 import { RunTally } from './tally.js';
-import { currentUser, newRunId, summarize, writeRunRecord, type RunRecord, type RunResult } from './run-record.js';
+import { currentUser, newRunId, outcomeOnly, summarize, writeRunRecord, type RunRecord, type RunResult } from './run-record.js';
 
 export interface ApplyOptions {
   planFile: string;
@@ -104,11 +104,12 @@ export async function applyPlan(doc: PlanDocument, opts: ApplyOptions, deps: Eng
             kinds: deps.kinds,
             lock: deps.lock,
             undoStore: deps.undoStore,
+            facts: deps.facts,
             lockPath: plan.lockPath,
             become: plan.become,
             playIndex: play.index,
           });
-        }).then((rs) => rs.map(({ name, status, changes, error }) => ({ name, status, changes, error }))),
+        }).then((rs) => rs.map(outcomeOnly)),
       );
       tally.addRolled(rolled);
     }

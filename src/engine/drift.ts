@@ -55,3 +55,19 @@ function short(v: unknown): string {
   const text = JSON.stringify(v);
   return text.length > 40 ? text.slice(0, 37) + '...' : text;
 }
+
+/**
+ * Gathered facts a plan recorded (those its tasks read) against the host's now, in words.
+ * Mount sizes change all the time and are left out of the comparison (README "Facts").
+ */
+export function describeFactDrift(planned: Record<string, unknown>, now: Record<string, unknown>): string[] {
+  const stable = (k: string, v: unknown): unknown =>
+    k === 'ansible_mounts' && Array.isArray(v) ? v.map((m) => (isObject(m) ? { ...m, size_total: undefined, size_available: undefined } : m)) : v;
+  const out: string[] = [];
+  for (const key of Object.keys(planned).sort()) {
+    const a = stable(key, planned[key]);
+    const b = stable(key, now[key]);
+    if (canonicalJson(a) !== canonicalJson(b)) out.push(`fact ${key}: ${short(a)} -> ${short(b)}`);
+  }
+  return out;
+}

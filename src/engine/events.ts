@@ -8,6 +8,8 @@ export type EngineEvent =
   | { type: 'task-planned'; host: string; task: string; plan: StepPlan }
   | { type: 'change-applied'; host: string; task: string; summary: string; ok: boolean; error?: string }
   | { type: 'rollback'; host: string; summary: string; ok: boolean; error?: string }
+  /** A task with ignore_errors failed; the host goes on (Ansible: `...ignoring`). */
+  | { type: 'task-ignored'; host: string; task: string; error: string }
   | { type: 'host-done'; host: string; outcome: HostOutcome }
   | { type: 'batch-done'; play: string; batch: number; outcomes: HostOutcome[] }
   | { type: 'run-stopped'; reason: string };

@@ -1,10 +1,14 @@
 /** Runs one planned Action on a host and checks its result (exit codes, expected stdout). */
 import type { Action } from '../steps/types.js';
 import { argv, join, quote, script } from '../transport/quote.js';
-import type { HostConnection } from '../transport/types.js';
+import type { ExecResult, HostConnection } from '../transport/types.js';
 import { StepError } from '../util/errors.js';
 
-export async function runAction(conn: HostConnection, action: Action): Promise<void> {
+/**
+ * With `judged`, an exec action's exit code and output are returned, not checked: the task's
+ * failed_when decides (result-conditions.ts).
+ */
+export async function runAction(conn: HostConnection, action: Action, judged = false): Promise<ExecResult | undefined> {
   switch (action.type) {
     case 'write-file':
       await conn.writeFileAtomic(action.path, Buffer.from(action.contentBase64, 'base64'), {
@@ -13,11 +17,11 @@ export async function runAction(conn: HostConnection, action: Action): Promise<v
         group: action.group,
         become: action.become,
       });
-      return;
+      return undefined;
     case 'remove-file': {
       const r = await conn.exec(argv('rm', '-f', '--', action.path), { become: action.become });
       if (r.exitCode !== 0) throw new StepError(`${conn.name}: cannot remove ${action.path}: ${tail(r.stderr)} (exit ${r.exitCode})`);
-      return;
+      return undefined;
     }
     case 'exec': {
       // The command text was built by transport/quote.ts when the plan was made.
@@ -29,6 +33,7 @@ export async function runAction(conn: HostConnection, action: Action): Promise<v
         // The action has run whatever it printed: its exit code decides, a cut output is warned about.
         partialOutput: true,
       });
+      if (judged) return r;
       const ok = action.okExitCodes ?? [0];
       if (r.exitCode === null || !ok.includes(r.exitCode)) {
         const status = r.exitCode === null ? `killed by ${r.signal ?? 'a signal'}` : `exit ${r.exitCode}`;
@@ -37,7 +42,7 @@ export async function runAction(conn: HostConnection, action: Action): Promise<v
       if (action.expectStdout !== undefined && !new RegExp(action.expectStdout).test(r.stdout)) {
         throw new StepError(`${conn.name}: \`${abbreviate(action.command)}\` printed ${JSON.stringify(tail(r.stdout))}, expected /${action.expectStdout}/`);
       }
-      return;
+      return undefined;
     }
   }
 }

@@ -1,7 +1,8 @@
 /**
- * Facts for playbooks and the health gate come from the audit's probes and its diagnosis, plus
- * a small set of Ansible's names (FACT_NAMES) read by one constant read-only script in
- * parallel with the probe batch, on the same connection. The engine never parses host output
+ * Facts for playbooks: a small set of Ansible's names (FACT_NAMES) read by one constant
+ * read-only script on its own channel of the host's connection, while the first tasks observe
+ * (plan-host.ts; gather_facts is on by default); with the audit's probes too when the play
+ * reads `facts.*`. The health gate uses the probes and their diagnosis. The engine never parses host output
  * itself beyond this: every value from the host is hostile text, bounded and validated here
  * (a mount path, a distribution name), and no host text becomes an object key.
  */
@@ -11,7 +12,8 @@ import { script } from '../transport/quote.js';
 import type { HostConnection } from '../transport/types.js';
 import { dict } from '../util/dict.js';
 
-export type FactSource = (conn: HostConnection, become: boolean) => Promise<Record<string, unknown>>;
+/** `mounts`: gather ansible_mounts too (a statfs per mount: the costly part, only when read). */
+export type FactSource = (conn: HostConnection, become: boolean, opts?: { mounts: boolean }) => Promise<Record<string, unknown>>;
 export type CriticalSource = (conn: HostConnection) => Promise<string[]>;
 
 /** The Ansible fact names mtafleet gathers (README "Playbooks"). */
@@ -35,9 +37,7 @@ export const FACT_NAMES: ReadonlySet<string> = new Set([
 
 const MARK = '@@mtafleet-fact:';
 
-/** Read-only, no arguments, nothing from user input: one round trip, a few KB of output. */
-export const ANSIBLE_FACTS_SCRIPT = script(
-  [
+const SCRIPT_LINES = [
     `m() { printf '\\n${MARK}%s\\n' "$1"; }`,
     `m hostname; uname -n 2>/dev/null`,
     // Python's socket.getfqdn() as Ansible uses it: the node name resolved, then the address's names.
@@ -54,8 +54,12 @@ export const ANSIBLE_FACTS_SCRIPT = script(
     `T=; command -v timeout >/dev/null 2>&1 && T='timeout 2'`,
     `m mounts; head -n 200 /proc/mounts 2>/dev/null | while read -r dev mnt fs rest; do case "$dev" in /*|*:/*) ;; *) continue ;; esac; [ "$fs" = none ] && continue; s=$($T stat -f -c '%S %b %a' "$mnt" 2>/dev/null) || continue; printf '%s %s %s %s\n' "$s" "$fs" "$dev" "$mnt"; done`,
     `m end`,
-  ].join('\n'),
-);
+];
+
+/** Read-only, no arguments, nothing from user input: one round trip, a few KB of output. */
+export const ANSIBLE_FACTS_SCRIPT = script(SCRIPT_LINES.join('\n'));
+/** The same without ansible_mounts (two processes per mount saved): for plays that do not read it. */
+export const ANSIBLE_FACTS_SCRIPT_NO_MOUNTS = script(SCRIPT_LINES.filter((l) => !l.startsWith('m mounts') && !l.startsWith('T=')).join('\n'));
 
 const MAX_FIELD = 255;
 
@@ -195,16 +199,20 @@ export function parseAnsibleFacts(stdout: string): Record<string, unknown> {
   return facts;
 }
 
-/** The Ansible-named facts of one host (its own round trip, run alongside the probe batch). */
-export async function ansibleFacts(conn: HostConnection): Promise<Record<string, unknown>> {
+/** The Ansible-named facts of one host (one exec, run alongside the first observations or the probe batch). */
+export async function ansibleFacts(conn: HostConnection, mounts = true): Promise<Record<string, unknown>> {
   // A host that cannot run the script still has its probe facts; a `when` on a missing
   // ansible_* name then says which variable is undefined.
-  const r = await conn.exec(ANSIBLE_FACTS_SCRIPT, { partialOutput: true, label: 'facts', timeoutMs: 30_000 }).catch(() => undefined);
+  const r = await conn.exec(mounts ? ANSIBLE_FACTS_SCRIPT : ANSIBLE_FACTS_SCRIPT_NO_MOUNTS, { partialOutput: true, label: 'facts', timeoutMs: 30_000 }).catch(() => undefined);
   return r ? parseAnsibleFacts(r.stdout) : dict();
 }
 
-export const probeFacts: FactSource = async (conn, become) => {
-  const [r, named] = await Promise.all([runProbes(conn, { become }), ansibleFacts(conn)]);
+/** The default of gather_facts: the ansible_* facts only (one script, a few KB). */
+export const ansibleFactSource: FactSource = (conn, _become, opts) => ansibleFacts(conn, opts?.mounts ?? true);
+
+/** For a play that reads `facts.*`: the audit's probes too, on the same connection. */
+export const probeFacts: FactSource = async (conn, become, opts) => {
+  const [r, named] = await Promise.all([runProbes(conn, { become }), ansibleFacts(conn, opts?.mounts ?? true)]);
   return { ...(r.facts as Record<string, unknown>), ...named };
 };
 

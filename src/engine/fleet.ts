@@ -72,7 +72,8 @@ const RANK: Record<HostStatus, number> = { ok: 0, changed: 1, refused: 2, failed
 export function mergeOutcome(a: HostOutcome | undefined, b: HostOutcome): HostOutcome {
   if (!a) return { ...b };
   const worse = RANK[b.status] > RANK[a.status] ? b : a;
-  return { name: a.name, status: worse.status, changes: a.changes + b.changes, error: worse.error ?? a.error ?? b.error };
+  const ignored = [...(a.ignored ?? []), ...(b.ignored ?? [])];
+  return { name: a.name, status: worse.status, changes: a.changes + b.changes, error: worse.error ?? a.error ?? b.error, ...(ignored.length > 0 ? { ignored } : {}) };
 }
 
 export function isFailure(o: HostOutcome): o is HostOutcome & { status: FailureOutcome } {

@@ -8,8 +8,10 @@ import { STEP_KINDS } from '../steps/registry.js';
 import type { HostConnection } from '../transport/types.js';
 import { MtafleetError, RefusedError, StepError, outcomeOfError } from '../util/errors.js';
 import type { FailureOutcome } from '../util/outcome.js';
-import { HostApplier, type UndoProblem } from './applier.js';
-import { describeDrift } from './drift.js';
+import { HostApplier, type Judge, type UndoProblem } from './applier.js';
+import { judgeResult } from '../playbook/result-conditions.js';
+import { describeDrift, describeFactDrift } from './drift.js';
+import { ansibleFactSource } from './facts.js';
 import { observationFingerprint, stableObservations } from './volatile.js';
 import type { EngineListener } from './events.js';
 import type { Journal } from './journal.js';
@@ -19,7 +21,7 @@ import { planFromRecord, planHost, reobserve, type HostPlan, type PlannedTask, t
 import { projectionMismatch } from './projection.js';
 import type { PreparedHost } from './prepare.js';
 import type { FactSource } from './facts.js';
-import type { HostOutcome } from './run-record.js';
+import { outcomeOnly, type HostOutcome, type IgnoredFailure } from './run-record.js';
 
 export interface HostWorkOptions {
   runId: string;
@@ -55,7 +57,7 @@ async function withLock(
   lockPath: string,
   become: boolean,
   opts: HostWorkOptions,
-  work: (applier: HostApplier) => Promise<{ failure?: Failure; notifiedHandlers: () => Promise<Failure | undefined> }>,
+  work: (applier: HostApplier) => Promise<HostWork>,
 ): Promise<HostWorkResult> {
   const lock = opts.lock ?? remoteLock;
   const copy = new HostUndoCopy(conn, { lockPath, become }, opts.runId, opts.user, opts.undoStore);
@@ -69,8 +71,10 @@ async function withLock(
   let failure: Failure | undefined;
   let undoProblems: UndoProblem[] = [];
   let changes = 0;
+  let ignored: IgnoredFailure[] = [];
   try {
     const r = await work(applier);
+    ignored = r.ignored ?? []; // the same list: handlers' ignored failures are added to it
     failure = r.failure;
     if (failure && opts.autoRollback) undoProblems = await applier.rollback();
     // Handlers run for what changed even when a later task failed (after the rollback, so a
@@ -99,16 +103,40 @@ async function withLock(
     failedUndo.length > 0
       ? `; could not undo: ${failedUndo.map((p) => `${p.change} (${p.reason})`).join('; ')}; to retry: mtafleet rollback ${opts.runId}`
       : '';
+  const withIgnored = ignored.length > 0 ? { ignored } : {};
   if (failure) {
     return {
       name: conn.name,
       status: failure.outcome,
       changes,
       error: failure.error.message + undoNote,
+      ...withIgnored,
       undoProblems,
     };
   }
-  return { name: conn.name, status: changes > 0 ? 'changed' : 'ok', changes, error: null, undoProblems };
+  return { name: conn.name, status: changes > 0 ? 'changed' : 'ok', changes, error: null, ...withIgnored, undoProblems };
+}
+
+/** What a host's work leaves: the failure that stopped it, failures it ignored, its handlers to run. */
+interface HostWork {
+  failure?: Failure;
+  ignored?: IgnoredFailure[];
+  notifiedHandlers: () => Promise<Failure | undefined>;
+}
+
+/** changed_when / failed_when of a planned command, as a judge of its result. */
+function judgeOf(planned: PlannedTask): Judge | undefined {
+  const check = planned.result;
+  return check ? (r) => judgeResult(check, r) : undefined;
+}
+
+/**
+ * Whether a task's failure is ignored (`ignore_errors: true`): a failure of the task's own
+ * work only. A refusal (safety check, drift), an unreachable host and an internal error
+ * stop the host as always.
+ */
+function ignorable(planned: PlannedTask, f: Failure): boolean {
+  return planned.ignoreErrors === true && f.outcome === 'failed' && f.error instanceof MtafleetError;
 }
 
 /**
@@ -116,22 +144,26 @@ async function withLock(
  * now (the earlier tasks applied); an exact one is applied as planned, then its resources are
  * re-observed and must be what the plan projected.
  */
-async function applyPlanned(applier: HostApplier, conn: HostConnection, planned: PlannedTask, prefix: string, ctx: ApplyContext): Promise<boolean> {
+async function applyPlanned(applier: HostApplier, conn: HostConnection, planned: PlannedTask, prefix: string, ctx: ApplyContext, replan?: string): Promise<boolean> {
   const step = ctx.kinds[planned.kind];
   const observeNow = async () => (await step.observe(conn, planned.params, { become: planned.become ?? ctx.become, ...(ctx.facts ? { facts: ctx.facts } : {}) })) as Record<string, unknown>;
-  const plan = planned.predicted === undefined ? planned.plan : planFromRecord(step, { params: planned.params, observations: await observeNow(), become: planned.become });
+  // After an ignored failure the host is not what the plan projected: later tasks are re-planned.
+  const fresh = planned.predicted !== undefined || replan !== undefined;
+  const plan = !fresh ? planned.plan : planFromRecord(step, { params: planned.params, observations: await observeNow(), become: planned.become, predicted: planned.predicted ?? replan });
   ctx.emit({ type: 'task-planned', host: applier.host, task: planned.name, plan });
   if (plan.kind === 'refused') throw new RefusedError(`${applier.host}: task "${planned.name}" refused: ${plan.reason}`);
   if (plan.kind !== 'changes') return false;
   const changes = plan.changes;
-  for (let i = 0; i < changes.length; i++) await applier.apply(`${prefix}-c${i}`, planned.name, changes[i]);
-  if (planned.predicted === undefined && planned.projected) {
+  const judge = judgeOf(planned);
+  let changed = false;
+  for (let i = 0; i < changes.length; i++) changed = (await applier.apply(`${prefix}-c${i}`, planned.name, changes[i], judge)) || changed;
+  if (!fresh && planned.projected) {
     const differs = projectionMismatch(planned.projected, { ...planned.observations, ...(planned.basis ?? {}) }, await observeNow());
     if (differs.length > 0) {
       throw new MtafleetError(`${applier.host}: task "${planned.name}": after applying, the host is not as planned: ${differs.join('; ')}`);
     }
   }
-  return true;
+  return changed;
 }
 
 interface ApplyContext {
@@ -155,34 +187,50 @@ function refusedInPlan(plan: HostPlan): { failure: Failure; notifiedHandlers: ()
  * notified by tasks that changed something. A plan that refused a task is not applied in part.
  */
 function applyHostPlan(conn: HostConnection, plan: HostPlan, ctx: ApplyContext) {
-  return async (applier: HostApplier): Promise<{ failure?: Failure; notifiedHandlers: () => Promise<Failure | undefined> }> => {
+  return async (applier: HostApplier): Promise<HostWork> => {
     const refused = refusedInPlan(plan);
     if (refused) return refused;
     const notified = new Set<string>();
+    const ignored: IgnoredFailure[] = [];
+    let replan: string | undefined;
     let failure: Failure | undefined;
+    // A failure of a task with ignore_errors is recorded and the host goes on (no rollback for
+    // it; what it and earlier tasks changed stays journalled, so `rollback` can undo it).
+    const attempt = async (t: PlannedTask, prefix: string): Promise<Failure | undefined> => {
+      const doneBefore = applier.doneCount;
+      try {
+        if (await applyPlanned(applier, conn, t, prefix, ctx, replan)) for (const n of t.notify) notified.add(n);
+        return undefined;
+      } catch (err) {
+        const f = failureOf(err);
+        if (!ignorable(t, f)) {
+          // It may have changed part of what it set out to (as before ignore_errors existed).
+          if (applier.applied.some((a) => a.task === t.name)) for (const n of t.notify) notified.add(n);
+          return f;
+        }
+        // An ignored failure notifies for the changes it completed only (Ansible: a failed task notifies nothing).
+        if (applier.doneCount > doneBefore) for (const n of t.notify) notified.add(n);
+        ignored.push({ task: t.name, error: f.error.message });
+        ctx.emit({ type: 'task-ignored', host: applier.host, task: t.name, error: f.error.message });
+        replan = `re-planned after task "${t.name}" failed (ignore_errors)`;
+        return undefined;
+      }
+    };
     const tasks = plan.tasks.filter((t) => !t.handler);
     for (let t = 0; t < tasks.length && !failure; t++) {
       if (tasks[t].skipped) continue;
-      try {
-        if (await applyPlanned(applier, conn, tasks[t], `p${ctx.playIndex}-t${t}`, ctx)) for (const n of tasks[t].notify) notified.add(n);
-      } catch (err) {
-        failure = failureOf(err);
-        if (applier.applied.some((a) => a.task === tasks[t].name)) for (const n of tasks[t].notify) notified.add(n);
-      }
+      failure = await attempt(tasks[t], `p${ctx.playIndex}-t${t}`);
     }
     const notifiedHandlers = async (): Promise<Failure | undefined> => {
       const handlers = plan.tasks.filter((t) => t.handler);
       for (let h = 0; h < handlers.length; h++) {
         if (!notified.has(handlers[h].name)) continue;
-        try {
-          await applyPlanned(applier, conn, handlers[h], `p${ctx.playIndex}-h${h}`, ctx);
-        } catch (err) {
-          return failureOf(err);
-        }
+        const f = await attempt(handlers[h], `p${ctx.playIndex}-h${h}`);
+        if (f) return f;
       }
       return undefined;
     };
-    return { failure, notifiedHandlers };
+    return { failure, ignored, notifiedHandlers };
   };
 }
 
@@ -214,9 +262,14 @@ export async function applyHost(
   const result = await withLock(conn, opts.lockPath, opts.become, opts, async (applier) => {
     const refused = refusedInPlan(plan);
     if (refused) return refused;
-    const now = await reobserve(conn, plan, opts.become, kinds);
-    if (observationFingerprint(now) !== plan.fingerprint) {
-      const drift = describeDrift(stableObservations(plan.observations), stableObservations(now));
+    // Facts the plan's tasks read (params rendered from them) are part of what must not drift.
+    const [now, factsNow] = await Promise.all([
+      reobserve(conn, plan, opts.become, kinds),
+      plan.facts ? (opts.facts ?? ansibleFactSource)(conn, opts.become, { mounts: Object.hasOwn(plan.facts, 'ansible_mounts') }) : Promise.resolve(undefined),
+    ]);
+    const factDrift = plan.facts && factsNow ? describeFactDrift(plan.facts, factsNow) : [];
+    if (observationFingerprint(now) !== plan.fingerprint || factDrift.length > 0) {
+      const drift = [...factDrift, ...(observationFingerprint(now) !== plan.fingerprint ? describeDrift(stableObservations(plan.observations), stableObservations(now)) : [])];
       const error = new RefusedError(`${plan.host}: drifted since the plan was made: ${drift.join('; ') || 'observations differ'}`);
       return { failure: failureOf(error), notifiedHandlers: async () => undefined };
     }
@@ -227,5 +280,5 @@ export async function applyHost(
 }
 
 function strip(r: HostWorkResult): HostOutcome {
-  return { name: r.name, status: r.status, changes: r.changes, error: r.error };
+  return outcomeOnly(r);
 }

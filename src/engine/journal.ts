@@ -13,7 +13,8 @@ import { claimJournal } from './journal-claim.js';
 
 export type JournalRecord =
   | { type: 'intent'; at: string; host: string; changeId: string; task: string; summary: string; do: Action[]; undo: Action[] }
-  | { type: 'done'; at: string; host: string; changeId: string }
+  /** `unchanged`: a command its changed_when judged not changed (nothing to undo; rollback skips it). */
+  | { type: 'done'; at: string; host: string; changeId: string; unchanged?: true }
   | { type: 'failed'; at: string; host: string; changeId: string; error: string }
   | { type: 'undone'; at: string; host: string; changeId: string }
   | { type: 'undo-failed'; at: string; host: string; changeId: string; error: string };
@@ -154,7 +155,7 @@ export function pendingUndos(records: JournalRecord[], hosts?: Set<string>): Pen
   const undone = new Set<string>();
   const done = new Set<string>();
   for (const r of records) {
-    if (r.type === 'undone') undone.add(`${r.host}\0${r.changeId}`);
+    if (r.type === 'undone' || (r.type === 'done' && r.unchanged === true)) undone.add(`${r.host}\0${r.changeId}`);
     if (r.type === 'done') done.add(`${r.host}\0${r.changeId}`);
   }
   const out: PendingUndo[] = [];

@@ -12,10 +12,11 @@ import type { HostConnection } from '../transport/types.js';
 import { PlaybookError } from '../util/errors.js';
 import { canonicalJson } from './canonical.js';
 import { observationFingerprint } from './volatile.js';
-import { taskVars, type PreparedHost, type PreparedTask } from './prepare.js';
-import { probeFacts, type FactSource } from './facts.js';
+import { factNamesOf, taskVars, type PreparedHost, type PreparedTask } from './prepare.js';
+import { FACT_NAMES, ansibleFactSource, probeFacts, type FactSource } from './facts.js';
 import { dict } from '../util/dict.js';
 import { asPredicted, ProjectedState, projectTask } from './projection.js';
+import { resultCheck, textsNeverChange, type ResultCheck } from '../playbook/result-conditions.js';
 
 export type StepKinds = Record<string, StepKind<any, any>>;
 
@@ -42,6 +43,10 @@ export interface PlannedTask {
   predicted?: string;
   /** The resources its changes write, with their values once applied (checked after apply). Absent when empty. */
   projected?: Record<string, unknown>;
+  /** `ignore_errors: true`: a failure is reported and the host goes on with its next task. */
+  ignoreErrors?: true;
+  /** changed_when / failed_when of a command: judged on its result when it runs. */
+  result?: ResultCheck;
   plan: StepPlan;
 }
 
@@ -50,6 +55,12 @@ export interface HostPlan {
   /** sha256 over the canonical JSON of every observation (drift detection). */
   fingerprint: string;
   observations: Record<string, unknown>;
+  /**
+   * The gathered ansible_* facts the tasks read (params, when, changed_when, failed_when), as
+   * gathered: apply re-gathers them and refuses a host whose facts differ (drift), and the
+   * replay of a plan file renders fact-based params from them. Absent when no task reads one.
+   */
+  facts?: Record<string, unknown>;
   tasks: PlannedTask[];
 }
 
@@ -67,10 +78,17 @@ export function conditionHolds(host: PreparedHost, task: PreparedTask, registere
     return whenHolds(task.def.when, taskVars(host, task.def, registered));
   } catch (err) {
     if (err instanceof WhenError) {
-      throw new PlaybookError(`task "${task.def.name}" (line ${task.def.line}) on ${host.name}: when: ${err.message}`);
+      throw new PlaybookError(`task "${task.def.name}" (line ${task.def.line}) on ${host.name}: when: ${err.message}${runTimeHint(err.message, registered)}`);
     }
     throw err;
   }
+}
+
+/** A `when` on a registered command's rc or output: known only once it runs, after the plan is made. */
+function runTimeHint(message: string, registered: Vars): string {
+  const m = /undefined variable "([A-Za-z_][A-Za-z0-9_]*)\.(rc|stdout|stderr|stdout_lines|stderr_lines)"/.exec(message);
+  if (!m || !Object.hasOwn(registered, m[1])) return '';
+  return `; not supported by mtafleet: a when on a registered command's ${m[2]} — plans decide when before anything runs, so only ${m[1]}.changed / .skipped are known; judge the command itself with changed_when/failed_when, or guard the later task with unless:/creates:`;
 }
 
 /**
@@ -109,6 +127,7 @@ async function planObserved(observe: Observe, host: PreparedHost, task: Prepared
     params: task.params,
     notify: task.def.notify,
     ...(task.def.become !== undefined ? { become: task.def.become } : {}),
+    ...(task.def.ignoreErrors ? { ignoreErrors: true as const } : {}),
     observations,
     ...(Object.keys(basis).length > 0 ? { basis } : {}),
     ...(predicted !== undefined ? { predicted } : {}),
@@ -151,6 +170,7 @@ export function skippedTask(task: PreparedTask): PlannedTask {
     handler: task.handler,
     params: task.params ?? null,
     notify: task.def.notify,
+    ...(task.def.ignoreErrors ? { ignoreErrors: true as const } : {}),
     skipped: reason,
     observations: {},
     plan: { kind: 'noop', reason },
@@ -158,46 +178,96 @@ export function skippedTask(task: PreparedTask): PlannedTask {
 }
 
 export function registeredFrom(t: PlannedTask): RegisteredResult {
-  return { changed: t.plan.kind === 'changes', skipped: t.skipped !== undefined, failed: false, refused: t.plan.kind === 'refused' };
+  return { changed: plansChange(t), skipped: t.skipped !== undefined, failed: false, refused: t.plan.kind === 'refused' };
 }
 
-/** Gathers facts once per host when the play asks for them. */
-export async function ensureFacts(conn: HostConnection, host: PreparedHost, source: FactSource = probeFacts): Promise<void> {
-  if (host.gatherFacts && !host.facts) host.facts = await source(conn, host.become);
+/** Whether a planned task reports changes: `changed_when: false` runs its command but reports ok. */
+export function plansChange(t: Pick<PlannedTask, 'plan' | 'result'>): boolean {
+  return t.plan.kind === 'changes' && !textsNeverChange(t.result?.changedWhen);
+}
+
+/** changed_when / failed_when, with what they read captured for this host (a bad read names the task). */
+function withResultCheck(planned: PlannedTask, host: PreparedHost, task: PreparedTask, registered: Vars): PlannedTask {
+  // Also on a guarded command planned as no change: re-planned at apply (predicted), it may run.
+  try {
+    const check = resultCheck(task.def, taskVars(host, task.def, registered));
+    return check ? { ...planned, result: check } : planned;
+  } catch (err) {
+    if (err instanceof WhenError) throw new PlaybookError(`task "${task.def.name}" (line ${task.def.line}) on ${host.name}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** The default fact source: the ansible_* facts, with the audit's probes when the play reads `facts.*`. */
+function defaultFacts(host: PreparedHost): FactSource {
+  return host.probeFacts ? probeFacts : ansibleFactSource;
 }
 
 /**
  * Plans every task of a host (nothing is applied), each against the state the earlier tasks
  * leave: observed now, with what earlier tasks write projected over it. A task reading what an
  * earlier one leaves unknown is planned as predicted. Handlers notified by a task with changes
- * are planned after the tasks.
+ * are planned after the tasks. Facts (gather_facts, on by default) are gathered on their own
+ * channel of the connection while the first tasks observe, so they cost no round trip of their
+ * own; a task that reads a fact waits for them.
  */
 export async function planHost(conn: HostConnection, host: PreparedHost, kinds: StepKinds = STEP_KINDS, facts?: FactSource): Promise<HostPlan> {
-  await ensureFacts(conn, host, facts);
-  return planHostWith(observeOn(conn, host, kinds), host, kinds);
+  const gathering =
+    host.gatherFacts && !host.facts
+      ? (facts ?? defaultFacts(host))(conn, host.become, { mounts: host.factMounts }).then((f) => {
+          host.facts = f;
+        })
+      : undefined;
+  // Not awaited until a task reads a fact (or planning ends): no unhandled rejection meanwhile.
+  gathering?.catch(() => undefined);
+  const ready = async (task: PreparedTask): Promise<void> => {
+    if (gathering && factNamesOf(task.def).size > 0) await gathering;
+  };
+  const plan = await planHostWith(observeOn(conn, host, kinds), host, kinds, conditionHolds, ready);
+  await gathering;
+  const facts_ = usedFacts(host);
+  return facts_ ? { ...plan, facts: facts_ } : plan;
 }
 
-/** planHost with the observations (and, for replay, the `when` decisions) from elsewhere. */
-export async function planHostWith(observe: Observe, host: PreparedHost, kinds: StepKinds = STEP_KINDS, decide: Decide = conditionHolds): Promise<HostPlan> {
+/** The facts a plan records: the ansible_* facts its tasks read (all of them for `ansible_facts`). */
+export function usedFacts(host: PreparedHost): Record<string, unknown> | undefined {
+  if (!host.facts) return undefined;
+  const names = new Set<string>();
+  for (const t of [...host.tasks, ...host.handlers]) for (const n of factNamesOf(t.def)) names.add(n);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(host.facts)) if (FACT_NAMES.has(k) && (names.has(k) || names.has('ansible_facts'))) out[k] = v;
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** planHostWith with the observations (and, for replay, the `when` decisions) from elsewhere. */
+export async function planHostWith(
+  observe: Observe,
+  host: PreparedHost,
+  kinds: StepKinds = STEP_KINDS,
+  decide: Decide = conditionHolds,
+  ready: (task: PreparedTask) => Promise<void> = async () => undefined,
+): Promise<HostPlan> {
   const tasks: PlannedTask[] = [];
   const registered: Vars = dict(); // `register: __proto__` is a valid variable name
   const projected = new ProjectedState();
   const notified = new Set<string>();
   const observations: Record<string, unknown> = {};
 
-  const planOne = async (task: PreparedTask): Promise<void> => {
+  const planOne = async (given: PreparedTask): Promise<void> => {
+    await ready(given);
+    const task = withFactParams(host, given);
     if (!decide(host, task, registered, tasks.length)) {
       const skipped = skippedTask(task);
       tasks.push(skipped);
       if (task.def.register) registered[task.def.register] = registeredFrom(skipped);
       return;
     }
-    const planned = await planObserved(observe, host, task, kinds, tasks.length, projected);
+    const planned = withResultCheck(await planObserved(observe, host, task, kinds, tasks.length, projected), host, task, registered);
     for (const [k, v] of Object.entries(planned.observations)) {
       if (k in observations && canonicalJson(observations[k]) !== canonicalJson(v)) continue;
       observations[k] = v;
     }
-    if (planned.plan.kind === 'changes' || planned.predicted !== undefined) for (const n of planned.notify) notified.add(n);
+    if (plansChange(planned) || (planned.predicted !== undefined && !textsNeverChange(planned.result?.changedWhen))) for (const n of planned.notify) notified.add(n);
     tasks.push(planned);
     if (task.def.register) registered[task.def.register] = registeredFrom(planned);
   };
@@ -205,6 +275,17 @@ export async function planHostWith(observe: Observe, host: PreparedHost, kinds: 
   for (const task of host.tasks) await planOne(task);
   for (const handler of host.handlers) if (notified.has(handler.def.name)) await planOne(handler);
   return { host: host.name, fingerprint: observationFingerprint(observations), observations, tasks };
+}
+
+/** A task whose params read facts, rendered with them (an error waits for its `when`, as at prepare). */
+function withFactParams(host: PreparedHost, task: PreparedTask): PreparedTask {
+  if (!task.renderWithFacts) return task;
+  try {
+    return { ...task, params: task.renderWithFacts(host.facts ?? {}) };
+  } catch (err) {
+    if (err instanceof PlaybookError && task.def.when.length > 0) return { ...task, deferredError: err };
+    throw err;
+  }
 }
 
 /** Re-observes what a plan observed (same params), for drift detection on apply. */

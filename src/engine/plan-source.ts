@@ -105,6 +105,9 @@ async function replayHost(recorded: PlannedHost, prepared: PreparedHost, kinds: 
   // A task the plan has not observed gets no observation: the comparison after the replay
   // then names the first place where plan and playbook part.
   let mismatch: string | undefined;
+  // Params rendered from facts are re-rendered from the facts the plan recorded (apply checks
+  // them against the host's before anything runs).
+  if (recorded.facts) prepared.facts = { ...recorded.facts };
   const observe: Observe = async (task, _become, at) => {
     const r = recorded.tasks[at];
     if (r && r.name === task.def.name && r.handler === task.handler && r.skipped === undefined) return r.observations;

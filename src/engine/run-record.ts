@@ -20,6 +20,14 @@ export interface HostOutcome {
   status: HostStatus;
   changes: number;
   error: string | null;
+  /** Tasks with `ignore_errors: true` that failed on the host, which went on (absent when none). */
+  ignored?: IgnoredFailure[];
+}
+
+/** One failed-but-ignored task (Ansible prints `...ignoring`). */
+export interface IgnoredFailure {
+  task: string;
+  error: string;
 }
 
 /** The run JSON of DESIGN.md, plus `notRun` (hosts never started because the run stopped). */
@@ -27,7 +35,8 @@ export interface RunResult {
   runId: string;
   check: boolean;
   hosts: HostOutcome[];
-  summary: Record<HostStatus, number>;
+  /** Per status; `ignored` (failed-but-ignored tasks, all hosts) only when there were some. */
+  summary: Record<HostStatus, number> & { ignored?: number };
   notRun: string[];
   stopped?: string;
 }
@@ -63,10 +72,20 @@ export function currentUser(): string {
   }
 }
 
-export function summarize(hosts: HostOutcome[]): Record<HostStatus, number> {
-  const s: Record<HostStatus, number> = { ok: 0, changed: 0, failed: 0, unreachable: 0, refused: 0 };
-  for (const h of hosts) s[h.status]++;
+export function summarize(hosts: HostOutcome[]): Record<HostStatus, number> & { ignored?: number } {
+  const s: Record<HostStatus, number> & { ignored?: number } = { ok: 0, changed: 0, failed: 0, unreachable: 0, refused: 0 };
+  let ignored = 0;
+  for (const h of hosts) {
+    s[h.status]++;
+    ignored += h.ignored?.length ?? 0;
+  }
+  if (ignored > 0) s.ignored = ignored;
   return s;
+}
+
+/** The outcome as run JSON shows it: `ignored` only when some task's failure was ignored. */
+export function outcomeOnly(o: HostOutcome): HostOutcome {
+  return { name: o.name, status: o.status, changes: o.changes, error: o.error, ...(o.ignored?.length ? { ignored: o.ignored } : {}) };
 }
 
 export function writeRunRecord(stateDir: string, record: RunRecord): void {

@@ -10,13 +10,13 @@ import type { HostConnection } from '../transport/types.js';
 import { eachHost, isFailure, mergeOutcome, playHosts, specsFor, type EngineDeps, type FleetOptions } from './fleet.js';
 import { runHost } from './host-work.js';
 import { Journal } from './journal.js';
-import { planHost } from './plan-host.js';
+import { planHost, plansChange } from './plan-host.js';
 import type { PlanBody, PlannedHost, Rolling } from './planfile.js';
 import { prepareHost, type PreparedHost } from './prepare.js';
 import { redactVars } from './planfile.js';
 import { rollBatches } from './rolling.js';
 import { RunTally } from './tally.js';
-import { currentUser, newRunId, summarize, writeRunRecord, type HostOutcome, type RunRecord, type RunResult } from './run-record.js';
+import { currentUser, newRunId, outcomeOnly, summarize, writeRunRecord, type HostOutcome, type RunRecord, type RunResult } from './run-record.js';
 import { fingerprint, sha256Hex } from './canonical.js';
 import { PlaybookError } from '../util/errors.js';
 import { wrapSecrets } from '../inventory/validate.js';
@@ -110,7 +110,8 @@ export function outcomesOfPlan(body: PlanBody): HostOutcome[] {
   const merged = new Map<string, HostOutcome>();
   for (const play of body.plays) {
     for (const h of play.hosts) {
-      const changes = h.tasks.reduce((n, t) => n + (t.plan.kind === 'changes' ? t.plan.changes.length : 0), 0);
+      // changed_when: false — the command runs, but is reported ok (as run reports it).
+      const changes = h.tasks.reduce((n, t) => n + (t.plan.kind === 'changes' && plansChange(t) ? t.plan.changes.length : 0), 0);
       const refused = h.tasks.find((t) => t.plan.kind === 'refused');
       const outcome: HostOutcome = refused
         ? { name: h.host, status: 'refused', changes, error: `task "${refused.name}": ${(refused.plan as { reason: string }).reason}` }
@@ -162,7 +163,7 @@ export async function runPlaybook(opts: LiveRunOptions, deps: EngineDeps = {}): 
       const rolled = await rollBatches(play.name, specs, play.rolling, opts.forks, { ...deps, emit }, (batch) =>
         eachHost(batch, opts.forks, { ...deps, emit }, (conn) =>
           runHost(conn, byName.get(conn.name)!, play.index, { runId, user, journal, autoRollback: opts.autoRollback, emit, kinds: deps.kinds, lock: deps.lock, undoStore: deps.undoStore, facts: deps.facts }),
-        ).then((rs) => rs.map(({ name, status, changes, error }) => ({ name, status, changes, error }))),
+        ).then((rs) => rs.map(outcomeOnly)),
       );
       tally.addRolled(rolled);
     }

@@ -12,9 +12,6 @@ const TASK_KEYS: Record<string, string> = {
   with_nested: 'use loop: with the combinations written out',
   with_fileglob: 'not available: list the files in loop:',
   with_sequence: 'use loop: with the numbers written out',
-  ignore_errors: 'a failing task fails the host and rolls it back; give the command unless:/creates: guards instead',
-  failed_when: 'make the command exit non-zero on failure (okExitCodes are fixed)',
-  changed_when: 'give the command a creates: or unless: guard: it is then planned as no change when done',
   until: 'retry inside the shell text (e.g. a loop in shell:)',
   retries: 'retry inside the shell text (e.g. a loop in shell:)',
   delay: 'retry inside the shell text (e.g. a loop in shell:)',
@@ -51,7 +48,6 @@ const PLAY_KEYS: Record<string, string> = {
   vars_prompt: 'pass the values with -e',
   strategy: 'hosts run in parallel up to --forks, in batches of serial:',
   order: 'hosts run in inventory order',
-  import_playbook: 'run the other playbook with its own mtafleet command',
   include_playbook: 'run the other playbook with its own mtafleet command',
   ...Object.fromEntries(
     ['any_errors_fatal', 'become_user', 'become_method', 'become_flags', 'remote_user', 'connection', 'environment', 'module_defaults', 'collections', 'throttle', 'run_once', 'no_log', 'check_mode', 'diff', 'debugger'].map((k) => [k, TASK_KEYS[k]!]),

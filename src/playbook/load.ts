@@ -13,6 +13,8 @@ import { dict } from '../util/dict.js';
 import { YamlSource, playbookError, zodProblems, type PlaybookProblem, type YamlPath } from './source.js';
 import { shellFieldProblems } from './shell-fields.js';
 import { readVarsFiles, type VarsFileRead } from './vars-files.js';
+import { isImport, readImport } from './imports.js';
+import { resultConditions } from './result-conditions.js';
 import { isAnsibleModule, noEquivalent, takesArgs, translateAnsibleModule } from './ansible-modules.js';
 import { unsupportedPlayKey, unsupportedTaskKey } from './ansible-keys.js';
 import { hasTemplate, templateProblems, templateSpans } from './template.js';
@@ -42,7 +44,7 @@ const playSchema = z.strictObject({
     .optional(),
   become: z.boolean().optional(),
   vars_files: z.array(z.union([z.string().min(1), z.array(z.string().min(1)).min(1)])).optional(),
-  /** As Ansible, but off by default: the audit probes, exposed to `when` as `facts`. */
+  /** On by default, as Ansible: the small ansible_* set (facts.ts); `facts.*` when the play reads it. */
   gather_facts: z.boolean().optional(),
   tasks: z.array(z.unknown()).default([]),
   handlers: z.array(z.unknown()).default([]),
@@ -66,6 +68,11 @@ const taskMeta = z.strictObject({
   loop: z.union([z.array(z.unknown()), z.string().min(1)]).optional(),
   /** loop with one level of nested lists flattened, as Ansible's with_items. */
   with_items: z.union([z.array(z.unknown()), z.string().min(1)]).optional(),
+  /** A failing task leaves the host going on with its next task (reported as failed-but-ignored). */
+  ignore_errors: z.boolean().optional(),
+  /** command/shell: conditions over the command's own result (rc, stdout, stderr, stdout_lines). */
+  changed_when: z.union([z.string().min(1), z.boolean(), z.array(z.union([z.string().min(1), z.boolean()])).min(1)]).optional(),
+  failed_when: z.union([z.string().min(1), z.boolean(), z.array(z.union([z.string().min(1), z.boolean()])).min(1)]).optional(),
   loop_control: z.strictObject({ loop_var: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a variable name').optional(), label: z.string().optional() }).optional(),
 });
 
@@ -86,18 +93,36 @@ export function loadPlaybook(file: string): Playbook {
 export function parsePlaybook(file: string, text: string): Playbook {
   const src = YamlSource.parse(file, text);
   const problems: PlaybookProblem[] = [];
+  const included: VarsFileRead[] = [];
+  const plays = parsePlays(src, [], problems, included);
+  if (problems.length > 0) throw playbookError(problems);
+  return { file, sha256: playbookDigest(text, included), plays, source: src };
+}
+
+/** The plays of one file, `- import_playbook:` entries replaced by the imported file's plays. */
+function parsePlays(src: YamlSource, importers: readonly string[], problems: PlaybookProblem[], included: VarsFileRead[]): PlayDef[] {
   const data = src.data;
   if (!Array.isArray(data)) {
-    throw playbookError([{ ...src.locate([]), message: 'a playbook is a list of plays (each with hosts and tasks)' }]);
+    problems.push({ ...src.locate([]), message: 'a playbook is a list of plays (each with hosts and tasks)' });
+    return [];
   }
   const plays: PlayDef[] = [];
-  const included: VarsFileRead[] = [];
   data.forEach((raw, i) => {
+    if (isImport(raw)) {
+      for (const r of readImport(raw, src.file, importers)) {
+        if (r.kind === 'problem') problems.push({ ...src.locate([i, r.key]), message: r.message });
+        else {
+          // Imported files are part of the digest, like vars files (path and bytes).
+          included.push({ path: r.src.file, text: r.text });
+          plays.push(...parsePlays(r.src, [...importers, src.file], problems, included));
+        }
+      }
+      return;
+    }
     const play = parsePlay(src, raw, [i], problems, included);
     if (play) plays.push(play);
   });
-  if (problems.length > 0) throw playbookError(problems);
-  return { file, sha256: playbookDigest(text, included), plays, source: src };
+  return plays;
 }
 
 /**
@@ -168,10 +193,12 @@ function parsePlay(src: YamlSource, raw: unknown, at: YamlPath, problems: Playbo
     maxFailPercentage: p.max_fail_percentage,
     healthGate,
     become: p.become,
-    gatherFacts: p.gather_facts ?? false,
+    gatherFacts: p.gather_facts ?? true,
     tasks,
     handlers,
     line: src.lineOf(at),
+    source: src,
+    at,
   };
 }
 
@@ -253,9 +280,12 @@ function parseTask(src: YamlSource, raw: unknown, at: YamlPath, problems: Playbo
       problems.push({ ...src.locate([...at, 'when', ...(Array.isArray(m.when) ? [j] : [])]), message: `invalid condition: ${err.message}` });
     }
   });
+  const conditions = resultConditions(kind, m, (path, message) => problems.push({ ...src.locate([...at, ...path]), message }));
   return {
     name: m.name ?? `${kind}`,
     kind,
+    ...(m.ignore_errors ? { ignoreErrors: true } : {}),
+    ...conditions,
     params,
     when,
     whenText,
@@ -270,6 +300,7 @@ function parseTask(src: YamlSource, raw: unknown, at: YamlPath, problems: Playbo
       : {}),
     at,
     line: src.lineOf(at),
+    source: src,
   };
 }
 

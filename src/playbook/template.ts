@@ -5,7 +5,7 @@
  * as text.
  */
 import { templatePlaces, type Span } from './shell-context.js';
-import { ExprError, Undef, evaluate as evalExpr, parseExpr, type Mode, type Node } from './expr/index.js';
+import { ExprError, Undef, evaluate as evalExpr, parseExpr, varNames, type Mode, type Node } from './expr/index.js';
 import { Secret } from '../util/secret.js';
 
 export class TemplateError extends Error {}
@@ -167,6 +167,21 @@ export function templateProblems(value: unknown, path: Array<string | number> = 
   if (Array.isArray(value)) return value.flatMap((v, i) => templateProblems(v, [...path, i]));
   if (value !== null && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => templateProblems(v, [...path, k]));
   return [];
+}
+
+/** The variable names the templates in a value read (expressions that do not parse are left out). */
+export function templateVarNames(value: unknown, out: Set<string> = new Set()): Set<string> {
+  if (typeof value === 'string') {
+    for (const span of templateSpans(value)) {
+      try {
+        varNames(parseTemplateExpr(span.expr), out);
+      } catch (err) {
+        if (!(err instanceof TemplateError)) throw err;
+      }
+    }
+  } else if (Array.isArray(value)) value.forEach((v) => templateVarNames(v, out));
+  else if (value !== null && typeof value === 'object') Object.values(value).forEach((v) => templateVarNames(v, out));
+  return out;
 }
 
 export function hasTemplate(value: unknown): boolean {

@@ -21,9 +21,21 @@ export interface TaskDef {
   listen?: string[];
   /** loop / with_items: the items (a list or a template), expanded into one task per item per host. */
   loop?: { items: unknown; flatten: boolean; loopVar: string; label?: string };
-  /** Where the task is, for errors: YAML path and line. */
+  /** A failure of this task is reported and the host goes on (Ansible's ignore_errors). */
+  ignoreErrors?: boolean;
+  /** command/shell: `changed_when` / `failed_when` over the command's result (result-conditions.ts). */
+  changedWhen?: ResultCondition;
+  failedWhen?: ResultCondition;
+  /** Where the task is, for errors: YAML path and line, in `source` (the imported file, for an imported play). */
   at: YamlPath;
   line: number;
+  source: YamlSource;
+}
+
+/** One of changed_when / failed_when: its text (for plans) and parsed conditions (all must hold). */
+export interface ResultCondition {
+  text: string[];
+  exprs: Expr[];
 }
 
 /**
@@ -47,11 +59,14 @@ export interface PlayDef {
   maxFailPercentage?: number;
   healthGate?: HealthGate;
   become?: boolean;
-  /** Run the audit probes before the first task; their facts are the `facts` variable of `when`. */
+  /** Gather the ansible_* facts (default, as Ansible) in the first round trip; `facts.*` probes when read. */
   gatherFacts: boolean;
   tasks: TaskDef[];
   handlers: TaskDef[];
   line: number;
+  /** The file the play is written in (the importing or an imported playbook) and its path there. */
+  source: YamlSource;
+  at: YamlPath;
 }
 
 export interface Playbook {

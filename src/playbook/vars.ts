@@ -129,15 +129,15 @@ export function mergeVars(layers: VarLayers): Vars {
  * Play vars may themselves be templates over inventory/extra vars ("{{ base }}/spool"):
  * they are rendered once per host, in order, before tasks use them.
  */
-export function renderPlayVars(playbook: Playbook, play: PlayDef, playIndex: number, below: Vars): Vars {
+export function renderPlayVars(_playbook: Playbook, play: PlayDef, _playIndex: number, below: Vars): Vars {
   const out: Vars = {};
   for (const [k, v] of Object.entries(play.vars)) {
     try {
       out[k] = renderValue(v, { ...below, ...out });
     } catch (err) {
       if (err instanceof TemplateError) {
-        const line = playbook.source.lineOf([playIndex, 'vars', k]);
-        throw new PlaybookError(`${playbook.file}:${line}: plays[${playIndex}].vars.${k}: ${err.message}`);
+        const loc = play.source.locate([...play.at, 'vars', k]);
+        throw new PlaybookError(`${loc.file}:${loc.line}: ${loc.path}: ${err.message}`);
       }
       throw err;
     }
@@ -146,8 +146,8 @@ export function renderPlayVars(playbook: Playbook, play: PlayDef, playIndex: num
 }
 
 /** Renders a task's params for one host and validates them with its step kind's schema. */
-export function resolveParams(playbook: Playbook, task: TaskDef, vars: Vars, hostName: string): unknown {
-  const src = playbook.source;
+export function resolveParams(_playbook: Playbook, task: TaskDef, vars: Vars, hostName: string): unknown {
+  const src = task.source;
   let rendered: unknown;
   try {
     rendered = renderValue(task.params, vars);

@@ -6,6 +6,7 @@
  * Markdown through the one escaper and fence helper, terminal lines through the one sanitiser.
  */
 import { type FromAudit, type PlanBody } from '../engine/index.js';
+import { plansChange } from '../engine/plan-host.js';
 import { countChanges, renderPlanMarkdown, renderPlanText } from '../report/index.js';
 import { quote } from '../transport/quote.js';
 import { codeBlock, escapeMarkdown as md } from '../util/markdown.js';
@@ -29,7 +30,7 @@ function changesOf(body: PlanBody, host: string, i: number): number {
   return body.plays
     .slice(s.firstPlay, s.firstPlay + s.playCount)
     .flatMap((p) => p.hosts.filter((h) => h.host === host))
-    .reduce((n, h) => n + h.tasks.reduce((m, t) => m + (t.plan.kind === 'changes' ? t.plan.changes.length : 0), 0), 0);
+    .reduce((n, h) => n + h.tasks.reduce((m, t) => m + (t.plan.kind === 'changes' && plansChange(t) ? t.plan.changes.length : 0), 0), 0);
 }
 
 function refusedOf(body: PlanBody, host: string, i: number): string | undefined {

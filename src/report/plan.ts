@@ -9,6 +9,7 @@ import { codeBlock, escapeMarkdown as md } from '../util/markdown.js';
 import { safeJson, safeLine } from '../util/sanitize.js';
 import { describeAction } from '../engine/execute.js';
 import type { PlanBody, Rolling } from '../engine/planfile.js';
+import { plansChange, type PlannedTask } from '../engine/plan-host.js';
 import { describeRolling, rollingText } from './rolling-text.js';
 import type { RunResult } from '../engine/run-record.js';
 
@@ -66,13 +67,23 @@ export function countChanges(body: PlanBody): { changes: number; hostsChanging: 
   for (const play of body.plays) {
     for (const h of play.hosts) {
       hosts++;
-      const n = h.tasks.reduce((s, t) => s + (t.plan.kind === 'changes' ? t.plan.changes.length : 0), 0);
+      const n = h.tasks.reduce((s, t) => s + (t.plan.kind === 'changes' && plansChange(t) ? t.plan.changes.length : 0), 0);
       changes += n;
       if (n > 0) hostsChanging++;
       if (h.tasks.some((t) => t.plan.kind === 'refused')) refused++;
     }
   }
   return { changes, hostsChanging, hosts, refused };
+}
+
+/** What a plan says of how a task's result is judged: ignore_errors, changed_when, failed_when. */
+export function taskFlags(t: Pick<PlannedTask, 'ignoreErrors' | 'result'>): string {
+  const flags = [
+    ...(t.ignoreErrors ? ['ignore_errors'] : []),
+    ...(t.result?.changedWhen ? [`changed_when: ${t.result.changedWhen.join(' and ')}`] : []),
+    ...(t.result?.failedWhen ? [`failed_when: ${t.result.failedWhen.join(' and ')}`] : []),
+  ];
+  return flags.length > 0 ? ` (${flags.join('; ')})` : '';
 }
 
 export function renderPlanText(body: PlanBody, opts: PlanRenderOptions): string {
@@ -83,7 +94,7 @@ export function renderPlanText(body: PlanBody, opts: PlanRenderOptions): string 
     for (const h of play.hosts) {
       out.push(`  ${h.host}  (observed ${h.fingerprint.slice(0, 12)})`);
       for (const t of h.tasks) {
-        const who = `${t.handler ? 'handler' : 'task'} "${t.name}" [${t.kind}]`;
+        const who = `${t.handler ? 'handler' : 'task'} "${t.name}" [${t.kind}]${taskFlags(t)}`;
         if (t.predicted) out.push(`    ? ${who}: PREDICTED, re-planned at apply: ${t.predicted}`);
         if (t.plan.kind === 'noop') out.push(`    = ${who}: no change: ${t.plan.reason}`);
         else if (t.plan.kind === 'refused') out.push(`    ! ${who}: REFUSED: ${t.plan.reason}`);
@@ -132,7 +143,7 @@ export function renderPlanMarkdown(body: PlanBody, digest?: string): string {
       out.push(`### ${md(h.host)}`, '', `Observed fingerprint \`${h.fingerprint.slice(0, 16)}\`.`, '');
       out.push('| task | change | label |', '|---|---|---|');
       for (const t of h.tasks) {
-        const name = md(`${t.handler ? '(handler) ' : ''}${t.name}`);
+        const name = md(`${t.handler ? '(handler) ' : ''}${t.name}${taskFlags(t)}`);
         if (t.predicted) out.push(`| ${name} | **predicted, re-planned at apply**: ${md(t.predicted)} | predicted |`);
         if (t.plan.kind === 'changes') for (const c of t.plan.changes) out.push(`| ${name} | ${md(c.summary)} | ${c.label} |`);
         else if (t.plan.kind === 'noop') out.push(`| ${name} | no change: ${md(t.plan.reason)} | |`);
@@ -169,11 +180,12 @@ export function renderRunText(result: RunResult): string {
   const out: string[] = [];
   for (const h of result.hosts) {
     out.push(`${h.name.padEnd(20)} ${h.status.padEnd(11)} ${String(h.changes).padStart(3)} change(s)${h.error ? `  ${h.error}` : ''}`);
+    for (const i of h.ignored ?? []) out.push(`${''.padEnd(20)} task "${i.task}" FAILED: ${i.error} ...ignoring`);
   }
   if (result.notRun.length > 0) out.push(`not run: ${result.notRun.join(', ')}`);
   if (result.stopped) out.push(`stopped: ${result.stopped}`);
   const s = result.summary;
-  out.push(`run ${result.runId}${result.check ? ' (check: nothing changed)' : ''}: ok=${s.ok} changed=${s.changed} failed=${s.failed} unreachable=${s.unreachable} refused=${s.refused}`);
+  out.push(`run ${result.runId}${result.check ? ' (check: nothing changed)' : ''}: ok=${s.ok} changed=${s.changed} failed=${s.failed} unreachable=${s.unreachable} refused=${s.refused}${s.ignored ? ` ignored=${s.ignored}` : ''}`);
   return terminalLines(out);
 }
 

@@ -20,6 +20,9 @@ export function progressPrinter(out: (line: string) => void = (l) => process.std
       case 'change-applied':
         if (!compact) write(`   ${e.host}: ${e.ok ? 'applied' : 'FAILED'} ${e.summary}${e.error ? `: ${e.error}` : ''}`);
         return;
+      case 'task-ignored':
+        if (!compact) write(`   ${e.host}: FAILED task "${e.task}": ${e.error} ...ignoring`);
+        return;
       case 'rollback':
         if (!compact || !e.ok) write(`   ${e.host}: ${e.ok ? 'undone' : 'NOT UNDONE'} ${e.summary}${e.error ? `: ${e.error}` : ''}`);
         return;
@@ -68,6 +71,9 @@ export class BatchView {
         return;
       case 'change-applied':
         if (!this.compact) this.latest = `${e.host}: ${e.ok ? 'applied' : 'FAILED'} ${e.summary}`;
+        return;
+      case 'task-ignored':
+        if (!this.compact) this.latest = `${e.host}: FAILED task "${e.task}" ...ignoring`;
         return;
       case 'rollback':
         if (!this.compact || !e.ok) this.latest = `${e.host}: ${e.ok ? 'undone' : 'NOT UNDONE'} ${e.summary}`;

@@ -3,8 +3,10 @@
  * loop over two sysctl keys, an unquoted octal mode, free-form command with creates=, a handler notified through `listen`,
  * variables from `-e @vars.yml`) runs on the lab unchanged: `run --check` previews it without
  * touching the host, `run` applies it, a second `run` changes nothing (issue #15, "Done when").
+ * A second one uses ignore_errors, changed_when, failed_when, import_playbook and a gathered
+ * fact in a param: planned to a file, applied from it, judged on plan and run output.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -94,5 +96,95 @@ describe('an Ansible-style playbook on the lab', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout).hosts[0]).toMatchObject({ status: 'ok', changes: 0 });
     expect(await reloads()).toBe(reloadsBefore + 1);
+  }, 600_000);
+});
+
+const RESULTS = `---
+- name: Facts and results
+  hosts: all
+  become: yes
+  tasks:
+    - name: Note named from a fact
+      ansible.builtin.copy:
+        dest: "/etc/pmta/note-{{ ansible_hostname }}.txt"
+        content: "{{ ansible_hostname }} runs {{ ansible_distribution }} with {{ ansible_processor_vcpus }} cpu(s)\\n"
+    - name: Status is read-only
+      shell: pmta show status
+      register: st
+      changed_when: false
+    - name: Might fail
+      command: /bin/false
+      ignore_errors: yes
+    - name: Exit 2 means kept
+      shell: "echo kept; exit 2"
+      register: r2
+      failed_when: r2.rc != 0 and r2.rc != 2
+      changed_when: "'created' in r2.stdout"
+- import_playbook: parts/marker.yml
+`;
+
+const IMPORTED = `- name: Imported marker
+  hosts: all
+  gather_facts: no
+  tasks:
+    - name: Marker from the imported playbook
+      command: touch /root/imported-marker creates=/root/imported-marker
+`;
+
+describe('ignore_errors, changed_when, failed_when, import_playbook and facts on the lab', () => {
+  it('plans them (fact in a param, the imported play), applies the plan, reports the ignored failure, and a rerun changes nothing', async () => {
+    const host = lab.hosts[0]!.name;
+    const sub = join(dir, 'results');
+    mkdirSync(join(sub, 'parts'), { recursive: true });
+    const pb = join(sub, 'site.yml');
+    writeFileSync(pb, RESULTS);
+    writeFileSync(join(sub, 'parts', 'marker.yml'), IMPORTED);
+    const short = (await lab.run(host, 'uname -n')).stdout.trim().split('.')[0]!;
+    const note = `/etc/pmta/note-${short}.txt`;
+
+    const planFile = join(sub, 'site.plan');
+    const plan = await cli(['plan', pb, '-i', lab.inventoryFile, '--out', planFile]);
+    expect(plan.code, plan.stderr).toBe(0);
+    for (const what of [
+      `* create ${note}  (exact)`,
+      'task "Status is read-only" [command] (changed_when: false)',
+      'task "Might fail" [command] (ignore_errors)',
+      `task "Exit 2 means kept" [command] (changed_when: 'created' in r2.stdout; failed_when: r2.rc != 0 and r2.rc != 2)`,
+      'PLAY Imported marker',
+    ]) expect(plan.stdout).toContain(what);
+    // The plan records the facts its params were rendered from.
+    const doc = JSON.parse(readFileSync(planFile, 'utf8'));
+    expect(doc.plays[0].hosts[0].facts).toMatchObject({ ansible_hostname: short, ansible_distribution: 'Debian' });
+    expect(await lab.run(host, `test -e ${note} || echo absent`)).toMatchObject({ stdout: 'absent\n' });
+
+    const applied = await cli(['apply', planFile, '--yes', '--format', 'json']);
+    expect(applied.code, applied.stderr + applied.stdout).toBe(0);
+    const result = JSON.parse(applied.stdout);
+    expect(result.hosts[0]).toMatchObject({ name: host, status: 'changed', changes: 2, ignored: [{ task: 'Might fail' }] });
+    expect(result.hosts[0].ignored[0].error).toMatch(/\/bin\/false.*failed \(exit 1\)/);
+    expect(result.summary).toMatchObject({ changed: 1, failed: 0, ignored: 1 });
+    const cpus = (await lab.run(host, 'getconf _NPROCESSORS_ONLN')).stdout.trim();
+    expect((await lab.run(host, `cat ${note}; test -e /root/imported-marker && echo marker`)).stdout).toBe(`${short} runs Debian with ${cpus} cpu(s)\nmarker\n`);
+
+    // Text output says it too, as Ansible's "...ignoring"; the commands judged ok change nothing.
+    const again = await cli(['run', pb, '-i', lab.inventoryFile]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(new RegExp(`${host}\\s+ok\\s+0 change\\(s\\)`));
+    expect(again.stdout).toMatch(/task "Might fail" FAILED: .*\.\.\.ignoring/);
+    expect(again.stdout).toMatch(/ok=1 changed=0 failed=0 unreachable=0 refused=0 ignored=1/);
+
+    // An edit to the imported file after a plan is refused like any playbook edit.
+    const plan2 = await cli(['plan', pb, '-i', lab.inventoryFile, '--out', planFile]);
+    expect(plan2.code, plan2.stderr).toBe(0);
+    writeFileSync(join(sub, 'parts', 'marker.yml'), IMPORTED.replace('imported-marker', 'other-marker').replace('imported-marker', 'other-marker'));
+    const stale = await cli(['apply', planFile, '--yes']);
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toMatch(/site\.yml changed since the plan was made/);
+
+    // failed_when without ignore_errors fails the host (exit 2) with the condition named.
+    writeFileSync(pb, `- hosts: all\n  gather_facts: no\n  tasks:\n    - shell: echo ERROR here\n      register: out\n      failed_when: "'ERROR' in out.stdout"\n`);
+    const failing = await cli(['run', pb, '-i', lab.inventoryFile, '--format', 'json']);
+    expect(failing.code).toBe(2);
+    expect(JSON.parse(failing.stdout).hosts[0]).toMatchObject({ status: 'failed', error: expect.stringMatching(/failed_when 'ERROR' in out\.stdout is true \(exit 0\)/) });
   }, 600_000);
 });

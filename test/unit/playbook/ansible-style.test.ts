@@ -90,8 +90,8 @@ describe('playbooks in Ansible style', () => {
 
   it.each([
     ['with_dict', `      with_dict: { a: 1 }`, /pb\.yaml:\d+: .*not supported by mtafleet: with_dict — use loop: with a list of mappings/],
-    ['ignore_errors', `      ignore_errors: yes`, /not supported by mtafleet: ignore_errors — /],
-    ['changed_when', `      changed_when: false`, /not supported by mtafleet: changed_when — give the command a creates: or unless: guard/],
+    ['until', `      until: r.rc == 0`, /not supported by mtafleet: until — retry inside the shell text/],
+    ['environment', `      environment: { A: b }`, /not supported by mtafleet: environment — /],
     ['delegate_to', `      delegate_to: localhost`, /not supported by mtafleet: delegate_to — /],
     ['block', `      block: []`, /not supported by mtafleet: block — /],
   ])('refuses the task keyword %s with what to do instead, naming the line', (_key, line, message) => {
@@ -107,9 +107,9 @@ describe('playbooks in Ansible style', () => {
     expect(problems(`- hosts: all\n${line}\n  tasks:\n    - command: "true"\n`)).toMatch(message);
   });
 
-  it('says import_playbook is not supported instead of "hosts has the wrong type"', () => {
-    const msg = problems(`- import_playbook: other.yml\n`);
-    expect(msg).toMatch(/not supported by mtafleet: import_playbook — run the other playbook with its own mtafleet command/);
+  it('reads import_playbook as an import (a missing file is named), and include_playbook as not supported', () => {
+    expect(problems(`- import_playbook: other.yml\n`)).toMatch(/pb\.yaml:1: plays\[0\]\.import_playbook: cannot read \/other\.yml/);
+    expect(problems(`- include_playbook: other.yml\n`)).toMatch(/not supported by mtafleet: include_playbook — run the other playbook with its own mtafleet command/);
   });
 
   it.each([
