@@ -65,6 +65,19 @@ export function hostRecordLine(runId: string, entry: JournalEntry, at: string, u
 }
 
 /**
+ * A run's journal records as the lines the hosts keep, numbered per host in the journal's order
+ * (what the history store keeps of a run: the same lines, read back through parseHostRecords).
+ */
+export function hostRecordRows(runId: string, records: readonly JournalRecord[], user?: string): Array<{ host: string; seq: number; line: string }> {
+  const seq = new Map<string, number>();
+  return records.map(({ at, ...entry }) => {
+    const n = seq.get(entry.host) ?? 0;
+    seq.set(entry.host, n + 1);
+    return { host: entry.host, seq: n, line: hostRecordLine(runId, entry as JournalEntry, at, user) };
+  });
+}
+
+/**
  * The host's copy of run `runId`, checked as hostile input: returns its journal records, or
  * throws HostRecordError saying, in plain words, why none of them may be used.
  */
