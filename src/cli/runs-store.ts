@@ -105,7 +105,7 @@ export async function printStoreRuns(db: string | undefined, stateDir: string, f
     const json = rows.map((r) => storeRunJson(r, r.command === 'rollback' ? [] : (signers.get(r.runId) ?? [])));
     if (format === 'json') {
       process.stdout.write(safeJson(json, 2) + '\n');
-      return;
+      return true;
     }
     process.stdout.write(safeLine(`runs in the history store ${where}`) + '\n');
     if (json.length === 0) process.stdout.write('no runs recorded\n');
