@@ -5,6 +5,7 @@ export { describeTarget, openStore, storeNamed, saveHistory, storeError, storeTa
 export { flushPending, pendingCount, pendingDir, savePending, type PendingItem } from './pending.js';
 export { redactText, redactUrl } from './redact.js';
 export { renderComparison, renderHistoryMarkdown, renderHistoryTable } from './render.js';
+export { renderHistoryHtml } from './html.js';
 export { HistoryStore, JOURNAL_MAX_BYTES, JOURNAL_MAX_LINES } from './store.js';
 export { HOST_POINTS_MAX, historyData, trendSeries, type HistoryData } from './trends.js';
 export { matchHostNames } from './limit.js';
