@@ -306,13 +306,30 @@ function groupFindings(findings: readonly FindingRow[]): Map<string, FindingRow[
   return out;
 }
 
+/** A run row read back: its JSON columns are the store's (hostile) text, kept to the shape mtafleet writes. */
 function runRowOf(r: Record<string, Param>): RunRow {
+  const text = (v: Param | undefined): string | null => (v === null || v === undefined ? null : String(v));
   return {
     id: String(r.id), runId: String(r.run_id), command: r.command as RunRow['command'], who: String(r.who),
     startedAt: Number(r.started_ms), finishedAt: r.finished_ms === null ? null : Number(r.finished_ms), check: Number(r.check_mode) === 1,
-    playbook: r.playbook as string | null, planFile: r.plan_file as string | null, inventory: r.inventory as string | null,
-    hosts: JSON.parse(String(r.hosts)) as RunRow['hosts'], summary: JSON.parse(String(r.summary)) as RunRow['summary'], outcome: r.outcome as RunRow['outcome'],
+    playbook: text(r.playbook), planFile: text(r.plan_file), inventory: text(r.inventory),
+    hosts: jsonOf(r.hosts, (v) => (Array.isArray(v) ? v.slice(0, 100_000).filter(isObject).map((h) => ({ name: String(h.name), status: String(h.status), changes: Number(h.changes) || 0 })) : [])),
+    summary: jsonOf(r.summary, (v) => Object.fromEntries(SUMMARY_KEYS.map((k) => [k, isObject(v) ? Number(v[k]) || 0 : 0]))),
+    outcome: r.outcome as RunRow['outcome'],
   };
+}
+
+const SUMMARY_KEYS = ['ok', 'changed', 'failed', 'unreachable', 'refused'] as const;
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function jsonOf<T>(v: Param | undefined, shape: (parsed: unknown) => T): T {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(String(v));
+  } catch {
+    parsed = undefined;
+  }
+  return shape(parsed);
 }
 
 function hostRowOf(r: Record<string, Param>): HostRow {
