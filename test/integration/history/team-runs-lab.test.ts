@@ -93,7 +93,8 @@ describe('team runs in a shared PostgreSQL store', () => {
     const c = workspace('team-c');
     try {
       c.env.MTAFLEET_DB = db;
-      const again = await c.cli(['rollback', runId, '-i', lab.inventoryFile, '--format', 'json']);
+      // Without -i: the inventory the run recorded in the store.
+      const again = await c.cli(['rollback', runId, '--format', 'json']);
       expect(again.code, again.stderr).toBe(0);
       const r = JSON.parse(again.stdout) as { source: string; hosts: Array<{ name: string; changes: number }> };
       expect(r.source).toBe('store');
