@@ -49,7 +49,8 @@ const base = {
 };
 const lineSchema = z.discriminatedUnion('type', [
   z.strictObject({ ...base, type: z.literal('intent'), user: text(256).optional(), task: text(4096), summary: text(4096), do: z.array(action).max(1000), undo: z.array(action).max(1000) }),
-  z.strictObject({ ...base, type: z.literal('done') }),
+  // `unchanged`: a command its changed_when judged not changed (main's journal writes it; nothing to undo).
+  z.strictObject({ ...base, type: z.literal('done'), unchanged: z.literal(true).optional() }),
   z.strictObject({ ...base, type: z.literal('failed'), error: text(16 * 1024) }),
   z.strictObject({ ...base, type: z.literal('undone') }),
   z.strictObject({ ...base, type: z.literal('undo-failed'), error: text(16 * 1024) }),
