@@ -1,12 +1,12 @@
 /**
- * `mtafleet history [--limit PAT] [--since 7d] [--format table|json|markdown]`: the fleet's
+ * `mtafleet history [--limit PAT] [--since 7d] [--format table|json|markdown|html]`: the fleet's
  * and each host's delivery rate, queue and findings over time, from the history store.
  * `--prune AGE` deletes what is older (the retention setting). Records still pending from a
  * time the store was down are written first, so they show.
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { HistoryStore } from '../history/index.js';
-import { InputError, MtafleetError, NotImplementedError } from '../util/errors.js';
+import { InputError, MtafleetError } from '../util/errors.js';
 import { safeJson } from '../util/sanitize.js';
 import { defaultStateDir, inventoryLoadOptions, type VaultCliOptions } from './common.js';
 
@@ -39,9 +39,8 @@ export function register(program: Command): void {
 }
 
 export async function runHistory(opts: HistoryCliOptions): Promise<number> {
-  if (opts.format === 'html') throw new NotImplementedError('history --format html: not built yet (use json, table or markdown)');
   // Loaded when the command runs, not at start-up (issue 17).
-  const [{ HOST_POINTS_MAX, historyData, matchHostNames, openStore, flushPending, renderHistoryMarkdown, renderHistoryTable, storeError, storeTarget, writeItem }, { loadInventory, selectHosts }] = await Promise.all([
+  const [{ HOST_POINTS_MAX, historyData, matchHostNames, openStore, flushPending, renderHistoryHtml, renderHistoryMarkdown, renderHistoryTable, storeError, storeTarget, writeItem }, { loadInventory, selectHosts }] = await Promise.all([
     import('../history/index.js'),
     import('../inventory/index.js'),
   ]);
@@ -79,7 +78,8 @@ export async function runHistory(opts: HistoryCliOptions): Promise<number> {
       latest: await store.latestPoints(hosts),
       spans: await store.spans(since, limited ? hosts : undefined),
     });
-    process.stdout.write(opts.format === 'json' ? safeJson(data, 2) + '\n' : opts.format === 'markdown' ? renderHistoryMarkdown(data) : renderHistoryTable(data));
+    const render = { json: (d: typeof data) => safeJson(d, 2) + '\n', markdown: renderHistoryMarkdown, html: renderHistoryHtml, table: renderHistoryTable }[opts.format];
+    process.stdout.write(render(data));
     return 0;
   } finally {
     await store.close();

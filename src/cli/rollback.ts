@@ -1,6 +1,7 @@
 /**
  * `mtafleet rollback RUN_ID [-i INV] [--limit PAT]`: undo a run from its journal, newest change
- * first; when this machine has no journal of the run, from the hosts' own undo records (-i).
+ * first. The undo records come from, in this order: the local journal; the history store's copy
+ * of the run's journal (a store named with --db / $MTAFLEET_DB); the hosts' own copies (-i).
  */
 import { Option, type Command } from 'commander';
 import type { RollbackResult } from '../engine/index.js';
@@ -31,7 +32,7 @@ export function register(program: Command): void {
   cmd.action(async (runId: string, opts: RollbackCliOptions) => {
     const startedAt = Date.now();
     // Loaded when the command runs, not at start-up (issue 17).
-    const [{ findRunRecord, rollbackFromHosts, rollbackRun }, { runsDir }, { withProgress, renderRunText, runJson }, { loadInventory }, { recordRun }] = await Promise.all([
+    const [{ findRunRecord, rollbackFromHosts, rollbackRun }, { runsDir }, { withProgress, renderRunText, runJson }, { loadInventory }, { recordRun, storeJournal }] = await Promise.all([
       import('../engine/index.js'),
       import('../engine/journal.js'),
       import('../report/index.js'),
@@ -41,22 +42,25 @@ export function register(program: Command): void {
     // The local journal when there is one; else the hosts' own records (a run this machine
     // only knows from an earlier rollback from the hosts is read from the hosts again).
     const record = findRunRecord(opts.stateDir, runId);
-    const fromHosts = record === undefined || record.source === 'hosts';
-    const inventoryFile = opts.inventory ?? record?.inventory;
+    const local = record !== undefined && record.source === undefined;
+    const stored = local ? undefined : await storeJournal(opts, runId);
+    const inventoryFile = opts.inventory ?? record?.inventory ?? stored?.inventory;
     if (!inventoryFile) {
       throw new InputError(
         record
           ? `run ${runId} has no inventory recorded; give one with -i`
-          : `no run "${runId}" in ${runsDir(opts.stateDir)}; to roll it back from the undo records the hosts keep, give the inventory with -i`,
+          : `no run "${runId}" in ${runsDir(opts.stateDir)}${stored ? '' : ' nor in a history store'}; to roll it back from the undo records the hosts keep, give the inventory with -i`,
       );
     }
     const inventory = await loadInventory(inventoryFile, await inventoryLoadOptions(opts));
     const options = { runId, stateDir: opts.stateDir, inventory, limit: opts.limit, forks: opts.forks, resolve: connectionOptionsFrom(opts) };
-    const result = await withProgress('rollback', opts.format, (emit) => (fromHosts ? rollbackFromHosts : rollbackRun)(options, emit ? { emit } : {}));
+    const result = await withProgress('rollback', opts.format, (emit) =>
+      local ? rollbackRun(options, emit ? { emit } : {}) : rollbackFromHosts(options, emit ? { emit } : {}, stored?.journal),
+    );
     if (opts.format === 'json') {
       process.stdout.write(runJson(result));
     } else {
-      process.stdout.write(`${sourceLine(result, runsDir(opts.stateDir))}\n`);
+      process.stdout.write(`${sourceLine(result, runsDir(opts.stateDir), stored?.where)}\n`);
       process.stdout.write(renderRunText(result) + renderProblems(result.problems));
       if (result.noRecords?.length) process.stdout.write(safeLine(`no undo records of run ${runId} on: ${result.noRecords.join(', ')}`) + '\n');
       if (result.hosts.length === 0) process.stdout.write(`nothing to undo in run ${safeLine(runId)}\n`);
@@ -77,10 +81,12 @@ export function renderProblems(problems: RollbackResult['problems']): string {
 }
 
 /** Which undo records the rollback used: said first, so the operator knows what was trusted. */
-export function sourceLine(result: RollbackResult, runs: string): string {
+export function sourceLine(result: RollbackResult, runs: string, store = 'the history store'): string {
   return safeLine(
     result.source === 'local'
       ? `undo records: the local journal (${runs}/${result.runId})`
-      : `undo records: read from the hosts' own copies (this machine had no journal of run ${result.runId}), kept in ${runs}/${result.runId}`,
+      : result.source === 'store'
+        ? `undo records: read from the history store ${store} (this machine had no journal of run ${result.runId}), kept in ${runs}/${result.runId}`
+        : `undo records: read from the hosts' own copies (this machine had no journal of run ${result.runId}), kept in ${runs}/${result.runId}`,
   );
 }

@@ -11,6 +11,7 @@ import { safeJson, safeLine } from '../util/sanitize.js';
 import { addCommonOptions, addVaultOptions, connectionOptionsFrom, forksOption, inventoryLoadOptions, type CommonOptions, type VaultCliOptions } from './common.js';
 
 interface RunsCliOptions extends CommonOptions, VaultCliOptions {
+  db?: string;
   format: 'text' | 'json';
   fromHosts: boolean;
   inventory?: string;
@@ -27,6 +28,7 @@ export function register(program: Command): void {
     .option('-i, --inventory <file>', 'inventory (with --from-hosts)')
     .option('-l, --limit <pattern>', 'only these hosts (with --from-hosts)')
     .addOption(forksOption())
+    .option('--db <url>', "list the runs of this history store (the team's, with a shared PostgreSQL; default: $MTAFLEET_DB, else this state dir's runs)")
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'));
   addCommonOptions(cmd);
   addVaultOptions(cmd);
@@ -43,11 +45,16 @@ export function register(program: Command): void {
       process.exitCode = exitCodeFor(hosts.map((h) => h.status));
       return;
     }
+    // A store named with --db / $MTAFLEET_DB lists the team's runs; else this state dir's.
+    const named = (opts.db ?? process.env.MTAFLEET_DB ?? '') !== '';
+    const fromStore = named ? await import('./runs-store.js') : undefined;
     if (runId) {
+      if (fromStore && (await fromStore.printStoreRun(opts.db, opts.stateDir, runId, opts.format))) return;
       const r = readRunRecord(opts.stateDir, runId);
       process.stdout.write(opts.format === 'json' ? safeJson(r, 2) + '\n' : renderRunRecord(r));
       return;
     }
+    if (fromStore && (await fromStore.printStoreRuns(opts.db, opts.stateDir, opts.format))) return;
     const runs = listRuns(opts.stateDir);
     if (opts.format === 'json') {
       process.stdout.write(safeJson(runs, 2) + '\n');
@@ -91,7 +98,7 @@ function outcome(r: RunRecord): string {
 }
 
 export function runListLine(r: RunRecord): string {
-  const from = r.source === 'hosts' ? "  (known from the hosts' undo records)" : '';
+  const from = r.source === 'hosts' ? "  (known from the hosts' undo records)" : r.source === 'store' ? "  (known from the history store's records)" : '';
   const approved = r.signers && r.signers.length > 0 ? `  approved by ${r.signers.map((s) => s.principal).join(', ')}` : '';
   return safeLine(`${r.runId}  ${r.startedAt}  ${r.user}  ${r.command}  ${r.playbook ?? '-'}  ${r.hosts.length} host(s)  ${outcome(r)}${approved}${from}`);
 }

@@ -49,7 +49,8 @@ const base = {
 };
 const lineSchema = z.discriminatedUnion('type', [
   z.strictObject({ ...base, type: z.literal('intent'), user: text(256).optional(), task: text(4096), summary: text(4096), do: z.array(action).max(1000), undo: z.array(action).max(1000) }),
-  z.strictObject({ ...base, type: z.literal('done') }),
+  // `unchanged`: a command its changed_when judged not changed (main's journal writes it; nothing to undo).
+  z.strictObject({ ...base, type: z.literal('done'), unchanged: z.literal(true).optional() }),
   z.strictObject({ ...base, type: z.literal('failed'), error: text(16 * 1024) }),
   z.strictObject({ ...base, type: z.literal('undone') }),
   z.strictObject({ ...base, type: z.literal('undo-failed'), error: text(16 * 1024) }),
@@ -62,6 +63,19 @@ export function hostRecordLine(runId: string, entry: JournalEntry, at: string, u
   const line: Record<string, unknown> = { run: runId, ...entry, at };
   if (entry.type === 'intent' && user !== undefined) line.user = user;
   return JSON.stringify(line);
+}
+
+/**
+ * A run's journal records as the lines the hosts keep, numbered per host in the journal's order
+ * (what the history store keeps of a run: the same lines, read back through parseHostRecords).
+ */
+export function hostRecordRows(runId: string, records: readonly JournalRecord[], user?: string): Array<{ host: string; seq: number; line: string }> {
+  const seq = new Map<string, number>();
+  return records.map(({ at, ...entry }) => {
+    const n = seq.get(entry.host) ?? 0;
+    seq.set(entry.host, n + 1);
+    return { host: entry.host, seq: n, line: hostRecordLine(runId, entry as JournalEntry, at, user) };
+  });
 }
 
 /**

@@ -4,7 +4,7 @@ export { planFromAudit, verifyFromAuditSources, remedyGroups, SHIPPED_PLAYBOOKS,
 export { readAuditFile, parseAudit, type AuditInput } from './audit-input.js';
 export { applyPlan, checkPlanSources, type ApplyOptions } from './apply.js';
 export { rollbackRun, type RollbackOptions, type RollbackResult } from './rollback.js';
-export { rollbackFromHosts, listHostRuns, type HostRuns } from './rollback-hosts.js';
+export { rollbackFromHosts, listHostRuns, type HostRuns, type StoreRecords } from './rollback-hosts.js';
 export { remoteUndoStore, RETENTION_DAYS, RETENTION_RUNS, type HostUndoStore, type HostRunSummary } from './host-undo.js';
 export { planHost, planTask, reobserve, type HostPlan, type PlannedTask, type StepKinds } from './plan-host.js';
 export { prepareHost, type PreparedHost } from './prepare.js';

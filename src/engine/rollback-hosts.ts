@@ -1,9 +1,10 @@
 /**
  * `rollback RUN_ID -i INV` when this machine has no journal of the run (another machine ran
- * it, or the runner's machine is gone): each host's own copy of its undo records is read back,
- * validated as hostile input (host-undo-record.ts; a host whose records fail is refused and
- * nothing is undone there), copied into a local journal of the run, and undone by the same
- * code as a local rollback (rollback.ts undoHosts), newest first.
+ * it, or the runner's machine is gone): each host's undo records — the history store's copy of
+ * the run's journal when a shared store has it, else the host's own copy — are read, validated
+ * as hostile input (host-undo-record.ts; a host whose records fail is refused and nothing is
+ * undone there), copied into a local journal of the run, and undone by the same code as a
+ * local rollback (rollback.ts undoHosts), newest first.
  */
 import { selectHosts } from '../inventory/pattern.js';
 import type { Inventory } from '../inventory/types.js';
@@ -50,15 +51,22 @@ async function readCopy(conn: HostConnection, lockPath: string, become: boolean,
   return store.read(conn, { lockPath, become: true }, runId).catch(() => null);
 }
 
-export async function rollbackFromHosts(opts: RollbackOptions, deps: EngineDeps = {}): Promise<RollbackResult> {
+/**
+ * The history store's copy of a run's journal, per host (read before any host is touched): a
+ * host's lines as a host copy holds them, or why the store's records of it are refused.
+ */
+export type StoreRecords = Map<string, { text: string } | { refused: string }>;
+
+export async function rollbackFromHosts(opts: RollbackOptions, deps: EngineDeps = {}, fromStore?: StoreRecords): Promise<RollbackResult> {
+  const source = fromStore ? 'store' : 'hosts';
   const earlier = findRunRecord(opts.stateDir, opts.runId);
-  if (earlier && earlier.source !== 'hosts') throw new InputError(`run ${opts.runId} has a local journal in ${opts.stateDir}: roll it back from there`);
+  if (earlier && earlier.source === undefined) throw new InputError(`run ${opts.runId} has a local journal in ${opts.stateDir}: roll it back from there`);
   const store = deps.undoStore ?? remoteUndoStore;
   const startedAt = new Date().toISOString();
   const record: RunRecord = earlier ?? {
     runId: opts.runId,
     command: 'rollback',
-    source: 'hosts',
+    source,
     check: false,
     startedAt,
     finishedAt: null,
@@ -71,11 +79,14 @@ export async function rollbackFromHosts(opts: RollbackOptions, deps: EngineDeps 
   };
   const local = new LocalCopy(opts, record, earlier !== undefined);
   const noRecords: string[] = [];
-  const hosts = selectHosts(opts.inventory, opts.limit);
+  const hosts = fromStore ? storeHosts(opts, fromStore) : selectHosts(opts.inventory, opts.limit);
+  const whose = fromStore ? "the history store's undo records" : 'its undo records';
   let done: Awaited<ReturnType<typeof undoHosts>>;
   try {
     done = await undoHosts(hosts, opts, deps, local, async (conn, spec) => {
-      const data = await readCopy(conn, lockPathOf(opts.inventory, conn.name), spec.become, opts.runId, store);
+      const kept = fromStore?.get(conn.name);
+      if (kept && 'refused' in kept) throw new RefusedError(`${conn.name}: refusing ${whose} of run ${opts.runId}: ${kept.refused}; nothing was undone on this host`);
+      const data = fromStore ? (kept?.text ?? null) : await readCopy(conn, lockPathOf(opts.inventory, conn.name), spec.become, opts.runId, store);
       if (data === null) {
         noRecords.push(conn.name);
         return [];
@@ -85,7 +96,7 @@ export async function rollbackFromHosts(opts: RollbackOptions, deps: EngineDeps 
         records = parseHostRecords(data, { host: conn.name, runId: opts.runId });
       } catch (err) {
         if (!(err instanceof HostRecordError)) throw err;
-        throw new RefusedError(`${conn.name}: refusing its undo records of run ${opts.runId}: ${err.message}; nothing was undone on this host`);
+        throw new RefusedError(`${conn.name}: refusing ${whose} of run ${opts.runId}: ${err.message}; nothing was undone on this host`);
       }
       // The host's records, kept locally: the rollback's own journal continues from them.
       for (const { at: _at, ...entry } of records) local.write(entry as JournalEntry);
@@ -96,13 +107,26 @@ export async function rollbackFromHosts(opts: RollbackOptions, deps: EngineDeps 
   }
   const failed = done.outcomes.some((o) => o.status !== 'ok' && o.status !== 'changed');
   if (!local.journal && !failed) {
-    throw new InputError(`no host of ${opts.inventory.file}${opts.limit ? ` (--limit ${opts.limit})` : ''} has undo records of run ${opts.runId}, and this machine has no journal of it`);
+    throw new InputError(
+      fromStore
+        ? `the history store has no undo records of run ${opts.runId} for the hosts of ${opts.inventory.file}${opts.limit ? ` (--limit ${opts.limit})` : ''}`
+        : `no host of ${opts.inventory.file}${opts.limit ? ` (--limit ${opts.limit})` : ''} has undo records of run ${opts.runId}, and this machine has no journal of it`,
+    );
   }
   if (local.journal) {
     const rollbacks = [...(record.rollbacks ?? []), { at: new Date().toISOString(), user: currentUser(), hosts: done.outcomes }];
     writeRunRecord(opts.stateDir, { ...record, hosts: mergeHosts(record.hosts, done.outcomes), summary: summarize(mergeHosts(record.hosts, done.outcomes)), finishedAt: new Date().toISOString(), rollbacks, journal: local.journal.anchor });
   }
-  return { runId: opts.runId, check: false, hosts: done.outcomes, summary: summarize(done.outcomes), notRun: [], problems: done.problems, source: 'hosts', noRecords };
+  return { runId: opts.runId, check: false, hosts: done.outcomes, summary: summarize(done.outcomes), notRun: [], problems: done.problems, source, noRecords };
+}
+
+/** The hosts the store has records of (within --limit), each one the inventory must name. */
+function storeHosts(opts: RollbackOptions, fromStore: StoreRecords) {
+  const selected = new Set(selectHosts(opts.inventory, opts.limit).map((h) => h.name));
+  const names = [...fromStore.keys()].filter((h) => opts.limit === undefined || selected.has(h));
+  const missing = names.find((h) => !opts.inventory.hosts.has(h));
+  if (missing !== undefined) throw new InputError(`host ${JSON.stringify(missing.slice(0, 80))} of run ${opts.runId} (in the history store) is not in ${opts.inventory.file}; give the run's inventory with -i`);
+  return names.map((h) => opts.inventory.hosts.get(h)!);
 }
 
 function mergeHosts(before: HostOutcome[], now: HostOutcome[]): HostOutcome[] {

@@ -31,8 +31,8 @@ export interface RollbackOptions {
 
 export interface RollbackResult extends RunResult {
   problems: UndoProblem[];
-  /** Where the undo records came from: the local journal, or the hosts' own copies. */
-  source: 'local' | 'hosts';
+  /** Where the undo records came from: the local journal, the history store, or the hosts' own copies. */
+  source: 'local' | 'store' | 'hosts';
   /** Hosts that had no records of the run (rollback from the hosts only). */
   noRecords?: string[];
 }

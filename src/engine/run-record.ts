@@ -53,8 +53,11 @@ export interface RunRecord extends RunResult {
   signers?: Signer[];
   /** The journal's chain head when the run (or its latest rollback) ended. */
   journal?: JournalAnchor;
-  /** 'hosts': this machine only knows the run from the hosts' own undo records (a rollback from the hosts). */
-  source?: 'hosts';
+  /**
+   * 'hosts' / 'store': this machine only knows the run from the hosts' own undo records, or from
+   * the history store's copy of its journal (a rollback from there).
+   */
+  source?: 'hosts' | 'store';
   /** Each rollback of the run: when, by whom, with what outcome per host. */
   rollbacks?: Array<{ at: string; user: string; hosts: HostOutcome[] }>;
 }

@@ -106,6 +106,28 @@ export const MIGRATIONS: readonly Migration[] = [
       'CREATE INDEX runs_started ON runs (started_ms)',
     ],
   },
+  {
+    version: 3,
+    name: 'team runs: journals (undo records) and approvals of runs',
+    statements: [
+      // One row per journal record of a run, per host in the run's order (seq from 0); `record`
+      // is the line the host's own copy holds (host-undo-record.ts), validated the same way when read.
+      `CREATE TABLE run_journal (
+        run_id TEXT NOT NULL,
+        host TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        record TEXT NOT NULL,
+        PRIMARY KEY (run_id, host, seq))`,
+      // The signers of an applied plan (apply --require-approval): principal and key fingerprint.
+      `CREATE TABLE run_approvals (
+        run_id TEXT NOT NULL,
+        key_fp TEXT NOT NULL,
+        principal TEXT NOT NULL,
+        key_type TEXT NOT NULL,
+        PRIMARY KEY (run_id, key_fp))`,
+      'CREATE INDEX runs_run_id ON runs (run_id)',
+    ],
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

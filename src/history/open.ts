@@ -36,6 +36,11 @@ export function storeTarget(opts: HistoryOptions): StoreTarget {
   return { backend: 'sqlite', file: given, named: true };
 }
 
+/** Whether a store was named (--db or $MTAFLEET_DB), rather than the state dir's default. */
+export function storeNamed(db: string | undefined): boolean {
+  return (db ?? process.env.MTAFLEET_DB ?? '') !== '';
+}
+
 /** How the target is named in messages: a path, or the URL without credentials. */
 export function describeTarget(t: StoreTarget): string {
   return t.backend === 'sqlite' ? t.file : redactUrl(t.url);
@@ -89,5 +94,5 @@ export async function saveHistory(opts: HistoryOptions, items: PendingItem[], wa
 
 export async function writeItem(store: HistoryStore, item: PendingItem): Promise<void> {
   if (item.type === 'audit') await store.recordAudit(item.record);
-  else await store.recordRun(item.record);
+  else await store.recordRun(item.record, item.extras);
 }

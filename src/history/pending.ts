@@ -8,10 +8,11 @@ import { readdirSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { checkPrivateDir, ensurePrivateDir, readPrivateFile, writeFileReplacing } from '../util/private-fs.js';
-import type { AuditRecord, RunRow } from './types.js';
+import type { AuditRecord, RunExtras, RunRow } from './types.js';
 import { processAlive as alive } from '../util/process-alive.js';
 
-export type PendingItem = { type: 'audit'; record: AuditRecord } | { type: 'run'; record: RunRow };
+/** A run carries its journal and approvals (`extras`) when it has any. */
+export type PendingItem = { type: 'audit'; record: AuditRecord } | { type: 'run'; record: RunRow; extras?: RunExtras };
 
 export function pendingDir(stateDir: string): string {
   return join(stateDir, 'history-pending');

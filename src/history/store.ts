@@ -7,11 +7,16 @@ import { pushTo } from '../util/dict.js';
 import { chunks, type Db, type Param } from './db.js';
 import { MIGRATIONS, MIGRATIONS_TABLE, SCHEMA_VERSION } from './migrations.js';
 import { advanceSpans, spanKey, spansOf, type HostObservation, type Span } from './spans.js';
-import type { AuditRecord, AuditSnapshot, FindingRow, HostDetail, HostRow, RunRow } from './types.js';
+import type { ApprovalRow, AuditRecord, AuditSnapshot, FindingRow, HostDetail, HostRow, RunExtras, RunRow, StoredJournal } from './types.js';
 
 const SEVERITY_RANK: Record<string, number> = { critical: 2, warn: 1 };
 /** Hosts per `IN (...)` list. */
 const IN_CHUNK = 500;
+/** Bounds on a run's journal read back from the store (the same as a host's own copy). */
+export const JOURNAL_MAX_BYTES = 8 * 1024 * 1024;
+export const JOURNAL_MAX_LINES = 20_000;
+/** Hosts of one run's journal read back at most. */
+const JOURNAL_MAX_HOSTS = 10_000;
 
 export interface FleetPointRow {
   id: string; at_ms: number; hosts: number; reachable: number; failed: number;
@@ -127,24 +132,70 @@ export class HistoryStore {
     return spansOf(host, audits.map((a) => ({ auditId: a.audit_id, at: Number(a.at_ms), observed: a.reachable === 1 && a.failed === 0, findings: byAudit.get(a.audit_id) ?? [] })));
   }
 
-  async recordRun(row: RunRow): Promise<boolean> {
+  /**
+   * Records a run row, with its journal and approvals when given. The row is written once (by
+   * its id); journal rows already there (same run, host and place) are kept as they are, so a
+   * rollback adds only its own records to the run's journal.
+   */
+  async recordRun(row: RunRow, extras: RunExtras = {}): Promise<boolean> {
     return this.db.writeTransaction(async () => {
       const n = await this.db.run(
         'INSERT INTO runs (id, run_id, command, who, started_ms, finished_ms, check_mode, playbook, plan_file, inventory, hosts, summary, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
         [row.id, row.runId, row.command, row.who, row.startedAt, row.finishedAt, +row.check, row.playbook, row.planFile, row.inventory, JSON.stringify(row.hosts), JSON.stringify(row.summary), row.outcome],
       );
+      await this.db.insertMany('run_journal', ['run_id', 'host', 'seq', 'record'], (extras.journal ?? []).map((j) => [row.runId, j.host, j.seq, j.line]), true);
+      await this.db.insertMany('run_approvals', ['run_id', 'key_fp', 'principal', 'key_type'], (extras.approvals ?? []).map((a) => [row.runId, a.key, a.principal, a.keyType]), true);
       return n > 0;
     });
   }
 
+  /** The rows of one run: the run itself and its rollbacks, oldest first. */
+  async runRows(runId: string): Promise<RunRow[]> {
+    return (await this.db.all<Record<string, Param>>('SELECT * FROM runs WHERE run_id = ? ORDER BY started_ms, id', [runId])).map(runRowOf);
+  }
+
+  /** The signers of the runs given (by run id). */
+  async approvals(runIds: readonly string[]): Promise<Map<string, ApprovalRow[]>> {
+    const out = new Map<string, ApprovalRow[]>();
+    for (let i = 0; i < runIds.length; i += IN_CHUNK) {
+      const part = runIds.slice(i, i + IN_CHUNK);
+      const rows = await this.db.all<{ run_id: string; key_fp: string; principal: string; key_type: string }>(
+        `SELECT run_id, key_fp, principal, key_type FROM run_approvals WHERE run_id IN (${part.map(() => '?').join(', ')}) ORDER BY run_id, principal, key_fp`,
+        part,
+      );
+      for (const r of rows) pushTo(out, r.run_id, { principal: r.principal, keyType: r.key_type, key: r.key_fp });
+    }
+    return out;
+  }
+
+  /**
+   * A run's journal, per host, as the lines of a host copy. What the store returns is hostile
+   * (anyone who can write the database wrote it): a host's lines over the size or line bounds are
+   * not read at all but refused; the lines themselves are validated by the caller.
+   */
+  async journal(runId: string): Promise<StoredJournal> {
+    const sizes = await this.db.all<{ host: string; n: number; bytes: number }>(
+      `SELECT host, COUNT(*) AS n, SUM(LENGTH(record)) AS bytes FROM run_journal WHERE run_id = ? GROUP BY host ORDER BY host LIMIT ${JOURNAL_MAX_HOSTS}`,
+      [runId],
+    );
+    const out: StoredJournal = new Map();
+    for (const s of sizes) {
+      const n = Number(s.n);
+      const bytes = Number(s.bytes);
+      if (n > JOURNAL_MAX_LINES) out.set(s.host, { refused: `the store holds ${n} records for this host, more than the ${JOURNAL_MAX_LINES} allowed` });
+      else if (bytes > JOURNAL_MAX_BYTES) out.set(s.host, { refused: `the store holds ${bytes} characters of records for this host, more than the ${JOURNAL_MAX_BYTES} allowed` });
+      else {
+        const rows = await this.db.all<{ seq: number; record: string }>('SELECT seq, record FROM run_journal WHERE run_id = ? AND host = ? ORDER BY seq', [runId, s.host]);
+        const gap = rows.findIndex((r, i) => Number(r.seq) !== i);
+        if (gap >= 0) out.set(s.host, { refused: `the store's records for this host are not numbered 0..${rows.length - 1} (record ${gap} is missing or out of place)` });
+        else out.set(s.host, { text: rows.map((r) => `${r.record}\n`).join('') });
+      }
+    }
+    return out;
+  }
+
   async runs(sinceMs: number): Promise<RunRow[]> {
-    const rows = await this.db.all<Record<string, string | number | null>>('SELECT * FROM runs WHERE started_ms >= ? ORDER BY started_ms', [sinceMs]);
-    return rows.map((r) => ({
-      id: String(r.id), runId: String(r.run_id), command: r.command as RunRow['command'], who: String(r.who),
-      startedAt: Number(r.started_ms), finishedAt: r.finished_ms === null ? null : Number(r.finished_ms), check: Number(r.check_mode) === 1,
-      playbook: r.playbook as string | null, planFile: r.plan_file as string | null, inventory: r.inventory as string | null,
-      hosts: JSON.parse(String(r.hosts)) as RunRow['hosts'], summary: JSON.parse(String(r.summary)) as RunRow['summary'], outcome: r.outcome as RunRow['outcome'],
-    }));
+    return (await this.db.all<Record<string, Param>>('SELECT * FROM runs WHERE started_ms >= ? ORDER BY started_ms', [sinceMs])).map(runRowOf);
   }
 
   /** The newest audit's id (optionally: the newest before `beforeMs`), or undefined. */
@@ -218,6 +269,8 @@ export class HistoryStore {
       await this.db.run('DELETE FROM host_audits WHERE audit_id IN (SELECT id FROM audits WHERE at_ms < ?)', [beforeMs]);
       const audits = await this.db.run('DELETE FROM audits WHERE at_ms < ?', [beforeMs]);
       await this.db.run('DELETE FROM finding_spans WHERE resolved_ms IS NOT NULL AND resolved_ms < ?', [beforeMs]);
+      await this.db.run("DELETE FROM run_journal WHERE run_id IN (SELECT run_id FROM runs WHERE started_ms < ? AND command <> 'rollback')", [beforeMs]);
+      await this.db.run("DELETE FROM run_approvals WHERE run_id IN (SELECT run_id FROM runs WHERE started_ms < ? AND command <> 'rollback')", [beforeMs]);
       const runs = await this.db.run('DELETE FROM runs WHERE started_ms < ?', [beforeMs]);
       return { audits, runs };
     });
@@ -251,6 +304,32 @@ function groupFindings(findings: readonly FindingRow[]): Map<string, FindingRow[
   const out = new Map<string, FindingRow[]>();
   for (const f of findings) pushTo(out, f.host, f);
   return out;
+}
+
+/** A run row read back: its JSON columns are the store's (hostile) text, kept to the shape mtafleet writes. */
+function runRowOf(r: Record<string, Param>): RunRow {
+  const text = (v: Param | undefined): string | null => (v === null || v === undefined ? null : String(v));
+  return {
+    id: String(r.id), runId: String(r.run_id), command: r.command as RunRow['command'], who: String(r.who),
+    startedAt: Number(r.started_ms), finishedAt: r.finished_ms === null ? null : Number(r.finished_ms), check: Number(r.check_mode) === 1,
+    playbook: text(r.playbook), planFile: text(r.plan_file), inventory: text(r.inventory),
+    hosts: jsonOf(r.hosts, (v) => (Array.isArray(v) ? v.slice(0, 100_000).filter(isObject).map((h) => ({ name: String(h.name), status: String(h.status), changes: Number(h.changes) || 0 })) : [])),
+    summary: jsonOf(r.summary, (v) => Object.fromEntries(SUMMARY_KEYS.map((k) => [k, isObject(v) ? Number(v[k]) || 0 : 0]))),
+    outcome: r.outcome as RunRow['outcome'],
+  };
+}
+
+const SUMMARY_KEYS = ['ok', 'changed', 'failed', 'unreachable', 'refused'] as const;
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function jsonOf<T>(v: Param | undefined, shape: (parsed: unknown) => T): T {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(String(v));
+  } catch {
+    parsed = undefined;
+  }
+  return shape(parsed);
 }
 
 function hostRowOf(r: Record<string, Param>): HostRow {

@@ -119,3 +119,26 @@ export interface AuditSnapshot {
   hosts: HostRow[];
   findings: FindingRow[];
 }
+
+/** One journal record of a run as the store keeps it: the host's line (host-undo-record.ts) and its place among that host's records. */
+export interface JournalRow {
+  host: string;
+  seq: number;
+  line: string;
+}
+
+/** A signer of an applied plan, as recorded. */
+export interface ApprovalRow {
+  principal: string;
+  keyType: string;
+  key: string;
+}
+
+/** What `recordRun` writes besides the row: the run's journal and approvals (none for a --check run). */
+export interface RunExtras {
+  journal?: JournalRow[];
+  approvals?: ApprovalRow[];
+}
+
+/** A run's journal as read back from the store, per host: the lines (as a host copy), or why they are not usable. */
+export type StoredJournal = Map<string, { text: string } | { refused: string }>;

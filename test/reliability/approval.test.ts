@@ -10,6 +10,7 @@ import { copyFileSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planDigest, type PlanDocument } from '../../src/engine/planfile.js';
+import { openStore } from '../../src/history/index.js';
 import { ROOT, startOneHost, type CliResult, type OneHost } from './fixture.js';
 
 const PASS = 'bob secret phrase';
@@ -291,5 +292,16 @@ describe('an approved plan applies, and its signers are in the run record', () =
     expect(text.stdout).toContain(`  approved by carol@example.com (ecdsa-sha2-nistp256 ${carolFp})`);
     const lines = await fx.cli(['runs']);
     expect(lines.stdout).toMatch(new RegExp(`${runId} .* approved by alice@example.com, carol@example.com`));
+    // The history store has the approvals and the journal too (issue 16: team runs).
+    const store = await openStore({ backend: 'sqlite', file: join(fx.stateDir, 'history.sqlite') });
+    try {
+      expect((await store.approvals([runId])).get(runId)).toEqual(expect.arrayContaining(expected));
+      expect((await store.approvals([runId])).get(runId)).toHaveLength(2);
+      const journal = await store.journal(runId);
+      expect([...journal.keys()]).toHaveLength(1);
+      expect([...journal.values()][0]).toEqual({ text: expect.stringContaining('"type":"intent"') });
+    } finally {
+      await store.close();
+    }
   }, 120_000);
 });

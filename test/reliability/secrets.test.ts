@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { filesUnder, startOneHost, type CliResult, type OneHost } from './fixture.js';
+import { openStore } from '../../src/history/index.js';
 
 const uniq = `${process.pid}x${Date.now().toString(36)}`;
 const SECRETS = {
@@ -160,10 +161,18 @@ describe('secrets never reach any output or artifact', () => {
     expect(readFileSync(join(fx.dir, 'target', 'when.txt'), 'utf8')).toBe('matched\n');
   }, 120_000);
 
-  it('grep: no secret value in any output, state-dir file, plan or report', () => {
+  it('grep: no secret value in any output, state-dir file, plan or report', async () => {
     expect(outputs.length).toBeGreaterThan(15);
     const stateFiles = filesUnder(fx.stateDir);
     expect(stateFiles.some((f) => f.endsWith('journal.jsonl'))).toBe(true);
+    // The history store (and its WAL) is among the files read: it holds the runs' journals too.
+    expect(stateFiles.some((f) => f.endsWith('history.sqlite'))).toBe(true);
+    const store = await openStore({ backend: 'sqlite', file: join(fx.stateDir, 'history.sqlite') });
+    try {
+      expect((await store.db.all<{ n: number }>('SELECT COUNT(*) AS n FROM run_journal'))[0]!.n).toBeGreaterThan(0);
+    } finally {
+      await store.close();
+    }
     const texts: Array<{ where: string; text: string }> = [
       ...outputs.flatMap(({ what, r }) => [
         { where: `${what} stdout`, text: r.stdout },

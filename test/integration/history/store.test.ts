@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HistoryStore, openStore, storeTarget, type StoreTarget } from '../../../src/history/index.js';
+import { HistoryStore, JOURNAL_MAX_BYTES, JOURNAL_MAX_LINES, openStore, storeTarget, type StoreTarget } from '../../../src/history/index.js';
 import { openSqlite } from '../../../src/history/sqlite.js';
 import { openPostgres } from '../../../src/history/postgres.js';
 import { SCHEMA_VERSION } from '../../../src/history/migrations.js';
@@ -44,12 +44,16 @@ async function rawOpen(t: StoreTarget): Promise<HistoryStore> {
 
 const H = 3_600_000;
 const T0 = Date.UTC(2026, 10, 1, 0, 0, 0);
+const RUN = {
+  id: 'r1', runId: 'r1', command: 'run' as const, who: 'ops@ctl', startedAt: T0, finishedAt: T0 + 5000, check: false, playbook: 'p.yaml', planFile: null,
+  inventory: 'inv.yaml', hosts: [{ name: 'mta1', status: 'changed', changes: 2 }], summary: { ok: 0, changed: 1, failed: 0, unreachable: 0, refused: 0 }, outcome: 'changed' as const,
+};
 
 describe.each(['sqlite', 'postgres'] as const)('history store (%s)', (backend) => {
   it('migrates an empty database to the latest version, and a second open applies nothing', async () => {
     const t = await freshTarget(backend);
     const store = await rawOpen(t);
-    expect(await store.migrate()).toEqual([1, 2]);
+    expect(await store.migrate()).toEqual([1, 2, 3]);
     expect(await store.schemaVersion()).toBe(SCHEMA_VERSION);
     expect(await store.migrate()).toEqual([]);
     await store.close();
@@ -71,12 +75,59 @@ describe.each(['sqlite', 'postgres'] as const)('history store (%s)', (backend) =
     await store.db.run("INSERT INTO host_audits (audit_id, host, at_ms, reachable, failed, detail) VALUES ('a1', 'mta1', 1, 1, 0, '{}'), ('a1', 'mta2', 1, 1, 0, '{}')");
     await store.db.run("INSERT INTO findings (audit_id, host, kind, subject, severity, title, evidence) VALUES ('a1', 'mta1', 'spool-io', '', 'warn', 't', '[]'), ('a1', 'mta1', 'fd-limit', '', 'critical', 't', '[]')");
     await expect(store.db.all('SELECT worst FROM host_audits')).rejects.toThrow();
-    expect(await store.migrate()).toEqual([2]);
+    expect(await store.migrate(2)).toEqual([2]);
     expect(await store.db.all('SELECT host, worst FROM host_audits ORDER BY host')).toEqual([{ host: 'mta1', worst: 2 }, { host: 'mta2', worst: null }]);
     const versions = await store.db.all<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
     expect(versions.map((v) => Number(v.version))).toEqual([1, 2]);
     await store.close();
   });
+
+  it('migrates a version-2 database with runs to version 3: the runs stay, journals and approvals are recorded from then on', async () => {
+    const t = await freshTarget(backend);
+    const store = await rawOpen(t);
+    expect(await store.migrate(2)).toEqual([1, 2]);
+    const old = { ...RUN, id: 'v2run', runId: 'v2run' };
+    expect(await store.db.run(
+      "INSERT INTO runs (id, run_id, command, who, started_ms, finished_ms, check_mode, playbook, plan_file, inventory, hosts, summary, outcome) VALUES ('v2run', 'v2run', 'run', 'ops@ctl', ?, ?, 0, 'p.yaml', NULL, 'inv.yaml', ?, ?, 'changed')",
+      [T0, T0 + 5000, JSON.stringify(RUN.hosts), JSON.stringify(RUN.summary)],
+    )).toBe(1);
+    await expect(store.db.all('SELECT * FROM run_journal')).rejects.toThrow();
+    expect(await store.migrate()).toEqual([3]);
+    expect(await store.runs(0)).toEqual([old]);
+    expect(await store.journal('v2run')).toEqual(new Map());
+    expect(await store.recordRun({ ...RUN, id: 'r3', runId: 'r3' }, { journal: [{ host: 'mta1', seq: 0, line: '{"a":1}' }], approvals: [{ principal: 'ops@x', keyType: 'ssh-ed25519', key: 'SHA256:abc' }] })).toBe(true);
+    expect(await store.journal('r3')).toEqual(new Map([['mta1', { text: '{"a":1}\n' }]]));
+    expect(await store.approvals(['r3', 'v2run'])).toEqual(new Map([['r3', [{ principal: 'ops@x', keyType: 'ssh-ed25519', key: 'SHA256:abc' }]]]));
+    await store.close();
+  });
+
+  it("keeps a run's journal per host in order; a rollback adds only its own records; hostile rows are refused by bound or gap", async () => {
+    const store = await openStore(await freshTarget(backend));
+    const lines = (host: string, from: number, n: number) => Array.from({ length: n }, (_, i) => ({ host, seq: from + i, line: `{"${host}":${from + i}}` }));
+    await store.recordRun(RUN, { journal: [...lines('mta1', 0, 3), ...lines('mta2', 0, 2)] });
+    // The rollback's rows: the run's records again (skipped), then its own.
+    await store.recordRun({ ...RUN, id: 'rb1', command: 'rollback' }, { journal: [...lines('mta1', 0, 4), ...lines('mta2', 0, 2)].map((j) => ({ ...j, line: j.seq < 3 || j.host === 'mta2' ? 'changed by the rollback?' : j.line })) });
+    const j = await store.journal(RUN.runId);
+    expect([...j.keys()]).toEqual(['mta1', 'mta2']);
+    expect(j.get('mta1')).toEqual({ text: '{"mta1":0}\n{"mta1":1}\n{"mta1":2}\n{"mta1":3}\n' });
+    expect(j.get('mta2')).toEqual({ text: '{"mta2":0}\n{"mta2":1}\n' });
+    expect((await store.runRows(RUN.runId)).map((r) => [r.id, r.command])).toEqual([[RUN.id, 'run'], ['rb1', 'rollback']]);
+    // Rows written behind the tool's back: a gap in a host's numbering, too many records, too many bytes.
+    await store.db.run("INSERT INTO run_journal (run_id, host, seq, record) VALUES (?, 'mta2', 5, 'x')", [RUN.runId]);
+    await store.db.insertMany('run_journal', ['run_id', 'host', 'seq', 'record'], Array.from({ length: JOURNAL_MAX_LINES + 1 }, (_, i) => [RUN.runId, 'many', i, '{}']));
+    await store.db.run("INSERT INTO run_journal (run_id, host, seq, record) VALUES (?, 'big', 0, ?)", [RUN.runId, 'x'.repeat(JOURNAL_MAX_BYTES + 1)]);
+    const hostile = await store.journal(RUN.runId);
+    expect(hostile.get('mta2')).toEqual({ refused: "the store's records for this host are not numbered 0..2 (record 2 is missing or out of place)" });
+    expect(hostile.get('many')).toEqual({ refused: `the store holds ${JOURNAL_MAX_LINES + 1} records for this host, more than the ${JOURNAL_MAX_LINES} allowed` });
+    expect(hostile.get('big')).toEqual({ refused: `the store holds ${JOURNAL_MAX_BYTES + 1} characters of records for this host, more than the ${JOURNAL_MAX_BYTES} allowed` });
+    expect(hostile.get('mta1')).toEqual(j.get('mta1'));
+    // Pruning a run takes its journal and approvals along.
+    await store.recordRun({ ...RUN, id: 'r2', runId: 'r2' }, { approvals: [{ principal: 'p', keyType: 't', key: 'k' }] });
+    expect(await store.prune(T0 + 1)).toEqual({ audits: 0, runs: 3 });
+    expect(await store.db.all('SELECT COUNT(*) AS n FROM run_journal')).toEqual([{ n: 0 }]);
+    expect(await store.db.all('SELECT COUNT(*) AS n FROM run_approvals')).toEqual([{ n: 0 }]);
+    await store.close();
+  }, 60_000);
 
   it('records audits and reads them back; a repeated record is skipped', async () => {
     const store = await openStore(await freshTarget(backend));

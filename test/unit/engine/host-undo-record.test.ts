@@ -49,6 +49,12 @@ describe('parseHostRecords', () => {
     expect(JSON.parse(text.split('\n')[0]!).user).toBe('alice');
   });
 
+  it('accepts a done record marked unchanged (a command judged not changed), and nothing else in that field', () => {
+    const ok = file(intent(), { type: 'done', host: HOST, changeId: 'p0-t0-c0', unchanged: true } as unknown as JournalEntry);
+    expect(parseHostRecords(ok, { host: HOST, runId: RUN })[1]).toEqual({ type: 'done', host: HOST, changeId: 'p0-t0-c0', unchanged: true, at: AT });
+    expect(refusal(file(intent(), { type: 'done', host: HOST, changeId: 'p0-t0-c0', unchanged: 'yes' } as unknown as JournalEntry))).toMatch(/^line 2 is not an undo record mtafleet writes/);
+  });
+
   it('refuses a record naming another host: a host may only undo its own changes', () => {
     expect(refusal(file(intent(), intent('p0-t1-c0', 'mta02')))).toBe('line 2 names host "mta02": a host\'s records may only touch that host');
   });

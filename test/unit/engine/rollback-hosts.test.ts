@@ -12,6 +12,7 @@ import { rollbackRun } from '../../../src/engine/rollback.js';
 import { rollbackFromHosts } from '../../../src/engine/rollback-hosts.js';
 import { readJournal, journalPath } from '../../../src/engine/journal.js';
 import { readRunRecord } from '../../../src/engine/run-record.js';
+import { hostRecordRows } from '../../../src/engine/host-undo-record.js';
 import { exitCodeFor } from '../../../src/util/outcome.js';
 import type { Inventory } from '../../../src/inventory/types.js';
 import { FakeHost, KINDS, memoryLock, memoryUndoStore, useFakeKind } from './fakes.js';
@@ -131,5 +132,47 @@ describe('rollbackFromHosts', () => {
     const local = await rollbackRun({ runId: run.runId, stateDir: join(dir(), 'laptop'), inventory, forks: 1 }, deps);
     expect(local.source).toBe('local');
     expect(local.hosts[0]).toMatchObject({ status: 'changed', changes: 2 });
+  });
+});
+
+describe('rollbackFromHosts with the history store\'s records (team runs)', () => {
+  /** The store's copy of the run's journal, per host, as the CLI reads it back (lines of a host copy). */
+  function storeCopy(stateDir: string, runId: string): Map<string, { text: string } | { refused: string }> {
+    const rows = hostRecordRows(runId, readJournal(journalPath(stateDir, runId), runId));
+    const out = new Map<string, { text: string } | { refused: string }>();
+    for (const r of rows) {
+      const kept = out.get(r.host) as { text: string } | undefined;
+      out.set(r.host, { text: `${kept?.text ?? ''}${r.line}\n` });
+    }
+    return out;
+  }
+
+  it('rolls back from the store, never reading the hosts\' copies; a forged host is refused, the other restored', async () => {
+    const { conns, deps, inventory, run } = await changedFleet(['h1', 'h2']);
+    deps.undoStore.read = async () => {
+      throw new Error('the store was given: the host copies must not be read');
+    };
+    const copy = storeCopy(join(dir(), 'laptop'), run.runId);
+    copy.set('h2', { text: (copy.get('h2') as { text: string }).text.replace('"host":"h2"', '"host":"h1"') });
+    const rb = await rollbackFromHosts({ runId: run.runId, stateDir: join(dir(), 'team-b'), inventory, forks: 2 }, deps, copy);
+    expect(rb.source).toBe('store');
+    expect(rb.hosts.find((h) => h.name === 'h1')).toMatchObject({ status: 'changed', changes: 2 });
+    expect(rb.hosts.find((h) => h.name === 'h2')).toMatchObject({ status: 'refused', changes: 0 });
+    expect(rb.hosts.find((h) => h.name === 'h2')!.error).toMatch(/h2: refusing the history store's undo records of run .*: line 1 names host "h1"/);
+    expect(conns.get('h1')!.files.get('/a')).toBe('old-a');
+    expect(conns.get('h2')!.files.get('/a')).toBe('new-a');
+    expect(readRunRecord(join(dir(), 'team-b'), run.runId).source).toBe('store');
+  });
+
+  it('a host of the stored run that the inventory does not name is bad input, before any host is touched', async () => {
+    const { conns, deps, inventory, run } = await changedFleet(['h1']);
+    for (const c of conns.values()) c.log.length = 0;
+    const copy = storeCopy(join(dir(), 'laptop'), run.runId);
+    copy.set('ghost', { text: '' });
+    await expect(rollbackFromHosts({ runId: run.runId, stateDir: join(dir(), 'team-c'), inventory, forks: 1 }, deps, copy)).rejects.toThrow(/host "ghost" of run .* \(in the history store\) is not in .*inv\.yaml/);
+    expect(conns.get('h1')!.log).toEqual([]);
+    // With --limit leaving the unknown host out, the rest is rolled back.
+    const rb = await rollbackFromHosts({ runId: run.runId, stateDir: join(dir(), 'team-c'), inventory, limit: 'h1', forks: 1 }, deps, copy);
+    expect(rb.hosts).toEqual([expect.objectContaining({ name: 'h1', status: 'changed' })]);
   });
 });

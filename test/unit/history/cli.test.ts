@@ -25,7 +25,6 @@ describe('mtafleet history (CLI)', () => {
 
   it.each([
     [['--since', '3x'], /--since.*expected an age/],
-    [['--format', 'html'], /not built yet/],
     [['--format', 'pdf'], /--format/],
     [['--db', 'mysql://root:hunter2@db/x'], /mysql:\/\/\*\*\*:\*\*\*@db\/x: not a postgres/],
   ])('refuses %j with exit 1', async (args, message) => {
@@ -40,5 +39,13 @@ describe('mtafleet history (CLI)', () => {
     capture();
     expect(await main(['node', 'mtafleet', 'history', '--db', db, '--format', 'json', '--since', '2026-12-01'])).toBe(0);
     expect(JSON.parse(out)).toEqual({ since: '2026-12-01T00:00:00.000Z', until: expect.any(String), limit: null, store: 'sqlite', fleet: [], hosts: [], findings: [], pointsOmitted: false });
+  });
+
+  it('an empty store as HTML: a page that says there is no audit, no host section', async () => {
+    capture();
+    expect(await main(['node', 'mtafleet', 'history', '--db', db, '--format', 'html', '--since', '2026-12-01'])).toBe(0);
+    expect(out).toMatch(/^<!DOCTYPE html>\n/);
+    expect(out).toContain('No audit in the period.');
+    expect(out).not.toContain('<section class="host');
   });
 });
