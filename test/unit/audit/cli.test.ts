@@ -6,16 +6,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli/main.js';
+import { capturedOutput, restoreCapture } from '../../helpers/capture-output.js';
 import { freePort } from '../../helpers/sshd.js';
 import { AuditContract } from '../report/contract.js';
 
 describe('mtafleet audit (CLI)', () => {
   let dir: string;
   let inventory: string;
-  let out: string;
-  let err: string;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mtaf-rep-cli-'));
@@ -25,16 +24,9 @@ describe('mtafleet audit (CLI)', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  const capture = () => {
-    out = '';
-    err = '';
-    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((out += String(chunk)), true));
-    vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((err += String(chunk)), true));
-  };
-  afterEach(() => {
-    vi.restoreAllMocks();
-    process.exitCode = undefined;
-  });
+  const io = capturedOutput();
+  const capture = (): void => io.start();
+  afterEach(restoreCapture);
 
   it.each([
     [['--format', 'pdf'], /--format/],
@@ -44,21 +36,21 @@ describe('mtafleet audit (CLI)', () => {
   ])('refuses %j with exit 1', async (args, message) => {
     capture();
     expect(await main(['node', 'mtafleet', 'audit', '-i', inventory, ...args])).toBe(1);
-    expect(err).toMatch(message);
-    expect(out).toBe('');
+    expect(io.err).toMatch(message);
+    expect(io.out).toBe('');
   });
 
   it('exits 1 for a missing inventory', async () => {
     capture();
     expect(await main(['node', 'mtafleet', 'audit', '-i', join(dir, 'nope.yaml'), '--format', 'json'])).toBe(1);
-    expect(out).toBe('');
+    expect(io.out).toBe('');
   });
 
   it('reports an unreachable host as JSON only, exit 4', async () => {
     capture();
     const code = await main(['node', 'mtafleet', 'audit', '-i', inventory, '--format', 'json', '--known-hosts', join(dir, 'known_hosts')]);
     expect(code).toBe(4);
-    const report = AuditContract.parse(JSON.parse(out));
+    const report = AuditContract.parse(JSON.parse(io.out));
     expect(report.summary).toEqual({ hosts: 1, reachable: 0, byKind: {} });
     expect(report.hosts[0]).toMatchObject({ name: 'ghost', reachable: false, findings: [] });
     expect(report.hosts[0]!.error).toMatch(/ghost/);
