@@ -5,6 +5,7 @@
  * shaded) and its episodes. Drawn from historyData()/trendSeries(). Host names, finding kinds,
  * subjects and titles came from hosts: every one is escaped.
  */
+import { pageHead } from '../report/html-page.js';
 import { escapeHtml as esc, formatCount } from '../report/text.js';
 import { duration } from './render.js';
 import { fleetTimeline, hostTrendChart } from './trend-svg.js';
@@ -16,15 +17,7 @@ export function renderHistoryHtml(data: HistoryData): string {
   const title = 'mtafleet history';
   const period = `${data.since} – ${data.until}${data.limit !== null ? ` · hosts ${data.limit}` : ''} · ${data.store}`;
   return [
-    '<!DOCTYPE html>',
-    '<html lang="en">',
-    '<head>',
-    '<meta charset="utf-8">',
-    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${esc(title)}</title>`,
-    `<style>${CSS}</style>`,
-    '</head>',
+    ...pageHead(title, CSS),
     '<body>',
     `<header><h1>${esc(title)}</h1><p class="summary">${esc(period)}</p></header>`,
     fleetSection(data),

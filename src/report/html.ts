@@ -5,6 +5,7 @@
  * deferral bars. Every string from the report is escaped; a Content-Security-Policy that
  * forbids scripts is a second line of defence.
  */
+import { pageHead } from './html-page.js';
 import { isProblem } from '../audit/summary.js';
 import type { AuditHost, AuditReport, Finding } from '../audit/types.js';
 import { remedyCommand } from './remedy.js';
@@ -30,15 +31,7 @@ const STATE_LABEL: Record<HostState, string> = {
 export function renderHtml(report: AuditReport, options: HtmlOptions = {}): string {
   const title = 'mtafleet audit';
   return [
-    '<!DOCTYPE html>',
-    '<html lang="en">',
-    '<head>',
-    '<meta charset="utf-8">',
-    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${esc(title)}</title>`,
-    `<style>${CSS}</style>`,
-    '</head>',
+    ...pageHead(title, CSS),
     '<body>',
     '<header>',
     `<h1>${esc(title)}</h1>`,
