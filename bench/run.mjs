@@ -16,7 +16,7 @@ import { dirname, join } from 'node:path';
 import { resultsDir } from './lib/paths.mjs';
 import { renderResult } from './lib/table.mjs';
 
-const BENCHMARKS = ['startup', 'accounting', 'scale', 'fleet-audit', 'plan-apply', 'migration-downtime', 'history'];
+const BENCHMARKS = ['startup', 'accounting', 'probe-cost', 'scale', 'fleet-audit', 'plan-apply', 'migration-downtime', 'history'];
 
 function parseArgs(argv) {
   const opts = { names: [], size: 'full', runs: 3, out: join(resultsDir, 'latest.json') };

@@ -27,5 +27,5 @@ export function compare(label, measured, baseline, target) {
 /** An absolute target (e.g. 15 s wall for 1000 hosts): the "baseline" is the limit itself. */
 export function limit(label, measured, max, unit) {
   const ok = typeof measured === 'number';
-  return { label, measured: ok ? measured : null, baseline: max, unit, ratio: ok ? measured / max : null, target: 1, pass: ok ? measured <= max : null };
+  return { label, measured: ok ? measured : null, baseline: max, unit, ratio: ok && max > 0 ? measured / max : null, target: 1, pass: ok ? measured <= max : null };
 }

@@ -27,10 +27,11 @@ export const unindented = (text: string): string => withoutCommentLines(text).re
  * for MODE=edge also EDGEB, START, TOP (only bucket EDGEB, START < e <= NEWEST).
  *
  * Output (tab-separated, first field the kind): N newest e and text; m bucket min-e text;
- * h/i/d bucket key d t b (written hour, source IP, domain); x bucket ip domain d t b
- * policy tq (policy: b refused for policy/spam or 5.7.x; tq: queue failures);
- * g bucket domain count pattern (t and b records, the first 100 bytes of dsnDiag);
- * c bucket type domain bounceCat status count pattern (t, b, tq, rb records); H domain mx;
+ * h bucket hour d t b (per written hour); x bucket ip domain d t b policy tq (policy: b
+ * refused for policy/spam or 5.7.x; tq: queue failures); c bucket type domain bounceCat
+ * status count pattern (t, b, tq, rb records; pattern: the first 100 bytes of dsnDiag);
+ * H domain mx. The per-IP and per-domain counts and the dsnDiag groups are sums of x and c
+ * lines: the runner adds them up (accounting-merge.ts), the host prints less;
  * o bucket first-offset end-offset; C columns; Y header lines seen; L end offset of the
  * last complete record (where the next read starts); Q oldest e and text of the counted types
  * (how far back the file reaches, before MINB); P 1 when the last line is still being written
@@ -294,7 +295,7 @@ BEGIN {
     if (cat == "policy-related" || cat == "spam-related" || substr(st, 1, 4) == "5.7.") KP[K]++
   } else if (t == "tq") KQ[K]++
   # Failures by domain, bounceCat, dsnStatus (the runner keeps its code) and dsnDiag, without
-  # the IP (per record, a smaller key costs less); the g groups are summed from them at the end.
+  # the IP (per record, a smaller key costs less); the runner sums the dsnDiag groups from them.
   if (index(cat, SUBSEP) || index(st, SUBSEP)) { cat = clean(cat); st = clean(st) }
   KC[PK t SUBSEP dom SUBSEP cat SUBSEP st SUBSEP pat]++
 }
@@ -326,32 +327,27 @@ END {
     # Per (source IP, domain): rates per IP at one ISP, policy/spam bounces, tq failures.
     XK = p[1] SUBSEP p[3] SUBSEP p[4]; XD[XK] += KD[K]; XT[XK] += KT[K]; XB[XK] += KB[K]; XP[XK] += KP[K]; XQ[XK] += KQ[K]
     if (KD[K] + KT[K] + KB[K] == 0) continue
-    HH[p[1] SUBSEP p[2]] = 1; II[p[1] SUBSEP p[3]] = 1; DD[p[1] SUBSEP p[4]] = 1
-    SD[p[1], p[2], "h"] += KD[K]; ST[p[1], p[2], "h"] += KT[K]; SB[p[1], p[2], "h"] += KB[K]
-    SD[p[1], p[3], "i"] += KD[K]; ST[p[1], p[3], "i"] += KT[K]; SB[p[1], p[3], "i"] += KB[K]
-    SD[p[1], p[4], "d"] += KD[K]; ST[p[1], p[4], "d"] += KT[K]; SB[p[1], p[4], "d"] += KB[K]
+    HH[p[1] SUBSEP p[2]] = 1
+    SD[p[1], p[2]] += KD[K]; ST[p[1], p[2]] += KT[K]; SB[p[1], p[2]] += KB[K]
   }
   for (K in XD) { split(K, p, SUBSEP); printf "x\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\n", p[1], p[2], p[3], XD[K], XT[K], XB[K], XP[K], XQ[K] }
   for (K in KC) {
     k = split(K, p, SUBSEP)
     for (i = 8; i <= k; i++) p[7] = p[7] " " p[i]
-    if (p[3] == "t" || p[3] == "b") G[p[1] SUBSEP p[2] SUBSEP p[4] SUBSEP p[7]] += KC[K]
+    # E-mail addresses after the reply code become "<addr>" as the runner's normalising does
+    # (diag-normalise.ts; not where a URL is, which it reads first): a group per error, not
+    # per recipient.
+    if (index(p[7], "@") && !index(p[7], "://")) {
+      x = match(p[7], /^([A-Za-z]+;)?[ ]*[2-5][0-9][0-9]([ -][2-5]\.[0-9]+\.[0-9]+)?[ -]?/) ? RLENGTH : 0
+      r = substr(p[7], x + 1)
+      gsub(/<[^<> ]+@[^<> ]+>/, "<addr>", r); gsub(/[^] <>()[",;:]+@[^] <>()[",;:]+/, "<addr>", r)
+      p[7] = substr(p[7], 1, x) r
+    }
     CK[p[1] SUBSEP p[3] SUBSEP (p[4] == "\001" ? "(none)" : tolower(clean(p[4]))) SUBSEP clean(p[5]) SUBSEP clean(p[6]) SUBSEP clean(p[7])] += KC[K]
   }
   # c: bucket type domain bounceCat dsnStatus count pattern.
   for (K in CK) { split(K, p, SUBSEP); printf "c\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", p[1], p[2], p[3], p[4], p[5], CK[K], p[6] }
   for (K in MXS) if (K != "\001") printf "H\t%s\t%s\n", tolower(clean(K)), tolower(clean(MXS[K]))
-  for (K in HH) { split(K, p, SUBSEP); printf "h\t%s\t%s\t%d\t%d\t%d\n", p[1], p[2], SD[K, "h"], ST[K, "h"], SB[K, "h"] }
-  for (K in II) { split(K, p, SUBSEP); printf "i\t%s\t%s\t%d\t%d\t%d\n", p[1], p[2], SD[K, "i"], ST[K, "i"], SB[K, "i"] }
-  for (K in DD) { split(K, p, SUBSEP); printf "d\t%s\t%s\t%d\t%d\t%d\n", p[1], p[2], SD[K, "d"], ST[K, "d"], SB[K, "d"] }
-  for (K in G) {
-    # The diagnostic is the last part and may itself hold SUBSEP (shown as a space).
-    k = split(K, p, SUBSEP)
-    for (i = 5; i <= k; i++) p[4] = p[4] " " p[i]
-    p[2] = p[3] == "\001" ? "(none)" : tolower(clean(p[3]))
-    p[3] = clean(p[4])
-    GG[p[1] SUBSEP p[2] SUBSEP p[3]] += G[K]
-  }
-  for (K in GG) { split(K, p, SUBSEP); printf "g\t%s\t%s\t%d\t%s\n", p[1], p[2], GG[K], p[3] }
+  for (K in HH) { split(K, p, SUBSEP); printf "h\t%s\t%s\t%d\t%d\t%d\n", p[1], p[2], SD[K], ST[K], SB[K] }
 }
 `);

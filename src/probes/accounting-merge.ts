@@ -125,8 +125,13 @@ function addOne(into: Record<string, Counts>, key: string, c: Counts): void {
   t.bounced += c.bounced;
 }
 
+// The maps are null-prototype: for-in sees only their own keys (and makes no entry arrays).
 function addCounts(into: Record<string, Counts>, from: Record<string, Counts>): void {
-  for (const [k, c] of Object.entries(from)) addOne(into, k, c);
+  for (const k in from) addOne(into, k, from[k]!);
+}
+
+function addNumbers(into: Record<string, number>, from: Record<string, number>): void {
+  for (const k in from) into[k] = (into[k] ?? 0) + from[k]!;
 }
 
 /** Adds `from` into `into`; on equal minimum instants the earlier partial (into) wins. */
@@ -138,8 +143,9 @@ export function mergePartial(into: BucketPartial, from: BucketPartial): void {
   addCounts(into.hours, from.hours);
   addCounts(into.ips, from.ips);
   addCounts(into.domains, from.domains);
-  for (const [k, n] of Object.entries(from.diags)) into.diags[k] = (into.diags[k] ?? 0) + n;
-  for (const [k, c] of Object.entries(from.pairs)) {
+  addNumbers(into.diags, from.diags);
+  for (const k in from.pairs) {
+    const c = from.pairs[k]!;
     const t = (into.pairs[k] ??= { delivered: 0, deferred: 0, bounced: 0, policy: 0, queueFailures: 0 });
     t.delivered += c.delivered;
     t.deferred += c.deferred;
@@ -147,7 +153,33 @@ export function mergePartial(into: BucketPartial, from: BucketPartial): void {
     t.policy += c.policy;
     t.queueFailures += c.queueFailures;
   }
-  for (const [k, n] of Object.entries(from.fails)) into.fails[k] = (into.fails[k] ?? 0) + n;
+  addNumbers(into.fails, from.fails);
+}
+
+/**
+ * An "x" line (bucket ip domain d t b policy tq) into the partial: the (IP, domain) pair, and
+ * the per-IP and per-domain sums of d, t and b (the host prints only the pairs).
+ */
+function addPair(p: BucketPartial, line: string): void {
+  // The most frequent line kind: read by tab positions (a split makes nine strings).
+  const tab: number[] = [];
+  for (let i = line.indexOf('\t'); i >= 0 && tab.length < 8; i = line.indexOf('\t', i + 1)) tab.push(i);
+  while (tab.length < 8) tab.push(line.length);
+  const num = (k: number): number => int(line.slice(tab[k]! + 1, k + 1 < 8 ? tab[k + 1] : line.length));
+  const ip = line.slice(tab[1]! + 1, tab[2]);
+  const domain = line.slice(tab[2]! + 1, tab[3]);
+  const c = { delivered: num(3), deferred: num(4), bounced: num(5) };
+  const key = line.slice(tab[1]! + 1, tab[3]);
+  const t = (p.pairs[key] ??= { delivered: 0, deferred: 0, bounced: 0, policy: 0, queueFailures: 0 });
+  t.delivered += c.delivered;
+  t.deferred += c.deferred;
+  t.bounced += c.bounced;
+  t.policy += num(6);
+  t.queueFailures += num(7);
+  // A pair of tq records only (no d, t or b) names no IP or domain in the counts.
+  if (c.delivered + c.deferred + c.bounced === 0) return;
+  addOne(p.ips, ip, c);
+  addOne(p.domains, domain, c);
 }
 
 const int = (t: string | undefined): number => {
@@ -191,11 +223,16 @@ export function parseScan(stdout: string, windowHours: number): ScanResult {
     if (!p) map.set(b, (p = emptyPartial()));
     return p;
   };
+  let f: string[] = [];
+  const rest = (i: number): string => (f.length === i + 1 ? f[i]! : f.slice(i).join('\t'));
   for (const line of stdout.split('\n')) {
     if (line === '') continue;
-    const f = line.split('\t');
-    const rest = (i: number): string => f.slice(i).join('\t');
-    const counts = (): Counts => ({ delivered: int(f[3]), deferred: int(f[4]), bounced: int(f[5]) });
+    if (line.startsWith('x\t')) {
+      const end = line.indexOf('\t', 2);
+      if (target) addPair(file >= 0 ? bucketOf(target, int(line.slice(2, end < 0 ? line.length : end))) : result.edge!, line);
+      continue;
+    }
+    f = line.split('\t');
     switch (f[0]) {
       case 'V':
       case 'Y':
@@ -277,11 +314,7 @@ export function parseScan(stdout: string, windowHours: number): ScanResult {
         break;
       case 'm':
       case 'h':
-      case 'i':
-      case 'd':
-      case 'x':
-      case 'c':
-      case 'g': {
+      case 'c': {
         if (!target) break;
         const p = file >= 0 ? bucketOf(target, int(f[1])) : result.edge!;
         if (f[0] === 'm') {
@@ -289,27 +322,21 @@ export function parseScan(stdout: string, windowHours: number): ScanResult {
             p.minE = int(f[2]);
             p.minText = rest(3);
           }
-        } else if (f[0] === 'x') {
-          const key = `${f[2]}\t${f[3]}`;
-          const t = (p.pairs[key] ??= { delivered: 0, deferred: 0, bounced: 0, policy: 0, queueFailures: 0 });
-          t.delivered += int(f[4]);
-          t.deferred += int(f[5]);
-          t.bounced += int(f[6]);
-          t.policy += int(f[7]);
-          t.queueFailures += int(f[8]);
         } else if (f[0] === 'c') {
           // type domain bounceCat dsnStatus -> count, then the dsnDiag (all of the rest). Host
           // text: bounceCat bounded (the Guide's longest is 19 characters); of the status its
           // code ("5.7.1 (delivery not authorized)" -> "5.7.1").
           const status = (f[5] ?? '').split(' ')[0]!.slice(0, 20);
-          const key = `${f[2]}\t${f[3]}\t${(f[4] ?? '').slice(0, 40)}\t${status}\t${pattern(rest(7))}`;
-          p.fails[key] = (p.fails[key] ?? 0) + int(f[6]);
-        } else if (f[0] === 'g') {
-          const key = `${f[2]}\t${pattern(rest(4))}`;
-          p.diags[key] = (p.diags[key] ?? 0) + int(f[3]);
-        } else {
-          addOne(f[0] === 'h' ? p.hours : f[0] === 'i' ? p.ips : p.domains, f[2] ?? '', counts());
-        }
+          const diag = pattern(rest(7));
+          const n = int(f[6]);
+          const key = `${f[2]}\t${f[3]}\t${(f[4] ?? '').slice(0, 40)}\t${status}\t${diag}`;
+          p.fails[key] = (p.fails[key] ?? 0) + n;
+          // The dsnDiag groups: t and b records by domain and pattern.
+          if (f[2] === 't' || f[2] === 'b') {
+            const group = `${f[3]}\t${diag}`;
+            p.diags[group] = (p.diags[group] ?? 0) + n;
+          }
+        } else addOne(p.hours, f[2] ?? '', { delivered: int(f[3]), deferred: int(f[4]), bounced: int(f[5]) });
         break;
       }
       case 'o':
@@ -347,14 +374,21 @@ export function mergeScan(scan: ScanResult, previous: AccountingCursor | undefin
   const edgeBucket = scan.plan.bucket;
   // Full buckets after the edge: the cursor's first, then the new bytes' in file order.
   const buckets = new Map<number, BucketPartial>();
-  const add = (b: number, p: BucketPartial): void => {
+  // `owned`: a partial of this scan, used as it is when its bucket is new (a copy costs as much
+  // as the merge); the previous cursor's partials are copied, never changed.
+  const add = (b: number, p: BucketPartial, owned: boolean): void => {
     if (b <= edgeBucket) return;
-    const into = buckets.get(b) ?? emptyPartial();
-    buckets.set(b, into);
-    mergePartial(into, p);
+    const into = buckets.get(b);
+    if (into) mergePartial(into, p);
+    else if (owned) buckets.set(b, p);
+    else {
+      const copy = emptyPartial();
+      mergePartial(copy, p);
+      buckets.set(b, copy);
+    }
   };
-  if (old) for (const [b, p] of Object.entries(old.buckets)) add(Number(b), p);
-  for (const map of scan.partials) for (const [b, p] of map) add(b, p);
+  if (old) for (const [b, p] of Object.entries(old.buckets)) add(Number(b), p, false);
+  for (const map of scan.partials) for (const [b, p] of map) add(b, p, true);
   // Byte ranges from the edge bucket on, per file of the new list, merged per (file, bucket).
   const rangeMap = new Map<string, { file: number; bucket: number; start: number; end: number }>();
   const addRange = (r: { file: number; bucket: number; start: number; end: number }): void => {

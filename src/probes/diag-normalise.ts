@@ -13,18 +13,20 @@ const PREFIX = /^([A-Za-z]+;)?[ ]*[2-5][0-9][0-9]([ -][2-5]\.[0-9]+\.[0-9]+)?[ -
 
 const clean = (s: string): string => s.replace(/[\t\r\n\x1c]/g, ' ');
 
+// Plain ASCII text is its own latin1 form (no conversion needed either way).
+const ASCII = /^[\x00-\x7f]*$/;
+
 /** Normalised bytes (as latin1) of the text. */
 function normaliseBytes(text: string): string {
-  const s = Buffer.from(text, 'utf8').toString('latin1');
+  const s = ASCII.test(text) ? text : Buffer.from(text, 'utf8').toString('latin1');
   const m = PREFIX.exec(s);
   const pre = m ? m[0] : '';
-  const r = s
-    .slice(pre.length)
-    .replace(/[A-Za-z][A-Za-z0-9+.-]*:\/\/[^ ]*/g, '<url>')
-    .replace(/<[^<> ]+@[^<> ]+>/g, '<addr>')
-    .replace(/[^\] <>()[",;:]+@[^\] <>()[",;:]+/g, '<addr>')
-    .replace(/[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+/g, '<ip>')
-    .replace(/[0-9A-Fa-f]*:[0-9A-Fa-f]*:[0-9A-Fa-f:.]*[0-9A-Fa-f]/g, '<ip>');
+  let r = s.slice(pre.length);
+  // Each replacement only where its mark is in the text (the scans cost more than the checks).
+  if (r.includes('://')) r = r.replace(/[A-Za-z][A-Za-z0-9+.-]*:\/\/[^ ]*/g, '<url>');
+  if (r.includes('@')) r = r.replace(/<[^<> ]+@[^<> ]+>/g, '<addr>').replace(/[^\] <>()[",;:]+@[^\] <>()[",;:]+/g, '<addr>');
+  if (r.includes('.')) r = r.replace(/[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+/g, '<ip>');
+  if (r.includes(':')) r = r.replace(/[0-9A-Fa-f]*:[0-9A-Fa-f]*:[0-9A-Fa-f:.]*[0-9A-Fa-f]/g, '<ip>');
   // Words (runs of non-spaces) holding a digit: a number, or a long id.
   const out = r.replace(/[^ ]*[0-9][^ ]*/g, (w) => {
     if (/^[^A-Za-z0-9]*[0-9][0-9.,:]*[^A-Za-z0-9]*$/.test(w)) return w.replace(/[0-9][0-9.,:]*/g, '<n>');
@@ -35,7 +37,7 @@ function normaliseBytes(text: string): string {
   return clean(pre + out);
 }
 
-const fromBytes = (latin1: string): string => Buffer.from(latin1, 'latin1').toString('utf8').replace(/\uFFFD+$/u, '');
+const fromBytes = (latin1: string): string => (ASCII.test(latin1) ? latin1 : Buffer.from(latin1, 'latin1').toString('utf8').replace(/\uFFFD+$/u, ''));
 
 /** The normalised text, without the 60-byte cut. */
 export function normaliseDiag(text: string): string {

@@ -1,5 +1,5 @@
 /**
- * The lab benchmarks (fleet-audit, plan-apply, migration-downtime) at --size tiny --runs 1:
+ * The lab benchmarks (fleet-audit, plan-apply, migration-downtime, probe-cost) at --size tiny --runs 1:
  * each brings up its own 4-host lab named "bench" (namespaces mtaf-bench-NN; under
  * MTAF_LAB_TAG a name of that checkout's own) and takes it down. Needs root (network namespaces), like the lab's own integration tests.
  */
@@ -18,7 +18,7 @@ describe.skipIf(!root)('bench smoke: lab benchmarks (tiny)', () => {
   beforeAll(() => {
     assertBuilt();
     const before = benchTempDirs();
-    results = runBench(['fleet-audit', 'plan-apply', 'migration-downtime'], 900_000).results;
+    results = runBench(['fleet-audit', 'plan-apply', 'migration-downtime', 'probe-cost'], 900_000).results;
     leftover = [...benchTempDirs()].filter((d) => !before.has(d));
   }, 960_000);
 
@@ -45,6 +45,22 @@ describe.skipIf(!root)('bench smoke: lab benchmarks (tiny)', () => {
     expect(md.figures!['files in the spool']).toBeGreaterThanOrEqual(1000);
     if (md.status === 'not-runnable') expect(md.reason).toMatch(/\S{10,}/);
     else expect(md.comparisons![0]!.target).toBe(0.1);
+  });
+
+  it('probe-cost judges the batch CPU, the host writes and the sampling window on one lab host', () => {
+    const pc = byName(results, 'probe-cost');
+    expect(pc.status).toBe('ok');
+    expect(pc.comparisons!.map((c) => c.label)).toEqual([
+      "probe batch's own CPU, first audit (ms) vs 120 ms",
+      "probe batch's own CPU, repeated audit (ms) vs 120 ms",
+      'writes or locks outside the batch temp dir (count) vs 0',
+      'sampling window (s) vs 1 s',
+    ]);
+    // Real figures, not placeholders: the batch costs CPU, writes nothing, samples one second.
+    expect(measureOf(pc, "whole batch, first audit: the batch's own CPU").median).toBeGreaterThan(5);
+    expect(pc.comparisons![2]!.measured).toBe(0);
+    expect(pc.comparisons![3]!.measured).toBe(1);
+    expect(pc.figures!['writes or locks outside the batch temp dir']).toBe('none');
   });
 
   it('leaves no lab namespaces and no temp dirs', () => {

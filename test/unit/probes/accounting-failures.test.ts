@@ -89,6 +89,34 @@ for (const [bin, flags] of AWKS) {
         expect(f.mxHosts['yahoo.com']).toBe('mta5.am0.yahoodns.net');
       });
     }
+
+    it('groups dsnDiag texts on the host exactly as the runner normalises them (addresses, URLs, reply codes)', () => {
+      // The host replaces addresses after the reply code before it prints a group; the
+      // runner's pattern of that must be the runner's pattern of the text as logged.
+      const texts = [
+        ...sampleTexts().texts,
+        'smtp;550 5.1.1 <bob.smith@example.com>: Recipient address rejected: User unknown',
+        '554 delivery error: dd This user doesn\'t have a yahoo.com account (jane77@yahoo.com) [0] - mta1.mail.example',
+        '550 5.1.1a@b.example no separator after the status',
+        '550-a@b.example dash then address',
+        'smtp;550 see https://user@portal.example/x?to=<c@d.example> for help',
+        'smtp;550 <a@b.example> <c@d.example> a]b@c.example "e@f.example" (g@h.example)',
+        '@lonely at start and trailing@',
+        'smtp;552 5.2.2 Mailbox full: <zoë@bücher.example> über Quota, Grüße',
+        `smtp;550 5.1.1 <${'x'.repeat(80)}@cut.example>: the address runs past 100 bytes`,
+      ];
+      const header = 'type,timeLogged,timeQueued,orig,rcpt,orcpt,dsnAction,dsnStatus,dsnDiag,dsnMta,bounceCat,srcType,srcMta,dlvType,dlvSourceIp';
+      const csv = (v: string) => `"${v.replace(/"/g, '""')}"`;
+      const lines = [header, ...texts.map((text, i) => `t,2026-11-27 10:00:${String(i).padStart(2, '0')}+0000,,b@x.example,u${i}@d${i}.example,,delayed,4.0.0,${csv(text)},mx (192.0.2.1),,smtp,h,smtp,203.0.113.1`)];
+      const file = join(dir, `diag-${bin}-${flags.length}.csv`);
+      writeFileSync(file, lines.join('\n') + '\n');
+      const f = facts(bin, flags, file);
+      // The host takes the first 100 bytes of dsnDiag; the runner normalises them.
+      const first100 = (t: string) => Buffer.from(t, 'utf8').subarray(0, 100).toString('utf8');
+      for (const [i, text] of texts.entries()) {
+        expect(f.topDiagnostics.filter((d) => d.domain === `d${i}.example`), text).toEqual([{ domain: `d${i}.example`, pattern: diagPattern(first100(text)), count: 1 }]);
+      }
+    });
   });
 }
 

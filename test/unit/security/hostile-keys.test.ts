@@ -192,7 +192,8 @@ describe('a whole audit of a host whose names are all prototype names', () => {
   const IPS = ['toString', 'valueOf', 'hasOwnProperty', '__defineGetter__'];
   const RENAME: Array<[RegExp, string | ((m: string, n: string) => string)]> = [
     [/\bgmail\.com\b/g, '__proto__'],
-    [/\boutlook\.com\b/g, 'constructor'],
+    // Not inside MX host names ("...protection.outlook.com"): the ISP is known by its MX.
+    [/(?<![.-])\boutlook\.com\b/g, 'constructor'],
     [/\byahoo\.com\b/g, 'prototype'],
     [/\bexample\.net\b/g, 'hasownproperty'],
     // Each lab host has four source IPs in a row: 203.0.113.5-8, 9-12, ... Not inside the ISPs'
