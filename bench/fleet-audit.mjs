@@ -9,7 +9,7 @@
  */
 import { readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { dist, mtafleetBin } from './lib/paths.mjs';
+import { dist, mtafleetArgs } from './lib/paths.mjs';
 import { auditOnce } from './lib/mtafleet.mjs';
 import { settleLab, withLab, subInventory } from './lib/lab.mjs';
 import { ensureDebianPackage, run, tempDir } from './lib/proc.mjs';
@@ -104,7 +104,7 @@ const SMALL_SCRIPT = 'cat /proc/loadavg; uname -r; df -P /var/spool; ulimit -n; 
 const SMALL_TOOLS = ['mtafleet-exec', 'openssh', 'ansible-default'];
 const SMALL_RUNNERS = {
   async 'mtafleet-exec'(ctx) {
-    const r = await run(process.execPath, [mtafleetBin, 'exec', '-i', ctx.fleet.file, '--forks', String(FORKS), '--format', 'json', '--', ctx.probeScript], { timeoutMs: 600_000 });
+    const r = await run(process.execPath, [...mtafleetArgs, 'exec', '-i', ctx.fleet.file, '--forks', String(FORKS), '--format', 'json', '--', ctx.probeScript], { timeoutMs: 600_000 });
     const done = (r.stdout.match(/@@mtafleet-batch-0/g) ?? []).length;
     if (r.code !== 0 || done !== ctx.count) throw new Error(`mtafleet exec: exit ${r.code}, ${done} of ${ctx.count} hosts: ${r.stderr.slice(0, 400)}`);
     return r.wallMs / 1000;

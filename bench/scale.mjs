@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { topFunctions } from './lib/cpuprofile.mjs';
 import { freePort, keygen } from './lib/keys.mjs';
-import { benchRoot, mtafleetBin } from './lib/paths.mjs';
+import { benchRoot, mtafleetArgs } from './lib/paths.mjs';
 import { fixtureFiles, staleFixturesNote } from './lib/fixtures.mjs';
 import { ensureDebianPackage, openFilesLimit, run, tempDir, timed } from './lib/proc.mjs';
 import { compare, limit, measure } from './lib/stats.mjs';
@@ -58,7 +58,7 @@ export default async function scale({ size, runs, log }) {
 
     // The runner's fixed cost: process start and module loading (every command loads them all).
     const startup = [];
-    for (let i = 0; i < runs; i++) startup.push((await timed(process.execPath, [mtafleetBin, '--version'])).cpuMs);
+    for (let i = 0; i < runs; i++) startup.push((await timed(process.execPath, [...mtafleetArgs, '--version'])).cpuMs);
     const startupCpu = measure('runner start-up CPU (mtafleet --version)', 'ms', startup);
     const measures = [startupCpu];
     const bySweep = {};
@@ -74,7 +74,7 @@ export default async function scale({ size, runs, log }) {
           const fd = openSync(out, 'w');
           let r;
           try {
-            r = await timed(process.execPath, [mtafleetBin, 'audit', '-i', inv, '--format', 'json', '--forks', String(forks), '--no-incremental'], { timeoutMs: 900_000, stdoutFd: fd });
+            r = await timed(process.execPath, [...mtafleetArgs, 'audit', '-i', inv, '--format', 'json', '--forks', String(forks), '--no-incremental'], { timeoutMs: 900_000, stdoutFd: fd });
           } finally {
             closeSync(fd);
           }
@@ -165,7 +165,7 @@ function checkAudit(r, count) {
 
 async function profile(dir, inv, forks) {
   const profDir = join(dir, 'prof');
-  await run(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profDir, mtafleetBin, 'audit', '-i', inv, '--format', 'json', '--forks', String(forks), '--no-incremental'], { timeoutMs: 900_000, stdoutFd: 'ignore' });
+  await run(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profDir, ...mtafleetArgs, 'audit', '-i', inv, '--format', 'json', '--forks', String(forks), '--no-incremental'], { timeoutMs: 900_000, stdoutFd: 'ignore' });
   const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
   // MTAF_BENCH_PROFILE_OUT=FILE keeps the whole profile (for Chrome DevTools / speedscope).
   if (file && process.env.MTAF_BENCH_PROFILE_OUT) copyFileSync(join(profDir, file), process.env.MTAF_BENCH_PROFILE_OUT);

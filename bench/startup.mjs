@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { busyMeter, busyOver, percent } from './lib/busy.mjs';
-import { mtafleetBin, repoRoot } from './lib/paths.mjs';
+import { mtafleetArgs, repoRoot } from './lib/paths.mjs';
 import { compare, measure } from './lib/stats.mjs';
 
 const TARGET = 2.0;
@@ -19,9 +19,9 @@ export default async function startup({ size, runs, log }) {
   const inventory = join(repoRoot, 'inventory.example.yaml');
   const sides = [
     { key: 'node', label: 'node -e 0 (bare node)', args: ['-e', '0'], check: () => true },
-    { key: 'version', label: 'mtafleet --version', args: [mtafleetBin, '--version'], check: (r) => r.stdout.trim() === versionOf() },
-    { key: 'help', label: 'mtafleet --help', args: [mtafleetBin, '--help'], check: (r) => r.stdout.startsWith('Usage: mtafleet ') && r.stdout.includes('inventory [options]') },
-    { key: 'graph', label: 'mtafleet inventory --graph (example inventory)', args: [mtafleetBin, 'inventory', '--graph', '-i', inventory], check: (r) => r.stdout.startsWith('@all:') },
+    { key: 'version', label: 'mtafleet --version', args: [...mtafleetArgs, '--version'], check: (r) => r.stdout.trim() === versionOf() },
+    { key: 'help', label: 'mtafleet --help', args: [...mtafleetArgs, '--help'], check: (r) => r.stdout.startsWith('Usage: mtafleet ') && r.stdout.includes('inventory [options]') },
+    { key: 'graph', label: 'mtafleet inventory --graph (example inventory)', args: [...mtafleetArgs, 'inventory', '--graph', '-i', inventory], check: (r) => r.stdout.startsWith('@all:') },
   ];
   const before = await busyOver(2000);
   log(`machine ${percent(before)} busy before measuring`);

@@ -1,4 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=32
+// The node flag: a 32 MB young generation (V8's default is 16 MB) halves the collections of a
+// fleet-wide audit's short-lived parse objects (bench `scale`: -12 % CPU at 3,000 hosts, +60 MB).
 // Entry point: runs the compiled CLI from dist/ (built by `npm install` via the prepare script).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
