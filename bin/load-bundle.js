@@ -8,6 +8,16 @@ import { createRequire, Module } from 'node:module';
 import { dirname } from 'node:path';
 import { Script } from 'node:vm';
 
+/**
+ * The node flags of a launcher's `#!/usr/bin/env -S node FLAGS` line. V8 accepts a code cache
+ * only under the flags it was made with, so the build makes it under these.
+ */
+export function launcherNodeFlags(launcher) {
+  const first = readFileSync(launcher, 'utf8').split('\n', 1)[0];
+  const m = /^#!\/usr\/bin\/env (?:-S )?node\b(.*)$/.exec(first);
+  return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
+}
+
 /** The file exists and is at least as new as `than` (also when `than` is missing). */
 export function fresher(file, than) {
   let mtime;

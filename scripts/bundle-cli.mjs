@@ -8,13 +8,20 @@
 //  - dist/cjs/ is two levels deep, as dist/cli/ is, so the paths modules find from
 //    import.meta.url (playbooks/, src/lab/assets/) still hold.
 //  - The cache holds the bytecode of what `--help` and `inventory --graph` ran (commander, the
-//    YAML parser, zod, the inventory loader); other code compiles lazily as usual.
+//    YAML parser, zod, the inventory loader); other code compiles lazily as usual. It is made
+//    under the node flags of bin/mtafleet.js's #! line: V8 rejects a cache made under others.
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
-import { cacheFileOf, loadBundle } from '../bin/load-bundle.js';
+import { cacheFileOf, launcherNodeFlags, loadBundle } from '../bin/load-bundle.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const flags = launcherNodeFlags(join(root, 'bin', 'mtafleet.js'));
+if (flags.some((f) => !process.execArgv.includes(f))) {
+  const r = spawnSync(process.execPath, [...flags, fileURLToPath(import.meta.url)], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
 const out = join(root, 'dist', 'cjs');
 const bundle = join(out, 'mtafleet.cjs');
 
