@@ -204,6 +204,8 @@ interface CacheEntry {
 }
 
 const cache = new Map<string, CacheEntry>();
+/** Parses in progress, per path, size and mtime: the first connections of a run start together. */
+const loading = new Map<string, Promise<KnownHosts>>();
 /** One append at a time per file within this process (the O_APPEND write covers other processes). */
 const appendQueues = new Map<string, Promise<unknown>>();
 
@@ -221,9 +223,21 @@ export async function loadKnownHosts(path: string): Promise<KnownHosts> {
   }
   const hit = cache.get(path);
   if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit.known;
-  const known = parseKnownHosts(await readFile(path, 'utf8'));
-  cache.set(path, { mtimeMs: st.mtimeMs, size: st.size, known });
-  return known;
+  // One parse for all callers that ask while it runs (--forks connections start at once).
+  const key = `${path}\0${st.mtimeMs}\0${st.size}`;
+  let parsing = loading.get(key);
+  if (!parsing) {
+    const { mtimeMs, size } = st;
+    parsing = readFile(path, 'utf8')
+      .then((text) => {
+        const known = parseKnownHosts(text);
+        cache.set(path, { mtimeMs, size, known });
+        return known;
+      })
+      .finally(() => loading.delete(key));
+    loading.set(key, parsing);
+  }
+  return parsing;
 }
 
 /**

@@ -117,6 +117,18 @@ describe('known_hosts file', () => {
     writeFileSync(file, `x.example ssh-ed25519 ${ed.toString('base64')}\n`);
     expect(verifyHostKey(await loadKnownHosts(file), 'x.example', 22, ed).status).toBe('ok');
   });
+
+  it('parses the file once for the connections that ask at the same time (--forks start together)', async () => {
+    const file = join(dir, 'kh3');
+    writeFileSync(file, Array.from({ length: 500 }, (_, i) => `h${i}.example ssh-ed25519 ${ed.toString('base64')}`).join('\n') + '\n');
+    const all = await Promise.all(Array.from({ length: 20 }, () => loadKnownHosts(file)));
+    // One parse: every caller gets the same result object.
+    expect(new Set(all).size).toBe(1);
+    expect(all[0]!.entries).toHaveLength(500);
+    // Changed on disk after it: parsed again.
+    writeFileSync(file, `x.example ssh-ed25519 ${ed.toString('base64')}\n`);
+    expect((await loadKnownHosts(file)).entries).toHaveLength(1);
+  });
 });
 
 describe('known_hosts at fleet size', () => {
