@@ -6,6 +6,7 @@
  * src/cli/main.ts: static imports only (dynamic import() is where a command's own part starts).
  */
 import { build, type Metafile } from 'esbuild';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,15 +66,20 @@ describe('CLI start-up', () => {
 });
 
 describe('the bundled CLI (npm run build)', () => {
-  it('loads with the code cache the build wrote, which V8 accepts', async () => {
+  it('loads with the code cache the build wrote, which V8 accepts under the launcher\'s node flags', async () => {
     // @ts-expect-error plain .js module without type declarations
-    const { loadBundle, cacheFileOf } = await import('../../../bin/load-bundle.js');
+    const { cacheFileOf, launcherNodeFlags } = await import('../../../bin/load-bundle.js');
     const bundle = join(ROOT, 'dist', 'cjs', 'mtafleet.cjs');
     expect(existsSync(bundle) && existsSync(cacheFileOf(bundle)), 'dist/cjs/ is missing: run `npm run build`').toBe(true);
-    const { cli, script } = loadBundle(bundle);
-    expect(typeof cli.main).toBe('function');
-    expect(typeof cli.dropWritesOnClosedPipe).toBe('function');
-    expect(script.cachedDataRejected).toBe(false);
+    // V8 accepts a code cache only under the flags it was made with: node as the `mtafleet`
+    // command starts it (bin/mtafleet.js's #! line).
+    const probe = `import(${JSON.stringify(join(ROOT, 'bin', 'load-bundle.js'))}).then(({ loadBundle }) => {
+      const { cli, script } = loadBundle(${JSON.stringify(bundle)});
+      console.log(JSON.stringify({ main: typeof cli.main, drop: typeof cli.dropWritesOnClosedPipe, rejected: script.cachedDataRejected }));
+    })`;
+    const loaded = (flags: string[]) => JSON.parse(execFileSync(process.execPath, [...flags, '-e', probe], { encoding: 'utf8' })) as { main: string; drop: string; rejected: boolean };
+    const flags = launcherNodeFlags(join(ROOT, 'bin', 'mtafleet.js')) as string[];
+    expect(loaded(flags)).toEqual({ main: 'function', drop: 'function', rejected: false });
   });
 
   it('is used only when not older than the tsc output, and its cache only when not older than it', async () => {
