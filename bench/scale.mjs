@@ -165,7 +165,12 @@ function checkAudit(r, count) {
 
 async function profile(dir, inv, forks) {
   const profDir = join(dir, 'prof');
-  await run(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profDir, ...mtafleetArgs, 'audit', '-i', inv, '--format', 'json', '--forks', String(forks), '--no-incremental'], { timeoutMs: 900_000, stdoutFd: 'ignore' });
+  // Unbundled, so the profile names mtafleet's functions and files, not the bundle's minified ones.
+  await run(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profDir, ...mtafleetArgs, 'audit', '-i', inv, '--format', 'json', '--forks', String(forks), '--no-incremental'], {
+    timeoutMs: 900_000,
+    stdoutFd: 'ignore',
+    env: { ...process.env, MTAF_CLI_UNBUNDLED: '1' },
+  });
   const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
   // MTAF_BENCH_PROFILE_OUT=FILE keeps the whole profile (for Chrome DevTools / speedscope).
   if (file && process.env.MTAF_BENCH_PROFILE_OUT) copyFileSync(join(profDir, file), process.env.MTAF_BENCH_PROFILE_OUT);

@@ -17,7 +17,8 @@ if (!existsSync(main)) {
 // The bundle (scripts/bundle-cli.mjs) starts faster; it is used only when it was made from
 // the current dist/ (not older than main.js), so a tsc-only rebuild is never shadowed.
 const bundle = join(root, 'dist', 'cjs', 'mtafleet.cjs');
-const cli = fresher(bundle, main) ? loadBundle(bundle).cli : { ...(await import(join(root, 'dist', 'cli', 'closed-pipe.js'))), ...(await import(main)) };
+// MTAF_CLI_UNBUNDLED=1: run dist/cli as compiled, so a CPU profile names the real functions.
+const cli = fresher(bundle, main) && process.env.MTAF_CLI_UNBUNDLED !== '1' ? loadBundle(bundle).cli : { ...(await import(join(root, 'dist', 'cli', 'closed-pipe.js'))), ...(await import(main)) };
 cli.dropWritesOnClosedPipe(process.stdout);
 cli.dropWritesOnClosedPipe(process.stderr);
 process.exitCode = await cli.main(process.argv);
