@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { InputError } from '../util/errors.js';
 import { safeLine } from '../util/sanitize.js';
 import { flushPending, pendingDir, savePending, type PendingItem } from './pending.js';
-import { openPostgres } from './postgres.js';
 import { redactText, redactUrl } from './redact.js';
 import { openSqlite } from './sqlite.js';
 import { HistoryStore } from './store.js';
@@ -48,7 +47,8 @@ export function describeTarget(t: StoreTarget): string {
 
 /** Opens the store and brings its schema up to date. */
 export async function openStore(t: StoreTarget, options: { connectTimeoutMs?: number } = {}): Promise<HistoryStore> {
-  const db = t.backend === 'sqlite' ? openSqlite(t.file, { privateDir: t.named !== true }) : await openPostgres(t.url, redactUrl(t.url), options);
+  // The PostgreSQL driver is loaded only for a postgres:// store (it costs every command ~20 ms).
+  const db = t.backend === 'sqlite' ? openSqlite(t.file, { privateDir: t.named !== true }) : await (await import('./postgres.js')).openPostgres(t.url, redactUrl(t.url), options);
   const store = new HistoryStore(db);
   try {
     await store.migrate();
