@@ -92,8 +92,6 @@ export interface ScanResult {
   mx: Record<string, string>;
 }
 
-
-
 /** At most this many acct-file blocks and pipes are kept from one host's output. */
 const MAX_BLOCKS = 64;
 /** At most this many domains' MX hosts are kept (host text; the busy domains come first soon enough). */
